@@ -1,0 +1,40 @@
+# Quayside: `make run` starts the app on a local SQLite database with demo data;
+# `make test` runs the whole suite. Both create .venv on first use.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+ARGS ?=
+
+.PHONY: run test test-fast screenshots bench system-deps clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	@touch $@
+
+$(TEST_STAMP): $(STAMP)
+	$(PY) -m pip install -q -e '.[test]'
+	@touch $@
+
+# Shared libraries Qt needs on a bare Debian/Ubuntu machine (root or sudo); skipped when present.
+system-deps:
+	@bash scripts/system-deps.sh
+
+run: $(STAMP) system-deps
+	$(PY) main.py $(ARGS)
+
+test: $(TEST_STAMP) system-deps
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q $(ARGS)
+
+screenshots: $(TEST_STAMP) system-deps
+	bash scripts/screenshots.sh
+
+bench: $(STAMP)
+	$(PY) -m bench $(ARGS)
+
+clean:
+	rm -rf $(VENV) screenshots .pytest-config

@@ -1,0 +1,40 @@
+"""Quayside: the desktop order management system. GUI by default; subcommands for headless work."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from oms import cli as oms_cli
+
+    parser = argparse.ArgumentParser(prog="quayside", description="Quayside order management")
+    parser.add_argument("--db", metavar="URL", help="database URL (default: OMS_DATABASE_URL, then the local SQLite file)")
+    parser.add_argument("--smoke", action="store_true", help="start the GUI, check it, and exit (for CI and installers)")
+    parser.add_argument("--no-seed", action="store_true", help="do not add demo data to an empty database")
+    sub = parser.add_subparsers(dest="command")
+    oms_cli.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from oms.errors import OmsError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command is None:
+            from desktop.app import run
+
+            return run(args)
+        return args.func(args)
+    except OmsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,25 @@
+"""Errors the domain raises, each carrying a message a warehouse worker can read."""
+
+
+class OmsError(Exception):
+    """Base for every error the services raise on purpose; str(e) is for people."""
+
+
+class InvalidInput(OmsError):
+    """What was asked is malformed: a bad quantity, money, text or date."""
+
+
+class NotFound(OmsError):
+    """A product, location, order or other record named in a request does not exist."""
+
+
+class InsufficientStock(OmsError):
+    """Not enough available stock for a reservation, shipment or transfer."""
+
+
+class Conflict(OmsError):
+    """The request contradicts the record's state (e.g. cancelling a shipped line)."""
+
+
+class DatabaseVersionError(OmsError):
+    """The database was written by a newer Quayside, or cannot be migrated."""

@@ -1,0 +1,445 @@
+"""Inventory: the stock ledger, levels per location and bin, reservations and available-to-promise.
+
+Every change of on-hand stock writes a ``stock_movement`` row and adjusts the
+materialized level in the same transaction. Changes are conditional UPDATEs that
+the database checks (``0 <= allocated <= on_hand``), never read-then-write in
+Python, so two stations can never take the same unit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from . import audit, validate
+from .audit import Actor
+from .errors import Conflict, InsufficientStock, InvalidInput, NotFound
+from .i18n import _
+from .models import Barcode, Bin, BinStock, Location, MovementKind, Product, StockLevel, StockMovement, utcnow
+
+
+@dataclass(frozen=True)
+class LevelView:
+    location_id: int
+    location_code: str
+    location_name: str
+    on_hand: int
+    allocated: int
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.allocated
+
+
+# -- lookups -----------------------------------------------------------------------
+
+
+def product_id(session: Session, ref: int | str) -> int:
+    """The product for an id, a SKU or one of its barcodes."""
+    if isinstance(ref, int) and not isinstance(ref, bool):
+        found = session.scalar(select(Product.id).where(Product.id == ref))
+    else:
+        code = str(ref).strip()
+        found = session.scalar(select(Product.id).where(Product.sku == code))
+        if found is None:
+            found = session.scalar(select(Barcode.product_id).where(Barcode.code == code))
+    if found is None:
+        raise NotFound(_("There is no product {ref}.").format(ref=ref))
+    return found
+
+
+def location_id(session: Session, ref: int | str) -> int:
+    if isinstance(ref, int) and not isinstance(ref, bool):
+        found = session.scalar(select(Location.id).where(Location.id == ref))
+    else:
+        found = session.scalar(select(Location.id).where(Location.code == str(ref).strip()))
+    if found is None:
+        raise NotFound(_("There is no location {ref}.").format(ref=ref))
+    return found
+
+
+def bin_id(session: Session, location: int, ref: int | str | None) -> int | None:
+    if ref is None:
+        return None
+    if isinstance(ref, int) and not isinstance(ref, bool):
+        found = session.scalar(select(Bin.id).where(Bin.id == ref, Bin.location_id == location))
+    else:
+        found = session.scalar(select(Bin.id).where(Bin.code == str(ref).strip(), Bin.location_id == location))
+    if found is None:
+        code = session.scalar(select(Location.code).where(Location.id == location))
+        raise NotFound(_("There is no bin {ref} in {location}.").format(ref=ref, location=code))
+    return found
+
+
+def _sku(session: Session, pid: int) -> str:
+    return session.scalar(select(Product.sku).where(Product.id == pid)) or str(pid)
+
+
+def _loc(session: Session, lid: int) -> str:
+    return session.scalar(select(Location.code).where(Location.id == lid)) or str(lid)
+
+
+# -- the primitives: conditional updates -----------------------------------------------
+
+
+def _insert_ignore(session: Session, table, values: dict, keys: list[str]):
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    session.execute(dialect_insert(table).values(**values).on_conflict_do_nothing(index_elements=keys))
+
+
+def _ensure_level(session: Session, pid: int, lid: int) -> None:
+    _insert_ignore(
+        session,
+        StockLevel,
+        {"product_id": pid, "location_id": lid, "on_hand": 0, "allocated": 0, "updated_at": utcnow()},
+        ["product_id", "location_id"],
+    )
+
+
+def _change_on_hand(session: Session, pid: int, lid: int, delta: int) -> bool:
+    """on_hand += delta unless that would leave less than what is allocated."""
+    result = session.execute(
+        update(StockLevel)
+        .where(
+            StockLevel.product_id == pid,
+            StockLevel.location_id == lid,
+            StockLevel.on_hand + delta >= StockLevel.allocated,
+        )
+        .values(on_hand=StockLevel.on_hand + delta, updated_at=utcnow())
+    )
+    return result.rowcount == 1
+
+
+def _change_bin(session: Session, bid: int, pid: int, delta: int) -> bool:
+    if delta > 0:
+        _insert_ignore(session, BinStock, {"bin_id": bid, "product_id": pid, "on_hand": 0}, ["bin_id", "product_id"])
+    result = session.execute(
+        update(BinStock)
+        .where(BinStock.bin_id == bid, BinStock.product_id == pid, BinStock.on_hand + delta >= 0)
+        .values(on_hand=BinStock.on_hand + delta)
+    )
+    return result.rowcount == 1
+
+
+def _movement(session, actor: Actor, pid, lid, kind: MovementKind, qty, *, bin=None, reason="", reference=""):
+    session.execute(
+        insert(StockMovement),
+        [
+            {
+                "product_id": pid,
+                "location_id": lid,
+                "bin_id": bin,
+                "kind": kind.value,
+                "quantity": qty,
+                "reason": reason[:300],
+                "reference": reference[:64],
+                "user": actor.user[:64],
+                "station": actor.station[:64],
+                "created_at": utcnow(),
+            }
+        ],
+    )
+
+
+def try_reserve(session: Session, pid: int, lid: int, qty: int) -> bool:
+    """Reserve qty units if that many are available; False (and no change) otherwise."""
+    result = session.execute(
+        update(StockLevel)
+        .where(
+            StockLevel.product_id == pid,
+            StockLevel.location_id == lid,
+            StockLevel.on_hand - StockLevel.allocated >= qty,
+        )
+        .values(allocated=StockLevel.allocated + qty)
+    )
+    return result.rowcount == 1
+
+
+def reserve(session: Session, pid: int, lid: int, qty: int) -> None:
+    validate.quantity(qty)
+    if not try_reserve(session, pid, lid, qty):
+        level = _level(session, pid, lid)
+        raise InsufficientStock(
+            _("Cannot reserve {qty} of {sku} at {loc}: only {avail} available.").format(
+                qty=qty, sku=_sku(session, pid), loc=_loc(session, lid), avail=level.available if level else 0
+            )
+        )
+
+
+def release(session: Session, pid: int, lid: int, qty: int) -> None:
+    validate.quantity(qty)
+    result = session.execute(
+        update(StockLevel)
+        .where(StockLevel.product_id == pid, StockLevel.location_id == lid, StockLevel.allocated >= qty)
+        .values(allocated=StockLevel.allocated - qty)
+    )
+    if result.rowcount != 1:
+        raise Conflict(
+            _("Cannot release {qty} of {sku} at {loc}: fewer are reserved.").format(
+                qty=qty, sku=_sku(session, pid), loc=_loc(session, lid)
+            )
+        )
+
+
+def ship(session: Session, actor: Actor, pid: int, lid: int, qty: int, *, reference: str = "") -> None:
+    """Take reserved units out of stock as they leave the building."""
+    validate.quantity(qty)
+    result = session.execute(
+        update(StockLevel)
+        .where(
+            StockLevel.product_id == pid,
+            StockLevel.location_id == lid,
+            StockLevel.allocated >= qty,
+            StockLevel.on_hand >= qty,
+        )
+        .values(on_hand=StockLevel.on_hand - qty, allocated=StockLevel.allocated - qty, updated_at=utcnow())
+    )
+    if result.rowcount != 1:
+        raise Conflict(
+            _("Cannot ship {qty} of {sku} from {loc}: they are not reserved there.").format(
+                qty=qty, sku=_sku(session, pid), loc=_loc(session, lid)
+            )
+        )
+    _movement(session, actor, pid, lid, MovementKind.SHIP, -qty, reference=reference)
+
+
+def unship(session: Session, actor: Actor, pid: int, lid: int, qty: int, *, reference: str = "") -> None:
+    """Undo ship(): the units are back on the shelf and reserved again (a voided shipment)."""
+    validate.quantity(qty)
+    _ensure_level(session, pid, lid)
+    session.execute(
+        update(StockLevel)
+        .where(StockLevel.product_id == pid, StockLevel.location_id == lid)
+        .values(on_hand=StockLevel.on_hand + qty, allocated=StockLevel.allocated + qty, updated_at=utcnow())
+    )
+    _movement(session, actor, pid, lid, MovementKind.SHIP, qty, reason="shipment voided", reference=reference)
+
+
+# -- services that people call ---------------------------------------------------------
+
+
+def receive(
+    session: Session,
+    actor: Actor,
+    product: int | str,
+    location: int | str,
+    qty: int,
+    *,
+    bin: int | str | None = None,
+    reference: str = "",
+    kind: MovementKind = MovementKind.RECEIPT,
+    reason: str = "",
+) -> None:
+    """Units arrive (a receipt, or a return put back on the shelf)."""
+    validate.quantity(qty)
+    reference = validate.text(reference, "reference", 64)
+    pid, lid = product_id(session, product), location_id(session, location)
+    bid = bin_id(session, lid, bin)
+    _ensure_level(session, pid, lid)
+    _change_on_hand(session, pid, lid, qty)
+    if bid is not None:
+        _change_bin(session, bid, pid, qty)
+    _movement(session, actor, pid, lid, kind, qty, bin=bid, reason=reason, reference=reference)
+    audit.record(
+        session, actor, f"stock.{kind.value}", "product", pid,
+        summary=_("{kind} {qty} × {sku} at {loc}").format(kind=kind.value, qty=qty, sku=_sku(session, pid), loc=_loc(session, lid)),
+        after={"location": lid, "bin": bid, "quantity": qty, "reference": reference},
+    )
+
+
+def adjust(
+    session: Session,
+    actor: Actor,
+    product: int | str,
+    location: int | str,
+    delta: int,
+    reason: str,
+    *,
+    bin: int | str | None = None,
+) -> None:
+    """Correct on-hand stock up or down (damage, found, write-off), with a reason."""
+    if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0:
+        raise InvalidInput(_("An adjustment must be a whole number other than zero, not {value!r}.").format(value=delta))
+    reason = validate.text(reason, "reason", 300, required=True)
+    pid, lid = product_id(session, product), location_id(session, location)
+    bid = bin_id(session, lid, bin)
+    _ensure_level(session, pid, lid)
+    before = _level(session, pid, lid)
+    if not _change_on_hand(session, pid, lid, delta):
+        raise InsufficientStock(
+            _("Cannot take {qty} of {sku} off {loc}: {on_hand} on hand, {allocated} of them reserved for orders.").format(
+                qty=-delta, sku=_sku(session, pid), loc=_loc(session, lid), on_hand=before.on_hand, allocated=before.allocated
+            )
+        )
+    if bid is not None and not _change_bin(session, bid, pid, delta):
+        raise InsufficientStock(
+            _("Bin {bin} does not hold {qty} of {sku}.").format(bin=bin, qty=-delta, sku=_sku(session, pid))
+        )
+    _movement(session, actor, pid, lid, MovementKind.ADJUST, delta, bin=bid, reason=reason)
+    audit.record(
+        session, actor, "stock.adjust", "product", pid,
+        summary=_("Adjusted {sku} at {loc} by {delta:+d}: {reason}").format(sku=_sku(session, pid), loc=_loc(session, lid), delta=delta, reason=reason),
+        before={"on_hand": before.on_hand}, after={"on_hand": before.on_hand + delta, "reason": reason},
+    )
+
+
+def count(
+    session: Session,
+    actor: Actor,
+    product: int | str,
+    location: int | str,
+    counted: int,
+    *,
+    bin: int | str | None = None,
+    reason: str = "cycle count",
+) -> int:
+    """Record a physical count; the difference becomes a count movement. Returns the difference."""
+    validate.quantity(counted, "counted quantity", allow_zero=True)
+    pid, lid = product_id(session, product), location_id(session, location)
+    bid = bin_id(session, lid, bin)
+    _ensure_level(session, pid, lid)
+    level = _level(session, pid, lid)
+    if bid is not None:
+        seen = session.scalar(select(BinStock.on_hand).where(BinStock.bin_id == bid, BinStock.product_id == pid)) or 0
+    else:
+        seen = level.on_hand
+    delta = counted - seen
+    if delta:
+        if level.on_hand + delta < level.allocated:
+            raise InsufficientStock(
+                _("The count leaves {left} of {sku} at {loc}, but {allocated} are reserved for orders. "
+                  "Send those order lines back to routing first.").format(
+                    left=level.on_hand + delta, sku=_sku(session, pid), loc=_loc(session, lid), allocated=level.allocated
+                )
+            )
+        # Guard against a concurrent change between our read and this write.
+        guard = (BinStock.on_hand == seen) if bid is not None else (StockLevel.on_hand == seen)
+        if bid is not None:
+            _insert_ignore(session, BinStock, {"bin_id": bid, "product_id": pid, "on_hand": 0}, ["bin_id", "product_id"])
+            moved = session.execute(
+                update(BinStock).where(BinStock.bin_id == bid, BinStock.product_id == pid, guard).values(on_hand=counted)
+            ).rowcount
+            ok = moved == 1 and _change_on_hand(session, pid, lid, delta)
+        else:
+            ok = session.execute(
+                update(StockLevel)
+                .where(StockLevel.product_id == pid, StockLevel.location_id == lid, guard,
+                       StockLevel.on_hand + delta >= StockLevel.allocated)
+                .values(on_hand=counted, updated_at=utcnow())
+            ).rowcount == 1
+        if not ok:
+            raise Conflict(_("The stock of {sku} changed while it was being counted; count it again.").format(sku=_sku(session, pid)))
+        _movement(session, actor, pid, lid, MovementKind.COUNT, delta, bin=bid, reason=reason)
+    audit.record(
+        session, actor, "stock.count", "product", pid,
+        summary=_("Counted {counted} × {sku} at {loc} (difference {delta:+d})").format(
+            counted=counted, sku=_sku(session, pid), loc=_loc(session, lid) + (f"/{bin}" if bin else ""), delta=delta
+        ),
+        before={"on_hand": seen}, after={"on_hand": counted, "bin": bid},
+    )
+    return delta
+
+
+def transfer(
+    session: Session,
+    actor: Actor,
+    product: int | str,
+    qty: int,
+    *,
+    from_location: int | str,
+    to_location: int | str | None = None,
+    from_bin: int | str | None = None,
+    to_bin: int | str | None = None,
+    reason: str = "",
+) -> None:
+    """Move units between bins of one location, or between locations."""
+    validate.quantity(qty)
+    pid = product_id(session, product)
+    src = location_id(session, from_location)
+    dst = location_id(session, to_location) if to_location is not None else src
+    sbin, dbin = bin_id(session, src, from_bin), bin_id(session, dst, to_bin)
+    if src == dst and sbin == dbin:
+        raise InvalidInput(_("A transfer needs a different bin or location to move to."))
+    sku = _sku(session, pid)
+    if sbin is not None and not _change_bin(session, sbin, pid, -qty):
+        raise InsufficientStock(_("Bin {bin} does not hold {qty} of {sku}.").format(bin=from_bin, qty=qty, sku=sku))
+    if src != dst:
+        _ensure_level(session, pid, src)
+        if not _change_on_hand(session, pid, src, -qty):
+            level = _level(session, pid, src)
+            raise InsufficientStock(
+                _("Only {avail} of {sku} are free to move from {loc}.").format(avail=level.available, sku=sku, loc=_loc(session, src))
+            )
+        _ensure_level(session, pid, dst)
+        _change_on_hand(session, pid, dst, qty)
+    if dbin is not None:
+        _change_bin(session, dbin, pid, qty)
+    _movement(session, actor, pid, src, MovementKind.TRANSFER, -qty, bin=sbin, reason=reason)
+    _movement(session, actor, pid, dst, MovementKind.TRANSFER, qty, bin=dbin, reason=reason)
+    audit.record(
+        session, actor, "stock.transfer", "product", pid,
+        summary=_("Moved {qty} × {sku} from {src} to {dst}").format(
+            qty=qty, sku=sku, src=_loc(session, src) + (f"/{from_bin}" if from_bin else ""),
+            dst=_loc(session, dst) + (f"/{to_bin}" if to_bin else ""),
+        ),
+        after={"from": [src, sbin], "to": [dst, dbin], "quantity": qty},
+    )
+
+
+def take_from_bin(session: Session, pid: int, lid: int, bin_ref: int | str, qty: int) -> int:
+    """A picker takes units out of a bin into a tote (they stay on hand at the location)."""
+    bid = bin_id(session, lid, bin_ref)
+    if not _change_bin(session, bid, pid, -qty):
+        raise InsufficientStock(_("Bin {bin} does not hold {qty} of {sku}.").format(bin=bin_ref, qty=qty, sku=_sku(session, pid)))
+    return bid
+
+
+# -- reading ---------------------------------------------------------------------------
+
+
+def _level(session: Session, pid: int, lid: int) -> LevelView | None:
+    row = session.execute(
+        select(StockLevel.on_hand, StockLevel.allocated).where(StockLevel.product_id == pid, StockLevel.location_id == lid)
+    ).first()
+    if row is None:
+        return None
+    return LevelView(lid, "", "", row.on_hand, row.allocated)
+
+
+def levels(session: Session, product: int | str) -> list[LevelView]:
+    """Stock of one product at every active location (zero where it has none)."""
+    pid = product_id(session, product)
+    rows = session.execute(
+        select(Location.id, Location.code, Location.name, StockLevel.on_hand, StockLevel.allocated)
+        .select_from(Location)
+        .outerjoin(StockLevel, and_(StockLevel.location_id == Location.id, StockLevel.product_id == pid))
+        .where(Location.active.is_(True))
+        .order_by(Location.priority, Location.code)
+    ).all()
+    return [LevelView(r[0], r[1], r[2], r[3] or 0, r[4] or 0) for r in rows]
+
+
+def available_to_promise(session: Session, product: int | str, location: int | str | None = None) -> int:
+    pid = product_id(session, product)
+    q = select(func.coalesce(func.sum(StockLevel.on_hand - StockLevel.allocated), 0)).where(StockLevel.product_id == pid)
+    if location is not None:
+        q = q.where(StockLevel.location_id == location_id(session, location))
+    return int(session.scalar(q))
+
+
+def available_map(session: Session, product_ids: Iterable[int], lid: int) -> dict[int, int]:
+    ids = list(set(product_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(StockLevel.product_id, StockLevel.on_hand - StockLevel.allocated)
+        .where(StockLevel.location_id == lid, StockLevel.product_id.in_(ids))
+    ).all()
+    return {r[0]: r[1] for r in rows}

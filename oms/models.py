@@ -1,0 +1,568 @@
+"""The database schema: SQLAlchemy 2.0 typed models shared by SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import enum
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import datetime, timezone
+from typing import Any, Iterator, Optional
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Limits on free text; the services check them so a long value gets a clear message
+# instead of a database error (PostgreSQL enforces VARCHAR length, SQLite does not).
+SHORT = 64
+NAME = 200
+LINE = 300
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on both databases (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Optional[datetime], dialect) -> Optional[datetime]:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(timezone.utc)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: Optional[datetime], dialect) -> Optional[datetime]:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+_now_override: ContextVar[datetime | None] = ContextVar("oms_now", default=None)
+
+
+def utcnow() -> datetime:
+    """The current time in UTC; demo seeding and tests may set it with ``at_time``."""
+    return _now_override.get() or datetime.now(timezone.utc)
+
+
+@contextmanager
+def at_time(moment: datetime) -> Iterator[None]:
+    """Make utcnow() return ``moment`` inside the block (for back-dated demo data)."""
+    token = _now_override.set(moment)
+    try:
+        yield
+    finally:
+        _now_override.reset(token)
+
+
+naming = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=naming)
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+class StrEnum(str, enum.Enum):
+    def __str__(self) -> str:
+        return self.value
+
+
+class OrderType(StrEnum):
+    DTC = "dtc"
+    WHOLESALE = "wholesale"
+    MARKETPLACE = "marketplace"
+
+
+class OrderStatus(StrEnum):
+    NEW = "new"
+    BACKORDERED = "backordered"
+    PARTIALLY_ALLOCATED = "partially_allocated"
+    ALLOCATED = "allocated"
+    PICKING = "picking"
+    PACKED = "packed"
+    PARTIALLY_SHIPPED = "partially_shipped"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    ON_HOLD = "on_hold"
+
+
+class LocationKind(StrEnum):
+    WAREHOUSE = "warehouse"
+    THREE_PL = "3pl"
+
+
+class MovementKind(StrEnum):
+    RECEIPT = "receipt"
+    SHIP = "ship"
+    ADJUST = "adjust"
+    TRANSFER = "transfer"
+    RETURN = "return"
+    COUNT = "count"
+
+
+class ShipmentStatus(StrEnum):
+    PACKED = "packed"
+    SHIPPED = "shipped"
+    VOIDED = "voided"
+
+
+def _enum_values(e: type[enum.Enum]) -> str:
+    return ", ".join(f"'{m.value}'" for m in e)
+
+
+class User(Base):
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(SHORT), unique=True)
+    display_name: Mapped[str] = mapped_column(String(NAME))
+    role: Mapped[str] = mapped_column(String(SHORT), default="staff")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Channel(Base):
+    __tablename__ = "channel"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(SHORT), unique=True)
+    name: Mapped[str] = mapped_column(String(NAME))
+    kind: Mapped[str] = mapped_column(String(SHORT))  # shopify, amazon, edi_x12, manual, ...
+    default_order_type: Mapped[str] = mapped_column(String(16), default=OrderType.DTC.value)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Product(Base):
+    __tablename__ = "product"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(SHORT), unique=True)
+    name: Mapped[str] = mapped_column(String(NAME))
+    weight_g: Mapped[int] = mapped_column(Integer, default=0)
+    price_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    tags: Mapped[str] = mapped_column(String(LINE), default="")  # comma separated, lower case
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    barcodes: Mapped[list[Barcode]] = relationship(back_populates="product", cascade="all, delete-orphan")
+
+    __table_args__ = (
+        CheckConstraint("weight_g >= 0", name="weight_nonneg"),
+        Index("ix_product_name_lower", "name"),
+    )
+
+
+class Barcode(Base):
+    __tablename__ = "barcode"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # gtin, upc, ean, custom
+    code: Mapped[str] = mapped_column(String(SHORT), unique=True)
+
+    product: Mapped[Product] = relationship(back_populates="barcodes")
+
+
+class Location(Base):
+    __tablename__ = "location"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(SHORT), unique=True)
+    name: Mapped[str] = mapped_column(String(NAME))
+    kind: Mapped[str] = mapped_column(String(16), default=LocationKind.WAREHOUSE.value)
+    priority: Mapped[int] = mapped_column(Integer, default=100)
+    address1: Mapped[str] = mapped_column(String(LINE), default="")
+    city: Mapped[str] = mapped_column(String(NAME), default="")
+    region: Mapped[str] = mapped_column(String(SHORT), default="")
+    postal_code: Mapped[str] = mapped_column(String(SHORT), default="")
+    country: Mapped[str] = mapped_column(String(2), default="US")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    bins: Mapped[list[Bin]] = relationship(back_populates="location", order_by="Bin.pick_sequence")
+
+    __table_args__ = (CheckConstraint(f"kind IN ({_enum_values(LocationKind)})", name="kind"),)
+
+
+class Bin(Base):
+    __tablename__ = "bin"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("location.id"))
+    code: Mapped[str] = mapped_column(String(SHORT))
+    pick_sequence: Mapped[int] = mapped_column(Integer, default=0)
+
+    location: Mapped[Location] = relationship(back_populates="bins")
+
+    __table_args__ = (
+        UniqueConstraint("location_id", "code"),
+        Index("ix_bin_walk", "location_id", "pick_sequence"),
+    )
+
+
+class StockLevel(Base):
+    """Materialized stock per product and location; the ledger is the truth behind it."""
+
+    __tablename__ = "stock_level"
+
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("location.id"), primary_key=True)
+    on_hand: Mapped[int] = mapped_column(Integer, default=0)
+    allocated: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("on_hand >= 0", name="on_hand_nonneg"),
+        CheckConstraint("allocated >= 0", name="allocated_nonneg"),
+        CheckConstraint("allocated <= on_hand", name="allocated_le_on_hand"),
+        Index("ix_stock_level_location", "location_id", "product_id"),
+    )
+
+
+class BinStock(Base):
+    __tablename__ = "bin_stock"
+
+    bin_id: Mapped[int] = mapped_column(ForeignKey("bin.id"), primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), primary_key=True)
+    on_hand: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        CheckConstraint("on_hand >= 0", name="on_hand_nonneg"),
+        Index("ix_bin_stock_product", "product_id"),
+    )
+
+
+class StockMovement(Base):
+    """The inventory ledger: every change of on-hand stock, signed."""
+
+    __tablename__ = "stock_movement"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("location.id"))
+    bin_id: Mapped[Optional[int]] = mapped_column(ForeignKey("bin.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    quantity: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(LINE), default="")
+    reference: Mapped[str] = mapped_column(String(SHORT), default="")
+    user: Mapped[str] = mapped_column(String(SHORT), default="")
+    station: Mapped[str] = mapped_column(String(SHORT), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({_enum_values(MovementKind)})", name="kind"),
+        CheckConstraint("quantity <> 0", name="quantity_nonzero"),
+        Index("ix_stock_movement_product", "product_id", "location_id", "created_at"),
+    )
+
+
+class SalesOrder(Base):
+    __tablename__ = "sales_order"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channel.id"))
+    external_id: Mapped[str] = mapped_column(String(SHORT))
+    number: Mapped[str] = mapped_column(String(SHORT))
+    order_type: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(24), default=OrderStatus.NEW.value)
+    on_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    hold_reason: Mapped[str] = mapped_column(String(LINE), default="")
+    currency: Mapped[str] = mapped_column(String(3))
+    subtotal_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    shipping_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    tax_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    discount_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    total_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    customer_name: Mapped[str] = mapped_column(String(NAME), default="")
+    customer_email: Mapped[str] = mapped_column(String(NAME), default="")
+    ship_name: Mapped[str] = mapped_column(String(NAME), default="")
+    ship_company: Mapped[str] = mapped_column(String(NAME), default="")
+    ship_address1: Mapped[str] = mapped_column(String(LINE), default="")
+    ship_address2: Mapped[str] = mapped_column(String(LINE), default="")
+    ship_city: Mapped[str] = mapped_column(String(NAME), default="")
+    ship_region: Mapped[str] = mapped_column(String(SHORT), default="")
+    ship_postal_code: Mapped[str] = mapped_column(String(SHORT), default="")
+    ship_country: Mapped[str] = mapped_column(String(2), default="")
+    ship_phone: Mapped[str] = mapped_column(String(SHORT), default="")
+    service_level: Mapped[str] = mapped_column(String(SHORT), default="standard")
+    location_id: Mapped[Optional[int]] = mapped_column(ForeignKey("location.id"))
+    placed_at: Mapped[datetime] = mapped_column()
+    ship_by: Mapped[Optional[datetime]] = mapped_column()
+    deliver_by: Mapped[Optional[datetime]] = mapped_column()
+    delivered_at: Mapped[Optional[datetime]] = mapped_column()
+    cancelled_at: Mapped[Optional[datetime]] = mapped_column()
+    shipped_at: Mapped[Optional[datetime]] = mapped_column()
+    line_count: Mapped[int] = mapped_column(Integer, default=0)
+    unit_count: Mapped[int] = mapped_column(Integer, default=0)
+    payload_hash: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    channel: Mapped[Channel] = relationship()
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", order_by="OrderLine.id", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("channel_id", "external_id"),
+        CheckConstraint(f"status IN ({_enum_values(OrderStatus)})", name="status"),
+        CheckConstraint(f"order_type IN ({_enum_values(OrderType)})", name="order_type"),
+        # The queues: a bucket is a status (or hold) sorted by promise or placement.
+        Index("ix_sales_order_status_ship_by", "status", "ship_by"),
+        Index("ix_sales_order_status_placed", "status", "placed_at"),
+        Index("ix_sales_order_placed", "placed_at"),
+        Index("ix_sales_order_number", "number"),
+        Index("ix_sales_order_email", "customer_email"),
+        Index("ix_sales_order_location_status", "location_id", "status"),
+    )
+
+
+class OrderLine(Base):
+    """One line of an order; its quantities drive the order's derived status.
+
+    allocated, picked and packed count units on their way (they drop when the units
+    ship); shipped, cancelled and returned are cumulative; backordered counts units
+    waiting for stock.
+    """
+
+    __tablename__ = "order_line"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("sales_order.id", ondelete="CASCADE"))
+    external_line_id: Mapped[str] = mapped_column(String(SHORT))
+    product_id: Mapped[Optional[int]] = mapped_column(ForeignKey("product.id"))
+    sku: Mapped[str] = mapped_column(String(SHORT))
+    description: Mapped[str] = mapped_column(String(LINE), default="")
+    unknown_sku: Mapped[bool] = mapped_column(Boolean, default=False)
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    allocated: Mapped[int] = mapped_column(Integer, default=0)
+    backordered: Mapped[int] = mapped_column(Integer, default=0)
+    picked: Mapped[int] = mapped_column(Integer, default=0)
+    packed: Mapped[int] = mapped_column(Integer, default=0)
+    shipped: Mapped[int] = mapped_column(Integer, default=0)
+    cancelled: Mapped[int] = mapped_column(Integer, default=0)
+    returned: Mapped[int] = mapped_column(Integer, default=0)
+
+    order: Mapped[SalesOrder] = relationship(back_populates="lines")
+
+    __table_args__ = (
+        UniqueConstraint("order_id", "external_line_id"),
+        CheckConstraint("quantity > 0", name="quantity_pos"),
+        CheckConstraint(
+            "allocated >= 0 AND backordered >= 0 AND picked >= 0 AND packed >= 0 "
+            "AND shipped >= 0 AND cancelled >= 0 AND returned >= 0",
+            name="quantities_nonneg",
+        ),
+        CheckConstraint("packed <= picked AND picked <= allocated", name="pipeline"),
+        CheckConstraint("allocated + backordered + shipped + cancelled <= quantity", name="within_ordered"),
+        CheckConstraint("returned <= shipped", name="returned_le_shipped"),
+        Index("ix_order_line_product", "product_id"),
+        Index("ix_order_line_sku", "sku"),
+    )
+
+
+class Allocation(Base):
+    """Units of an order line reserved at a location."""
+
+    __tablename__ = "allocation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_line.id", ondelete="CASCADE"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("location.id"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("order_line_id", "location_id"),
+        CheckConstraint("quantity > 0", name="quantity_pos"),
+        Index("ix_allocation_location_product", "location_id", "product_id"),
+    )
+
+
+class Shipment(Base):
+    __tablename__ = "shipment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("sales_order.id"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("location.id"))
+    status: Mapped[str] = mapped_column(String(16), default=ShipmentStatus.PACKED.value)
+    carrier: Mapped[str] = mapped_column(String(SHORT), default="")
+    service: Mapped[str] = mapped_column(String(SHORT), default="")
+    tracking_number: Mapped[str] = mapped_column(String(SHORT), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    shipped_at: Mapped[Optional[datetime]] = mapped_column()
+    voided_at: Mapped[Optional[datetime]] = mapped_column()
+
+    packages: Mapped[list[Package]] = relationship(back_populates="shipment", order_by="Package.id")
+    lines: Mapped[list[ShipmentLine]] = relationship(back_populates="shipment", order_by="ShipmentLine.id")
+
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_enum_values(ShipmentStatus)})", name="status"),
+        Index("ix_shipment_order", "order_id"),
+        Index("ix_shipment_tracking", "tracking_number"),
+        Index("ix_shipment_shipped_at", "shipped_at"),
+    )
+
+
+class Package(Base):
+    __tablename__ = "package"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipment.id", ondelete="CASCADE"), index=True)
+    box: Mapped[str] = mapped_column(String(SHORT), default="")
+    weight_g: Mapped[int] = mapped_column(Integer, default=0)
+    length_mm: Mapped[int] = mapped_column(Integer, default=0)
+    width_mm: Mapped[int] = mapped_column(Integer, default=0)
+    height_mm: Mapped[int] = mapped_column(Integer, default=0)
+    sscc: Mapped[Optional[str]] = mapped_column(String(18), unique=True)
+    tracking_number: Mapped[str] = mapped_column(String(SHORT), default="")
+
+    shipment: Mapped[Shipment] = relationship(back_populates="packages")
+
+
+class ShipmentLine(Base):
+    __tablename__ = "shipment_line"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipment.id", ondelete="CASCADE"), index=True)
+    package_id: Mapped[Optional[int]] = mapped_column(ForeignKey("package.id"))
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_line.id"), index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+
+    shipment: Mapped[Shipment] = relationship(back_populates="lines")
+
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_pos"),)
+
+
+class TrackingEvent(Base):
+    __tablename__ = "tracking_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipment.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(SHORT))
+    description: Mapped[str] = mapped_column(String(LINE), default="")
+    city: Mapped[str] = mapped_column(String(NAME), default="")
+    occurred_at: Mapped[datetime] = mapped_column()
+
+    __table_args__ = (
+        UniqueConstraint("shipment_id", "status", "occurred_at"),
+        Index("ix_tracking_event_shipment", "shipment_id", "occurred_at"),
+    )
+
+
+class OrderNote(Base):
+    __tablename__ = "order_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("sales_order.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    user: Mapped[str] = mapped_column(String(SHORT), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEvent(Base):
+    """Who did what, from which station, with the state before and after."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    user: Mapped[str] = mapped_column(String(SHORT), default="")
+    station: Mapped[str] = mapped_column(String(SHORT), default="")
+    action: Mapped[str] = mapped_column(String(SHORT))
+    entity: Mapped[str] = mapped_column(String(SHORT))
+    entity_id: Mapped[str] = mapped_column(String(SHORT))
+    order_id: Mapped[Optional[int]] = mapped_column(Integer)
+    summary: Mapped[str] = mapped_column(String(LINE), default="")
+    before: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    after: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+
+    __table_args__ = (
+        Index("ix_audit_event_order", "order_id", "at"),
+        Index("ix_audit_event_entity", "entity", "entity_id"),
+    )
+
+
+class OutboxMessage(Base):
+    """A message a remote party must receive, written in the same transaction as the change."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    destination: Mapped[str] = mapped_column(String(SHORT))  # channel or carrier code
+    topic: Mapped[str] = mapped_column(String(SHORT))
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    order_id: Mapped[Optional[int]] = mapped_column(Integer)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[Optional[datetime]] = mapped_column()
+
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'sent', 'failed', 'superseded')", name="status"),
+        Index("ix_outbox_pending", "destination", "status", "id"),
+    )
+
+
+class SyncCursor(Base):
+    __tablename__ = "sync_cursor"
+
+    connector: Mapped[str] = mapped_column(String(SHORT), primary_key=True)
+    stream: Mapped[str] = mapped_column(String(SHORT), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class QuarantinedPayload(Base):
+    """A remote payload that could not be understood, kept whole with a plain error."""
+
+    __tablename__ = "quarantined_payload"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connector: Mapped[str] = mapped_column(String(SHORT))
+    stream: Mapped[str] = mapped_column(String(SHORT))
+    external_ref: Mapped[str] = mapped_column(String(NAME), default="")
+    raw: Mapped[str] = mapped_column(Text)
+    error: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[Optional[datetime]] = mapped_column()
+
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'retried', 'dismissed')", name="status"),
+        Index("ix_quarantined_payload_open", "status", "received_at"),
+    )
+

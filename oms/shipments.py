@@ -1,0 +1,243 @@
+"""Shipments: packing picked units into packages, ship confirm, void, tracking and delivery."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import audit, inventory, orders, validate
+from .audit import Actor
+from .errors import Conflict, InvalidInput, NotFound
+from .i18n import _
+from .models import (
+    SHORT,
+    Allocation,
+    Channel,
+    OrderLine,
+    OrderStatus,
+    OrderType,
+    Package,
+    SalesOrder,
+    Shipment,
+    ShipmentLine,
+    ShipmentStatus,
+    TrackingEvent,
+    utcnow,
+)
+
+
+@dataclass(frozen=True)
+class PackageSpec:
+    box: str = ""
+    weight_g: int = 0
+    length_mm: int = 0
+    width_mm: int = 0
+    height_mm: int = 0
+    sscc: str | None = None
+
+
+@dataclass(frozen=True)
+class PackItem:
+    line_id: int
+    quantity: int
+    package: int = 0  # index into the packages list
+
+
+TRACKING_STATUSES = ("pre_transit", "in_transit", "out_for_delivery", "delivered", "return_to_sender", "failure", "unknown")
+
+
+def pack(
+    session: Session,
+    actor: Actor,
+    order_id: int,
+    items: list[PackItem],
+    packages: list[PackageSpec] | None = None,
+) -> int:
+    """Put picked units into packages: a shipment in status 'packed' awaiting ship confirm."""
+    packages = packages or [PackageSpec()]
+    if not items:
+        raise InvalidInput(_("Nothing was scanned into the box."))
+    order = session.get(SalesOrder, order_id, with_for_update=True)
+    if order is None:
+        raise NotFound(_("There is no order with id {id}.").format(id=order_id))
+    if order.on_hold:
+        raise Conflict(_("Order {number} is on hold ({reason}); it cannot be packed.").format(number=order.number, reason=order.hold_reason))
+    lines = {l.id: l for l in order.lines}
+    locations = set()
+    for item in items:
+        validate.quantity(item.quantity)
+        line = lines.get(item.line_id)
+        if line is None:
+            raise InvalidInput(_("Line {id} is not part of order {number}.").format(id=item.line_id, number=order.number))
+        if not 0 <= item.package < len(packages):
+            raise InvalidInput(_("Package {n} does not exist.").format(n=item.package + 1))
+        locs = session.scalars(select(Allocation.location_id).where(Allocation.order_line_id == line.id)).all()
+        locations.update(locs)
+    if len(locations) != 1:
+        raise Conflict(_("The items come from more than one location; pack each location's items separately.")
+                       if locations else _("These items are not reserved at any location."))
+    for spec in packages:
+        validate.quantity(spec.weight_g, "weight in grams", allow_zero=True)
+        validate.text(spec.box, "box", SHORT)
+    shipment = Shipment(order_id=order_id, location_id=locations.pop(), status=ShipmentStatus.PACKED.value, created_at=utcnow())
+    session.add(shipment)
+    session.flush()
+    pkg_rows = []
+    for spec in packages:
+        pkg = Package(shipment_id=shipment.id, box=spec.box, weight_g=spec.weight_g, length_mm=spec.length_mm,
+                      width_mm=spec.width_mm, height_mm=spec.height_mm, sscc=spec.sscc)
+        session.add(pkg)
+        pkg_rows.append(pkg)
+    session.flush()
+    for item in items:
+        line = lines[item.line_id]
+        if line.packed + item.quantity > line.picked:
+            raise Conflict(_("Only {n} of {sku} are picked and not yet packed for order {number}.").format(
+                n=line.picked - line.packed, sku=line.sku, number=order.number))
+        line.packed += item.quantity
+        session.add(ShipmentLine(shipment_id=shipment.id, package_id=pkg_rows[item.package].id, order_line_id=line.id, quantity=item.quantity))
+    session.flush()
+    orders.refresh_status(session, order_id)
+    units = sum(i.quantity for i in items)
+    audit.record(session, actor, "shipment.packed", "shipment", shipment.id, order_id=order_id,
+                 summary=_("Packed {units} units in {n} package(s)").format(units=units, n=len(packages)))
+    return shipment.id
+
+
+def _shipment(session: Session, shipment_id: int) -> Shipment:
+    s = session.get(Shipment, shipment_id, with_for_update=True)
+    if s is None:
+        raise NotFound(_("There is no shipment {id}.").format(id=shipment_id))
+    return s
+
+
+def confirm(
+    session: Session,
+    actor: Actor,
+    shipment_id: int,
+    *,
+    carrier: str = "",
+    service: str = "",
+    tracking_number: str = "",
+    shipped_at: datetime | None = None,
+) -> None:
+    """Ship confirm: units leave stock through the ledger, the channel and payment hear of it."""
+    carrier = validate.text(carrier, "carrier", SHORT)
+    service = validate.text(service, "service", SHORT)
+    tracking_number = validate.text(tracking_number, "tracking number", SHORT)
+    shipped_at = validate.aware(shipped_at, "ship date") or utcnow()
+    shipment = _shipment(session, shipment_id)
+    if shipment.status != ShipmentStatus.PACKED.value:
+        raise Conflict(_("Shipment {id} is {status}; only a packed shipment can be confirmed.").format(id=shipment_id, status=shipment.status))
+    order = session.get(SalesOrder, shipment.order_id, with_for_update=True)
+    lid = shipment.location_id
+    ref = f"shipment:{shipment.id}"
+    lines_out = []
+    for sl in shipment.lines:
+        line = session.get(OrderLine, sl.order_line_id)
+        inventory.ship(session, actor, line.product_id, lid, sl.quantity, reference=ref)
+        alloc = session.scalar(select(Allocation).where(Allocation.order_line_id == line.id, Allocation.location_id == lid))
+        alloc.quantity -= sl.quantity
+        if alloc.quantity == 0:
+            session.delete(alloc)
+        line.allocated -= sl.quantity
+        line.picked -= sl.quantity
+        line.packed -= sl.quantity
+        line.shipped += sl.quantity
+        lines_out.append({"external_line_id": line.external_line_id, "sku": line.sku, "quantity": sl.quantity,
+                          "unit_price_minor": line.unit_price_minor})
+    shipment.status = ShipmentStatus.SHIPPED.value
+    shipment.carrier, shipment.service, shipment.tracking_number = carrier, service, tracking_number
+    shipment.shipped_at = shipped_at
+    order.shipped_at = shipped_at
+    session.flush()
+    status = orders.refresh_status(session, order.id)
+    audit.record(session, actor, "shipment.shipped", "shipment", shipment.id, order_id=order.id,
+                 summary=_("Shipped {units} units via {carrier} {tracking}").format(
+                     units=sum(l["quantity"] for l in lines_out), carrier=carrier or _("own carrier"), tracking=tracking_number).strip(),
+                 after={"status": status.value, "tracking_number": tracking_number})
+    channel = session.scalar(select(Channel.code).where(Channel.id == order.channel_id))
+    base = {"order_external_id": order.external_id, "shipment_id": shipment.id, "lines": lines_out,
+            "carrier": carrier, "service": service, "tracking_number": tracking_number, "shipped_at": shipped_at.isoformat()}
+    audit.enqueue(session, channel, "fulfillment.create", f"{channel}:fulfillment:{shipment.id}", base, order_id=order.id)
+    amount = sum(l["quantity"] * l["unit_price_minor"] for l in lines_out)
+    if order.order_type == OrderType.WHOLESALE.value:
+        audit.enqueue(session, channel, "invoice.create", f"{channel}:invoice:{shipment.id}",
+                      {**base, "currency": order.currency, "amount_minor": amount}, order_id=order.id)
+    else:
+        audit.enqueue(session, channel, "payment.capture", f"{channel}:capture:{shipment.id}",
+                      {"order_external_id": order.external_id, "currency": order.currency, "amount_minor": amount,
+                       "final": status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED)}, order_id=order.id)
+
+
+def void(session: Session, actor: Actor, shipment_id: int, *, reason: str) -> None:
+    """Undo a shipment before the carrier has it: units go back to picked (packed) or to stock (shipped)."""
+    reason = validate.text(reason, "reason", 300, required=True)
+    shipment = _shipment(session, shipment_id)
+    if shipment.status == ShipmentStatus.VOIDED.value:
+        raise Conflict(_("Shipment {id} is already void.").format(id=shipment_id))
+    if session.scalar(select(TrackingEvent.id).where(TrackingEvent.shipment_id == shipment.id,
+                                                     TrackingEvent.status != "pre_transit").limit(1)):
+        raise Conflict(_("Shipment {id} is already with the carrier; it cannot be voided.").format(id=shipment_id))
+    order = session.get(SalesOrder, shipment.order_id, with_for_update=True)
+    was_shipped = shipment.status == ShipmentStatus.SHIPPED.value
+    for sl in shipment.lines:
+        line = session.get(OrderLine, sl.order_line_id)
+        if was_shipped:
+            inventory.unship(session, actor, line.product_id, shipment.location_id, sl.quantity, reference=f"shipment:{shipment.id}")
+            alloc = session.scalar(select(Allocation).where(Allocation.order_line_id == line.id,
+                                                            Allocation.location_id == shipment.location_id))
+            if alloc:
+                alloc.quantity += sl.quantity
+            else:
+                session.add(Allocation(order_line_id=line.id, location_id=shipment.location_id,
+                                       product_id=line.product_id, quantity=sl.quantity))
+            line.shipped -= sl.quantity
+            line.allocated += sl.quantity
+            line.picked += sl.quantity
+        else:
+            line.packed -= sl.quantity
+    if was_shipped:
+        channel = session.scalar(select(Channel.code).where(Channel.id == order.channel_id))
+        audit.enqueue(session, channel, "fulfillment.cancel", f"{channel}:fulfillment-cancel:{shipment.id}",
+                      {"order_external_id": order.external_id, "shipment_id": shipment.id}, order_id=order.id)
+    shipment.status = ShipmentStatus.VOIDED.value
+    shipment.voided_at = utcnow()
+    if not any(s.status == ShipmentStatus.SHIPPED.value for s in session.scalars(select(Shipment).where(Shipment.order_id == order.id))):
+        order.shipped_at = None
+    session.flush()
+    orders.refresh_status(session, order.id)
+    audit.record(session, actor, "shipment.voided", "shipment", shipment.id, order_id=order.id,
+                 summary=_("Shipment voided: {reason}").format(reason=reason))
+
+
+def add_tracking_event(
+    session: Session, actor: Actor, shipment_id: int, status: str, occurred_at: datetime, *, description: str = "", city: str = ""
+) -> bool:
+    """Record a carrier's tracking event once; 'delivered' on every shipment delivers the order."""
+    if status not in TRACKING_STATUSES:
+        raise InvalidInput(_("{status!r} is not a tracking status.").format(status=status))
+    validate.aware(occurred_at, "tracking time", required=True)
+    shipment = _shipment(session, shipment_id)
+    exists = session.scalar(select(TrackingEvent.id).where(
+        TrackingEvent.shipment_id == shipment_id, TrackingEvent.status == status, TrackingEvent.occurred_at == occurred_at))
+    if exists:
+        return False
+    session.add(TrackingEvent(shipment_id=shipment_id, status=status, occurred_at=occurred_at,
+                              description=validate.text(description, "description", 300), city=validate.text(city, "city", 200)))
+    session.flush()
+    order = session.get(SalesOrder, shipment.order_id, with_for_update=True)
+    if status == "delivered":
+        shipped = session.scalars(select(Shipment.id).where(Shipment.order_id == order.id, Shipment.status == ShipmentStatus.SHIPPED.value)).all()
+        delivered = set(session.scalars(select(TrackingEvent.shipment_id).where(
+            TrackingEvent.shipment_id.in_(shipped), TrackingEvent.status == "delivered")).all())
+        if set(shipped) <= delivered and order.delivered_at is None:
+            order.delivered_at = occurred_at
+            session.flush()
+            orders.refresh_status(session, order.id)
+    audit.record(session, actor, f"tracking.{status}", "shipment", shipment_id, order_id=order.id,
+                 summary=(_("Tracking: {status}").format(status=status.replace("_", " ")) + (f" — {description}" if description else ""))[:300])
+    return True

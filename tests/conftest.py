@@ -1,0 +1,138 @@
+"""Shared fixtures: a fresh database per test on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from oms import catalog, inventory
+from oms.audit import Actor
+from oms.db import Database
+from oms.models import Base
+from oms.orders import Address, NormalizedLine, NormalizedOrder
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+ACTOR = Actor("tester", "test-station")
+
+
+def pytest_configure(config):
+    # Keep the developer's own settings and data folder out of the tests.
+    cfg = Path(os.environ.setdefault("OMS_CONFIG_DIR", str(Path(config.rootpath) / ".pytest-config")))
+    cfg.mkdir(parents=True, exist_ok=True)
+    os.environ.pop("OMS_DATABASE_URL", None)
+
+
+def postgres_url() -> str | None:
+    """The PostgreSQL server for tests: required when OMS_TEST_POSTGRES_URL is set, else used if reachable."""
+    required = os.environ.get("OMS_TEST_POSTGRES_URL")
+    url = required or DEFAULT_PG
+    try:
+        engine = create_engine(url, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return url
+    except Exception as exc:  # noqa: BLE001 - any failure means "no server"
+        if required:
+            raise RuntimeError(f"OMS_TEST_POSTGRES_URL={required} is set but the server cannot be reached: {exc}")
+        return None
+
+
+@pytest.fixture(scope="session")
+def _pg_schema():
+    url = postgres_url()
+    if url is None:
+        yield None
+        return
+    schema = f"qs_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    db = Database(url, schema=schema)
+    db.migrate()
+    db.dispose()
+    yield url, schema
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    db = Database(f"sqlite:///{path}")
+    db.migrate()
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.dispose()
+    return path
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db(request, tmp_path, _sqlite_template, _pg_schema):
+    """A migrated, empty database of each kind."""
+    if request.param == "sqlite":
+        path = tmp_path / "oms.sqlite3"
+        shutil.copy(_sqlite_template, path)
+        database = Database(f"sqlite:///{path}")
+    else:
+        if _pg_schema is None:
+            pytest.skip("no PostgreSQL server (set OMS_TEST_POSTGRES_URL to require it)")
+        url, schema = _pg_schema
+        database = Database(url, schema=schema)
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        with database.engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def sqlite_db(tmp_path, _sqlite_template):
+    path = tmp_path / "oms.sqlite3"
+    shutil.copy(_sqlite_template, path)
+    database = Database(f"sqlite:///{path}")
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def world(db):
+    """Two warehouses with bins, a 3PL, a web channel and a few products with barcodes."""
+    with db.write() as s:
+        reno = catalog.add_location(s, ACTOR, "RNO", "Reno", priority=10, region="NV", postal_code="89502")
+        newark = catalog.add_location(s, ACTOR, "EWR", "Newark", priority=20, region="NJ", postal_code="07114")
+        catalog.add_location(s, ACTOR, "3PL", "ShipRight Dallas", kind="3pl", priority=30)
+        catalog.add_bins(s, reno, ["A-01-1", "A-03-2", "C-11-1"])
+        catalog.add_bins(s, newark, ["A-01-1", "B-02-1"])
+        catalog.add_channel(s, ACTOR, "web", "Web shop", "shopify")
+        catalog.add_channel(s, ACTOR, "edi", "Northwind", "edi_x12", "wholesale")
+        catalog.add_product(s, ACTOR, "MUG-RED", "Mug, red", price="14.00", weight_g=420,
+                            barcodes=[("ean", "4006381333931")])
+        catalog.add_product(s, ACTOR, "MUG-BLU", "Mug, blue", price="14.00", weight_g=420,
+                            barcodes=[("upc", "036000291452")])
+        catalog.add_product(s, ACTOR, "LANTERN", "Storm lantern", price="39.00", weight_g=1100)
+    return db
+
+
+def make_order(external_id: str = "1001", lines=(("MUG-RED", 2),), *, channel: str = "web", **kw) -> NormalizedOrder:
+    placed = kw.pop("placed_at", datetime(2026, 11, 20, 8, 2, tzinfo=timezone.utc))
+    return NormalizedOrder(
+        channel=channel, external_id=external_id, number=kw.pop("number", f"#{external_id}"), placed_at=placed,
+        currency=kw.pop("currency", "USD"),
+        lines=tuple(NormalizedLine(str(i + 1), sku, qty, 1400, sku) for i, (sku, qty) in enumerate(lines)),
+        customer_name=kw.pop("customer_name", "Ada Lovelace"), customer_email=kw.pop("customer_email", "ada@example.com"),
+        ship_to=kw.pop("ship_to", Address("Ada Lovelace", "", "1 Main St", "", "Seattle", "WA", "98101", "US")),
+        ship_by=kw.pop("ship_by", placed + timedelta(days=2)), **kw,
+    )
+
+
+def stock(db, sku, location, qty, bin=None):
+    with db.write() as s:
+        inventory.receive(s, ACTOR, sku, location, qty, bin=bin)
