@@ -57,7 +57,7 @@ def record(
 def record_many(session: Session, rows: list[dict]) -> None:
     """Bulk form of record() for batch services; each row has record()'s keywords."""
     if rows:
-        session.execute(insert(AuditEvent), rows)
+        session.connection().execute(insert(AuditEvent.__table__), rows)
 
 
 def enqueue(

@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from sqlalchemy import and_, func, insert, select, update
+from functools import lru_cache
+
+from sqlalchemy import Integer, and_, bindparam, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from . import audit, validate
@@ -83,6 +85,20 @@ def _loc(session: Session, lid: int) -> str:
 
 
 # -- the primitives: conditional updates -----------------------------------------------
+# They run as Core statements on the tables: an ORM-enabled UPDATE would also try to
+# synchronise the session's identity map, which costs more than the statement itself.
+
+_level_t = StockLevel.__table__
+_bin_t = BinStock.__table__
+_RESERVE = (
+    update(_level_t)
+    .where(
+        _level_t.c.product_id == bindparam("p"),
+        _level_t.c.location_id == bindparam("l"),
+        _level_t.c.on_hand - _level_t.c.allocated >= bindparam("q"),
+    )
+    .values(allocated=_level_t.c.allocated + bindparam("q"))
+)
 
 
 def _insert_ignore(session: Session, table, values: dict, keys: list[str]):
@@ -106,13 +122,13 @@ def _ensure_level(session: Session, pid: int, lid: int) -> None:
 def _change_on_hand(session: Session, pid: int, lid: int, delta: int) -> bool:
     """on_hand += delta unless that would leave less than what is allocated."""
     result = session.execute(
-        update(StockLevel)
+        update(_level_t)
         .where(
-            StockLevel.product_id == pid,
-            StockLevel.location_id == lid,
-            StockLevel.on_hand + delta >= StockLevel.allocated,
+            _level_t.c.product_id == pid,
+            _level_t.c.location_id == lid,
+            _level_t.c.on_hand + delta >= _level_t.c.allocated,
         )
-        .values(on_hand=StockLevel.on_hand + delta, updated_at=utcnow())
+        .values(on_hand=_level_t.c.on_hand + delta, updated_at=utcnow())
     )
     return result.rowcount == 1
 
@@ -121,9 +137,9 @@ def _change_bin(session: Session, bid: int, pid: int, delta: int) -> bool:
     if delta > 0:
         _insert_ignore(session, BinStock, {"bin_id": bid, "product_id": pid, "on_hand": 0}, ["bin_id", "product_id"])
     result = session.execute(
-        update(BinStock)
-        .where(BinStock.bin_id == bid, BinStock.product_id == pid, BinStock.on_hand + delta >= 0)
-        .values(on_hand=BinStock.on_hand + delta)
+        update(_bin_t)
+        .where(_bin_t.c.bin_id == bid, _bin_t.c.product_id == pid, _bin_t.c.on_hand + delta >= 0)
+        .values(on_hand=_bin_t.c.on_hand + delta)
     )
     return result.rowcount == 1
 
@@ -150,16 +166,41 @@ def _movement(session, actor: Actor, pid, lid, kind: MovementKind, qty, *, bin=N
 
 def try_reserve(session: Session, pid: int, lid: int, qty: int) -> bool:
     """Reserve qty units if that many are available; False (and no change) otherwise."""
-    result = session.execute(
-        update(StockLevel)
-        .where(
-            StockLevel.product_id == pid,
-            StockLevel.location_id == lid,
-            StockLevel.on_hand - StockLevel.allocated >= qty,
-        )
-        .values(allocated=StockLevel.allocated + qty)
+    return session.connection().execute(_RESERVE, {"p": pid, "l": lid, "q": qty}).rowcount == 1
+
+
+@lru_cache(maxsize=32)
+def _reserve_many_statement(n: int):
+    wanted = case(
+        *[(_level_t.c.product_id == bindparam(f"p{i}", type_=Integer), bindparam(f"q{i}", type_=Integer)) for i in range(n)]
     )
-    return result.rowcount == 1
+    return (
+        update(_level_t)
+        .where(
+            _level_t.c.location_id == bindparam("l", type_=Integer),
+            _level_t.c.product_id.in_([bindparam(f"p{i}", type_=Integer) for i in range(n)]),
+            _level_t.c.on_hand - _level_t.c.allocated >= wanted,
+        )
+        .values(allocated=_level_t.c.allocated + wanted)
+        .returning(_level_t.c.product_id)
+    )
+
+
+def try_reserve_many(session: Session, lid: int, wanted: dict[int, int]) -> set[int]:
+    """Reserve several products at one location in one statement; returns those that were reserved.
+
+    Each product is all-or-nothing; the others are left untouched.
+    """
+    if not wanted:
+        return set()
+    if len(wanted) == 1:
+        ((pid, qty),) = wanted.items()
+        return {pid} if try_reserve(session, pid, lid, qty) else set()
+    params: dict[str, int] = {"l": lid}
+    for i, (pid, qty) in enumerate(wanted.items()):
+        params[f"p{i}"] = pid
+        params[f"q{i}"] = qty
+    return set(session.connection().execute(_reserve_many_statement(len(wanted)), params).scalars())
 
 
 def reserve(session: Session, pid: int, lid: int, qty: int) -> None:
@@ -176,9 +217,9 @@ def reserve(session: Session, pid: int, lid: int, qty: int) -> None:
 def release(session: Session, pid: int, lid: int, qty: int) -> None:
     validate.quantity(qty)
     result = session.execute(
-        update(StockLevel)
-        .where(StockLevel.product_id == pid, StockLevel.location_id == lid, StockLevel.allocated >= qty)
-        .values(allocated=StockLevel.allocated - qty)
+        update(_level_t)
+        .where(_level_t.c.product_id == pid, _level_t.c.location_id == lid, _level_t.c.allocated >= qty)
+        .values(allocated=_level_t.c.allocated - qty)
     )
     if result.rowcount != 1:
         raise Conflict(
@@ -192,14 +233,14 @@ def ship(session: Session, actor: Actor, pid: int, lid: int, qty: int, *, refere
     """Take reserved units out of stock as they leave the building."""
     validate.quantity(qty)
     result = session.execute(
-        update(StockLevel)
+        update(_level_t)
         .where(
-            StockLevel.product_id == pid,
-            StockLevel.location_id == lid,
-            StockLevel.allocated >= qty,
-            StockLevel.on_hand >= qty,
+            _level_t.c.product_id == pid,
+            _level_t.c.location_id == lid,
+            _level_t.c.allocated >= qty,
+            _level_t.c.on_hand >= qty,
         )
-        .values(on_hand=StockLevel.on_hand - qty, allocated=StockLevel.allocated - qty, updated_at=utcnow())
+        .values(on_hand=_level_t.c.on_hand - qty, allocated=_level_t.c.allocated - qty, updated_at=utcnow())
     )
     if result.rowcount != 1:
         raise Conflict(
@@ -215,9 +256,9 @@ def unship(session: Session, actor: Actor, pid: int, lid: int, qty: int, *, refe
     validate.quantity(qty)
     _ensure_level(session, pid, lid)
     session.execute(
-        update(StockLevel)
-        .where(StockLevel.product_id == pid, StockLevel.location_id == lid)
-        .values(on_hand=StockLevel.on_hand + qty, allocated=StockLevel.allocated + qty, updated_at=utcnow())
+        update(_level_t)
+        .where(_level_t.c.product_id == pid, _level_t.c.location_id == lid)
+        .values(on_hand=_level_t.c.on_hand + qty, allocated=_level_t.c.allocated + qty, updated_at=utcnow())
     )
     _movement(session, actor, pid, lid, MovementKind.SHIP, qty, reason="shipment voided", reference=reference)
 
@@ -307,7 +348,7 @@ def count(
     _ensure_level(session, pid, lid)
     level = _level(session, pid, lid)
     if bid is not None:
-        seen = session.scalar(select(BinStock.on_hand).where(BinStock.bin_id == bid, BinStock.product_id == pid)) or 0
+        seen = session.scalar(select(_bin_t.c.on_hand).where(_bin_t.c.bin_id == bid, _bin_t.c.product_id == pid)) or 0
     else:
         seen = level.on_hand
     delta = counted - seen
@@ -320,18 +361,18 @@ def count(
                 )
             )
         # Guard against a concurrent change between our read and this write.
-        guard = (BinStock.on_hand == seen) if bid is not None else (StockLevel.on_hand == seen)
+        guard = (_bin_t.c.on_hand == seen) if bid is not None else (_level_t.c.on_hand == seen)
         if bid is not None:
             _insert_ignore(session, BinStock, {"bin_id": bid, "product_id": pid, "on_hand": 0}, ["bin_id", "product_id"])
             moved = session.execute(
-                update(BinStock).where(BinStock.bin_id == bid, BinStock.product_id == pid, guard).values(on_hand=counted)
+                update(_bin_t).where(_bin_t.c.bin_id == bid, _bin_t.c.product_id == pid, guard).values(on_hand=counted)
             ).rowcount
             ok = moved == 1 and _change_on_hand(session, pid, lid, delta)
         else:
             ok = session.execute(
-                update(StockLevel)
-                .where(StockLevel.product_id == pid, StockLevel.location_id == lid, guard,
-                       StockLevel.on_hand + delta >= StockLevel.allocated)
+                update(_level_t)
+                .where(_level_t.c.product_id == pid, _level_t.c.location_id == lid, guard,
+                       _level_t.c.on_hand + delta >= _level_t.c.allocated)
                 .values(on_hand=counted, updated_at=utcnow())
             ).rowcount == 1
         if not ok:
@@ -406,7 +447,7 @@ def take_from_bin(session: Session, pid: int, lid: int, bin_ref: int | str, qty:
 
 def _level(session: Session, pid: int, lid: int) -> LevelView | None:
     row = session.execute(
-        select(StockLevel.on_hand, StockLevel.allocated).where(StockLevel.product_id == pid, StockLevel.location_id == lid)
+        select(_level_t.c.on_hand, _level_t.c.allocated).where(_level_t.c.product_id == pid, _level_t.c.location_id == lid)
     ).first()
     if row is None:
         return None
@@ -417,9 +458,9 @@ def levels(session: Session, product: int | str) -> list[LevelView]:
     """Stock of one product at every active location (zero where it has none)."""
     pid = product_id(session, product)
     rows = session.execute(
-        select(Location.id, Location.code, Location.name, StockLevel.on_hand, StockLevel.allocated)
+        select(Location.id, Location.code, Location.name, _level_t.c.on_hand, _level_t.c.allocated)
         .select_from(Location)
-        .outerjoin(StockLevel, and_(StockLevel.location_id == Location.id, StockLevel.product_id == pid))
+        .outerjoin(StockLevel, and_(_level_t.c.location_id == Location.id, _level_t.c.product_id == pid))
         .where(Location.active.is_(True))
         .order_by(Location.priority, Location.code)
     ).all()
@@ -428,9 +469,9 @@ def levels(session: Session, product: int | str) -> list[LevelView]:
 
 def available_to_promise(session: Session, product: int | str, location: int | str | None = None) -> int:
     pid = product_id(session, product)
-    q = select(func.coalesce(func.sum(StockLevel.on_hand - StockLevel.allocated), 0)).where(StockLevel.product_id == pid)
+    q = select(func.coalesce(func.sum(_level_t.c.on_hand - _level_t.c.allocated), 0)).where(_level_t.c.product_id == pid)
     if location is not None:
-        q = q.where(StockLevel.location_id == location_id(session, location))
+        q = q.where(_level_t.c.location_id == location_id(session, location))
     return int(session.scalar(q))
 
 
@@ -439,7 +480,7 @@ def available_map(session: Session, product_ids: Iterable[int], lid: int) -> dic
     if not ids:
         return {}
     rows = session.execute(
-        select(StockLevel.product_id, StockLevel.on_hand - StockLevel.allocated)
-        .where(StockLevel.location_id == lid, StockLevel.product_id.in_(ids))
+        select(_level_t.c.product_id, _level_t.c.on_hand - _level_t.c.allocated)
+        .where(_level_t.c.location_id == lid, StockLevel.product_id.in_(ids))
     ).all()
     return {r[0]: r[1] for r in rows}

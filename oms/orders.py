@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Callable, Iterable, Sequence
 
@@ -81,8 +80,15 @@ class NormalizedOrder:
 
     def fingerprint(self) -> str:
         """A stable hash of the content, so an unchanged re-import is recognised at once."""
-        data = asdict(self)
-        return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+        values = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "lines":
+                value = tuple((l.external_line_id, l.sku, l.quantity, l.unit_price_minor, l.description) for l in value)
+            elif f.name == "ship_to":
+                value = tuple(getattr(value, g.name) for g in fields(value))
+            values.append(value)
+        return hashlib.sha256(repr(values).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -318,12 +324,7 @@ def _insert_new(session, actor, orders, channels, products, allocate) -> list[Im
         if allocate is not None and not unknown:
             location = allocate(session, o, products)
             if location is not None:
-                for j, line in enumerate(o.lines):
-                    pid = products[line.sku]
-                    if inventory.try_reserve(session, pid, location, line.quantity):
-                        reserved[j] = line.quantity
-                    else:
-                        backordered[j] = line.quantity
+                _reserve_lines(session, location, [(products[l.sku], l.quantity) for l in o.lines], reserved, backordered)
         line_rows = [
             {
                 "external_line_id": l.external_line_id, "product_id": products.get(l.sku), "sku": l.sku,
@@ -340,15 +341,18 @@ def _insert_new(session, actor, orders, channels, products, allocate) -> list[Im
         row.update(status=status.value, on_hold=bool(hold_reason), hold_reason=hold_reason, location_id=location)
         plans.append((row, line_rows, location))
 
+    # Core inserts on the tables: the ORM's bulk path would add per-row bookkeeping we do not need.
+    conn = session.connection()
+    orders_t, lines_t = SalesOrder.__table__, OrderLine.__table__
     order_ids = list(
-        session.scalars(insert(SalesOrder).returning(SalesOrder.id, sort_by_parameter_order=True), [p[0] for p in plans])
+        conn.execute(insert(orders_t).returning(orders_t.c.id, sort_by_parameter_order=True), [p[0] for p in plans]).scalars()
     )
     all_lines = []
     for oid, (_row, line_rows, _loc) in zip(order_ids, plans):
         for lr in line_rows:
             lr["order_id"] = oid
             all_lines.append(lr)
-    line_ids = list(session.scalars(insert(OrderLine).returning(OrderLine.id, sort_by_parameter_order=True), all_lines))
+    line_ids = list(conn.execute(insert(lines_t).returning(lines_t.c.id, sort_by_parameter_order=True), all_lines).scalars())
     location_of = {oid: plan[2] for oid, plan in zip(order_ids, plans)}
     allocations = [
         {"order_line_id": lid, "location_id": location_of[lr["order_id"]], "product_id": lr["product_id"],
@@ -357,7 +361,7 @@ def _insert_new(session, actor, orders, channels, products, allocate) -> list[Im
         if lr["allocated"]
     ]
     if allocations:
-        session.execute(insert(Allocation), allocations)
+        conn.execute(insert(Allocation.__table__), allocations)
     audits = []
     for oid, (row, line_rows, loc) in zip(order_ids, plans):
         summary = _("Imported with {n} lines, {units} units").format(n=len(line_rows), units=row["unit_count"])
@@ -370,6 +374,21 @@ def _insert_new(session, actor, orders, channels, products, allocate) -> list[Im
         })
     audit.record_many(session, audits)
     return [ImportResult(oid, "created") for oid in order_ids]
+
+
+def _reserve_lines(session: Session, lid: int, lines: list[tuple[int, int]], reserved: list[int], backordered: list[int]) -> None:
+    """Reserve an order's lines at one location in one statement; a line that cannot be had is backordered."""
+    wanted: dict[int, int] = {}
+    for pid, qty in lines:
+        wanted[pid] = wanted.get(pid, 0) + qty
+    got = inventory.try_reserve_many(session, lid, wanted)
+    for j, (pid, qty) in enumerate(lines):
+        if pid in got:
+            reserved[j] = qty
+        elif sum(1 for p, _q in lines if p == pid) > 1 and inventory.try_reserve(session, pid, lid, qty):
+            reserved[j] = qty  # two lines of one SKU: give each line what there is, in line order
+        else:
+            backordered[j] = qty
 
 
 _MUTABLE_HEADER = (

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from .errors import InvalidInput
 from .i18n import _
+
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 def quantity(value, what: str = "quantity", *, allow_zero: bool = False) -> int:
@@ -36,7 +39,7 @@ def text(value, what: str, max_length: int, *, required: bool = False) -> str:
                 what=what, length=len(value), limit=max_length
             )
         )
-    if any(ord(c) < 32 and c not in "\t" for c in value):
+    if _CONTROL.search(value):
         raise InvalidInput(_("The {what} contains control characters.").format(what=what))
     return value
 

@@ -1,0 +1,155 @@
+"""Ingest: normalized 3-line orders imported with reservation, against a plain-sqlite3 floor.
+
+    python -m bench ingest --orders 20000 [--batch 500]
+
+Both runs start from the same prepared SQLite file (3 locations, 500 products with
+stock) and do the same logical work per order: insert the order and its lines,
+reserve each line's stock with a conditional update, record the allocations and
+an audit event. The floor does it with the standard library's sqlite3 and
+executemany, with nothing checked; the services do it with validation,
+idempotency lookup, derived status and SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import sqlite3
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from oms import catalog, inventory, orders
+from oms.audit import Actor
+from oms.db import Database
+from oms.orders import Address, NormalizedLine, NormalizedOrder
+
+ACTOR = Actor("bench", "bench")
+PRODUCTS = 500
+
+
+def prepare(path: Path) -> None:
+    db = Database(f"sqlite:///{path}")
+    db.migrate()
+    with db.write() as s:
+        locs = [catalog.add_location(s, ACTOR, code, code, priority=p) for code, p in (("RNO", 10), ("EWR", 20), ("DFW", 30))]
+        catalog.add_channel(s, ACTOR, "web", "Web shop", "shopify")
+        for i in range(PRODUCTS):
+            pid = catalog.add_product(s, ACTOR, f"SKU-{i:05d}", f"Product {i}", price=1000 + i)
+            inventory.receive(s, ACTOR, pid, locs[0], 1_000_000)
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.dispose()
+
+
+def make_orders(n: int, seed: int = 1) -> list[NormalizedOrder]:
+    rng = random.Random(seed)
+    start = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    out = []
+    for k in range(n):
+        skus = rng.sample(range(PRODUCTS), 3)
+        lines = tuple(NormalizedLine(str(j + 1), f"SKU-{s:05d}", rng.randint(1, 3), 1000 + s, f"Product {s}") for j, s in enumerate(skus))
+        sub = sum(l.quantity * l.unit_price_minor for l in lines)
+        out.append(NormalizedOrder(
+            channel="web", external_id=str(100000 + k), number=f"#{100000 + k}", placed_at=start + timedelta(seconds=k * 7),
+            currency="USD", lines=lines, customer_name="Ada Lovelace", customer_email=f"ada{k}@example.com",
+            ship_to=Address("Ada Lovelace", "", "1 Main St", "", "Seattle", "WA", "98101", "US"),
+            subtotal_minor=sub, total_minor=sub, ship_by=start + timedelta(days=2, seconds=k * 7),
+        ))
+    return out
+
+
+def run_services(path: Path, batch: list[NormalizedOrder], size: int) -> float:
+    db = Database(f"sqlite:///{path}")
+    db.migrate()
+    with db.read() as s:
+        reno = inventory.location_id(s, "RNO")
+    allocate = lambda s, o, p: reno  # noqa: E731 - routing is not what is measured here
+    t0 = time.perf_counter()
+    for i in range(0, len(batch), size):
+        with db.write() as s:
+            orders.import_orders(s, ACTOR, batch[i:i + size], allocate=allocate)
+    elapsed = time.perf_counter() - t0
+    db.dispose()
+    return elapsed
+
+
+def run_floor(path: Path, batch: list[NormalizedOrder], size: int) -> float:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    products = dict(conn.execute("SELECT sku, id FROM product"))
+    reno = conn.execute("SELECT id FROM location WHERE code='RNO'").fetchone()[0]
+    channel = conn.execute("SELECT id FROM channel WHERE code='web'").fetchone()[0]
+    next_order = (conn.execute("SELECT coalesce(max(id), 0) FROM sales_order").fetchone()[0] or 0) + 1
+    next_line = (conn.execute("SELECT coalesce(max(id), 0) FROM order_line").fetchone()[0] or 0) + 1
+    t0 = time.perf_counter()
+    for i in range(0, len(batch), size):
+        now = datetime.now(timezone.utc).replace(tzinfo=None).isoformat(" ")
+        chunk = batch[i:i + size]
+        order_rows, line_rows, reserve_rows, alloc_rows, audit_rows = [], [], [], [], []
+        for o in chunk:
+            oid = next_order
+            next_order += 1
+            a = o.ship_to
+            order_rows.append((oid, channel, o.external_id, o.number, o.order_type, "allocated", 0, "", o.currency,
+                               o.subtotal_minor, 0, 0, 0, o.total_minor, o.customer_name, o.customer_email, a.name, "",
+                               a.address1, "", a.city, a.region, a.postal_code, a.country, "", "standard", reno,
+                               o.placed_at.replace(tzinfo=None).isoformat(" "), o.ship_by.replace(tzinfo=None).isoformat(" "),
+                               len(o.lines), sum(l.quantity for l in o.lines), "x", now, now))
+            for l in o.lines:
+                pid = products[l.sku]
+                line_rows.append((next_line, oid, l.external_line_id, pid, l.sku, l.description, 0, l.quantity, l.unit_price_minor,
+                                  l.quantity))
+                reserve_rows.append((l.quantity, pid, reno, l.quantity))
+                alloc_rows.append((next_line, reno, pid, l.quantity, now))
+                next_line += 1
+            audit_rows.append((now, "bench", "bench", "order.imported", "order", str(oid), oid, "Imported"))
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(
+            "INSERT INTO sales_order (id, channel_id, external_id, number, order_type, status, on_hold, hold_reason, currency,"
+            " subtotal_minor, shipping_minor, tax_minor, discount_minor, total_minor, customer_name, customer_email, ship_name,"
+            " ship_company, ship_address1, ship_address2, ship_city, ship_region, ship_postal_code, ship_country, ship_phone,"
+            " service_level, location_id, placed_at, ship_by, line_count, unit_count, payload_hash, created_at, updated_at)"
+            " VALUES (" + ",".join("?" * 34) + ")", order_rows)
+        conn.executemany(
+            "INSERT INTO order_line (id, order_id, external_line_id, product_id, sku, description, unknown_sku, quantity,"
+            " unit_price_minor, allocated, backordered, picked, packed, shipped, cancelled, returned)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,0,0,0,0,0,0)", line_rows)
+        conn.executemany("UPDATE stock_level SET allocated = allocated + ? WHERE product_id = ? AND location_id = ?"
+                         " AND on_hand - allocated >= ?", reserve_rows)
+        conn.executemany("INSERT INTO allocation (order_line_id, location_id, product_id, quantity, created_at) VALUES (?,?,?,?,?)",
+                         alloc_rows)
+        conn.executemany("INSERT INTO audit_event (at, user, station, action, entity, entity_id, order_id, summary)"
+                         " VALUES (?,?,?,?,?,?,?,?)", audit_rows)
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - t0
+    conn.close()
+    return elapsed
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench ingest", description=__doc__.split("\n\n")[0])
+    p.add_argument("--orders", type=int, default=20000)
+    p.add_argument("--batch", type=int, default=500, help="orders per transaction (default 500)")
+    args = p.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp) / "base.sqlite3"
+        t = time.perf_counter()
+        prepare(base)
+        print(f"prepared {PRODUCTS} products and 3 locations in {time.perf_counter() - t:.1f} s")
+        batch = make_orders(args.orders)
+        floor_db, svc_db = Path(tmp) / "floor.sqlite3", Path(tmp) / "services.sqlite3"
+        shutil.copy(base, floor_db)
+        shutil.copy(base, svc_db)
+        floor = run_floor(floor_db, batch, args.batch)
+        services = run_services(svc_db, batch, args.batch)
+        n = args.orders
+        print(f"orders: {n} x 3 lines, {args.batch} per transaction, SQLite")
+        print(f"floor    (sqlite3 executemany): {n / floor:10,.0f} orders/s  ({floor:.2f} s)")
+        print(f"services (oms.orders.import_orders): {n / services:5,.0f} orders/s  ({services:.2f} s)")
+        print(f"ratio services/floor time: {services / floor:.1f}x")
+    return 0

@@ -1,0 +1,104 @@
+"""The headless command line, run as a real process against a real SQLite file."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from oms.db import Database
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args, db_url=None, check=True):
+    env = {**os.environ}
+    if db_url:
+        env["OMS_DATABASE_URL"] = db_url
+    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), *args], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=300)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('cli') / 'cli.sqlite3'}"
+    out = run("seed", "--orders", "60", "--products", "60", "--db", url)
+    assert "Seeded 60 orders over 60 products" in out.stdout
+    return url
+
+
+def test_orders_list_json_and_filters(seeded):
+    rows = json.loads(run("orders", "list", "--json", "--limit", "500", "--db", seeded).stdout)
+    assert len(rows) == 60
+    assert {"number", "channel", "status", "placed_at", "units", "total"} <= rows[0].keys()
+    shipped = json.loads(run("orders", "list", "--json", "--status", "delivered", "--db", seeded).stdout)
+    assert shipped and all(r["status"] == "delivered" for r in shipped)
+    web = json.loads(run("orders", "list", "--json", "--channel", "web", "--limit", "500", db_url=seeded).stdout)
+    assert web and all(r["channel"] == "web" for r in web)
+    one = json.loads(run("orders", "list", "--json", "--number", rows[0]["number"], "--db", seeded).stdout)
+    assert [r["id"] for r in one] == [rows[0]["id"]]
+
+
+def test_orders_show(seeded):
+    rows = json.loads(run("orders", "list", "--json", "--status", "delivered", "--db", seeded).stdout)
+    detail = json.loads(run("orders", "show", rows[0]["number"], "--json", "--db", seeded).stdout)
+    assert detail["status"] == "delivered" and detail["shipments"][0]["tracking_number"]
+    assert all(l["shipped"] == l["quantity"] - l["cancelled"] for l in detail["lines"])
+    human = run("orders", "show", rows[0]["number"], "--db", seeded).stdout
+    assert rows[0]["number"] in human and "Ship to:" in human
+
+
+def test_stock_show(seeded):
+    data = json.loads(run("stock", "show", "MUG-RED-12OZ", "--json", "--db", seeded).stdout)
+    assert data["sku"] == "MUG-RED-12OZ" and len(data["barcodes"]) == 2
+    assert [l["location"] for l in data["locations"]] == ["RNO", "EWR", "DFW3PL"]
+    for l in data["locations"]:
+        assert l["available"] == l["on_hand"] - l["allocated"]
+    by_barcode = json.loads(run("stock", "show", data["barcodes"][0], "--json", "--db", seeded).stdout)
+    assert by_barcode["sku"] == "MUG-RED-12OZ"
+
+
+def test_check_clean_then_finds_a_broken_level(seeded, tmp_path):
+    assert "No problems found" in run("check", "--db", seeded).stdout
+    path = seeded.removeprefix("sqlite:///")
+    copy = tmp_path / "broken.sqlite3"
+    Database(seeded).engine.dispose()
+    import sqlite3
+
+    src = sqlite3.connect(path)
+    dst = sqlite3.connect(copy)
+    src.backup(dst)
+    src.close()
+    dst.execute("UPDATE stock_level SET on_hand = on_hand + 5 WHERE rowid = (SELECT min(rowid) FROM stock_level)")
+    dst.commit()
+    dst.close()
+    out = run("check", "--db", f"sqlite:///{copy}", check=False)
+    assert out.returncode == 1
+    assert "the ledger adds up to" in out.stdout and "Traceback" not in out.stdout + out.stderr
+
+
+def test_errors_are_one_clear_line(seeded):
+    out = run("orders", "show", "#does-not-exist", "--db", seeded, check=False)
+    assert out.returncode == 2 and out.stderr.strip() == "error: There is no order #does-not-exist."
+    out = run("stock", "show", "NOPE", "--db", seeded, check=False)
+    assert out.returncode == 2 and out.stderr.strip() == "error: There is no product NOPE."
+    out = run("orders", "list", "--channel", "ebay", "--db", seeded, check=False)
+    assert out.returncode == 2 and "no sales channel ebay" in out.stderr
+
+
+def test_db_upgrade_and_newer_database_refused(tmp_path):
+    url = f"sqlite:///{tmp_path / 'u.sqlite3'}"
+    assert "Upgraded" in run("db", "upgrade", "--db", url).stdout
+    assert "up to date" in run("db", "upgrade", "--db", url).stdout
+    db = Database(url)
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'ffff'"))
+    db.dispose()
+    out = run("orders", "list", "--db", url, check=False)
+    assert out.returncode == 2 and "newer version of Quayside" in out.stderr and "Traceback" not in out.stderr
