@@ -164,6 +164,13 @@ def _movement(session, actor: Actor, pid, lid, kind: MovementKind, qty, *, bin=N
     )
 
 
+def _stock_arrived(session: Session, actor: Actor, pid: int) -> None:
+    """Stock became available: orders backordered on this product are routed again, oldest promise first."""
+    from . import routing  # routing builds on inventory, so this direction is imported late
+
+    routing.release_backorders(session, actor, [pid])
+
+
 def try_reserve(session: Session, pid: int, lid: int, qty: int) -> bool:
     """Reserve qty units if that many are available; False (and no change) otherwise."""
     return session.connection().execute(_RESERVE, {"p": pid, "l": lid, "q": qty}).rowcount == 1
@@ -288,6 +295,7 @@ def receive(
     if bid is not None:
         _change_bin(session, bid, pid, qty)
     _movement(session, actor, pid, lid, kind, qty, bin=bid, reason=reason, reference=reference)
+    _stock_arrived(session, actor, pid)
     audit.record(
         session, actor, f"stock.{kind.value}", "product", pid,
         summary=_("{kind} {qty} × {sku} at {loc}").format(kind=kind.value, qty=qty, sku=_sku(session, pid), loc=_loc(session, lid)),
@@ -324,6 +332,8 @@ def adjust(
             _("Bin {bin} does not hold {qty} of {sku}.").format(bin=bin, qty=-delta, sku=_sku(session, pid))
         )
     _movement(session, actor, pid, lid, MovementKind.ADJUST, delta, bin=bid, reason=reason)
+    if delta > 0:
+        _stock_arrived(session, actor, pid)
     audit.record(
         session, actor, "stock.adjust", "product", pid,
         summary=_("Adjusted {sku} at {loc} by {delta:+d}: {reason}").format(sku=_sku(session, pid), loc=_loc(session, lid), delta=delta, reason=reason),
@@ -378,6 +388,8 @@ def count(
         if not ok:
             raise Conflict(_("The stock of {sku} changed while it was being counted; count it again.").format(sku=_sku(session, pid)))
         _movement(session, actor, pid, lid, MovementKind.COUNT, delta, bin=bid, reason=reason)
+        if delta > 0:
+            _stock_arrived(session, actor, pid)
     audit.record(
         session, actor, "stock.count", "product", pid,
         summary=_("Counted {counted} × {sku} at {loc} (difference {delta:+d})").format(
@@ -424,6 +436,8 @@ def transfer(
         _change_bin(session, dbin, pid, qty)
     _movement(session, actor, pid, src, MovementKind.TRANSFER, -qty, bin=sbin, reason=reason)
     _movement(session, actor, pid, dst, MovementKind.TRANSFER, qty, bin=dbin, reason=reason)
+    if src != dst:
+        _stock_arrived(session, actor, pid)
     audit.record(
         session, actor, "stock.transfer", "product", pid,
         summary=_("Moved {qty} × {sku} from {src} to {dst}").format(

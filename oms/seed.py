@@ -10,7 +10,7 @@ from typing import Callable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import catalog, inventory, orders, shipments
+from . import catalog, inventory, orders, routing, shipments
 from .audit import Actor
 from .db import Database
 from .gs1 import gs1_check_digit
@@ -76,6 +76,13 @@ CITIES = [("Seattle", "WA", "98101"), ("Portland", "OR", "97205"), ("San Francis
           ("Albuquerque", "NM", "87102"), ("Kansas City", "MO", "64105"), ("Pittsburgh", "PA", "15222"), ("Reno", "NV", "89501")]
 STREETS = ["Main St", "Oak Ave", "Pine St", "Maple Ave", "Cedar Ln", "Elm St", "Harbor Blvd", "Lake Dr", "Hill Rd", "Park Ave",
            "2nd St", "Washington St", "Sunset Blvd", "Mission St", "River Rd"]
+RULES = [
+    ("Hold high-value web orders for a fraud check", {"channel": ["web"], "value_min_minor": 150000},
+     {"hold_reason": "High value: check payment before shipping"}),
+    ("Wholesale ships complete", {"order_type": ["wholesale"]}, {"split": "ship_complete", "service_level": "ground"}),
+    ("Fragile items only from own warehouses", {"sku_tag": ["fragile"]}, {"allowed_locations": ["RNO", "EWR"], "split": "allow"}),
+    ("Marketplace: 3PL first", {"channel": ["amazon"]}, {"preferred_locations": ["DFW3PL"], "split": "allow"}),
+]
 RETAILERS = [("Northwind Retail DC 14", "Northwind Retail"), ("Northwind Retail Store 221", "Northwind Retail")]
 
 
@@ -84,17 +91,6 @@ class SeedReport:
     products: int
     orders: int
     by_status: dict[str, int]
-
-
-def first_fit(session: Session, order: NormalizedOrder, products: dict[str, int]) -> int | None:
-    """A stand-in for routing: the first location by priority that has every line, else the first."""
-    locs = session.execute(select(Location.id).where(Location.active.is_(True)).order_by(Location.priority)).scalars().all()
-    pids = {products[l.sku]: l.quantity for l in order.lines}
-    for lid in locs:
-        avail = inventory.available_map(session, pids, lid)
-        if all(avail.get(p, 0) >= q for p, q in pids.items()):
-            return lid
-    return locs[0] if locs else None
 
 
 def master_data(db: Database, *, rng: random.Random | None = None, products: int = 500) -> None:
@@ -110,6 +106,10 @@ def master_data(db: Database, *, rng: random.Random | None = None, products: int
             catalog.add_bins(s, lid, bins)
         for code, name, kind, otype in CHANNELS:
             catalog.add_channel(s, SEED_ACTOR, code, name, kind, otype)
+        routing.seed_rates(s)
+        routing.ensure_default_rule(s)
+        for name, conditions, actions in RULES:
+            routing.save_rule(s, SEED_ACTOR, name, conditions, actions)
         for username, display, role in [("maria", "Maria Lopez", "packer"), ("deshawn", "Deshawn Carter", "picker"),
                                         ("priya", "Priya Raman", "service"), ("tom", "Tom Becker", "supervisor")]:
             catalog.add_user(s, SEED_ACTOR, username, display, role)
@@ -175,9 +175,9 @@ def demo_orders(db: Database, n: int, *, rng: random.Random | None = None, now: 
         for k in range(chunk_start, min(n, chunk_start + 200)):
             batch.append(_demo_order(rng, start + k, placed[k], catalog_rows))
         with db.write() as s:
-            with at_time(batch[0].placed_at):
-                results = orders.import_orders(s, SEED_ACTOR, batch, allocate=first_fit)
-            for order, result in zip(batch, results):
+            for order in batch:
+                with at_time(order.placed_at):
+                    result = routing.import_and_route(s, SEED_ACTOR, [order])[0]
                 _advance(s, rng, result.order_id, order, now)
         done += len(batch)
         if progress:
@@ -247,35 +247,40 @@ def _advance(s: Session, rng: random.Random, order_id: int, order: NormalizedOrd
     pick_at = t + timedelta(hours=rng.uniform(0.7, 4))
     if pick_at > now:
         return
-    lines = s.execute(select(OrderLine.id, OrderLine.allocated, OrderLine.product_id).where(OrderLine.order_id == order_id)).all()
-    lid = s.scalar(select(Allocation.location_id).join(OrderLine, OrderLine.id == Allocation.order_line_id)
-                   .where(OrderLine.order_id == order_id).limit(1))
+    lines = s.execute(select(OrderLine.id, OrderLine.allocated, OrderLine.product_id, Allocation.location_id)
+                      .join(Allocation, Allocation.order_line_id == OrderLine.id)
+                      .where(OrderLine.order_id == order_id).order_by(OrderLine.id)).all()
+    by_location: dict[int, list] = {}
+    for line in lines:
+        by_location.setdefault(line.location_id, []).append(line)
     picker = Actor("deshawn", "pick-1")
     with at_time(pick_at):
         for line in lines:
-            orders.record_pick(s, picker, line.id, line.allocated, bin=_bin_with(s, line.product_id, lid, line.allocated))
+            orders.record_pick(s, picker, line.id, line.allocated, bin=_bin_with(s, line.product_id, line.location_id, line.allocated))
     pack_at = pick_at + timedelta(minutes=rng.uniform(5, 40))
     if pack_at > now:
         return
+    packer = Actor("maria", "pack-1")
     with at_time(pack_at):
-        shipment_id = shipments.pack(s, Actor("maria", "pack-1"), order_id,
-                                     [shipments.PackItem(l.id, l.allocated) for l in lines],
-                                     [shipments.PackageSpec(box="M", weight_g=rng.randint(300, 4000))])
+        shipment_ids = [shipments.pack(s, packer, order_id, [shipments.PackItem(l.id, l.allocated) for l in group],
+                                       [shipments.PackageSpec(box="M", weight_g=rng.randint(300, 4000))])
+                        for group in by_location.values()]
     ship_at = pack_at.replace(hour=23, minute=30) if pack_at.hour < 23 else pack_at + timedelta(minutes=20)
     if ship_at > now:
         return
-    carrier, service = rng.choice([("UPS", "Ground"), ("USPS", "Priority"), ("FedEx", "Home Delivery")])
-    tracking = {"UPS": "1Z" + "".join(rng.choice("0123456789ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(16)),
-                "USPS": "9400" + "".join(rng.choice("0123456789") for _ in range(18)),
-                "FedEx": "".join(rng.choice("0123456789") for _ in range(12))}[carrier]
-    with at_time(ship_at):
-        shipments.confirm(s, Actor("maria", "pack-1"), shipment_id, carrier=carrier, service=service, tracking_number=tracking)
-    for hours, st, desc in [(2, "in_transit", "Departed facility"), (rng.uniform(24, 90), "delivered", "Delivered, front door")]:
-        at = ship_at + timedelta(hours=hours)
-        if at > now:
-            break
-        with at_time(at):
-            shipments.add_tracking_event(s, Actor("system", "carrier"), shipment_id, st, at, description=desc)
+    for shipment_id in shipment_ids:
+        carrier, service = rng.choice([("UPS", "Ground"), ("USPS", "Priority"), ("FedEx", "Home Delivery")])
+        tracking = {"UPS": "1Z" + "".join(rng.choice("0123456789ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(16)),
+                    "USPS": "9400" + "".join(rng.choice("0123456789") for _ in range(18)),
+                    "FedEx": "".join(rng.choice("0123456789") for _ in range(12))}[carrier]
+        with at_time(ship_at):
+            shipments.confirm(s, packer, shipment_id, carrier=carrier, service=service, tracking_number=tracking)
+        for hours, st, desc in [(2, "in_transit", "Departed facility"), (rng.uniform(24, 90), "delivered", "Delivered, front door")]:
+            at = ship_at + timedelta(hours=hours)
+            if at > now:
+                break
+            with at_time(at):
+                shipments.add_tracking_event(s, Actor("system", "carrier"), shipment_id, st, at, description=desc)
 
 
 def _bin_with(s: Session, pid: int, lid: int, qty: int) -> str | None:
