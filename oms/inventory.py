@@ -13,7 +13,7 @@ from typing import Iterable
 
 from functools import lru_cache
 
-from sqlalchemy import Integer, and_, bindparam, case, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from . import audit, validate
@@ -176,21 +176,15 @@ def try_reserve(session: Session, pid: int, lid: int, qty: int) -> bool:
     return session.connection().execute(_RESERVE, {"p": pid, "l": lid, "q": qty}).rowcount == 1
 
 
-@lru_cache(maxsize=32)
-def _reserve_many_statement(n: int):
-    wanted = case(
-        *[(_level_t.c.product_id == bindparam(f"p{i}", type_=Integer), bindparam(f"q{i}", type_=Integer)) for i in range(n)]
-    )
-    return (
-        update(_level_t)
-        .where(
-            _level_t.c.location_id == bindparam("l", type_=Integer),
-            _level_t.c.product_id.in_([bindparam(f"p{i}", type_=Integer) for i in range(n)]),
-            _level_t.c.on_hand - _level_t.c.allocated >= wanted,
-        )
-        .values(allocated=_level_t.c.allocated + wanted)
-        .returning(_level_t.c.product_id)
-    )
+@lru_cache(maxsize=64)
+def _reserve_many_sql(n: int, placeholder: str) -> str:
+    # Written out as SQL: building and cache-keying a CASE expression of this size in
+    # SQLAlchemy costs more per call than running it.
+    case = "CASE product_id " + " ".join(f"WHEN {placeholder} THEN {placeholder}" for _ in range(n)) + " END"
+    ids = ", ".join([placeholder] * n)
+    return (f"UPDATE stock_level SET allocated = allocated + {case} "
+            f"WHERE location_id = {placeholder} AND product_id IN ({ids}) AND on_hand - allocated >= {case} "
+            f"RETURNING product_id")
 
 
 def try_reserve_many(session: Session, lid: int, wanted: dict[int, int]) -> set[int]:
@@ -203,11 +197,11 @@ def try_reserve_many(session: Session, lid: int, wanted: dict[int, int]) -> set[
     if len(wanted) == 1:
         ((pid, qty),) = wanted.items()
         return {pid} if try_reserve(session, pid, lid, qty) else set()
-    params: dict[str, int] = {"l": lid}
-    for i, (pid, qty) in enumerate(wanted.items()):
-        params[f"p{i}"] = pid
-        params[f"q{i}"] = qty
-    return set(session.connection().execute(_reserve_many_statement(len(wanted)), params).scalars())
+    conn = session.connection()
+    placeholder = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    pairs = [v for item in wanted.items() for v in item]
+    params = (*pairs, lid, *wanted.keys(), *pairs)
+    return {row[0] for row in conn.exec_driver_sql(_reserve_many_sql(len(wanted), placeholder), params)}
 
 
 def reserve(session: Session, pid: int, lid: int, qty: int) -> None:

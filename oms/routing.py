@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from itertools import combinations
 from typing import Any, Iterable, Sequence
 
@@ -360,6 +361,7 @@ def ship_date(now: datetime) -> date:
     return day
 
 
+@lru_cache(maxsize=4096)
 def add_business_days(day: date, n: int) -> date:
     while n > 0:
         day += timedelta(days=1)
@@ -433,7 +435,7 @@ def candidate_plans(f: OrderFacts, rule: Rule, locations: Sequence[LocationInfo]
     start = ship_date(now)
     for k in range(1, max_k + 1):
         for combo in combinations(ordered, k):
-            left = {(p, l.id): q for (p, lid), q in available.items() for l in combo if lid == l.id}
+            left = {(l.product_id, loc.id): available.get((l.product_id, loc.id), 0) for l in f.lines for loc in combo}
             assigned: dict[int, list[LineNeed]] = {l.id: [] for l in combo}
             short: list[LineNeed] = []
             for line in f.lines:
@@ -655,8 +657,9 @@ def route_orders(session: Session, actor: Actor, order_ids: Sequence[int], *, re
                     available[key] = 0  # someone else took it; this order's line waits
         primary = best.shipments[0][0]
         new_qty = {}
+        needs = {l.line_id: l.need for l in f.lines}
         for r in lines_by_order[oid]:
-            need = next((l.need for l in f.lines if l.line_id == r.id), 0)
+            need = needs.get(r.id, 0)
             if need <= 0:
                 new_qty[r.id] = (r.allocated, r.backordered)
                 continue
@@ -678,7 +681,7 @@ def route_orders(session: Session, actor: Actor, order_ids: Sequence[int], *, re
         decisions.append({
             "order_id": oid, "at": now, "rule_id": rule.id, "rule_name": rule.name, "outcome": outcome, "explanation": text,
             "plan": best.as_json(),
-            "candidates": {"plans": [dict(p.as_json(), complete=p.complete) for p in plans[:8]]},
+            "candidates": {"plans": [dict(p.as_json(), complete=p.complete) for p in plans[:4]]},
             "est_cost_minor": best.cost_minor,
             "est_delivery": datetime.combine(best.delivery, datetime.min.time(), tzinfo=now.tzinfo) if best.delivery else None,
         })
