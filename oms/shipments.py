@@ -167,10 +167,37 @@ def confirm(
     if order.order_type == OrderType.WHOLESALE.value:
         audit.enqueue(session, channel, "invoice.create", f"{channel}:invoice:{shipment.id}",
                       {**base, "currency": order.currency, "amount_minor": amount}, order_id=order.id)
+        audit.enqueue(session, channel, "asn.create", f"{channel}:asn:{shipment.id}", asn_data(session, shipment, order),
+                      order_id=order.id)
     else:
         audit.enqueue(session, channel, "payment.capture", f"{channel}:capture:{shipment.id}",
                       {"order_external_id": order.external_id, "currency": order.currency, "amount_minor": amount,
                        "final": status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED)}, order_id=order.id)
+
+
+def asn_data(session: Session, shipment: Shipment, order: SalesOrder) -> dict:
+    """Shipment -> order -> pallet (tare) -> carton (pack, with SSCC) -> items: what an 856 describes."""
+    from .models import Location, Pallet
+
+    lines = {l.id: l for l in order.lines}
+    cartons = []
+    for pkg in shipment.packages:
+        items = [{"external_line_id": lines[sl.order_line_id].external_line_id, "sku": lines[sl.order_line_id].sku,
+                  "quantity": sl.quantity} for sl in shipment.lines if sl.package_id == pkg.id]
+        cartons.append({"package_id": pkg.id, "sscc": pkg.sscc, "pallet_id": pkg.pallet_id, "weight_g": pkg.weight_g,
+                        "items": items})
+    pallets = [{"pallet_id": p.id, "sscc": p.sscc, "weight_g": p.weight_g}
+               for p in session.scalars(select(Pallet).where(Pallet.shipment_id == shipment.id).order_by(Pallet.id))]
+    loc = session.get(Location, shipment.location_id)
+    return {
+        "shipment_id": shipment.id, "order_external_id": order.external_id, "po_number": order.number,
+        "ship_from": {"code": loc.code, "name": loc.name, "city": loc.city, "region": loc.region, "postal_code": loc.postal_code},
+        "ship_to": {k: getattr(order, f"ship_{k}") for k in ("name", "company", "address1", "city", "region", "postal_code", "country")},
+        "carrier": shipment.carrier, "service": shipment.service, "tracking_number": shipment.tracking_number,
+        "shipped_at": shipment.shipped_at.isoformat() if shipment.shipped_at else None,
+        "weight_g": sum(c["weight_g"] for c in cartons), "pallets": pallets, "cartons": cartons,
+        "line_count": len({i["external_line_id"] for c in cartons for i in c["items"]}),
+    }
 
 
 def void(session: Session, actor: Actor, shipment_id: int, *, reason: str) -> None:

@@ -1,0 +1,280 @@
+"""The floor: waves, scan-checked picking, short picks back to routing, packing, SSCCs, ASN data."""
+
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from oms import check, fulfilment, inventory, orders, routing, shipments
+from oms.errors import Conflict, InvalidInput, NotFound
+from oms.fulfilment import PackedBox
+from oms.gs1 import is_valid_sscc
+from oms.models import (AuditEvent, OrderLine, OutboxMessage, Package, Pallet, PickTask, SalesOrder, StockLevel, Wave)
+from oms.shipments import PackageSpec
+from tests.conftest import ACTOR, make_order, stock
+
+NOW = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def floor(world):
+    with world.write() as s:
+        routing.seed_rates(s)
+        routing.ensure_default_rule(s)
+        routing.save_rule(s, ACTOR, "Reno first", {}, {"preferred_locations": ["RNO"], "split": "allow"})
+    stock(world, "MUG-RED", "RNO", 10, bin="A-03-2")
+    stock(world, "MUG-BLU", "RNO", 10, bin="A-01-1")
+    stock(world, "LANTERN", "RNO", 1, bin="C-11-1")
+    stock(world, "LANTERN", "EWR", 5, bin="B-02-1")
+    return world
+
+
+def place(db, ext, lines, **kw):
+    with db.write() as s:
+        (r,) = routing.import_and_route(s, ACTOR, [make_order(ext, lines, **kw)])
+    return r.order_id
+
+
+def status(db, oid):
+    with db.read() as s:
+        return s.get(SalesOrder, oid).status
+
+
+def test_wave_totes_walk_order_and_pick_list(floor):
+    a = place(floor, "1", [("MUG-RED", 2), ("MUG-BLU", 1)])
+    b = place(floor, "2", [("MUG-RED", 1), ("LANTERN", 1)])
+    with floor.write() as s:
+        w = fulfilment.build_wave(s, ACTOR, "RNO", limit=10)
+    assert (w.orders, w.units) == (2, 5)
+    with floor.read() as s:
+        pl = fulfilment.pick_list(s, w.wave_id)
+    assert [t.bin_code for t in pl.tasks] == ["A-01-1", "A-03-2", "C-11-1"]  # the walk path
+    red = pl.tasks[1]
+    assert (red.sku, red.quantity, len(red.order_numbers)) == ("MUG-RED", 3, 2)  # same SKU+bin on one line
+    assert red.barcode == "4006381333931"
+    assert len(set(", ".join(t.tote for t in pl.tasks).split(", "))) == 2  # a tote per order
+    assert (pl.order_count, pl.unit_count, pl.location_code) == (2, 5, "RNO")
+    with pytest.raises(Conflict, match="No orders at RNO are ready"):
+        with floor.write() as s:
+            fulfilment.build_wave(s, ACTOR, "RNO")  # both orders are in an open wave already
+
+
+def test_batch_wave_of_single_unit_orders(floor):
+    singles = [place(floor, f"s{i}", [("MUG-RED", 1)]) for i in range(3)]
+    place(floor, "multi", [("MUG-RED", 2)])
+    with floor.write() as s:
+        w = fulfilment.build_wave(s, ACTOR, "RNO", single_unit=True)
+    assert w.orders == 3
+    with floor.read() as s:
+        pl = fulfilment.pick_list(s, w.wave_id)
+        assert pl.batch_pick and len(pl.tasks) == 1 and pl.tasks[0].quantity == 3 and pl.tasks[0].tote.startswith("CART-")
+    assert all(status(floor, o) == "allocated" for o in singles)
+
+
+def test_wave_filters(floor):
+    place(floor, "late", [("MUG-RED", 1)], ship_by=NOW + timedelta(days=3))
+    soon = place(floor, "soon", [("MUG-BLU", 1)], ship_by=NOW + timedelta(hours=2))
+    place(floor, "edi", [("MUG-RED", 1)], channel="edi", order_type="wholesale")
+    with floor.write() as s:
+        w = fulfilment.build_wave(s, ACTOR, "RNO", cutoff_at=NOW + timedelta(hours=4), channel="web")
+        orders_in = s.scalars(select(fulfilment.WaveOrder.order_id).where(fulfilment.WaveOrder.wave_id == w.wave_id)).all()
+    assert orders_in == [soon]
+    with pytest.raises(NotFound):
+        with floor.write() as s:
+            fulfilment.build_wave(s, ACTOR, "RNO", channel="ebay")
+
+
+def test_scan_checked_picking(floor):
+    oid = place(floor, "1", [("MUG-RED", 2)])
+    with floor.write() as s:
+        w = fulfilment.build_wave(s, ACTOR, "RNO")
+    with floor.read() as s:
+        (task,) = fulfilment.open_tasks(s, w.wave_id)
+    with pytest.raises(Conflict, match="Wrong bin: A-01-1 scanned, the pick is in A-03-2"):
+        with floor.write() as s:
+            fulfilment.confirm_pick(s, ACTOR, task.task_id, 1, bin_code="A-01-1", item_code="MUG-RED")
+    with pytest.raises(Conflict, match="Wrong item: MUG-BLU scanned, the pick is MUG-RED"):
+        with floor.write() as s:
+            fulfilment.confirm_pick(s, ACTOR, task.task_id, 1, bin_code="A-03-2", item_code="036000291452")
+    with floor.write() as s:
+        left = fulfilment.confirm_pick(s, ACTOR, task.task_id, 1, bin_code="A-03-2", item_code="4006381333931")
+    assert left == 1 and status(floor, oid) == "picking"
+    with floor.write() as s:  # GS1 data carrying the GTIN counts as the item
+        fulfilment.confirm_pick(s, ACTOR, task.task_id, 1, bin_code="A-03-2", item_code="]C101040063813339311021A")
+    with floor.read() as s:
+        assert s.get(Wave, w.wave_id).status == "picked"
+        assert check.run(s) == []
+
+
+def test_short_pick_goes_back_to_routing_and_newark_takes_it(floor):
+    oid = place(floor, "1", [("LANTERN", 1)])
+    with floor.write() as s:
+        inventory.adjust(s, ACTOR, "LANTERN", "RNO", 1, "mis-receipt, recorded twice", bin="C-11-1")
+    # The books say C-11-1 holds 2 lanterns; the order holds one of them.
+    with floor.write() as s:
+        w = fulfilment.build_wave(s, ACTOR, "RNO")
+    with floor.read() as s:
+        (task,) = fulfilment.open_tasks(s, w.wave_id)
+        assert task.bin_code == "C-11-1"
+    with floor.write() as s:
+        res = fulfilment.short_pick(s, ACTOR, task.task_id, 0, bin_code="C-11-1")
+    assert "Newark" in res.explanation and "short pick at C-11-1" in res.explanation
+    with floor.read() as s:
+        o = s.get(SalesOrder, oid)
+        assert o.status == "allocated" and s.get(inventory.Location, o.location_id).code == "EWR"
+        reno = s.scalar(select(StockLevel.on_hand).join(inventory.Location).where(
+            inventory.Location.code == "RNO", StockLevel.product_id == inventory.product_id(s, "LANTERN")))
+        assert reno == 0  # the count made the books match the empty bin
+        timeline = s.scalars(select(AuditEvent.summary).where(AuditEvent.order_id == oid).order_by(AuditEvent.id)).all()
+        assert any(t.startswith("Short pick at C-11-1: 0 of 1") for t in timeline)
+        assert check.run(s) == []
+
+
+def test_short_pick_that_undercuts_other_orders_reroutes_them_too(floor):
+    first = place(floor, "1", [("MUG-RED", 4)])
+    second = place(floor, "2", [("MUG-RED", 4)])
+    with floor.write() as s:
+        w = fulfilment.build_wave(s, ACTOR, "RNO", limit=1)
+        (task,) = fulfilment.open_tasks(s, w.wave_id)
+        fulfilment.short_pick(s, ACTOR, task.task_id, 2, bin_code="A-03-2")
+    # Only 2 mugs were really in Reno: the first order keeps its 2 picked ones, the rest backorders.
+    assert status(floor, first) in ("picking", "partially_allocated")
+    assert status(floor, second) == "backordered"
+    with floor.read() as s:
+        assert check.run(s) == []
+
+
+def pick_all(db, wave_id):
+    with db.write() as s:
+        for t in fulfilment.open_tasks(s, wave_id):
+            fulfilment.confirm_pick(s, ACTOR, t.task_id, t.quantity, bin_code=t.bin_code or None, item_code=t.sku)
+
+
+def test_packing_verification_and_multi_package(floor):
+    oid = place(floor, "10422", [("MUG-RED", 2), ("MUG-BLU", 1)], number="#10422")
+    with floor.write() as s:
+        w = fulfilment.build_wave(s, ACTOR, "RNO")
+    pick_all(floor, w.wave_id)
+    with floor.read() as s:
+        tote = s.scalar(select(fulfilment.WaveOrder.tote).where(fulfilment.WaveOrder.order_id == oid))
+        assert fulfilment.find_for_packing(s, tote) == oid
+        assert fulfilment.find_for_packing(s, "#10422") == oid
+        with pytest.raises(NotFound, match="not an order number or a tote"):
+            fulfilment.find_for_packing(s, "T-nothing")
+        view = fulfilment.packing_view(s, oid)
+        wrong = fulfilment.check_pack_scan(view, "LANTERN", {}, scanned_sku=fulfilment.identify(s, "LANTERN"))
+    assert not wrong.ok and wrong.message == "Wrong item: LANTERN is not in order #10422."
+    red = next(l for l in view.lines if l.sku == "MUG-RED")
+    assert fulfilment.check_pack_scan(view, "4006381333931", {red.line_id: 1}).ok
+    surplus = fulfilment.check_pack_scan(view, "MUG-RED", {red.line_id: 2})
+    assert not surplus.ok and "Too many" in surplus.message
+    blue = next(l for l in view.lines if l.sku == "MUG-BLU")
+    with floor.write() as s:
+        res = fulfilment.complete_packing(s, ACTOR, oid, [PackedBox(PackageSpec("M", 900), {red.line_id: 2}),
+                                                          PackedBox(PackageSpec("S", 500), {blue.line_id: 1})])
+        shipments.confirm(s, ACTOR, res.shipment_id, tracking_number="1Z1")
+    assert not res.partial and status(floor, oid) == "shipped"
+    with floor.read() as s:
+        assert s.scalar(select(func.count()).select_from(Package).where(Package.shipment_id == res.shipment_id)) == 2
+        assert check.run(s) == []
+
+
+def test_partial_shipment_when_a_line_cannot_be_packed(floor):
+    oid = place(floor, "1", [("MUG-RED", 1), ("MUG-BLU", 1)])
+    with floor.write() as s:
+        w = fulfilment.build_wave(s, ACTOR, "RNO")
+    pick_all(floor, w.wave_id)
+    with floor.read() as s:
+        view = fulfilment.packing_view(s, oid)
+    red = next(l for l in view.lines if l.sku == "MUG-RED")
+    with floor.write() as s:
+        res = fulfilment.complete_packing(s, ACTOR, oid, [PackedBox(PackageSpec("S", 500), {red.line_id: 1})])
+        shipments.confirm(s, ACTOR, res.shipment_id, tracking_number="1Z2")
+    assert res.partial and res.rerouted == ("MUG-BLU ×1",)
+    with floor.read() as s:
+        o = s.get(SalesOrder, oid)
+        assert o.status == "partially_shipped"
+        blue = s.scalars(select(OrderLine).where(OrderLine.order_id == oid, OrderLine.sku == "MUG-BLU")).one()
+        assert (blue.allocated, blue.picked, blue.shipped) == (1, 0, 0)  # routed again, waiting to be picked
+        assert any("Ships in part" in t for t in s.scalars(select(AuditEvent.summary).where(AuditEvent.order_id == oid)))
+        assert check.run(s) == []
+
+
+def test_wholesale_cartons_get_ssccs_and_asn_data(floor):
+    oid = place(floor, "PO1", [("MUG-RED", 4), ("MUG-BLU", 2)], channel="edi", order_type="wholesale", number="PO450001")
+    with floor.write() as s:
+        w = fulfilment.build_wave(s, ACTOR, "RNO")
+    pick_all(floor, w.wave_id)
+    with floor.read() as s:
+        view = fulfilment.packing_view(s, oid)
+    red, blue = (next(l for l in view.lines if l.sku == k) for k in ("MUG-RED", "MUG-BLU"))
+    with floor.write() as s:
+        res = fulfilment.complete_packing(
+            s, ACTOR, oid, [PackedBox(PackageSpec("CTN", 4000), {red.line_id: 4}), PackedBox(PackageSpec("CTN", 2000), {blue.line_id: 2})],
+            company_prefix="0614141", pallet=True)
+        shipments.confirm(s, ACTOR, res.shipment_id, carrier="ACME Freight", tracking_number="BOL123")
+    assert len(res.ssccs) == 3 and all(is_valid_sscc(x) for x in res.ssccs) and len(set(res.ssccs)) == 3
+    assert all(x.startswith("00614141") for x in res.ssccs)
+    with floor.read() as s:
+        asn = s.scalar(select(OutboxMessage.payload).where(OutboxMessage.topic == "asn.create"))
+        pallet = s.scalars(select(Pallet)).one()
+    assert asn["po_number"] == "PO450001" and [p["sscc"] for p in asn["pallets"]] == [pallet.sscc]
+    assert [c["sscc"] for c in asn["cartons"]] == list(res.ssccs[:2])
+    assert all(c["pallet_id"] == pallet.id for c in asn["cartons"])
+    assert [(i["sku"], i["quantity"]) for c in asn["cartons"] for i in c["items"]] == [("MUG-RED", 4), ("MUG-BLU", 2)]
+    assert asn["line_count"] == 2
+
+
+def test_sscc_serials_never_repeat_even_with_two_stations(floor):
+    got: list[str] = []
+    errors = []
+
+    def station():
+        try:
+            for _ in range(15):
+                with floor.write() as s:
+                    got.append(fulfilment.next_sscc(s, "0614141"))
+        except Exception as exc:  # noqa: BLE001
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=station) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == [] and len(got) == 45 and len(set(got)) == 45
+    assert all(is_valid_sscc(x) for x in got)
+    serials = sorted(int(x[8:17]) for x in got)
+    assert serials == list(range(1, 46))
+    with pytest.raises(InvalidInput, match="company prefix"):
+        with floor.write() as s:
+            fulfilment.next_sscc(s, "12a")
+
+
+def test_two_stations_pack_different_orders_at_once(floor):
+    ids = [place(floor, f"c{i}", [("MUG-BLU", 1)]) for i in range(6)]
+    with floor.write() as s:
+        w = fulfilment.build_wave(s, ACTOR, "RNO")
+    pick_all(floor, w.wave_id)
+    errors = []
+
+    def station(mine):
+        try:
+            for oid in mine:
+                with floor.write() as s:
+                    view = fulfilment.packing_view(s, oid)
+                    res = fulfilment.complete_packing(s, ACTOR, oid, [PackedBox(PackageSpec("S", 500), {view.lines[0].line_id: 1})])
+                    shipments.confirm(s, ACTOR, res.shipment_id, tracking_number=f"T{oid}")
+        except Exception as exc:  # noqa: BLE001
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=station, args=(ids[i::2],)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert all(status(floor, o) == "shipped" for o in ids)
+    with floor.read() as s:
+        assert check.run(s) == []
