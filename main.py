@@ -8,6 +8,7 @@ import sys
 
 def build_parser() -> argparse.ArgumentParser:
     from oms import cli as oms_cli
+    from sync import cli as sync_cli
 
     parser = argparse.ArgumentParser(prog="quayside", description="Quayside order management")
     parser.add_argument("--db", metavar="URL", help="database URL (default: OMS_DATABASE_URL, then the local SQLite file)")
@@ -15,6 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-seed", action="store_true", help="do not add demo data to an empty database")
     sub = parser.add_subparsers(dest="command")
     oms_cli.register(sub)
+    sync_cli.register(sub)
     return parser
 
 

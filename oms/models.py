@@ -750,3 +750,39 @@ class SsccCounter(Base):
 
     company_prefix: Mapped[str] = mapped_column(String(12), primary_key=True)
     next_serial: Mapped[int] = mapped_column(BigInteger, default=1)
+
+
+# -- sync ------------------------------------------------------------------------------------
+
+
+class ConnectorConfig(Base):
+    """A configured channel or carrier connection. Its secret lives in the OS keyring, never here."""
+
+    __tablename__ = "connector_config"
+
+    code: Mapped[str] = mapped_column(String(SHORT), primary_key=True)  # = channel code for channels
+    role: Mapped[str] = mapped_column(String(16))  # channel, carrier
+    kind: Mapped[str] = mapped_column(String(SHORT))  # shopify, easypost, ...
+    name: Mapped[str] = mapped_column(String(NAME), default="")
+    base_url: Mapped[str] = mapped_column(String(LINE), default="")
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    interval_s: Mapped[int] = mapped_column(Integer, default=60)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (CheckConstraint("role IN ('channel', 'carrier')", name="role"),)
+
+
+class ConnectorState(Base):
+    """How a connector is doing, as the status bar and the Sync screen show it."""
+
+    __tablename__ = "connector_state"
+
+    code: Mapped[str] = mapped_column(String(SHORT), primary_key=True)
+    online: Mapped[bool] = mapped_column(Boolean, default=True)
+    offline_since: Mapped[Optional[datetime]] = mapped_column()
+    last_success_at: Mapped[Optional[datetime]] = mapped_column()
+    last_attempt_at: Mapped[Optional[datetime]] = mapped_column()
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    pulled: Mapped[int] = mapped_column(Integer, default=0)
+    pushed: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,302 @@
+"""What the sync engine keeps in the database: connectors, cursors, the outbox, quarantine, status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from . import audit, validate
+from .audit import Actor
+from .errors import Conflict, InvalidInput, NotFound
+from .i18n import _
+from .models import (
+    LINE,
+    NAME,
+    SHORT,
+    Channel,
+    ConnectorConfig,
+    ConnectorState,
+    OutboxMessage,
+    QuarantinedPayload,
+    SyncCursor,
+    utcnow,
+)
+
+CHANNEL_KINDS = ("shopify",)
+CARRIER_KINDS = ("easypost",)
+
+
+# -- connectors ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConnectorInfo:
+    code: str
+    role: str
+    kind: str
+    name: str
+    base_url: str
+    options: dict[str, Any]
+    enabled: bool
+    interval_s: int
+
+
+def add_connector(session: Session, actor: Actor, *, code: str, role: str, kind: str, name: str, base_url: str,
+                  options: dict | None = None, interval_s: int = 60) -> None:
+    """Configure a channel or carrier connection; a channel connector also creates its sales channel."""
+    code = validate.text(code, "code", SHORT, required=True)
+    if any(c.isspace() for c in code):
+        raise InvalidInput(_("A code cannot contain spaces ({code!r}).").format(code=code))
+    if role not in ("channel", "carrier"):
+        raise InvalidInput(_("A connector is a channel or a carrier, not {role!r}.").format(role=role))
+    kinds = CHANNEL_KINDS if role == "channel" else CARRIER_KINDS
+    if kind not in kinds:
+        raise InvalidInput(_("Quayside connects to {kinds} as a {role}, not {kind!r}.").format(kinds=", ".join(kinds), role=role, kind=kind))
+    base_url = validate.text(base_url, "address", LINE, required=True)
+    if not base_url.startswith(("http://", "https://")):
+        raise InvalidInput(_("The address must start with https:// (or http:// for a local test server), not {url!r}.").format(url=base_url))
+    validate.quantity(interval_s, "interval in seconds")
+    if session.get(ConnectorConfig, code) is not None:
+        raise Conflict(_("A connection named {code} already exists.").format(code=code))
+    name = validate.text(name, "name", NAME) or code
+    if role == "channel" and session.scalar(select(Channel.id).where(Channel.code == code)) is None:
+        from .catalog import add_channel
+
+        add_channel(session, actor, code, name, kind)
+    session.add(ConnectorConfig(code=code, role=role, kind=kind, name=name, base_url=base_url.rstrip("/"),
+                                options=options or {}, enabled=True, interval_s=interval_s))
+    session.add(ConnectorState(code=code, online=True, pulled=0, pushed=0, last_error=""))
+    session.flush()
+    audit.record(session, actor, "connector.added", "connector", code, summary=f"{role} {kind} {code}: {base_url}")
+
+
+def connectors(session: Session, role: str | None = None, *, enabled_only: bool = False) -> list[ConnectorInfo]:
+    q = select(ConnectorConfig).order_by(ConnectorConfig.role, ConnectorConfig.code)
+    if role:
+        q = q.where(ConnectorConfig.role == role)
+    if enabled_only:
+        q = q.where(ConnectorConfig.enabled.is_(True))
+    return [ConnectorInfo(c.code, c.role, c.kind, c.name, c.base_url, dict(c.options or {}), c.enabled, c.interval_s)
+            for c in session.scalars(q)]
+
+
+def set_connector_enabled(session: Session, actor: Actor, code: str, enabled: bool) -> None:
+    c = session.get(ConnectorConfig, code)
+    if c is None:
+        raise NotFound(_("There is no connection {code}.").format(code=code))
+    c.enabled = enabled
+    audit.record(session, actor, "connector.enabled" if enabled else "connector.disabled", "connector", code, summary=code)
+
+
+# -- cursors ---------------------------------------------------------------------------------------
+
+
+def get_cursor(session: Session, connector: str, stream: str) -> str | None:
+    value = session.scalar(select(SyncCursor.value).where(SyncCursor.connector == connector, SyncCursor.stream == stream))
+    return value or None
+
+
+def save_cursor(session: Session, connector: str, stream: str, value: str | None) -> None:
+    """Store a cursor in the caller's transaction: it commits together with the rows it covers."""
+    row = session.get(SyncCursor, (connector, stream))
+    if row is None:
+        session.add(SyncCursor(connector=connector, stream=stream, value=value or "", updated_at=utcnow()))
+    else:
+        row.value, row.updated_at = value or "", utcnow()
+    session.flush()
+
+
+# -- quarantine ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuarantineView:
+    id: int
+    connector: str
+    stream: str
+    external_ref: str
+    error: str
+    raw: str
+    status: str
+    received_at: datetime
+
+
+def quarantine(session: Session, connector: str, stream: str, external_ref: str, raw: str, error: str) -> bool:
+    """Keep a payload we could not understand; the same open payload is kept once. True if new."""
+    raw = raw if isinstance(raw, str) else repr(raw)
+    exists = session.scalar(select(QuarantinedPayload.id).where(
+        QuarantinedPayload.connector == connector, QuarantinedPayload.stream == stream,
+        QuarantinedPayload.external_ref == external_ref[:200], QuarantinedPayload.status == "open",
+        QuarantinedPayload.raw == raw).limit(1))
+    if exists:
+        return False
+    session.add(QuarantinedPayload(connector=connector, stream=stream, external_ref=external_ref[:200], raw=raw,
+                                   error=error, status="open", received_at=utcnow()))
+    session.flush()
+    return True
+
+
+def quarantined(session: Session, *, include_closed: bool = False, limit: int = 500) -> list[QuarantineView]:
+    q = select(QuarantinedPayload).order_by(QuarantinedPayload.received_at.desc()).limit(limit)
+    if not include_closed:
+        q = q.where(QuarantinedPayload.status == "open")
+    return [QuarantineView(p.id, p.connector, p.stream, p.external_ref, p.error, p.raw, p.status, p.received_at)
+            for p in session.scalars(q)]
+
+
+def close_quarantined(session: Session, actor: Actor, payload_id: int, status: str) -> QuarantineView:
+    """Mark a quarantined payload retried (its content was taken in again) or dismissed by a person."""
+    if status not in ("retried", "dismissed"):
+        raise InvalidInput(_("A quarantined payload is retried or dismissed."))
+    p = session.get(QuarantinedPayload, payload_id)
+    if p is None:
+        raise NotFound(_("There is no quarantined payload {id}.").format(id=payload_id))
+    if p.status != "open":
+        raise Conflict(_("That payload was already {status}.").format(status=p.status))
+    p.status, p.resolved_at = status, utcnow()
+    audit.record(session, actor, f"quarantine.{status}", "quarantined_payload", p.id, summary=f"{p.connector} {p.external_ref}: {p.error}"[:300])
+    return QuarantineView(p.id, p.connector, p.stream, p.external_ref, p.error, p.raw, p.status, p.received_at)
+
+
+# -- outbox ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    destination: str
+    topic: str
+    idempotency_key: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+def due(session: Session, destination: str, *, now: datetime | None = None, limit: int = 100) -> list[OutboxRow]:
+    """Pending messages for one destination, oldest first, stopping at the first one not yet due.
+
+    Messages to one party are delivered in order: a message waiting for its retry time
+    holds back the ones behind it.
+    """
+    now = now or utcnow()
+    rows = session.scalars(select(OutboxMessage).where(OutboxMessage.destination == destination, OutboxMessage.status == "pending")
+                           .order_by(OutboxMessage.id).limit(limit)).all()
+    out = []
+    for r in rows:
+        if r.next_attempt_at > now:
+            break
+        out.append(OutboxRow(r.id, r.destination, r.topic, r.idempotency_key, dict(r.payload), r.attempts))
+    return out
+
+
+def mark_sent(session: Session, message_id: int) -> None:
+    session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.status == "pending")
+                    .values(status="sent", sent_at=utcnow(), attempts=OutboxMessage.attempts + 1, last_error=""))
+
+
+def mark_superseded(session: Session, message_ids: list[int]) -> None:
+    """Older inventory pushes made pointless by a newer one for the same SKU and location."""
+    if message_ids:
+        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(message_ids), OutboxMessage.status == "pending")
+                        .values(status="superseded", sent_at=utcnow()))
+
+
+def mark_retry(session: Session, message_id: int, error: str, retry_at: datetime) -> None:
+    session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)
+                    .values(attempts=OutboxMessage.attempts + 1, last_error=error[:4000], next_attempt_at=retry_at))
+
+
+def mark_failed(session: Session, message_id: int, error: str) -> None:
+    """The remote refused for good: a person must look (the Sync screen lists these)."""
+    session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)
+                    .values(status="failed", attempts=OutboxMessage.attempts + 1, last_error=error[:4000]))
+
+
+def requeue(session: Session, actor: Actor, message_id: int) -> None:
+    """A person asks to send a failed message again."""
+    m = session.get(OutboxMessage, message_id)
+    if m is None:
+        raise NotFound(_("There is no outbox message {id}.").format(id=message_id))
+    if m.status != "failed":
+        raise Conflict(_("Only a failed message can be sent again."))
+    m.status, m.next_attempt_at = "pending", utcnow()
+    audit.record(session, actor, "outbox.requeued", "outbox", m.id, summary=f"{m.destination} {m.topic}")
+
+
+def waiting_count(session: Session, destination: str | None = None) -> int:
+    q = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
+    if destination:
+        q = q.where(OutboxMessage.destination == destination)
+    return int(session.scalar(q))
+
+
+# -- status -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConnectorStatus:
+    code: str
+    role: str
+    kind: str
+    name: str
+    enabled: bool
+    online: bool
+    offline_since: datetime | None
+    last_success_at: datetime | None
+    last_error: str
+    pulled: int
+    pushed: int
+    waiting: int
+    failed: int
+
+
+def _state(session: Session, code: str) -> ConnectorState:
+    st = session.get(ConnectorState, code)
+    if st is None:
+        st = ConnectorState(code=code, online=True, pulled=0, pushed=0, last_error="")
+        session.add(st)
+        session.flush()
+    return st
+
+
+def record_success(session: Session, code: str, *, pulled: int = 0, pushed: int = 0) -> None:
+    st = _state(session, code)
+    now = utcnow()
+    st.online, st.offline_since, st.last_success_at, st.last_attempt_at, st.last_error = True, None, now, now, ""
+    st.pulled += pulled
+    st.pushed += pushed
+
+
+def record_failure(session: Session, code: str, error: str, *, offline: bool) -> None:
+    st = _state(session, code)
+    now = utcnow()
+    st.last_attempt_at = now
+    st.last_error = error[:2000]
+    if offline:
+        if st.online:
+            st.offline_since = now
+        st.online = False
+
+
+def statuses(session: Session) -> list[ConnectorStatus]:
+    waiting = dict(session.execute(select(OutboxMessage.destination, func.count()).where(OutboxMessage.status == "pending")
+                                   .group_by(OutboxMessage.destination)).all())
+    failed = dict(session.execute(select(OutboxMessage.destination, func.count()).where(OutboxMessage.status == "failed")
+                                  .group_by(OutboxMessage.destination)).all())
+    out = []
+    for c in session.scalars(select(ConnectorConfig).order_by(ConnectorConfig.role, ConnectorConfig.code)):
+        st = session.get(ConnectorState, c.code)
+        out.append(ConnectorStatus(
+            c.code, c.role, c.kind, c.name, c.enabled, st.online if st else True, st.offline_since if st else None,
+            st.last_success_at if st else None, st.last_error if st else "", st.pulled if st else 0, st.pushed if st else 0,
+            waiting.get(c.code, 0), failed.get(c.code, 0)))
+    return out
+
+
+def backoff_delay(attempts: int, *, base: float = 2.0, cap: float = 900.0, jitter: float = 0.0) -> timedelta:
+    """Exponential backoff for outbox retries; ``jitter`` in [0, 1) spreads stations apart."""
+    delay = min(cap, base * (2 ** max(0, attempts)))
+    return timedelta(seconds=delay * (0.5 + jitter / 2))

@@ -1,0 +1,145 @@
+"""What every connector is: plain dataclasses in and out, remote errors that say what happened."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from oms.orders import NormalizedOrder
+
+
+class RemoteError(Exception):
+    """A remote API refused or failed a call. ``retryable`` says whether trying later may help."""
+
+    def __init__(self, message: str, *, status: int | None = None, retryable: bool = True, retry_after: float | None = None):
+        super().__init__(message)
+        self.status = status
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+class Offline(RemoteError):
+    """The remote could not be reached at all (no network, DNS, refused, timed out)."""
+
+
+class PermanentError(RemoteError):
+    """The remote says the request itself is wrong (4xx other than 408/409/429); retrying will not help."""
+
+    def __init__(self, message: str, *, status: int | None = None):
+        super().__init__(message, status=status, retryable=False)
+
+
+@dataclass(frozen=True)
+class Quarantine:
+    """A remote payload we could not understand: kept whole, with a plain-language reason."""
+
+    external_ref: str
+    raw: str
+    error: str
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    external_id: str
+    reason: str
+    cancelled_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PullPage:
+    """One page of a channel's orders: the orders it could read, what it could not, and where to go on."""
+
+    orders: list[NormalizedOrder]
+    cancellations: list[Cancellation] = field(default_factory=list)
+    quarantined: list[Quarantine] = field(default_factory=list)
+    next_cursor: str | None = None  # opaque; stored with the page's rows in one transaction
+    done: bool = True  # no further page right now
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """An outbox row as a connector sees it."""
+
+    id: int
+    topic: str
+    idempotency_key: str
+    payload: dict[str, Any]
+
+
+class ChannelConnector(Protocol):
+    code: str
+
+    def pull_orders(self, cursor: str | None) -> PullPage:
+        """Fetch the next page of orders created or updated since ``cursor``."""
+
+    def push(self, message: OutboundMessage) -> dict[str, Any]:
+        """Deliver one outbox message idempotently; return what the remote answered (for the log)."""
+
+
+@dataclass(frozen=True)
+class Parcel:
+    weight_g: int
+    length_mm: int = 0
+    width_mm: int = 0
+    height_mm: int = 0
+
+
+@dataclass(frozen=True)
+class AddressData:
+    name: str
+    company: str
+    street1: str
+    street2: str
+    city: str
+    state: str
+    zip: str
+    country: str
+    phone: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class RateQuote:
+    rate_id: str
+    carrier: str
+    service: str
+    amount_minor: int
+    currency: str
+    delivery_days: int | None
+
+
+@dataclass(frozen=True)
+class LabelPurchase:
+    remote_shipment_id: str
+    tracking_number: str
+    carrier: str
+    service: str
+    amount_minor: int
+    currency: str
+    label_pdf: bytes | None
+    label_zpl: bytes | None
+    tracker_id: str | None
+
+
+@dataclass(frozen=True)
+class TrackingUpdate:
+    tracking_number: str
+    status: str  # pre_transit, in_transit, out_for_delivery, delivered, return_to_sender, failure, unknown
+    occurred_at: datetime
+    description: str = ""
+    city: str = ""
+
+
+class CarrierConnector(Protocol):
+    code: str
+
+    def rates(self, ship_from: AddressData, ship_to: AddressData, parcels: list[Parcel], *, reference: str) -> tuple[str, list[RateQuote]]:
+        """Create the remote shipment and return (remote shipment id, its rates)."""
+
+    def buy(self, remote_shipment_id: str, rate_id: str, *, idempotency_key: str) -> LabelPurchase: ...
+
+    def refund(self, remote_shipment_id: str) -> str:
+        """Ask for the label to be voided; returns the refund status."""
+
+    def track(self, tracker_or_tracking: str) -> list[TrackingUpdate]: ...

@@ -1,0 +1,121 @@
+"""API tokens: in the operating system's keyring, or where there is none, in an encrypted file.
+
+Never in the database, the settings file or a log. The encrypted file is for headless
+Linux stations without a keyring service; its key is derived from this machine's id and
+the user, so a copy of the file is useless elsewhere. It is not a defence against
+someone who already runs code as this user on this machine; the Settings screen says
+which store is in use.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from oms.errors import OmsError
+from oms.i18n import _
+from oms.settings import config_dir
+
+SERVICE = "Quayside"
+
+
+def _keyring():
+    """The OS keyring if a real one is available, else None."""
+    if os.environ.get("OMS_SECRET_STORE") == "file":
+        return None
+    try:
+        import keyring
+        from keyring.backends import fail
+    except ImportError:
+        return None
+    backend = keyring.get_keyring()
+    if isinstance(backend, fail.Keyring) or getattr(backend, "priority", 0) <= 0:
+        return None
+    return keyring
+
+
+def store_name() -> str:
+    kr = _keyring()
+    if kr is not None:
+        return _("the system keyring ({name})").format(name=type(kr.get_keyring()).__name__)
+    return _("an encrypted file ({path}), because this machine has no keyring service").format(path=_file_path())
+
+
+def _file_path() -> Path:
+    return config_dir() / "secrets.enc"
+
+
+def _fernet():
+    from cryptography.fernet import Fernet
+
+    machine = ""
+    for candidate in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
+        try:
+            machine = Path(candidate).read_text().strip()
+            break
+        except OSError:
+            continue
+    salt_path = config_dir() / "secrets.salt"
+    if not salt_path.exists():
+        salt_path.parent.mkdir(parents=True, exist_ok=True)
+        salt_path.write_bytes(os.urandom(16))
+        os.chmod(salt_path, 0o600)
+    material = f"{machine}:{os.getuid() if hasattr(os, 'getuid') else 0}".encode()
+    key = hashlib.pbkdf2_hmac("sha256", material, salt_path.read_bytes(), 200_000, dklen=32)
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def _read_file() -> dict[str, str]:
+    path = _file_path()
+    if not path.exists():
+        return {}
+    from cryptography.fernet import InvalidToken
+
+    try:
+        return json.loads(_fernet().decrypt(path.read_bytes()))
+    except (InvalidToken, ValueError) as exc:
+        raise OmsError(_("The secrets file {path} cannot be read on this machine; enter the tokens again.").format(path=path)) from exc
+
+
+def _write_file(data: dict[str, str]) -> None:
+    path = _file_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(_fernet().encrypt(json.dumps(data).encode()))
+    os.chmod(tmp, 0o600)
+    tmp.replace(path)
+
+
+def set_secret(name: str, secret: str) -> None:
+    if not secret or not secret.strip():
+        raise OmsError(_("The token for {name} is empty.").format(name=name))
+    kr = _keyring()
+    if kr is not None:
+        kr.set_password(SERVICE, name, secret.strip())
+        return
+    data = _read_file()
+    data[name] = secret.strip()
+    _write_file(data)
+
+
+def get_secret(name: str) -> str | None:
+    kr = _keyring()
+    if kr is not None:
+        return kr.get_password(SERVICE, name)
+    return _read_file().get(name)
+
+
+def delete_secret(name: str) -> None:
+    kr = _keyring()
+    if kr is not None:
+        try:
+            kr.delete_password(SERVICE, name)
+        except Exception:  # noqa: BLE001 - not there is fine
+            pass
+        return
+    data = _read_file()
+    if data.pop(name, None) is not None:
+        _write_file(data)

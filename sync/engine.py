@@ -1,0 +1,242 @@
+"""The sync engine: pulls orders page by page with cursors, pushes the outbox in order, survives being offline.
+
+Each pulled page is written in one transaction together with its cursor, so a crash
+resumes at the page after the last one committed, without loss or duplicates (the
+import is idempotent anyway). Outbox rows are delivered per destination in id order,
+at least once; connectors make each remote call idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable
+
+from oms import orders, routing, sync_store
+from oms.audit import Actor
+from oms.db import Database
+from oms.errors import OmsError
+from oms.i18n import _
+from oms.models import Channel, OrderStatus, SalesOrder, utcnow
+from sqlalchemy import select
+
+from .base import ChannelConnector, Offline, OutboundMessage, PermanentError, PullPage, RemoteError
+
+log = logging.getLogger("quayside.sync")
+ORDERS_STREAM = "orders"
+SYNC_ACTOR = Actor("sync", "sync")
+
+
+@dataclass
+class RunReport:
+    """What one pass over one connector did, for the log line and the tests."""
+
+    code: str
+    pulled: int = 0
+    created: int = 0
+    updated: int = 0
+    cancelled: int = 0
+    quarantined: int = 0
+    pushed: int = 0
+    failed: int = 0
+    offline: bool = False
+    errors: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        state = _("offline") if self.offline else _("online")
+        return _("{code}: {state}; pulled {p} ({c} new, {u} changed, {x} cancelled, {q} quarantined); pushed {s}, failed {f}").format(
+            code=self.code, state=state, p=self.pulled, c=self.created, u=self.updated, x=self.cancelled,
+            q=self.quarantined, s=self.pushed, f=self.failed)
+
+
+def coalesce_inventory(rows: list[sync_store.OutboxRow]) -> tuple[list[sync_store.OutboxRow], list[int]]:
+    """Keep only the newest inventory level per SKU and location; the older ones are superseded."""
+    latest: dict[tuple, int] = {}
+    for r in rows:
+        if r.topic == "inventory.set":
+            latest[(r.payload.get("sku"), r.payload.get("location_code"))] = r.id
+    keep, superseded = [], []
+    for r in rows:
+        if r.topic == "inventory.set" and latest[(r.payload.get("sku"), r.payload.get("location_code"))] != r.id:
+            superseded.append(r.id)
+        else:
+            keep.append(r)
+    return keep, superseded
+
+
+class Engine:
+    """Runs channel connectors against one database. Thread-safe to stop; not to run twice at once."""
+
+    def __init__(self, db: Database, channels: dict[str, ChannelConnector], *, actor: Actor = SYNC_ACTOR,
+                 max_pages: int = 1000, clock: Callable[[], datetime] = utcnow, rng: random.Random | None = None):
+        self.db = db
+        self.channels = channels
+        self.actor = actor
+        self.max_pages = max_pages
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self._stop = threading.Event()
+
+    # -- pull ---------------------------------------------------------------------------
+
+    def pull(self, code: str, report: RunReport) -> None:
+        connector = self.channels[code]
+        for _page in range(self.max_pages):
+            if self._stop.is_set():
+                return
+            with self.db.read() as s:
+                cursor = sync_store.get_cursor(s, code, ORDERS_STREAM)
+            try:
+                page = connector.pull_orders(cursor)
+            except Offline as exc:
+                self._failed(code, report, exc, offline=True)
+                return
+            except RemoteError as exc:
+                self._failed(code, report, exc, offline=False)
+                return
+            with self.db.write() as s:
+                self.apply_page(s, code, page, report)
+                sync_store.save_cursor(s, code, ORDERS_STREAM, page.next_cursor)
+                sync_store.record_success(s, code, pulled=len(page.orders))
+            if page.done:
+                return
+
+    def apply_page(self, s, code: str, page: PullPage, report: RunReport) -> None:
+        """Write one page in the caller's transaction: orders (routed), cancellations, quarantine."""
+        report.pulled += len(page.orders)
+        for q in page.quarantined:
+            if sync_store.quarantine(s, code, ORDERS_STREAM, q.external_ref, q.raw, q.error):
+                report.quarantined += 1
+        if page.orders:
+            try:
+                with s.begin_nested():
+                    results = routing.import_and_route(s, self.actor, page.orders)
+            except OmsError:
+                # One order the domain refuses must not hold back the rest of the page.
+                results = []
+                for order in page.orders:
+                    try:
+                        with s.begin_nested():
+                            results += routing.import_and_route(s, self.actor, [order])
+                    except OmsError as exc:
+                        sync_store.quarantine(s, code, ORDERS_STREAM, order.external_id, repr(order), str(exc))
+                        report.quarantined += 1
+            report.created += sum(1 for r in results if r.outcome == "created")
+            report.updated += sum(1 for r in results if r.outcome == "updated")
+        channel_id = s.scalar(select(Channel.id).where(Channel.code == code))
+        for c in page.cancellations:
+            order = s.scalar(select(SalesOrder).where(SalesOrder.channel_id == channel_id, SalesOrder.external_id == c.external_id))
+            if order is None or order.status == OrderStatus.CANCELLED.value:
+                continue
+            reason = _("Cancelled in {channel}: {reason}").format(channel=code, reason=c.reason or _("no reason given"))
+            if order.status in (OrderStatus.SHIPPED.value, OrderStatus.DELIVERED.value, OrderStatus.PARTIALLY_SHIPPED.value):
+                sync_store.quarantine(
+                    s, code, "exceptions", order.number, f"cancelled_at={c.cancelled_at}",
+                    _("{channel} cancelled order {n} after it shipped; arrange a return or refund with the customer.").format(
+                        channel=code, n=order.number))
+                report.quarantined += 1
+            elif any(l.picked for l in order.lines):
+                if not order.on_hold:
+                    orders.hold(s, self.actor, order.id, reason + _(" (items already picked: put them back, then cancel)"))
+                report.cancelled += 1
+            else:
+                orders.cancel_order(s, self.actor, order.id, reason=reason, notify_channel=False)
+                report.cancelled += 1
+
+    # -- push ---------------------------------------------------------------------------
+
+    def push(self, code: str, report: RunReport) -> None:
+        connector = self.channels[code]
+        while not self._stop.is_set():
+            with self.db.write() as s:
+                rows = sync_store.due(s, code, now=self.clock())
+                rows, superseded = coalesce_inventory(rows)
+                sync_store.mark_superseded(s, superseded)
+            if not rows:
+                return
+            for row in rows:
+                message = OutboundMessage(row.id, row.topic, row.idempotency_key, row.payload)
+                try:
+                    connector.push(message)
+                except Offline as exc:
+                    self._failed(code, report, exc, offline=True)
+                    return
+                except PermanentError as exc:
+                    with self.db.write() as s:
+                        sync_store.mark_failed(s, row.id, str(exc))
+                    report.failed += 1
+                    report.errors.append(str(exc))
+                    continue
+                except RemoteError as exc:
+                    delay = exc.retry_after
+                    with self.db.write() as s:
+                        retry_at = self.clock() + (sync_store.backoff_delay(row.attempts, jitter=self.rng.random())
+                                                   if delay is None else timedelta(seconds=delay))
+                        sync_store.mark_retry(s, row.id, str(exc), retry_at)
+                        sync_store.record_failure(s, code, str(exc), offline=False)
+                    report.errors.append(str(exc))
+                    return  # keep the order: later messages wait for this one
+                with self.db.write() as s:
+                    sync_store.mark_sent(s, row.id)
+                    sync_store.record_success(s, code, pushed=1)
+                report.pushed += 1
+
+    def _failed(self, code: str, report: RunReport, exc: RemoteError, *, offline: bool) -> None:
+        report.offline = report.offline or offline
+        report.errors.append(str(exc))
+        with self.db.write() as s:
+            sync_store.record_failure(s, code, str(exc), offline=offline)
+        log.warning("%s: %s", code, exc)
+
+    # -- running ------------------------------------------------------------------------
+
+    def run_once(self, codes: list[str] | None = None) -> list[RunReport]:
+        reports = []
+        for code in codes or list(self.channels):
+            report = RunReport(code)
+            self.pull(code, report)
+            if not report.offline:
+                self.push(code, report)
+            reports.append(report)
+            log.info(report.line())
+        return reports
+
+    def run_forever(self, intervals: dict[str, int], *, on_report: Callable[[RunReport], None] | None = None) -> None:
+        """Run each connector every ``intervals[code]`` seconds until stop(); offline connectors retry sooner."""
+        due = {code: 0.0 for code in self.channels}
+        while not self._stop.is_set():
+            now = time.monotonic()
+            for code in self.channels:
+                if due[code] <= now and not self._stop.is_set():
+                    (report,) = self.run_once([code])
+                    if on_report:
+                        on_report(report)
+                    wait = intervals.get(code, 60)
+                    due[code] = time.monotonic() + (min(wait, 15) if report.offline else wait)
+            self._stop.wait(max(0.05, min(due.values()) - time.monotonic()))
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def retry_quarantined(self, payload_id: int, actor: Actor) -> str:
+        """Read a quarantined order again (after the cause was fixed) and import it if it now maps."""
+        with self.db.read() as s:
+            item = next((q for q in sync_store.quarantined(s) if q.id == payload_id), None)
+        if item is None:
+            raise OmsError(_("There is no open quarantined payload {id}.").format(id=payload_id))
+        connector = self.channels.get(item.connector)
+        parse = getattr(connector, "parse_raw", None)
+        if parse is None:
+            raise OmsError(_("The connection {code} cannot read a payload again; dismiss it and fix the order in the channel.").format(code=item.connector))
+        page: PullPage = parse(item.raw)
+        if page.quarantined:
+            raise OmsError(_("Still cannot read it: {error}").format(error=page.quarantined[0].error))
+        report = RunReport(item.connector)
+        with self.db.write() as s:
+            self.apply_page(s, item.connector, page, report)
+            sync_store.close_quarantined(s, actor, payload_id, "retried")
+        return report.line()

@@ -1,0 +1,220 @@
+"""The sync engine against a scripted channel: pages and cursors, quarantine, cancellations, outbox order."""
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from oms import check, fulfilment, orders, routing, shipments, sync_store
+from oms.audit import Actor
+from oms.models import OutboxMessage, QuarantinedPayload, SalesOrder, SyncCursor
+from sync.base import Cancellation, Offline, PermanentError, PullPage, Quarantine, RemoteError
+from sync.engine import Engine, coalesce_inventory
+from tests.conftest import ACTOR, make_order, stock
+
+
+@dataclass
+class ScriptedChannel:
+    """A channel whose pages and answers the test writes; it keeps what it was sent."""
+
+    code: str = "web"
+    pages: list = field(default_factory=list)  # list of PullPage, served by cursor index
+    offline: bool = False
+    push_errors: list = field(default_factory=list)  # exceptions to raise on the next pushes
+    received: list = field(default_factory=list)
+
+    def pull_orders(self, cursor):
+        if self.offline:
+            raise Offline("connection refused")
+        i = int(cursor or 0)
+        if i >= len(self.pages):
+            return PullPage([], next_cursor=str(i), done=True)
+        page = self.pages[i]
+        return PullPage(page.orders, page.cancellations, page.quarantined, next_cursor=str(i + 1), done=i + 1 >= len(self.pages))
+
+    def push(self, message):
+        if self.offline:
+            raise Offline("connection refused")
+        if self.push_errors:
+            raise self.push_errors.pop(0)
+        self.received.append((message.topic, message.idempotency_key))
+        return {"ok": True}
+
+
+@pytest.fixture
+def synced(world):
+    with world.write() as s:
+        routing.seed_rates(s)
+        routing.ensure_default_rule(s)
+        sync_store.add_connector(s, ACTOR, code="web", role="channel", kind="shopify", name="Web", base_url="http://127.0.0.1:1")
+    stock(world, "MUG-RED", "RNO", 50, bin="A-03-2")
+    return world
+
+
+def count(db, model, *where):
+    with db.read() as s:
+        return s.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_pages_import_route_and_store_the_cursor(synced):
+    ch = ScriptedChannel(pages=[PullPage([make_order(f"{p}{i}", [("MUG-RED", 1)]) for i in range(3)]) for p in "abc"])
+    (report,) = Engine(synced, {"web": ch}).run_once()
+    assert (report.pulled, report.created) == (9, 9) and not report.offline
+    assert count(synced, SalesOrder, SalesOrder.status == "allocated") == 9
+    with synced.read() as s:
+        assert sync_store.get_cursor(s, "web", "orders") == "3"
+        (st,) = sync_store.statuses(s)
+        assert st.online and st.pulled == 9
+    (again,) = Engine(synced, {"web": ch}).run_once()  # nothing new after the cursor
+    assert again.pulled == 0 and count(synced, SalesOrder) == 9
+
+
+def test_a_page_that_fails_to_write_does_not_move_the_cursor(synced):
+    bad = make_order("x", [("MUG-RED", 1)])
+    ch = ScriptedChannel(pages=[PullPage([make_order("ok", [("MUG-RED", 1)])]), PullPage([bad])])
+
+    class Boom(Exception):
+        pass
+
+    engine = Engine(synced, {"web": ch})
+    real = engine.apply_page
+    calls = []
+
+    def failing(s, code, page, report):
+        calls.append(page)
+        real(s, code, page, report)
+        if len(calls) == 2:
+            raise Boom("the machine lost power here")
+
+    engine.apply_page = failing
+    with pytest.raises(Boom):
+        engine.run_once()
+    with synced.read() as s:
+        assert sync_store.get_cursor(s, "web", "orders") == "1"  # the first page's commit, not the second
+    assert count(synced, SalesOrder) == 1
+    Engine(synced, {"web": ch}).run_once()
+    assert count(synced, SalesOrder) == 2
+
+
+def test_quarantine_keeps_bad_payloads_and_the_rest_imports(synced):
+    too_long = make_order("long", [("MUG-RED", 1)], customer_name="x" * 400)
+    ch = ScriptedChannel(pages=[PullPage([make_order("good", [("MUG-RED", 1)]), too_long],
+                                         quarantined=[Quarantine("#1003", '{"id": 1003, "total_price": "1.2.3"}', "total_price '1.2.3' is not money")])])
+    (report,) = Engine(synced, {"web": ch}).run_once()
+    assert report.created == 1 and report.quarantined == 2
+    with synced.read() as s:
+        items = sync_store.quarantined(s)
+        assert {q.external_ref for q in items} == {"#1003", "long"}
+        assert any("at most 200 fit" in q.error for q in items)
+        assert any('"1.2.3"' in q.raw for q in items)
+    Engine(synced, {"web": ch}).run_once()
+    assert count(synced, QuarantinedPayload) == 2  # the same payload is not kept twice
+    with synced.write() as s:
+        sync_store.close_quarantined(s, ACTOR, items[0].id, "dismissed")
+    with synced.read() as s:
+        assert len(sync_store.quarantined(s)) == 1
+
+
+def test_upstream_cancellation_before_and_after_shipping(synced):
+    ch = ScriptedChannel(pages=[PullPage([make_order("early", [("MUG-RED", 2)]), make_order("late", [("MUG-RED", 1)])])])
+    Engine(synced, {"web": ch}).run_once()
+    with synced.write() as s:
+        late = s.scalar(select(SalesOrder.id).where(SalesOrder.external_id == "late"))
+        w = fulfilment.build_wave(s, ACTOR, "RNO", channel="web", limit=5)
+        for t in fulfilment.open_tasks(s, w.wave_id):
+            fulfilment.confirm_pick(s, ACTOR, t.task_id, t.quantity, bin_code=t.bin_code, item_code=t.sku)
+        early = s.scalar(select(SalesOrder.id).where(SalesOrder.external_id == "early"))
+        orders_in_wave = s.scalars(select(fulfilment.WaveOrder.order_id).where(fulfilment.WaveOrder.wave_id == w.wave_id)).all()
+        for oid in orders_in_wave:
+            if oid == late:
+                view = fulfilment.packing_view(s, oid)
+                res = fulfilment.complete_packing(s, ACTOR, oid, [fulfilment.PackedBox(shipments.PackageSpec("S", 500), {view.lines[0].line_id: 1})])
+                shipments.confirm(s, ACTOR, res.shipment_id, tracking_number="1Z")
+    # "early" is picked, "late" shipped; a third order is cancelled before anything happened.
+    ch.pages.append(PullPage([make_order("fresh", [("MUG-RED", 1)])]))
+    Engine(synced, {"web": ch}).run_once()
+    ch.pages.append(PullPage([], cancellations=[Cancellation("fresh", "customer changed mind"),
+                                                Cancellation("early", "fraud"), Cancellation("late", "too slow")]))
+    (report,) = Engine(synced, {"web": ch}).run_once()
+    with synced.read() as s:
+        status = dict(s.execute(select(SalesOrder.external_id, SalesOrder.status)).all())
+        assert status["fresh"] == "cancelled"
+        assert status["early"] == "on_hold"  # picked: a person puts the items back first
+        assert status["late"] == "shipped"
+        (exc,) = [q for q in sync_store.quarantined(s) if q.stream == "exceptions"]
+        assert "after it shipped" in exc.error
+        assert check.run(s) == []
+    assert not any(t == "order.cancelled" for t, _k in ch.received)  # the channel told us; we do not echo it
+
+
+def test_offline_then_back_drains_in_order(synced):
+    ch = ScriptedChannel(pages=[PullPage([make_order(f"o{i}", [("MUG-RED", 1)]) for i in range(3)])])
+    Engine(synced, {"web": ch}).run_once()
+    with synced.write() as s:
+        for oid in s.scalars(select(SalesOrder.id)).all():
+            orders.cancel_order(s, ACTOR, oid, reason="test")  # three outbox rows for the channel
+    ch.offline = True
+    (report,) = Engine(synced, {"web": ch}).run_once()
+    assert report.offline
+    with synced.read() as s:
+        (st,) = sync_store.statuses(s)
+        assert not st.online and st.offline_since is not None and st.waiting == 3
+    ch.offline = False
+    (report,) = Engine(synced, {"web": ch}).run_once()
+    assert report.pushed == 3 and [t for t, _k in ch.received] == ["order.cancelled"] * 3
+    with synced.read() as s:
+        keys = s.scalars(select(OutboxMessage.idempotency_key).order_by(OutboxMessage.id)).all()
+        (st,) = sync_store.statuses(s)
+        assert st.online and st.waiting == 0
+    assert [k for _t, k in ch.received] == keys  # delivered in the order written
+
+
+def test_retryable_error_backs_off_and_keeps_order_permanent_error_fails(synced):
+    now = datetime.now(timezone.utc) + timedelta(seconds=1)
+    clock = [now]
+    with synced.write() as s:
+        for i in range(3):
+            from oms.audit import enqueue
+            enqueue(s, "web", "order.cancelled", f"k{i}", {"external_id": str(i)})
+    ch = ScriptedChannel(push_errors=[RemoteError("503 from the shop", status=503)])
+    engine = Engine(synced, {"web": ch}, clock=lambda: clock[0])
+    (r,) = engine.run_once()
+    assert r.pushed == 0 and ch.received == []
+    clock[0] = now + timedelta(minutes=20)
+    ch.push_errors = [PermanentError("422: order 1 does not exist", status=422)]
+    (r,) = engine.run_once()
+    assert r.pushed == 2 and r.failed == 1
+    with synced.read() as s:
+        failed = s.scalars(select(OutboxMessage).where(OutboxMessage.status == "failed")).one()
+        assert failed.idempotency_key == "k0" and "does not exist" in failed.last_error
+        (st,) = sync_store.statuses(s)
+        assert st.failed == 1
+    with synced.write() as s:
+        sync_store.requeue(s, ACTOR, failed.id)
+    engine.run_once()
+    assert [k for _t, k in ch.received] == ["k1", "k2", "k0"]
+
+
+def test_inventory_pushes_are_coalesced():
+    rows = [sync_store.OutboxRow(i, "web", "inventory.set", f"k{i}", {"sku": sku, "location_code": "RNO", "available": n}, 0)
+            for i, (sku, n) in enumerate([("A", 5), ("B", 1), ("A", 4), ("A", 3)])]
+    keep, superseded = coalesce_inventory(rows)
+    assert [r.id for r in keep] == [1, 3] and superseded == [0, 2]
+
+
+def test_retry_quarantined_needs_a_connector_that_can_reread(synced):
+    ch = ScriptedChannel(pages=[PullPage([], quarantined=[Quarantine("#9", "{}", "no id")])])
+    engine = Engine(synced, {"web": ch})
+    engine.run_once()
+    with synced.read() as s:
+        (q,) = sync_store.quarantined(s)
+    from oms.errors import OmsError
+
+    with pytest.raises(OmsError, match="cannot read a payload again"):
+        engine.retry_quarantined(q.id, ACTOR)
+    ch.parse_raw = lambda raw: PullPage([make_order("9", [("MUG-RED", 1)])])
+    assert "1 new" in engine.retry_quarantined(q.id, ACTOR)
+    with synced.read() as s:
+        assert sync_store.quarantined(s) == [] and s.scalar(select(func.count()).select_from(SalesOrder)) == 1
