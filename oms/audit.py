@@ -35,8 +35,8 @@ def record(
     order_id: int | None = None,
 ) -> None:
     """Write an audit event in the caller's transaction."""
-    session.execute(
-        insert(AuditEvent),
+    session.connection().execute(
+        insert(AuditEvent.__table__),
         [
             {
                 "at": utcnow(),
@@ -71,8 +71,8 @@ def enqueue(
 ) -> None:
     """Add an outbox row in the caller's transaction; the idempotency key makes it unique."""
     now = utcnow()
-    session.execute(
-        insert(OutboxMessage),
+    session.connection().execute(
+        insert(OutboxMessage.__table__),
         [
             {
                 "destination": destination,

@@ -145,8 +145,8 @@ def _change_bin(session: Session, bid: int, pid: int, delta: int) -> bool:
 
 
 def _movement(session, actor: Actor, pid, lid, kind: MovementKind, qty, *, bin=None, reason="", reference=""):
-    session.execute(
-        insert(StockMovement),
+    session.connection().execute(
+        insert(StockMovement.__table__),
         [
             {
                 "product_id": pid,

@@ -66,16 +66,14 @@ def pack(
     if order.on_hold:
         raise Conflict(_("Order {number} is on hold ({reason}); it cannot be packed.").format(number=order.number, reason=order.hold_reason))
     lines = {l.id: l for l in order.lines}
-    locations = set()
     for item in items:
         validate.quantity(item.quantity)
-        line = lines.get(item.line_id)
-        if line is None:
+        if item.line_id not in lines:
             raise InvalidInput(_("Line {id} is not part of order {number}.").format(id=item.line_id, number=order.number))
         if not 0 <= item.package < len(packages):
             raise InvalidInput(_("Package {n} does not exist.").format(n=item.package + 1))
-        locs = session.scalars(select(Allocation.location_id).where(Allocation.order_line_id == line.id)).all()
-        locations.update(locs)
+    locations = set(session.scalars(select(Allocation.location_id).where(
+        Allocation.order_line_id.in_({i.line_id for i in items}))).all())
     if len(locations) != 1:
         raise Conflict(_("The items come from more than one location; pack each location's items separately.")
                        if locations else _("These items are not reserved at any location."))
@@ -136,10 +134,13 @@ def confirm(
     lid = shipment.location_id
     ref = f"shipment:{shipment.id}"
     lines_out = []
+    order_lines = {l.id: l for l in order.lines}
+    allocs = {a.order_line_id: a for a in session.scalars(select(Allocation).where(
+        Allocation.order_line_id.in_([sl.order_line_id for sl in shipment.lines]), Allocation.location_id == lid))}
     for sl in shipment.lines:
-        line = session.get(OrderLine, sl.order_line_id)
+        line = order_lines[sl.order_line_id]
         inventory.ship(session, actor, line.product_id, lid, sl.quantity, reference=ref)
-        alloc = session.scalar(select(Allocation).where(Allocation.order_line_id == line.id, Allocation.location_id == lid))
+        alloc = allocs[line.id]
         alloc.quantity -= sl.quantity
         if alloc.quantity == 0:
             session.delete(alloc)
