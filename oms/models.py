@@ -11,6 +11,7 @@ from typing import Any, Iterator, Optional
 from sqlalchemy import (
     JSON,
     BigInteger,
+    LargeBinary,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -427,6 +428,11 @@ class Shipment(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     shipped_at: Mapped[Optional[datetime]] = mapped_column()
     voided_at: Mapped[Optional[datetime]] = mapped_column()
+    # Set when a carrier connector bought the label: the carrier's own ids, for refunds and tracking.
+    carrier_account: Mapped[str] = mapped_column(String(SHORT), default="")
+    carrier_ref: Mapped[str] = mapped_column(String(SHORT), default="")
+    tracker_ref: Mapped[str] = mapped_column(String(SHORT), default="")
+    label_cost_minor: Mapped[Optional[int]] = mapped_column(BigInteger)
 
     packages: Mapped[list[Package]] = relationship(back_populates="shipment", order_by="Package.id")
     lines: Mapped[list[ShipmentLine]] = relationship(back_populates="shipment", order_by="ShipmentLine.id")
@@ -786,3 +792,14 @@ class ConnectorState(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     pulled: Mapped[int] = mapped_column(Integer, default=0)
     pushed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ShipmentLabel(Base):
+    """A label file as the carrier sold it (PDF or ZPL), kept so it can be printed again."""
+
+    __tablename__ = "shipment_label"
+
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipment.id", ondelete="CASCADE"), primary_key=True)
+    format: Mapped[str] = mapped_column(String(8), primary_key=True)  # pdf, zpl
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

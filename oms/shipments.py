@@ -19,6 +19,7 @@ from .models import (
     OrderLine,
     OrderStatus,
     OrderType,
+    OutboxMessage,
     Package,
     SalesOrder,
     Shipment,
@@ -232,6 +233,9 @@ def void(session: Session, actor: Actor, shipment_id: int, *, reason: str) -> No
         channel = session.scalar(select(Channel.code).where(Channel.id == order.channel_id))
         audit.enqueue(session, channel, "fulfillment.cancel", f"{channel}:fulfillment-cancel:{shipment.id}",
                       {"order_external_id": order.external_id, "shipment_id": shipment.id}, order_id=order.id)
+        if shipment.carrier_account and shipment.carrier_ref:
+            audit.enqueue(session, shipment.carrier_account, "label.refund", f"{shipment.carrier_account}:refund:{shipment.id}",
+                          {"shipment_id": shipment.id, "carrier_ref": shipment.carrier_ref}, order_id=order.id)
     shipment.status = ShipmentStatus.VOIDED.value
     shipment.voided_at = utcnow()
     if not any(s.status == ShipmentStatus.SHIPPED.value for s in session.scalars(select(Shipment).where(Shipment.order_id == order.id))):
@@ -269,3 +273,77 @@ def add_tracking_event(
     audit.record(session, actor, f"tracking.{status}", "shipment", shipment_id, order_id=order.id,
                  summary=(_("Tracking: {status}").format(status=status.replace("_", " ")) + (f" — {description}" if description else ""))[:300])
     return True
+
+
+# -- carrier labels ----------------------------------------------------------------------------
+
+LABEL_POLICIES = ("cheapest", "fastest", "cheapest_on_time")
+
+
+def request_label(session: Session, actor: Actor, shipment_id: int, carrier_account: str, *,
+                  policy: str = "cheapest_on_time", label_format: str = "PDF") -> None:
+    """Ask the carrier connector for a label (through the outbox, so it waits while offline)."""
+    from .models import Location, SalesOrder as Order
+
+    if policy not in LABEL_POLICIES:
+        raise InvalidInput(_("A rate is chosen as {policies}, not {p!r}.").format(policies=", ".join(LABEL_POLICIES), p=policy))
+    shipment = _shipment(session, shipment_id)
+    if shipment.status != ShipmentStatus.PACKED.value:
+        raise Conflict(_("Shipment {id} is {status}; labels are bought for packed shipments.").format(id=shipment_id, status=shipment.status))
+    order = session.get(Order, shipment.order_id)
+    loc = session.get(Location, shipment.location_id)
+    promise_days = None
+    if order.deliver_by:
+        promise_days = max(0, (order.deliver_by - utcnow()).days)
+    payload = {
+        "shipment_id": shipment.id, "reference": order.number, "policy": policy, "promise_days": promise_days,
+        "label_format": label_format, "service_level": order.service_level,
+        "ship_from": {"name": loc.name, "company": "", "street1": loc.address1, "street2": "", "city": loc.city,
+                      "state": loc.region, "zip": loc.postal_code, "country": loc.country},
+        "ship_to": {"name": order.ship_name, "company": order.ship_company, "street1": order.ship_address1,
+                    "street2": order.ship_address2, "city": order.ship_city, "state": order.ship_region,
+                    "zip": order.ship_postal_code, "country": order.ship_country, "phone": order.ship_phone,
+                    "email": order.customer_email},
+        "parcels": [{"weight_g": p.weight_g, "length_mm": p.length_mm, "width_mm": p.width_mm, "height_mm": p.height_mm}
+                    for p in shipment.packages],
+    }
+    key = f"{carrier_account}:label:{shipment.id}"
+    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)):
+        raise Conflict(_("A label for shipment {id} has already been asked for.").format(id=shipment_id))
+    audit.enqueue(session, carrier_account, "label.buy", key, payload, order_id=order.id)
+    audit.record(session, actor, "shipment.label_requested", "shipment", shipment.id, order_id=order.id,
+                 summary=_("Label asked for from {carrier} ({policy})").format(carrier=carrier_account, policy=policy.replace("_", " ")))
+
+
+def attach_label(session: Session, actor: Actor, shipment_id: int, *, carrier_account: str, carrier: str, service: str,
+                 tracking_number: str, carrier_ref: str, tracker_ref: str | None, cost_minor: int | None,
+                 labels: dict[str, bytes]) -> None:
+    """The carrier sold the label: keep it, and confirm the shipment with its tracking number."""
+    from .models import ShipmentLabel
+
+    shipment = _shipment(session, shipment_id)
+    for fmt, data in labels.items():
+        if data:
+            if session.get(ShipmentLabel, (shipment_id, fmt)) is None:
+                session.add(ShipmentLabel(shipment_id=shipment_id, format=fmt, data=data))
+    shipment.carrier_account, shipment.carrier_ref = carrier_account, carrier_ref
+    shipment.tracker_ref, shipment.label_cost_minor = tracker_ref or "", cost_minor
+    session.flush()
+    if shipment.status == ShipmentStatus.PACKED.value:
+        confirm(session, actor, shipment_id, carrier=carrier, service=service, tracking_number=tracking_number)
+
+
+def label_data(session: Session, shipment_id: int, fmt: str) -> bytes | None:
+    from .models import ShipmentLabel
+
+    row = session.get(ShipmentLabel, (shipment_id, fmt))
+    return row.data if row else None
+
+
+def tracking_targets(session: Session, carrier_account: str, *, limit: int = 200) -> list[tuple[int, str]]:
+    """(shipment id, tracker ref) of shipped, undelivered shipments labelled through this account."""
+    delivered = select(TrackingEvent.shipment_id).where(TrackingEvent.status == "delivered")
+    rows = session.execute(select(Shipment.id, Shipment.tracker_ref).where(
+        Shipment.carrier_account == carrier_account, Shipment.status == ShipmentStatus.SHIPPED.value,
+        Shipment.tracker_ref != "", Shipment.id.not_in(delivered)).order_by(Shipment.shipped_at).limit(limit)).all()
+    return [(r[0], r[1]) for r in rows]

@@ -192,6 +192,11 @@ def due(session: Session, destination: str, *, now: datetime | None = None, limi
     return out
 
 
+def update_payload(session: Session, message_id: int, payload: dict[str, Any]) -> None:
+    """Remember a step of a two-step delivery (e.g. the carrier's shipment id before buying)."""
+    session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(payload=payload))
+
+
 def mark_sent(session: Session, message_id: int) -> None:
     session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.status == "pending")
                     .values(status="sent", sent_at=utcnow(), attempts=OutboxMessage.attempts + 1, last_error=""))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
 
-from oms import orders, routing, sync_store
+from oms import orders, routing, shipments, sync_store
 from oms.audit import Actor
 from oms.db import Database
 from oms.errors import OmsError
@@ -24,7 +24,8 @@ from oms.i18n import _
 from oms.models import Channel, OrderStatus, SalesOrder, utcnow
 from sqlalchemy import select
 
-from .base import ChannelConnector, Offline, OutboundMessage, PermanentError, PullPage, RemoteError
+from .base import (AddressData, CarrierConnector, ChannelConnector, Offline, OutboundMessage, Parcel, PermanentError,
+                   PullPage, RateQuote, RemoteError)
 
 log = logging.getLogger("quayside.sync")
 ORDERS_STREAM = "orders"
@@ -71,10 +72,12 @@ def coalesce_inventory(rows: list[sync_store.OutboxRow]) -> tuple[list[sync_stor
 class Engine:
     """Runs channel connectors against one database. Thread-safe to stop; not to run twice at once."""
 
-    def __init__(self, db: Database, channels: dict[str, ChannelConnector], *, actor: Actor = SYNC_ACTOR,
-                 max_pages: int = 1000, clock: Callable[[], datetime] = utcnow, rng: random.Random | None = None):
+    def __init__(self, db: Database, channels: dict[str, ChannelConnector], *, carriers: dict[str, CarrierConnector] | None = None,
+                 actor: Actor = SYNC_ACTOR, max_pages: int = 1000, clock: Callable[[], datetime] = utcnow,
+                 rng: random.Random | None = None):
         self.db = db
         self.channels = channels
+        self.carriers = carriers or {}
         self.actor = actor
         self.max_pages = max_pages
         self.clock = clock
@@ -150,7 +153,7 @@ class Engine:
     # -- push ---------------------------------------------------------------------------
 
     def push(self, code: str, report: RunReport) -> None:
-        connector = self.channels[code]
+        connector = self.channels.get(code) or self.carriers[code]
         while not self._stop.is_set():
             with self.db.write() as s:
                 rows = sync_store.due(s, code, now=self.clock())
@@ -161,6 +164,10 @@ class Engine:
             for row in rows:
                 message = OutboundMessage(row.id, row.topic, row.idempotency_key, row.payload)
                 try:
+                    if code in self.carriers:
+                        self._carrier_message(code, connector, message)
+                        report.pushed += 1
+                        continue
                     connector.push(message)
                 except Offline as exc:
                     self._failed(code, report, exc, offline=True)
@@ -185,6 +192,60 @@ class Engine:
                     sync_store.record_success(s, code, pushed=1)
                 report.pushed += 1
 
+    # -- carriers -----------------------------------------------------------------------
+
+    def _carrier_message(self, code: str, carrier: CarrierConnector, message: OutboundMessage) -> None:
+        """Buy or refund a label. Buying is two steps, each remembered, so a retry never buys twice."""
+        p = dict(message.payload)
+        if message.topic == "label.refund":
+            carrier.refund(p["carrier_ref"])
+            with self.db.write() as s:
+                sync_store.mark_sent(s, message.id)
+                sync_store.record_success(s, code, pushed=1)
+            return
+        if message.topic != "label.buy":
+            with self.db.write() as s:
+                sync_store.mark_failed(s, message.id, _("A carrier cannot handle {topic}.").format(topic=message.topic))
+            return
+        if not p.get("remote_shipment_id"):
+            addr = lambda a: AddressData(**{k: a.get(k, "") for k in AddressData.__dataclass_fields__})  # noqa: E731
+            remote_id, quotes = carrier.rates(addr(p["ship_from"]), addr(p["ship_to"]),
+                                              [Parcel(**x) for x in p["parcels"]], reference=p["reference"])
+            if not quotes:
+                raise PermanentError(_("The carrier offered no rate for shipment {id}.").format(id=p["shipment_id"]))
+            rate = choose_rate(quotes, p.get("policy", "cheapest_on_time"), p.get("promise_days"))
+            p.update(remote_shipment_id=remote_id, rate_id=rate.rate_id)
+            with self.db.write() as s:
+                sync_store.update_payload(s, message.id, p)
+        bought = carrier.buy(p["remote_shipment_id"], p["rate_id"], idempotency_key=message.idempotency_key)
+        with self.db.write() as s:
+            shipments.attach_label(s, self.actor, p["shipment_id"], carrier_account=code, carrier=bought.carrier,
+                                   service=bought.service, tracking_number=bought.tracking_number,
+                                   carrier_ref=bought.remote_shipment_id, tracker_ref=bought.tracker_id,
+                                   cost_minor=bought.amount_minor,
+                                   labels={"pdf": bought.label_pdf or b"", "zpl": bought.label_zpl or b""})
+            sync_store.mark_sent(s, message.id)
+            sync_store.record_success(s, code, pushed=1)
+
+    def track(self, code: str, report: RunReport) -> None:
+        """Ask the carrier about every shipped, undelivered shipment it labelled; record what is new."""
+        carrier = self.carriers[code]
+        with self.db.read() as s:
+            targets = shipments.tracking_targets(s, code)
+        for shipment_id, tracker in targets:
+            try:
+                updates = carrier.track(tracker)
+            except Offline as exc:
+                self._failed(code, report, exc, offline=True)
+                return
+            except RemoteError as exc:
+                report.errors.append(str(exc))
+                continue
+            with self.db.write() as s:
+                for u in updates:
+                    shipments.add_tracking_event(s, self.actor, shipment_id, u.status, u.occurred_at,
+                                                 description=u.description[:300], city=u.city[:200])
+
     def _failed(self, code: str, report: RunReport, exc: RemoteError, *, offline: bool) -> None:
         report.offline = report.offline or offline
         report.errors.append(str(exc))
@@ -196,21 +257,25 @@ class Engine:
 
     def run_once(self, codes: list[str] | None = None) -> list[RunReport]:
         reports = []
-        for code in codes or list(self.channels):
+        for code in codes or [*self.channels, *self.carriers]:
             report = RunReport(code)
-            self.pull(code, report)
+            if code in self.channels:
+                self.pull(code, report)
             if not report.offline:
                 self.push(code, report)
+            if code in self.carriers and not report.offline:
+                self.track(code, report)
             reports.append(report)
             log.info(report.line())
         return reports
 
     def run_forever(self, intervals: dict[str, int], *, on_report: Callable[[RunReport], None] | None = None) -> None:
         """Run each connector every ``intervals[code]`` seconds until stop(); offline connectors retry sooner."""
-        due = {code: 0.0 for code in self.channels}
+        codes = [*self.channels, *self.carriers]
+        due = {code: 0.0 for code in codes}
         while not self._stop.is_set():
             now = time.monotonic()
-            for code in self.channels:
+            for code in codes:
                 if due[code] <= now and not self._stop.is_set():
                     (report,) = self.run_once([code])
                     if on_report:
@@ -240,3 +305,19 @@ class Engine:
             self.apply_page(s, item.connector, page, report)
             sync_store.close_quarantined(s, actor, payload_id, "retried")
         return report.line()
+
+
+def choose_rate(quotes: list[RateQuote], policy: str, promise_days: int | None) -> RateQuote:
+    """cheapest; fastest; or the cheapest that arrives within the promise (else the fastest)."""
+    by_price = sorted(quotes, key=lambda q: (q.amount_minor, q.delivery_days if q.delivery_days is not None else 99))
+    by_speed = sorted(quotes, key=lambda q: (q.delivery_days if q.delivery_days is not None else 99, q.amount_minor))
+    if policy == "cheapest":
+        return by_price[0]
+    if policy == "fastest":
+        return by_speed[0]
+    if promise_days is not None:
+        on_time = [q for q in by_price if q.delivery_days is not None and q.delivery_days <= promise_days]
+        if on_time:
+            return on_time[0]
+        return by_speed[0]
+    return by_price[0]

@@ -218,3 +218,111 @@ def test_retry_quarantined_needs_a_connector_that_can_reread(synced):
     assert "1 new" in engine.retry_quarantined(q.id, ACTOR)
     with synced.read() as s:
         assert sync_store.quarantined(s) == [] and s.scalar(select(func.count()).select_from(SalesOrder)) == 1
+
+
+@dataclass
+class ScriptedCarrier:
+    """A carrier that sells labels and reports tracking the way the test says."""
+
+    code: str = "easypost"
+    offline: bool = False
+    bought: dict = field(default_factory=dict)
+    created: int = 0
+    events: list = field(default_factory=list)
+    refunds: list = field(default_factory=list)
+    fail_after_buy: bool = False
+
+    def rates(self, ship_from, ship_to, parcels, *, reference):
+        from sync.base import RateQuote
+
+        if self.offline:
+            raise Offline("no route to host")
+        self.created += 1
+        sid = f"shp_{self.created}"
+        return sid, [RateQuote("r_cheap", "USPS", "Ground", 590, "USD", 5), RateQuote("r_fast", "UPS", "NextDay", 2400, "USD", 1),
+                     RateQuote("r_mid", "UPS", "Ground", 810, "USD", 2)]
+
+    def buy(self, remote_shipment_id, rate_id, *, idempotency_key):
+        from sync.base import LabelPurchase
+
+        if self.offline:
+            raise Offline("no route to host")
+        if remote_shipment_id not in self.bought:  # read-before-write: buying again returns the same label
+            self.bought[remote_shipment_id] = LabelPurchase(remote_shipment_id, f"TRK{len(self.bought) + 1}", "UPS", rate_id,
+                                                            810, "USD", b"%PDF-1.4 label", b"^XA^XZ", f"trk_{remote_shipment_id}")
+        if self.fail_after_buy:
+            self.fail_after_buy = False
+            raise RemoteError("connection reset after the purchase went through")
+        return self.bought[remote_shipment_id]
+
+    def refund(self, remote_shipment_id):
+        self.refunds.append(remote_shipment_id)
+        return "submitted"
+
+    def track(self, tracker):
+        from sync.base import TrackingUpdate
+
+        return [e for e in self.events if e.tracking_number == tracker]
+
+
+def packed_shipment(db, ext="lab"):
+    with db.write() as s:
+        (r,) = routing.import_and_route(s, ACTOR, [make_order(ext, [("MUG-RED", 1)], deliver_by=datetime.now(timezone.utc) + timedelta(days=3))])
+        w = fulfilment.build_wave(s, ACTOR, "RNO", limit=50)
+        for t in fulfilment.open_tasks(s, w.wave_id):
+            fulfilment.confirm_pick(s, ACTOR, t.task_id, t.quantity, bin_code=t.bin_code, item_code=t.sku)
+        view = fulfilment.packing_view(s, r.order_id)
+        res = fulfilment.complete_packing(s, ACTOR, r.order_id, [fulfilment.PackedBox(shipments.PackageSpec("S", 700), {view.lines[0].line_id: 1})])
+        shipments.request_label(s, ACTOR, res.shipment_id, "easypost")
+    return r.order_id, res.shipment_id
+
+
+def test_label_bought_once_even_when_the_answer_is_lost_then_tracked_to_delivery(synced):
+    from oms.models import Shipment
+    from sync.base import TrackingUpdate
+
+    with synced.write() as s:
+        sync_store.add_connector(s, ACTOR, code="easypost", role="carrier", kind="easypost", name="EasyPost", base_url="http://127.0.0.1:1")
+    oid, sid = packed_shipment(synced)
+    carrier = ScriptedCarrier(offline=True)
+    engine = Engine(synced, {}, carriers={"easypost": carrier})
+    (r,) = engine.run_once()
+    assert r.offline
+    with synced.read() as s:
+        assert s.get(Shipment, sid).status == "packed"  # awaiting label
+    carrier.offline, carrier.fail_after_buy = False, True
+    engine.run_once()  # bought, but the answer never arrived
+    with synced.read() as s:
+        assert s.get(Shipment, sid).status == "packed"
+    engine._stop.clear()
+    with synced.write() as s:  # make the retry due now
+        s.execute(OutboxMessage.__table__.update().values(next_attempt_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
+    engine.run_once()
+    assert len(carrier.bought) == 1 and carrier.created == 1  # one remote shipment, one purchase
+    with synced.read() as s:
+        sh = s.get(Shipment, sid)
+        assert (sh.status, sh.tracking_number, sh.carrier_ref, sh.label_cost_minor) == ("shipped", "TRK1", "shp_1", 810)
+        assert shipments.label_data(s, sid, "pdf").startswith(b"%PDF")
+        assert s.scalar(select(OutboxMessage.payload).where(OutboxMessage.topic == "label.buy"))["rate_id"] == "r_mid"  # cheapest on time
+        assert s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.topic == "fulfillment.create")) == 1
+    t0 = datetime.now(timezone.utc)
+    carrier.events = [TrackingUpdate("trk_shp_1", "in_transit", t0, "Departed Reno"),
+                      TrackingUpdate("trk_shp_1", "delivered", t0 + timedelta(hours=20), "Front door")]
+    engine.run_once()
+    engine.run_once()
+    with synced.read() as s:
+        assert s.get(SalesOrder, oid).status == "delivered"
+        assert shipments.tracking_targets(s, "easypost") == []
+
+
+def test_voiding_a_labelled_shipment_refunds_the_label(synced):
+    with synced.write() as s:
+        sync_store.add_connector(s, ACTOR, code="easypost", role="carrier", kind="easypost", name="EasyPost", base_url="http://127.0.0.1:1")
+    _oid, sid = packed_shipment(synced, "void")
+    carrier = ScriptedCarrier()
+    engine = Engine(synced, {}, carriers={"easypost": carrier})
+    engine.run_once()
+    with synced.write() as s:
+        shipments.void(s, ACTOR, sid, reason="box crushed, repack")
+    engine.run_once()
+    assert carrier.refunds == ["shp_1"]
