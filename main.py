@@ -8,6 +8,7 @@ import sys
 
 def build_parser() -> argparse.ArgumentParser:
     from oms import cli as oms_cli
+    from oms.documents import cli as doc_cli
     from sync import cli as sync_cli
 
     parser = argparse.ArgumentParser(prog="quayside", description="Quayside order management")
@@ -16,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-seed", action="store_true", help="do not add demo data to an empty database")
     sub = parser.add_subparsers(dest="command")
     oms_cli.register(sub)
+    doc_cli.register(sub)
     sync_cli.register(sub)
     return parser
 

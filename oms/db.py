@@ -156,6 +156,12 @@ class Database:
         head = script.get_current_head()
         try:
             with self.engine.connect() as conn:
+                raw = conn.connection.driver_connection if self.dialect == "sqlite" else None
+                if raw is not None:
+                    # SQLite rebuilds a table to alter it; with foreign keys on, dropping the old table
+                    # would check (or cascade to) every row that refers to it. Off for the migration,
+                    # checked afterwards, on again before the connection goes back to the pool.
+                    raw.execute("PRAGMA foreign_keys=OFF")
                 if self.dialect == "postgresql":
                     conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
                     conn.commit()
@@ -179,8 +185,17 @@ class Database:
                     cfg.attributes["connection"] = conn
                     command.upgrade(cfg, "head")
                     conn.commit()
+                    if raw is not None:
+                        broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+                        if broken:
+                            raise DatabaseVersionError(
+                                _("The upgrade left {n} rows pointing at missing records (first in table {t}); "
+                                  "restore the copy at {backup}.").format(n=len(broken), t=broken[0][0], backup=backup))
                     return MigrationReport(current, head, backup)
                 finally:
+                    if raw is not None:
+                        conn.rollback()
+                        raw.execute("PRAGMA foreign_keys=ON")
                     if self.dialect == "postgresql":
                         conn.rollback()
                         conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_MIGRATION_LOCK})

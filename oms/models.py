@@ -467,7 +467,7 @@ class ShipmentLine(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     shipment_id: Mapped[int] = mapped_column(ForeignKey("shipment.id", ondelete="CASCADE"), index=True)
-    package_id: Mapped[Optional[int]] = mapped_column(ForeignKey("package.id"))
+    package_id: Mapped[Optional[int]] = mapped_column(ForeignKey("package.id"), index=True)
     order_line_id: Mapped[int] = mapped_column(ForeignKey("order_line.id"), index=True)
     quantity: Mapped[int] = mapped_column(Integer)
 

@@ -35,8 +35,18 @@ class Settings:
     company_name: str = "Harbor & Pine Goods"
     gs1_company_prefix: str = "0614141"
     document_printer: str = ""
-    label_printer: str = ""
+    label_printer: str = ""  # CUPS queue name, or socket://host:9100 / tcp://host:port for a raw ZPL printer
     paper_size: str = "Letter"
+    # Documents and labels (oms.documents): what the label printer speaks, what the shop prints.
+    label_format: str = "zpl"  # "zpl" for thermal printers, "pdf" for any CUPS printer
+    label_dpi: int = 203  # 203 or 300, the label printer's resolution (ZPL only)
+    return_address: str = ""  # lines separated by newlines; empty: the shipping location's address
+    logo_path: str = ""  # PNG or JPEG printed on packing slips
+    return_instructions: str = (
+        "To return an item, write to us within 30 days with your order number. "
+        "Pack it with this slip and send it to the return address above."
+    )
+    sscc_serial_start: int = 1  # first SSCC serial reference used for this company prefix
     scanner_max_interval_ms: int = 35
     scanner_min_length: int = 4
     scanner_prefix: str = ""

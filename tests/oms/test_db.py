@@ -104,3 +104,40 @@ def test_url_resolution(monkeypatch, tmp_path):
     assert describe_url("postgresql+psycopg://u@db.example:5432/oms") == "PostgreSQL db.example/oms"
     with pytest.raises(OmsError, match="SQLite or PostgreSQL"):
         Database("mysql://localhost/x")
+
+
+def test_upgrading_a_populated_sqlite_file_keeps_every_row(tmp_path):
+    """Table rebuilds in SQLite migrations must not trip (or cascade through) foreign keys."""
+    from alembic import command
+    from sqlalchemy import func, select
+
+    from oms import seed
+    from oms.models import Package, Shipment, ShipmentLine, TrackingEvent
+
+    path = tmp_path / "old.sqlite3"
+    db = Database(f"sqlite:///{path}")
+    db.migrate()
+    seed.master_data(db, products=40)
+    seed.demo_orders(db, 40)
+    tables = (Shipment, Package, ShipmentLine, TrackingEvent)
+
+    def counts(database):
+        with database.read() as s:
+            return [s.scalar(select(func.count()).select_from(t)) for t in tables]
+
+    before = counts(db)
+    assert before[0] > 0 and before[3] > 0
+    cfg = db._alembic_config()
+    with db.engine.connect() as conn:
+        conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0003")
+        conn.commit()
+        conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+    db.dispose()
+    db = Database(f"sqlite:///{path}")
+    report = db.migrate()
+    assert report.before == "0003" and report.backup is not None
+    assert counts(db) == before
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # back on for the pooled connection

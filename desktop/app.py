@@ -1,0 +1,227 @@
+"""Application start: open and migrate the database, add demo data when it is empty, show the main window.
+
+All of it runs with the GUI alive: migrations and seeding run on the database
+worker while a progress window says what is happening, and a database Quayside
+cannot open ends in a dialog that says why, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from desktop.qt import (
+    QApplication,
+    QCoreApplication,
+    QDialog,
+    QIcon,
+    QLabel,
+    QMessageBox,
+    QObject,
+    QProgressBar,
+    QSettings,
+    QStyleFactory,
+    Qt,
+    QTimer,
+    QVBoxLayout,
+    Signal,
+)
+from desktop.tasks import Tasks
+from desktop.window_state import WindowState
+from oms import seed
+from oms.db import Database
+from oms.errors import OmsError
+from oms.settings import Settings
+
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+DEMO_ORDERS = 300
+SMOKE_TIMEOUT_MS = 60_000
+
+
+def app_icon() -> QIcon:
+    icon = QIcon()
+    for size in (16, 24, 32, 48, 64, 128, 256):
+        png = RESOURCES / "icons" / f"quayside-{size}.png"
+        if png.exists():
+            icon.addFile(str(png))
+    svg = RESOURCES / "icons" / "quayside.svg"
+    if svg.exists():
+        icon.addFile(str(svg))
+    return icon
+
+
+def stylesheet() -> str:
+    path = RESOURCES / "quayside.qss"
+    return path.read_text(encoding="utf-8") if path.exists() else ""
+
+
+def setup_application(app: QApplication) -> None:
+    """Names, style, icon and stylesheet: the same for the app, the tests and the screenshots."""
+    QCoreApplication.setOrganizationName("Quayside")
+    QCoreApplication.setApplicationName("Quayside")
+    app.setApplicationDisplayName("Quayside")
+    app.setStyle(QStyleFactory.create("Fusion"))
+    app.setWindowIcon(app_icon())
+    app.setStyleSheet(stylesheet())
+
+
+def application(argv: list[str] | None = None) -> QApplication:
+    # The database worker runs Python too: switch threads often, so a result reaches
+    # the screen as soon as it exists rather than after the default 5 ms slice.
+    sys.setswitchinterval(0.001)
+    app = QApplication.instance()
+    if app is None:
+        QApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+        app = QApplication(argv if argv is not None else sys.argv[:1])
+    setup_application(app)
+    return app
+
+
+class StartupWindow(QDialog):
+    """What the person sees while the database is opened, upgraded or filled with demo data."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("startupWindow")
+        self.setWindowTitle(self.tr("Starting Quayside"))
+        self.setWindowIcon(app_icon())
+        self.setMinimumWidth(440)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 20, 24, 20)
+        layout.setSpacing(12)
+        title = QLabel(self.tr("Quayside"))
+        title.setObjectName("startupTitle")
+        self.label = QLabel(self.tr("Opening the database…"))
+        self.label.setObjectName("startupLabel")
+        self.label.setWordWrap(True)
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 0)
+        self.bar.setTextVisible(False)
+        layout.addWidget(title)
+        layout.addWidget(self.label)
+        layout.addWidget(self.bar)
+
+    def step(self, text: str, done: int = 0, total: int = 0) -> None:
+        self.label.setText(text)
+        self.bar.setRange(0, total)
+        self.bar.setValue(done)
+
+
+class Startup(QObject):
+    """Migrate, seed when empty, open the window; each step on the database worker."""
+
+    progress = Signal(int, int)  # emitted from the worker while seeding
+    finished = Signal(int)  # the exit code for a start that ends before the window (errors, smoke)
+
+    def __init__(self, args, settings: Settings, db: Database, tasks: Tasks, state: WindowState) -> None:
+        super().__init__()
+        self.args = args
+        self.settings = settings
+        self.db = db
+        self.tasks = tasks
+        self.state = state
+        self.smoke = bool(getattr(args, "smoke", False))
+        self.window = None
+        self.started = time.monotonic()
+        self.splash = StartupWindow()
+        self.progress.connect(self._seed_progress)
+
+    def begin(self) -> None:
+        if not self.smoke:
+            self.splash.show()
+        self.tasks.call(self.db.migrate, self._migrated, self._fail)
+
+    def _migrated(self, report) -> None:
+        if report.before != report.after and report.before is not None:
+            self.splash.step(self.tr("The database was upgraded to schema {rev}.").format(rev=report.after))
+        self.tasks.call(lambda: seed.is_seeded(self.db), self._checked, self._fail)
+
+    def _checked(self, seeded: bool) -> None:
+        if seeded or getattr(self.args, "no_seed", False):
+            self._open_window()
+            return
+        self.splash.step(self.tr("This database is empty: adding demo products, stock and orders…"))
+
+        def fill() -> None:
+            seed.master_data(self.db)
+            self.progress.emit(0, DEMO_ORDERS)
+            seed.demo_orders(self.db, DEMO_ORDERS, progress=lambda n: self.progress.emit(n, DEMO_ORDERS))
+
+        self.tasks.call(fill, lambda _r: self._open_window(), self._fail)
+
+    def _seed_progress(self, done: int, total: int) -> None:
+        self.splash.step(self.tr("Adding demo orders: {done} of {total}…").format(done=done, total=total), done, total)
+
+    def _open_window(self) -> None:
+        from desktop.main_window import MainWindow
+
+        self.window = MainWindow(self.tasks, self.settings, self.state)
+        if self.smoke:
+            self.window.queue.model.loaded.connect(self._smoke_check)
+            self.window.queue.model.failed.connect(self._fail)
+            QTimer.singleShot(SMOKE_TIMEOUT_MS, lambda: self._fail(self.tr("The order queue did not load in time.")))
+        self.window.show()
+        self.splash.close()
+        self.window.start()
+
+    def _smoke_check(self) -> None:
+        model = self.window.queue.model
+        rows = model.rowCount()
+        first = model.row_at(0)
+        elapsed = time.monotonic() - self.started
+        if rows > 0 and first is not None:
+            print(f"smoke ok: {self.db.description}, {rows} orders in the queue, first {first.number}, "
+                  f"started in {elapsed:.2f} s")
+            self._finish(0)
+        else:
+            print(f"smoke FAILED: the queue shows no orders ({self.db.description})", file=sys.stderr)
+            self._finish(1)
+
+    def _fail(self, message: str) -> None:
+        self.splash.close()
+        if self.smoke:
+            print(f"smoke FAILED: {message}", file=sys.stderr)
+        else:
+            show_error(self.tr("Quayside cannot start"), message)
+        self._finish(1)
+
+    def _finish(self, code: int) -> None:
+        self.finished.emit(code)
+        QCoreApplication.exit(code)
+
+
+def show_error(title: str, message: str) -> None:
+    box = QMessageBox(QMessageBox.Icon.Critical, title, message)
+    box.setObjectName("startupError")
+    box.setWindowIcon(app_icon())
+    box.exec()
+
+
+def run(args) -> int:
+    """Start the desktop app; returns the process exit code."""
+    app = application()
+    smoke = bool(getattr(args, "smoke", False))
+
+    def fail(message: str) -> int:
+        if smoke:
+            print(f"smoke FAILED: {message}", file=sys.stderr)
+        else:
+            show_error(QCoreApplication.translate("App", "Quayside cannot start"), message)
+        return 1
+
+    try:
+        settings = Settings.load()
+        db = Database(getattr(args, "db", None))
+    except OmsError as exc:
+        return fail(str(exc))
+    tasks = Tasks(db)
+    state = WindowState(QSettings())
+    startup = Startup(args, settings, db, tasks, state)
+    QTimer.singleShot(0, startup.begin)
+    code = app.exec()
+    if startup.window is not None:
+        startup.window.save_state()
+    tasks.shutdown()
+    db.dispose()
+    return code

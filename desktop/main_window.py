@@ -1,0 +1,251 @@
+"""The main window: navigation between the screens, the status bar, shortcuts, and scanner wiring."""
+
+from __future__ import annotations
+
+from desktop.feedback import ScanFeedback
+from desktop.order_detail import OrderDetailScreen
+from desktop.orders_queue import OrdersQueueScreen
+from desktop.qt import (
+    QApplication,
+    QButtonGroup,
+    QFrame,
+    QKeySequence,
+    QLabel,
+    QMainWindow,
+    QShortcut,
+    QStackedWidget,
+    Qt,
+    QTimer,
+    QToolButton,
+    QVBoxLayout,
+    QHBoxLayout,
+    QWidget,
+)
+from desktop.scanner import ScanInputFilter, ScannerSettings, ScanRouter
+from desktop.stock_lookup import StockLookupScreen
+from desktop.tasks import Tasks
+from desktop.window_state import WindowState
+from oms import queries
+from oms.audit import Actor
+from oms.settings import Settings
+
+MESSAGE_MS = 8000
+
+
+def scanner_settings(settings: Settings) -> ScannerSettings:
+    return ScannerSettings(max_interval_ms=settings.scanner_max_interval_ms, min_length=settings.scanner_min_length,
+                           prefix=settings.scanner_prefix, suffix=settings.scanner_suffix)
+
+
+class MainWindow(QMainWindow):
+    """Orders (queue and detail) and Stock, with the station's scanner routed to whichever is in front."""
+
+    def __init__(self, tasks: Tasks, settings: Settings, state: WindowState, *, actor: Actor | None = None,
+                 install_scanner: bool = True, sound: bool | None = None) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.tasks = tasks
+        self.settings = settings
+        self.state = state
+        self.actor = actor or Actor(settings.user or "staff", settings.station_name)
+        self.setWindowTitle(self.tr("Quayside"))
+        self.setMinimumSize(1100, 640)
+
+        # -- screens
+        self.queue = OrdersQueueScreen(tasks, self.actor, state)
+        self.detail = OrderDetailScreen(tasks, self.actor, state)
+        self.stock = StockLookupScreen(tasks, state)
+        self.orders_stack = QStackedWidget()
+        self.orders_stack.setObjectName("ordersStack")
+        self.orders_stack.addWidget(self.queue)
+        self.orders_stack.addWidget(self.detail)
+        self.pages = QStackedWidget()
+        self.pages.setObjectName("pages")
+        self.pages.addWidget(self.orders_stack)
+        self.pages.addWidget(self.stock)
+
+        # -- navigation: only screens that exist
+        nav = QFrame()
+        nav.setObjectName("nav")
+        nav_layout = QVBoxLayout(nav)
+        nav_layout.setContentsMargins(8, 12, 8, 12)
+        nav_layout.setSpacing(4)
+        brand = QLabel(self.tr("Quayside"))
+        brand.setObjectName("brand")
+        nav_layout.addWidget(brand)
+        nav_layout.addSpacing(10)
+        self.nav_group = QButtonGroup(self)
+        self.nav_group.setExclusive(True)
+        self.nav_buttons: dict[str, QToolButton] = {}
+        for i, (key, title, shortcut) in enumerate((("orders", self.tr("Orders"), "Ctrl+1"),
+                                                    ("stock", self.tr("Stock"), "Ctrl+2"))):
+            b = QToolButton()
+            b.setObjectName(f"nav_{key}")
+            b.setProperty("nav", "true")
+            b.setText(title)
+            b.setCheckable(True)
+            b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            b.setToolTip(self.tr("{title} ({key})").format(title=title, key=shortcut))
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            self.nav_group.addButton(b, i)
+            nav_layout.addWidget(b)
+            self.nav_buttons[key] = b
+            QShortcut(QKeySequence(shortcut), self, activated=lambda key=key: self.show_screen(key))
+        nav_layout.addStretch(1)
+        self.nav_group.idClicked.connect(lambda i: self.show_screen(("orders", "stock")[i]))
+
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(nav)
+        row.addWidget(self.pages, 1)
+        self.setCentralWidget(central)
+
+        # -- status bar: database, station, user when users exist, and a slot for sync
+        bar = self.statusBar()
+        bar.setObjectName("statusBar")
+        bar.setSizeGripEnabled(False)
+        self.db_label = QLabel(tasks.db.description)
+        self.db_label.setObjectName("dbStatus")
+        self.db_label.setToolTip(self.tr("Database"))
+        self.station_label = QLabel(self.tr("Station {name}").format(name=settings.station_name))
+        self.station_label.setObjectName("stationStatus")
+        self.user_label = QLabel()
+        self.user_label.setObjectName("userStatus")
+        self.user_label.hide()
+        self.sync_label = QLabel()
+        self.sync_label.setObjectName("syncStatus")
+        self.sync_label.hide()
+        for w in (self.sync_label, self.user_label, self.station_label, self.db_label):
+            bar.addPermanentWidget(w)
+
+        # -- scanner and feedback
+        self.feedback = ScanFeedback(self, sound=settings.sound_enabled if sound is None else sound)
+        self.router = ScanRouter(self)
+        self.scan_filter: ScanInputFilter | None = None
+        if install_scanner:
+            self.scan_filter = ScanInputFilter(scanner_settings(settings), parent=self)
+            QApplication.instance().installEventFilter(self.scan_filter)
+            self.scan_filter.scanned.connect(self.router.route)
+            self.scan_filter.scan_failed.connect(self.feedback.scan_failed)
+        self.router.rejected.connect(self.feedback.scan_rejected)
+        for screen in (self.queue, self.detail, self.stock):
+            screen.scan_result.connect(self._scan_result)
+            screen.message.connect(self.show_message)
+
+        # -- wiring between screens
+        self.queue.open_order.connect(self.open_order)
+        self.detail.back_requested.connect(self.back_to_queue)
+        self.detail.order_changed.connect(lambda _id: self.queue.refresh())
+        self.tasks.failed.connect(self.show_message)
+
+        # -- keyboard
+        QShortcut(QKeySequence(QKeySequence.StandardKey.Find), self, activated=self.focus_search)
+        QShortcut(QKeySequence(Qt.Key.Key_F5), self, activated=self.refresh)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self.go_back)
+
+        self.state.restore_geometry("main", self) or self.resize(1366, 768)
+        self.show_screen(self.state.value("main/screen", "orders") or "orders")
+
+    # -- start and stop --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.queue.start()
+        username = self.settings.user
+
+        def job(session):
+            return queries.user_display_name(session, username)
+
+        self.tasks.read(job, self._user_loaded, lambda _m: None, owner=self)
+
+    def _user_loaded(self, name: str | None) -> None:
+        if name:
+            self.user_label.setText(self.tr("Signed in: {name}").format(name=name))
+            self.user_label.show()
+
+    def set_sync_status(self, text: str, state: str = "ok") -> None:
+        """The slot the sync engine fills: 'ok', 'offline' or 'error' colours the text."""
+        self.sync_label.setText(text)
+        self.sync_label.setProperty("state", state)
+        self.sync_label.style().unpolish(self.sync_label)
+        self.sync_label.style().polish(self.sync_label)
+        self.sync_label.setVisible(bool(text))
+
+    def save_state(self) -> None:
+        self.state.save_geometry("main", self)
+        self.state.set_value("main/screen", self.current_screen_key())
+        self.queue.save_state()
+        self.detail.save_state()
+        self.stock.save_state()
+        self.state.sync()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        self.save_state()
+        if self.scan_filter is not None:
+            QApplication.instance().removeEventFilter(self.scan_filter)
+        super().closeEvent(event)
+
+    # -- navigation -----------------------------------------------------------------------------
+
+    def current_screen_key(self) -> str:
+        return "stock" if self.pages.currentWidget() is self.stock else "orders"
+
+    def current_screen(self):
+        if self.pages.currentWidget() is self.stock:
+            return self.stock
+        return self.orders_stack.currentWidget()
+
+    def show_screen(self, key: str) -> None:
+        if key == "stock":
+            self.pages.setCurrentWidget(self.stock)
+            self.stock.focus_search()
+        else:
+            self.pages.setCurrentWidget(self.orders_stack)
+            self.current_screen().setFocus()
+            if self.orders_stack.currentWidget() is self.queue:
+                self.queue.table.setFocus()
+        self.nav_buttons["stock" if key == "stock" else "orders"].setChecked(True)
+        self.router.set_target(self.current_screen())
+
+    def open_order(self, order_id: int) -> None:
+        self.pages.setCurrentWidget(self.orders_stack)
+        self.nav_buttons["orders"].setChecked(True)
+        self.orders_stack.setCurrentWidget(self.detail)
+        self.detail.show_order(order_id)
+        self.detail.back_button.setFocus()
+        self.router.set_target(self.detail)
+
+    def back_to_queue(self) -> None:
+        self.orders_stack.setCurrentWidget(self.queue)
+        self.pages.setCurrentWidget(self.orders_stack)
+        self.nav_buttons["orders"].setChecked(True)
+        self.queue.table.setFocus()
+        self.router.set_target(self.queue)
+
+    # -- keyboard ------------------------------------------------------------------------------------
+
+    def focus_search(self) -> None:
+        screen = self.current_screen()
+        if screen is self.detail:
+            self.back_to_queue()
+            screen = self.queue
+        screen.focus_search()
+
+    def refresh(self) -> None:
+        self.current_screen().refresh()
+
+    def go_back(self) -> None:
+        self.current_screen().go_back()
+
+    # -- messages and scans -----------------------------------------------------------------------------
+
+    def show_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, MESSAGE_MS)
+
+    def _scan_result(self, ok: bool, message: str) -> None:
+        if ok:
+            self.feedback.success(message)
+        else:
+            self.feedback.error(message)
+            self.show_message(message)

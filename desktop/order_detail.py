@@ -1,0 +1,554 @@
+"""One order: status and promises, ship-to, lines, allocations, shipments, a merged timeline, and actions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from desktop import formatting as fmt
+from desktop.dialogs import CancelLineDialog, NoteDialog, ReasonDialog, hold_reasons
+from desktop.qt import (
+    QAbstractItemView,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    Qt,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from desktop.tasks import Tasks
+from desktop.window_state import WindowState
+from oms import orders, queries
+from oms.audit import Actor
+from oms.gs1 import Scan
+from oms.queries import OrderDetail
+
+LINE_COLUMNS = ("SKU", "Description", "Ordered", "Allocated", "Backordered", "Picked", "Packed", "Shipped", "Cancelled",
+                "Returned")
+
+
+def _table(name: str, headers: list[str], *, stretch: int | None = None) -> QTableWidget:
+    t = QTableWidget(0, len(headers))
+    t.setObjectName(name)
+    t.setHorizontalHeaderLabels(headers)
+    t.verticalHeader().hide()
+    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    t.setAlternatingRowColors(True)
+    t.setShowGrid(False)
+    t.setWordWrap(False)
+    t.verticalHeader().setDefaultSectionSize(32)
+    t.horizontalHeader().setHighlightSections(False)
+    t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    if stretch is not None:
+        t.horizontalHeader().setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    t.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+    t.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    t.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+    return t
+
+
+def _fit_height(t: QTableWidget, rows_min: int = 1) -> None:
+    """Tables inside the scrolling page show every row; the page scrolls, not each table."""
+    rows = max(rows_min, t.rowCount())
+    height = t.horizontalHeader().sizeHint().height() + rows * t.verticalHeader().defaultSectionSize() + 2 * t.frameWidth()
+    if t.horizontalScrollBar().isVisible():
+        height += t.horizontalScrollBar().sizeHint().height()
+    t.setFixedHeight(height + 2)
+
+
+def _item(text, *, align_right: bool = False, muted: bool = False, bold: bool = False) -> QTableWidgetItem:
+    item = QTableWidgetItem("" if text is None else str(text))
+    if align_right:
+        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    if muted:
+        item.setForeground(fmt.MUTED_COLOR)
+    if bold:
+        f = item.font()
+        f.setBold(True)
+        item.setFont(f)
+    return item
+
+
+class _Card(QFrame):
+    """A titled block of facts in the header."""
+
+    def __init__(self, title: str, name: str) -> None:
+        super().__init__()
+        self.setObjectName("card")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(14, 10, 14, 12)
+        layout.setSpacing(4)
+        heading = QLabel(title)
+        heading.setObjectName("cardTitle")
+        layout.addWidget(heading)
+        self.body = QLabel()
+        self.body.setObjectName(name)
+        self.body.setTextFormat(Qt.TextFormat.RichText)
+        self.body.setWordWrap(True)
+        self.body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.body.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.body, 1)
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class Timeline(QScrollArea):
+    """What happened to the order, newest first: audit events, carrier tracking and notes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("timeline")
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._body = QWidget()
+        self._body.setObjectName("timelineBody")
+        self._layout = QVBoxLayout(self._body)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(0)
+        self._layout.addStretch(1)
+        self.setWidget(self._body)
+        self.entries: list[queries.TimelineEntry] = []
+
+    def set_entries(self, entries) -> None:
+        self.entries = list(entries)
+        while self._layout.count() > 1:
+            item = self._layout.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        for i, e in enumerate(self.entries):
+            self._layout.insertWidget(i, self._entry(e))
+
+    def _entry(self, e) -> QWidget:
+        row = QFrame()
+        row.setObjectName("timelineEntry")
+        row.setProperty("kind", e.kind)
+        grid = QGridLayout(row)
+        grid.setContentsMargins(12, 8, 12, 8)
+        grid.setHorizontalSpacing(14)
+        grid.setVerticalSpacing(2)
+        when = QLabel(fmt.short_datetime(e.at))
+        when.setObjectName("timelineWhen")
+        when.setToolTip(fmt.long_datetime(e.at))
+        when.setMinimumWidth(118)
+        when.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        kind = {"note": self.tr("Note"), "tracking": self.tr("Carrier")}.get(e.kind)
+        text = QLabel(f"{kind}: {e.text}" if kind else e.text)
+        text.setObjectName("timelineText")
+        text.setProperty("kind", e.kind)
+        text.setWordWrap(True)
+        text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        who = QLabel(e.who)
+        who.setObjectName("timelineWho")
+        grid.addWidget(when, 0, 0, 2, 1)
+        grid.addWidget(text, 0, 1)
+        grid.addWidget(who, 1, 1)
+        grid.setColumnStretch(1, 1)
+        return row
+
+
+class OrderDetailScreen(QWidget):
+    """The order a person opened from the queue or by scanning its barcode."""
+
+    back_requested = Signal()
+    order_changed = Signal(int)
+    loaded = Signal(int)  # an order has been shown
+    message = Signal(str)
+    scan_result = Signal(object, str)  # ok (bool), message
+
+    def __init__(self, tasks: Tasks, actor: Actor, state: WindowState, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("orderDetail")
+        self.tasks = tasks
+        self.actor = actor
+        self.state = state
+        self.order: OrderDetail | None = None
+        self._requested: int | None = None
+
+        # -- title row
+        self.back_button = QPushButton(self.tr("‹  Back to queue"))
+        self.back_button.setObjectName("backButton")
+        self.back_button.setToolTip(self.tr("Back to the order queue (Esc)"))
+        self.title = QLabel()
+        self.title.setObjectName("orderTitle")
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status_badge = QLabel()
+        self.status_badge.setObjectName("statusBadge")
+        self.subtitle = QLabel()
+        self.subtitle.setObjectName("orderSubtitle")
+        self.hold_button = QPushButton(self.tr("Hold…"))
+        self.hold_button.setObjectName("holdOrder")
+        self.release_button = QPushButton(self.tr("Release hold…"))
+        self.release_button.setObjectName("releaseOrder")
+        self.note_button = QPushButton(self.tr("Add note…"))
+        self.note_button.setObjectName("addNote")
+        self.cancel_button = QPushButton(self.tr("Cancel order…"))
+        self.cancel_button.setObjectName("cancelOrder")
+        self.cancel_button.setProperty("danger", "true")
+
+        title_row = QHBoxLayout()
+        title_row.setSpacing(12)
+        title_row.addWidget(self.back_button)
+        title_row.addSpacing(6)
+        title_row.addWidget(self.title)
+        title_row.addWidget(self.status_badge)
+        title_row.addStretch(1)
+        for b in (self.note_button, self.hold_button, self.release_button, self.cancel_button):
+            title_row.addWidget(b)
+
+        self.hold_banner = QLabel()
+        self.hold_banner.setObjectName("holdBanner")
+        self.hold_banner.setWordWrap(True)
+        self.hold_banner.hide()
+
+        # -- cards
+        self.promise_card = _Card(self.tr("Promise"), "promiseText")
+        self.ship_to_card = _Card(self.tr("Ship to"), "shipToText")
+        self.customer_card = _Card(self.tr("Customer"), "customerText")
+        cards = QHBoxLayout()
+        cards.setSpacing(12)
+        for c in (self.promise_card, self.ship_to_card, self.customer_card):
+            cards.addWidget(c, 1)
+
+        # -- lines, allocations, shipments
+        self.lines = _table("linesTable", [self.tr(h) for h in LINE_COLUMNS], stretch=1)
+        self.cancel_line_button = QPushButton(self.tr("Cancel line…"))
+        self.cancel_line_button.setObjectName("cancelLine")
+        self.cancel_line_button.setProperty("danger", "true")
+        self.allocations = _table("allocationsTable", [self.tr("Location"), self.tr("SKU"), self.tr("Units"), self.tr("Reserved")], stretch=1)
+        self.shipments = _table("shipmentsTable", [self.tr("Shipment"), self.tr("Status"), self.tr("From"), self.tr("Carrier"),
+                                                   self.tr("Tracking"), self.tr("Packages"), self.tr("Units"), self.tr("Shipped")], stretch=4)
+        self.timeline = Timeline()
+
+        def section(title: str, widget: QWidget, extra: QWidget | None = None) -> QVBoxLayout:
+            box = QVBoxLayout()
+            box.setSpacing(6)
+            head = QHBoxLayout()
+            label = QLabel(title)
+            label.setObjectName("sectionTitle")
+            head.addWidget(label)
+            head.addStretch(1)
+            if extra is not None:
+                head.addWidget(extra)
+            box.addLayout(head)
+            box.addWidget(widget)
+            return box
+
+        self.no_allocations = QLabel()
+        self.no_allocations.setObjectName("hint")
+        self.no_allocations.setWordWrap(True)
+        self.no_shipments = QLabel(self.tr("Nothing has been packed or shipped yet."))
+        self.no_shipments.setObjectName("hint")
+        work = QWidget()
+        work_layout = QVBoxLayout(work)
+        work_layout.setContentsMargins(0, 0, 0, 0)
+        work_layout.setSpacing(8)
+        work_layout.addLayout(section(self.tr("Allocations"), self.allocations))
+        work_layout.addWidget(self.no_allocations)
+        work_layout.addSpacing(8)
+        work_layout.addLayout(section(self.tr("Shipments"), self.shipments))
+        work_layout.addWidget(self.no_shipments)
+        work_layout.addStretch(1)
+        history = QWidget()
+        history_layout = QVBoxLayout(history)
+        history_layout.setContentsMargins(0, 0, 0, 0)
+        history_layout.addLayout(section(self.tr("Timeline"), self.timeline))
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("detailSplitter")
+        self.splitter.addWidget(work)
+        self.splitter.addWidget(history)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setMinimumHeight(300)
+        if not self.state.restore_splitter("detail", self.splitter):
+            self.splitter.setSizes([10_000, 10_000])
+
+        page = QWidget()
+        page.setObjectName("detailPage")
+        page_layout = QVBoxLayout(page)
+        page_layout.setContentsMargins(0, 0, 6, 0)
+        page_layout.setSpacing(14)
+        page_layout.addLayout(cards)
+        page_layout.addLayout(section(self.tr("Lines"), self.lines, self.cancel_line_button))
+        page_layout.addWidget(self.splitter, 1)
+        scroll = QScrollArea()
+        scroll.setObjectName("detailScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(page)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 14, 16, 12)
+        layout.setSpacing(8)
+        layout.addLayout(title_row)
+        layout.addWidget(self.subtitle)
+        layout.addWidget(self.hold_banner)
+        layout.addWidget(scroll, 1)
+
+        self.back_button.clicked.connect(self.back_requested)
+        self.hold_button.clicked.connect(self.hold)
+        self.release_button.clicked.connect(self.release)
+        self.cancel_button.clicked.connect(self.cancel_order)
+        self.note_button.clicked.connect(self.add_note)
+        self.cancel_line_button.clicked.connect(self.cancel_line)
+        self.lines.itemSelectionChanged.connect(self._update_actions)
+        self.setTabOrder(self.back_button, self.note_button)
+        self.setTabOrder(self.note_button, self.hold_button)
+        self.setTabOrder(self.hold_button, self.release_button)
+        self.setTabOrder(self.release_button, self.cancel_button)
+        self.setTabOrder(self.cancel_button, self.lines)
+        self.setTabOrder(self.lines, self.cancel_line_button)
+        self._update_actions()
+
+    def save_state(self) -> None:
+        self.state.save_splitter("detail", self.splitter)
+
+    # -- loading -------------------------------------------------------------------------------------
+
+    def show_order(self, order_id: int) -> None:
+        self._requested = order_id
+
+        def job(session):
+            return queries.order_detail(session, order_id)
+
+        def done(detail: OrderDetail | None) -> None:
+            if self._requested != order_id:
+                return
+            if detail is None:
+                self.message.emit(self.tr("That order no longer exists."))
+                self.back_requested.emit()
+                return
+            self._render(detail)
+
+        self.tasks.read(job, done, self.message.emit, owner=self)
+
+    def refresh(self) -> None:
+        if self.order is not None:
+            self.show_order(self.order.id)
+
+    def _render(self, d: OrderDetail) -> None:
+        keep_line = self.lines.currentRow() if self.order is not None and self.order.id == d.id else -1
+        self.order = d
+        self.title.setText(d.number)
+        self.status_badge.setText(queries.status_title(d.status))
+        self.status_badge.setProperty("status", d.status)
+        self.status_badge.style().unpolish(self.status_badge)
+        self.status_badge.style().polish(self.status_badge)
+        type_title = queries.ORDER_TYPE_TITLES.get(d.order_type, d.order_type)
+        self.subtitle.setText(f"{d.channel_name}  ·  {d.external_id}  ·  {type_title}")
+        if d.on_hold:
+            self.hold_banner.setText(self.tr("On hold: {reason}").format(reason=d.hold_reason or self.tr("no reason given")))
+            self.hold_banner.show()
+        else:
+            self.hold_banner.hide()
+
+        state = fmt.ship_by_state(d.ship_by, d.status)
+        ship_by = _esc(fmt.long_datetime(d.ship_by))
+        if state == "late":
+            ship_by = f"<span style='color:{fmt.LATE_COLOR.name()}; font-weight:600'>{ship_by} — {self.tr('late')}</span>"
+        elif state == "today":
+            ship_by = f"<span style='color:{fmt.DUE_TODAY_COLOR.name()}; font-weight:600'>{ship_by} — {self.tr('due today')}</span>"
+        rows = [(self.tr("Placed"), _esc(fmt.long_datetime(d.placed_at))), (self.tr("Ship by"), ship_by),
+                (self.tr("Deliver by"), _esc(fmt.long_datetime(d.deliver_by))), (self.tr("Service"), _esc(d.service_level.capitalize()))]
+        if d.shipped_at:
+            rows.append((self.tr("Shipped"), _esc(fmt.long_datetime(d.shipped_at))))
+        if d.delivered_at:
+            rows.append((self.tr("Delivered"), _esc(fmt.long_datetime(d.delivered_at))))
+        if d.cancelled_at:
+            rows.append((self.tr("Cancelled"), _esc(fmt.long_datetime(d.cancelled_at))))
+        self.promise_card.body.setText(self._facts(rows))
+        address = "<br>".join(_esc(line) for line in d.ship_to) or self.tr("No address")
+        if d.phone:
+            address += f"<br><span style='color:{fmt.MUTED_COLOR.name()}'>{_esc(d.phone)}</span>"
+        self.ship_to_card.body.setText(address)
+        self.customer_card.body.setText(self._facts([
+            (self.tr("Name"), _esc(d.customer_name or "—")), (self.tr("Email"), _esc(d.customer_email or "—")),
+            (self.tr("Total"), _esc(d.total)), (self.tr("Ships from"), _esc(d.location or self.tr("not routed yet"))),
+        ]))
+
+        self.lines.setRowCount(len(d.lines))
+        for r, l in enumerate(d.lines):
+            values = [l.sku, l.description, l.ordered, l.allocated, l.backordered, l.picked, l.packed, l.shipped, l.cancelled, l.returned]
+            for c, v in enumerate(values):
+                item = _item(v if c < 2 or v else "·", align_right=c >= 2, muted=c >= 2 and not v, bold=c == 0)
+                if c == 0 and l.unknown_sku:
+                    item.setForeground(fmt.LATE_COLOR)
+                    item.setToolTip(self.tr("Unknown SKU: not in the catalogue"))
+                if c == 4 and v:
+                    item.setForeground(fmt.DUE_TODAY_COLOR)
+                self.lines.setItem(r, c, item)
+        if 0 <= keep_line < len(d.lines):
+            self.lines.selectRow(keep_line)
+        self.allocations.setRowCount(len(d.allocations))
+        for r, a in enumerate(d.allocations):
+            for c, v in enumerate([a.location, a.sku, a.quantity, fmt.short_datetime(a.at)]):
+                self.allocations.setItem(r, c, _item(v, align_right=c == 2))
+        self.allocations.setVisible(bool(d.allocations))
+        self.no_allocations.setText(
+            self.tr("Reserved at {location}.").format(location=d.location) if d.allocations and d.location else
+            self.tr("Nothing is reserved for this order.") if d.is_open else self.tr("Nothing is reserved: the order is closed."))
+        self.shipments.setVisible(bool(d.shipments))
+        self.no_shipments.setVisible(not d.shipments)
+        self.shipments.setRowCount(len(d.shipments))
+        for r, s in enumerate(d.shipments):
+            carrier = " ".join(p for p in (s.carrier, s.service) if p) or "—"
+            values = [f"#{s.id}", s.status.capitalize(), s.location, carrier, s.tracking_number or "—", s.packages, s.units,
+                      fmt.short_datetime(s.shipped_at) or "—"]
+            for c, v in enumerate(values):
+                self.shipments.setItem(r, c, _item(v, align_right=c in (5, 6), muted=s.status == "voided"))
+        for t in (self.lines, self.allocations, self.shipments):
+            _fit_height(t)
+
+        self.timeline.set_entries(d.timeline)
+        self._update_actions()
+        self.loaded.emit(d.id)
+
+    def _facts(self, rows: list[tuple[str, str]]) -> str:
+        cells = "".join(
+            f"<tr><td style='color:{fmt.MUTED_COLOR.name()}; padding-right:14px; padding-bottom:3px'>{_esc(k)}</td>"
+            f"<td style='padding-bottom:3px'>{v}</td></tr>" for k, v in rows)
+        return f"<table cellspacing='0' cellpadding='0'>{cells}</table>"
+
+    def selected_line(self) -> queries.LineView | None:
+        if self.order is None:
+            return None
+        rows = self.lines.selectionModel().selectedRows()
+        if not rows:
+            return None
+        r = rows[0].row()
+        return self.order.lines[r] if r < len(self.order.lines) else None
+
+    def _update_actions(self) -> None:
+        d = self.order
+        self.hold_button.setVisible(d is None or not d.on_hold)
+        self.release_button.setVisible(d is not None and d.on_hold)
+        self.hold_button.setEnabled(d is not None and d.is_open and not d.on_hold)
+        self.release_button.setEnabled(d is not None and d.on_hold)
+        self.cancel_button.setEnabled(d is not None and d.can_cancel)
+        self.note_button.setEnabled(d is not None)
+        line = self.selected_line()
+        self.cancel_line_button.setEnabled(line is not None and line.cancellable > 0)
+        if d is not None and not d.can_cancel and d.is_open:
+            self.cancel_button.setToolTip(self.tr("Items are picked or shipped: cancel the remaining lines one by one."))
+        else:
+            self.cancel_button.setToolTip("")
+
+    # -- actions -------------------------------------------------------------------------------------
+
+    def _change(self, fn, done_text: str) -> None:
+        d = self.order
+        if d is None:
+            return
+        order_id = d.id
+
+        def finished(_result) -> None:
+            self.message.emit(done_text)
+            self.order_changed.emit(order_id)
+            self.refresh()
+
+        def failed(message: str) -> None:
+            self.message.emit(message)
+            from desktop.qt import QMessageBox
+
+            QMessageBox.warning(self, self.tr("Not done"), message)
+            self.refresh()
+
+        self.tasks.write(fn, finished, failed, owner=self)
+
+    def hold(self) -> None:
+        d = self.order
+        if d is None:
+            return
+        dialog = ReasonDialog(self, self.tr("Put {number} on hold").format(number=d.number),
+                              self.tr("Order {number} leaves the pick and ship queues until someone releases it.").format(number=d.number),
+                              self.tr("Put on hold"), suggestions=hold_reasons())
+        if dialog.exec() == ReasonDialog.DialogCode.Accepted:
+            reason = dialog.reason()
+            self._change(lambda s: orders.hold(s, self.actor, d.id, reason),
+                         self.tr("{number} is on hold.").format(number=d.number))
+
+    def release(self) -> None:
+        d = self.order
+        if d is None:
+            return
+        dialog = ReasonDialog(self, self.tr("Release {number}").format(number=d.number),
+                              self.tr("On hold: {reason}\n\nWhy may it go ahead now?").format(reason=d.hold_reason),
+                              self.tr("Release hold"), placeholder=self.tr("What was resolved (required)"))
+        if dialog.exec() == ReasonDialog.DialogCode.Accepted:
+            note = dialog.reason()
+            self._change(lambda s: orders.release_hold(s, self.actor, d.id, note),
+                         self.tr("{number} is released.").format(number=d.number))
+
+    def cancel_order(self) -> None:
+        d = self.order
+        if d is None:
+            return
+        dialog = ReasonDialog(self, self.tr("Cancel order {number}").format(number=d.number),
+                              self.tr("Cancel every open line of {number}? Reserved stock is given back and {channel} is told. "
+                                      "This cannot be undone.").format(number=d.number, channel=d.channel_name),
+                              self.tr("Cancel order"), danger=True,
+                              suggestions=(self.tr("Customer asked to cancel"), self.tr("Suspected fraud")))
+        if dialog.exec() == ReasonDialog.DialogCode.Accepted:
+            reason = dialog.reason()
+            self._change(lambda s: orders.cancel_order(s, self.actor, d.id, reason=reason),
+                         self.tr("{number} is cancelled.").format(number=d.number))
+
+    def cancel_line(self) -> None:
+        d, line = self.order, self.selected_line()
+        if d is None or line is None:
+            return
+        dialog = CancelLineDialog(self, d.number, line.sku, line.cancellable)
+        if dialog.exec() == CancelLineDialog.DialogCode.Accepted:
+            qty, reason = dialog.quantity.value(), dialog.reason()
+            self._change(lambda s: orders.cancel_line(s, self.actor, line.id, qty, reason=reason),
+                         self.tr("Cancelled {qty} × {sku}.").format(qty=qty, sku=line.sku))
+
+    def add_note(self) -> None:
+        d = self.order
+        if d is None:
+            return
+        dialog = NoteDialog(self, d.number)
+        if dialog.exec() == NoteDialog.DialogCode.Accepted:
+            text = dialog.text()
+            self._change(lambda s: orders.add_note(s, self.actor, d.id, text), self.tr("Note added."))
+
+    # -- keyboard and scanner ----------------------------------------------------------------------------
+
+    def focus_search(self) -> None:
+        self.back_requested.emit()
+
+    def go_back(self) -> bool:
+        self.back_requested.emit()
+        return True
+
+    def accepts_scan(self, scan: Scan) -> bool:
+        return scan.kind in ("text", "sscc") or (scan.kind == "gs1" and scan.sscc is not None)
+
+    def handle_scan(self, scan: Scan) -> None:
+        ref = scan.sscc or scan.value
+
+        def job(session):
+            return queries.find_order(session, ref)
+
+        def found(order_id) -> None:
+            if order_id is None:
+                self.scan_result.emit(False, self.tr("No order {ref}").format(ref=ref))
+                return
+            self.scan_result.emit(True, "")
+            self.show_order(order_id)
+
+        self.tasks.read(job, found, lambda m: self.scan_result.emit(False, m), owner=self)

@@ -1,0 +1,858 @@
+"""The order queue: buckets with live counts, filters, search, and a paged table over any number of orders."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import replace
+from datetime import datetime, time, timedelta
+
+from desktop import formatting as fmt
+from desktop.qt import (
+    QAbstractItemView,
+    QAbstractTableModel,
+    QColor,
+    QComboBox,
+    QDate,
+    QDateEdit,
+    QFont,
+    QHBoxLayout,
+    QHeaderView,
+    QItemSelectionModel,
+    QKeySequence,
+    QLabel,
+    QLineEdit,
+    QModelIndex,
+    QPushButton,
+    QShortcut,
+    QSplitter,
+    Qt,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QTimer,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from desktop.tasks import Tasks
+from desktop.window_state import WindowState
+from oms import orders, queries
+from oms.audit import Actor
+from oms.gs1 import Scan
+from oms.queries import QueueFilter, QueueRow, QueueSort
+
+PAGE_SIZE = 100
+MAX_PAGES = 30  # the sliding window: at most this many pages are kept in memory
+SEARCH_DEBOUNCE_MS = 220
+POLL_MS = 3000
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("number", "Order"),
+    ("channel", "Channel"),
+    ("placed", "Placed"),
+    ("ship_by", "Ship by"),
+    ("customer", "Customer"),
+    ("destination", "Destination"),
+    ("units", "Lines/units"),
+    ("status", "Status"),
+    ("location", "Location"),
+)
+DEFAULT_SORT = {  # work buckets: most urgent promise first; history: newest first
+    "shipped_today": QueueSort("placed", True),
+    "all": QueueSort("placed", True),
+}
+WORK_SORT = QueueSort("ship_by", False)
+ANY_DATE = QDate(2000, 1, 1)  # a date edit at its minimum means "no bound"
+
+ORDER_ID_ROLE = int(Qt.ItemDataRole.UserRole) + 1
+
+
+def default_sort(bucket: str) -> QueueSort:
+    return DEFAULT_SORT.get(bucket, WORK_SORT)
+
+
+class OrderQueueModel(QAbstractTableModel):
+    """Rows of the queue, fetched page by page on the database worker as the view needs them.
+
+    The model knows the row count and holds a sliding window of pages. A row whose
+    page has not arrived yet shows empty until it does. ``refresh()`` re-reads the
+    count and the pages in use and keeps the selection on the same orders.
+    """
+
+    loaded = Signal()  # the first page of a new query has arrived
+    refreshed = Signal()
+    total_changed = Signal(int)
+    failed = Signal(str)
+
+    def __init__(self, tasks: Tasks, parent=None) -> None:
+        super().__init__(parent)
+        self._tasks = tasks
+        self._filter = QueueFilter()
+        self._resolved = self._filter  # the filter with its search already run: what pages are read with
+        self._sort = default_sort("all")
+        self._generation = 0
+        self._total = 0
+        self._pages: OrderedDict[int, list[QueueRow]] = OrderedDict()
+        self._pending: set[int] = set()
+        self._wanted: set[int] = set()
+        self._loading = False
+        self._fetch_timer = QTimer(self)
+        self._fetch_timer.setSingleShot(True)
+        self._fetch_timer.setInterval(0)
+        self._fetch_timer.timeout.connect(self._fetch_wanted)
+        self._now = datetime.now().astimezone()
+        self._titles = [self.tr(t) for _k, t in COLUMNS]
+
+    # -- the query -------------------------------------------------------------------------------
+
+    @property
+    def query_filter(self) -> QueueFilter:
+        return self._filter
+
+    @property
+    def query_sort(self) -> QueueSort:
+        return self._sort
+
+    @property
+    def is_loading(self) -> bool:
+        return self._loading
+
+    def set_query(self, f: QueueFilter, sort: QueueSort | None = None) -> None:
+        """Show another bucket, filter, search or order; the old rows stay until the new ones arrive."""
+        self._filter = f
+        if sort is not None:
+            self._sort = sort
+        self._generation += 1
+        self._loading = True
+        gen = self._generation
+        f, s = self._filter, self._sort
+
+        def job(session):
+            if gen != self._generation:
+                return None  # superseded while it waited: a newer query is queued behind it
+            resolved = queries.resolve_search(session, f) if f.search else f
+            total = queries.queue_count(session, resolved)
+            return resolved, total, queries.queue_page(session, resolved, s, 0, PAGE_SIZE, total=total)
+
+        self._tasks.read(job, lambda result: self._query_done(gen, result), self._failed, owner=self)
+
+    def _query_done(self, gen: int, result) -> None:
+        if gen != self._generation or result is None:
+            return
+        self._resolved, total, rows = result
+        self.beginResetModel()
+        self._total = total
+        self._pages = OrderedDict({0: rows}) if rows else OrderedDict()
+        self._pending.clear()
+        self._wanted.clear()
+        self._now = datetime.now().astimezone()
+        self.endResetModel()
+        self._loading = False
+        self.total_changed.emit(total)
+        self.loaded.emit()
+
+    def _failed(self, message: str) -> None:
+        self._loading = False
+        self.failed.emit(message)
+
+    def refresh(self) -> None:
+        """Re-read the count and the pages in view; the selection follows its orders."""
+        gen = self._generation
+        f, s = self._filter, self._sort
+        keep = list(self._pages.keys())[-3:]  # the most recently used pages are the ones in view
+
+        def job(session):
+            resolved = queries.resolve_search(session, f) if f.search else f
+            total = queries.queue_count(session, resolved)
+            return resolved, total, {p: queries.queue_page(session, resolved, s, p * PAGE_SIZE, PAGE_SIZE, total=total)
+                                     for p in keep if p * PAGE_SIZE < total}
+
+        self._tasks.read(job, lambda result: self._refresh_done(gen, result), self._failed, owner=self)
+
+    def _refresh_done(self, gen: int, result) -> None:
+        if gen != self._generation:
+            return
+        self._resolved, total, pages = result
+        self._now = datetime.now().astimezone()
+        if total > self._total:
+            self.beginInsertRows(QModelIndex(), self._total, total - 1)
+            self._total = total
+            self.endInsertRows()
+        self.layoutAboutToBeChanged.emit()
+        persistent = self.persistentIndexList()
+        old_ids = [self._id_at(ix.row()) for ix in persistent]
+        self._pages = OrderedDict(sorted(pages.items()))
+        self._pending.clear()
+        new_rows = {row.id: p * PAGE_SIZE + i for p, rows in self._pages.items() for i, row in enumerate(rows)}
+        moved = []
+        for ix, oid in zip(persistent, old_ids):
+            row = new_rows.get(oid) if oid is not None else None
+            moved.append(self.index(row, ix.column()) if row is not None and row < total else QModelIndex())
+        self.changePersistentIndexList(persistent, moved)
+        self.layoutChanged.emit()
+        if total < self._total:
+            self.beginRemoveRows(QModelIndex(), total, self._total - 1)
+            self._total = total
+            self.endRemoveRows()
+        self.total_changed.emit(total)
+        self.refreshed.emit()
+
+    # -- paging ----------------------------------------------------------------------------------
+
+    def _id_at(self, row: int) -> int | None:
+        r = self.row_at(row)
+        return r.id if r is not None else None
+
+    def row_at(self, row: int) -> QueueRow | None:
+        page = self._pages.get(row // PAGE_SIZE)
+        if page is None:
+            return None
+        i = row % PAGE_SIZE
+        return page[i] if i < len(page) else None
+
+    def order_id(self, row: int) -> int | None:
+        return self._id_at(row)
+
+    def _want(self, page: int) -> None:
+        if page in self._pending or page in self._wanted:
+            return
+        self._wanted.add(page)
+        self._fetch_timer.start()
+
+    def _fetch_wanted(self) -> None:
+        # Batched: one paint asks for many rows of the same pages; each page is read once.
+        wanted, self._wanted = sorted(self._wanted), set()
+        gen = self._generation
+        f, s, total = self._resolved, self._sort, self._total
+        for page in wanted:
+            if page in self._pages or page in self._pending:
+                continue
+            self._pending.add(page)
+
+            def job(session, page=page):
+                if gen != self._generation:
+                    return None
+                return queries.queue_page(session, f, s, page * PAGE_SIZE, PAGE_SIZE, total=total)
+
+            self._tasks.read(job, lambda rows, page=page: self._page_done(gen, page, rows), self._failed, owner=self)
+
+    def _page_done(self, gen: int, page: int, rows) -> None:
+        if gen != self._generation or rows is None:
+            return
+        self._pending.discard(page)
+        self._pages[page] = rows
+        while len(self._pages) > MAX_PAGES:
+            self._pages.popitem(last=False)
+        first = page * PAGE_SIZE
+        last = min(self._total, first + len(rows)) - 1
+        if last >= first:
+            self.dataChanged.emit(self.index(first, 0), self.index(last, len(COLUMNS) - 1))
+
+    # -- Qt model --------------------------------------------------------------------------------
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt override)
+        return 0 if parent.isValid() else self._total
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt override)
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802 (Qt override)
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self._titles[section]
+        return None
+
+    def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
+        key = COLUMNS[column][0]
+        sort = QueueSort(key, order == Qt.SortOrder.DescendingOrder)
+        if sort != self._sort:
+            self.set_query(self._filter, sort)
+
+    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        page_no = index.row() // PAGE_SIZE
+        page = self._pages.get(page_no)
+        if page is None:
+            self._want(page_no)
+            return None
+        self._pages.move_to_end(page_no)
+        i = index.row() % PAGE_SIZE
+        if i >= len(page):
+            return None
+        row = page[i]
+        key = COLUMNS[index.column()][0]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(row, key)
+        if role == ORDER_ID_ROLE:
+            return row.id
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if key == "ship_by":
+                state = fmt.ship_by_state(row.ship_by, row.status, self._now)
+                if state == "late":
+                    return fmt.LATE_COLOR
+                if state == "today":
+                    return fmt.DUE_TODAY_COLOR
+            if key == "status" and row.status == "on_hold":
+                return fmt.LATE_COLOR
+            if key == "status" and row.status in ("backordered", "partially_allocated"):
+                return fmt.DUE_TODAY_COLOR
+            if key == "status" and row.status == "cancelled":
+                return fmt.MUTED_COLOR
+            return None
+        if role == Qt.ItemDataRole.FontRole:
+            if key == "number" or (key == "ship_by" and fmt.ship_by_state(row.ship_by, row.status, self._now) == "late"):
+                font = QFont()
+                font.setBold(True)
+                return font
+            return None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if key == "status" and row.hold_reason:
+                return self.tr("On hold: {reason}").format(reason=row.hold_reason)
+            if key == "number":
+                return self.tr("{channel} order {external}").format(channel=row.channel, external=row.external_id)
+            if key == "customer" and row.email:
+                return row.email
+            if key in ("placed", "ship_by"):
+                return fmt.long_datetime(row.placed_at if key == "placed" else row.ship_by)
+            return None
+        if role == Qt.ItemDataRole.TextAlignmentRole and key == "units":
+            return int(Qt.AlignmentFlag.AlignCenter)
+        return None
+
+    def _display(self, row: QueueRow, key: str) -> str:
+        if key == "number":
+            return row.number
+        if key == "channel":
+            return row.channel
+        if key == "placed":
+            return fmt.short_datetime(row.placed_at, self._now, relative_past=False)
+        if key == "ship_by":
+            text = fmt.short_datetime(row.ship_by, self._now)
+            if fmt.ship_by_state(row.ship_by, row.status, self._now) == "late":
+                text = self.tr("{when} · late").format(when=text)
+            return text
+        if key == "customer":
+            return row.customer
+        if key == "destination":
+            return row.destination
+        if key == "units":
+            return f"{row.line_count} / {row.unit_count}"
+        if key == "status":
+            return queries.status_title(row.status)
+        if key == "location":
+            return row.location or "—"
+        return ""
+
+
+class BucketList(QTableWidget):
+    """The buckets down the left, each with its count; one is current."""
+
+    bucket_chosen = Signal(str)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(len(queries.BUCKETS), 2, parent)
+        self.setObjectName("bucketList")
+        self.horizontalHeader().hide()
+        self.verticalHeader().hide()
+        self.setShowGrid(False)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.verticalHeader().setDefaultSectionSize(40)
+        self.setWordWrap(False)
+        for i, b in enumerate(queries.BUCKETS):
+            title = QTableWidgetItem(self.tr(b.title))
+            title.setData(ORDER_ID_ROLE, b.key)
+            count = QTableWidgetItem("")
+            count.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.setItem(i, 0, title)
+            self.setItem(i, 1, count)
+        self.itemSelectionChanged.connect(self._chosen)
+        self.setMinimumWidth(180)
+
+    def keys(self) -> list[str]:
+        return [b.key for b in queries.BUCKETS]
+
+    def current_key(self) -> str:
+        row = self.currentRow()
+        return queries.BUCKETS[row].key if row >= 0 else "all"
+
+    def select(self, key: str) -> None:
+        self.selectRow(self.keys().index(key) if key in self.keys() else len(self.keys()) - 1)
+
+    def set_counts(self, counts: dict[str, int]) -> None:
+        for i, b in enumerate(queries.BUCKETS):
+            n = counts.get(b.key)
+            self.item(i, 1).setText("" if n is None else f"{n:,}")
+
+    def count_text(self, key: str) -> str:
+        return self.item(self.keys().index(key), 1).text()
+
+    def _chosen(self) -> None:
+        self.bucket_chosen.emit(self.current_key())
+
+
+class OrdersQueueScreen(QWidget):
+    """Buckets, filters and search over the order table, with bulk hold and release."""
+
+    open_order = Signal(int)
+    scan_result = Signal(object, str)  # ok (bool), message: for the station's sound and flash
+    message = Signal(str)  # a short line for the status bar
+    orders_changed = Signal()
+
+    def __init__(self, tasks: Tasks, actor: Actor, state: WindowState, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("ordersQueue")
+        self.tasks = tasks
+        self.actor = actor
+        self.state = state
+        self._version: queries.DataVersion | None = None
+        self._counts_generation = 0
+        self._restoring = True
+        self.model = OrderQueueModel(tasks, self)
+
+        # -- search and filters
+        self.search = QLineEdit()
+        self.search.setObjectName("queueSearch")
+        self.search.setPlaceholderText(self.tr("Search orders  (Ctrl+F)"))
+        self.search.setToolTip(self.tr("Order number, channel order id, customer name or email, SKU or tracking number"))
+        self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(300)
+        self.channel = QComboBox()
+        self.channel.setObjectName("channelFilter")
+        self.location = QComboBox()
+        self.location.setObjectName("locationFilter")
+        self.order_type = QComboBox()
+        self.order_type.setObjectName("typeFilter")
+        for combo, label in ((self.channel, self.tr("All channels")), (self.location, self.tr("All locations")),
+                             (self.order_type, self.tr("All order types"))):
+            combo.addItem(label, None)
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            combo.setMinimumContentsLength(10)
+        self.ship_from = self._date_edit("shipFrom")
+        self.ship_to = self._date_edit("shipTo")
+        self.clear_filters = QPushButton(self.tr("Clear filters"))
+        self.clear_filters.setObjectName("clearFilters")
+
+        filters = QHBoxLayout()
+        filters.setSpacing(8)
+        filters.addWidget(self.search, 3)
+        filters.addWidget(self.channel)
+        filters.addWidget(self.location)
+        filters.addWidget(self.order_type)
+        ship_label = QLabel(self.tr("Ship by"))
+        ship_label.setObjectName("filterLabel")
+        filters.addWidget(ship_label)
+        filters.addWidget(self.ship_from)
+        dash = QLabel("–")
+        filters.addWidget(dash)
+        filters.addWidget(self.ship_to)
+        filters.addWidget(self.clear_filters)
+
+        # -- buckets and table
+        self.buckets = BucketList()
+        self.table = QTableView()
+        self.table.setObjectName("queueTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
+        self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.verticalHeader().setDefaultSectionSize(34)
+        header = self.table.horizontalHeader()
+        header.setSectionsMovable(True)
+        header.setHighlightSections(False)
+        header.setStretchLastSection(True)
+        header.setSortIndicatorShown(True)
+        for col, width in enumerate((166, 86, 106, 130, 130, 124, 90, 104, 76)):
+            self.table.setColumnWidth(col, width)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("queueSplitter")
+        self.splitter.addWidget(self.buckets)
+        self.splitter.addWidget(self.table)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([180, 1000])
+        self.splitter.setChildrenCollapsible(False)
+
+        # -- actions
+        self.open_button = QPushButton(self.tr("Open order"))
+        self.open_button.setObjectName("openOrder")
+        self.hold_button = QPushButton(self.tr("Hold…"))
+        self.hold_button.setObjectName("holdOrders")
+        self.release_button = QPushButton(self.tr("Release hold"))
+        self.release_button.setObjectName("releaseOrders")
+        self.summary = QLabel()
+        self.summary.setObjectName("queueSummary")
+        actions = QHBoxLayout()
+        actions.setSpacing(8)
+        actions.addWidget(self.open_button)
+        actions.addWidget(self.hold_button)
+        actions.addWidget(self.release_button)
+        actions.addStretch(1)
+        actions.addWidget(self.summary)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 14, 16, 12)
+        layout.setSpacing(10)
+        layout.addLayout(filters)
+        layout.addWidget(self.splitter, 1)
+        layout.addLayout(actions)
+
+        self.setTabOrder(self.search, self.channel)
+        self.setTabOrder(self.channel, self.location)
+        self.setTabOrder(self.location, self.order_type)
+        self.setTabOrder(self.order_type, self.ship_from)
+        self.setTabOrder(self.ship_from, self.ship_to)
+        self.setTabOrder(self.ship_to, self.clear_filters)
+        self.setTabOrder(self.clear_filters, self.buckets)
+        self.setTabOrder(self.buckets, self.table)
+        self.setTabOrder(self.table, self.open_button)
+        self.setTabOrder(self.open_button, self.hold_button)
+        self.setTabOrder(self.hold_button, self.release_button)
+
+        # -- behaviour
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DEBOUNCE_MS)
+        self._search_timer.timeout.connect(self.apply_filters)
+        self.search.textChanged.connect(lambda _t: self._search_timer.start())
+        self.search.returnPressed.connect(self._search_now)
+        for combo in (self.channel, self.location, self.order_type):
+            combo.currentIndexChanged.connect(lambda _i: self.apply_filters())
+        for edit in (self.ship_from, self.ship_to):
+            edit.dateChanged.connect(lambda _d: self.apply_filters())
+        self.clear_filters.clicked.connect(self.reset_filters)
+        self.buckets.bucket_chosen.connect(self._bucket_chosen)
+        self.table.doubleClicked.connect(lambda ix: self._open_row(ix.row()))
+        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            sc = QShortcut(QKeySequence(key), self.table)
+            sc.setContext(Qt.ShortcutContext.WidgetShortcut)
+            sc.activated.connect(self.open_selected)
+        self.open_button.clicked.connect(self.open_selected)
+        self.hold_button.clicked.connect(self.hold_selected)
+        self.release_button.clicked.connect(self.release_selected)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_actions())
+        self.model.modelReset.connect(self._update_actions)
+        self.model.total_changed.connect(lambda _n: self._update_summary())
+        self.model.failed.connect(self.message)
+        self.model.loaded.connect(self._after_load)
+        header.sortIndicatorChanged.connect(self._sort_changed)
+
+        self._poll = QTimer(self)
+        self._poll.setInterval(POLL_MS)
+        self._poll.timeout.connect(self.poll)
+
+        self._restore()
+        self._update_actions()
+
+    # -- setup -------------------------------------------------------------------------------------
+
+    def _date_edit(self, name: str) -> QDateEdit:
+        edit = QDateEdit()
+        edit.setObjectName(name)
+        edit.setCalendarPopup(True)
+        edit.setMinimumDate(ANY_DATE)
+        edit.setSpecialValueText(self.tr("Any"))
+        edit.setDisplayFormat("d MMM yyyy")
+        edit.setDate(ANY_DATE)
+        edit.setMinimumWidth(118)
+        return edit
+
+    def start(self) -> None:
+        """Load the filter choices, then the queue; start watching for changes."""
+        def options(session):
+            return queries.filter_options(session)
+
+        self.tasks.read(options, self._options_loaded, self.message.emit, owner=self)
+        self._poll.start()
+
+    def _options_loaded(self, opts: queries.FilterOptions) -> None:
+        saved = self.state.value("queue/filters", {}) or {}
+        self._restoring = True
+        for combo, choices, key in ((self.channel, opts.channels, "channel"), (self.location, opts.locations, "location"),
+                                    (self.order_type, opts.order_types, "order_type")):
+            while combo.count() > 1:
+                combo.removeItem(1)
+            for c in choices:
+                combo.addItem(f"{c.name}" if key != "location" else f"{c.code} · {c.name}", c.id)
+            idx = combo.findData(saved.get(key)) if saved.get(key) is not None else 0
+            combo.setCurrentIndex(max(0, idx))
+        for edit, key in ((self.ship_from, "ship_from"), (self.ship_to, "ship_to")):
+            value = saved.get(key)
+            edit.setDate(QDate.fromString(value, Qt.DateFormat.ISODate) if value else ANY_DATE)
+        self.buckets.select(saved.get("bucket", "all"))
+        self._restoring = False
+        self.apply_filters()
+        self.refresh_counts()
+
+    def _restore(self) -> None:
+        self.state.restore_splitter("queue", self.splitter)
+        header = self.table.horizontalHeader()
+        header.blockSignals(True)
+        self.state.restore_header("queue", header)
+        header.blockSignals(False)
+        saved = self.state.value("queue/filters", {}) or {}
+        self.buckets.blockSignals(True)
+        self.buckets.select(saved.get("bucket", "all"))
+        self.buckets.blockSignals(False)
+
+    def save_state(self) -> None:
+        self.state.save_splitter("queue", self.splitter)
+        self.state.save_header("queue", self.table.horizontalHeader())
+        self.state.set_value("queue/filters", self._saved_filters())
+
+    def _saved_filters(self) -> dict:
+        return {
+            "bucket": self.buckets.current_key(),
+            "channel": self.channel.currentData(),
+            "location": self.location.currentData(),
+            "order_type": self.order_type.currentData(),
+            "ship_from": self._date_value(self.ship_from),
+            "ship_to": self._date_value(self.ship_to),
+        }
+
+    @staticmethod
+    def _date_value(edit: QDateEdit) -> str | None:
+        d = edit.date()
+        return None if d == ANY_DATE else d.toString(Qt.DateFormat.ISODate)
+
+    # -- the query -----------------------------------------------------------------------------------
+
+    def current_filter(self) -> QueueFilter:
+        start = self._date_value(self.ship_from)
+        end = self._date_value(self.ship_to)
+        tz = datetime.now().astimezone().tzinfo
+
+        def at_midnight(iso: str, days: int = 0) -> datetime:
+            return datetime.combine(datetime.fromisoformat(iso).date() + timedelta(days=days), time(0), tzinfo=tz)
+
+        return QueueFilter(
+            bucket=self.buckets.current_key(),
+            channel_id=self.channel.currentData(),
+            location_id=self.location.currentData(),
+            order_type=self.order_type.currentData(),
+            ship_by_from=at_midnight(start) if start else None,
+            ship_by_before=at_midnight(end, 1) if end else None,
+            search=self.search.text().strip(),
+        )
+
+    def _sort_for(self, bucket: str) -> QueueSort:
+        saved = self.state.value(f"queue/sort/{bucket}")
+        if isinstance(saved, list) and len(saved) == 2 and saved[0] in queries.SORT_COLUMNS:
+            return QueueSort(saved[0], bool(saved[1]))
+        return default_sort(bucket)
+
+    def _show_sort(self, sort: QueueSort) -> None:
+        col = [k for k, _t in COLUMNS].index(sort.column)
+        header = self.table.horizontalHeader()
+        header.blockSignals(True)
+        header.setSortIndicator(col, Qt.SortOrder.DescendingOrder if sort.descending else Qt.SortOrder.AscendingOrder)
+        header.blockSignals(False)
+
+    def apply_filters(self) -> None:
+        if self._restoring:
+            return
+        self._search_timer.stop()
+        f = self.current_filter()
+        filters_changed = replace(f, bucket="", search="") != replace(self.model.query_filter, bucket="", search="")
+        sort = self._sort_for(f.bucket)
+        self._show_sort(sort)
+        self.model.set_query(f, sort)
+        self.state.set_value("queue/filters", self._saved_filters())
+        if filters_changed:
+            self.refresh_counts()
+        self._update_summary()
+
+    def _search_now(self) -> None:
+        self.apply_filters()
+
+    def _bucket_chosen(self, _key: str) -> None:
+        self.apply_filters()
+
+    def _sort_changed(self, column: int, order) -> None:
+        sort = QueueSort(COLUMNS[column][0], order == Qt.SortOrder.DescendingOrder)
+        self.state.set_value(f"queue/sort/{self.buckets.current_key()}", [sort.column, sort.descending])
+        self.model.set_query(self.current_filter(), sort)
+
+    def reset_filters(self) -> None:
+        self._restoring = True
+        for combo in (self.channel, self.location, self.order_type):
+            combo.setCurrentIndex(0)
+        self.ship_from.setDate(ANY_DATE)
+        self.ship_to.setDate(ANY_DATE)
+        self.search.clear()
+        self._restoring = False
+        self.apply_filters()
+
+    def refresh_counts(self) -> None:
+        self._counts_generation += 1
+        gen = self._counts_generation
+        f = replace(self.current_filter(), search="")
+
+        def job(session):
+            return queries.bucket_counts(session, f)
+
+        self.tasks.read(job, lambda counts: self._counts_done(gen, counts), self.message.emit, owner=self)
+
+    def _counts_done(self, gen: int, counts: dict[str, int]) -> None:
+        if gen == self._counts_generation:
+            self.buckets.set_counts(counts)
+
+    def refresh(self) -> None:
+        """F5, an action of ours, or another station's change: reread rows and counts in place."""
+        self.model.refresh()
+        self.refresh_counts()
+
+    def poll(self) -> None:
+        """Notice changes made elsewhere (another station on the same PostgreSQL) cheaply."""
+        if not self.isVisible():
+            return
+
+        def job(session):
+            return queries.data_version(session)
+
+        self.tasks.read(job, self._version_read, lambda _m: None, owner=self)
+
+    def _version_read(self, version: queries.DataVersion) -> None:
+        if self._version is not None and version != self._version:
+            self.refresh()
+        self._version = version
+
+    # -- selection and actions -------------------------------------------------------------------------
+
+    def selected_ids(self) -> list[int]:
+        rows = sorted({ix.row() for ix in self.table.selectionModel().selectedRows()})
+        return [oid for oid in (self.model.order_id(r) for r in rows) if oid is not None]
+
+    def _open_row(self, row: int) -> None:
+        oid = self.model.order_id(row)
+        if oid is not None:
+            self.open_order.emit(oid)
+
+    def open_selected(self) -> None:
+        current = self.table.currentIndex()
+        if current.isValid() and self.table.selectionModel().isRowSelected(current.row(), QModelIndex()):
+            self._open_row(current.row())
+            return
+        ids = self.selected_ids()
+        if ids:
+            self.open_order.emit(ids[0])
+
+    def _after_load(self) -> None:
+        if self.model.rowCount() and not self.table.selectionModel().hasSelection():
+            self.table.selectionModel().setCurrentIndex(
+                self.model.index(0, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        self._update_summary()
+
+    def _update_actions(self) -> None:
+        n = len(self.selected_ids())
+        self.open_button.setEnabled(n >= 1)
+        self.hold_button.setEnabled(n >= 1)
+        self.release_button.setEnabled(n >= 1)
+        self._update_summary()
+
+    def _update_summary(self) -> None:
+        total = self.model.rowCount()
+        n = len(self.table.selectionModel().selectedRows()) if self.table.selectionModel() else 0
+        text = self.tr("{n} orders").format(n=f"{total:,}") if total != 1 else self.tr("1 order")
+        if self.model.query_filter.search and total >= queries.SEARCH_CAP:
+            text = self.tr("More than {n} matches — type more to narrow the search").format(n=f"{queries.SEARCH_CAP:,}")
+        if n > 1:
+            text += self.tr("  ·  {n} selected").format(n=n)
+        self.summary.setText(text)
+
+    def hold_selected(self) -> None:
+        from desktop.dialogs import ReasonDialog, hold_reasons
+
+        ids = self.selected_ids()
+        if not ids:
+            return
+        dialog = ReasonDialog(self, self.tr("Put on hold"),
+                              self.tr("Put {n} selected order(s) on hold? They leave the pick and ship queues until released.").format(n=len(ids)),
+                              self.tr("Put on hold"), suggestions=hold_reasons())
+        if dialog.exec() != ReasonDialog.DialogCode.Accepted:
+            return
+        reason = dialog.reason()
+        self._bulk(ids, lambda s, oid: orders.hold(s, self.actor, oid, reason), self.tr("put on hold"))
+
+    def release_selected(self) -> None:
+        ids = self.selected_ids()
+        if ids:
+            self._bulk(ids, lambda s, oid: orders.release_hold(s, self.actor, oid), self.tr("released"))
+
+    def _bulk(self, ids: list[int], action, verb: str) -> None:
+        """Apply an action to each order in its own transaction; one refusal does not stop the rest."""
+        db = self.tasks.db
+
+        def job():
+            from oms.errors import OmsError
+
+            done, refused = 0, []
+            for oid in ids:
+                try:
+                    with db.write() as s:
+                        action(s, oid)
+                    done += 1
+                except OmsError as exc:
+                    refused.append(str(exc))
+            return done, refused
+
+        def finished(result) -> None:
+            done, refused = result
+            text = self.tr("{n} order(s) {verb}.").format(n=done, verb=verb)
+            if refused:
+                text += " " + self.tr("Not done: {why}").format(why=" ".join(refused[:3]))
+                if len(refused) > 3:
+                    text += " " + self.tr("(and {n} more)").format(n=len(refused) - 3)
+            self.message.emit(text)
+            self.refresh()
+            self.orders_changed.emit()
+
+        self.tasks.call(job, finished, self.message.emit, owner=self)
+
+    # -- keyboard and scanner --------------------------------------------------------------------------
+
+    def focus_search(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def go_back(self) -> bool:
+        if self.search.text():
+            self.search.clear()
+            self.apply_filters()
+            return True
+        return False
+
+    def accepts_scan(self, scan: Scan) -> bool:
+        return scan.kind in ("text", "sscc") or (scan.kind == "gs1" and scan.sscc is not None)
+
+    def handle_scan(self, scan: Scan) -> None:
+        ref = scan.sscc or scan.value
+
+        def job(session):
+            return queries.find_order(session, ref)
+
+        def found(order_id) -> None:
+            if order_id is None:
+                self.scan_result.emit(False, self.tr("No order {ref}").format(ref=ref))
+                return
+            self.scan_result.emit(True, "")
+            self.open_order.emit(order_id)
+
+        self.tasks.read(job, found, lambda m: self.scan_result.emit(False, m), owner=self)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        if self._version is not None:
+            self.poll()

@@ -1,0 +1,127 @@
+"""Printed documents: pick lists, packing slips and labels (PDF and ZPL II), with their barcodes.
+
+Every function takes an open session (or plain data) and returns the document's
+bytes, ready to save or hand to oms.printing; errors are OmsError subclasses
+whose message can be shown to the person at the station as it is.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from sqlalchemy.orm import Session
+
+from ..errors import InvalidInput
+from ..i18n import _
+from ..settings import Settings
+from . import data as _data
+from .labels import Format, LabelSize, bin_label, product_label, render, shipping_label, sscc_label
+from .pages import render_packing_slip, render_pick_list
+
+__all__ = [
+    "bin_labels",
+    "detect_format",
+    "new_sscc_labels",
+    "packing_slip",
+    "pick_list",
+    "product_labels",
+    "render_packing_slip",
+    "render_pick_list",
+    "shipping_labels",
+    "sscc_labels",
+]
+
+
+def _check(fmt: str, dpi: int) -> None:
+    if fmt not in ("pdf", "zpl"):
+        raise InvalidInput(_("Labels can be made as pdf or zpl, not {fmt}.").format(fmt=fmt))
+    if dpi not in (203, 300):
+        raise InvalidInput(_("Label printers print at 203 or 300 dpi, not {dpi}.").format(dpi=dpi))
+
+
+def pick_list(session: Session, wave_id: int, paper: str = "Letter") -> bytes:
+    """The wave's pick list as PDF (reads oms.fulfilment.pick_list)."""
+    from .. import fulfilment  # imported here: documents must not need fulfilment to load
+
+    return render_pick_list(fulfilment.pick_list(session, wave_id), paper)
+
+
+def packing_slip(session: Session, order_ref: str | int, shipment_id: int | None = None, *,
+                 paper: str | None = None, settings: Settings | None = None) -> bytes:
+    """The packing slip of an order (number, channel id or id), or of one of its shipments, as PDF."""
+    settings = settings or Settings.load()
+    return render_packing_slip(_data.packing_slip_data(session, order_ref, shipment_id, settings),
+                               paper or settings.paper_size)
+
+
+def detect_format(label: bytes) -> Format:
+    """Whether label bytes (ours or a carrier's) are PDF or ZPL."""
+    head = label.lstrip()[:16]
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    if head.startswith((b"^XA", b"~", b"^")) or b"^XA" in label[:2048]:
+        return "zpl"
+    raise InvalidInput(_("The label is neither a PDF nor ZPL; it cannot be printed."))
+
+
+def shipping_labels(session: Session, shipment_id: int, fmt: Format = "pdf", *, dpi: int = 203,
+                    carrier_label: bytes | None = None) -> bytes:
+    """The 4x6 shipping label(s) of a shipment, one per package.
+
+    When the carrier sold a label (`carrier_label`, PDF or ZPL bytes as the carrier
+    returned them), that label is what goes on the box: it is passed through
+    unchanged, and asking for the other format is an error rather than a silent
+    conversion that could break the carrier's barcodes.
+    """
+    _check(fmt, dpi)
+    if carrier_label is not None:
+        got = detect_format(carrier_label)
+        if got != fmt:
+            raise InvalidInput(_("The carrier supplied a {got} label; print it on a printer that takes {got}.")
+                               .format(got=got.upper()))
+        return carrier_label
+    labels = [shipping_label(d) for d in _data.shipping_label_data(session, shipment_id)]
+    return render(labels, fmt, dpi=dpi, title=_("Shipping labels, shipment {id}").format(id=shipment_id))
+
+
+def sscc_labels(session: Session, shipment_id: int, fmt: Format = "pdf", *, dpi: int = 203) -> bytes:
+    """GS1 carton (and pallet) labels for the SSCCs the packing station gave the shipment's packages."""
+    _check(fmt, dpi)
+    labels = [sscc_label(d) for d in _data.sscc_label_data(session, shipment_id)]
+    return render(labels, fmt, dpi=dpi, title=_("SSCC labels, shipment {id}").format(id=shipment_id))
+
+
+def new_sscc_labels(session: Session, count: int, fmt: Format = "pdf", *, dpi: int = 203,
+                    settings: Settings | None = None) -> tuple[list[str], bytes]:
+    """`count` labels for new SSCCs (blank cartons); returns the SSCCs and the labels.
+
+    The serials are taken in the caller's transaction: commit only after the labels
+    were made, so a failure hands out no number.
+    """
+    _check(fmt, dpi)
+    settings = settings or Settings.load()
+    ssccs = _data.allocate_ssccs(session, count, settings.gs1_company_prefix, settings.sscc_serial_start)
+    labels = [sscc_label(_data.SsccLabelData(code, carton_index=i + 1, carton_count=count)) for i, code in enumerate(ssccs)]
+    return ssccs, render(labels, fmt, dpi=dpi, title=_("SSCC labels"))
+
+
+def product_labels(session: Session, skus: Sequence[str], fmt: Format = "pdf", *, size: LabelSize = "small",
+                   dpi: int = 203, copies: int = 1) -> bytes:
+    """Product labels (2.25x1.25 in "small" or "4x6") with the product's GTIN, or its SKU in Code 128."""
+    _check(fmt, dpi)
+    if size not in ("small", "4x6"):
+        raise InvalidInput(_("Label size must be small or 4x6, not {size}.").format(size=size))
+    if not 1 <= copies <= 1000:
+        raise InvalidInput(_("Print between 1 and 1000 copies of each label."))
+    labels = [product_label(d, size) for d in _data.product_label_data(session, skus) for _i in range(copies)]
+    return render(labels, fmt, dpi=dpi, title=_("Product labels"))
+
+
+def bin_labels(session: Session, location_code: str, fmt: Format = "pdf", *, size: LabelSize = "small",
+               dpi: int = 203, bins: Sequence[str] | None = None) -> bytes:
+    """Bin labels of a location in walk order (or only `bins`): the code large and in Code 128."""
+    _check(fmt, dpi)
+    if size not in ("small", "4x6"):
+        raise InvalidInput(_("Label size must be small or 4x6, not {size}.").format(size=size))
+    labels = [bin_label(d, size) for d in _data.bin_label_data(session, location_code, bins)]
+    return render(labels, fmt, dpi=dpi, title=_("Bin labels {location}").format(location=location_code))

@@ -1,0 +1,328 @@
+"""What goes on each document, as plain frozen dataclasses, and the builders that read it from the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Iterable, Sequence
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..errors import Conflict, InvalidInput, NotFound
+from ..gs1 import sscc as make_sscc
+from ..i18n import _
+from ..models import (
+    Barcode,
+    Bin,
+    Location,
+    OrderType,
+    Pallet,
+    Product,
+    SalesOrder,
+    Shipment,
+    ShipmentLine,
+    ShipmentStatus,
+    SsccCounter,
+    utcnow,
+)
+from ..settings import Settings
+from .barcodes import Symbol, product_symbol
+
+
+@dataclass(frozen=True)
+class Address:
+    name: str = ""
+    company: str = ""
+    street: tuple[str, ...] = ()
+    city: str = ""
+    region: str = ""
+    postal_code: str = ""
+    country: str = ""
+    phone: str = ""
+
+    def lines(self) -> list[str]:
+        """The address as printed, without blank lines."""
+        city = " ".join(p for p in (f"{self.city}," if self.city and (self.region or self.postal_code) else self.city,
+                                     self.region, self.postal_code) if p)
+        out = [self.name, self.company, *self.street, city, self.country]
+        return [line for line in out if line and line.strip()]
+
+
+@dataclass(frozen=True)
+class ShopInfo:
+    name: str
+    return_address: tuple[str, ...] = ()
+    logo_path: str = ""
+    return_instructions: str = ""
+
+    @classmethod
+    def from_settings(cls, settings: Settings, fallback_address: Address | None = None) -> ShopInfo:
+        lines = tuple(line.strip() for line in settings.return_address.splitlines() if line.strip())
+        if not lines and fallback_address is not None:
+            lines = tuple(fallback_address.lines())
+        return cls(settings.company_name, lines, settings.logo_path, settings.return_instructions)
+
+
+@dataclass(frozen=True)
+class ShippingLabelData:
+    ship_from: Address
+    ship_to: Address
+    order_number: str
+    shipment_id: int
+    carrier: str = ""
+    service: str = ""
+    tracking_number: str = ""
+    weight_g: int = 0  # this package
+    shipment_weight_g: int = 0  # all packages of the shipment
+    package_index: int = 1
+    package_count: int = 1
+    ship_date: date | None = None
+
+
+@dataclass(frozen=True)
+class SsccLabelData:
+    sscc: str
+    ship_from: Address | None = None
+    ship_to: Address | None = None
+    po_number: str = ""  # the customer's purchase order (wholesale orders)
+    order_number: str = ""
+    carrier: str = ""
+    carton_index: int | None = None  # "1 of 3"
+    carton_count: int | None = None
+    weight_g: int = 0
+    pallet: bool = False
+
+
+@dataclass(frozen=True)
+class ProductLabelData:
+    sku: str
+    name: str
+    symbol: Symbol
+
+
+@dataclass(frozen=True)
+class BinLabelData:
+    code: str
+    location_code: str = ""
+
+
+@dataclass(frozen=True)
+class SlipLine:
+    sku: str
+    description: str
+    ordered: int
+    in_this_shipment: int
+    shipped_before: int
+    to_follow: int
+    cancelled: int = 0
+
+
+@dataclass(frozen=True)
+class PackingSlipData:
+    shop: ShopInfo
+    order_number: str
+    placed_at: datetime
+    customer_name: str
+    ship_to: Address
+    lines: tuple[SlipLine, ...]
+    shipment_id: int | None = None
+    carrier: str = ""
+    service: str = ""
+    tracking_number: str = ""
+    printed_at: datetime = field(default_factory=utcnow)
+
+    @property
+    def units_follow(self) -> int:
+        return sum(line.to_follow for line in self.lines)
+
+
+# -- builders ------------------------------------------------------------------------------------------
+
+
+def location_address(loc: Location, name: str | None = None) -> Address:
+    return Address(name=name if name is not None else loc.name, street=(loc.address1,) if loc.address1 else (),
+                   city=loc.city, region=loc.region, postal_code=loc.postal_code, country=loc.country)
+
+
+def order_address(order: SalesOrder) -> Address:
+    street = tuple(s for s in (order.ship_address1, order.ship_address2) if s)
+    return Address(order.ship_name or order.customer_name, order.ship_company, street, order.ship_city,
+                   order.ship_region, order.ship_postal_code, order.ship_country, order.ship_phone)
+
+
+def find_order(session: Session, ref: str) -> SalesOrder:
+    """An order by its number, channel order id or database id; a clear error when none or several match."""
+    ref = (ref or "").strip()
+    if not ref:
+        raise InvalidInput(_("Give an order number."))
+    found = list(session.scalars(select(SalesOrder).where(or_(SalesOrder.number == ref, SalesOrder.external_id == ref))
+                                 .order_by(SalesOrder.id).limit(3)))
+    if not found and ref.isdigit():
+        order = session.get(SalesOrder, int(ref))
+        found = [order] if order else []
+    if not found:
+        raise NotFound(_("There is no order {ref}.").format(ref=ref))
+    if len(found) > 1:
+        raise Conflict(_("Order number {ref} exists in more than one sales channel; give the order's id ({ids}).")
+                       .format(ref=ref, ids=", ".join(str(o.id) for o in found)))
+    return found[0]
+
+
+def _shipment(session: Session, shipment_id: int) -> Shipment:
+    shipment = session.get(Shipment, shipment_id)
+    if shipment is None:
+        raise NotFound(_("There is no shipment {id}.").format(id=shipment_id))
+    if shipment.status == ShipmentStatus.VOIDED.value:
+        raise Conflict(_("Shipment {id} was voided; it needs no label.").format(id=shipment_id))
+    return shipment
+
+
+def shipping_label_data(session: Session, shipment_id: int) -> list[ShippingLabelData]:
+    """One label per package of the shipment (one label when it has no packages yet)."""
+    shipment = _shipment(session, shipment_id)
+    order = session.get(SalesOrder, shipment.order_id)
+    loc = session.get(Location, shipment.location_id)
+    settings = Settings.load()
+    ship_from = location_address(loc, name=settings.company_name)
+    ship_to = order_address(order)
+    packages = list(shipment.packages) or [None]
+    total = sum(p.weight_g for p in shipment.packages)
+    when = (shipment.shipped_at or utcnow()).date()
+    return [
+        ShippingLabelData(ship_from, ship_to, order.number, shipment.id, shipment.carrier, shipment.service or order.service_level,
+                          (p.tracking_number if p and p.tracking_number else shipment.tracking_number),
+                          p.weight_g if p else total, total, i + 1, len(packages), when)
+        for i, p in enumerate(packages)
+    ]
+
+
+def sscc_label_data(session: Session, shipment_id: int) -> list[SsccLabelData]:
+    """Carton labels for the shipment's packages that carry an SSCC, then one per pallet."""
+    shipment = _shipment(session, shipment_id)
+    order = session.get(SalesOrder, shipment.order_id)
+    loc = session.get(Location, shipment.location_id)
+    settings = Settings.load()
+    ship_from = location_address(loc, name=settings.company_name)
+    ship_to = order_address(order)
+    po = order.number if order.order_type == OrderType.WHOLESALE.value else ""
+    cartons = [p for p in shipment.packages if p.sscc]
+    pallets = list(session.scalars(select(Pallet).where(Pallet.shipment_id == shipment.id).order_by(Pallet.id)))
+    if not cartons and not pallets:
+        raise Conflict(_("No carton of shipment {id} has an SSCC. Pack it with SSCC labels switched on, "
+                         "or print new SSCC labels with “doc sscc”.").format(id=shipment_id))
+    out = [SsccLabelData(p.sscc, ship_from, ship_to, po, order.number, shipment.carrier, i + 1, len(cartons), p.weight_g)
+           for i, p in enumerate(cartons)]
+    out += [SsccLabelData(p.sscc, ship_from, ship_to, po, order.number, shipment.carrier, i + 1, len(pallets), p.weight_g,
+                          pallet=True) for i, p in enumerate(pallets)]
+    return out
+
+
+def product_label_data(session: Session, skus: Sequence[str]) -> list[ProductLabelData]:
+    """Labels for the given SKUs (or barcodes), in the order given; an unknown SKU is an error."""
+    if not skus:
+        raise InvalidInput(_("Give at least one SKU."))
+    out = []
+    for sku in skus:
+        product = session.scalar(select(Product).where(Product.sku == sku))
+        if product is None:
+            product = session.scalar(select(Product).join(Barcode).where(Barcode.code == sku))
+        if product is None:
+            raise NotFound(_("There is no product with SKU or barcode {sku}.").format(sku=sku))
+        codes = [(b.kind, b.code) for b in sorted(product.barcodes, key=lambda b: b.id)]
+        out.append(ProductLabelData(product.sku, product.name, product_symbol(product.sku, codes)))
+    return out
+
+
+def bin_label_data(session: Session, location_code: str, codes: Iterable[str] | None = None) -> list[BinLabelData]:
+    """Labels for every bin of a location in walk order, or for the bins named in `codes`."""
+    loc = session.scalar(select(Location).where(Location.code == location_code))
+    if loc is None:
+        raise NotFound(_("There is no location {code}.").format(code=location_code))
+    q = select(Bin.code).where(Bin.location_id == loc.id).order_by(Bin.pick_sequence, Bin.code)
+    wanted = list(codes or [])
+    if wanted:
+        q = q.where(Bin.code.in_(wanted))
+    found = list(session.scalars(q))
+    missing = [c for c in wanted if c not in found]
+    if missing:
+        raise NotFound(_("Location {loc} has no bin {bins}.").format(loc=location_code, bins=", ".join(missing)))
+    if not found:
+        raise NotFound(_("Location {loc} has no bins.").format(loc=location_code))
+    return [BinLabelData(code, loc.code) for code in found]
+
+
+def packing_slip_data(session: Session, order_ref: str | int, shipment_id: int | None = None,
+                      settings: Settings | None = None) -> PackingSlipData:
+    """The packing slip of an order, or of one of its shipments: what is in the box and what follows."""
+    settings = settings or Settings.load()
+    order = session.get(SalesOrder, order_ref) if isinstance(order_ref, int) else find_order(session, order_ref)
+    if order is None:
+        raise NotFound(_("There is no order {ref}.").format(ref=order_ref))
+    shipment = None
+    if shipment_id is not None:
+        shipment = _shipment(session, shipment_id)
+        if shipment.order_id != order.id:
+            raise Conflict(_("Shipment {id} belongs to another order, not {number}.").format(id=shipment_id, number=order.number))
+    # Quantities per line in each live shipment, to tell "in this box" from "before" and "to follow".
+    rows = session.execute(
+        select(ShipmentLine.order_line_id, ShipmentLine.shipment_id, func.sum(ShipmentLine.quantity))
+        .join(Shipment, Shipment.id == ShipmentLine.shipment_id)
+        .where(Shipment.order_id == order.id, Shipment.status != ShipmentStatus.VOIDED.value)
+        .group_by(ShipmentLine.order_line_id, ShipmentLine.shipment_id)).all()
+    lines = []
+    for line in order.lines:
+        mine = [(sid, int(q)) for lid, sid, q in rows if lid == line.id]
+        open_qty = line.quantity - line.cancelled
+        if shipment is None:
+            before = line.shipped
+            this = max(0, open_qty - before)
+            follow = 0
+        else:
+            this = sum(q for sid, q in mine if sid == shipment.id)
+            before = sum(q for sid, q in mine if sid < shipment.id)
+            follow = max(0, open_qty - before - this)
+        lines.append(SlipLine(line.sku, line.description or line.sku, line.quantity, this, before, follow, line.cancelled))
+    loc = session.get(Location, shipment.location_id if shipment else order.location_id) if (shipment or order.location_id) else None
+    shop = ShopInfo.from_settings(settings, location_address(loc, name=settings.company_name) if loc else None)
+    return PackingSlipData(shop, order.number, order.placed_at, order.customer_name, order_address(order), tuple(lines),
+                           shipment.id if shipment else None, shipment.carrier if shipment else "",
+                           (shipment.service if shipment else "") or order.service_level,
+                           shipment.tracking_number if shipment else "")
+
+
+# -- SSCC serials ------------------------------------------------------------------------------------
+
+
+def allocate_ssccs(session: Session, count: int, company_prefix: str, serial_start: int = 1) -> list[str]:
+    """`count` new SSCCs, never handed out before, from the shared per-prefix counter.
+
+    The counter starts at `serial_start` the first time a prefix is used. Serials are
+    taken with a conditional update, so two stations never print the same SSCC.
+    """
+    if count < 1 or count > 10000:
+        raise InvalidInput(_("Print between 1 and 10000 SSCC labels at a time, not {n}.").format(n=count))
+    prefix = (company_prefix or "").strip()
+    if not prefix.isdigit() or not 6 <= len(prefix) <= 12:
+        raise InvalidInput(_("The GS1 company prefix must be 6 to 12 digits, not “{p}”. Set it in the settings.").format(p=prefix))
+    if serial_start < 0:
+        raise InvalidInput(_("The first SSCC serial number cannot be negative."))
+    table = SsccCounter.__table__
+    if session.get(SsccCounter, prefix) is None:
+        # Insert-if-absent; a concurrent insert of the same prefix is harmless (the loser's update still works).
+        try:
+            with session.begin_nested():
+                session.add(SsccCounter(company_prefix=prefix, next_serial=serial_start))
+        except IntegrityError:  # a concurrent first use of the prefix inserted it
+            pass
+    # Setting a higher start later moves the counter forward, never back.
+    session.execute(update(table).where(table.c.company_prefix == prefix, table.c.next_serial < serial_start)
+                    .values(next_serial=serial_start))
+    first = session.connection().execute(
+        update(table).where(table.c.company_prefix == prefix).values(next_serial=table.c.next_serial + count)
+        .returning(table.c.next_serial - count)).scalar_one()
+    try:
+        return [make_sscc(prefix, serial) for serial in range(first, first + count)]
+    except ValueError as exc:
+        raise Conflict(_("The SSCC serial numbers for company prefix {p} are used up ({error}).").format(p=prefix, error=exc)) from exc

@@ -1,0 +1,82 @@
+"""The main window: status bar, keyboard, and window state that survives a restart."""
+
+from PySide6.QtCore import Qt
+from sqlalchemy import select
+
+from desktop.tasks import Tasks
+from oms.models import Channel
+from tests.desktop.helpers import open_window
+
+
+def test_status_bar_names_database_station_and_user(qtbot, tasks, window_state, demo_db):
+    window = open_window(qtbot, tasks, window_state)
+    assert window.db_label.text() == demo_db.description
+    assert window.station_label.text() == "Station test-station"
+    qtbot.waitUntil(lambda: window.user_label.isVisible())
+    assert window.user_label.text() == "Signed in: Maria Lopez"
+    assert not window.sync_label.isVisible()
+    window.set_sync_status("Offline since 9:30 — 3 updates waiting", "offline")
+    assert window.sync_label.isVisible()
+
+
+def test_unknown_user_is_not_shown(qtbot, tasks, window_state):
+    window = open_window(qtbot, tasks, window_state, user="")
+    assert window.user_label.isHidden()
+
+
+def test_keyboard_find_refresh_back(qtbot, tasks, window_state):
+    window = open_window(qtbot, tasks, window_state)
+    qtbot.keyClick(window.queue.table, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert window.queue.search.hasFocus()
+    with qtbot.waitSignal(window.queue.model.refreshed):
+        qtbot.keyClick(window.queue.search, Qt.Key.Key_F5)
+    window.queue.table.setFocus()
+    window.queue.table.selectRow(0)
+    qtbot.keyClick(window.queue.table, Qt.Key.Key_Enter)
+    qtbot.waitUntil(lambda: window.detail.order is not None)
+    qtbot.keyClick(window.detail.back_button, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert window.orders_stack.currentWidget() is window.queue and window.queue.search.hasFocus()
+    qtbot.keyClick(window.queue.search, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    assert window.current_screen() is window.stock
+    qtbot.keyClick(window.stock.search, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    assert window.current_screen() is window.queue
+
+
+def test_tab_order_walks_the_queue_screen(qtbot, tasks, window_state):
+    window = open_window(qtbot, tasks, window_state)
+    q = window.queue
+    expected = [q.search, q.channel, q.location, q.order_type, q.ship_from, q.ship_to, q.clear_filters, q.buckets, q.table]
+    walked = [expected[0]]
+    widget = expected[0]
+    for _ in expected[1:]:
+        widget = widget.nextInFocusChain()
+        while widget.focusPolicy() == Qt.FocusPolicy.NoFocus or not widget.isVisible() or widget.focusProxy() is not None \
+                or widget.parent() in expected:
+            widget = widget.nextInFocusChain()
+        walked.append(widget)
+    assert walked == expected
+
+
+def test_window_state_persists(qtbot, tasks, window_state, demo_db):
+    window = open_window(qtbot, tasks, window_state)
+    window.resize(1500, 900)
+    window.queue.splitter.setSizes([260, 1100])
+    window.queue.table.setColumnWidth(4, 222)
+    with demo_db.read() as s:
+        amazon = s.scalar(select(Channel.id).where(Channel.code == "amazon"))
+    window.queue.channel.setCurrentIndex(window.queue.channel.findData(amazon))
+    window.queue.buckets.select("backordered")
+    qtbot.waitUntil(lambda: window.queue.model.query_filter.bucket == "backordered" and not window.queue.model.is_loading)
+    window.show_screen("stock")
+    window.close()
+
+    again = open_window(qtbot, Tasks(demo_db, immediate=True), window_state)
+    qtbot.waitUntil(lambda: again.queue.model.query_filter.bucket == "backordered")
+    # The offscreen screen is small, so Qt fits a restored window onto it; the geometry itself was kept.
+    assert window_state.qsettings.contains("main/geometry")
+    assert window_state.restore_geometry("main", again)
+    assert again.queue.splitter.sizes()[0] == 260
+    assert again.queue.table.columnWidth(4) == 222
+    assert again.queue.channel.currentData() == amazon
+    assert again.queue.model.query_filter.channel_id == amazon
+    assert again.current_screen() is again.stock

@@ -1,0 +1,112 @@
+"""Pick lists and packing slips: content, page breaks and their barcodes."""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import datetime, timezone
+
+import pypdfium2 as pdfium
+import pytest
+
+from oms import documents
+from oms.documents.barcodes import code128
+from oms.documents.pages import render_pick_list
+from oms.errors import Conflict, InvalidInput, NotFound
+from oms.shipments import PackageSpec
+from tests.documents.conftest import decode_pdf, expected, packed_shipment
+
+try:
+    from oms.fulfilment import PickListData, PickTaskView
+except ImportError:  # documents only need the shape
+    PickListData = PickTaskView = None
+
+
+def pick_data(n: int) -> "PickListData":
+    if PickListData is None:
+        pytest.skip("oms.fulfilment is not there yet")
+    tasks = tuple(PickTaskView(i + 1, f"A-{i // 10:02d}-{i % 10}", f"SKU-{i:04d}", f"Product number {i} with a long description",
+                               1 + i % 4, f"T{i % 12:02d}", (f"#{1000 + i}", f"#{2000 + i}"), "4006381333931" if i % 3 == 0 else None)
+                  for i in range(n))
+    return PickListData(7, "Morning wave", "RNO", "Reno", datetime(2026, 11, 20, 6, 45, tzinfo=timezone.utc),
+                        datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc), False, n, sum(t.quantity for t in tasks), tasks)
+
+
+def page_texts(pdf: bytes) -> list[str]:
+    return [p.get_textpage().get_text_range() for p in pdfium.PdfDocument(pdf)]
+
+
+@pytest.mark.parametrize("paper", ["Letter", "A4"])
+def test_pick_list_walks_every_task_across_pages(paper):
+    data = pick_data(120)
+    pdf = render_pick_list(data, paper)
+    texts = page_texts(pdf)
+    assert len(texts) > 3
+    joined = "\n".join(texts)
+    for task in data.tasks:
+        assert task.sku in joined and task.bin_code in joined
+    assert joined.index("SKU-0000") < joined.index("SKU-0119")  # walk order kept
+    assert f"Page 1 of {len(texts)}" in texts[0]
+    for reads in decode_pdf(pdf, 203)[:1]:
+        assert reads == [expected(code128("WAVE-7"))]
+
+
+def test_pick_list_paper_must_be_known():
+    with pytest.raises(InvalidInput, match="A4 or Letter"):
+        render_pick_list(pick_data(1), "A3")
+
+
+def test_pick_list_from_a_wave_on_the_database(world):
+    with world.read() as s, pytest.raises(NotFound):
+        documents.pick_list(s, 12345)
+
+
+def test_packing_slip_of_a_partial_shipment(world):
+    oid, sid = packed_shipment(world, lines=(("MUG-RED", 3), ("LANTERN", 1)), pack={0: 2},
+                               packages=[PackageSpec("M", 900)])
+    with world.read() as s:
+        pdf = documents.packing_slip(s, "#1", sid)
+        whole = documents.packing_slip(s, "#1")
+        with pytest.raises(NotFound, match="no order"):
+            documents.packing_slip(s, "#nope")
+        with pytest.raises(NotFound):
+            documents.packing_slip(s, "#1", 999)
+    (text,) = page_texts(pdf)
+    assert "PACKING SLIP" in text and "MUG-RED" in text and "LANTERN" in text
+    assert "2 units in this box" in text
+    assert "2 more units will follow" in text  # one mug and the lantern
+    assert "Returns" in text
+    assert decode_pdf(pdf, 203) == [[expected(code128("#1"))]]
+    assert decode_pdf(whole, 300) == [[expected(code128("#1"))]]
+
+
+def test_packing_slip_shipment_of_another_order(world):
+    _oid, sid = packed_shipment(world, ext="1")
+    _oid2, _sid2 = packed_shipment(world, ext="2", tracking="1Z2")
+    with world.read() as s, pytest.raises(Conflict, match="another order"):
+        documents.packing_slip(s, "#2", sid)
+
+
+def test_long_packing_slip_breaks_pages(world):
+    lines = tuple((sku, 1) for sku in ("MUG-RED", "MUG-BLU", "LANTERN"))
+    _oid, sid = packed_shipment(world, lines=lines)
+    from oms.documents.data import PackingSlipData, ShopInfo, SlipLine, Address
+    from oms.documents.pages import render_packing_slip
+
+    data = PackingSlipData(ShopInfo("Shop", ("1 Quay",), "", "Send it back."), "#9", datetime.now(timezone.utc), "Ada",
+                           Address("Ada"), tuple(SlipLine(f"S{i}", "Thing " * 12, 2, 1, 0, 1) for i in range(80)))
+    texts = page_texts(render_packing_slip(data, "A4"))
+    assert len(texts) >= 2 and "S79" in texts[-1] and "80 more units will follow" in texts[-1]
+
+
+def test_pdftoppm_renders_what_pdfium_reads(tmp_path):
+    if subprocess.run(["which", "pdftoppm"], capture_output=True).returncode:
+        pytest.skip("poppler-utils not installed")
+    pdf = render_pick_list(pick_data(5), "Letter")
+    (tmp_path / "p.pdf").write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "203", "-gray", "-png", str(tmp_path / "p.pdf"), str(tmp_path / "p")], check=True)
+    import zxingcpp
+    from PIL import Image
+
+    (png,) = tmp_path.glob("p*.png")
+    (r,) = zxingcpp.read_barcodes(Image.open(png))
+    assert r.text == "WAVE-7"
