@@ -61,8 +61,16 @@ class MainWindow(QMainWindow):
         self.orders_stack.addWidget(self.detail)
         self.pages = QStackedWidget()
         self.pages.setObjectName("pages")
-        self.pages.addWidget(self.orders_stack)
-        self.pages.addWidget(self.stock)
+        # Every top-level screen: (key, title, widget). A new screen is one entry here; its widget
+        # offers refresh(), go_back(), focus_search(), save_state(), the scan_result and message
+        # signals, and accepts_scan()/handle_scan() for the scanner.
+        self.screens: list[tuple[str, str, QWidget]] = [
+            ("orders", self.tr("Orders"), self.orders_stack),
+            ("stock", self.tr("Stock"), self.stock),
+            *self._more_screens(),
+        ]
+        for _key, _title, widget in self.screens:
+            self.pages.addWidget(widget)
 
         # -- navigation: only screens that exist
         nav = QFrame()
@@ -77,8 +85,8 @@ class MainWindow(QMainWindow):
         self.nav_group = QButtonGroup(self)
         self.nav_group.setExclusive(True)
         self.nav_buttons: dict[str, QToolButton] = {}
-        for i, (key, title, shortcut) in enumerate((("orders", self.tr("Orders"), "Ctrl+1"),
-                                                    ("stock", self.tr("Stock"), "Ctrl+2"))):
+        for i, (key, title, _widget) in enumerate(self.screens):
+            shortcut = f"Ctrl+{i + 1}"
             b = QToolButton()
             b.setObjectName(f"nav_{key}")
             b.setProperty("nav", "true")
@@ -92,7 +100,7 @@ class MainWindow(QMainWindow):
             self.nav_buttons[key] = b
             QShortcut(QKeySequence(shortcut), self, activated=lambda key=key: self.show_screen(key))
         nav_layout.addStretch(1)
-        self.nav_group.idClicked.connect(lambda i: self.show_screen(("orders", "stock")[i]))
+        self.nav_group.idClicked.connect(lambda i: self.show_screen(self.screens[i][0]))
 
         central = QWidget()
         row = QHBoxLayout(central)
@@ -130,7 +138,7 @@ class MainWindow(QMainWindow):
             self.scan_filter.scanned.connect(self.router.route)
             self.scan_filter.scan_failed.connect(self.feedback.scan_failed)
         self.router.rejected.connect(self.feedback.scan_rejected)
-        for screen in (self.queue, self.detail, self.stock):
+        for screen in (self.queue, self.detail, *(w for _k, _t, w in self.screens[1:])):
             screen.scan_result.connect(self._scan_result)
             screen.message.connect(self.show_message)
 
@@ -177,7 +185,8 @@ class MainWindow(QMainWindow):
         self.state.set_value("main/screen", self.current_screen_key())
         self.queue.save_state()
         self.detail.save_state()
-        self.stock.save_state()
+        for _key, _title, widget in self.screens[1:]:
+            widget.save_state()
         self.state.sync()
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
@@ -188,24 +197,31 @@ class MainWindow(QMainWindow):
 
     # -- navigation -----------------------------------------------------------------------------
 
+    def _more_screens(self) -> list[tuple[str, str, QWidget]]:
+        """Screens beyond Orders and Stock, in navigation order."""
+        return []
+
     def current_screen_key(self) -> str:
-        return "stock" if self.pages.currentWidget() is self.stock else "orders"
+        page = self.pages.currentWidget()
+        return next((key for key, _t, widget in self.screens if widget is page), "orders")
 
     def current_screen(self):
-        if self.pages.currentWidget() is self.stock:
-            return self.stock
-        return self.orders_stack.currentWidget()
+        page = self.pages.currentWidget()
+        if page is self.orders_stack:
+            return self.orders_stack.currentWidget()
+        return page
 
     def show_screen(self, key: str) -> None:
-        if key == "stock":
-            self.pages.setCurrentWidget(self.stock)
-            self.stock.focus_search()
-        else:
-            self.pages.setCurrentWidget(self.orders_stack)
+        widget = next((w for k, _t, w in self.screens if k == key), self.orders_stack)
+        key = next(k for k, _t, w in self.screens if w is widget)
+        self.pages.setCurrentWidget(widget)
+        if widget is self.orders_stack:
             self.current_screen().setFocus()
             if self.orders_stack.currentWidget() is self.queue:
                 self.queue.table.setFocus()
-        self.nav_buttons["stock" if key == "stock" else "orders"].setChecked(True)
+        else:
+            widget.focus_search()
+        self.nav_buttons[key].setChecked(True)
         self.router.set_target(self.current_screen())
 
     def open_order(self, order_id: int) -> None:
