@@ -172,8 +172,11 @@ def confirm(
         audit.enqueue(session, channel, "asn.create", f"{channel}:asn:{shipment.id}", asn_data(session, shipment, order),
                       order_id=order.id)
     else:
+        earlier = session.scalars(select(OutboxMessage.payload).where(
+            OutboxMessage.order_id == order.id, OutboxMessage.topic == "payment.capture")).all()
         audit.enqueue(session, channel, "payment.capture", f"{channel}:capture:{shipment.id}",
                       {"order_external_id": order.external_id, "currency": order.currency, "amount_minor": amount,
+                       "captured_before_minor": sum(p.get("amount_minor", 0) for p in earlier),
                        "final": status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED)}, order_id=order.id)
 
 
@@ -232,7 +235,8 @@ def void(session: Session, actor: Actor, shipment_id: int, *, reason: str) -> No
     if was_shipped:
         channel = session.scalar(select(Channel.code).where(Channel.id == order.channel_id))
         audit.enqueue(session, channel, "fulfillment.cancel", f"{channel}:fulfillment-cancel:{shipment.id}",
-                      {"order_external_id": order.external_id, "shipment_id": shipment.id}, order_id=order.id)
+                      {"order_external_id": order.external_id, "shipment_id": shipment.id,
+                       "tracking_number": shipment.tracking_number}, order_id=order.id)
         if shipment.carrier_account and shipment.carrier_ref:
             audit.enqueue(session, shipment.carrier_account, "label.refund", f"{shipment.carrier_account}:refund:{shipment.id}",
                           {"shipment_id": shipment.id, "carrier_ref": shipment.carrier_ref}, order_id=order.id)

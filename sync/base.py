@@ -143,3 +143,27 @@ class CarrierConnector(Protocol):
         """Ask for the label to be voided; returns the refund status."""
 
     def track(self, tracker_or_tracking: str) -> list[TrackingUpdate]: ...
+
+
+RATE_POLICIES = ("cheapest", "fastest", "cheapest_on_time")
+
+
+def choose_rate(quotes: list[RateQuote], policy: str, promise_days: int | None = None) -> RateQuote:
+    """``cheapest``; ``fastest``; or ``cheapest_on_time``: the cheapest that arrives within
+    ``promise_days``, else the fastest (late is bad, later is worse). Ties go to the other criterion.
+    A quote without delivery days never counts as on time and sorts as slowest."""
+    if not quotes:
+        raise ValueError("there are no rates to choose from")
+    if policy not in RATE_POLICIES:
+        raise ValueError(f"unknown rate policy {policy!r}; use one of {', '.join(RATE_POLICIES)}")
+    slow = 10**6
+    by_price = sorted(quotes, key=lambda q: (q.amount_minor, q.delivery_days if q.delivery_days is not None else slow))
+    by_speed = sorted(quotes, key=lambda q: (q.delivery_days if q.delivery_days is not None else slow, q.amount_minor))
+    if policy == "cheapest":
+        return by_price[0]
+    if policy == "fastest":
+        return by_speed[0]
+    if promise_days is None:
+        return by_price[0]
+    on_time = [q for q in by_price if q.delivery_days is not None and q.delivery_days <= promise_days]
+    return on_time[0] if on_time else by_speed[0]

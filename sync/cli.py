@@ -88,27 +88,31 @@ def cmd_list(args) -> int:
     return 0
 
 
-def build_channels(db, codes: list[str] | None = None) -> tuple[dict, dict[str, int], list[str]]:
-    """Connectors for the enabled channels (and the problems that kept any out)."""
+def build_connectors(db, codes: list[str] | None = None) -> tuple[dict, dict, dict[str, int], list[str]]:
+    """Connectors for the enabled channels and carriers (and the problems that kept any out)."""
+    from .carriers.easypost import EasyPostCarrier
     from .channels.shopify import ShopifyChannel
 
     with db.read() as s:
-        configs = [c for c in sync_store.connectors(s, "channel", enabled_only=True) if not codes or c.code in codes]
+        configs = [c for c in sync_store.connectors(s, enabled_only=True) if not codes or c.code in codes]
     if codes:
         missing = set(codes) - {c.code for c in configs}
         if missing:
-            raise NotFound(_("There is no enabled channel {codes}.").format(codes=", ".join(sorted(missing))))
-    channels, intervals, problems = {}, {}, []
+            raise NotFound(_("There is no enabled connection {codes}.").format(codes=", ".join(sorted(missing))))
+    channels, carriers, intervals, problems = {}, {}, {}, []
     for c in configs:
         token = credentials.get_secret(c.code)
         if not token:
-            problems.append(_("{code}: no API token stored; add the channel again with its token.").format(code=c.code))
+            problems.append(_("{code}: no API token stored; add the connection again with its token.").format(code=c.code))
             continue
         if c.kind == "shopify":
-            channels[c.code] = ShopifyChannel(c.code, c.base_url, token, **({"api_version": c.options["api_version"]}
-                                                                             if c.options.get("api_version") else {}))
+            extra = {k: c.options[k] for k in ("api_version", "location_map") if c.options.get(k)}
+            channels[c.code] = ShopifyChannel(c.code, c.base_url, token, **extra)
+        elif c.kind == "easypost":
+            carriers[c.code] = EasyPostCarrier(c.code, token, base_url=c.base_url,
+                                               label_format=c.options.get("label_format", "PDF"))
         intervals[c.code] = c.interval_s
-    return channels, intervals, problems
+    return channels, carriers, intervals, problems
 
 
 def cmd_sync(args) -> int:
@@ -116,13 +120,13 @@ def cmd_sync(args) -> int:
 
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(asctime)s %(message)s")
     db = open_db(args)
-    channels, intervals, problems = build_channels(db, args.connector)
+    channels, carriers, intervals, problems = build_connectors(db, args.connector)
     for p in problems:
         print(p, file=sys.stderr)
-    if not channels:
-        print(_("Nothing to sync: no channel with a token is connected."), file=sys.stderr)
+    if not channels and not carriers:
+        print(_("Nothing to sync: no channel or carrier with a token is connected."), file=sys.stderr)
         return 1 if problems else 0
-    engine = Engine(db, channels)
+    engine = Engine(db, channels, carriers=carriers)
     if args.once:
         reports = engine.run_once()
         for r in reports:

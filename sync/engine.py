@@ -25,7 +25,7 @@ from oms.models import Channel, OrderStatus, SalesOrder, utcnow
 from sqlalchemy import select
 
 from .base import (AddressData, CarrierConnector, ChannelConnector, Offline, OutboundMessage, Parcel, PermanentError,
-                   PullPage, RateQuote, RemoteError)
+                   PullPage, RemoteError, choose_rate)
 
 log = logging.getLogger("quayside.sync")
 ORDERS_STREAM = "orders"
@@ -306,18 +306,3 @@ class Engine:
             sync_store.close_quarantined(s, actor, payload_id, "retried")
         return report.line()
 
-
-def choose_rate(quotes: list[RateQuote], policy: str, promise_days: int | None) -> RateQuote:
-    """cheapest; fastest; or the cheapest that arrives within the promise (else the fastest)."""
-    by_price = sorted(quotes, key=lambda q: (q.amount_minor, q.delivery_days if q.delivery_days is not None else 99))
-    by_speed = sorted(quotes, key=lambda q: (q.delivery_days if q.delivery_days is not None else 99, q.amount_minor))
-    if policy == "cheapest":
-        return by_price[0]
-    if policy == "fastest":
-        return by_speed[0]
-    if promise_days is not None:
-        on_time = [q for q in by_price if q.delivery_days is not None and q.delivery_days <= promise_days]
-        if on_time:
-            return on_time[0]
-        return by_speed[0]
-    return by_price[0]

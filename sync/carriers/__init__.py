@@ -1,0 +1,1 @@
+"""Carrier connectors: rates, labels, refunds and tracking from one carrier API each."""

@@ -1,0 +1,181 @@
+"""EasyPost as a carrier: rates, label purchase (bought once, however often asked), refunds and tracking."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from decimal import ROUND_CEILING, Decimal
+from typing import Any
+
+from oms import money
+from oms.errors import InvalidInput
+
+from ..base import (RATE_POLICIES, AddressData, LabelPurchase, Parcel, PermanentError, RateQuote, RemoteError, TrackingUpdate,
+                    choose_rate)
+from ..http import HttpClient
+
+log = logging.getLogger(__name__)
+
+GRAMS_PER_OUNCE = Decimal("28.349523125")
+MM_PER_INCH = Decimal("25.4")
+TENTH = Decimal("0.1")
+# EasyPost tracker statuses -> ours. "available_for_pickup" is the last mile with the customer to act,
+# so it counts as out for delivery; "cancelled" and "error" mean the tracker is no use: failure / unknown.
+STATUS = {
+    "pre_transit": "pre_transit", "in_transit": "in_transit", "out_for_delivery": "out_for_delivery",
+    "delivered": "delivered", "available_for_pickup": "out_for_delivery", "return_to_sender": "return_to_sender",
+    "failure": "failure", "cancelled": "failure", "error": "unknown", "unknown": "unknown",
+}
+
+
+class EasyPostCarrier:
+    """``CarrierConnector`` for one EasyPost account (test or production key)."""
+
+    def __init__(self, code: str, api_key: str, *, base_url: str = "https://api.easypost.com",
+                 client: HttpClient | None = None, label_format: str = "PDF"):
+        if label_format.upper() not in ("PDF", "ZPL"):
+            raise ValueError("label_format must be PDF or ZPL")
+        self.code = code
+        self.label_format = label_format.upper()
+        self.client = client or self.make_client(base_url, api_key)
+
+    @staticmethod
+    def make_client(base_url: str, api_key: str, **http_options) -> HttpClient:
+        """An HttpClient for EasyPost's v2 API (HTTP basic auth, key as user name); pass ``sleep=...`` in tests."""
+        return HttpClient(f"{base_url.rstrip('/')}/v2", auth=(api_key, ""), **http_options)
+
+    # -- rates ----------------------------------------------------------------------------------
+
+    def rates(self, ship_from: AddressData, ship_to: AddressData, parcels: list[Parcel], *, reference: str) -> tuple[str, list[RateQuote]]:
+        if len(parcels) != 1:
+            raise PermanentError(f"EasyPost labels one parcel per shipment; shipment {reference} has {len(parcels)} parcels.")
+        body = {"shipment": {
+            "to_address": _address(ship_to), "from_address": _address(ship_from), "parcel": _parcel(parcels[0]),
+            "options": {"label_format": self.label_format}, "reference": reference,
+        }}
+        # Creating a shipment buys nothing, so repeating it after a lost answer is harmless.
+        shp = _obj(self.client.post("shipments", json_body=body, idempotent=True))
+        quotes = []
+        for r in shp.get("rates") or []:
+            try:
+                quotes.append(RateQuote(r["id"], r["carrier"], r["service"], _minor(r["rate"], r.get("currency") or "USD", "rate"),
+                                        money.check_currency(r.get("currency") or "USD"), _days(r)))
+            except (KeyError, InvalidInput, PermanentError) as exc:
+                log.warning("%s: ignoring an unreadable rate on %s: %s", self.code, shp.get("id"), exc)
+        if not quotes and shp.get("messages"):
+            text = "; ".join(f"{m.get('carrier')}: {m.get('message')}" for m in shp["messages"] if isinstance(m, dict))
+            raise PermanentError(f"EasyPost offered no rates for {reference}: {text}")
+        return shp["id"], quotes
+
+    # -- labels ---------------------------------------------------------------------------------
+
+    def buy(self, remote_shipment_id: str, rate_id: str, *, idempotency_key: str) -> LabelPurchase:
+        """Read before write: a shipment that already has postage is not bought again."""
+        shp = self._get(remote_shipment_id)
+        if not shp.get("postage_label"):
+            try:
+                shp = _obj(self.client.post(f"shipments/{remote_shipment_id}/buy", json_body={"rate": {"id": rate_id}}))
+            except PermanentError:
+                shp = self._get(remote_shipment_id)  # bought by an earlier try whose answer was lost?
+                if not shp.get("postage_label"):
+                    raise
+        elif (shp.get("selected_rate") or {}).get("id") != rate_id:
+            log.warning("%s: %s was already bought with another rate; keeping that label (%s)",
+                        self.code, remote_shipment_id, idempotency_key)
+        return self._purchase(shp)
+
+    def _purchase(self, shp: dict) -> LabelPurchase:
+        label, rate = shp["postage_label"], shp.get("selected_rate") or {}
+        url = label.get("label_pdf_url") if self.label_format == "PDF" else label.get("label_zpl_url")
+        url = url or label.get("label_url")
+        content = self.client.get(url, expect_json=False).content
+        pdf = content if content.startswith(b"%PDF") else None
+        zpl = content if content.lstrip().startswith(b"^XA") else None
+        if pdf is None and zpl is None:
+            raise PermanentError(f"The label for {shp['id']} is neither PDF nor ZPL ({label.get('label_file_type')}).")
+        currency = rate.get("currency") or "USD"
+        return LabelPurchase(
+            remote_shipment_id=shp["id"], tracking_number=shp.get("tracking_code") or "", carrier=rate.get("carrier", ""),
+            service=rate.get("service", ""), amount_minor=_minor(rate.get("rate"), currency, "label price"),
+            currency=money.check_currency(currency), label_pdf=pdf, label_zpl=zpl,
+            tracker_id=(shp.get("tracker") or {}).get("id"),
+        )
+
+    def refund(self, remote_shipment_id: str) -> str:
+        shp = self._get(remote_shipment_id)
+        if shp.get("refund_status"):
+            return shp["refund_status"]
+        if not shp.get("postage_label"):
+            return "not_purchased"
+        try:
+            shp = _obj(self.client.post(f"shipments/{remote_shipment_id}/refund", json_body={}))
+        except PermanentError:
+            again = self._get(remote_shipment_id)
+            if again.get("refund_status"):
+                return again["refund_status"]
+            raise
+        return shp.get("refund_status") or "submitted"
+
+    # -- tracking -------------------------------------------------------------------------------
+
+    def track(self, tracker_or_tracking: str) -> list[TrackingUpdate]:
+        ref = tracker_or_tracking.strip()
+        if ref.startswith("trk_"):
+            t = _obj(self.client.get(f"trackers/{ref}"))
+        else:  # EasyPost answers a known tracking code with its existing tracker
+            t = _obj(self.client.post("trackers", json_body={"tracker": {"tracking_code": ref}}, idempotent=True))
+        code = t.get("tracking_code") or ref
+        updates = []
+        for d in t.get("tracking_details") or []:
+            try:
+                when = _time(d["datetime"])
+            except (KeyError, ValueError, TypeError):
+                log.warning("%s: tracking event without a readable time on %s", self.code, code)
+                continue
+            loc = d.get("tracking_location") or {}
+            updates.append(TrackingUpdate(code, STATUS.get(d.get("status") or "", "unknown"), when,
+                                          description=str(d.get("message") or d.get("description") or ""),
+                                          city=str(loc.get("city") or "").title()))
+        return updates
+
+    def _get(self, remote_shipment_id: str) -> dict:
+        return _obj(self.client.get(f"shipments/{remote_shipment_id}"))
+
+
+def _address(a: AddressData) -> dict:
+    return {"name": a.name, "company": a.company, "street1": a.street1, "street2": a.street2, "city": a.city,
+            "state": a.state, "zip": a.zip, "country": a.country, "phone": a.phone, "email": a.email}
+
+
+def _parcel(p: Parcel) -> dict:
+    """Grams and millimetres -> EasyPost's ounces and inches, rounded up to a tenth (never under-declare)."""
+    out: dict[str, Any] = {"weight": float((Decimal(p.weight_g) / GRAMS_PER_OUNCE).quantize(TENTH, ROUND_CEILING))}
+    for name, mm in (("length", p.length_mm), ("width", p.width_mm), ("height", p.height_mm)):
+        if mm:
+            out[name] = float((Decimal(mm) / MM_PER_INCH).quantize(TENTH, ROUND_CEILING))
+    return out
+
+
+def _minor(value: Any, currency: str, what: str) -> int:
+    if not isinstance(value, str):
+        raise PermanentError(f"EasyPost sent the {what} as {value!r}, not as text such as \"8.20\".")
+    try:
+        return money.to_minor(value, currency)
+    except InvalidInput as exc:
+        raise PermanentError(f"EasyPost sent a {what} that is not an amount of money: {exc}") from None
+
+
+def _days(rate: dict) -> int | None:
+    days = rate.get("delivery_days") if rate.get("delivery_days") is not None else rate.get("est_delivery_days")
+    return days if isinstance(days, int) and not isinstance(days, bool) else None
+
+
+def _time(value: str) -> datetime:
+    dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+
+
+def _obj(reply) -> dict:
+    if not isinstance(reply.data, dict):
+        raise RemoteError("EasyPost answered with something other than a JSON object", status=reply.status, retryable=True)
+    return reply.data

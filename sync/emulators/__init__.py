@@ -1,0 +1,1 @@
+"""Loopback stand-ins for the remote APIs, for tests and for the demo mode."""
