@@ -98,6 +98,7 @@ class EmulatorServer:
         self.calls: list[tuple[str, str, int]] = []  # (method, path, status) for tests
         self._routes: list[tuple[str, re.Pattern, Route, bool]] = []
         self._httpd: ThreadingHTTPServer | None = None
+        self._live: set[socket.socket] = set()
         self._thread: threading.Thread | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -117,8 +118,16 @@ class EmulatorServer:
         return self
 
     def stop(self) -> None:
+        """Stop as a network outage would: no new connections, and the kept-alive ones cut."""
         if self._httpd:
             self._httpd.shutdown()
+            with self.lock:
+                live, self._live = list(self._live), set()
+            for conn in live:
+                try:
+                    conn.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
             self._httpd.server_close()
             self._httpd = None
         if self._thread:
@@ -293,6 +302,15 @@ class _Handler(BaseHTTPRequestHandler):
         super().setup()
         # Headers and body go out in two writes; without this, Nagle plus delayed ACK adds ~40 ms a call.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with self.emulator.lock:
+            self.emulator._live.add(self.connection)
+
+    def finish(self):
+        try:
+            super().finish()
+        finally:
+            with self.emulator.lock:
+                self.emulator._live.discard(self.connection)
 
     def _any(self):
         try:
