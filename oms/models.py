@@ -803,3 +803,14 @@ class ShipmentLabel(Base):
     format: Mapped[str] = mapped_column(String(8), primary_key=True)  # pdf, zpl
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InventoryPush(Base):
+    """The stock level a channel was last told, per product and location, so only changes are sent."""
+
+    __tablename__ = "inventory_push"
+
+    connector: Mapped[str] = mapped_column(String(SHORT), primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("location.id"), primary_key=True)
+    available: Mapped[int] = mapped_column(Integer)

@@ -20,6 +20,7 @@ from .models import (
     Channel,
     ConnectorConfig,
     ConnectorState,
+    InventoryPush,
     OutboxMessage,
     QuarantinedPayload,
     SyncCursor,
@@ -305,3 +306,38 @@ def backoff_delay(attempts: int, *, base: float = 2.0, cap: float = 900.0, jitte
     """Exponential backoff for outbox retries; ``jitter`` in [0, 1) spreads stations apart."""
     delay = min(cap, base * (2 ** max(0, attempts)))
     return timedelta(seconds=delay * (0.5 + jitter / 2))
+
+
+# -- inventory levels for channels ------------------------------------------------------------------
+
+
+def queue_inventory_changes(session: Session, connector: str, location_map: dict[str, Any]) -> int:
+    """Queue an ``inventory.set`` for every mapped product and location whose available stock changed
+    since the channel was last told. Returns how many were queued. Only mapped locations are told."""
+    from .models import Location, Product, StockLevel
+
+    if not location_map:
+        return 0
+    locations = dict(session.execute(select(Location.code, Location.id).where(Location.code.in_(list(location_map)))).all())
+    if not locations:
+        return 0
+    told = {(r.product_id, r.location_id): r for r in session.scalars(
+        select(InventoryPush).where(InventoryPush.connector == connector))}
+    code_of = {lid: code for code, lid in locations.items()}
+    queued = 0
+    now = utcnow()
+    for pid, sku, lid, available in session.execute(
+            select(StockLevel.product_id, Product.sku, StockLevel.location_id, StockLevel.on_hand - StockLevel.allocated)
+            .join(Product, Product.id == StockLevel.product_id).where(StockLevel.location_id.in_(list(code_of)))):
+        before = told.get((pid, lid))
+        if before is not None and before.available == available:
+            continue
+        if before is None:
+            session.add(InventoryPush(connector=connector, product_id=pid, location_id=lid, available=available))
+        else:
+            before.available = available
+        audit.enqueue(session, connector, "inventory.set", f"{connector}:inv:{sku}:{code_of[lid]}:{now.isoformat()}",
+                      {"sku": sku, "location_code": code_of[lid], "available": max(0, available)})
+        queued += 1
+    session.flush()
+    return queued

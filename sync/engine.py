@@ -154,6 +154,10 @@ class Engine:
 
     def push(self, code: str, report: RunReport) -> None:
         connector = self.channels.get(code) or self.carriers[code]
+        location_map = getattr(connector, "location_map", None)
+        if location_map:
+            with self.db.write() as s:
+                sync_store.queue_inventory_changes(s, code, location_map)
         while not self._stop.is_set():
             with self.db.write() as s:
                 rows = sync_store.due(s, code, now=self.clock())

@@ -42,9 +42,9 @@ def shop_world(db):
     return db
 
 
-def channel(emu, clock):
+def channel(emu, clock, **kw):
     client = ShopifyChannel.make_client(emu.url, TOKEN, sleep=clock.sleep, rng=random.Random(1), timeout=(2, 5), max_attempts=6)
-    return ShopifyChannel("web", emu.url, TOKEN, client=client, page_size=250)
+    return ShopifyChannel("web", emu.url, TOKEN, client=client, page_size=250, **kw)
 
 
 def drain(engine, rounds=400):
@@ -116,11 +116,17 @@ def test_offline_shift_drains_one_fulfillment_per_shipment_in_order(shop_world):
     emu = ShopifyEmulator(token=TOKEN, seed=5, clock=clock).start()
     try:
         emu.seed_orders(200, DEFAULT_SKUS)
-        engine = Engine(shop_world, {"web": channel(emu, clock)})
+        shop_location = emu.locations[0]["id"]
+        engine = Engine(shop_world, {"web": channel(emu, clock, location_map={"RNO": shop_location})})
         drain(engine)
+        sent_before = len([c for c in emu.calls if c[1].endswith("/inventory_levels/set.json")])
         emu.stop()  # the network goes down at 9:30
         shipped = _ship_everything(shop_world)
         assert len(shipped) == 200
+        with shop_world.write() as s:  # three deliveries of every SKU arrive during the outage
+            for _truck in range(3):
+                for sku in DEFAULT_SKUS:
+                    inventory.receive(s, ACTOR, sku, "RNO", 10, bin="A-01-1")
         (r,) = engine.run_once()
         assert r.offline
         with shop_world.read() as s:
@@ -137,6 +143,14 @@ def test_offline_shift_drains_one_fulfillment_per_shipment_in_order(shop_world):
             assert [f["tracking_number"] for f in fs] == [f"1ZOFF{oid:08d}"]  # exactly one, with its tracking
         created = [c for c in emu.calls if c[0] == "POST" and c[1].endswith("/fulfillments.json") and c[2] in (200, 201)]
         assert len(created) == 200
+        # Stock changed three times per SKU during the outage; the shop hears once per SKU, with the latest figure.
+        sent_after = len([c for c in emu.calls if c[1].endswith("/inventory_levels/set.json")]) - sent_before
+        assert sent_after == len(DEFAULT_SKUS)
+        with shop_world.read() as s:
+            ours = dict(s.execute(select(inventory.Product.sku, inventory.StockLevel.on_hand - inventory.StockLevel.allocated)
+                                  .join(inventory.StockLevel, inventory.StockLevel.product_id == inventory.Product.id)).all())
+        levels = {l["sku"] if "sku" in l else l.get("inventory_item_id"): l["available"] for l in emu.inventory_levels()}
+        assert sorted(levels.values()) == sorted(ours.values())
     finally:
         emu.stop()
 
