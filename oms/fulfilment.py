@@ -499,9 +499,11 @@ def find_for_packing(session: Session, code: str) -> int:
 
 
 def packing_view(session: Session, order_id: int) -> PackingView:
-    o = session.get(SalesOrder, order_id)
-    if o is None:
+    found = session.execute(select(SalesOrder, Channel.code).join(Channel, Channel.id == SalesOrder.channel_id)
+                            .where(SalesOrder.id == order_id)).first()
+    if found is None:
         raise NotFound(_("There is no order with id {id}.").format(id=order_id))
+    o, channel_code = found
     rows = session.execute(
         select(OrderLine.id, OrderLine.sku, OrderLine.description, OrderLine.picked - OrderLine.packed,
                OrderLine.quantity - OrderLine.shipped - OrderLine.cancelled, OrderLine.product_id, Product.weight_g)
@@ -510,7 +512,7 @@ def packing_view(session: Session, order_id: int) -> PackingView:
     barcodes = _barcode_map(session, {r[5] for r in rows if r[5]})
     lines = tuple(PackLine(r[0], r[1], r[2], tuple(barcodes.get(r[5], [])), r[3], r[4], r[6] or 0) for r in rows if r[4] > 0)
     ship_to = ", ".join(p for p in (o.ship_name, o.ship_company, o.ship_city, o.ship_region, o.ship_country) if p)
-    return PackingView(o.id, o.number, o.channel.code, o.order_type, ship_to, o.service_level, o.on_hold, o.hold_reason,
+    return PackingView(o.id, o.number, channel_code, o.order_type, ship_to, o.service_level, o.on_hold, o.hold_reason,
                        o.status, lines)
 
 

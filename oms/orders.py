@@ -226,6 +226,19 @@ def refresh_status(session: Session, order_id: int) -> OrderStatus:
     return status
 
 
+def refresh_loaded_status(order: SalesOrder) -> OrderStatus:
+    """refresh_status() for an order whose lines are loaded in the session: no queries of its own."""
+    lines = [LineQty(l.quantity, l.allocated, l.backordered, l.picked, l.packed, l.shipped, l.cancelled) for l in order.lines]
+    status = derive_status(lines, on_hold=order.on_hold, delivered=order.delivered_at is not None)
+    if status == OrderStatus.CANCELLED and order.status != OrderStatus.CANCELLED.value:
+        order.cancelled_at = utcnow()
+    order.status = status.value
+    order.line_count = len(lines)
+    order.unit_count = sum(l.quantity - l.cancelled for l in lines)
+    order.updated_at = utcnow()
+    return status
+
+
 # -- import --------------------------------------------------------------------------------
 
 Allocator = Callable[[Session, NormalizedOrder, dict[str, int]], int | None]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from . import audit, inventory, orders, validate
@@ -97,9 +97,11 @@ def pack(
             raise Conflict(_("Only {n} of {sku} are picked and not yet packed for order {number}.").format(
                 n=line.picked - line.packed, sku=line.sku, number=order.number))
         line.packed += item.quantity
-        session.add(ShipmentLine(shipment_id=shipment.id, package_id=pkg_rows[item.package].id, order_line_id=line.id, quantity=item.quantity))
+    session.connection().execute(insert(ShipmentLine.__table__), [
+        {"shipment_id": shipment.id, "package_id": pkg_rows[i.package].id, "order_line_id": i.line_id, "quantity": i.quantity}
+        for i in items])
+    orders.refresh_loaded_status(order)
     session.flush()
-    orders.refresh_status(session, order_id)
     units = sum(i.quantity for i in items)
     audit.record(session, actor, "shipment.packed", "shipment", shipment.id, order_id=order_id,
                  summary=_("Packed {units} units in {n} package(s)").format(units=units, n=len(packages)))
@@ -155,8 +157,8 @@ def confirm(
     shipment.carrier, shipment.service, shipment.tracking_number = carrier, service, tracking_number
     shipment.shipped_at = shipped_at
     order.shipped_at = shipped_at
+    status = orders.refresh_loaded_status(order)
     session.flush()
-    status = orders.refresh_status(session, order.id)
     audit.record(session, actor, "shipment.shipped", "shipment", shipment.id, order_id=order.id,
                  summary=_("Shipped {units} units via {carrier} {tracking}").format(
                      units=sum(l["quantity"] for l in lines_out), carrier=carrier or _("own carrier"), tracking=tracking_number).strip(),
