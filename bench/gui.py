@@ -240,12 +240,25 @@ def open_or_build(url: str | None, orders: int, skus: int, *, rebuild: bool, log
 
 
 def _wait(app, condition, timeout: float = 30.0) -> None:
+    """Wait in a real Qt event loop, as the application does: idle in native code between 1 ms checks.
+
+    A Python busy loop here would hold the GIL against the database worker and make every
+    measurement slower than the application is.
+    """
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    if condition():
+        return
     end = time.monotonic() + timeout
-    while not condition():
-        app.processEvents()
-        if time.monotonic() > end:
-            raise TimeoutError("the window did not answer in time")
-        time.sleep(0.0005)
+    loop = QEventLoop()
+    timer = QTimer()
+    timer.setInterval(1)
+    timer.timeout.connect(lambda: (condition() or time.monotonic() > end) and loop.quit())
+    timer.start()
+    loop.exec()
+    timer.stop()
+    if not condition():
+        raise TimeoutError("the window did not answer in time")
 
 
 def _loaded(window):
