@@ -176,6 +176,19 @@ def try_reserve(session: Session, pid: int, lid: int, qty: int) -> bool:
     return session.connection().execute(_RESERVE, {"p": pid, "l": lid, "q": qty}).rowcount == 1
 
 
+_SHIP = (
+    update(_level_t)
+    .where(
+        _level_t.c.product_id == bindparam("p"),
+        _level_t.c.location_id == bindparam("l"),
+        _level_t.c.allocated >= bindparam("q"),
+        _level_t.c.on_hand >= bindparam("q"),
+    )
+    .values(on_hand=_level_t.c.on_hand - bindparam("q"), allocated=_level_t.c.allocated - bindparam("q"),
+            updated_at=bindparam("now"))
+)
+
+
 @lru_cache(maxsize=64)
 def _reserve_many_sql(n: int, placeholder: str) -> str:
     # Written out as SQL: building and cache-keying a CASE expression of this size in
@@ -233,16 +246,7 @@ def release(session: Session, pid: int, lid: int, qty: int) -> None:
 def ship(session: Session, actor: Actor, pid: int, lid: int, qty: int, *, reference: str = "") -> None:
     """Take reserved units out of stock as they leave the building."""
     validate.quantity(qty)
-    result = session.execute(
-        update(_level_t)
-        .where(
-            _level_t.c.product_id == pid,
-            _level_t.c.location_id == lid,
-            _level_t.c.allocated >= qty,
-            _level_t.c.on_hand >= qty,
-        )
-        .values(on_hand=_level_t.c.on_hand - qty, allocated=_level_t.c.allocated - qty, updated_at=utcnow())
-    )
+    result = session.connection().execute(_SHIP, {"p": pid, "l": lid, "q": qty, "now": utcnow()})
     if result.rowcount != 1:
         raise Conflict(
             _("Cannot ship {qty} of {sku} from {loc}: they are not reserved there.").format(
