@@ -1,0 +1,88 @@
+"""Trading partners: validation, control numbers that never repeat, item and ship-to cross-references."""
+
+import threading
+
+import pytest
+from sqlalchemy import select
+
+from oms import edi
+from oms.errors import Conflict, InvalidInput
+from oms.models import Channel
+from tests.conftest import ACTOR
+
+
+@pytest.fixture
+def partner(world):
+    with world.write() as s:
+        pid = edi.add_partner(s, ACTOR, code="northwind", name="Northwind Retail", our_id="QUAYSIDE", their_id="NORTHWIND",
+                              their_qualifier="08", delimiters="*~>^")
+    return world, pid
+
+
+def test_partner_gets_a_wholesale_channel_and_is_found_by_sender(partner):
+    db, pid = partner
+    with db.read() as s:
+        assert s.scalar(select(Channel.default_order_type).where(Channel.code == "northwind")) == "wholesale"
+        info = edi.partner_for_sender(s, "08", "NORTHWIND      ")
+        assert info is not None and info.id == pid and info.element_sep == "*" and info.documents[0] == "850"
+        assert edi.partner_for_sender(s, "ZZ", "NORTHWIND") is None
+
+
+@pytest.mark.parametrize("kw, message", [
+    (dict(delimiters="**>^"), "four different delimiters"),
+    (dict(delimiters="*A>^"), "four different delimiters"),
+    (dict(version="003020"), "not supported"),
+    (dict(their_qualifier="ZZZ"), "two characters"),
+    (dict(their_id="X" * 16), "at most 15"),
+    (dict(their_id="NORTH*WIND"), "separator"),
+    (dict(transport={"kind": "carrier pigeon"}), "folders or SFTP"),
+])
+def test_bad_partner_settings_are_refused(world, kw, message):
+    args = dict(code="p2", name="P2", our_id="US", their_id="THEM")
+    args.update(kw)
+    with pytest.raises(InvalidInput, match=message):
+        with world.write() as s:
+            edi.add_partner(s, ACTOR, **args)
+
+
+def test_control_numbers_strictly_increase_across_stations(partner):
+    db, pid = partner
+    got, errors = [], []
+
+    def station():
+        try:
+            for _ in range(20):
+                with db.write() as s:
+                    got.append(edi.next_control(s, pid, "isa"))
+        except Exception as exc:  # noqa: BLE001
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=station) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == [] and sorted(got) == list(range(1, 61))
+    with db.write() as s:
+        assert edi.next_control(s, pid, "gs") == 1 and edi.next_control(s, pid, "isa") == 61
+    with pytest.raises(InvalidInput):
+        with db.write() as s:
+            edi.next_control(s, pid, "iea")
+
+
+def test_items_resolve_by_xref_gtin_or_vendor_part(partner):
+    db, pid = partner
+    with db.write() as s:
+        edi.add_item_xref(s, pid, "BP", "NW-778", "LANTERN")
+        edi.add_ship_to(s, pid, "0014", "Northwind DC 14", address1="1 Dock Rd", city="Sparks", region="NV", postal_code="89431")
+    with db.read() as s:
+        assert edi.resolve_item(s, pid, {"BP": "NW-778"}) == "LANTERN"
+        assert edi.resolve_item(s, pid, {"UP": "036000291452"}) == "MUG-BLU"  # UPC-A of the blue mug
+        assert edi.resolve_item(s, pid, {"EN": "04006381333931"}) == "MUG-RED"  # as a GTIN-14
+        assert edi.resolve_item(s, pid, {"VN": "MUG-RED"}) == "MUG-RED"
+        assert edi.resolve_item(s, pid, {"BP": "UNKNOWN", "UP": "012345678905"}) is None
+        st = edi.resolve_ship_to(s, pid, "0014")
+        assert st.city == "Sparks" and edi.resolve_ship_to(s, pid, "9999") is None
+    with pytest.raises(Conflict, match="already exists"):
+        with db.write() as s:
+            edi.add_partner(s, ACTOR, code="northwind", name="Again", our_id="A", their_id="B")
