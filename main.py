@@ -15,6 +15,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--db", metavar="URL", help="database URL (default: OMS_DATABASE_URL, then the local SQLite file)")
     parser.add_argument("--smoke", action="store_true", help="start the GUI, check it, and exit (for CI and installers)")
     parser.add_argument("--no-seed", action="store_true", help="do not add demo data to an empty database")
+    parser.add_argument("--demo", action="store_true",
+                        help="run the built-in shop and carrier emulators so sync can be tried without any account")
     sub = parser.add_subparsers(dest="command")
     oms_cli.register(sub)
     doc_cli.register(sub)

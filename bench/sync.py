@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import argparse
 import random
+import socket
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 from sqlalchemy import func, select
 
@@ -23,7 +27,7 @@ from oms.audit import Actor
 from oms.db import Database
 from oms.models import SalesOrder
 from sync.channels.shopify import ShopifyChannel
-from sync.emulators.shopify import DEFAULT_SKUS, ShopifyEmulator
+from sync.emulators.shopify import DEFAULT_SKUS
 from sync.engine import Engine
 
 ACTOR = Actor("bench", "bench")
@@ -34,9 +38,30 @@ def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="python -m bench sync", description=__doc__.split("\n\n")[0])
     p.add_argument("--orders", type=int, default=20000)
     args = p.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp, ShopifyEmulator(token=TOKEN, seed=1, rate_limit=False) as emu:
-        t = time.perf_counter()
-        emu.seed_orders(args.orders, DEFAULT_SKUS)
+    # The emulator runs in its own process, as Shopify's servers would: serving JSON is not our cost.
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "sync.emulators.shopify", "--port", str(port), "--token", TOKEN,
+                               "--seed-orders", str(args.orders), "--no-rate-limit"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    emu = SimpleNamespace(url=f"http://127.0.0.1:{port}")
+    try:
+        return _run(args, emu, server)
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _run(args, emu, server) -> int:
+    t = time.perf_counter()
+    for line in server.stdout:  # the emulator says so once the orders are generated and it listens
+        if "listening" in line:
+            break
+    with tempfile.TemporaryDirectory() as tmp:
         db = Database(f"sqlite:///{Path(tmp) / 'sync.sqlite3'}")
         db.migrate()
         with db.write() as s:

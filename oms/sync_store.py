@@ -85,6 +85,29 @@ def connectors(session: Session, role: str | None = None, *, enabled_only: bool 
             for c in session.scalars(q)]
 
 
+def update_connector(session: Session, actor: Actor, code: str, *, name: str | None = None, base_url: str | None = None,
+                     interval_s: int | None = None, options: dict | None = None) -> None:
+    """Change a connection's name, address, interval or options (its token is changed through the keyring)."""
+    c = session.get(ConnectorConfig, code)
+    if c is None:
+        raise NotFound(_("There is no connection {code}.").format(code=code))
+    before = {"name": c.name, "base_url": c.base_url, "interval_s": c.interval_s, "options": c.options}
+    if name is not None:
+        c.name = validate.text(name, "name", NAME, required=True)
+    if base_url is not None:
+        base_url = validate.text(base_url, "address", LINE, required=True)
+        if not base_url.startswith(("http://", "https://")):
+            raise InvalidInput(_("The address must start with https:// (or http:// for a local test server), not {url!r}.").format(url=base_url))
+        c.base_url = base_url.rstrip("/")
+    if interval_s is not None:
+        c.interval_s = validate.quantity(interval_s, "interval in seconds")
+    if options is not None:
+        c.options = dict(options)
+    session.flush()
+    audit.record(session, actor, "connector.changed", "connector", code, summary=code, before=before,
+                 after={"name": c.name, "base_url": c.base_url, "interval_s": c.interval_s, "options": c.options})
+
+
 def set_connector_enabled(session: Session, actor: Actor, code: str, enabled: bool) -> None:
     c = session.get(ConnectorConfig, code)
     if c is None:

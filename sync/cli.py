@@ -88,8 +88,10 @@ def cmd_list(args) -> int:
     return 0
 
 
-def build_connectors(db, codes: list[str] | None = None) -> tuple[dict, dict, dict[str, int], list[str]]:
-    """Connectors for the enabled channels and carriers (and the problems that kept any out)."""
+def build_connectors(db, codes: list[str] | None = None, **http_options) -> tuple[dict, dict, dict[str, int], list[str]]:
+    """Connectors for the enabled channels and carriers (and the problems that kept any out).
+
+    ``http_options`` (sleep=, max_attempts=, timeout=...) go to every connector's HTTP client."""
     from .carriers.easypost import EasyPostCarrier
     from .channels.shopify import ShopifyChannel
 
@@ -107,9 +109,13 @@ def build_connectors(db, codes: list[str] | None = None) -> tuple[dict, dict, di
             continue
         if c.kind == "shopify":
             extra = {k: c.options[k] for k in ("api_version", "location_map") if c.options.get(k)}
+            if http_options:
+                extra["client"] = ShopifyChannel.make_client(c.base_url, token, **(
+                    {"api_version": c.options["api_version"]} if c.options.get("api_version") else {}), **http_options)
             channels[c.code] = ShopifyChannel(c.code, c.base_url, token, **extra)
         elif c.kind == "easypost":
-            carriers[c.code] = EasyPostCarrier(c.code, token, base_url=c.base_url,
+            client = EasyPostCarrier.make_client(c.base_url, token, **http_options) if http_options else None
+            carriers[c.code] = EasyPostCarrier(c.code, token, base_url=c.base_url, client=client,
                                                label_format=c.options.get("label_format", "PDF"))
         intervals[c.code] = c.interval_s
     return channels, carriers, intervals, problems

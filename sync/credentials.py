@@ -37,6 +37,11 @@ def _keyring():
     return keyring
 
 
+def uses_keyring() -> bool:
+    """True when tokens go to the operating system's keyring, False for the encrypted-file fallback."""
+    return _keyring() is not None
+
+
 def store_name() -> str:
     kr = _keyring()
     if kr is not None:

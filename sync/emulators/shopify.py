@@ -624,8 +624,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--faults", action="store_true", help="misbehave: 429 bursts, 5xx, slow and dropped calls, bad JSON, repeated pages")
     p.add_argument("--token", default="shpat_test", help="the access token to accept")
     p.add_argument("--demo-every", type=float, default=0, metavar="SECONDS", help="add a new order every SECONDS (demo mode)")
+    p.add_argument("--no-rate-limit", action="store_true", help="serve without the API call limit (for benchmarks)")
     args = p.parse_args(argv)
-    emu = ShopifyEmulator(port=args.port, token=args.token, faults=Faults.chaos() if args.faults else None)
+    emu = ShopifyEmulator(port=args.port, token=args.token, faults=Faults.chaos() if args.faults else None,
+                          rate_limit=not args.no_rate_limit)
     if args.orders_from:
         print(f"loaded {emu.load_dir(args.orders_from)} orders from {args.orders_from}")
     else:

@@ -1,0 +1,60 @@
+"""Read-only views for the sync screens: connector overview, failed outbox messages, demo SKUs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from . import sync_store
+from .models import OutboxMessage, Product, QuarantinedPayload, SalesOrder, StockLevel
+from .queries import BUCKETS_BY_KEY
+
+
+@dataclass(frozen=True)
+class SyncOverview:
+    """Everything the status bar says about sync, read in one session."""
+
+    connectors: tuple[sync_store.ConnectorStatus, ...]
+    quarantined: int  # open payloads a person must look at
+    ready_to_ship: int  # orders in the queue's "Ready to ship" bucket
+
+
+def overview(session: Session) -> SyncOverview:
+    ready = BUCKETS_BY_KEY["ready_to_ship"].statuses
+    return SyncOverview(
+        tuple(sync_store.statuses(session)),
+        int(session.scalar(select(func.count()).select_from(QuarantinedPayload).where(QuarantinedPayload.status == "open"))),
+        int(session.scalar(select(func.count()).select_from(SalesOrder).where(SalesOrder.status.in_(ready)))),
+    )
+
+
+@dataclass(frozen=True)
+class FailedMessage:
+    id: int
+    destination: str
+    topic: str
+    order_number: str  # "" when the message is not about one order
+    attempts: int
+    error: str  # the remote's own words
+    created_at: datetime
+
+
+def failed_messages(session: Session, destination: str | None = None, *, limit: int = 200) -> list[FailedMessage]:
+    """Outbox messages the remote refused for good, newest first."""
+    q = (select(OutboxMessage, SalesOrder.number).outerjoin(SalesOrder, SalesOrder.id == OutboxMessage.order_id)
+         .where(OutboxMessage.status == "failed").order_by(OutboxMessage.id.desc()).limit(limit))
+    if destination:
+        q = q.where(OutboxMessage.destination == destination)
+    return [FailedMessage(m.id, m.destination, m.topic, number or "", m.attempts, m.last_error, m.created_at)
+            for m, number in session.execute(q)]
+
+
+def demo_skus(session: Session, n: int = 8) -> list[str]:
+    """SKUs of active products with the most stock free to sell: demo orders that can be shipped."""
+    free = func.sum(StockLevel.on_hand - StockLevel.allocated)
+    q = (select(Product.sku).join(StockLevel, StockLevel.product_id == Product.id).where(Product.active.is_(True))
+         .group_by(Product.id, Product.sku).having(free > 0).order_by(free.desc(), Product.sku).limit(n))
+    return list(session.scalars(q))
