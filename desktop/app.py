@@ -123,6 +123,8 @@ class Startup(QObject):
         self.state = state
         self.smoke = bool(getattr(args, "smoke", False))
         self.window = None
+        self.demo = None  # desktop.demo.DemoSync while the demo shop and carrier run
+        self.seeded_now = False  # demo data was added by this start: the demo shop starts too
         self.started = time.monotonic()
         self.splash = StartupWindow()
         self.progress.connect(self._seed_progress)
@@ -148,7 +150,11 @@ class Startup(QObject):
             self.progress.emit(0, DEMO_ORDERS)
             seed.demo_orders(self.db, DEMO_ORDERS, progress=lambda n: self.progress.emit(n, DEMO_ORDERS))
 
-        self.tasks.call(fill, lambda _r: self._open_window(), self._fail)
+        def filled(_r) -> None:
+            self.seeded_now = True
+            self._open_window()
+
+        self.tasks.call(fill, filled, self._fail)
 
     def _seed_progress(self, done: int, total: int) -> None:
         self.splash.step(self.tr("Adding demo orders: {done} of {total}…").format(done=done, total=total), done, total)
@@ -164,6 +170,39 @@ class Startup(QObject):
         self.window.show()
         self.splash.close()
         self.window.start()
+        if not self.smoke:  # --smoke stays fast and off the network
+            self._start_sync()
+
+    def _start_sync(self) -> None:
+        """Sync runs for the connected shops and carriers; on a demo database the emulators start first."""
+        from desktop import demo
+
+        db, worker = self.db, self.window.sync_worker
+
+        def start_demo():
+            if self.seeded_now or getattr(self.args, "demo", False) or demo.wanted(db):
+                self.demo = demo.DemoSync(db).start()  # set here, so stop_sync finds it even if the window is gone
+            return self.demo
+
+        def started(d) -> None:
+            if not self.window.isVisible():
+                return  # closed while the emulators started
+            for note in (d.notes if d else []):
+                self.window.show_message(note)
+            worker.start()
+
+        def failed(message: str) -> None:
+            self.window.show_message(message)
+            started(None)
+
+        self.tasks.call(start_demo, started, failed, owner=self.window)
+
+    def stop_sync(self) -> None:
+        if self.window is not None:
+            self.window.sync_worker.stop()
+        if self.demo is not None:
+            self.demo.stop()
+            self.demo = None
 
     def _smoke_check(self) -> None:
         model = self.window.queue.model
@@ -223,5 +262,6 @@ def run(args) -> int:
     if startup.window is not None:
         startup.window.save_state()
     tasks.shutdown()
+    startup.stop_sync()  # after the database worker: a demo still starting has finished by now
     db.dispose()
     return code

@@ -5,6 +5,10 @@ from __future__ import annotations
 from desktop.feedback import ScanFeedback
 from desktop.order_detail import OrderDetailScreen
 from desktop.orders_queue import OrdersQueueScreen
+from desktop.packing_screen import PackingScreen
+from desktop.picking_screen import PickingScreen
+from desktop.printing_screen import PrintingScreen
+from desktop.routing_screen import RoutingScreen
 from desktop.qt import (
     QApplication,
     QButtonGroup,
@@ -23,7 +27,9 @@ from desktop.qt import (
 )
 from desktop.scanner import ScanInputFilter, ScannerSettings, ScanRouter
 from desktop.stock_lookup import StockLookupScreen
+from desktop.sync_screen import sync_screens
 from desktop.tasks import Tasks
+from desktop.waves_screen import WavesScreen
 from desktop.window_state import WindowState
 from oms import queries
 from oms.audit import Actor
@@ -191,6 +197,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         self.save_state()
+        self.sync_worker.stop()
         if self.scan_filter is not None:
             QApplication.instance().removeEventFilter(self.scan_filter)
         super().closeEvent(event)
@@ -199,7 +206,25 @@ class MainWindow(QMainWindow):
 
     def _more_screens(self) -> list[tuple[str, str, QWidget]]:
         """Screens beyond Orders and Stock, in navigation order."""
-        return []
+        self.routing = RoutingScreen(self.tasks, self.actor, self.state)
+        self.waves = WavesScreen(self.tasks, self.actor, self.state, self.settings)
+        self.picking = PickingScreen(self.tasks, self.actor, self.state)
+        self.packing = PackingScreen(self.tasks, self.actor, self.state, self.settings)
+        self.printing = PrintingScreen(self.tasks, self.state, self.settings)
+
+        def pick_wave(wave_id: int) -> None:
+            self.show_screen("picking")
+            self.picking.open_wave(wave_id)
+
+        self.waves.pick_requested.connect(pick_wave)
+        return [
+            ("routing", self.tr("Routing"), self.routing),
+            ("waves", self.tr("Waves"), self.waves),
+            ("picking", self.tr("Picking"), self.picking),
+            ("packing", self.tr("Packing"), self.packing),
+            ("printing", self.tr("Printing"), self.printing),
+            *sync_screens(self),
+        ]
 
     def current_screen_key(self) -> str:
         page = self.pages.currentWidget()

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from desktop import formatting as fmt
 from desktop.dialogs import CancelLineDialog, NoteDialog, ReasonDialog, hold_reasons
+from desktop.reroute import RerouteDialog, refusal, reroute_order
 from desktop.qt import (
     QAbstractItemView,
     QFrame,
@@ -231,6 +232,16 @@ class OrderDetailScreen(QWidget):
         self.shipments = _table("shipmentsTable", [self.tr("Shipment"), self.tr("Status"), self.tr("From"), self.tr("Carrier"),
                                                    self.tr("Tracking"), self.tr("Packages"), self.tr("Units"), self.tr("Shipped")], stretch=4)
         self.timeline = Timeline()
+        # -- routing: the latest decision, in words and as the plans it weighed
+        self.reroute_button = QPushButton(self.tr("Re-route…"))
+        self.reroute_button.setObjectName("rerouteOrder")
+        self.routing_text = QLabel()
+        self.routing_text.setObjectName("routingText")
+        self.routing_text.setTextFormat(Qt.TextFormat.RichText)
+        self.routing_text.setWordWrap(True)
+        self.routing_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.routing_plans = _table("routingPlans", [self.tr("Plan"), self.tr("Ships from"), self.tr("Est. shipping"),
+                                                     self.tr("Arrives"), self.tr("Missing")], stretch=4)
 
         def section(title: str, widget: QWidget, extra: QWidget | None = None) -> QVBoxLayout:
             box = QVBoxLayout()
@@ -255,6 +266,9 @@ class OrderDetailScreen(QWidget):
         work_layout = QVBoxLayout(work)
         work_layout.setContentsMargins(0, 0, 0, 0)
         work_layout.setSpacing(8)
+        work_layout.addLayout(section(self.tr("Routing"), self.routing_text, self.reroute_button))
+        work_layout.addWidget(self.routing_plans)
+        work_layout.addSpacing(8)
         work_layout.addLayout(section(self.tr("Allocations"), self.allocations))
         work_layout.addWidget(self.no_allocations)
         work_layout.addSpacing(8)
@@ -305,6 +319,7 @@ class OrderDetailScreen(QWidget):
         self.cancel_button.clicked.connect(self.cancel_order)
         self.note_button.clicked.connect(self.add_note)
         self.cancel_line_button.clicked.connect(self.cancel_line)
+        self.reroute_button.clicked.connect(self.reroute)
         self.lines.itemSelectionChanged.connect(self._update_actions)
         self.setTabOrder(self.back_button, self.note_button)
         self.setTabOrder(self.note_button, self.hold_button)
@@ -410,12 +425,42 @@ class OrderDetailScreen(QWidget):
                       fmt.short_datetime(s.shipped_at) or "—"]
             for c, v in enumerate(values):
                 self.shipments.setItem(r, c, _item(v, align_right=c in (5, 6), muted=s.status == "voided"))
-        for t in (self.lines, self.allocations, self.shipments):
+        self._render_routing(d)
+        for t in (self.lines, self.allocations, self.shipments, self.routing_plans):
             _fit_height(t)
 
         self.timeline.set_entries(d.timeline)
         self._update_actions()
         self.loaded.emit(d.id)
+
+    def _render_routing(self, d: OrderDetail) -> None:
+        r = d.routing
+        if r is None:
+            self.routing_text.setText(f"<span style='color:{fmt.MUTED_COLOR.name()}'>"
+                                      + _esc(self.tr("Not routed yet.")) + "</span>")
+            self.routing_plans.setRowCount(0)
+            self.routing_plans.hide()
+            return
+        outcome = {"allocated": self.tr("Allocated"), "split": self.tr("Allocated, split"),
+                   "partial": self.tr("Part backordered"), "backordered": self.tr("Backordered"),
+                   "held": self.tr("Held")}.get(r.outcome, r.outcome.capitalize())
+        muted = fmt.MUTED_COLOR.name()
+        times = self.tr(" · routed {n} times").format(n=r.decisions) if r.decisions > 1 else ""
+        self.routing_text.setText(
+            f"<b>{_esc(outcome)}</b> <span style='color:{muted}'>· {_esc(fmt.long_datetime(r.at))}{_esc(times)}</span>"
+            f"<br>{_esc(r.explanation)}")
+        self.routing_plans.setRowCount(len(r.plans))
+        for row, p in enumerate(r.plans):
+            label = self.tr("Chosen") if p.chosen else self.tr("Option {n}").format(n=row + 1)
+            values = [label, " + ".join(p.locations) or "—", p.cost or self.tr("no rate"),
+                      p.delivery.strftime("%a %d %b") if p.delivery else "—", ", ".join(p.short) or "—"]
+            for c, v in enumerate(values):
+                item = _item(v, align_right=c == 2, bold=p.chosen, muted=not p.chosen and c == 0)
+                if c == 4 and p.short:
+                    item.setForeground(fmt.DUE_TODAY_COLOR)
+                    item.setToolTip(self.tr("No location in this plan has: {items}").format(items=", ".join(p.short)))
+                self.routing_plans.setItem(row, c, item)
+        self.routing_plans.setVisible(bool(r.plans))
 
     def _facts(self, rows: list[tuple[str, str]]) -> str:
         cells = "".join(
@@ -440,6 +485,9 @@ class OrderDetailScreen(QWidget):
         self.release_button.setEnabled(d is not None and d.on_hold)
         self.cancel_button.setEnabled(d is not None and d.can_cancel)
         self.note_button.setEnabled(d is not None)
+        why = self.reroute_refusal()
+        self.reroute_button.setEnabled(d is not None and why is None)
+        self.reroute_button.setToolTip(why or self.tr("Give back this order's reservations and route it again"))
         line = self.selected_line()
         self.cancel_line_button.setEnabled(line is not None and line.cancellable > 0)
         if d is not None and not d.can_cancel and d.is_open:
@@ -516,6 +564,28 @@ class OrderDetailScreen(QWidget):
             qty, reason = dialog.quantity.value(), dialog.reason()
             self._change(lambda s: orders.cancel_line(s, self.actor, line.id, qty, reason=reason),
                          self.tr("Cancelled {qty} × {sku}.").format(qty=qty, sku=line.sku))
+
+    def reroute_refusal(self) -> str | None:
+        d = self.order
+        if d is None:
+            return None
+        return refusal(d.status, d.on_hold, sum(l.picked + l.packed for l in d.lines))
+
+    def reroute(self) -> None:
+        d = self.order
+        if d is None:
+            return
+        why = self.reroute_refusal()
+        if why:
+            from desktop.qt import QMessageBox
+
+            QMessageBox.information(self, self.tr("Cannot re-route {number}").format(number=d.number), why)
+            return
+        dialog = RerouteDialog(self, 1, d.number)
+        if dialog.exec() == RerouteDialog.DialogCode.Accepted:
+            reason = dialog.reason()
+            self._change(lambda s: reroute_order(s, self.actor, d.id, reason),
+                         self.tr("{number} re-routed.").format(number=d.number))
 
     def add_note(self) -> None:
         d = self.order

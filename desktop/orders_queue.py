@@ -12,6 +12,7 @@ from desktop.qt import (
     QAbstractTableModel,
     QColor,
     QComboBox,
+    QCoreApplication,
     QDate,
     QDateEdit,
     QFont,
@@ -51,13 +52,18 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("channel", "Channel"),
     ("placed", "Placed"),
     ("ship_by", "Ship by"),
+    ("backorder_age", "Waiting"),
+    ("promise", "Promise missed"),
     ("customer", "Customer"),
     ("destination", "Destination"),
     ("units", "Lines/units"),
     ("status", "Status"),
     ("location", "Location"),
 )
+# The Backordered bucket shows how long each order has waited and when its promise is lost, in place of Ship by.
+BACKORDER_COLUMNS = ("backorder_age", "promise")
 DEFAULT_SORT = {  # work buckets: most urgent promise first; history: newest first
+    "backordered": QueueSort("promise", False),
     "shipped_today": QueueSort("placed", True),
     "all": QueueSort("placed", True),
 }
@@ -259,10 +265,18 @@ class OrderQueueModel(QAbstractTableModel):
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802 (Qt override)
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return self._titles[section]
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
+            key = COLUMNS[section][0]
+            if key == "backorder_age":
+                return self.tr("How long the order has waited for stock")
+            if key == "promise":
+                return self.tr("When the promise to the customer is lost unless the order ships")
         return None
 
     def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
         key = COLUMNS[column][0]
+        if key not in queries.SORT_COLUMNS:
+            return
         sort = QueueSort(key, order == Qt.SortOrder.DescendingOrder)
         if sort != self._sort:
             self.set_query(self._filter, sort)
@@ -298,6 +312,9 @@ class OrderQueueModel(QAbstractTableModel):
                 return fmt.DUE_TODAY_COLOR
             if key == "status" and row.status == "cancelled":
                 return fmt.MUTED_COLOR
+            if key == "promise":
+                state = fmt.ship_by_state(row.promise_missed_at, row.status, self._now)
+                return fmt.LATE_COLOR if state == "late" else fmt.DUE_TODAY_COLOR if state == "today" else None
             return None
         if role == Qt.ItemDataRole.FontRole:
             if key == "number" or (key == "ship_by" and fmt.ship_by_state(row.ship_by, row.status, self._now) == "late"):
@@ -314,6 +331,11 @@ class OrderQueueModel(QAbstractTableModel):
                 return row.email
             if key in ("placed", "ship_by"):
                 return fmt.long_datetime(row.placed_at if key == "placed" else row.ship_by)
+            if key == "backorder_age" and row.backordered_since:
+                return self.tr("Backordered since {when}").format(when=fmt.long_datetime(row.backordered_since))
+            if key == "promise" and row.promise_missed_at:
+                return self.tr("Unless it ships by {ship_by}, delivery by {deliver_by} is missed").format(
+                    ship_by=fmt.long_datetime(row.promise_missed_at), deliver_by=fmt.long_datetime(row.deliver_by))
             return None
         if role == Qt.ItemDataRole.TextAlignmentRole and key == "units":
             return int(Qt.AlignmentFlag.AlignCenter)
@@ -341,7 +363,33 @@ class OrderQueueModel(QAbstractTableModel):
             return queries.status_title(row.status)
         if key == "location":
             return row.location or "—"
+        if key == "backorder_age":
+            return age_text(row.backordered_since, self._now)
+        if key == "promise":
+            when = row.promise_missed_at
+            if when is None:
+                return self.tr("no promise")
+            text = fmt.short_datetime(when, self._now)
+            if fmt.ship_by_state(when, row.status, self._now) == "late":
+                day = fmt.local(when)
+                return self.tr("missed {day}").format(day=f"{day.day} {day.strftime('%b')}")
+            return text
         return ""
+
+
+def age_text(since: datetime | None, now: datetime) -> str:
+    """How long something has waited, coarse enough to read at a glance: '45 min', '5 h', '3 d 4 h'."""
+    if since is None:
+        return "—"
+    minutes = max(0, int((now - since).total_seconds() // 60))
+    t = QCoreApplication.translate
+    if minutes < 60:
+        return t("Queue", "{n} min").format(n=minutes)
+    hours = minutes // 60
+    if hours < 24:
+        return t("Queue", "{n} h").format(n=hours)
+    days, hours = divmod(hours, 24)
+    return t("Queue", "{d} d {h} h").format(d=days, h=hours) if days < 7 and hours else t("Queue", "{d} d").format(d=days)
 
 
 class BucketList(QTableWidget):
@@ -474,7 +522,7 @@ class OrdersQueueScreen(QWidget):
         header.setHighlightSections(False)
         header.setStretchLastSection(True)
         header.setSortIndicatorShown(True)
-        for col, width in enumerate((166, 86, 106, 130, 130, 124, 90, 104, 76)):
+        for col, width in enumerate((166, 86, 106, 130, 80, 136, 130, 124, 90, 104, 76)):
             self.table.setColumnWidth(col, width)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -492,6 +540,9 @@ class OrdersQueueScreen(QWidget):
         self.hold_button.setObjectName("holdOrders")
         self.release_button = QPushButton(self.tr("Release hold"))
         self.release_button.setObjectName("releaseOrders")
+        self.reroute_button = QPushButton(self.tr("Re-route…"))
+        self.reroute_button.setObjectName("rerouteOrders")
+        self.reroute_button.setToolTip(self.tr("Give back the selected orders' reservations and route them again"))
         self.summary = QLabel()
         self.summary.setObjectName("queueSummary")
         actions = QHBoxLayout()
@@ -499,6 +550,7 @@ class OrdersQueueScreen(QWidget):
         actions.addWidget(self.open_button)
         actions.addWidget(self.hold_button)
         actions.addWidget(self.release_button)
+        actions.addWidget(self.reroute_button)
         actions.addStretch(1)
         actions.addWidget(self.summary)
 
@@ -520,6 +572,7 @@ class OrdersQueueScreen(QWidget):
         self.setTabOrder(self.table, self.open_button)
         self.setTabOrder(self.open_button, self.hold_button)
         self.setTabOrder(self.hold_button, self.release_button)
+        self.setTabOrder(self.release_button, self.reroute_button)
 
         # -- behaviour
         self._search_timer = QTimer(self)
@@ -542,6 +595,7 @@ class OrdersQueueScreen(QWidget):
         self.open_button.clicked.connect(self.open_selected)
         self.hold_button.clicked.connect(self.hold_selected)
         self.release_button.clicked.connect(self.release_selected)
+        self.reroute_button.clicked.connect(self.reroute_selected)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_actions())
         self.model.modelReset.connect(self._update_actions)
         self.model.total_changed.connect(lambda _n: self._update_summary())
@@ -606,6 +660,7 @@ class OrdersQueueScreen(QWidget):
         self.buckets.blockSignals(True)
         self.buckets.select(saved.get("bucket", "all"))
         self.buckets.blockSignals(False)
+        self._show_backorder_columns(saved.get("bucket") == "backordered")
 
     def save_state(self) -> None:
         self.state.save_splitter("queue", self.splitter)
@@ -649,9 +704,15 @@ class OrdersQueueScreen(QWidget):
 
     def _sort_for(self, bucket: str) -> QueueSort:
         saved = self.state.value(f"queue/sort/{bucket}")
+        sort = default_sort(bucket)
         if isinstance(saved, list) and len(saved) == 2 and saved[0] in queries.SORT_COLUMNS:
-            return QueueSort(saved[0], bool(saved[1]))
-        return default_sort(bucket)
+            sort = QueueSort(saved[0], bool(saved[1]))
+        # Ship by and Promise missed read the same column; sort by the one the bucket shows.
+        if bucket == "backordered" and sort.column == "ship_by":
+            sort = QueueSort("promise", sort.descending)
+        elif bucket != "backordered" and sort.column == "promise":
+            sort = QueueSort("ship_by", sort.descending)
+        return sort
 
     def _show_sort(self, sort: QueueSort) -> None:
         col = [k for k, _t in COLUMNS].index(sort.column)
@@ -667,12 +728,20 @@ class OrdersQueueScreen(QWidget):
         f = self.current_filter()
         filters_changed = replace(f, bucket="", search="") != replace(self.model.query_filter, bucket="", search="")
         sort = self._sort_for(f.bucket)
+        self._show_backorder_columns(f.bucket == "backordered")
         self._show_sort(sort)
         self.model.set_query(f, sort)
         self.state.set_value("queue/filters", self._saved_filters())
         if filters_changed:
             self.refresh_counts()
         self._update_summary()
+
+    def _show_backorder_columns(self, show: bool) -> None:
+        for i, (key, _t) in enumerate(COLUMNS):
+            if key in BACKORDER_COLUMNS:
+                self.table.setColumnHidden(i, not show)
+            elif key == "ship_by":
+                self.table.setColumnHidden(i, show)
 
     def _search_now(self) -> None:
         self.apply_filters()
@@ -681,6 +750,9 @@ class OrdersQueueScreen(QWidget):
         self.apply_filters()
 
     def _sort_changed(self, column: int, order) -> None:
+        if COLUMNS[column][0] not in queries.SORT_COLUMNS:  # the backorder age is not an indexed column
+            self._show_sort(self.model.query_sort)
+            return
         sort = QueueSort(COLUMNS[column][0], order == Qt.SortOrder.DescendingOrder)
         self.state.set_value(f"queue/sort/{self.buckets.current_key()}", [sort.column, sort.descending])
         self.model.set_query(self.current_filter(), sort)
@@ -760,6 +832,7 @@ class OrdersQueueScreen(QWidget):
         self.open_button.setEnabled(n >= 1)
         self.hold_button.setEnabled(n >= 1)
         self.release_button.setEnabled(n >= 1)
+        self.reroute_button.setEnabled(n >= 1)
         self._update_summary()
 
     def _update_summary(self) -> None:
@@ -790,6 +863,18 @@ class OrdersQueueScreen(QWidget):
         ids = self.selected_ids()
         if ids:
             self._bulk(ids, lambda s, oid: orders.release_hold(s, self.actor, oid), self.tr("released"))
+
+    def reroute_selected(self) -> None:
+        from desktop.reroute import RerouteDialog, reroute_order
+
+        ids = self.selected_ids()
+        if not ids:
+            return
+        dialog = RerouteDialog(self, len(ids))
+        if dialog.exec() != RerouteDialog.DialogCode.Accepted:
+            return
+        reason = dialog.reason()
+        self._bulk(ids, lambda s, oid: reroute_order(s, self.actor, oid, reason), self.tr("re-routed"))
 
     def _bulk(self, ids: list[int], action, verb: str) -> None:
         """Apply an action to each order in its own transaction; one refusal does not stop the rest."""

@@ -80,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     wait_until(app, lambda: window.queue.buckets.count_text("all") != "")
 
     shots: list[tuple[str, callable]] = []
+    from sqlalchemy import select
+
+    from oms.gs1 import classify_scan
+    from oms.models import SalesOrder, WaveOrder
 
     def queue_all():
         window.back_to_queue()
@@ -136,7 +140,159 @@ def main(argv: list[str] | None = None) -> int:
         wait_until(app, lambda: window.stock.result is not None and window.stock.result.product is None)
         settle(app, 0.1)
 
+    # -- the floor: a wave built for Reno, its first picks, a tote at the packing bench
+    from oms import fulfilment
+    from oms.audit import Actor
+
+    floor_wave: dict[str, int] = {}
+
+    def ensure_wave() -> int | None:
+        if "id" not in floor_wave:
+            try:
+                with db.write() as s:
+                    floor_wave["id"] = fulfilment.build_wave(s, Actor("deshawn", "pick-1"), "RNO", limit=12).wave_id
+            except Exception as exc:  # noqa: BLE001 - no ready orders: the floor shots are skipped
+                print(f"no wave for the floor screenshots: {exc}", file=sys.stderr)
+                floor_wave["id"] = 0
+        return floor_wave["id"] or None
+
+    def waves_screen():
+        if ensure_wave() is None:
+            return False
+        window.show_screen("waves")
+        window.waves.refresh()
+        wait_until(app, lambda: any(w.id == floor_wave["id"] for w in window.waves.waves))
+        window.waves.select_wave(floor_wave["id"])
+        wait_until(app, lambda: window.waves.pick_list is not None)
+
+    def picking_task():
+        if ensure_wave() is None:
+            return False
+        window.show_screen("picking")
+        window.picking.open_wave(floor_wave["id"])
+        wait_until(app, lambda: window.picking.summary is not None and window.picking.summary.id == floor_wave["id"])
+        if window.picking.current is None:
+            return False  # the packing shots picked it all
+        settle(app, 1.6)  # the previous screen's flash fades
+
+    def picking_wrong_bin():
+        if picking_task() is False:
+            return False
+        window.router.route(classify_scan("H-12-4"))
+        settle(app, 0.15)
+
+    def packing_order():
+        wave_id = ensure_wave()
+        if wave_id is None:
+            return False
+        with db.write() as s:
+            if s.scalar(select(WaveOrder.tote).where(WaveOrder.wave_id == wave_id).limit(1)) and not floor_wave.get("picked"):
+                # Pick the first two totes' tasks so a packer has something to scan.
+                first = s.scalars(select(WaveOrder.order_id).where(WaveOrder.wave_id == wave_id).order_by(WaveOrder.tote)).all()[:2]
+                for t in fulfilment.open_tasks(s, wave_id):
+                    number_order = s.scalar(select(SalesOrder.id).where(SalesOrder.number == t.order_number))
+                    if number_order in first:
+                        fulfilment.confirm_pick(s, Actor("deshawn", "pick-1"), t.task_id, t.quantity,
+                                                bin_code=t.bin_code or None, item_code=t.sku)
+                floor_wave["picked"] = 1
+                floor_wave["tote"] = s.scalar(select(WaveOrder.tote).where(WaveOrder.order_id == first[0], WaveOrder.wave_id == wave_id))
+        window.show_screen("packing")
+        window.packing.go_back()
+        window.packing.open_order(floor_wave["tote"])
+        wait_until(app, lambda: window.packing.view is not None)
+        line = window.packing.view.lines[0]
+        window.packing.add_item(line.sku)
+        settle(app, 1.6)
+
+    def packing_wrong_item():
+        if packing_order() is False:
+            return False
+        window.router.route(classify_scan("4006381333931"))
+        wait_until(app, lambda: window.packing.status.state == "error")
+        settle(app, 0.15)
+
+    def printing_screen():
+        window.show_screen("printing")
+        window.printing.refresh()
+        settle(app, 1.0)
+
+    # -- routing: the rule list, and Tom's west-coast rule simulated before he saves it
+    def routing_rules():
+        screen = window.routing
+        window.show_screen("routing")
+        wait_until(app, lambda: screen.model.rowCount() > 0)
+        screen.revert()
+        screen.table.setCurrentIndex(screen.model.index(1, 2))
+        wait_until(app, lambda: screen.form.rule is not None)
+
+    def routing_simulate():
+        screen = window.routing
+        routing_rules()
+        screen.new_rule()
+        form = screen.form
+        form.name.setText("Reno closed for stocktake: ship from Newark")
+        form.allowed.boxes["EWR"].setChecked(True)
+        screen.simulation.last.setValue(2000)
+        screen.simulate()
+        wait_until(app, lambda: screen.simulation.report is not None and screen.simulation.button.isEnabled())
+
+    # -- sync: the demo shop and carrier in-process, one unreadable order, one refused message, then an outage
+    os.environ.setdefault("OMS_SECRET_STORE", "file")  # never the user's keyring
+    from desktop import demo as demo_mode
+    from oms import audit as oms_audit
+    from oms import sync_store
+
+    demo_mode.SHOP_INTERVAL_S = demo_mode.CARRIER_INTERVAL_S = 1
+    sync_demo: dict[str, object] = {}
+
+    def ensure_sync(online: bool = True) -> None:
+        if "demo" not in sync_demo:
+            d = sync_demo["demo"] = demo_mode.DemoSync(db, every_seconds=30).start()
+            broken = d.shop.make_order({sku: d.shop.add_product(sku) for sku in ("MUG-RED-12OZ",)}, d.shop.now())
+            broken["line_items"][0]["quantity"] = broken["line_items"][0]["current_quantity"] = "two"
+            d.shop.add_order(broken)
+            with db.write() as s:
+                oms_audit.enqueue(s, "easypost", "label.refund", "easypost:refund:shot", {"carrier_ref": "shp_gone"})
+                s.flush()
+                (row,) = sync_store.due(s, "easypost")
+                sync_store.mark_failed(s, row.id, "EasyPost 422 SHIPMENT.REFUND.UNAVAILABLE: the label was already used")
+            window.sync_worker.start()
+        d = sync_demo["demo"]
+        if online and d.shop._httpd is None:
+            d.shop.start()
+        if not online and d.shop._httpd is not None:
+            d.shop.stop()
+        want = "Shop offline since" if not online else "Shop online"
+        wait_until(app, lambda: want in window.sync_label.text(), timeout=60)
+
+    def sync_screen():
+        ensure_sync()
+        window.show_screen("sync")
+        wait_until(app, lambda: window.sync_screen.quarantine_table.rowCount() > 0)
+        window.sync_screen.quarantine_table.selectRow(0)
+
+    def sync_offline():
+        ensure_sync(online=False)
+        window.show_screen("sync")
+        window.sync_screen.refresh()
+        table = window.sync_screen.connectors
+        wait_until(app, lambda: any("Offline" in table.item(r, 2).text() for r in range(table.rowCount())))
+
+    def settings_screen():
+        ensure_sync()
+        window.show_screen("settings")
+        wait_until(app, lambda: window.settings_screen.tokens is not None)
+
     shots = [
+        ("routing-rules", routing_rules),
+        ("routing-simulate", routing_simulate),
+        ("order-detail-backordered", detail_of("partially_allocated")),
+        ("waves", waves_screen),
+        ("picking-task", picking_task),
+        ("picking-wrong-bin", picking_wrong_bin),
+        ("packing-order", packing_order),
+        ("packing-wrong-item", packing_wrong_item),
+        ("printing", printing_screen),
         ("orders-queue-all", queue_all),
         ("orders-queue-backordered", queue_backordered),
         ("orders-queue-search", queue_search),
@@ -146,15 +302,21 @@ def main(argv: list[str] | None = None) -> int:
         ("stock-lookup-product", stock_product),
         ("stock-lookup-choose", stock_candidates),
         ("scan-feedback-error", stock_scan_error),
+        ("sync", sync_screen),
+        ("settings", settings_screen),
+        ("sync-offline", sync_offline),
     ]
-    for width, height in SIZES:
-        window.resize(width, height)
-        settle(app)
-        for name, show in shots:
-            if show() is False:
-                continue
-            settle(app, 0.3)
-            window.grab().save(str(out / f"{name}-{width}x{height}.png"))
+    # Waves and picking at every size before packing picks the wave's first totes.
+    early = [shot for shot in shots if shot[0].startswith(("waves", "picking"))]
+    for group in (early, [shot for shot in shots if shot not in early]):
+        for width, height in SIZES:
+            window.resize(width, height)
+            settle(app)
+            for name, show in group:
+                if show() is False:
+                    continue
+                settle(app, 0.3)
+                window.grab().save(str(out / f"{name}-{width}x{height}.png"))
 
     # Dialogs, each over the screen it belongs to.
     window.resize(1366, 768)
@@ -173,6 +335,9 @@ def main(argv: list[str] | None = None) -> int:
         ("dialog-cancel-line", CancelLineDialog(window, number, window.detail.order.lines[0].sku, 2)),
         ("dialog-note", NoteDialog(window, number)),
     ]
+    from desktop.settings_screen import ConnectionDialog
+
+    dialogs.append(("dialog-connection", ConnectionDialog(window, "channel")))
     for name, dialog in dialogs:
         dialog.show()
         settle(app)
@@ -201,6 +366,8 @@ def main(argv: list[str] | None = None) -> int:
 
     window.close()
     tasks.shutdown()
+    if "demo" in sync_demo:
+        sync_demo["demo"].stop()
     db.dispose()
     count = len(list(out.glob("*.png")))
     print(f"{count} screenshots in {out}/")

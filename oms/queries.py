@@ -10,7 +10,7 @@ capped or run on indexed columns only.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, time, timezone
+from datetime import date, datetime, time, timezone
 from typing import Sequence
 
 from sqlalchemy import Select, and_, func, select, union
@@ -32,6 +32,7 @@ from .models import (
     OrderType,
     Package,
     Product,
+    RoutingDecision,
     SalesOrder,
     Shipment,
     ShipmentLine,
@@ -133,6 +134,13 @@ class QueueRow:
     status: str
     hold_reason: str
     location: str
+    deliver_by: datetime | None = None
+    backordered_since: datetime | None = None  # read for the Backordered bucket only
+
+    @property
+    def promise_missed_at(self) -> datetime | None:
+        """The moment the delivery promise is lost if the order has not shipped: its ship-by, else its deliver-by."""
+        return self.ship_by or self.deliver_by
 
 
 SORT_COLUMNS = {
@@ -145,6 +153,7 @@ SORT_COLUMNS = {
     "units": SalesOrder.unit_count,
     "status": SalesOrder.status,
     "location": SalesOrder.location_id,
+    "promise": SalesOrder.ship_by,
 }
 MIN_SEARCH = 2  # one character matches too much to be a search
 SEARCH_CAP = 5000  # a search that matches more than this is narrowed, not paged through
@@ -233,7 +242,7 @@ _ROW_COLUMNS = (
     SalesOrder.id, SalesOrder.number, SalesOrder.channel_id, SalesOrder.external_id, SalesOrder.order_type,
     SalesOrder.placed_at, SalesOrder.ship_by, SalesOrder.customer_name, SalesOrder.customer_email,
     SalesOrder.ship_city, SalesOrder.ship_region, SalesOrder.ship_country, SalesOrder.line_count,
-    SalesOrder.unit_count, SalesOrder.status, SalesOrder.hold_reason, SalesOrder.location_id,
+    SalesOrder.unit_count, SalesOrder.status, SalesOrder.hold_reason, SalesOrder.location_id, SalesOrder.deliver_by,
 )
 
 
@@ -271,12 +280,33 @@ def queue_page(session: Session, f: QueueFilter, sort: QueueSort, offset: int, l
     if reverse:
         rows.reverse()
     channels, locations = _names(session)
+    since = backordered_since(session, [r.id for r in rows]) if f.bucket == "backordered" else {}
     return [
         QueueRow(r.id, r.number, channels.get(r.channel_id, ""), r.external_id, r.order_type, r.placed_at, r.ship_by,
                  r.customer_name, r.customer_email, _destination(r.ship_city, r.ship_region, r.ship_country),
-                 r.line_count, r.unit_count, r.status, r.hold_reason, locations.get(r.location_id, ""))
+                 r.line_count, r.unit_count, r.status, r.hold_reason, locations.get(r.location_id, ""), r.deliver_by,
+                 since.get(r.id))
         for r in rows
     ]
+
+
+BACKORDER_OUTCOMES = ("backordered", "partial")
+
+
+def backordered_since(session: Session, order_ids: Sequence[int]) -> dict[int, datetime]:
+    """When each order's current backorder began: its first backordered routing since it was last fully routed."""
+    if not order_ids:
+        return {}
+    since: dict[int, datetime] = {}
+    for oid, at, outcome in session.execute(
+            select(RoutingDecision.order_id, RoutingDecision.at, RoutingDecision.outcome)
+            .where(RoutingDecision.order_id.in_(list(order_ids)))
+            .order_by(RoutingDecision.order_id, RoutingDecision.at, RoutingDecision.id)):
+        if outcome in BACKORDER_OUTCOMES:
+            since.setdefault(oid, at)
+        else:
+            since.pop(oid, None)
+    return since
 
 
 def queue_count(session: Session, f: QueueFilter, *, since: datetime | None = None) -> int:
@@ -306,7 +336,7 @@ def queue_rows(session: Session, order_ids: Sequence[int]) -> dict[int, QueueRow
         r.id: QueueRow(r.id, r.number, channels.get(r.channel_id, ""), r.external_id, r.order_type, r.placed_at,
                        r.ship_by, r.customer_name, r.customer_email,
                        _destination(r.ship_city, r.ship_region, r.ship_country), r.line_count, r.unit_count, r.status,
-                       r.hold_reason, locations.get(r.location_id, ""))
+                       r.hold_reason, locations.get(r.location_id, ""), r.deliver_by)
         for r in rows
     }
 
@@ -431,6 +461,34 @@ class TimelineEntry:
 
 
 @dataclass(frozen=True)
+class PlanView:
+    """One candidate plan of a routing decision, as the decision stored it."""
+
+    locations: tuple[str, ...]  # location names, one per shipment
+    complete: bool
+    short: tuple[str, ...]  # "SKU ×n" that no allowed location had
+    cost: str  # estimated shipping, formatted; "" when no rate
+    delivery: date | None
+    chosen: bool
+
+    @property
+    def shipments(self) -> int:
+        return len(self.locations)
+
+
+@dataclass(frozen=True)
+class RoutingView:
+    """The latest routing decision of an order: the rule, its sentence and the plans it weighed."""
+
+    at: datetime
+    rule: str
+    outcome: str  # allocated, split, partial, backordered, held
+    explanation: str
+    plans: tuple[PlanView, ...]
+    decisions: int  # how many times the order has been routed
+
+
+@dataclass(frozen=True)
 class OrderDetail:
     id: int
     number: str
@@ -458,6 +516,7 @@ class OrderDetail:
     allocations: tuple[AllocationView, ...]
     shipments: tuple[ShipmentView, ...]
     timeline: tuple[TimelineEntry, ...]
+    routing: RoutingView | None = None
 
     @property
     def is_open(self) -> bool:
@@ -512,7 +571,39 @@ def order_detail(session: Session, order_id: int) -> OrderDetail | None:
         customer_name=o["customer_name"], customer_email=o["customer_email"], ship_to=ship_to, phone=o["ship_phone"],
         location=locations.get(o["location_id"], ""), total=format_money(o["total_minor"], o["currency"]),
         lines=lines, allocations=allocations, shipments=shipments, timeline=timeline,
+        routing=latest_routing(session, order_id, o["currency"]),
     )
+
+
+def _plan_view(plan: dict, names: dict[str, str], currency: str, chosen: bool) -> PlanView:
+    delivery = plan.get("delivery")
+    cost = plan.get("cost_minor")
+    return PlanView(
+        locations=tuple(names.get(code, code) for code in plan.get("locations") or ()),
+        complete=bool(plan.get("complete", not plan.get("short"))),
+        short=tuple(f"{s.get('sku', '')} ×{s.get('quantity', 0)}" for s in plan.get("short") or ()),
+        cost=format_money(cost, currency) if cost is not None else "",
+        delivery=date.fromisoformat(delivery) if delivery else None,
+        chosen=chosen,
+    )
+
+
+def latest_routing(session: Session, order_id: int, currency: str = "USD") -> RoutingView | None:
+    """The order's most recent routing decision with its candidate plans, best first."""
+    d = session.execute(
+        select(RoutingDecision.at, RoutingDecision.rule_name, RoutingDecision.outcome, RoutingDecision.explanation,
+               RoutingDecision.plan, RoutingDecision.candidates)
+        .where(RoutingDecision.order_id == order_id)
+        .order_by(RoutingDecision.at.desc(), RoutingDecision.id.desc()).limit(1)).first()
+    if d is None:
+        return None
+    count = int(session.scalar(select(func.count()).select_from(RoutingDecision).where(RoutingDecision.order_id == order_id)) or 0)
+    names = dict(session.execute(select(Location.code, Location.name)).all())
+    candidates = list((d.candidates or {}).get("plans") or [])
+    if not candidates and d.plan:
+        candidates = [d.plan]
+    plans = tuple(_plan_view(p, names, currency, i == 0) for i, p in enumerate(candidates))
+    return RoutingView(d.at, d.rule_name, d.outcome, d.explanation, plans, count)
 
 
 def _timeline(session: Session, order_id: int, shipment_ids: list[int]) -> tuple[TimelineEntry, ...]:

@@ -720,11 +720,17 @@ def import_and_route(session: Session, actor: Actor, batch: Sequence[orders.Norm
 def reroute(session: Session, actor: Actor, order_id: int, *, reason: str) -> RouteResult:
     """Give back an order's unpicked reservations and route it again (before picking)."""
     reason = validate.text(reason, "reason for re-routing", 300, required=True)
-    status = session.scalar(select(SalesOrder.status).where(SalesOrder.id == order_id))
-    if status is None:
+    row = session.execute(select(SalesOrder.status, SalesOrder.on_hold, SalesOrder.number).where(SalesOrder.id == order_id)).first()
+    if row is None:
         raise NotFound(_("There is no order with id {id}.").format(id=order_id))
-    if status in (OrderStatus.SHIPPED.value, OrderStatus.DELIVERED.value, OrderStatus.CANCELLED.value, OrderStatus.PACKED.value):
-        raise Conflict(_("The order is {status}; it can no longer be re-routed.").format(status=status.replace("_", " ")))
+    status, on_hold, number = row
+    if status in (OrderStatus.SHIPPED.value, OrderStatus.DELIVERED.value, OrderStatus.CANCELLED.value, OrderStatus.PACKED.value,
+                  OrderStatus.PICKING.value):
+        raise Conflict(_("Order {n} is {status}; it can no longer be re-routed.").format(n=number, status=status.replace("_", " ")))
+    if on_hold:
+        raise Conflict(_("Order {n} is on hold; release it before re-routing.").format(n=number))
+    if session.scalar(select(func.sum(OrderLine.picked)).where(OrderLine.order_id == order_id)):
+        raise Conflict(_("Picking has started on order {n}; it can no longer be re-routed.").format(n=number))
     orders.deallocate_order(session, actor, order_id, reason=reason)
     session.flush()
     return route_order(session, actor, order_id, reason=reason)

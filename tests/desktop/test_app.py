@@ -50,6 +50,7 @@ def test_a_newer_database_is_refused_with_a_clear_message(tmp_path, sqlite_db):
 def test_first_start_seeds_off_the_gui_thread_with_progress(qtbot, tmp_path, monkeypatch):
     monkeypatch.setattr(desktop_app, "DEMO_ORDERS", 12)
     monkeypatch.setattr(seed, "master_data", functools.partial(seed.master_data, products=40))
+    monkeypatch.setattr(desktop_app.Startup, "_start_sync", lambda self: None)  # the demo shop: test_sync_screens
     db = Database(f"sqlite:///{tmp_path / 'first.sqlite3'}")
     tasks = Tasks(db)  # real worker threads, as in the app
     state = WindowState(QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat))

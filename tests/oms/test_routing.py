@@ -232,6 +232,12 @@ def test_reroute_by_hand(routed):
     with pytest.raises(InvalidInput):
         with routed.write() as s:
             routing.reroute(s, ACTOR, oid, reason="")
+    with routed.write() as s:
+        line = s.scalar(select(OrderLine.id).where(OrderLine.order_id == oid))
+        orders.record_pick(s, ACTOR, line, 1)
+    with pytest.raises(Conflict, match="can no longer be re-routed"):
+        with routed.write() as s:
+            routing.reroute(s, ACTOR, oid, reason="too late")
 
 
 def test_import_and_route_holds_unknown_skus(routed):

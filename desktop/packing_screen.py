@@ -1,0 +1,671 @@
+"""Packing: scan a tote, scan every item into the box (wrong ones refused loudly), choose the box, weigh, complete, print."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from desktop.picking_screen import scan_code
+from desktop.print_jobs import PrintOutcome, print_shipment, reprint_label
+from desktop.qt import (
+    QAbstractItemView,
+    QColor,
+    QHBoxLayout,
+    QHeaderView,
+    QIntValidator,
+    QKeySequence,
+    QLineEdit,
+    QPushButton,
+    QShortcut,
+    Qt,
+    QTableWidget,
+    QTableWidgetItem,
+    QTimer,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from desktop.station import STATION_QSS, ScanStatus, card, label, repolish
+from desktop.tasks import Tasks
+from desktop.window_state import WindowState
+from oms import floor_queries, fulfilment, shipments, sync_store
+from oms.audit import Actor
+from oms.errors import NotFound
+from oms.fulfilment import PackedBox, PackingView, PackResult
+from oms.gs1 import Scan
+from oms.settings import Settings
+
+COMMAND_COMPLETE = ("COMPLETE", "DONE")
+COMMAND_NEW_BOX = "NEWBOX"
+BOX_PREFIX = "BOX-"
+LABEL_POLL_MS = 2000
+COMPLETE_KEY = Qt.Key.Key_F10
+NEW_BOX_KEY = Qt.Key.Key_F7
+REPRINT_KEY = Qt.Key.Key_F4
+
+OK_BG = QColor("#d1fadf")
+PART_BG = QColor("#fef0c7")
+
+__all__ = ["BoxInfo", "PackingScreen", "reprint_label"]
+
+
+@dataclass(frozen=True)
+class BoxInfo:
+    code: str
+    name: str
+    length_mm: int
+    width_mm: int
+    height_mm: int
+    tare_g: int
+
+
+@dataclass
+class _Box:
+    preset: BoxInfo | None
+    items: dict[int, int] = field(default_factory=dict)  # line id -> units
+    weight_g: int | None = None  # typed or read from the scale; None: the estimate
+
+
+def _presets(session) -> list[BoxInfo]:
+    return [BoxInfo(b.code, b.name, b.length_mm, b.width_mm, b.height_mm, b.tare_g) for b in fulfilment.box_presets(session)]
+
+
+class PackingScreen(QWidget):
+    """Maria's station: one order at a time, every unit scanned, the label and slip printed on their own."""
+
+    scan_result = Signal(object, str)  # ok (bool), message
+    message = Signal(str)
+    changed = Signal()  # the screen shows the outcome of a scan or action (tests wait for it)
+    packed = Signal(object)  # PackResult
+    printed = Signal(object)  # PrintOutcome
+
+    def __init__(self, tasks: Tasks, actor: Actor, state: WindowState, settings: Settings, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("packingScreen")
+        self.setStyleSheet(STATION_QSS)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.tasks = tasks
+        self.actor = actor
+        self.state = state
+        self.settings = settings
+        self.view: PackingView | None = None
+        self.boxes: list[_Box] = []
+        self.presets: list[BoxInfo] = []
+        self.last_line: int | None = None
+        self.last_shipment: int | None = None
+        self.last_result: PackResult | None = None
+        self.last_print: PrintOutcome | None = None
+        self.awaiting: dict[int, str] = {}  # shipment id -> order number, waiting for the carrier's label
+        self._partial_armed = False
+
+        # -- the order
+        head_card, head = card("packCard")
+        self.order_label = label(self.tr("Scan a tote or an order number"), "bigOrder")
+        self.ship_label = label("", "bigText", wrap=True)
+        self.kind_label = label("", "stationHint", wrap=True)
+        head.addWidget(self.order_label)
+        head.addWidget(self.ship_label)
+        head.addWidget(self.kind_label)
+
+        self.lines = QTableWidget(0, 4)
+        self.lines.setObjectName("packLines")
+        self.lines.setHorizontalHeaderLabels([self.tr("SKU"), self.tr("Item"), self.tr("Scanned"), self.tr("To pack")])
+        self.lines.verticalHeader().hide()
+        self.lines.verticalHeader().setDefaultSectionSize(48)
+        self.lines.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.lines.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.lines.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.lines.setShowGrid(False)
+        self.lines.setWordWrap(False)
+        hh = self.lines.horizontalHeader()
+        hh.setHighlightSections(False)
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        hh.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+
+        # -- box, weight, quantity
+        self.box_row = QHBoxLayout()
+        self.box_row.setSpacing(8)
+        self.box_buttons: list[QPushButton] = []
+        self.box_title = label(self.tr("Box"), "stationHead")
+        self.box_row.addWidget(self.box_title)
+        self.box_row.addStretch(1)
+        self.qty_edit = QLineEdit()
+        self.qty_edit.setObjectName("bigEdit")
+        self.qty_edit.setValidator(QIntValidator(1, 99999, self))
+        self.qty_edit.setMaximumWidth(130)
+        self.qty_edit.setPlaceholderText("1")
+        self.weight_edit = QLineEdit()
+        self.weight_edit.setObjectName("bigEdit")
+        self.weight_edit.setMaximumWidth(170)
+        entry = QHBoxLayout()
+        entry.setSpacing(10)
+        entry.addWidget(label(self.tr("Quantity (Q)"), "stationHead"))
+        entry.addWidget(self.qty_edit)
+        entry.addSpacing(20)
+        entry.addWidget(label(self.tr("Weight kg (W)"), "stationHead"))
+        entry.addWidget(self.weight_edit)
+        entry.addStretch(1)
+        self.new_box_button = QPushButton(self.tr("Another box (F7)"))
+        self.complete_button = QPushButton(self.tr("Complete (F10)"))
+        self.complete_button.setObjectName("primaryButton")
+        self.reprint_button = QPushButton(self.tr("Reprint label (F4)"))
+        for b in (self.new_box_button, self.complete_button, self.reprint_button):
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            entry.addWidget(b)
+
+        self.status = ScanStatus(self.tr("Scan a tote or an order number."))
+        self.print_label = label("", "printStatus", wrap=True)
+        self.awaiting_label = label("", "awaiting", wrap=True)
+        self.awaiting_label.hide()
+        self.keys_hint = label(self.tr("Keys: 1–9 box · Q quantity · W weight · Enter complete when all is scanned · "
+                                       "F7 another box · F10 complete (twice to ship what is scanned) · Esc put the order aside"),
+                               "keysHint", wrap=True)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(18, 14, 18, 12)
+        layout.setSpacing(10)
+        layout.addWidget(head_card)
+        layout.addWidget(self.lines, 1)
+        layout.addLayout(self.box_row)
+        layout.addLayout(entry)
+        layout.addWidget(self.status)
+        layout.addWidget(self.print_label)
+        layout.addWidget(self.awaiting_label)
+        layout.addWidget(self.keys_hint)
+
+        self.new_box_button.clicked.connect(self.new_box)
+        self.complete_button.clicked.connect(lambda: self.complete(force=False))
+        self.reprint_button.clicked.connect(self.reprint_last_label)
+        self.qty_edit.returnPressed.connect(self._quantity_entered)
+        self.weight_edit.returnPressed.connect(self._weight_entered)
+        for key, slot in ((COMPLETE_KEY, lambda: self.complete(force=False)), (NEW_BOX_KEY, self.new_box),
+                          (REPRINT_KEY, self.reprint_last_label)):
+            sc = QShortcut(QKeySequence(key), self)
+            sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            sc.activated.connect(slot)
+        self.poll = QTimer(self)
+        self.poll.setInterval(LABEL_POLL_MS)
+        self.poll.timeout.connect(self.check_labels)
+        self.tasks.write(_presets, self._presets_loaded, self.message.emit, owner=self)
+        self._show()
+
+    # -- the screen protocol ---------------------------------------------------------------------------
+
+    def save_state(self) -> None:
+        pass
+
+    def focus_search(self) -> None:
+        self.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def refresh(self) -> None:
+        if self.view is not None:
+            self._reload()
+        self.check_labels()
+
+    def go_back(self) -> bool:
+        if self.qty_edit.hasFocus() or self.weight_edit.hasFocus():
+            self.qty_edit.clear()
+            self.setFocus()
+            return True
+        if self.view is not None:
+            number = self.view.number
+            self._reset()
+            self.status.show_state(self.tr("Order {n} put aside; nothing was packed. Scan the next tote.").format(n=number))
+            self.changed.emit()
+            return True
+        return False
+
+    def accepts_scan(self, scan: Scan) -> bool:
+        return scan.kind in ("text", "gtin", "gs1")
+
+    # -- state -----------------------------------------------------------------------------------------------
+
+    @property
+    def box(self) -> _Box | None:
+        return self.boxes[-1] if self.boxes else None
+
+    def totals(self) -> dict[int, int]:
+        out: dict[int, int] = {}
+        for b in self.boxes:
+            for line_id, n in b.items.items():
+                out[line_id] = out.get(line_id, 0) + n
+        return out
+
+    def missing(self) -> list[str]:
+        if self.view is None:
+            return []
+        totals = self.totals()
+        return [f"{l.sku} ×{l.expected - totals.get(l.line_id, 0)}" for l in self.view.lines
+                if l.expected - totals.get(l.line_id, 0) > 0]
+
+    def all_scanned(self) -> bool:
+        return self.view is not None and bool(self.totals()) and not self.missing()
+
+    def _default_preset(self) -> BoxInfo | None:
+        if not self.presets:
+            return None
+        if self.view is not None and self.view.wholesale:
+            return next((p for p in self.presets if p.code == "CTN"), self.presets[-1])
+        return next((p for p in self.presets if p.code == "M"), self.presets[0])
+
+    def estimate_g(self, box: _Box) -> int:
+        weights = {l.line_id: l.unit_weight_g for l in self.view.lines} if self.view else {}
+        return (box.preset.tare_g if box.preset else 0) + sum(weights.get(i, 0) * n for i, n in box.items.items())
+
+    def _reset(self) -> None:
+        self.view = None
+        self.boxes = []
+        self.last_line = None
+        self._partial_armed = False
+        self.qty_edit.clear()
+        self.weight_edit.clear()
+        self._show()
+        self.setFocus()
+
+    # -- showing -----------------------------------------------------------------------------------------------------
+
+    def _presets_loaded(self, presets: list[BoxInfo]) -> None:
+        self.presets = presets
+        for b in self.box_buttons:
+            b.deleteLater()
+        self.box_buttons = []
+        for i, p in enumerate(presets[:9]):
+            b = QPushButton(f"{i + 1}  {p.code}")
+            b.setObjectName("boxChoice")
+            b.setToolTip(p.name)
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            b.clicked.connect(lambda _=False, code=p.code: self.choose_box(code))
+            self.box_row.insertWidget(1 + i, b)
+            self.box_buttons.append(b)
+        self._show()
+
+    def _show(self) -> None:
+        v = self.view
+        if v is None:
+            self.order_label.setText(self.tr("Scan a tote or an order number"))
+            self.ship_label.setText("")
+            self.kind_label.setText("")
+            self.lines.setRowCount(0)
+        else:
+            self.order_label.setText(self.tr("Order {n}").format(n=v.number))
+            self.ship_label.setText(v.ship_to)
+            kind = [v.channel, v.service_level]
+            if v.wholesale:
+                kind.append(self.tr("wholesale: each carton gets an SSCC label"))
+            self.kind_label.setText(" · ".join(k for k in kind if k))
+            totals = self.totals()
+            self.lines.setRowCount(len(v.lines))
+            for r, line in enumerate(v.lines):
+                got = totals.get(line.line_id, 0)
+                values = [line.sku, line.description, f"{got}", f"{line.expected}"]
+                bg = OK_BG if got >= line.expected > 0 else PART_BG if got else None
+                for c, text in enumerate(values):
+                    item = QTableWidgetItem(text)
+                    if c >= 2:
+                        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                    if c in (0, 2, 3):
+                        f = item.font()
+                        f.setBold(True)
+                        if c >= 2:
+                            f.setPointSizeF(f.pointSizeF() * 1.4)  # the counts are what the packer reads from a step back
+                        item.setFont(f)
+                    if bg is not None:
+                        item.setBackground(bg)
+                    self.lines.setItem(r, c, item)
+        box = self.box
+        chosen = box.preset.code if box and box.preset else (self._default_preset().code if self._default_preset() else "")
+        for b, p in zip(self.box_buttons, self.presets):
+            repolish(b, chosen="true" if p.code == chosen else "false")
+        n = len(self.boxes)
+        self.box_title.setText(self.tr("Box {i} of {n}").format(i=n, n=n) if n > 1 else self.tr("Box"))
+        if box is not None and box.weight_g is None:
+            self.weight_edit.setPlaceholderText(self.tr("≈ {kg:.2f}").format(kg=self.estimate_g(box) / 1000))
+        elif box is None:
+            self.weight_edit.setPlaceholderText("")
+        self.complete_button.setEnabled(v is not None)
+        self.new_box_button.setEnabled(v is not None)
+        self.reprint_button.setEnabled(self.last_shipment is not None)
+        if self.awaiting:
+            self.awaiting_label.setText(self.tr("Awaiting label from the carrier: {list}").format(
+                list=", ".join(f"{num} ({self.tr('shipment {id}').format(id=sid)})" for sid, num in self.awaiting.items())))
+            self.awaiting_label.show()
+        else:
+            self.awaiting_label.hide()
+
+    def _answer(self, ok: bool, text: str) -> None:
+        self.status.show_state(text, "ok" if ok else "error")
+        self.scan_result.emit(ok, text)
+        self.changed.emit()
+
+    # -- opening an order --------------------------------------------------------------------------------------
+
+    def open_order(self, code: str, *, from_scan: bool = True) -> None:
+        def job(session):
+            return fulfilment.packing_view(session, fulfilment.find_for_packing(session, code))
+
+        self.tasks.read(job, lambda v: self._opened(v, from_scan), lambda m: self._answer(False, m) if from_scan
+                        else self.message.emit(m), owner=self)
+
+    def _opened(self, view: PackingView, from_scan: bool) -> None:
+        if view.on_hold:
+            self._answer(False, self.tr("Order {n} is on hold ({reason}); do not pack it.").format(n=view.number,
+                                                                                                  reason=view.hold_reason))
+            return
+        if not any(l.expected for l in view.lines):
+            self._answer(False, self.tr("Nothing of order {n} is picked and waiting to be packed.").format(n=view.number))
+            return
+        self.view = view
+        self.boxes = [_Box(self._default_preset())]
+        self.last_line = None
+        self._partial_armed = False
+        self.weight_edit.clear()
+        self.setFocus()
+        self._show()
+        units = sum(l.expected for l in view.lines)
+        self._answer(True, self.tr("Order {n}: {units} items to scan").format(n=view.number, units=units))
+
+    def _reload(self) -> None:
+        oid = self.view.order_id
+        self.tasks.read(lambda s: fulfilment.packing_view(s, oid), self._reloaded, self.message.emit, owner=self)
+
+    def _reloaded(self, view: PackingView) -> None:
+        self.view = view
+        self._show()
+
+    # -- scanning -----------------------------------------------------------------------------------------------
+
+    def handle_scan(self, scan: Scan) -> None:
+        code = scan_code(scan)
+        upper = code.upper()
+        if upper in COMMAND_COMPLETE:
+            self.complete(force=False)
+            return
+        if upper == COMMAND_NEW_BOX:
+            self.new_box()
+            return
+        if upper.startswith(BOX_PREFIX):
+            self.choose_box(code[len(BOX_PREFIX):], from_scan=True)
+            return
+        if self.view is None:
+            self.open_order(code)
+            return
+        self.add_item(code, self._typed_quantity())
+
+    def _typed_quantity(self) -> int:
+        text = self.qty_edit.text().strip()
+        return int(text) if text.isdigit() and int(text) > 0 else 1
+
+    def add_item(self, code: str, quantity: int = 1) -> None:
+        view = self.view
+        totals = self.totals()
+        verdict = fulfilment.check_pack_scan(view, code, totals)
+        if verdict.ok:
+            line = next(l for l in view.lines if l.line_id == verdict.line_id)
+            room = line.expected - totals.get(line.line_id, 0)
+            if quantity > room:
+                self.qty_edit.clear()
+                self._answer(False, self.tr("Too many: only {n} more {sku} belong in this order.").format(n=room, sku=line.sku))
+                return
+            box = self.box
+            box.items[line.line_id] = box.items.get(line.line_id, 0) + quantity
+            self.last_line = line.line_id
+            self._partial_armed = False
+            self.qty_edit.clear()
+            self.setFocus()
+            self._show()
+            got = totals.get(line.line_id, 0) + quantity
+            text = self.tr("{sku}: {n} of {q}").format(sku=line.sku, n=got, q=line.expected)
+            if self.all_scanned():
+                text = self.tr("{item} — all scanned: check the weight, then Enter").format(item=text)
+            self._answer(True, text)
+            return
+        if verdict.line_id is not None:  # one too many, or not picked
+            self.qty_edit.clear()
+            self._answer(False, verdict.message)
+            return
+        self._unknown_scan(code)
+
+    def _unknown_scan(self, code: str) -> None:
+        """Not an item of this order: name the wrong item, or tell a tote of another order from a stray scan."""
+        view = self.view
+        packed_any = bool(self.totals())
+
+        def job(session):
+            sku = fulfilment.identify(session, code)
+            if sku is not None:
+                return "item", sku
+            try:
+                return "order", fulfilment.find_for_packing(session, code)
+            except NotFound:
+                return "unknown", None
+
+        def done(result) -> None:
+            kind, value = result
+            self.qty_edit.clear()
+            if kind == "order" and value == view.order_id:
+                self._answer(True, self.tr("Order {n} is already open.").format(n=view.number))
+            elif kind == "order" and not packed_any:
+                self.view = None
+                self.open_order(code)
+            elif kind == "order":
+                self._answer(False, self.tr("Finish order {n} first: F10 to complete it, or Esc to put it aside.").format(
+                    n=view.number))
+            else:
+                self._answer(False, fulfilment.check_pack_scan(view, code, self.totals(),
+                                                               scanned_sku=value if kind == "item" else None).message)
+
+        self.tasks.read(job, done, lambda m: self._answer(False, m), owner=self)
+
+    def _quantity_entered(self) -> None:
+        if self.view is None:
+            self.setFocus()
+            return
+        if self.last_line is None:
+            self._answer(False, self.tr("Scan the item first: a typed number alone cannot prove it is the right one."))
+            return
+        line = next(l for l in self.view.lines if l.line_id == self.last_line)
+        codes = line.barcodes or (line.sku,)
+        self.add_item(line.sku if line.sku else codes[0], self._typed_quantity())
+
+    def _weight_entered(self) -> None:
+        text = self.weight_edit.text().strip().replace(",", ".").lower().removesuffix("kg").strip()
+        box = self.box
+        if box is None:
+            self.setFocus()
+            return
+        if not text:
+            box.weight_g = None
+        else:
+            try:
+                kg = float(text)
+            except ValueError:
+                self._answer(False, self.tr("{text} is not a weight; type kilograms, e.g. 1.25").format(text=text))
+                return
+            if not 0 < kg < 1000:
+                self._answer(False, self.tr("A box weighs between 0 and 1000 kg."))
+                return
+            box.weight_g = round(kg * 1000)
+        self.setFocus()
+        self._show()
+        if self.all_scanned():
+            self.status.show_state(self.tr("Weight {kg:.2f} kg — Enter to complete").format(kg=self.box_weight(box) / 1000), "ok")
+        self.changed.emit()
+
+    def box_weight(self, box: _Box) -> int:
+        return box.weight_g if box.weight_g is not None else self.estimate_g(box)
+
+    # -- boxes ---------------------------------------------------------------------------------------------------
+
+    def choose_box(self, code: str, *, from_scan: bool = False) -> None:
+        preset = next((p for p in self.presets if p.code.upper() == code.strip().upper()), None)
+        if preset is None:
+            text = self.tr("There is no box {code}.").format(code=code)
+            self._answer(False, text) if from_scan else self.message.emit(text)
+            return
+        if self.box is None:
+            if self.view is None:
+                self._answer(False, self.tr("Scan a tote or an order first, then choose its box."))
+                return
+            self.boxes.append(_Box(preset))
+        else:
+            self.box.preset = preset
+        self._show()
+        if from_scan:
+            self._answer(True, self.tr("Box {code}: {name}").format(code=preset.code, name=preset.name))
+        else:
+            self.status.show_state(self.tr("Box {code}: {name}").format(code=preset.code, name=preset.name), "ok")
+            self.changed.emit()
+
+    def new_box(self) -> None:
+        if self.view is None:
+            return
+        if self.box is not None and not self.box.items:
+            self._answer(False, self.tr("This box is still empty; scan items into it first."))
+            return
+        self.boxes.append(_Box(self.box.preset if self.box else self._default_preset()))
+        self.weight_edit.clear()
+        self._show()
+        self._answer(True, self.tr("Box {n} started").format(n=len(self.boxes)))
+
+    # -- completing ------------------------------------------------------------------------------------------------
+
+    def complete(self, *, force: bool = False) -> None:
+        view = self.view
+        if view is None:
+            self._answer(False, self.tr("Scan a tote or an order number first."))
+            return
+        if not self.totals():
+            self._answer(False, self.tr("Nothing was scanned into the box."))
+            return
+        missing = self.missing()
+        if missing and not (force or self._partial_armed):
+            self._partial_armed = True
+            self.status.show_state(self.tr("Not scanned: {what}. Press F10 (or scan COMPLETE) again to ship without it — "
+                                           "it goes back to routing.").format(what=", ".join(missing)), "wait")
+            self.scan_result.emit(False, self.tr("Not everything is scanned"))
+            self.changed.emit()
+            return
+        boxes = []
+        for b in self.boxes:
+            if not b.items:
+                continue
+            p = b.preset
+            spec = shipments.PackageSpec(p.code if p else "", self.box_weight(b), p.length_mm if p else 0,
+                                         p.width_mm if p else 0, p.height_mm if p else 0)
+            boxes.append(PackedBox(spec, dict(b.items)))
+        settings = self.settings
+        order_id, number, wholesale = view.order_id, view.number, view.wholesale
+
+        def job(session):
+            result = fulfilment.complete_packing(session, self.actor, order_id, boxes,
+                                                 company_prefix=settings.gs1_company_prefix)
+            carriers = sync_store.connectors(session, "carrier", enabled_only=True)
+            if carriers:
+                shipments.request_label(session, self.actor, result.shipment_id, carriers[0].code,
+                                        label_format=settings.label_format.upper())
+                return result, "awaiting"
+            shipments.confirm(session, self.actor, result.shipment_id, carrier="Own", service="",
+                              tracking_number=str(result.shipment_id))
+            return result, "own"
+
+        def done(outcome) -> None:
+            result, mode = outcome
+            self.last_shipment = result.shipment_id
+            self.last_result = result
+            self._reset()
+            text = self.tr("Order {n} packed — shipment {id}").format(n=number, id=result.shipment_id)
+            if result.partial:
+                text += " · " + self.tr("not in this shipment (back to routing): {what}").format(what=", ".join(result.rerouted))
+            if result.ssccs:
+                text += " · " + self.tr("SSCC {codes}").format(codes=", ".join(result.ssccs))
+            if mode == "awaiting":
+                self.awaiting[result.shipment_id] = number
+                self.poll.start()
+                self.print_label.setText(self.tr("Awaiting label from the carrier for {n}; the packing slip prints now.").format(n=number))
+            else:
+                self.print_label.setText(self.tr("Printing label and packing slip for {n}…").format(n=number))
+            self._show()
+            self.status.show_state(text + " — " + self.tr("scan the next tote"), "ok")
+            self.scan_result.emit(True, self.tr("Packed {n}").format(n=number))
+            self.message.emit(text)
+            self.packed.emit(result)
+            self.changed.emit()
+            print_shipment(self.tasks, result.shipment_id, self.settings, label=mode == "own", slip=True,
+                           sscc=wholesale and bool(result.ssccs), done=self._printed, error=self._print_error, owner=self)
+
+        self.tasks.write(job, done, lambda m: self._answer(False, m), owner=self)
+
+    # -- printing -----------------------------------------------------------------------------------------------------
+
+    def _printed(self, outcome: PrintOutcome) -> None:
+        self.last_print = outcome
+        self.print_label.setText(outcome.summary())
+        repolish(self.print_label, state="" if outcome.ok else "error")
+        if not outcome.ok:
+            # The pack result stays in the status line; the print failure is said beside it, in red, and flashed.
+            self.scan_result.emit(False, self.tr("A print failed — it is kept under Failed prints"))
+            self.message.emit(outcome.summary())
+        self.printed.emit(outcome)
+        self.changed.emit()
+
+    def _print_error(self, text: str) -> None:
+        self._printed(PrintOutcome((), (text,)))
+
+    def reprint_last_label(self) -> None:
+        if self.last_shipment is None:
+            return
+        self.print_label.setText(self.tr("Printing the label of shipment {id} again…").format(id=self.last_shipment))
+        reprint_label(self.tasks, self.last_shipment, self.settings, done=self._printed, error=self._print_error, owner=self)
+
+    def check_labels(self) -> None:
+        """Print each awaited carrier label as soon as the sync engine has bought it."""
+        if not self.awaiting:
+            self.poll.stop()
+            return
+        ids = list(self.awaiting)
+        fmt = self.settings.label_format
+
+        def job(session):
+            return [floor_queries.shipment_state(session, sid, fmt) for sid in ids]
+
+        def done(states) -> None:
+            for st in states:
+                if st is None or st.shipment_id not in self.awaiting:
+                    continue
+                if st.has_label:
+                    del self.awaiting[st.shipment_id]
+                    reprint_label(self.tasks, st.shipment_id, self.settings, done=self._printed, error=self._print_error,
+                                  owner=self)
+                elif st.status == "voided":
+                    del self.awaiting[st.shipment_id]
+            if not self.awaiting:
+                self.poll.stop()
+            self._show()
+
+        self.tasks.read(job, done, lambda _m: None, owner=self)
+
+    # -- keyboard ------------------------------------------------------------------------------------------------------
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        key = event.key()
+        text = event.text()
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            if self.all_scanned():
+                self.complete(force=False)
+            elif self.view is not None:
+                missing = self.missing()
+                self.status.show_state(self.tr("Still to scan: {what}").format(what=", ".join(missing)) if missing
+                                       else self.tr("Scan the items into the box."), "wait")
+            return
+        if text and text.isdigit() and text != "0" and self.view is not None:
+            i = int(text) - 1
+            if i < len(self.presets):
+                self.choose_box(self.presets[i].code)
+            return
+        if text.lower() == "q":
+            self.qty_edit.setFocus()
+            return
+        if text.lower() == "w":
+            self.weight_edit.setFocus()
+            self.weight_edit.selectAll()
+            return
+        super().keyPressEvent(event)

@@ -1,0 +1,172 @@
+"""Station printing off the GUI thread: documents are made on the database worker and sent to the printers on the pool.
+
+A print that fails is never lost: oms.printing keeps it under Failed prints and the
+outcome names it, so the screen can say what did not come out and where to retry it.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Callable
+
+from desktop.qt import QCoreApplication
+from desktop.tasks import Tasks
+from oms import documents, printing, shipments
+from oms.models import Shipment
+from oms.settings import Settings
+
+LABEL_MEDIA = "Custom.4x6in"
+
+
+def _t(text: str) -> str:
+    return QCoreApplication.translate("Printing", text)
+
+
+@dataclass(frozen=True)
+class Document:
+    title: str
+    data: bytes
+    printer: str
+    media: str | None = None
+
+
+@dataclass(frozen=True)
+class PrintOutcome:
+    printed: tuple[str, ...] = ()  # titles that went to a printer
+    failed: tuple[str, ...] = ()  # one message per document kept under Failed prints
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def summary(self) -> str:
+        if self.failed:
+            return " ".join(self.failed)
+        if not self.printed:
+            return _t("Nothing to print.")
+        return _t("Printed: {what}.").format(what=", ".join(self.printed))
+
+
+def send(docs: list[Document]) -> PrintOutcome:
+    """Print each document; a failure of one never stops the others (runs on the pool: lp may take seconds)."""
+    printed, failed = [], []
+    for doc in docs:
+        try:
+            printing.print_document(doc.data, doc.printer, title=doc.title, media=doc.media)
+        except printing.PrintError as exc:
+            failed.append(_t("{title} did not print: {error}").format(title=doc.title, error=str(exc)))
+        else:
+            printed.append(doc.title)
+    return PrintOutcome(tuple(printed), tuple(failed))
+
+
+def _label_media(settings: Settings) -> str | None:
+    return LABEL_MEDIA if settings.label_format == "pdf" else None
+
+
+def label_document(session, shipment_id: int, settings: Settings) -> Document:
+    """The shipping label as it goes on the box: the carrier's when one was bought, else our own."""
+    fmt = settings.label_format
+    carrier = shipments.label_data(session, shipment_id, fmt)
+    if carrier is None:
+        carrier = shipments.label_data(session, shipment_id, "zpl" if fmt == "pdf" else "pdf")  # mismatch: said plainly
+    data = documents.shipping_labels(session, shipment_id, fmt, dpi=settings.label_dpi, carrier_label=carrier)
+    return Document(_t("Shipping label, shipment {id}").format(id=shipment_id), data, settings.label_printer,
+                    _label_media(settings))
+
+
+def shipment_documents(session, shipment_id: int, settings: Settings, *, label: bool = True, slip: bool = True,
+                       sscc: bool = False) -> list[Document]:
+    """What the packing station prints for a shipment, made on the database worker."""
+    docs = []
+    if label:
+        docs.append(label_document(session, shipment_id, settings))
+    if sscc:
+        docs.append(Document(_t("SSCC carton labels, shipment {id}").format(id=shipment_id),
+                             documents.sscc_labels(session, shipment_id, settings.label_format, dpi=settings.label_dpi),
+                             settings.label_printer, _label_media(settings)))
+    if slip:
+        order_id = session.get(Shipment, shipment_id).order_id
+        docs.append(Document(_t("Packing slip, shipment {id}").format(id=shipment_id),
+                             documents.packing_slip(session, order_id, shipment_id, paper=settings.paper_size, settings=settings),
+                             settings.document_printer, settings.paper_size))
+    return docs
+
+
+def print_shipment(tasks: Tasks, shipment_id: int, settings: Settings, *, label: bool = True, slip: bool = True,
+                   sscc: bool = False, done: Callable[[PrintOutcome], None] | None = None,
+                   error: Callable[[str], None] | None = None, owner=None) -> None:
+    """Make the shipment's documents, then print them; ``done`` gets the PrintOutcome on the GUI thread."""
+
+    def made(docs: list[Document]) -> None:
+        tasks.background(lambda: send(docs), done, error, owner=owner)
+
+    tasks.read(lambda s: shipment_documents(s, shipment_id, settings, label=label, slip=slip, sscc=sscc), made, error,
+               owner=owner)
+
+
+def reprint_label(tasks: Tasks, shipment_id: int, settings: Settings, *, done: Callable[[PrintOutcome], None] | None = None,
+                  error: Callable[[str], None] | None = None, owner=None) -> None:
+    """Print a shipment's shipping label again on the station's label printer (for any screen to call)."""
+    print_shipment(tasks, shipment_id, settings, label=True, slip=False, done=done, error=error, owner=owner)
+
+
+def print_pdf(tasks: Tasks, data: bytes, printer: str, title: str, *, media: str | None = None,
+              done: Callable[[PrintOutcome], None] | None = None, error: Callable[[str], None] | None = None,
+              owner=None) -> None:
+    tasks.background(lambda: send([Document(title, data, printer, media)]), done, error, owner=owner)
+
+
+# -- test prints ------------------------------------------------------------------------------------------
+
+
+def test_page(station: str, paper: str = "Letter") -> bytes:
+    """A one-page PDF that says which station printed it."""
+    from reportlab.lib.pagesizes import A4, letter
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    size = A4 if paper.upper() == "A4" else letter
+    c = canvas.Canvas(buf, pagesize=size)
+    c.setTitle("Quayside test page")
+    c.setFont("Helvetica-Bold", 28)
+    c.drawString(72, size[1] - 120, "Quayside test page")
+    c.setFont("Helvetica", 14)
+    c.drawString(72, size[1] - 160, f"Station {station}: the document printer works.")
+    c.rect(36, 36, size[0] - 72, size[1] - 72)
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def test_label(station: str, fmt: str, dpi: int) -> bytes:
+    """A 4x6 label in the printer's language with the station's name and a border to check alignment."""
+    if fmt == "zpl":
+        dots = dpi
+        return (f"^XA^CI28^PW{4 * dots}^LL{6 * dots}^FO20,20^GB{4 * dots - 40},{6 * dots - 40},4^FS"
+                f"^FO60,80^A0N,{dots // 3},{dots // 3}^FDQuayside test label^FS"
+                f"^FO60,{80 + dots // 2}^A0N,{dots // 5},{dots // 5}^FDStation {station}^FS"
+                f"^FO60,{80 + dots}^BCN,{dots // 2},Y,N,N^FDTEST-{station[:20]}^FS^XZ").encode("utf-8")
+    from reportlab.lib.units import inch
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=(4 * inch, 6 * inch))
+    c.setTitle("Quayside test label")
+    c.rect(8, 8, 4 * inch - 16, 6 * inch - 16)
+    c.setFont("Helvetica-Bold", 22)
+    c.drawString(24, 6 * inch - 60, "Quayside test label")
+    c.setFont("Helvetica", 14)
+    c.drawString(24, 6 * inch - 90, f"Station {station}")
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def test_documents(settings: Settings, which: str) -> list[Document]:
+    if which == "label":
+        return [Document(_t("Test label"), test_label(settings.station_name, settings.label_format, settings.label_dpi),
+                         settings.label_printer, _label_media(settings))]
+    return [Document(_t("Test page"), test_page(settings.station_name, settings.paper_size), settings.document_printer,
+                     settings.paper_size)]

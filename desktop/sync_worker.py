@@ -1,0 +1,295 @@
+"""Sync inside the GUI: one thread per connector runs the Qt-free engine; the status bar hears plain summaries.
+
+The engine blocks on the network, so each enabled channel and carrier gets its own
+Python thread with its own ``Engine`` (an offline shop never holds back the carrier).
+The engine publishes plain ``RunReport`` events; this module turns them into Qt
+signals, and after each report, and every few seconds, reads the connectors' state on
+the database worker and publishes a ``SyncSummary`` for the status bar and the Sync
+screen. Worker threads never touch widgets.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable
+
+from desktop import formatting as fmt
+from desktop.qt import QCoreApplication, QObject, Qt, QTimer, Signal, Slot
+from desktop.tasks import Tasks
+from oms import sync_queries
+from oms.audit import Actor
+from oms.sync_queries import SyncOverview
+from sync.cli import build_connectors
+from sync.engine import Engine, RunReport
+
+log = logging.getLogger("quayside.desktop.sync")
+
+POLL_MS = 5000  # the status bar reads the state this often even when no report comes
+JOIN_SECONDS = 3.0  # how long closing waits for a connector thread in a network call
+OFFLINE_RETRY_S = 15  # an offline connector is tried again this soon (as Engine.run_forever does)
+
+Builder = Callable[[object], tuple[dict, dict, dict[str, int], list[str]]]
+
+
+def _t(text: str) -> str:
+    return QCoreApplication.translate("Sync", text)
+
+
+def clock_time(dt: datetime, now: datetime | None = None) -> str:
+    """'9:30' today, else 'Yesterday 09:30' or a date: what "offline since" reads like."""
+    now = now or datetime.now(timezone.utc)
+    local = dt.astimezone()
+    if local.date() == now.astimezone().date():
+        return f"{local.hour}:{local.minute:02d}"
+    return fmt.short_datetime(dt, now)
+
+
+@dataclass(frozen=True)
+class SyncSummary:
+    """What sync looks like right now, as plain data (the status bar's text and colour included)."""
+
+    overview: SyncOverview
+    problems: tuple[str, ...] = ()  # connectors left out, e.g. for lack of a token
+    running: tuple[str, ...] = ()  # codes with a worker thread
+    text: str = ""
+    state: str = "ok"  # ok, offline, error
+    details: tuple[str, ...] = field(default=())  # one line per connector, for a tooltip
+
+
+def describe(overview: SyncOverview, problems: tuple[str, ...] = (), no_token: frozenset[str] = frozenset(),
+             now: datetime | None = None) -> tuple[str, str, tuple[str, ...]]:
+    """The status bar's words: 'Shop online · Carrier online · 212 orders ready to ship', amber or red when not.
+
+    A connection is called "Shop" or "Carrier" when it is the only one of its kind, else by its name,
+    so the line stays short enough for a 1366-pixel screen.
+    """
+    enabled = sorted((st for st in overview.connectors if st.enabled), key=lambda c: c.role != "channel")
+    if not enabled:
+        return "", "ok", tuple(problems)
+    roles = [st.role for st in enabled]
+    parts, details, state = [], [], "ok"
+    for st in enabled:
+        if roles.count(st.role) == 1:
+            name = _t("Shop") if st.role == "channel" else _t("Carrier")
+        else:
+            name = st.name or st.code
+        if st.code in no_token:
+            parts.append(_t("{name}: no token").format(name=name))
+            state = "error"
+        elif not st.online:
+            since = clock_time(st.offline_since, now) if st.offline_since else "?"
+            parts.append(_t("{name} offline since {time} — {n} updates waiting").format(name=name, time=since, n=st.waiting))
+            if state == "ok":
+                state = "offline"
+        else:
+            parts.append(_t("{name} online").format(name=name))
+        if st.failed:
+            parts[-1] += " " + _t("({n} refused)").format(n=st.failed)
+            state = "error"
+        line = f"{st.name} ({st.code}): " + (_t("online") if st.online else _t("offline"))
+        if st.waiting or st.failed:
+            line += " · " + _t("{w} waiting, {f} refused").format(w=st.waiting, f=st.failed)
+        if st.last_error:
+            line += " · " + st.last_error[:200]
+        details.append(line)
+    if overview.quarantined:
+        parts.append(_t("{n} unreadable").format(n=overview.quarantined))
+        state = "error"
+    parts.append(_t("{n} orders ready to ship").format(n=f"{overview.ready_to_ship:,}"))
+    if state == "error":
+        details.append(_t("Open Sync to see what was refused or could not be read."))
+    return " · ".join(parts), state, (*details, *problems)
+
+
+def without_worker(overview: SyncOverview, built: frozenset[str] | None) -> frozenset[str]:
+    """Enabled connections that got no worker: they lack a token (build_connectors says so in its problems)."""
+    if built is None:
+        return frozenset()
+    return frozenset(st.code for st in overview.connectors if st.enabled and st.code not in built)
+
+
+class _ConnectorThread:
+    """One connector's loop: a pass, then wait for its interval (shorter when offline) or a wake-up."""
+
+    def __init__(self, code: str, engine: Engine, interval_s: int, publish: Callable[[RunReport], None]) -> None:
+        self.code = code
+        self.engine = engine
+        self.interval_s = max(1, interval_s)
+        self.publish = publish
+        self.stopping = threading.Event()
+        self.wake = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"quayside-sync-{code}", daemon=True)
+
+    def _run(self) -> None:
+        while not self.stopping.is_set():
+            self.wake.clear()
+            try:
+                (report,) = self.engine.run_once([self.code])
+            except Exception as exc:  # noqa: BLE001 - a database hiccup must not end this connector for the session
+                log.exception("%s: sync pass failed", self.code)
+                report = RunReport(self.code, errors=[str(exc) or type(exc).__name__])
+            if self.stopping.is_set():
+                return
+            self.publish(report)
+            self.wake.wait(min(self.interval_s, OFFLINE_RETRY_S) if report.offline else self.interval_s)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.engine.stop()
+        self.wake.set()
+
+
+class SyncWorker(QObject):
+    """Runs sync for every enabled connector with a token; publishes summaries on the GUI thread."""
+
+    report = Signal(object)  # RunReport, emitted from a connector thread (queued to the GUI thread)
+    summary_changed = Signal(object)  # SyncSummary
+    status_changed = Signal(str, str)  # text, state: for MainWindow.set_sync_status
+    started = Signal()  # the connector threads for the current configuration are running
+
+    def __init__(self, tasks: Tasks, *, build: Builder = build_connectors, poll_ms: int = POLL_MS,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.tasks = tasks
+        self.build = build
+        self.summary: SyncSummary | None = None
+        self.problems: tuple[str, ...] = ()
+        self.channels: dict = {}
+        self.carriers: dict = {}
+        self._threads: dict[str, _ConnectorThread] = {}
+        self.last_reports: dict[str, RunReport] = {}
+        self._active = False
+        self._generation = 0
+        self._stop_sleeping = threading.Event()
+        self.built: frozenset[str] | None = None  # codes with a worker; None before the first start
+        self.report.connect(self._reported, Qt.ConnectionType.QueuedConnection)
+        self._poll = QTimer(self)
+        self._poll.setInterval(poll_ms)
+        self._poll.timeout.connect(self.refresh)
+        self._soon = QTimer(self)
+        self._soon.setSingleShot(True)
+        self._soon.setInterval(150)  # several reports in a burst make one read
+        self._soon.timeout.connect(self.refresh)
+
+    # -- running ------------------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._active
+
+    def start(self) -> None:
+        """Build the connectors on the database worker (reads config and tokens), then start their threads."""
+        self._active = True
+        self._generation += 1
+        gen = self._generation
+        self._stop_sleeping.clear()
+        build = self.build
+        db = self.tasks.db
+        self.tasks.call(lambda: build(db), lambda built: self._launch(gen, built), self._build_failed, owner=self)
+        self._poll.start()
+        self.refresh()
+
+    def restart(self) -> None:
+        """After connections were added, edited or switched off."""
+        was_active = self._active
+        self._stop_threads()
+        if was_active:
+            self.start()
+        else:
+            self.refresh()
+
+    def stop(self) -> None:
+        """Stop every connector; waits a moment for a thread inside a network call, never for long."""
+        self._active = False
+        self._generation += 1
+        self._poll.stop()
+        self._soon.stop()
+        self._stop_threads()
+
+    def sync_now(self) -> bool:
+        """Run every connector at once instead of waiting for its interval; False when sync is not running."""
+        for t in self._threads.values():
+            t.wake.set()
+        return bool(self._threads)
+
+    def _stop_threads(self) -> None:
+        threads, self._threads = list(self._threads.values()), {}
+        self._stop_sleeping.set()  # backoff sleeps in the HTTP clients end at once
+        for t in threads:
+            t.stop()
+        for t in threads:
+            t.thread.join(JOIN_SECONDS)
+            if t.thread.is_alive():
+                log.warning("%s: still in a network call at close; left to finish on its own", t.code)
+        self.channels, self.carriers = {}, {}
+
+    def _sleep(self, seconds: float) -> None:
+        self._stop_sleeping.wait(seconds)
+
+    def _launch(self, gen: int, built) -> None:
+        if gen != self._generation or not self._active:
+            return
+        channels, carriers, intervals, problems = built
+        self.channels, self.carriers = dict(channels), dict(carriers)
+        self.problems = tuple(problems)
+        self.built = frozenset([*channels, *carriers])
+        self._stop_sleeping.clear()
+        db = self.tasks.db
+        for code, connector in [*channels.items(), *carriers.items()]:
+            client = getattr(connector, "client", None)
+            if client is not None and hasattr(client, "sleep"):
+                client.sleep = self._sleep  # so that closing never waits out a retry backoff
+            engine = Engine(db, {code: connector} if code in channels else {},
+                            carriers={code: connector} if code in carriers else {})
+            t = _ConnectorThread(code, engine, intervals.get(code, 60), self.report.emit)
+            self._threads[code] = t
+            t.thread.start()
+        log.info("sync started for %s", ", ".join(self._threads) or "no connector")
+        self.started.emit()
+        self.refresh()
+
+    def _build_failed(self, message: str) -> None:
+        self.problems = (message,)
+        self.refresh()
+
+    # -- actions the Sync screen asks for -----------------------------------------------------------------
+
+    def retry_quarantined(self, payload_id: int, actor: Actor, done: Callable[[str], None],
+                          error: Callable[[str], None]) -> None:
+        """Read a quarantined payload again with its connector (no network) on the database worker."""
+        channels, build = dict(self.channels), self.build
+        db = self.tasks.db
+
+        def job() -> str:
+            # When sync is not running (no worker yet), the connectors are built just to read the payload.
+            return Engine(db, channels or build(db)[0]).retry_quarantined(payload_id, actor)
+
+        def ok(line: str) -> None:
+            done(line)
+            self.refresh_soon()
+
+        self.tasks.call(job, ok, error, owner=self)
+
+    # -- summaries ----------------------------------------------------------------------------------------------
+
+    @Slot(object)
+    def _reported(self, report: RunReport) -> None:
+        self.last_reports[report.code] = report
+        self.refresh_soon()
+
+    def refresh_soon(self) -> None:
+        self._soon.start()
+
+    def refresh(self) -> None:
+        problems, built, running = self.problems, self.built, tuple(self._threads)
+        self.tasks.read(sync_queries.overview, lambda ov: self._publish(ov, problems, built, running),
+                        lambda m: log.warning("sync status: %s", m), owner=self)
+
+    def _publish(self, overview: SyncOverview, problems, built, running) -> None:
+        text, state, details = describe(overview, problems, without_worker(overview, built))
+        self.summary = SyncSummary(overview, problems, running, text, state, details)
+        self.summary_changed.emit(self.summary)
+        self.status_changed.emit(text, state)

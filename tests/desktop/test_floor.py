@@ -1,0 +1,397 @@
+"""The floor screens: a whole shift by scanner (wave, pick, short, pack, ship), batch waves, boxes, partial shipments, printing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from PySide6.QtCore import Qt
+from sqlalchemy import func, select
+
+from oms import check, printing
+from oms.gs1 import is_valid_sscc
+from oms.models import AuditEvent, Location, OutboxMessage, Package, SalesOrder, Shipment, Wave, WaveOrder
+from tests.desktop.floor_helpers import BLUE, RED, TOTE_EAN, Scanner, add_floor, barcode_of
+from tests.desktop.helpers import open_window
+from tests.documents.conftest import cups  # noqa: F401 - the real CUPS fixture, shared with the document tests
+
+
+@pytest.fixture(autouse=True)
+def spool(tmp_path, monkeypatch):
+    path = tmp_path / "spool"
+    monkeypatch.setenv("OMS_SPOOL_DIR", str(path))
+    return path
+
+
+@pytest.fixture
+def station(qtbot, qapp, tasks, window_state):
+    window = open_window(qtbot, tasks, window_state)
+    scanner = Scanner(qapp, window)
+    yield window, scanner
+    scanner.close(qapp)
+
+
+def build_wave(qtbot, window, *, channel="web", kind="all") -> int:
+    """The one mouse action of the shift: choose the filters and click Build wave."""
+    window.show_screen("waves")
+    w = window.waves
+    w.location.setCurrentIndex(w.location.findData("RNO"))
+    w.channel.setCurrentIndex(w.channel.findData(channel))
+    w.kind.setCurrentIndex(w.kind.findData(kind))
+    built = []
+    w.built.connect(built.append)
+    qtbot.mouseClick(w.build_button, Qt.MouseButton.LeftButton)
+    assert built, w.status.text()
+    return built[0].wave_id
+
+
+def pick_by_scanner(window, scanner, db, *, wrong_bin=False, wrong_item=None, short_sku=None) -> dict:
+    """Walk the wave as the picker does: read the big bin and item, scan them; returns what was refused or shorted."""
+    p = window.picking
+    seen = {}
+    while p.current is not None:
+        t = p.current
+        assert p.bin_label.text() == (t.bin_code or "no bin") and p.sku_label.text() == t.sku
+        if wrong_bin and "wrong_bin" not in seen:
+            ok, text = scanner.scan("H-12-4")
+            assert not ok and text == f"Wrong bin: H-12-4 scanned, the pick is in {t.bin_code}."
+            assert p.status.state == "error"
+            seen["wrong_bin"] = text
+        if t.bin_code:
+            ok, text = scanner.scan(t.bin_code)
+            assert ok, text
+        if t.sku == short_sku:
+            assert scanner.scan("SHORT") == (True, "Short pick: how many did you find?")
+            ok, text = scanner.scan("SHORT")  # scanned again without items: none found
+            assert ok, text
+            seen["short"] = p.route_label.text()
+            continue
+        for _unit in range(t.quantity):
+            if wrong_item and t.sku == wrong_item[0] and "wrong_item" not in seen:
+                ok, text = scanner.scan(wrong_item[1])
+                assert not ok
+                seen["wrong_item"] = text
+            ok, text = scanner.scan(barcode_of(db, t.sku))
+            assert ok, text
+    return seen
+
+
+def totes(db, wave_id) -> dict[str, str]:
+    with db.read() as s:
+        return dict(s.execute(select(SalesOrder.number, WaveOrder.tote).join(WaveOrder, WaveOrder.order_id == SalesOrder.id)
+                              .where(WaveOrder.wave_id == wave_id)).all())
+
+
+def pack_by_scanner(window, scanner, db, tote, *, wrong=None) -> None:
+    k = window.packing
+    ok, text = scanner.scan(tote)
+    assert ok, text
+    view = k.view
+    for line in view.lines:
+        for _unit in range(line.expected):
+            if wrong is not None:
+                ok, text = scanner.scan(wrong)
+                assert not ok and k.status.state == "error"
+                assert text == f"Wrong item: FLOOR-MUG-BLU is not in order {view.number}.", text
+                assert k.totals().get(line.line_id, 0) == 0  # refused, never packed
+                wrong = None
+            ok, text = scanner.scan(line.barcodes[0] if line.barcodes else line.sku)
+            assert ok, text
+    assert k.all_scanned()
+    ok, text = scanner.scan("COMPLETE")
+    assert ok, text
+    assert k.view is None  # the next tote is expected
+
+
+def test_a_full_shift_through_the_scanner(qtbot, demo_db, station, spool):
+    window, scanner = station
+    ids = add_floor(demo_db, [("#F1", [("FLOOR-MUG-RED", 2), ("FLOOR-TOTE", 1)]), ("#F2", [("FLOOR-LANTERN", 1)]),
+                              ("#F3", [("FLOOR-MUG-BLU", 1)])])
+    with demo_db.read() as s:
+        reno = s.scalar(select(Location.id).where(Location.code == "RNO"))
+        assert {s.get(SalesOrder, i).location_id for i in ids.values()} == {reno}
+
+    # 6:45 Deshawn builds the wave (the one mouse action) and picks it with the scanner alone.
+    wave_id = build_wave(qtbot, window)
+    window.show_screen("picking")
+    ok, text = scanner.scan(f"WAVE-{wave_id}")
+    assert ok, text
+    seen = pick_by_scanner(window, scanner, demo_db, wrong_bin=True, wrong_item=("FLOOR-MUG-RED", BLUE),
+                           short_sku="FLOOR-LANTERN")
+    assert seen["wrong_item"] == "Wrong item: FLOOR-MUG-BLU scanned, the pick is FLOOR-MUG-RED."
+    assert "Newark" in seen["short"] and "#F2" in seen["short"]
+    assert "picked" in window.picking.step.text()
+    with demo_db.read() as s:
+        assert s.get(Wave, wave_id).status == "picked"
+        f2 = s.get(SalesOrder, ids["#F2"])
+        assert f2.status == "allocated" and s.get(Location, f2.location_id).code == "EWR"
+
+    # 7:10 Maria packs every tote by scanner; a blue mug in a red-mug order is refused loudly.
+    window.show_screen("packing")
+    by_number = totes(demo_db, wave_id)
+    packed = [n for n in by_number if n != "#F2"]
+    for number in packed:
+        pack_by_scanner(window, scanner, demo_db, by_number[number], wrong=BLUE if number == "#F1" else None)
+    # A tote whose order went back to routing has nothing to pack, and says so.
+    ok, text = scanner.scan(by_number["#F2"])
+    assert not ok and "Nothing of order #F2 is picked" in text
+
+    with demo_db.read() as s:
+        assert check.run(s) == []
+        statuses = dict(s.execute(select(SalesOrder.number, SalesOrder.status).where(SalesOrder.number.in_(list(by_number)))).all())
+        assert statuses == {**{n: "shipped" for n in packed}, "#F2": "allocated"}
+        shipped = s.execute(select(Shipment.id, Shipment.carrier, Shipment.tracking_number)
+                            .join(SalesOrder, SalesOrder.id == Shipment.order_id)
+                            .where(SalesOrder.number.in_(packed))).all()
+        assert len(shipped) == len(packed) and all(c == "Own" and t == str(i) for i, c, t in shipped)
+        keys = set(s.scalars(select(OutboxMessage.idempotency_key).where(OutboxMessage.topic == "fulfillment.create")))
+        assert {f"web:fulfillment:{i}" for i, _c, _t in shipped} <= keys
+        kinds = s.execute(select(AuditEvent.action, func.count()).group_by(AuditEvent.action)
+                          .where(AuditEvent.station == "test-station")).all()
+        counts = dict(kinds)
+        assert counts["wave.built"] == 1 and counts["order.short_pick"] == 1
+        assert counts["shipment.packed"] == len(packed) and counts["shipment.shipped"] == len(packed)
+        short = s.scalar(select(AuditEvent.summary).where(AuditEvent.action == "order.short_pick", AuditEvent.order_id == ids["#F2"]))
+        assert short.startswith("Short pick at C-11-1: 0 of 1")
+    # No printer is chosen at this station: every label and slip waits under Failed prints, none is lost.
+    jobs = printing.failed_jobs()
+    assert len(jobs) == 2 * len(packed)
+    assert "did not print" in window.packing.print_label.text()
+
+
+def test_batch_wave_of_single_unit_orders_is_picked_onto_one_cart(qtbot, demo_db, station):
+    window, scanner = station
+    add_floor(demo_db, [(f"#S{i}", [("FLOOR-MUG-RED", 1)]) for i in range(3)] + [("#M1", [("FLOOR-MUG-RED", 2)])])
+    wave_id = build_wave(qtbot, window, kind="single")
+    w = window.waves
+    assert w.pick_list is not None and w.pick_list.batch_pick
+    red = [t for t in w.pick_list.tasks if t.sku == "FLOOR-MUG-RED"]
+    assert len(red) == 1 and red[0].quantity == 3 and red[0].tote == f"CART-{wave_id}"
+    window.show_screen("picking")
+    assert scanner.scan(f"WAVE-{wave_id}")[0]
+    p = window.picking
+    while p.current is not None and p.current.sku != "FLOOR-MUG-RED":
+        t = p.current
+        assert scanner.scan(t.bin_code)[0]
+        for _ in range(t.quantity):
+            assert scanner.scan(barcode_of(demo_db, t.sku))[0]
+    # Three red mugs for three orders: scan the bin, type 3 and scan one mug.
+    t = p.current
+    assert p.tote_label.text() == f"CART-{wave_id}"
+    assert scanner.scan("A-03-2")[0]
+    scanner.type(p.qty_edit, "3")
+    assert p.qty_edit.text() == "3"
+    ok, text = scanner.scan(RED)
+    assert ok, text
+    assert all(o.sku != "FLOOR-MUG-RED" for o in p.open)
+    with demo_db.read() as s:
+        assert check.run(s) == []
+        multi = s.scalar(select(WaveOrder.wave_id).join(SalesOrder, SalesOrder.id == WaveOrder.order_id)
+                         .where(SalesOrder.number == "#M1"))
+        assert multi is None  # the two-mug order waits for a multi-unit wave
+
+
+def test_multi_package_with_box_keys_weights_and_bulk_quantity(qtbot, demo_db, station):
+    window, scanner = station
+    ids = add_floor(demo_db, [("#P1", [("FLOOR-MUG-RED", 4), ("FLOOR-TOTE", 1)])])
+    wave_id = build_wave(qtbot, window)
+    window.show_screen("picking")
+    assert scanner.scan(f"WAVE-{wave_id}")[0]
+    pick_by_scanner(window, scanner, demo_db)
+    window.show_screen("packing")
+    k = window.packing
+    assert scanner.scan(totes(demo_db, wave_id)["#P1"])[0]
+    # Box 1: the large box by its number key, three mugs at once (type 3, then scan one), weight from the scale.
+    scanner.type(k, "3")
+    assert k.box.preset.code == k.presets[2].code
+    scanner.type(k, "q")
+    assert k.qty_edit.hasFocus()
+    scanner.type(k.qty_edit, "3")
+    assert scanner.scan(RED)[0]
+    assert k.totals() == {k.view.lines[0].line_id: 3}
+    scanner.type(k, "w")
+    assert k.weight_edit.hasFocus()
+    scanner.type(k.weight_edit, "1.9", Qt.Key.Key_Return)
+    assert k.box.weight_g == 1900
+    # Too many of a line is refused, never packed.
+    scanner.type(k, "q")
+    scanner.type(k.qty_edit, "5")
+    ok, text = scanner.scan(RED)
+    assert not ok and text == "Too many: only 1 more FLOOR-MUG-RED belong in this order."
+    # Box 2 by a scanned command, chosen by a scanned box code; the last mug and the tote go in it.
+    assert scanner.scan("NEWBOX")[0]
+    assert scanner.scan("BOX-S")[0] and k.box.preset.code == "S"
+    assert scanner.scan(RED)[0]
+    assert scanner.scan(TOTE_EAN)[0]
+    assert k.all_scanned()
+    scanner.type(k, "", Qt.Key.Key_Return)  # Enter completes when everything is scanned
+    assert k.view is None and k.last_result is not None and not k.last_result.partial
+    with demo_db.read() as s:
+        pkgs = s.execute(select(Package.box, Package.weight_g).join(Shipment, Shipment.id == Package.shipment_id)
+                         .where(Shipment.order_id == ids["#P1"]).order_by(Package.id)).all()
+        assert pkgs[0] == (k.presets[2].code, 1900)
+        assert pkgs[1][0] == "S" and pkgs[1][1] == k.presets[0].tare_g + 420 + 350 if k.presets[0].code == "S" else True
+        assert s.get(SalesOrder, ids["#P1"]).status == "shipped"
+        assert check.run(s) == []
+
+
+def test_partial_shipment_says_what_was_left_out(qtbot, demo_db, station):
+    window, scanner = station
+    ids = add_floor(demo_db, [("#Q1", [("FLOOR-MUG-RED", 1), ("FLOOR-MUG-BLU", 1)])])
+    wave_id = build_wave(qtbot, window)
+    window.show_screen("picking")
+    assert scanner.scan(f"WAVE-{wave_id}")[0]
+    pick_by_scanner(window, scanner, demo_db)
+    window.show_screen("packing")
+    k = window.packing
+    assert scanner.scan(totes(demo_db, wave_id)["#Q1"])[0]
+    assert scanner.scan(RED)[0]
+    # The blue mug broke: the first COMPLETE only warns, the second ships what is in the box.
+    ok, text = scanner.scan("COMPLETE")
+    assert not ok and k.view is not None and "FLOOR-MUG-BLU ×1" in k.status.text()
+    ok, text = scanner.scan("COMPLETE")
+    assert ok, text
+    assert k.last_result.partial and k.last_result.rerouted == ("FLOOR-MUG-BLU ×1",)
+    assert "not in this shipment (back to routing): FLOOR-MUG-BLU ×1" in k.status.text()
+    with demo_db.read() as s:
+        assert s.get(SalesOrder, ids["#Q1"]).status in ("partially_shipped", "allocated")
+        assert check.run(s) == []
+
+
+def test_wholesale_cartons_get_ssccs_and_a_carrier_connector_means_awaiting_label(qtbot, demo_db, station):
+    window, scanner = station
+    from oms import routing
+    from oms.models import ConnectorConfig
+    from tests.conftest import make_order
+    from tests.desktop.floor_helpers import SETUP
+
+    add_floor(demo_db, [])
+    with demo_db.write() as s:
+        (r,) = routing.import_and_route(s, SETUP, [make_order("FLOOR-W1", [("FLOOR-MUG-RED", 2)], channel="northwind",
+                                                              number="PO-F1", order_type="wholesale")])
+        s.add(ConnectorConfig(code="easypost", role="carrier", kind="easypost", name="EasyPost", base_url="http://127.0.0.1:9",
+                              options={}, enabled=True, interval_s=60))
+    wave_id = build_wave(qtbot, window, channel="northwind")
+    window.show_screen("picking")
+    assert scanner.scan(f"WAVE-{wave_id}")[0]
+    pick_by_scanner(window, scanner, demo_db)
+    window.show_screen("packing")
+    k = window.packing
+    assert scanner.scan(totes(demo_db, wave_id)["PO-F1"])[0]
+    assert k.box.preset.code == "CTN"  # wholesale goes in cartons
+    assert scanner.scan(RED)[0] and scanner.scan(RED)[0]
+    assert scanner.scan("COMPLETE")[0]
+    sid = k.last_shipment
+    assert len(k.last_result.ssccs) == 1 and is_valid_sscc(k.last_result.ssccs[0])
+    assert k.awaiting == {sid: "PO-F1"} and "Awaiting label" in k.awaiting_label.text()
+    with demo_db.read() as s:
+        assert s.get(Shipment, sid).status == "packed"
+        assert s.scalar(select(OutboxMessage.topic).where(OutboxMessage.idempotency_key == f"easypost:label:{sid}")) == "label.buy"
+    # The sync engine buys the label: the next poll prints it and the shipment leaves "awaiting".
+    from oms import shipments
+    from tests.desktop.floor_helpers import SETUP as ACTOR
+
+    label = b"^XA^FO50,50^A0N,40,40^FDCARRIER LABEL^FS^XZ"
+    with demo_db.write() as s:
+        shipments.attach_label(s, ACTOR, sid, carrier_account="easypost", carrier="UPS", service="Ground",
+                               tracking_number="1Z999AA10123456784", carrier_ref="shp_1", tracker_ref=None, cost_minor=900,
+                               labels={"zpl": label, "pdf": b""})
+    k.check_labels()
+    assert k.awaiting == {}
+    jobs = [j for j in printing.failed_jobs() if "Shipping label" in j.title]
+    assert jobs and open(jobs[-1].path, "rb").read() == label  # no printer chosen: kept, byte for byte
+
+
+def _cups_ready() -> bool:
+    return all(shutil.which(c) or os.path.exists(f"/usr/sbin/{c}") for c in ("cupsd", "lp", "lpstat", "lpadmin")) and \
+        os.path.exists("/usr/share/ppd/cups-pdf/CUPS-PDF_opt.ppd")
+
+
+@pytest.fixture
+def cups_station(request):
+    if not _cups_ready():
+        message = "CUPS with cups-pdf is not installed"
+        if os.environ.get("OMS_TEST_REQUIRE_CUPS") == "1":
+            pytest.fail(message + " and OMS_TEST_REQUIRE_CUPS=1")
+        pytest.skip(message + "; set OMS_TEST_REQUIRE_CUPS=1 to require it")
+    return request.getfixturevalue("cups")
+
+
+def test_packing_prints_label_and_slip_through_real_cups_and_failures_can_be_retried(qtbot, demo_db, station, cups_station):
+    window, scanner = station
+    cups = cups_station
+    s = window.settings
+    s.document_printer, s.label_printer, s.label_format = cups.pdf_queue, cups.zpl_queue, "zpl"
+    add_floor(demo_db, [("#C1", [("FLOOR-MUG-RED", 1)]), ("#C2", [("FLOOR-MUG-BLU", 1)])])
+    wave_id = build_wave(qtbot, window)
+    window.show_screen("picking")
+    assert scanner.scan(f"WAVE-{wave_id}")[0]
+    pick_by_scanner(window, scanner, demo_db)
+    window.show_screen("packing")
+    k = window.packing
+    before = len(cups.listener.jobs)
+    pack_by_scanner(window, scanner, demo_db, totes(demo_db, wave_id)["#C1"])
+    assert k.last_print is not None and k.last_print.ok, k.last_print
+    jobs = cups.listener.wait_for(before + 1)
+    assert b"^XA" in jobs[-1]
+    sid = k.last_shipment
+    assert cups.find_pdf(f"Packing slip, shipment {sid}").read_bytes().startswith(b"%PDF")
+    # The label printer is switched off: the next label fails, is kept and shown, then Retry prints it.
+    import subprocess
+
+    subprocess.run(["cupsdisable", cups.zpl_queue], check=True, capture_output=True)
+    try:
+        pack_by_scanner(window, scanner, demo_db, totes(demo_db, wave_id)["#C2"])
+        assert not k.last_print.ok and "paused" in k.print_label.text()
+    finally:
+        subprocess.run(["cupsenable", cups.zpl_queue], check=True, capture_output=True)
+    window.show_screen("printing")
+    p = window.printing
+    p.refresh()
+    assert [j.title for j in p.jobs] == [f"Shipping label, shipment {k.last_shipment}"]
+    p.retry(p.selected_job())
+    assert p.jobs == [] and "printed" in p.status.text()
+    assert len(cups.listener.wait_for(before + 2)) >= before + 2
+
+
+def test_printing_screen_test_prints_and_discard(qtbot, demo_db, station, spool):
+    window, _scanner = station
+    window.show_screen("printing")
+    p = window.printing
+    qtbot.mouseClick(p.test_label, Qt.MouseButton.LeftButton)  # no label printer chosen: kept under Failed prints
+    assert p.last_outcome is not None and not p.last_outcome.ok
+    assert [j.title for j in p.jobs] == ["Test label"]
+    p.discard(confirmed=True)
+    assert p.jobs == [] and printing.failed_jobs() == []
+
+
+def test_reprint_label_for_others_to_call(qtbot, demo_db, station):
+    window, scanner = station
+    from desktop.packing_screen import reprint_label
+
+    add_floor(demo_db, [("#R1", [("FLOOR-MUG-BLU", 1)])])
+    wave_id = build_wave(qtbot, window)
+    window.show_screen("picking")
+    assert scanner.scan(f"WAVE-{wave_id}")[0]
+    pick_by_scanner(window, scanner, demo_db)
+    window.show_screen("packing")
+    pack_by_scanner(window, scanner, demo_db, totes(demo_db, wave_id)["#R1"])
+    sid = window.packing.last_shipment
+    outcomes = []
+    reprint_label(window.tasks, sid, window.settings, done=outcomes.append)
+    assert outcomes and outcomes[0].failed and "Shipping label" in outcomes[0].failed[0]
+    scanner.type(window.packing, "", Qt.Key.Key_F4)  # the station's own Reprint label key
+    assert window.packing.last_print.failed
+
+
+def test_cancel_wave_from_the_waves_screen(qtbot, demo_db, station):
+    window, _scanner = station
+    add_floor(demo_db, [("#X1", [("FLOOR-MUG-BLU", 1)])])
+    wave_id = build_wave(qtbot, window)
+    w = window.waves
+    assert w.selected_wave().id == wave_id
+    w.cancel_wave(reason="Truck late")
+    with demo_db.read() as s:
+        assert s.get(Wave, wave_id).status == "cancelled"
+    assert all(x.id != wave_id for x in w.waves)

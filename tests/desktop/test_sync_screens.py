@@ -1,0 +1,306 @@
+"""Sync in the GUI over real HTTP on loopback: the status bar, the Sync screen, Settings → Connections, demo mode."""
+
+from __future__ import annotations
+
+import json
+import socket
+from argparse import Namespace
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from sqlalchemy import func, select
+
+from desktop import app as desktop_app
+from desktop import demo
+from desktop.tasks import Tasks
+from desktop.window_state import WindowState
+from oms import sync_queries, sync_store
+from oms.models import Channel, SalesOrder
+from oms.settings import Settings
+from sync import credentials
+from sync.cli import build_connectors
+from sync.emulators.shopify import ShopifyEmulator
+from tests.conftest import ACTOR
+from tests.desktop.helpers import open_window
+
+TOKEN = "shpat_gui_test_0123456789"
+
+
+@pytest.fixture(autouse=True)
+def secret_store(tmp_path, monkeypatch):
+    """Tokens in an encrypted file in this test's own config folder, never the developer's keyring."""
+    monkeypatch.setenv("OMS_SECRET_STORE", "file")
+    monkeypatch.setenv("OMS_CONFIG_DIR", str(tmp_path / "config"))
+    return tmp_path / "config"
+
+
+def fast_build(db):
+    """The real connectors, with short retries so an outage shows within a second or two."""
+    channels, carriers, intervals, problems = build_connectors(db)
+    for c in [*channels.values(), *carriers.values()]:
+        c.client.max_attempts = 2
+        c.client.backoff_base = 0.05
+        c.client.timeout = (1, 3)
+    return channels, carriers, {code: 1 for code in intervals}, problems
+
+
+def skus(db, n=4):
+    with db.read() as s:
+        return sync_queries.demo_skus(s, n)
+
+
+def connect_shop(db, url, code="shop", name="Web shop"):
+    with db.write() as s:
+        sync_store.add_connector(s, ACTOR, code=code, role="channel", kind="shopify", name=name, base_url=url, interval_s=1)
+    credentials.set_secret(code, TOKEN)
+
+
+def channel_orders(db, code="shop") -> int:
+    with db.read() as s:
+        return s.scalar(select(func.count()).select_from(SalesOrder).join(Channel).where(Channel.code == code))
+
+
+@pytest.fixture
+def shop(demo_db):
+    emu = ShopifyEmulator(token=TOKEN, seed=3, rate_limit=False).start()
+    emu.seed_orders(3, skus(demo_db))
+    connect_shop(demo_db, emu.url)
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture
+def window(qtbot, tasks, window_state):
+    w = open_window(qtbot, tasks, window_state)
+    w.sync_worker.build = fast_build
+    yield w
+    w.sync_worker.stop()
+
+
+def sync_state(window) -> tuple[str, str]:
+    return window.sync_label.text(), window.sync_label.property("state")
+
+
+def test_status_bar_goes_amber_offline_and_back_online(qtbot, shop, window, demo_db):
+    window.sync_worker.start()
+    qtbot.waitUntil(lambda: channel_orders(demo_db) == 3, timeout=15_000)
+    qtbot.waitUntil(lambda: sync_state(window)[1] == "ok" and "Shop online" in sync_state(window)[0], timeout=10_000)
+    assert "orders ready to ship" in window.sync_label.text() and window.sync_label.isVisible()
+
+    shop.stop()  # 9:30, the network goes down
+    qtbot.waitUntil(lambda: sync_state(window)[1] == "offline", timeout=15_000)
+    text = window.sync_label.text()
+    assert "Shop offline since " in text and "updates waiting" in text, text
+    assert "offline" in window.sync_label.toolTip()
+
+    shop.start()  # 9:52, back on the same address
+    shop.add_order(shop.make_order({s: shop.add_product(s) for s in skus(demo_db)}, shop.now()))
+    qtbot.waitUntil(lambda: sync_state(window)[1] == "ok", timeout=15_000)
+    assert "Shop online" in window.sync_label.text()
+    qtbot.waitUntil(lambda: channel_orders(demo_db) == 4, timeout=10_000)
+
+
+def test_status_bar_is_red_when_a_connection_has_no_token(qtbot, window, demo_db):
+    with demo_db.write() as s:
+        sync_store.add_connector(s, ACTOR, code="nokey", role="carrier", kind="easypost", name="EasyPost",
+                                 base_url="http://127.0.0.1:9", interval_s=60)
+    window.sync_worker.start()
+    qtbot.waitUntil(lambda: sync_state(window)[0].startswith("Carrier: no token · "), timeout=10_000)
+    assert sync_state(window)[1] == "error"
+
+
+def test_sync_screen_lists_quarantine_with_payload_and_retry_and_dismiss_work(qtbot, shop, window, demo_db):
+    broken = shop.make_order({s: shop.add_product(s) for s in skus(demo_db)}, shop.now())
+    broken.pop("currency")
+    shop.add_order(broken)
+    window.sync_worker.start()
+    qtbot.waitUntil(lambda: channel_orders(demo_db) == 3, timeout=15_000)
+    # A good order that an older Quayside could not read: a Retry takes it in now.
+    good = shop.make_order({s: shop.add_product(s) for s in skus(demo_db)}, shop.now())
+    with demo_db.write() as s:
+        sync_store.quarantine(s, "shop", "orders", str(good["id"]), json.dumps(good), "Quayside 0.9 could not read the tax lines.")
+
+    window.show_screen("sync")
+    screen = window.sync_screen
+    qtbot.waitUntil(lambda: screen.quarantine_table.rowCount() == 2, timeout=10_000)
+    assert qtbot.waitUntil(lambda: sync_state(window)[1] == "error", timeout=10_000) is None
+    assert "2 unreadable" in window.sync_label.text()
+    rows = {screen.quarantine_table.item(r, 1).text(): r for r in range(2)}
+    rows = {ref.split("(")[-1].rstrip(")"): r for ref, r in rows.items()}  # "#1004 (5500…)": the id
+    assert screen.connectors.item(0, 0).text() == "Web shop (shop)" and screen.connectors.item(0, 2).text() == "Online"
+
+    # The broken one: the plain error and the raw payload, pretty-printed, side by side.
+    screen.quarantine_table.selectRow(rows[str(broken["id"])])
+    assert screen.quarantine_table.item(rows[str(broken["id"])], 2).text() == "The order has no currency."
+    assert screen.payload_view.toPlainText() == json.dumps(broken, indent=2, ensure_ascii=False)
+    qtbot.mouseClick(screen.retry_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Still cannot read it" in screen.payload_error.text(), timeout=5_000)
+    assert screen.quarantine_table.rowCount() == 2
+
+    # The good one: Retry imports it and it leaves the list.
+    screen.quarantine_table.selectRow(rows[str(good["id"])])
+    qtbot.mouseClick(screen.retry_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: screen.quarantine_table.rowCount() == 1, timeout=5_000)
+    assert channel_orders(demo_db) == 4
+
+    # Dismiss closes the broken one; it stays in the audit log as dismissed.
+    screen.quarantine_table.selectRow(0)
+    qtbot.mouseClick(screen.dismiss_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: screen.quarantine_table.rowCount() == 0, timeout=5_000)
+    with demo_db.read() as s:
+        closed = {q.external_ref: q.status for q in sync_store.quarantined(s, include_closed=True)}
+    assert closed == {str(broken["id"]): "dismissed", str(good["id"]): "retried"}
+    assert not screen.retry_button.isEnabled() and not screen.dismiss_button.isEnabled()
+
+
+def test_sync_screen_shows_failed_messages_with_the_remote_error_and_sends_again(qtbot, window, demo_db):
+    connect_shop(demo_db, "http://127.0.0.1:9")
+    with demo_db.write() as s:
+        from oms import audit
+
+        audit.enqueue(s, "shop", "fulfillment.create", "shop:fulfillment:gui-1", {"x": 1})
+        s.flush()
+        (row,) = sync_store.due(s, "shop")
+        sync_store.mark_failed(s, row.id, "422 Unprocessable Entity: fulfillment_order is closed")
+    window.show_screen("sync")
+    screen = window.sync_screen
+    qtbot.waitUntil(lambda: screen.failed_table.rowCount() == 1, timeout=5_000)
+    assert screen.failed_table.item(0, 4).text() == "422 Unprocessable Entity: fulfillment_order is closed"
+    assert screen.connectors.item(0, 7).text() == "1"
+    screen.failed_table.selectRow(0)
+    qtbot.mouseClick(screen.requeue_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: screen.failed_table.rowCount() == 0, timeout=5_000)
+    with demo_db.read() as s:
+        assert sync_store.waiting_count(s, "shop") == 1
+
+
+def test_adding_a_shop_in_settings_keeps_the_token_out_of_the_database_and_settings(qtbot, window, demo_db, secret_store):
+    token = "shpat_SECRET_do_not_leak_42"
+    window.show_screen("settings")
+    screen = window.settings_screen
+    qtbot.waitUntil(lambda: "Tokens are stored in an encrypted file" in screen.store_label.text(), timeout=10_000)
+    assert "no keyring service" in screen.store_label.text()
+    qtbot.mouseClick(screen.add_shop_button, Qt.MouseButton.LeftButton)
+    dialog = screen.dialog
+    qtbot.waitUntil(dialog.isVisible)
+    assert dialog.token_edit.echoMode() == dialog.token_edit.EchoMode.Password
+    qtbot.keyClicks(dialog.name_edit, "Harbor Web")
+    assert dialog.code_edit.text() == "harbor-web"
+    dialog.url_edit.setText("https://harbor.myshopify.com")
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert "needs its token" in dialog.error_label.text() and dialog.isVisible()
+    qtbot.keyClicks(dialog.token_edit, token)
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=5_000)
+
+    assert credentials.get_secret("harbor-web") == token
+    qtbot.waitUntil(lambda: screen.table.rowCount() == 1 and screen.table.item(0, 5).text() == "Stored", timeout=10_000)
+    assert screen.table.item(0, 0).text() == "Harbor Web"
+
+    # A new token for an existing connection: the field starts empty and never shows the stored one.
+    screen.table.selectRow(0)
+    qtbot.mouseClick(screen.edit_button, Qt.MouseButton.LeftButton)
+    edit = screen.dialog
+    assert edit.token_edit.text() == "" and "A token is stored" in edit.token_edit.placeholderText()
+    assert not edit.url_edit.isEnabled()
+    qtbot.keyClicks(edit.token_edit, token + "-v2")
+    qtbot.mouseClick(edit.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: credentials.get_secret("harbor-web") == token + "-v2", timeout=5_000)
+
+    # Switch off and on.
+    qtbot.mouseClick(screen.enable_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: screen.table.item(0, 4).text() == "Switched off", timeout=5_000)
+
+    # Station settings go to the settings file, which holds no token.
+    screen.station_edit.setText("pack-7")
+    qtbot.mouseClick(screen.save_station_button, Qt.MouseButton.LeftButton)
+    settings_text = (secret_store / "settings.json").read_text()
+    assert json.loads(settings_text)["station_name"] == "pack-7"
+
+    demo_db.dispose()  # everything on disk, WAL included
+    path = demo_db.url.removeprefix("sqlite:///")
+    stored = b"".join(p.read_bytes() for p in [*__import__("pathlib").Path(path).parent.glob("demo.sqlite3*")])
+    for secret in (token, token + "-v2"):
+        assert secret.encode() not in stored
+        assert secret not in settings_text
+        assert secret.encode() not in (secret_store / "secrets.enc").read_bytes()  # encrypted, not plain
+
+
+def test_a_connection_without_a_token_says_so_in_settings(qtbot, window, demo_db):
+    with demo_db.write() as s:
+        sync_store.add_connector(s, ACTOR, code="ep", role="carrier", kind="easypost", name="EasyPost",
+                                 base_url="https://api.easypost.com", interval_s=300)
+    window.show_screen("settings")
+    screen = window.settings_screen
+    qtbot.waitUntil(lambda: screen.table.rowCount() == 1 and screen.table.item(0, 5).text() == "No token — cannot sync",
+                    timeout=10_000)
+
+
+def _port_open(url: str) -> bool:
+    host, port = url.removeprefix("http://").split(":")
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, int(port))) == 0
+
+
+def test_demo_mode_starts_shop_and_carrier_syncs_new_orders_and_stops(qtbot, tmp_path, demo_db, monkeypatch):
+    for name, value in (("NEW_ORDER_EVERY_S", 0.5), ("FIRST_ORDERS", 2), ("SHOP_INTERVAL_S", 1), ("CARRIER_INTERVAL_S", 1)):
+        monkeypatch.setattr(demo, name, value)
+    tasks = Tasks(demo_db)  # real worker threads, as in the app
+    state = WindowState(QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat))
+    startup = desktop_app.Startup(Namespace(db=demo_db.url, smoke=False, no_seed=False, demo=True),
+                                  Settings(station_name="t", user="maria"), demo_db, tasks, state)
+    startup.begin()
+    qtbot.waitUntil(lambda: startup.window is not None, timeout=30_000)
+    window = startup.window
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: startup.demo is not None and window.sync_worker.built, timeout=20_000)
+    shop_url = startup.demo.shop.url
+    with demo_db.read() as s:
+        infos = {c.code: c for c in sync_store.connectors(s)}
+    assert set(infos) == {"shop", "easypost"} and all(c.options == {"demo": True} for c in infos.values())
+    assert infos["shop"].base_url == shop_url and shop_url.startswith("http://127.0.0.1:")
+    assert credentials.get_secret("shop") == startup.demo.shop.token
+    qtbot.waitUntil(lambda: channel_orders(demo_db) > 3, timeout=20_000)  # the 2 first ones and new ones arriving
+    qtbot.waitUntil(lambda: window.sync_label.text().startswith("Shop online · Carrier online · "),
+                    timeout=10_000)
+    assert window.sync_label.property("state") == "ok"
+
+    window.close()
+    tasks.shutdown()
+    startup.stop_sync()
+    assert startup.demo is None and not _port_open(shop_url)
+    assert not window.sync_worker.running
+
+    # The next start of the same database brings the demo back on the same address.
+    assert demo.wanted(demo_db)
+    again = demo.DemoSync(demo_db).start()
+    try:
+        assert again.shop.url == shop_url and again.shop.token == credentials.get_secret("shop")
+    finally:
+        again.stop()
+
+
+def _status(code, role, name, *, online=True, since=None, waiting=0, failed=0, enabled=True):
+    return sync_store.ConnectorStatus(code, role, "shopify" if role == "channel" else "easypost", name, enabled, online,
+                                      since, None, "", 0, 0, waiting, failed)
+
+
+def test_status_line_reads_like_the_journeys():
+    from datetime import datetime
+
+    from desktop.sync_worker import describe
+    from oms.sync_queries import SyncOverview
+
+    nine_thirty = datetime.now().astimezone().replace(hour=9, minute=30, second=0, microsecond=0)
+    shop, carrier = _status("web", "channel", "Web"), _status("ep", "carrier", "EasyPost")
+    assert describe(SyncOverview((carrier, shop), 0, 212))[:2] == ("Shop online · Carrier online · 212 orders ready to ship", "ok")
+    offline = _status("web", "channel", "Web", online=False, since=nine_thirty, waiting=37)
+    assert describe(SyncOverview((offline, carrier), 0, 212), now=nine_thirty)[:2] == (
+        "Shop offline since 9:30 — 37 updates waiting · Carrier online · 212 orders ready to ship", "offline")
+    refused = _status("ep", "carrier", "EasyPost", failed=2)
+    assert describe(SyncOverview((offline, refused), 1, 5), now=nine_thirty)[:2] == (
+        "Shop offline since 9:30 — 37 updates waiting · Carrier online (2 refused) · 1 unreadable · 5 orders ready to ship", "error")
+    two_shops = (_status("web", "channel", "Web"), _status("b2b", "channel", "Wholesale"), _status("x", "carrier", "Off", enabled=False))
+    assert describe(SyncOverview(two_shops, 0, 0))[0] == "Web online · Wholesale online · 0 orders ready to ship"
+    assert describe(SyncOverview((), 0, 9))[:2] == ("", "ok")
