@@ -31,27 +31,14 @@ from oms import orders, queries
 from oms.audit import Actor
 from oms.gs1 import Scan
 from oms.queries import OrderDetail
+from desktop.tables import cell as _item, read_only_table
 
 LINE_COLUMNS = ("SKU", "Description", "Ordered", "Allocated", "Backordered", "Picked", "Packed", "Shipped", "Cancelled",
                 "Returned")
 
 
 def _table(name: str, headers: list[str], *, stretch: int | None = None) -> QTableWidget:
-    t = QTableWidget(0, len(headers))
-    t.setObjectName(name)
-    t.setHorizontalHeaderLabels(headers)
-    t.verticalHeader().hide()
-    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    t.setAlternatingRowColors(True)
-    t.setShowGrid(False)
-    t.setWordWrap(False)
-    t.verticalHeader().setDefaultSectionSize(32)
-    t.horizontalHeader().setHighlightSections(False)
-    t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    if stretch is not None:
-        t.horizontalHeader().setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    t = read_only_table(name, headers, stretch, fit_contents=True)
     t.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
     t.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     t.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
@@ -65,19 +52,6 @@ def _fit_height(t: QTableWidget, rows_min: int = 1) -> None:
     if t.horizontalScrollBar().isVisible():
         height += t.horizontalScrollBar().sizeHint().height()
     t.setFixedHeight(height + 2)
-
-
-def _item(text, *, align_right: bool = False, muted: bool = False, bold: bool = False) -> QTableWidgetItem:
-    item = QTableWidgetItem("" if text is None else str(text))
-    if align_right:
-        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-    if muted:
-        item.setForeground(fmt.MUTED_COLOR)
-    if bold:
-        f = item.font()
-        f.setBold(True)
-        item.setFont(f)
-    return item
 
 
 class _Card(QFrame):
@@ -399,7 +373,7 @@ class OrderDetailScreen(QWidget):
         for r, l in enumerate(d.lines):
             values = [l.sku, l.description, l.ordered, l.allocated, l.backordered, l.picked, l.packed, l.shipped, l.cancelled, l.returned]
             for c, v in enumerate(values):
-                item = _item(v if c < 2 or v else "·", align_right=c >= 2, muted=c >= 2 and not v, bold=c == 0)
+                item = _item(v if c < 2 or v else "·", right=c >= 2, muted=c >= 2 and not v, bold=c == 0)
                 if c == 0 and l.unknown_sku:
                     item.setForeground(fmt.LATE_COLOR)
                     item.setToolTip(self.tr("Unknown SKU: not in the catalogue"))
@@ -411,7 +385,7 @@ class OrderDetailScreen(QWidget):
         self.allocations.setRowCount(len(d.allocations))
         for r, a in enumerate(d.allocations):
             for c, v in enumerate([a.location, a.sku, a.quantity, fmt.short_datetime(a.at)]):
-                self.allocations.setItem(r, c, _item(v, align_right=c == 2))
+                self.allocations.setItem(r, c, _item(v, right=c == 2))
         self.allocations.setVisible(bool(d.allocations))
         self.no_allocations.setText(
             self.tr("Reserved at {location}.").format(location=d.location) if d.allocations and d.location else
@@ -424,7 +398,7 @@ class OrderDetailScreen(QWidget):
             values = [f"#{s.id}", s.status.capitalize(), s.location, carrier, s.tracking_number or "—", s.packages, s.units,
                       fmt.short_datetime(s.shipped_at) or "—"]
             for c, v in enumerate(values):
-                self.shipments.setItem(r, c, _item(v, align_right=c in (5, 6), muted=s.status == "voided"))
+                self.shipments.setItem(r, c, _item(v, right=c in (5, 6), muted=s.status == "voided"))
         self._render_routing(d)
         for t in (self.lines, self.allocations, self.shipments, self.routing_plans):
             _fit_height(t)
@@ -455,7 +429,7 @@ class OrderDetailScreen(QWidget):
             values = [label, " + ".join(p.locations) or "—", p.cost or self.tr("no rate"),
                       p.delivery.strftime("%a %d %b") if p.delivery else "—", ", ".join(p.short) or "—"]
             for c, v in enumerate(values):
-                item = _item(v, align_right=c == 2, bold=p.chosen, muted=not p.chosen and c == 0)
+                item = _item(v, right=c == 2, bold=p.chosen, muted=not p.chosen and c == 0)
                 if c == 4 and p.short:
                     item.setForeground(fmt.DUE_TODAY_COLOR)
                     item.setToolTip(self.tr("No location in this plan has: {items}").format(items=", ".join(p.short)))

@@ -27,57 +27,11 @@ from desktop.window_state import WindowState
 from oms import queries
 from oms.gs1 import Scan
 from oms.queries import StockDetail, StockLookup
+from desktop.tables import cell as _item, fill_table as _fill, read_only_table as _table
+
 
 MOVEMENT_TITLES = {"receipt": "Receipt", "ship": "Shipped", "adjust": "Adjustment", "transfer": "Transfer",
                    "return": "Return", "count": "Count"}
-
-
-def _table(name: str, headers: list[str], stretch: int) -> QTableWidget:
-    t = QTableWidget(0, len(headers))
-    t.setObjectName(name)
-    t.setHorizontalHeaderLabels(headers)
-    t.verticalHeader().hide()
-    t.verticalHeader().setDefaultSectionSize(32)
-    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    t.setAlternatingRowColors(True)
-    t.setShowGrid(False)
-    t.setWordWrap(False)
-    t.horizontalHeader().setHighlightSections(False)
-    # Columns are sized once per lookup (_fill), not on every cell: a scan must answer at once.
-    t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    t.horizontalHeader().setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
-    t.setProperty("stretch", stretch)
-    return t
-
-
-def _fill(table: QTableWidget, rows: list[list[QTableWidgetItem]]) -> None:
-    table.setUpdatesEnabled(False)
-    try:
-        table.setRowCount(len(rows))
-        for r, items in enumerate(rows):
-            for c, item in enumerate(items):
-                table.setItem(r, c, item)
-        stretch = table.property("stretch")
-        for c in range(table.columnCount()):
-            if c != stretch:
-                table.resizeColumnToContents(c)
-    finally:
-        table.setUpdatesEnabled(True)
-
-
-def _item(value, *, right: bool = False, bold: bool = False, color=None) -> QTableWidgetItem:
-    item = QTableWidgetItem(f"{value:,}" if isinstance(value, int) else str(value))
-    if right:
-        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-    if bold:
-        f = item.font()
-        f.setBold(True)
-        item.setFont(f)
-    if color is not None:
-        item.setForeground(color)
-    return item
 
 
 class _Figure(QFrame):

@@ -26,6 +26,7 @@ from desktop.tasks import Tasks
 from desktop.window_state import WindowState
 from oms import sync_queries, sync_store
 from oms.audit import Actor
+from desktop.tables import cell as _item, fill_table as _fill, read_only_table, selected_key as _key
 
 KIND_TITLES = {"shopify": "Shopify", "easypost": "EasyPost"}
 TOPIC_TITLES = {
@@ -36,64 +37,7 @@ TOPIC_TITLES = {
 
 
 def _table(name: str, headers: list[str], stretch: int) -> QTableWidget:
-    t = QTableWidget(0, len(headers))
-    t.setObjectName(name)
-    t.setHorizontalHeaderLabels(headers)
-    t.verticalHeader().hide()
-    t.verticalHeader().setDefaultSectionSize(30)
-    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    t.setAlternatingRowColors(True)
-    t.setShowGrid(False)
-    t.setWordWrap(False)
-    t.horizontalHeader().setHighlightSections(False)
-    t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    t.horizontalHeader().setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
-    t.setProperty("stretch", stretch)
-    return t
-
-
-def _fill(table: QTableWidget, rows: list[list[QTableWidgetItem]], keys: list[int] | None = None) -> None:
-    """Replace the rows, keeping the selected row's key selected (keys go in column 0's UserRole)."""
-    selected = _key(table)
-    table.setUpdatesEnabled(False)
-    try:
-        table.setRowCount(len(rows))
-        for r, items in enumerate(rows):
-            for c, item in enumerate(items):
-                if c == 0 and keys is not None:
-                    item.setData(Qt.ItemDataRole.UserRole, keys[r])
-                table.setItem(r, c, item)
-        stretch = table.property("stretch")
-        for c in range(table.columnCount()):
-            if c != stretch:
-                table.resizeColumnToContents(c)
-        if keys and selected in keys:
-            table.selectRow(keys.index(selected))
-    finally:
-        table.setUpdatesEnabled(True)
-
-
-def _key(table: QTableWidget) -> int | None:
-    row = table.currentRow()
-    item = table.item(row, 0) if row >= 0 else None
-    return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
-
-
-def _item(value, *, right: bool = False, bold: bool = False, color=None, tip: str = "") -> QTableWidgetItem:
-    item = QTableWidgetItem(f"{value:,}" if isinstance(value, int) else str(value))
-    if right:
-        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-    if bold:
-        f = item.font()
-        f.setBold(True)
-        item.setFont(f)
-    if color is not None:
-        item.setForeground(color)
-    if tip:
-        item.setToolTip(tip)
-    return item
+    return read_only_table(name, headers, stretch, row_height=30)
 
 
 def pretty(raw: str) -> str:

@@ -42,38 +42,14 @@ from oms import documents, floor_queries, fulfilment
 from oms.audit import Actor
 from oms.gs1 import Scan
 from oms.settings import Settings
+from desktop.tables import cell as _item, read_only_table
 
 KINDS = (("all", "All orders, a tote each"), ("single", "Single-unit orders, batch picked"),
          ("multi", "Multi-unit orders, a tote each"))
 
 
 def _table(name: str, headers: list[str], stretch: int) -> QTableWidget:
-    t = QTableWidget(0, len(headers))
-    t.setObjectName(name)
-    t.setHorizontalHeaderLabels(headers)
-    t.verticalHeader().hide()
-    t.verticalHeader().setDefaultSectionSize(34)
-    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    t.setAlternatingRowColors(True)
-    t.setShowGrid(False)
-    t.setWordWrap(False)
-    t.horizontalHeader().setHighlightSections(False)
-    t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    t.horizontalHeader().setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
-    return t
-
-
-def _item(value, *, right: bool = False, bold: bool = False) -> QTableWidgetItem:
-    item = QTableWidgetItem(f"{value:,}" if isinstance(value, int) else str(value))
-    if right:
-        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-    if bold:
-        f = item.font()
-        f.setBold(True)
-        item.setFont(f)
-    return item
+    return read_only_table(name, headers, stretch, row_height=34, fit_contents=True)
 
 
 class PdfPreview(QDialog):
