@@ -10,6 +10,7 @@ def build_parser() -> argparse.ArgumentParser:
     from oms import cli as oms_cli
     from oms.documents import cli as doc_cli
     from sync import cli as sync_cli
+    from sync.channels.edi_x12 import cli as edi_cli
 
     parser = argparse.ArgumentParser(prog="quayside", description="Quayside order management")
     parser.add_argument("--db", metavar="URL", help="database URL (default: OMS_DATABASE_URL, then the local SQLite file)")
@@ -21,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     oms_cli.register(sub)
     doc_cli.register(sub)
     sync_cli.register(sub)
+    edi_cli.register(sub)
     return parser
 
 

@@ -125,7 +125,9 @@ def build_wave(
     has_here = exists().where(Allocation.order_line_id == OrderLine.id, OrderLine.order_id == SalesOrder.id,
                               Allocation.location_id == lid)
     q = select(SalesOrder.id, SalesOrder.number, SalesOrder.unit_count).where(
-        SalesOrder.status.in_([OrderStatus.ALLOCATED.value, OrderStatus.PARTIALLY_SHIPPED.value]),
+        # Partly allocated orders ship what is here now; the rest follows when it arrives.
+        SalesOrder.status.in_([OrderStatus.ALLOCATED.value, OrderStatus.PARTIALLY_ALLOCATED.value,
+                               OrderStatus.PARTIALLY_SHIPPED.value]),
         SalesOrder.on_hold.is_(False), has_here, ~in_open_wave)
     if channel:
         cid = session.scalar(select(Channel.id).where(Channel.code == channel))

@@ -97,10 +97,6 @@ def build_connectors(db, codes: list[str] | None = None, **http_options) -> tupl
 
     with db.read() as s:
         configs = [c for c in sync_store.connectors(s, enabled_only=True) if not codes or c.code in codes]
-    if codes:
-        missing = set(codes) - {c.code for c in configs}
-        if missing:
-            raise NotFound(_("There is no enabled connection {codes}.").format(codes=", ".join(sorted(missing))))
     channels, carriers, intervals, problems = {}, {}, {}, []
     for c in configs:
         token = credentials.get_secret(c.code)
@@ -118,6 +114,21 @@ def build_connectors(db, codes: list[str] | None = None, **http_options) -> tupl
             carriers[c.code] = EasyPostCarrier(c.code, token, base_url=c.base_url, client=client,
                                                label_format=c.options.get("label_format", "PDF"))
         intervals[c.code] = c.interval_s
+    # Trading partners on a folder transport sync like channels: their inbox in, their outbox out.
+    from oms import edi
+
+    from .channels.edi_x12.folder import EdiFolderChannel
+
+    with db.read() as s:
+        partners = [p for p in edi.partners(s) if p.transport.get("kind") == "folder" and p.transport.get("path")
+                    and (not codes or p.code in codes)]
+    for p in partners:
+        channels[p.code] = EdiFolderChannel(p.code, db, p.transport["path"])
+        intervals[p.code] = 60
+    if codes:
+        missing = set(codes) - set(channels) - set(carriers) - {c.code for c in configs}
+        if missing:
+            raise NotFound(_("There is no enabled connection {codes}.").format(codes=", ".join(sorted(missing))))
     return channels, carriers, intervals, problems
 
 

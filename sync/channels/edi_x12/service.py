@@ -1,0 +1,304 @@
+"""EDI with a trading partner: 850s in as wholesale orders (997 and 855 back), 856 and 810 out at ship confirm.
+
+Every inbound interchange is handled in one transaction: its orders, its acknowledgements
+and its document log commit together, or nothing does. Outbound documents get their
+control numbers when they are written, and are stored whole, so a resend is byte for
+byte the same document with the same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time as dtime, timedelta, timezone
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from oms import audit, edi, money, orders, routing, sync_store
+from oms.audit import Actor
+from oms.errors import NotFound, OmsError
+from oms.i18n import _
+from oms.models import Channel, EdiDocument, OrderLine, OutboxMessage, SalesOrder, Shipment, utcnow
+from oms.orders import Address, NormalizedLine, NormalizedOrder
+
+from .ack import build_997, parse_997
+from .docs import LineAck, PurchaseOrder, build_810, build_855, build_856, read_850
+from .x12 import Delimiters, Group, Interchange, Transaction, X12Error, parse_interchanges, write_interchange
+
+EDI_ACTOR = Actor("edi", "edi")
+
+
+@dataclass
+class InboundReport:
+    interchanges: int = 0
+    orders_created: int = 0
+    orders_updated: int = 0
+    orders_cancelled: int = 0
+    rejected: int = 0
+    acks_received: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        return _("{i} interchange(s): {c} new orders, {u} changed, {x} cancelled, {r} rejected, {a} acknowledgements read").format(
+            i=self.interchanges, c=self.orders_created, u=self.orders_updated, x=self.orders_cancelled, r=self.rejected,
+            a=self.acks_received)
+
+
+def _delimiters(p: edi.PartnerInfo) -> Delimiters:
+    return Delimiters(p.element_sep, p.segment_term, p.component_sep, p.repetition_sep)
+
+
+def _isa_version(p: edi.PartnerInfo) -> str:
+    return "00501" if p.version.startswith("005") else "00401"
+
+
+def write_document(session: Session, partner: edi.PartnerInfo, functional_id: str, set_id: str, segments, *,
+                   when: datetime | None = None) -> tuple[str, int, int, int]:
+    """An interchange with one group and one transaction, with fresh control numbers. Returns (text, isa, gs, st)."""
+    isa = edi.next_control(session, partner.id, "isa")
+    gs = edi.next_control(session, partner.id, "gs")
+    st = edi.next_control(session, partner.id, "st")
+    group = Group(functional_id=functional_id, sender=partner.our_gs_id, receiver=partner.their_gs_id, control=str(gs),
+                  version=partner.version, transactions=(Transaction(set_id=set_id, control=f"{st:04d}", segments=tuple(segments)),))
+    text = write_interchange([group], sender_id=partner.our_id, receiver_id=partner.their_id, control=isa,
+                             sender_qualifier=partner.our_qualifier, receiver_qualifier=partner.their_qualifier,
+                             delimiters=_delimiters(partner), version=_isa_version(partner), usage=partner.usage,
+                             when=when, newline=True, on_delimiter_in_data="replace")
+    return text, isa, gs, st
+
+
+def _queue(session: Session, partner: edi.PartnerInfo, doc_type: str, key: str, text: str, isa: int, gs: int, st: int, *,
+           order_id: int | None = None, shipment_id: int | None = None) -> None:
+    """Store the document and queue it for the partner's transport, in the caller's transaction."""
+    doc_id = edi.record_document(session, partner.id, direction="out", doc_type=doc_type, status="queued", raw=text,
+                                 isa=isa, gs=gs, st=f"{st:04d}", order_id=order_id, shipment_id=shipment_id)
+    audit.enqueue(session, partner.code, "edi.send", key,
+                  {"document_id": doc_id, "doc_type": doc_type, "filename": f"{partner.code}_{doc_type}_{isa:09d}.x12"},
+                  order_id=order_id)
+
+
+# -- inbound -----------------------------------------------------------------------------------------
+
+
+def import_interchanges(session: Session, data: bytes | str, *, filename: str = "", partner_code: str | None = None,
+                        actor: Actor = EDI_ACTOR) -> InboundReport:
+    """Read a file from a partner in the caller's transaction. A file nobody can read is refused whole (OmsError)."""
+    report = InboundReport()
+    text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
+    try:
+        interchanges = parse_interchanges(text)
+    except X12Error as exc:
+        raise OmsError(_("{file} is not an X12 file Quayside can read: {error}").format(file=filename or _("The file"), error=exc)) from exc
+    for ic in interchanges:
+        report.interchanges += 1
+        partner = edi.partner(session, partner_code) if partner_code else edi.partner_for_sender(session, ic.sender_qualifier, ic.sender_id)
+        if partner is None:
+            raise NotFound(_("Interchange {ctl} comes from {q}/{sender}, which is no trading partner of ours; "
+                             "add the partner first.").format(ctl=ic.control, q=ic.sender_qualifier, sender=ic.sender_id.strip()))
+        _import_interchange(session, partner, ic, filename, actor, report)
+    return report
+
+
+def _import_interchange(session: Session, partner: edi.PartnerInfo, ic: Interchange, filename: str, actor: Actor,
+                        report: InboundReport) -> None:
+    fatal = [i for i in ic.issues if i.level == "interchange" and i.severity == "error"]
+    if fatal:
+        raw = "\n".join(tx.raw for _g, tx in ic.transactions()) or ""
+        edi.record_document(session, partner.id, direction="in", doc_type="ISA", status="rejected", raw=raw,
+                            isa=ic.control, filename=filename, error="; ".join(i.message for i in fatal))
+        sync_store.quarantine(session, partner.code, "edi", f"ISA {ic.control}", raw or "(empty)", "; ".join(i.message for i in fatal))
+        report.rejected += 1
+        report.problems += [i.message for i in fatal]
+        return
+    for group in ic.groups:
+        if group.functional_id == "FA":
+            for tx in group.transactions:
+                _read_997(session, partner, ic, group, tx, filename)
+                report.acks_received += 1
+            continue
+        issues = list(group.issues)
+        created: list[tuple[int, PurchaseOrder]] = []
+        for tx in group.transactions:
+            tx_errors = [i for i in tx.issues if i.severity == "error"]
+            if tx.set_id != "850":
+                tx_errors = tx_errors or []
+            po = read_850(tx, group.version) if tx.set_id == "850" and not tx_errors else None
+            if isinstance(po, list):
+                tx_errors += [i for i in po if i.severity == "error"]
+                issues += po
+                po = None
+            if tx.set_id != "850":
+                msg = _("Transaction set {s} is not one Quayside takes from {p}.").format(s=tx.set_id, p=partner.code)
+                _reject(session, partner, ic, group, tx, filename, msg)
+                report.rejected += 1
+                continue
+            if tx_errors or po is None:
+                msg = "; ".join(i.message for i in tx_errors) or _("The purchase order could not be read.")
+                _reject(session, partner, ic, group, tx, filename, msg)
+                report.rejected += 1
+                report.problems.append(msg)
+                continue
+            order_id, outcome = _apply_po(session, partner, po, actor)
+            edi.record_document(session, partner.id, direction="in", doc_type="850", status="accepted", raw=tx.raw,
+                                isa=ic.control, gs=group.control, st=tx.control, order_id=order_id, filename=filename)
+            if outcome == "created":
+                report.orders_created += 1
+                created.append((order_id, po))
+            elif outcome == "cancelled":
+                report.orders_cancelled += 1
+            else:
+                report.orders_updated += 1
+        # The functional acknowledgement for the group, accepted / with errors / rejected.
+        if "997" in partner.documents:
+            text, isa, gs, st = write_document(session, partner, "FA", "997", build_997(ic, group, issues))
+            _queue(session, partner, "997", f"{partner.code}:997:{ic.control}:{group.control}", text, isa, gs, st)
+        if created:
+            routing.route_orders(session, actor, [oid for oid, _po in created])
+            if "855" in partner.documents:
+                for oid, po in created:
+                    send_855(session, partner, oid, po)
+
+
+def _reject(session, partner, ic, group, tx, filename, message) -> None:
+    edi.record_document(session, partner.id, direction="in", doc_type=tx.set_id or "?", status="rejected", raw=tx.raw,
+                        isa=ic.control, gs=group.control, st=tx.control, filename=filename, error=message)
+    sync_store.quarantine(session, partner.code, "edi", f"{tx.set_id} {group.control}/{tx.control}", tx.raw, message)
+
+
+def _read_997(session, partner, ic, group, tx, filename) -> None:
+    ack = parse_997(tx)
+    edi.record_document(session, partner.id, direction="in", doc_type="997", status="received", raw=tx.raw,
+                        isa=ic.control, gs=group.control, st=tx.control, filename=filename)
+    docs = session.scalars(select(EdiDocument).where(EdiDocument.partner_id == partner.id, EdiDocument.direction == "out",
+                                                     EdiDocument.gs_control == str(int(ack.group_control)))).all()
+    for doc in docs:
+        status = ack.status_of(doc.st_control) if hasattr(ack, "status_of") else ack.status
+        doc.status = "acknowledged" if (status or ack.status) in ("A", "E") else "rejected"
+        doc.acknowledged_at = utcnow()
+        if doc.status == "rejected":
+            sync_store.quarantine(session, partner.code, "edi", f"{doc.doc_type} {doc.gs_control}", doc.raw,
+                                  _("{p} rejected our {t} (group {g}).").format(p=partner.code, t=doc.doc_type, g=doc.gs_control))
+
+
+def _aware(d: date | None, hour: int = 17) -> datetime | None:
+    return datetime.combine(d, dtime(hour, 0), tzinfo=timezone.utc) if d else None
+
+
+def po_to_order(session: Session, partner: edi.PartnerInfo, po: PurchaseOrder) -> tuple[NormalizedOrder, list[str]]:
+    """The wholesale order a PO stands for, and what could not be matched (unknown items, ship-to)."""
+    unknown: list[str] = []
+    currency = po.currency or "USD"
+    lines = []
+    for l in po.lines:
+        sku = edi.resolve_item(session, partner.id, l.product_ids)
+        if sku is None:
+            ident = next(iter(l.product_ids.items()), ("", l.line_id))
+            sku = f"{ident[0]}:{ident[1]}"[:64]
+            unknown.append(sku)
+        price = money.to_minor(l.unit_price.quantize(Decimal("0.01")), currency) if l.unit_price is not None else 0
+        lines.append(NormalizedLine(l.line_id, sku, l.quantity, price, l.description[:300]))
+    st = po.ship_to
+    address = Address()
+    if st is not None:
+        mapped = edi.resolve_ship_to(session, partner.id, st.id_code) if st.id_code else None
+        if mapped is not None:
+            address = Address(mapped.name, partner.name, mapped.address1, "", mapped.city, mapped.region, mapped.postal_code, mapped.country)
+        elif st.address or st.city:
+            address = Address(st.name, partner.name, (st.address or ("",))[0], " ".join(st.address[1:]), st.city,
+                              st.region, st.postal_code, st.country or "US")
+        else:
+            unknown.append(_("ship-to code {c}").format(c=st.id_code or "?"))
+    placed = _aware(po.po_date, 9) or utcnow()
+    order = NormalizedOrder(
+        channel=partner.channel_code, external_id=po.po_number, number=po.po_number, placed_at=placed, currency=currency,
+        lines=tuple(lines), order_type="wholesale", customer_name=partner.name, ship_to=address,
+        subtotal_minor=sum(l.quantity * l.unit_price_minor for l in lines),
+        total_minor=sum(l.quantity * l.unit_price_minor for l in lines), service_level="ground",
+        ship_by=_aware(po.ship_no_later or po.requested_ship), deliver_by=_aware(po.requested_delivery or po.cancel_after),
+    )
+    return order, unknown
+
+
+def _apply_po(session: Session, partner: edi.PartnerInfo, po: PurchaseOrder, actor: Actor) -> tuple[int, str]:
+    if po.purpose_code == "01":  # cancellation
+        existing = session.scalar(select(SalesOrder.id).join(Channel, Channel.id == SalesOrder.channel_id).where(
+            SalesOrder.external_id == po.po_number, Channel.code == partner.channel_code))
+        if existing is None:
+            raise NotFound(_("{p} cancels PO {n}, which we never received.").format(p=partner.code, n=po.po_number))
+        orders.cancel_order(session, actor, existing, reason=_("Cancelled by {p} (850 purpose 01)").format(p=partner.code),
+                            notify_channel=False)
+        return existing, "cancelled"
+    order, unknown = po_to_order(session, partner, po)
+    (result,) = orders.import_orders(session, actor, [order])
+    if unknown and result.outcome == "created":
+        o = session.get(SalesOrder, result.order_id)
+        if not o.on_hold:
+            orders.hold(session, actor, o.id, _("EDI: not matched: {what}").format(what=", ".join(unknown))[:300])
+    return result.order_id, result.outcome
+
+
+def send_855(session: Session, partner: edi.PartnerInfo, order_id: int, po: PurchaseOrder) -> None:
+    """The PO acknowledgement after routing: each line accepted, backordered (with a date) or rejected."""
+    lines = {l.external_line_id: l for l in session.scalars(select(OrderLine).where(OrderLine.order_id == order_id))}
+    o = session.get(SalesOrder, order_id)
+    expected = (o.ship_by or utcnow() + timedelta(days=7)).date()
+    statuses = {}
+    for pl in po.lines:
+        line = lines.get(pl.line_id)
+        if line is None or line.unknown_sku:
+            statuses[pl.line_id] = LineAck("IR", pl.quantity)
+            continue
+        acks = []
+        if line.allocated:
+            acks.append(LineAck("IA", line.allocated))
+        rest = pl.quantity - line.allocated
+        if rest > 0:
+            acks.append(LineAck("IB", rest, expected))
+        statuses[pl.line_id] = acks
+    text, isa, gs, st = write_document(session, partner, "PR", "855", build_855(po, statuses, seller_order_number=str(order_id)))
+    _queue(session, partner, "855", f"{partner.code}:855:{order_id}", text, isa, gs, st, order_id=order_id)
+
+
+# -- outbound at ship confirm ----------------------------------------------------------------------------
+
+
+def document_for_message(session: Session, partner: edi.PartnerInfo, message: sync_store.OutboxRow | dict) -> tuple[str, str, int]:
+    """The 856 or 810 for an "asn.create" / "invoice.create" outbox row: (doc type, text, document id). Control numbers are
+    taken once and remembered in the row, so a resend is the same document."""
+    payload = message.payload if isinstance(message, sync_store.OutboxRow) else message["payload"]
+    topic = message.topic if isinstance(message, sync_store.OutboxRow) else message["topic"]
+    if payload.get("edi_document_id"):
+        doc = session.get(EdiDocument, payload["edi_document_id"])
+        return doc.doc_type, doc.raw, doc.id
+    shipped = datetime.fromisoformat(payload["shipped_at"]) if payload.get("shipped_at") else utcnow()
+    if topic == "asn.create":
+        doc_type, functional, segments = "856", "SH", build_856(payload)
+    elif topic == "invoice.create":
+        doc_type, functional = "810", "IN"
+        segments = build_810(payload, invoice_number=f"INV{payload['shipment_id']:06d}", invoice_date=shipped.date())
+    else:
+        raise OmsError(_("{topic} is not an EDI document.").format(topic=topic))
+    text, isa, gs, st = write_document(session, partner, functional, doc_type, segments, when=shipped)
+    doc_id = edi.record_document(session, partner.id, direction="out", doc_type=doc_type, status="queued", raw=text,
+                                 isa=isa, gs=gs, st=f"{st:04d}", shipment_id=payload.get("shipment_id"))
+    if isinstance(message, sync_store.OutboxRow):
+        sync_store.update_payload(session, message.id, {**payload, "edi_document_id": doc_id})
+    return doc_type, text, doc_id
+
+
+def export_shipment(session: Session, shipment_id: int, doc_type: str) -> str:
+    """The 856 or 810 of a shipped wholesale shipment (the one queued at ship confirm, or built now)."""
+    sh = session.get(Shipment, shipment_id)
+    if sh is None:
+        raise NotFound(_("There is no shipment {id}.").format(id=shipment_id))
+    topic = {"856": "asn.create", "810": "invoice.create"}.get(doc_type)
+    if topic is None:
+        raise OmsError(_("Quayside exports 856 and 810 documents, not {d}.").format(d=doc_type))
+    msg = session.scalar(select(OutboxMessage).where(OutboxMessage.topic == topic,
+                                                     OutboxMessage.idempotency_key.like(f"%:{topic.split('.')[0]}:{shipment_id}")))
+    if msg is None:
+        raise NotFound(_("Shipment {id} has no {d}: it is not a shipped wholesale shipment.").format(id=shipment_id, d=doc_type))
+    partner = edi.partner(session, msg.destination)
+    row = sync_store.OutboxRow(msg.id, msg.destination, msg.topic, msg.idempotency_key, dict(msg.payload), msg.attempts)
+    return document_for_message(session, partner, row)[1]

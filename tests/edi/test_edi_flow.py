@@ -1,0 +1,159 @@
+"""EDI end to end over the folder transport: 850 in, 997 and 855 back, cartons packed, 856 and 810 out."""
+
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from oms import catalog, check, edi, fulfilment, inventory, routing, shipments, sync_store
+from oms.models import EdiDocument, Package, Pallet, SalesOrder
+from oms.shipments import PackageSpec
+from sync.channels.edi_x12.ack import parse_997
+from sync.channels.edi_x12.docs import check_810_structure, check_855_structure, check_856_structure
+from sync.channels.edi_x12.folder import EdiFolderChannel
+from sync.channels.edi_x12.x12 import Delimiters, Group, Segment, Transaction, parse_interchanges, write_interchange
+from sync.engine import Engine
+from tests.conftest import ACTOR
+
+WHEN = datetime(2026, 11, 23, 11, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def partner_db(db, tmp_path):
+    with db.write() as s:
+        lid = catalog.add_location(s, ACTOR, "RNO", "Reno", region="NV", postal_code="89502", city="Reno", address1="1 Dock St")
+        catalog.add_bins(s, lid, ["A-01-1", "A-02-1"])
+        routing.seed_rates(s)
+        routing.ensure_default_rule(s)
+        catalog.add_product(s, ACTOR, "LANT-BRASS", "Storm lantern, brass", barcodes=[("upc", "036000291452")])
+        catalog.add_product(s, ACTOR, "MUG-RED", "Mug, red", barcodes=[("ean", "4006381333931")])
+        catalog.add_product(s, ACTOR, "TOTE-NAT", "Canvas tote")
+        inventory.receive(s, ACTOR, "LANT-BRASS", "RNO", 100, bin="A-01-1")
+        inventory.receive(s, ACTOR, "MUG-RED", "RNO", 20, bin="A-02-1")
+        pid = edi.add_partner(s, ACTOR, code="northwind", name="Northwind Retail", our_id="QUAYSIDE", their_id="NORTHWIND",
+                              delimiters="*~>^", transport={"kind": "folder", "path": str(tmp_path / "nw")})
+        edi.add_item_xref(s, pid, "BP", "NW-TOTE", "TOTE-NAT")
+        edi.add_ship_to(s, pid, "0014", "Northwind DC 14", address1="1 Dock Rd", city="Sparks", region="NV", postal_code="89431")
+    return db, EdiFolderChannel("northwind", db, tmp_path / "nw")
+
+
+def an_850(po="PO4500123", purpose="00", lines=None, delimiters=Delimiters("*", "~", ">", "^"), control=17) -> str:
+    lines = lines or [("1", 24, "UP", "036000291452", "19.50"), ("2", 12, "EN", "4006381333931", "7.25"), ("3", 6, "BP", "NW-TOTE", "9.00")]
+    body = [Segment("BEG", (purpose, "SA", po, "", "20261123")), Segment("DTM", ("002", "20261130")),
+            Segment("N1", ("ST", "Northwind DC 14", "92", "0014"))]
+    for line_id, qty, q, code, price in lines:
+        body += [Segment("PO1", (line_id, str(qty), "EA", price, "", q, code)), Segment("PID", ("F", "", "", "", "Item " + line_id))]
+    body.append(Segment("CTT", (str(len(lines)),)))
+    group = Group(functional_id="PO", sender="NORTHWIND", receiver="QUAYSIDE", control=str(control),
+                  transactions=(Transaction(set_id="850", control="0001", segments=tuple(body)),))
+    return write_interchange([group], sender_id="NORTHWIND", receiver_id="QUAYSIDE", control=control, delimiters=delimiters,
+                             when=WHEN, newline=True)
+
+
+def outbox_docs(channel):
+    out = {}
+    for path in sorted(channel.outbox.iterdir()):
+        [ic] = parse_interchanges(path.read_text())
+        tx = ic.groups[0].transactions[0]
+        out.setdefault(tx.set_id, []).append((ic, tx))
+    return out
+
+
+def test_850_in_then_997_855_then_cartons_856_810(partner_db):
+    db, channel = partner_db
+    (channel.inbox / "po1.x12").write_text(an_850())
+    engine = Engine(db, {"northwind": channel})
+    engine.run_once()
+    assert list(channel.archive.iterdir()) and not list(channel.error.iterdir())
+    with db.read() as s:
+        o = s.scalars(select(SalesOrder)).one()
+        assert (o.number, o.order_type, o.ship_city, o.status) == ("PO4500123", "wholesale", "Sparks", "partially_allocated")
+        assert sorted((l.sku, l.quantity, l.unit_price_minor) for l in o.lines) == [
+            ("LANT-BRASS", 24, 1950), ("MUG-RED", 12, 725), ("TOTE-NAT", 6, 900)]
+    docs = outbox_docs(channel)
+    ack = parse_997(docs["997"][0][1])
+    assert (ack.status, ack.group_control) == ("A", "17")
+    ack855 = docs["855"][0][1]
+    assert check_855_structure(ack855) == []
+    acks = [seg.elements for seg in ack855.segments if seg.tag == "ACK"]
+    assert sorted((a[0], a[1]) for a in acks) == [("IA", "12"), ("IA", "24"), ("IB", "6")]  # no totes in stock yet
+    # Ship what is there, in two cartons on a pallet; the totes follow later.
+    with db.write() as s:
+        w = fulfilment.build_wave(s, ACTOR, "RNO")
+        for t in fulfilment.open_tasks(s, w.wave_id):
+            fulfilment.confirm_pick(s, ACTOR, t.task_id, t.quantity, bin_code=t.bin_code, item_code=t.sku)
+        view = fulfilment.packing_view(s, o.id)
+        by_sku = {l.sku: l for l in view.lines}
+        res = fulfilment.complete_packing(s, ACTOR, o.id, [
+            fulfilment.PackedBox(PackageSpec("CTN", 9000), {by_sku["LANT-BRASS"].line_id: 24}),
+            fulfilment.PackedBox(PackageSpec("CTN", 6000), {by_sku["MUG-RED"].line_id: 12})],
+            company_prefix="0614141", pallet=True)
+        shipments.confirm(s, ACTOR, res.shipment_id, carrier="ACME", tracking_number="BOL778")
+    engine.run_once()
+    docs = outbox_docs(channel)
+    _ic, asn = docs["856"][0]
+    assert check_856_structure(asn) == []
+    in_asn = [seg.el(2) for seg in asn.segments if seg.tag == "MAN"]
+    with db.read() as s:
+        printed = [p.sscc for p in s.scalars(select(Package).where(Package.shipment_id == res.shipment_id).order_by(Package.id))]
+        printed.append(s.scalars(select(Pallet)).one().sscc)
+        assert sorted(in_asn) == sorted(printed)  # the SSCCs on the labels are the ones in the ASN
+        assert check.run(s) == []
+    assert check_810_structure(docs["810"][0][1]) == []
+    # Control numbers never repeat.
+    controls = [ic.control for kind in docs.values() for ic, _tx in kind]
+    assert len(controls) == len(set(controls)) == 4
+    # Sending again after a lost answer writes nothing twice.
+    with db.write() as s:
+        s.execute(sync_store.OutboxMessage.__table__.update().values(status="pending"))
+    before = sorted(p.name for p in channel.outbox.iterdir())
+    engine.run_once()
+    assert sorted(p.name for p in channel.outbox.iterdir()) == before
+
+
+def test_any_delimiters_and_a_cancellation(partner_db):
+    db, channel = partner_db
+    (channel.inbox / "a.x12").write_text(an_850(delimiters=Delimiters("|", "\n", ":", "~"), control=20))
+    Engine(db, {"northwind": channel}).run_once()
+    (channel.inbox / "b.x12").write_text(an_850(purpose="01", control=21))
+    Engine(db, {"northwind": channel}).run_once()
+    with db.read() as s:
+        assert s.scalars(select(SalesOrder.status)).one() == "cancelled"
+
+
+@pytest.mark.parametrize("content, message", [
+    ("this is not EDI at all", "not an X12 file"),
+    ("\x00\x01\x02garbage", "not an X12 file"),
+])
+def test_garbage_goes_to_error_and_quarantine(partner_db, content, message):
+    db, channel = partner_db
+    (channel.inbox / "bad.x12").write_text(content)
+    Engine(db, {"northwind": channel}).run_once()
+    assert [p.name for p in channel.error.iterdir()] == ["bad.x12"]
+    with db.read() as s:
+        (q,) = sync_store.quarantined(s)
+        assert message in q.error and s.scalar(select(func.count()).select_from(SalesOrder)) == 0
+
+
+def test_wrong_counts_reject_the_transaction_with_a_997(partner_db):
+    db, channel = partner_db
+    text = an_850(control=30).replace("SE*12*0001", "SE*99*0001")
+    assert "SE*99*0001" in text
+    (channel.inbox / "count.x12").write_text(text)
+    Engine(db, {"northwind": channel}).run_once()
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(SalesOrder)) == 0
+        assert s.scalar(select(EdiDocument.status).where(EdiDocument.doc_type == "850")) == "rejected"
+        assert len(sync_store.quarantined(s)) == 1
+    ack = parse_997(outbox_docs(channel)["997"][0][1])
+    assert ack.status == "R"
+
+
+def test_truncated_file_imports_nothing(partner_db):
+    db, channel = partner_db
+    text = an_850(control=40)
+    (channel.inbox / "cut.x12").write_text(text[: len(text) // 2])
+    Engine(db, {"northwind": channel}).run_once()
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(SalesOrder)) == 0
+        assert sync_store.quarantined(s)
