@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import weakref
 from dataclasses import asdict, dataclass, field, fields
+from functools import cached_property
 from datetime import datetime
 from typing import Callable, Iterable, Sequence
 
@@ -80,6 +82,10 @@ class NormalizedOrder:
 
     def fingerprint(self) -> str:
         """A stable hash of the content, so an unchanged re-import is recognised at once."""
+        return self._fingerprint
+
+    @cached_property
+    def _fingerprint(self) -> str:
         values = []
         for f in fields(self):
             value = getattr(self, f.name)
@@ -98,8 +104,22 @@ class ImportResult:
     changes: tuple[str, ...] = ()
 
 
+_checked: "weakref.WeakSet[NormalizedOrder]" = weakref.WeakSet()
+
+
 def check_order(order: NormalizedOrder) -> NormalizedOrder:
-    """Validate and tidy a normalized order; raise InvalidInput naming the bad field."""
+    """Validate and tidy a normalized order; raise InvalidInput naming the bad field.
+
+    What this returns is remembered as checked, so a connector that already checked an
+    order does not pay for the same checks again at import."""
+    if order in _checked:
+        return order
+    checked = _check_order(order)
+    _checked.add(checked)
+    return checked
+
+
+def _check_order(order: NormalizedOrder) -> NormalizedOrder:
     where = _("order {ref}").format(ref=order.number or order.external_id)
 
     def t(value, what, limit, required=False):

@@ -12,6 +12,7 @@ import logging
 import random
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
@@ -87,26 +88,32 @@ class Engine:
     # -- pull ---------------------------------------------------------------------------
 
     def pull(self, code: str, report: RunReport) -> None:
+        """Pull pages until the channel has no more; the next page is fetched while this one is written."""
         connector = self.channels[code]
-        for _page in range(self.max_pages):
-            if self._stop.is_set():
-                return
-            with self.db.read() as s:
-                cursor = sync_store.get_cursor(s, code, ORDERS_STREAM)
-            try:
-                page = connector.pull_orders(cursor)
-            except Offline as exc:
-                self._failed(code, report, exc, offline=True)
-                return
-            except RemoteError as exc:
-                self._failed(code, report, exc, offline=False)
-                return
-            with self.db.write() as s:
-                self.apply_page(s, code, page, report)
-                sync_store.save_cursor(s, code, ORDERS_STREAM, page.next_cursor)
-                sync_store.record_success(s, code, pulled=len(page.orders))
-            if page.done:
-                return
+        with self.db.read() as s:
+            cursor = sync_store.get_cursor(s, code, ORDERS_STREAM)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"pull-{code}") as fetcher:
+            pending = fetcher.submit(connector.pull_orders, cursor)
+            for _page in range(self.max_pages):
+                if self._stop.is_set():
+                    return
+                try:
+                    page = pending.result()
+                except Offline as exc:
+                    self._failed(code, report, exc, offline=True)
+                    return
+                except RemoteError as exc:
+                    self._failed(code, report, exc, offline=False)
+                    return
+                if not page.done:
+                    # Nothing is committed by fetching: a crash still resumes from the last written cursor.
+                    pending = fetcher.submit(connector.pull_orders, page.next_cursor)
+                with self.db.write() as s:
+                    self.apply_page(s, code, page, report)
+                    sync_store.save_cursor(s, code, ORDERS_STREAM, page.next_cursor)
+                    sync_store.record_success(s, code, pulled=len(page.orders))
+                if page.done:
+                    return
 
     def apply_page(self, s, code: str, page: PullPage, report: RunReport) -> None:
         """Write one page in the caller's transaction: orders (routed), cancellations, quarantine."""

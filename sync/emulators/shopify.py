@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import bisect
 import copy
 import json
 import math
@@ -55,6 +56,8 @@ class ShopifyEmulator(EmulatorServer):
         self.currency = currency
         self.rate_limit = rate_limit
         self.orders: dict[int, dict] = {}  # storage key -> the order JSON as the API returns it
+        self._changes = 0  # bumped on every change, so listings know when their sorted order is stale
+        self._listing_cache: dict = {}
         self._updated: dict[int, datetime] = {}
         self._created: dict[int, datetime] = {}
         self._fulfillments: dict[int, dict] = {}  # fulfillment id -> fulfillment (with order_id)
@@ -86,6 +89,7 @@ class ShopifyEmulator(EmulatorServer):
     def add_order(self, order: dict) -> int:
         """Store an order as given (the API's own JSON, possibly broken on purpose); returns its storage key."""
         with self.lock:
+            self._changes += 1
             order = copy.deepcopy(order)
             key = order["id"] if isinstance(order.get("id"), int) else -(len(self.orders) + 1)
             self.orders[key] = order
@@ -316,6 +320,7 @@ class ShopifyEmulator(EmulatorServer):
         return next(p for p in self.products if p["id"] == product_id)
 
     def _touch(self, key: int) -> None:
+        self._changes += 1
         # Strictly later than before, even within one clock second, so updated_at filters see the change.
         when = max(self.now(), self._updated.get(key, self.now()) + timedelta(seconds=1))
         self._updated[key] = when
@@ -342,12 +347,22 @@ class ShopifyEmulator(EmulatorServer):
         if field not in ("id", "created_at", "updated_at", "processed_at") or direction not in ("", "asc", "desc"):
             raise HttpError(400, {"errors": {"order": [f"{order_by!r} is not a valid sort order"]}})
         desc = direction == "desc"
-        rows = sorted((self._sort_key(k, field), k) for k in self.orders if self._matches(k, filters))
-        if desc:
-            rows.reverse()
+        rows = self._sorted_rows(filters, field, desc)
         if after is not None:
             a = (after[0], after[1])
-            rows = [r for r in rows if ((r[0], r[1]) < a if desc else (r[0], r[1]) > a)]
+            # The list is sorted: find where the page starts instead of filtering every order again.
+            if desc:
+                lo, hi = 0, len(rows)
+                while lo < hi:
+                    mid = (lo + hi) // 2
+                    if (rows[mid][0], rows[mid][1]) < a:
+                        hi = mid
+                    else:
+                        lo = mid + 1
+                start = lo
+            else:
+                start = bisect.bisect_right(rows, (a[0], a[1]))
+            rows = rows[start:]
         page = rows[:limit]
         headers = {}
         if len(rows) > limit:
@@ -360,6 +375,16 @@ class ShopifyEmulator(EmulatorServer):
                 link = f'<{self.url}{req.path}?limit={limit}&page_info={_token({"f": filters, "o": order_by, "a": None})}>; rel="previous", ' + link
             headers["Link"] = link
         return Response(200, {"orders": [self.orders[k] for _, k in page]}, headers)
+
+    def _sorted_rows(self, filters: dict, field: str, desc: bool) -> list:
+        """The matching orders sorted for one listing, kept until an order is added or changed."""
+        cache_key = (json.dumps(filters, sort_keys=True), field, desc, len(self.orders), self._changes)
+        if self._listing_cache.get("key") != cache_key:
+            rows = sorted((self._sort_key(k, field), k) for k in self.orders if self._matches(k, filters))
+            if desc:
+                rows.reverse()
+            self._listing_cache = {"key": cache_key, "rows": rows}
+        return self._listing_cache["rows"]
 
     def _sort_key(self, key: int, field: str):
         if field == "updated_at":
