@@ -7,6 +7,7 @@ from datetime import datetime
 from desktop import formatting as fmt
 from desktop.dialogs import CancelLineDialog, NoteDialog, ReasonDialog, hold_reasons
 from desktop.reroute import RerouteDialog, refusal, reroute_order
+from desktop.order_scan import accepts_order_scan, find_scanned_order
 from desktop.qt import (
     QAbstractItemView,
     QFrame,
@@ -580,19 +581,7 @@ class OrderDetailScreen(QWidget):
         return True
 
     def accepts_scan(self, scan: Scan) -> bool:
-        return scan.kind in ("text", "sscc") or (scan.kind == "gs1" and scan.sscc is not None)
+        return accepts_order_scan(scan)
 
     def handle_scan(self, scan: Scan) -> None:
-        ref = scan.sscc or scan.value
-
-        def job(session):
-            return queries.find_order(session, ref)
-
-        def found(order_id) -> None:
-            if order_id is None:
-                self.scan_result.emit(False, self.tr("No order {ref}").format(ref=ref))
-                return
-            self.scan_result.emit(True, "")
-            self.show_order(order_id)
-
-        self.tasks.read(job, found, lambda m: self.scan_result.emit(False, m), owner=self)
+        find_scanned_order(self, scan, self.show_order)

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime, time, timedelta
 
 from desktop import formatting as fmt
+from desktop.order_scan import accepts_order_scan, find_scanned_order
 from desktop.qt import (
     QAbstractItemView,
     QAbstractTableModel,
@@ -920,22 +921,10 @@ class OrdersQueueScreen(QWidget):
         return False
 
     def accepts_scan(self, scan: Scan) -> bool:
-        return scan.kind in ("text", "sscc") or (scan.kind == "gs1" and scan.sscc is not None)
+        return accepts_order_scan(scan)
 
     def handle_scan(self, scan: Scan) -> None:
-        ref = scan.sscc or scan.value
-
-        def job(session):
-            return queries.find_order(session, ref)
-
-        def found(order_id) -> None:
-            if order_id is None:
-                self.scan_result.emit(False, self.tr("No order {ref}").format(ref=ref))
-                return
-            self.scan_result.emit(True, "")
-            self.open_order.emit(order_id)
-
-        self.tasks.read(job, found, lambda m: self.scan_result.emit(False, m), owner=self)
+        find_scanned_order(self, scan, self.open_order.emit)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)

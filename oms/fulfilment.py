@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable, Sequence
 
-from sqlalchemy import exists, func, insert, select, update
+from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from . import audit, inventory, orders, routing, shipments, validate
@@ -125,9 +125,11 @@ def build_wave(
     has_here = exists().where(Allocation.order_line_id == OrderLine.id, OrderLine.order_id == SalesOrder.id,
                               Allocation.location_id == lid)
     q = select(SalesOrder.id, SalesOrder.number, SalesOrder.unit_count).where(
-        # Partly allocated orders ship what is here now; the rest follows when it arrives.
-        SalesOrder.status.in_([OrderStatus.ALLOCATED.value, OrderStatus.PARTIALLY_ALLOCATED.value,
-                               OrderStatus.PARTIALLY_SHIPPED.value]),
+        # A wholesale order ships what is here now and the rest when it arrives (the 855 said so);
+        # a consumer's order waits until all of it can go in one box.
+        or_(SalesOrder.status.in_([OrderStatus.ALLOCATED.value, OrderStatus.PARTIALLY_SHIPPED.value]),
+            and_(SalesOrder.status == OrderStatus.PARTIALLY_ALLOCATED.value,
+                 SalesOrder.order_type == OrderType.WHOLESALE.value)),
         SalesOrder.on_hold.is_(False), has_here, ~in_open_wave)
     if channel:
         cid = session.scalar(select(Channel.id).where(Channel.code == channel))
