@@ -143,6 +143,16 @@ class PackingScreen(QWidget):
         entry.addSpacing(20)
         entry.addWidget(label(self.tr("Weight kg (W)"), "stationHead"))
         entry.addWidget(self.weight_edit)
+        # A manual carrier (a local courier, a freight truck): its tracking number typed or scanned after T.
+        self.tracking_edit = QLineEdit()
+        self.tracking_edit.setObjectName("trackingEdit")
+        self.tracking_edit.setMaximumWidth(260)
+        self.tracking_edit.setPlaceholderText(self.tr("manual carrier"))
+        self.tracking_edit.setToolTip(self.tr("Tracking number of a manual carrier: press T, then scan or type it"))
+        entry.addSpacing(20)
+        entry.addWidget(label(self.tr("Tracking (T)"), "stationHead"))
+        entry.addWidget(self.tracking_edit)
+        self._expect_tracking = False
         entry.addStretch(1)
         self.new_box_button = QPushButton(self.tr("Another box (F7)"))
         self.complete_button = QPushButton(self.tr("Complete (F10)"))
@@ -157,7 +167,7 @@ class PackingScreen(QWidget):
         self.awaiting_label = label("", "awaiting", wrap=True)
         self.awaiting_label.hide()
         self.keys_hint = label(self.tr("Keys: 1–9 box · Q quantity · W weight · Enter complete when all is scanned · "
-                                       "F7 another box · F10 complete (twice to ship what is scanned) · Esc put the order aside"),
+                                       "T manual carrier tracking · F7 another box · F10 complete (twice to ship what is scanned) · Esc put the order aside"),
                                "keysHint", wrap=True)
 
         layout = QVBoxLayout(self)
@@ -258,6 +268,8 @@ class PackingScreen(QWidget):
         self._partial_armed = False
         self.qty_edit.clear()
         self.weight_edit.clear()
+        self.tracking_edit.clear()
+        self._expect_tracking = False
         self._show()
         self.setFocus()
 
@@ -376,6 +388,12 @@ class PackingScreen(QWidget):
     def handle_scan(self, scan: Scan) -> None:
         code = scan_code(scan)
         upper = code.upper()
+        if self._expect_tracking:
+            self._expect_tracking = False
+            self.tracking_edit.setText(scan.raw.strip() or code)
+            self.setFocus()
+            self._answer(True, self.tr("Manual carrier, tracking {t}").format(t=self.tracking_edit.text()))
+            return
         if upper in COMMAND_COMPLETE:
             self.complete(force=False)
             return
@@ -554,10 +572,15 @@ class PackingScreen(QWidget):
             boxes.append(PackedBox(spec, dict(b.items)))
         settings = self.settings
         order_id, number, wholesale = view.order_id, view.number, view.wholesale
+        manual_tracking = self.tracking_edit.text().strip()
 
         def job(session):
             result = fulfilment.complete_packing(session, self.actor, order_id, boxes,
                                                  company_prefix=settings.gs1_company_prefix)
+            if manual_tracking:
+                shipments.confirm(session, self.actor, result.shipment_id, carrier="Manual", service="",
+                                  tracking_number=manual_tracking)
+                return result, "own"
             carriers = sync_store.connectors(session, "carrier", enabled_only=True)
             if carriers:
                 shipments.request_label(session, self.actor, result.shipment_id, carriers[0].code,
@@ -667,5 +690,11 @@ class PackingScreen(QWidget):
         if text.lower() == "w":
             self.weight_edit.setFocus()
             self.weight_edit.selectAll()
+            return
+        if text.lower() == "t" and self.view is not None:
+            self._expect_tracking = True
+            self.tracking_edit.setFocus()
+            self.tracking_edit.selectAll()
+            self.status.show_state(self.tr("Scan or type the manual carrier's tracking number."), "wait")
             return
         super().keyPressEvent(event)

@@ -395,3 +395,25 @@ def test_cancel_wave_from_the_waves_screen(qtbot, demo_db, station):
     with demo_db.read() as s:
         assert s.get(Wave, wave_id).status == "cancelled"
     assert all(x.id != wave_id for x in w.waves)
+
+
+def test_manual_carrier_tracking_scanned_at_the_bench(qtbot, demo_db, station):
+    window, scanner = station
+    ids = add_floor(demo_db, [("#M1", [("FLOOR-MUG-RED", 1)])])
+    wave_id = build_wave(qtbot, window)
+    window.show_screen("picking")
+    assert scanner.scan(f"WAVE-{wave_id}")[0]
+    pick_by_scanner(window, scanner, demo_db)
+    window.show_screen("packing")
+    k = window.packing
+    assert scanner.scan(totes(demo_db, wave_id)["#M1"])[0]
+    assert scanner.scan(RED)[0]
+    scanner.type(k, "t")
+    assert k.tracking_edit.hasFocus()
+    ok, text = scanner.scan("COURIER-778812")
+    assert ok and k.tracking_edit.text() == "COURIER-778812"
+    scanner.type(k, "", Qt.Key.Key_Return)
+    assert k.view is None
+    with demo_db.read() as s:
+        sh = s.scalars(select(Shipment).where(Shipment.order_id == ids["#M1"])).one()
+        assert (sh.carrier, sh.tracking_number, sh.status) == ("Manual", "COURIER-778812", "shipped")
