@@ -146,12 +146,12 @@ class PackingScreen(QWidget):
         # A manual carrier (a local courier, a freight truck): its tracking number typed or scanned after T.
         self.tracking_edit = QLineEdit()
         self.tracking_edit.setObjectName("trackingEdit")
-        self.tracking_edit.setMaximumWidth(260)
+        self.tracking_edit.setMinimumWidth(220)
+        self.tracking_edit.setMaximumWidth(300)
         self.tracking_edit.setPlaceholderText(self.tr("manual carrier"))
         self.tracking_edit.setToolTip(self.tr("Tracking number of a manual carrier: press T, then scan or type it"))
-        entry.addSpacing(20)
-        entry.addWidget(label(self.tr("Tracking (T)"), "stationHead"))
-        entry.addWidget(self.tracking_edit)
+        self.box_row.addWidget(label(self.tr("Manual tracking (T)"), "stationHead"))
+        self.box_row.addWidget(self.tracking_edit)
         self._expect_tracking = False
         entry.addStretch(1)
         self.new_box_button = QPushButton(self.tr("Another box (F7)"))
