@@ -140,11 +140,13 @@ def next_control(session: Session, partner_id: int, level: str) -> int:
     also with two stations on one PostgreSQL server (a conditional update takes it)."""
     if level not in CONTROL_LEVELS:
         raise InvalidInput(_("Control numbers exist for {levels}.").format(levels=", ".join(CONTROL_LEVELS)))
-    _insert_ignore(session, EdiControl, {"partner_id": partner_id, "level": level, "next_value": 1}, ["partner_id", "level"])
     table = EdiControl.__table__
-    value = session.connection().execute(
-        update(table).where(table.c.partner_id == partner_id, table.c.level == level)
-        .values(next_value=table.c.next_value + 1).returning(table.c.next_value - 1)).scalar_one()
+    take = (update(table).where(table.c.partner_id == partner_id, table.c.level == level)
+            .values(next_value=table.c.next_value + 1).returning(table.c.next_value - 1))
+    value = session.connection().execute(take).scalar()
+    if value is None:  # the partner's first document at this level
+        _insert_ignore(session, EdiControl, {"partner_id": partner_id, "level": level, "next_value": 1}, ["partner_id", "level"])
+        value = session.connection().execute(take).scalar_one()
     limit = 999_999_999
     if value > limit:
         raise Conflict(_("The {level} control numbers for this partner are used up.").format(level=level.upper()))
@@ -169,7 +171,16 @@ def add_ship_to(session: Session, partner_id: int, code: str, name: str, *, addr
 
 def resolve_item(session: Session, partner_id: int, ids: dict[str, str]) -> str | None:
     """Our SKU for a PO line's product identifiers (qualifier -> code), trying the partner's cross-reference,
-    then GTINs against our barcodes, then the vendor part number as our SKU."""
+    then GTINs against our barcodes, then the vendor part number as our SKU. Answers are remembered for
+    the session's transaction, since one purchase order file names the same items again and again."""
+    cache = session.info.setdefault("edi_items", {})
+    key = (partner_id, tuple(sorted(ids.items())))
+    if key not in cache:
+        cache[key] = _resolve_item(session, partner_id, ids)
+    return cache[key]
+
+
+def _resolve_item(session: Session, partner_id: int, ids: dict[str, str]) -> str | None:
     for qualifier, code in ids.items():
         sku = session.scalar(select(Product.sku).join(EdiItemXref, EdiItemXref.product_id == Product.id).where(
             EdiItemXref.partner_id == partner_id, EdiItemXref.qualifier == qualifier, EdiItemXref.code == code))

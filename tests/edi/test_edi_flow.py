@@ -157,3 +157,34 @@ def test_truncated_file_imports_nothing(partner_db):
     with db.read() as s:
         assert s.scalar(select(func.count()).select_from(SalesOrder)) == 0
         assert sync_store.quarantined(s)
+
+
+def test_unacknowledged_documents_become_exceptions_and_a_997_clears_them(partner_db):
+    from datetime import timedelta
+
+    from oms.models import utcnow
+    from sync.channels.edi_x12.service import flag_unacknowledged
+
+    db, channel = partner_db
+    (channel.inbox / "po.x12").write_text(an_850(control=50))
+    engine = Engine(db, {"northwind": channel})
+    engine.run_once()
+    with db.read() as s:
+        sent = s.scalars(select(EdiDocument).where(EdiDocument.direction == "out", EdiDocument.doc_type == "855")).one()
+        assert sent.status == "sent"
+    # Our 855 is acknowledged by the partner's 997 for its group.
+    ack_group = Group(functional_id="FA", sender="NORTHWIND", receiver="QUAYSIDE", control="51", transactions=(
+        Transaction(set_id="997", control="0001", segments=(Segment("AK1", ("PR", sent.gs_control)), Segment("AK9", ("A", "1", "1", "1")))),))
+    (channel.inbox / "ack.x12").write_text(write_interchange([ack_group], sender_id="NORTHWIND", receiver_id="QUAYSIDE",
+                                                              control=51, when=WHEN, newline=True))
+    engine.run_once()
+    with db.read() as s:
+        assert s.get(EdiDocument, sent.id).status == "acknowledged"
+    # A document nobody acknowledges turns into an exception after the partner's time.
+    with db.write() as s:
+        s.get(EdiDocument, sent.id).status = "sent"
+        assert flag_unacknowledged(s, edi.partner(s, "northwind"), now=utcnow() + timedelta(hours=25)) == 1
+        assert flag_unacknowledged(s, edi.partner(s, "northwind"), now=utcnow() + timedelta(hours=26)) == 0
+    with db.read() as s:
+        (exc,) = [q for q in sync_store.quarantined(s) if q.stream == "exceptions"]
+        assert "has not acknowledged our 855" in exc.error

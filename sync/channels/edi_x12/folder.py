@@ -14,7 +14,7 @@ from oms.i18n import _
 from oms.models import EdiDocument
 
 from ...base import OutboundMessage, PermanentError, PullPage
-from .service import document_for_message, import_interchanges
+from .service import document_for_message, flag_unacknowledged, import_interchanges
 
 SKIPPED_TOPICS = ("fulfillment.create", "fulfillment.cancel", "payment.capture", "order.cancelled", "inventory.set")
 
@@ -46,6 +46,8 @@ class EdiFolderChannel:
                 shutil.move(str(path), self.error / path.name)
                 continue
             shutil.move(str(path), self.archive / path.name)
+        with self.db.write() as s:
+            flag_unacknowledged(s, edi.partner(s, self.code))
         return PullPage([], next_cursor=cursor, done=True)
 
     def push(self, message: OutboundMessage) -> dict[str, Any]:

@@ -302,3 +302,19 @@ def export_shipment(session: Session, shipment_id: int, doc_type: str) -> str:
     partner = edi.partner(session, msg.destination)
     row = sync_store.OutboxRow(msg.id, msg.destination, msg.topic, msg.idempotency_key, dict(msg.payload), msg.attempts)
     return document_for_message(session, partner, row)[1]
+
+
+def flag_unacknowledged(session: Session, partner: edi.PartnerInfo, *, now: datetime | None = None) -> int:
+    """Documents we sent that the partner has not acknowledged within its time become exceptions
+    (in the Sync screen's quarantine list), once each. Returns how many were flagged."""
+    now = now or utcnow()
+    deadline = now - timedelta(hours=partner.ack_timeout_h)
+    late = session.scalars(select(EdiDocument).where(
+        EdiDocument.partner_id == partner.id, EdiDocument.direction == "out", EdiDocument.status == "sent",
+        EdiDocument.doc_type != "997", EdiDocument.created_at < deadline)).all()
+    for doc in late:
+        doc.status = "unacknowledged"
+        sync_store.quarantine(session, partner.code, "exceptions", f"{doc.doc_type} {doc.isa_control}", doc.raw,
+                              _("{p} has not acknowledged our {t} (interchange {i}) within {h} hours; ask them, or send it again.")
+                              .format(p=partner.code, t=doc.doc_type, i=doc.isa_control, h=partner.ack_timeout_h))
+    return len(late)
