@@ -6,8 +6,9 @@ from datetime import datetime
 
 from desktop import formatting as fmt
 from desktop.dialogs import CancelLineDialog, NoteDialog, ReasonDialog, hold_reasons
-from desktop.reroute import RerouteDialog, refusal, reroute_order
 from desktop.order_scan import accepts_order_scan, find_scanned_order
+from desktop.print_jobs import print_shipment
+from desktop.reroute import RerouteDialog, refusal, reroute_order
 from desktop.qt import (
     QAbstractItemView,
     QFrame,
@@ -32,6 +33,7 @@ from oms import orders, queries
 from oms.audit import Actor
 from oms.gs1 import Scan
 from oms.queries import OrderDetail
+from oms.settings import Settings
 from desktop.tables import cell as _item, read_only_table
 
 LINE_COLUMNS = ("SKU", "Description", "Ordered", "Allocated", "Backordered", "Picked", "Packed", "Shipped", "Cancelled",
@@ -249,6 +251,18 @@ class OrderDetailScreen(QWidget):
         work_layout.addSpacing(8)
         work_layout.addLayout(section(self.tr("Shipments"), self.shipments))
         work_layout.addWidget(self.no_shipments)
+        # Customer service reprints for a customer or a carrier: the selected shipment, else the latest one.
+        self.print_slip_button = QPushButton(self.tr("Print packing slip"))
+        self.print_slip_button.setObjectName("printSlip")
+        self.reprint_label_button = QPushButton(self.tr("Reprint label"))
+        self.reprint_label_button.setObjectName("reprintLabel")
+        print_row = QHBoxLayout()
+        print_row.addWidget(self.print_slip_button)
+        print_row.addWidget(self.reprint_label_button)
+        print_row.addStretch(1)
+        work_layout.addLayout(print_row)
+        self.print_slip_button.clicked.connect(lambda: self.print_documents(slip=True))
+        self.reprint_label_button.clicked.connect(lambda: self.print_documents(label=True))
         work_layout.addStretch(1)
         history = QWidget()
         history_layout = QVBoxLayout(history)
@@ -452,6 +466,29 @@ class OrderDetailScreen(QWidget):
         r = rows[0].row()
         return self.order.lines[r] if r < len(self.order.lines) else None
 
+    def chosen_shipment(self):
+        """The shipment row selected in the table, else the latest one that is not void."""
+        d = self.order
+        if d is None or not d.shipments:
+            return None
+        rows = self.shipments.selectionModel().selectedRows() if self.shipments.selectionModel() else []
+        if rows and rows[0].row() < len(d.shipments):
+            return d.shipments[rows[0].row()]
+        live = [x for x in d.shipments if x.status != "voided"]
+        return live[-1] if live else None
+
+    def print_documents(self, *, slip: bool = False, label: bool = False) -> None:
+        shipment = self.chosen_shipment()
+        if shipment is None:
+            self.message.emit(self.tr("This order has no shipment to print for."))
+            return
+
+        def done(outcome) -> None:
+            self.message.emit(outcome.summary())
+
+        print_shipment(self.tasks, shipment.id, Settings.load(), label=label, slip=slip, done=done,
+                       error=lambda m: self.message.emit(m), owner=self)
+
     def _update_actions(self) -> None:
         d = self.order
         self.hold_button.setVisible(d is None or not d.on_hold)
@@ -460,6 +497,9 @@ class OrderDetailScreen(QWidget):
         self.release_button.setEnabled(d is not None and d.on_hold)
         self.cancel_button.setEnabled(d is not None and d.can_cancel)
         self.note_button.setEnabled(d is not None)
+        has_shipment = d is not None and any(x.status != "voided" for x in d.shipments)
+        self.print_slip_button.setEnabled(has_shipment)
+        self.reprint_label_button.setEnabled(d is not None and any(x.status == "shipped" for x in d.shipments))
         why = self.reroute_refusal()
         self.reroute_button.setEnabled(d is not None and why is None)
         self.reroute_button.setToolTip(why or self.tr("Give back this order's reservations and route it again"))

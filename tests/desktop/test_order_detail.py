@@ -185,3 +185,24 @@ def test_scanning_an_order_number_opens_it(qtbot, tasks, window_state, demo_db):
     window.router.route(classify_scan("NO-SUCH-ORDER"))
     assert "No order NO-SUCH-ORDER" in window.statusBar().currentMessage()
     assert window.feedback.overlay.message == "No order NO-SUCH-ORDER"
+
+
+def test_print_packing_slip_and_reprint_label_from_the_detail(qtbot, tasks, window_state, demo_db, tmp_path, monkeypatch):
+    """Without a printer chosen the documents are made and kept under Failed prints, never lost."""
+    from oms import printing
+
+    monkeypatch.setenv("OMS_SPOOL_DIR", str(tmp_path / "spool"))
+    window = open_window(qtbot, tasks, window_state)
+    detail = open_detail(qtbot, window, order_with(demo_db, "delivered"))
+    assert detail.print_slip_button.isEnabled() and detail.reprint_label_button.isEnabled()
+    messages = []
+    detail.message.connect(messages.append)
+    qtbot.mouseClick(detail.print_slip_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(messages), timeout=15000)
+    qtbot.mouseClick(detail.reprint_label_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(messages) == 2, timeout=15000)
+    kept = printing.failed_jobs()
+    assert len(kept) == 2 and {j.title.split(",")[0] for j in kept} >= {"Packing slip"}
+    # An order with nothing shipped has nothing to print.
+    other = open_detail(qtbot, window, order_with(demo_db, "allocated"))
+    assert not other.print_slip_button.isEnabled() and not other.reprint_label_button.isEnabled()
