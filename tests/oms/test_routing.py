@@ -325,3 +325,15 @@ def test_property_no_overallocation_every_line_accounted(routed, levels, batch, 
         assert after == snapshot
         assert check.run(s) == []
     assert all(r.outcome in ("skipped", "backordered", "partial", "allocated", "split") for r in again)
+
+
+def test_ties_on_cost_and_delivery_go_to_the_location_with_priority(routed):
+    """Toronto is zone 9 from both warehouses: same rate, same transit; Reno's priority (10) beats Newark's (20)."""
+    for loc in ("EWR", "RNO"):
+        stock(routed, "MUG-RED", loc, 5)
+    oid, res = place(routed, "ca", [("MUG-RED", 1)], ship_to=Address("Kim", "", "1 King St", "", "Toronto", "ON", "M5H", "CA"))
+    assert allocations(routed, oid) == [("MUG-RED", "RNO", 1)]
+    with routed.read() as s:
+        plans = s.scalars(select(RoutingDecision.candidates).where(RoutingDecision.order_id == oid)).one()["plans"]
+    assert [p["cost_minor"] for p in plans[:2]] == [plans[0]["cost_minor"]] * 2  # a real tie on cost
+    assert plans[0]["delivery"] == plans[1]["delivery"] and plans[0]["locations"] == ["RNO"]
