@@ -576,7 +576,8 @@ class PackingScreen(QWidget):
 
         def job(session):
             result = fulfilment.complete_packing(session, self.actor, order_id, boxes,
-                                                 company_prefix=settings.gs1_company_prefix)
+                                                 company_prefix=settings.gs1_company_prefix,
+                                                 serial_start=settings.sscc_serial_start)
             if manual_tracking:
                 shipments.confirm(session, self.actor, result.shipment_id, carrier="Manual", service="",
                                   tracking_number=manual_tracking)

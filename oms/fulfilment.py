@@ -7,12 +7,14 @@ from datetime import datetime
 from typing import Iterable, Sequence
 
 from sqlalchemy import and_, exists, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import audit, inventory, orders, routing, shipments, validate
 from .audit import Actor
 from .errors import Conflict, InvalidInput, NotFound
-from .gs1 import classify_scan, gs1_check_digit, normalize_gtin, is_valid_gtin
+from .gs1 import classify_scan, is_valid_gtin, normalize_gtin
+from .gs1 import sscc as make_sscc
 from .i18n import _
 from .models import (
     NAME,
@@ -551,7 +553,7 @@ class PackResult:
 
 
 def complete_packing(session: Session, actor: Actor, order_id: int, boxes: Sequence[PackedBox], *,
-                     company_prefix: str | None = None, pallet: bool = False) -> PackResult:
+                     company_prefix: str | None = None, serial_start: int = 1, pallet: bool = False) -> PackResult:
     """Close the boxes: a shipment for what is packed; what could not be packed goes back to routing.
 
     Wholesale boxes get an SSCC-18 each (and the pallet one, when asked) from the company prefix.
@@ -570,7 +572,7 @@ def complete_packing(session: Session, actor: Actor, order_id: int, boxes: Seque
     specs, items = [], []
     ssccs: list[str] = []
     for i, box in enumerate(b for b in boxes if b.items):
-        sscc = box.spec.sscc or (next_sscc(session, prefix) if wholesale else None)
+        sscc = box.spec.sscc or (next_sscc(session, prefix, serial_start) if wholesale else None)
         if sscc:
             ssccs.append(sscc)
         specs.append(shipments.PackageSpec(box.spec.box, box.spec.weight_g, box.spec.length_mm, box.spec.width_mm,
@@ -580,7 +582,7 @@ def complete_packing(session: Session, actor: Actor, order_id: int, boxes: Seque
                 items.append(shipments.PackItem(line_id, qty, i))
     shipment_id = shipments.pack(session, actor, order_id, items, specs)
     if pallet and wholesale:
-        p = Pallet(shipment_id=shipment_id, sscc=next_sscc(session, prefix),
+        p = Pallet(shipment_id=shipment_id, sscc=next_sscc(session, prefix, serial_start),
                    weight_g=sum(s.weight_g for s in specs))
         session.add(p)
         session.flush()
@@ -615,20 +617,42 @@ def complete_packing(session: Session, actor: Actor, order_id: int, boxes: Seque
     return PackResult(shipment_id, bool(rerouted), tuple(rerouted), tuple(ssccs))
 
 
-def next_sscc(session: Session, company_prefix: str) -> str:
-    """A new, never reused SSCC-18 for this company prefix (serials taken with a conditional update)."""
+def next_sscc(session: Session, company_prefix: str, serial_start: int = 1) -> str:
+    """A new, never reused SSCC-18 for this company prefix."""
+    return allocate_ssccs(session, 1, company_prefix, serial_start)[0]
+
+
+def allocate_ssccs(session: Session, count: int, company_prefix: str, serial_start: int = 1) -> list[str]:
+    """`count` new SSCCs, never handed out before, from the shared per-prefix counter.
+
+    The counter starts at `serial_start` the first time a prefix is used. Serials are
+    taken with a conditional update, so two stations never print the same SSCC.
+    """
+    if count < 1 or count > 10000:
+        raise InvalidInput(_("Print between 1 and 10000 SSCC labels at a time, not {n}.").format(n=count))
     prefix = (company_prefix or "").strip()
     if not prefix.isdigit() or not 6 <= len(prefix) <= 12:
-        raise InvalidInput(_("The GS1 company prefix must be 6 to 12 digits, not {p!r}.").format(p=company_prefix))
-    inventory._insert_ignore(session, SsccCounter, {"company_prefix": prefix, "next_serial": 1}, ["company_prefix"])
+        raise InvalidInput(_("The GS1 company prefix must be 6 to 12 digits, not “{p}”. Set it in the settings.").format(p=prefix))
+    if serial_start < 0:
+        raise InvalidInput(_("The first SSCC serial number cannot be negative."))
     table = SsccCounter.__table__
-    serial = session.connection().execute(
-        update(table).where(table.c.company_prefix == prefix).values(next_serial=table.c.next_serial + 1)
-        .returning(table.c.next_serial - 1)).scalar_one()
-    if serial >= 10 ** (16 - len(prefix)):
-        raise Conflict(_("The SSCC serial numbers for prefix {p} are used up.").format(p=prefix))
-    body = "0" + prefix + str(serial).zfill(16 - len(prefix))
-    return body + str(gs1_check_digit(body))
+    if session.get(SsccCounter, prefix) is None:
+        # Insert-if-absent; a concurrent insert of the same prefix is harmless (the loser's update still works).
+        try:
+            with session.begin_nested():
+                session.add(SsccCounter(company_prefix=prefix, next_serial=serial_start))
+        except IntegrityError:  # a concurrent first use of the prefix inserted it
+            pass
+    # Setting a higher start later moves the counter forward, never back.
+    session.execute(update(table).where(table.c.company_prefix == prefix, table.c.next_serial < serial_start)
+                    .values(next_serial=serial_start))
+    first = session.connection().execute(
+        update(table).where(table.c.company_prefix == prefix).values(next_serial=table.c.next_serial + count)
+        .returning(table.c.next_serial - count)).scalar_one()
+    try:
+        return [make_sscc(prefix, serial) for serial in range(first, first + count)]
+    except ValueError as exc:
+        raise Conflict(_("The SSCC serial numbers for company prefix {p} are used up ({error}).").format(p=prefix, error=exc)) from exc
 
 
 # -- boxes ------------------------------------------------------------------------------------------------

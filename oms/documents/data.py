@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Iterable, Sequence
 
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ..errors import Conflict, InvalidInput, NotFound
+from ..fulfilment import allocate_ssccs  # noqa: F401 - the labels take their serials from the floor's counter
 from ..gs1 import sscc as make_sscc
 from ..i18n import _
 from ..models import (
@@ -295,34 +295,3 @@ def packing_slip_data(session: Session, order_ref: str | int, shipment_id: int |
 # -- SSCC serials ------------------------------------------------------------------------------------
 
 
-def allocate_ssccs(session: Session, count: int, company_prefix: str, serial_start: int = 1) -> list[str]:
-    """`count` new SSCCs, never handed out before, from the shared per-prefix counter.
-
-    The counter starts at `serial_start` the first time a prefix is used. Serials are
-    taken with a conditional update, so two stations never print the same SSCC.
-    """
-    if count < 1 or count > 10000:
-        raise InvalidInput(_("Print between 1 and 10000 SSCC labels at a time, not {n}.").format(n=count))
-    prefix = (company_prefix or "").strip()
-    if not prefix.isdigit() or not 6 <= len(prefix) <= 12:
-        raise InvalidInput(_("The GS1 company prefix must be 6 to 12 digits, not “{p}”. Set it in the settings.").format(p=prefix))
-    if serial_start < 0:
-        raise InvalidInput(_("The first SSCC serial number cannot be negative."))
-    table = SsccCounter.__table__
-    if session.get(SsccCounter, prefix) is None:
-        # Insert-if-absent; a concurrent insert of the same prefix is harmless (the loser's update still works).
-        try:
-            with session.begin_nested():
-                session.add(SsccCounter(company_prefix=prefix, next_serial=serial_start))
-        except IntegrityError:  # a concurrent first use of the prefix inserted it
-            pass
-    # Setting a higher start later moves the counter forward, never back.
-    session.execute(update(table).where(table.c.company_prefix == prefix, table.c.next_serial < serial_start)
-                    .values(next_serial=serial_start))
-    first = session.connection().execute(
-        update(table).where(table.c.company_prefix == prefix).values(next_serial=table.c.next_serial + count)
-        .returning(table.c.next_serial - count)).scalar_one()
-    try:
-        return [make_sscc(prefix, serial) for serial in range(first, first + count)]
-    except ValueError as exc:
-        raise Conflict(_("The SSCC serial numbers for company prefix {p} are used up ({error}).").format(p=prefix, error=exc)) from exc
