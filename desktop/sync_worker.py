@@ -31,7 +31,7 @@ POLL_MS = 5000  # the status bar reads the state this often even when no report 
 JOIN_SECONDS = 3.0  # how long closing waits for a connector thread in a network call
 OFFLINE_RETRY_S = 15  # an offline connector is tried again this soon (as Engine.run_forever does)
 
-Builder = Callable[[object], tuple[dict, dict, dict[str, int], list[str]]]
+Builder = Callable[..., tuple[dict, dict, dict[str, int], list[str]]]  # (db, **http_options)
 
 
 def _t(text: str) -> str:
@@ -188,7 +188,9 @@ class SyncWorker(QObject):
         self._stop_sleeping.clear()
         build = self.build
         db = self.tasks.db
-        self.tasks.call(lambda: build(db), lambda built: self._launch(gen, built), self._build_failed, owner=self)
+        # Retry waits sleep on an event that closing sets, so closing never waits out a backoff.
+        self.tasks.call(lambda: build(db, sleep=self._sleep), lambda built: self._launch(gen, built), self._build_failed,
+                        owner=self)
         self._poll.start()
         self.refresh()
 
@@ -239,9 +241,6 @@ class SyncWorker(QObject):
         self._stop_sleeping.clear()
         db = self.tasks.db
         for code, connector in [*channels.items(), *carriers.items()]:
-            client = getattr(connector, "client", None)
-            if client is not None and hasattr(client, "sleep"):
-                client.sleep = self._sleep  # so that closing never waits out a retry backoff
             engine = Engine(db, {code: connector} if code in channels else {},
                             carriers={code: connector} if code in carriers else {})
             t = _ConnectorThread(code, engine, intervals.get(code, 60), self.report.emit)

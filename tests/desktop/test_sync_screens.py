@@ -34,13 +34,10 @@ def secret_store(tmp_path, monkeypatch):
     return tmp_path / "config"
 
 
-def fast_build(db):
+def fast_build(db, **http_options):
     """The real connectors, with short retries so an outage shows within a second or two."""
-    channels, carriers, intervals, problems = build_connectors(db)
-    for c in [*channels.values(), *carriers.values()]:
-        c.client.max_attempts = 2
-        c.client.backoff_base = 0.05
-        c.client.timeout = (1, 3)
+    channels, carriers, intervals, problems = build_connectors(db, max_attempts=2, backoff_base=0.05, timeout=(1, 3),
+                                                                **http_options)
     return channels, carriers, {code: 1 for code in intervals}, problems
 
 
