@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from desktop.print_jobs import PrintOutcome, send, test_documents
+from desktop.screen import NoScanScreen
 from desktop.qt import (
     QAbstractItemView,
     QComboBox,
@@ -23,7 +24,6 @@ from desktop.station import STATION_QSS, label
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
 from oms import printing
-from oms.gs1 import Scan
 from oms.printing import FailedJob, Printer
 from oms.settings import Settings
 
@@ -39,7 +39,7 @@ def _printers_and_jobs() -> tuple[list[Printer], str, list[FailedJob]]:
     return printers, problem, printing.failed_jobs()
 
 
-class PrintingScreen(QWidget):
+class PrintingScreen(NoScanScreen, QWidget):
     """Which printers this station uses, and what did not print."""
 
     scan_result = Signal(object, str)
@@ -165,14 +165,6 @@ class PrintingScreen(QWidget):
     def refresh(self) -> None:
         self.tasks.background(_printers_and_jobs, self._loaded, self._say_error, owner=self)
 
-    def go_back(self) -> bool:
-        return False
-
-    def accepts_scan(self, scan: Scan) -> bool:
-        return False
-
-    def handle_scan(self, scan: Scan) -> None:  # pragma: no cover - accepts_scan is False
-        pass
 
     # -- showing -------------------------------------------------------------------------------------------
 

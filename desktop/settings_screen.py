@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from desktop.screen import NoScanScreen
 from desktop.qt import (
     QAbstractItemView,
     QDialog,
@@ -149,7 +150,7 @@ class ConnectionDialog(QDialog):
         return self.token_edit.text().strip()
 
 
-class SettingsScreen(QWidget):
+class SettingsScreen(NoScanScreen, QWidget):
     """Station and connections; a change to a connection restarts sync (connections_changed)."""
 
     scan_result = Signal(object, str)
@@ -272,14 +273,6 @@ class SettingsScreen(QWidget):
         self.refresh()
         self.station_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
-    def go_back(self) -> bool:
-        return False
-
-    def accepts_scan(self, scan) -> bool:
-        return False
-
-    def handle_scan(self, scan) -> None:
-        pass
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)

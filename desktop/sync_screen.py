@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from desktop import formatting as fmt
+from desktop.screen import NoScanScreen
 from desktop.qt import (
     QAbstractItemView,
     QFont,
@@ -74,7 +75,7 @@ def _titled(title_label: QLabel, widget: QWidget, *extra: QWidget) -> QWidget:
     return w
 
 
-class SyncScreen(QWidget):
+class SyncScreen(NoScanScreen, QWidget):
     """What the shop and the carriers were told, what is waiting, and what needs a person."""
 
     scan_result = Signal(object, str)
@@ -208,14 +209,6 @@ class SyncScreen(QWidget):
         self.refresh()
         self.connectors.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
-    def go_back(self) -> bool:
-        return False
-
-    def accepts_scan(self, scan) -> bool:
-        return False
-
-    def handle_scan(self, scan) -> None:
-        pass
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from desktop import formatting as fmt
 from desktop.dialogs import ReasonDialog
 from desktop.print_jobs import PrintOutcome, print_pdf
+from desktop.screen import NoScanScreen
 from desktop.qt import (
     QAbstractItemView,
     QBuffer,
@@ -40,7 +41,6 @@ from desktop.tasks import Tasks
 from desktop.window_state import WindowState
 from oms import documents, floor_queries, fulfilment
 from oms.audit import Actor
-from oms.gs1 import Scan
 from oms.settings import Settings
 from desktop.tables import cell as _item, read_only_table
 
@@ -91,7 +91,7 @@ class PdfPreview(QDialog):
         self.accept()
 
 
-class WavesScreen(QWidget):
+class WavesScreen(NoScanScreen, QWidget):
     """Deshawn's start of the shift: build the wave for the cut-off, print its pick list, then pick it."""
 
     scan_result = Signal(object, str)
@@ -234,14 +234,6 @@ class WavesScreen(QWidget):
         self.tasks.read(lambda s: floor_queries.waves(s), self._waves_loaded, self.message.emit, owner=self)
         self._load_ready()
 
-    def go_back(self) -> bool:
-        return False
-
-    def accepts_scan(self, scan: Scan) -> bool:
-        return False
-
-    def handle_scan(self, scan: Scan) -> None:  # pragma: no cover - accepts_scan is False
-        pass
 
     # -- loading -------------------------------------------------------------------------------------------
 
