@@ -8,7 +8,7 @@ from ..errors import InvalidInput
 from ..i18n import _
 from .barcodes import code128, sscc_symbol
 from .data import BinLabelData, ProductLabelData, ShippingLabelData, SsccLabelData
-from .layout import SIZE_4X6, SIZE_SMALL, Bars, Box, Item, Label, Text, render_pdf, render_zpl, wrap
+from .layout import SIZE_4X6, SIZE_SMALL, Bars, Box, Item, Label, Text, render_pdf, render_zpl, size_to_fit, wrap
 
 LabelSize = Literal["4x6", "small"]
 Format = Literal["pdf", "zpl"]
@@ -44,7 +44,8 @@ def shipping_label(d: ShippingLabelData) -> Label:
     _address_block(items, _("SHIP TO"), d.ship_to.lines(), M, 72, inner, 13, 15, 6)
     items.append(Box(0, 186, w, 2))
     service = (d.service or _("standard")).upper()
-    items.append(Text(M, 194, 22, service, bold=True, width=170))
+    # A carrier's service name is read at the dock: smaller type rather than a cut-off word.
+    items.append(Text(M, 194, size_to_fit(service, 22, 12, 170, bold=True), service, bold=True, width=170))
     items.append(Text(180, 194, 10, d.carrier.upper() or _("OWN DELIVERY"), bold=True, width=inner + M - 180, align="right"))
     weight = _kg(d.weight_g)
     if d.package_count > 1:

@@ -51,6 +51,14 @@ def text_width(text: str, size: float, bold: bool = False) -> float:
     return pdfmetrics.stringWidth(text, font(bold), size)
 
 
+def size_to_fit(text: str, largest: float, smallest: float, width: float, bold: bool = False) -> float:
+    """The largest type size, down to `smallest`, at which `text` fits in `width` points."""
+    size = largest
+    while size > smallest and text_width(text, size, bold) > width:
+        size -= 1
+    return size
+
+
 def fit(text: str, size: float, width: float, bold: bool = False, ellipsis: str = "…") -> str:
     """`text` shortened with an ellipsis so that it fits in `width` points."""
     if text_width(text, size, bold) <= width:
