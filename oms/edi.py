@@ -209,7 +209,7 @@ def resolve_ship_to(session: Session, partner_id: int, code: str) -> EdiShipTo |
 def record_document(session: Session, partner_id: int, *, direction: str, doc_type: str, status: str, raw: str,
                     isa: str = "", gs: str = "", st: str = "", order_id: int | None = None, shipment_id: int | None = None,
                     filename: str = "", error: str = "") -> int:
-    raw = raw.replace("\x00", "\\x00")  # PostgreSQL text cannot hold NUL
+    raw = validate.storable(raw)
     doc = EdiDocument(partner_id=partner_id, direction=direction, doc_type=doc_type, status=status, raw=raw,
                       isa_control=str(isa), gs_control=str(gs), st_control=str(st), order_id=order_id,
                       shipment_id=shipment_id, filename=filename[:300], error=error)

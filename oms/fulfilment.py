@@ -566,9 +566,7 @@ def complete_packing(session: Session, actor: Actor, order_id: int, boxes: Seque
     wholesale = view.wholesale
     prefix = company_prefix
     if wholesale and not prefix:
-        from .settings import Settings
-
-        prefix = Settings.load().gs1_company_prefix
+        raise InvalidInput(_("Wholesale cartons need SSCCs: give the GS1 company prefix (station settings)."))
     specs, items = [], []
     ssccs: list[str] = []
     for i, box in enumerate(b for b in boxes if b.items):

@@ -152,8 +152,7 @@ class QuarantineView:
 def quarantine(session: Session, connector: str, stream: str, external_ref: str, raw: str, error: str) -> bool:
     """Keep a payload we could not understand; the same open payload is kept once. True if new."""
     raw = raw if isinstance(raw, str) else repr(raw)
-    # PostgreSQL text cannot hold NUL; shown as \x00 the payload stays readable and complete.
-    raw = raw.replace("\x00", "\\x00")
+    raw = validate.storable(raw)
     exists = session.scalar(select(QuarantinedPayload.id).where(
         QuarantinedPayload.connector == connector, QuarantinedPayload.stream == stream,
         QuarantinedPayload.external_ref == external_ref[:200], QuarantinedPayload.status == "open",

@@ -61,3 +61,8 @@ def country(value: str, what: str = "country") -> str:
     if value and (len(value) != 2 or not value.isalpha()):
         raise InvalidInput(_("The {what} must be a two-letter code such as US, not {value!r}.").format(what=what, value=value))
     return value
+
+
+def storable(raw: str) -> str:
+    """Text as received, made storable everywhere: PostgreSQL text cannot hold NUL, shown as \\x00 instead."""
+    return raw.replace("\x00", "\\x00")
