@@ -895,7 +895,7 @@ class EdiDocument(Base):
     isa_control: Mapped[str] = mapped_column(String(9), default="")
     gs_control: Mapped[str] = mapped_column(String(9), default="")
     st_control: Mapped[str] = mapped_column(String(9), default="")
-    status: Mapped[str] = mapped_column(String(16))  # received, accepted, rejected, quarantined, sent, acknowledged
+    status: Mapped[str] = mapped_column(String(16))  # received, accepted, rejected, duplicate, quarantined, queued, sent, acknowledged, unacknowledged
     order_id: Mapped[Optional[int]] = mapped_column(Integer)
     shipment_id: Mapped[Optional[int]] = mapped_column(Integer)
     filename: Mapped[str] = mapped_column(String(LINE), default="")

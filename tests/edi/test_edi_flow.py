@@ -188,3 +188,28 @@ def test_unacknowledged_documents_become_exceptions_and_a_997_clears_them(partne
     with db.read() as s:
         (exc,) = [q for q in sync_store.quarantined(s) if q.stream == "exceptions"]
         assert "has not acknowledged our 855" in exc.error
+
+
+def test_the_same_interchange_twice_imports_and_acknowledges_once(partner_db):
+    """A partner's resend, or a file fetched again after a lost connection: one order, one 997, one 855, and the
+    second copy is logged as a duplicate, not dropped silently."""
+    db, channel = partner_db
+    text = an_850()
+    (channel.inbox / "po1.x12").write_text(text)
+    engine = Engine(db, {"northwind": channel})
+    engine.run_once()
+    (channel.inbox / "po1-again.x12").write_text(text)
+    engine.run_once()
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(SalesOrder)) == 1
+        dup = s.scalars(select(EdiDocument).where(EdiDocument.status == "duplicate")).one()
+        assert (dup.filename, dup.isa_control) == ("po1-again.x12", "000000017")
+        assert "already received" in dup.error and "po1.x12" in dup.error
+    docs = outbox_docs(channel)
+    assert (len(docs["997"]), len(docs["855"])) == (1, 1)
+    assert sorted(p.name for p in channel.archive.iterdir()) == ["po1-again.x12", "po1.x12"]
+    # The same control number with a different group is a different interchange (a partner restarting its counters).
+    (channel.inbox / "po2.x12").write_text(an_850(po="PO4500999", control=18).replace("000000018", "000000017", 2))
+    engine.run_once()
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(SalesOrder)) == 2

@@ -37,12 +37,16 @@ class InboundReport:
     orders_cancelled: int = 0
     rejected: int = 0
     acks_received: int = 0
+    duplicates: int = 0
     problems: list[str] = field(default_factory=list)
 
     def line(self) -> str:
-        return _("{i} interchange(s): {c} new orders, {u} changed, {x} cancelled, {r} rejected, {a} acknowledgements read").format(
+        text = _("{i} interchange(s): {c} new orders, {u} changed, {x} cancelled, {r} rejected, {a} acknowledgements read").format(
             i=self.interchanges, c=self.orders_created, u=self.orders_updated, x=self.orders_cancelled, r=self.rejected,
             a=self.acks_received)
+        if self.duplicates:
+            text += _(", {d} already received (skipped)").format(d=self.duplicates)
+        return text
 
 
 def _delimiters(p: edi.PartnerInfo) -> Delimiters:
@@ -100,8 +104,30 @@ def import_interchanges(session: Session, data: bytes | str, *, filename: str = 
     return report
 
 
+def _already_received(session: Session, partner: edi.PartnerInfo, ic: Interchange) -> EdiDocument | None:
+    """The document of an earlier, not rejected, receipt of this interchange (same partner, ISA13 and first GS06)."""
+    if not ic.groups:
+        return None
+    return session.scalars(select(EdiDocument).where(
+        EdiDocument.partner_id == partner.id, EdiDocument.direction == "in", EdiDocument.gs_control == ic.groups[0].control,
+        EdiDocument.isa_control == ic.control, EdiDocument.status.not_in(("rejected", "duplicate"))).limit(1)).first()
+
+
 def _import_interchange(session: Session, partner: edi.PartnerInfo, ic: Interchange, filename: str, actor: Actor,
                         report: InboundReport) -> None:
+    earlier = _already_received(session, partner, ic)
+    if earlier is not None:
+        # The same interchange again (a partner's resend, or a file fetched twice after a lost connection): its
+        # orders are in already. Logged, so it is visible, and nothing is imported or acknowledged twice.
+        message = _("Interchange {ctl} from {p} was already received on {when}{file}; this copy was skipped.").format(
+            ctl=ic.control, p=partner.code, when=f"{earlier.created_at:%Y-%m-%d %H:%M}",
+            file=_(" in {f}").format(f=earlier.filename) if earlier.filename else "")
+        raw = "\n".join(tx.raw for _g, tx in ic.transactions())
+        edi.record_document(session, partner.id, direction="in", doc_type="ISA", status="duplicate", raw=raw or "(empty)",
+                            isa=ic.control, gs=ic.groups[0].control, filename=filename, error=message)
+        report.duplicates += 1
+        report.problems.append(message)
+        return
     fatal = [i for i in ic.issues if i.level == "interchange" and i.severity == "error"]
     if fatal:
         raw = "\n".join(tx.raw for _g, tx in ic.transactions()) or ""
