@@ -70,6 +70,13 @@ def enqueue(
     order_id: int | None = None,
 ) -> None:
     """Add an outbox row in the caller's transaction; the idempotency key makes it unique."""
+    enqueue_many(session, destination, topic, [(key, payload, order_id)])
+
+
+def enqueue_many(session: Session, destination: str, topic: str, rows: list[tuple[str, dict, int | None]]) -> None:
+    """Bulk form of enqueue(): rows of (idempotency key, payload, order id), in one statement."""
+    if not rows:
+        return
     now = utcnow()
     session.connection().execute(
         insert(OutboxMessage.__table__),
@@ -84,5 +91,6 @@ def enqueue(
                 "created_at": now,
                 "next_attempt_at": now,
             }
+            for key, payload, order_id in rows
         ],
     )

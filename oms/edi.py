@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from . import audit, validate
@@ -26,6 +26,7 @@ from .models import (
     OrderType,
     Product,
     TradingPartner,
+    utcnow,
 )
 
 VERSIONS = ("004010", "005010")
@@ -135,20 +136,21 @@ def partner_for_sender(session: Session, qualifier: str, sender_id: str) -> Part
     return _info(*row) if row else None
 
 
-def next_control(session: Session, partner_id: int, level: str) -> int:
+def next_control(session: Session, partner_id: int, level: str, count: int = 1) -> int:
     """The next control number for this partner at ISA, GS or ST level: strictly increasing, never reused,
-    also with two stations on one PostgreSQL server (a conditional update takes it)."""
+    also with two stations on one PostgreSQL server (a conditional update takes it). With ``count``, a block
+    of that many consecutive numbers is taken and the first is returned."""
     if level not in CONTROL_LEVELS:
         raise InvalidInput(_("Control numbers exist for {levels}.").format(levels=", ".join(CONTROL_LEVELS)))
     table = EdiControl.__table__
     take = (update(table).where(table.c.partner_id == partner_id, table.c.level == level)
-            .values(next_value=table.c.next_value + 1).returning(table.c.next_value - 1))
+            .values(next_value=table.c.next_value + count).returning(table.c.next_value - count))
     value = session.connection().execute(take).scalar()
     if value is None:  # the partner's first document at this level
         _insert_ignore(session, EdiControl, {"partner_id": partner_id, "level": level, "next_value": 1}, ["partner_id", "level"])
         value = session.connection().execute(take).scalar_one()
     limit = 999_999_999
-    if value > limit:
+    if value + count - 1 > limit:
         raise Conflict(_("The {level} control numbers for this partner are used up.").format(level=level.upper()))
     return value
 
@@ -216,3 +218,18 @@ def record_document(session: Session, partner_id: int, *, direction: str, doc_ty
     session.add(doc)
     session.flush()
     return doc.id
+
+
+def record_documents(session: Session, partner_id: int, rows: list[dict]) -> list[int]:
+    """Bulk form of record_document() for a batch (one statement); each row has its keywords. Ids in row order."""
+    if not rows:
+        return []
+    now = utcnow()
+    values = [{
+        "partner_id": partner_id, "direction": r["direction"], "doc_type": r["doc_type"], "status": r["status"],
+        "raw": validate.storable(r["raw"]), "isa_control": str(r.get("isa", "")), "gs_control": str(r.get("gs", "")),
+        "st_control": str(r.get("st", "")), "order_id": r.get("order_id"), "shipment_id": r.get("shipment_id"),
+        "filename": r.get("filename", "")[:300], "error": r.get("error", ""), "created_at": now,
+    } for r in rows]
+    table = EdiDocument.__table__
+    return list(session.connection().execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), values).scalars())

@@ -21,20 +21,26 @@ WHEN = datetime(2026, 11, 23, 11, 0, tzinfo=timezone.utc)
 @pytest.fixture
 def partner_db(db, tmp_path):
     with db.write() as s:
-        lid = catalog.add_location(s, ACTOR, "RNO", "Reno", region="NV", postal_code="89502", city="Reno", address1="1 Dock St")
-        catalog.add_bins(s, lid, ["A-01-1", "A-02-1"])
-        routing.seed_rates(s)
-        routing.ensure_default_rule(s)
-        catalog.add_product(s, ACTOR, "LANT-BRASS", "Storm lantern, brass", barcodes=[("upc", "036000291452")])
-        catalog.add_product(s, ACTOR, "MUG-RED", "Mug, red", barcodes=[("ean", "4006381333931")])
-        catalog.add_product(s, ACTOR, "TOTE-NAT", "Canvas tote")
-        inventory.receive(s, ACTOR, "LANT-BRASS", "RNO", 100, bin="A-01-1")
-        inventory.receive(s, ACTOR, "MUG-RED", "RNO", 20, bin="A-02-1")
-        pid = edi.add_partner(s, ACTOR, code="northwind", name="Northwind Retail", our_id="QUAYSIDE", their_id="NORTHWIND",
-                              delimiters="*~>^", transport={"kind": "folder", "path": str(tmp_path / "nw")})
-        edi.add_item_xref(s, pid, "BP", "NW-TOTE", "TOTE-NAT")
-        edi.add_ship_to(s, pid, "0014", "Northwind DC 14", address1="1 Dock Rd", city="Sparks", region="NV", postal_code="89431")
+        northwind(s, {"kind": "folder", "path": str(tmp_path / "nw")})
     return db, EdiFolderChannel("northwind", db, tmp_path / "nw")
+
+
+def northwind(s, transport: dict) -> int:
+    """Stock in Reno, and the partner Northwind on ``transport`` with its item and ship-to cross-references."""
+    lid = catalog.add_location(s, ACTOR, "RNO", "Reno", region="NV", postal_code="89502", city="Reno", address1="1 Dock St")
+    catalog.add_bins(s, lid, ["A-01-1", "A-02-1"])
+    routing.seed_rates(s)
+    routing.ensure_default_rule(s)
+    catalog.add_product(s, ACTOR, "LANT-BRASS", "Storm lantern, brass", barcodes=[("upc", "036000291452")])
+    catalog.add_product(s, ACTOR, "MUG-RED", "Mug, red", barcodes=[("ean", "4006381333931")])
+    catalog.add_product(s, ACTOR, "TOTE-NAT", "Canvas tote")
+    inventory.receive(s, ACTOR, "LANT-BRASS", "RNO", 100, bin="A-01-1")
+    inventory.receive(s, ACTOR, "MUG-RED", "RNO", 20, bin="A-02-1")
+    pid = edi.add_partner(s, ACTOR, code="northwind", name="Northwind Retail", our_id="QUAYSIDE", their_id="NORTHWIND",
+                          delimiters="*~>^", transport=transport)
+    edi.add_item_xref(s, pid, "BP", "NW-TOTE", "TOTE-NAT")
+    edi.add_ship_to(s, pid, "0014", "Northwind DC 14", address1="1 Dock Rd", city="Sparks", region="NV", postal_code="89431")
+    return pid
 
 
 def an_850(po="PO4500123", purpose="00", lines=None, delimiters=Delimiters("*", "~", ">", "^"), control=17) -> str:
@@ -213,3 +219,35 @@ def test_the_same_interchange_twice_imports_and_acknowledges_once(partner_db):
     engine.run_once()
     with db.read() as s:
         assert s.scalar(select(func.count()).select_from(SalesOrder)) == 2
+
+
+def test_a_group_keeps_file_order_across_replacements_and_cancellations(partner_db):
+    """POs of a group are imported as a batch, but a replacement or a cancellation of a PO earlier in the same group
+    still applies after it."""
+    db, channel = partner_db
+
+    def tx(n, purpose, po, qty):
+        body = (Segment("BEG", (purpose, "SA", po, "", "20261123")), Segment("N1", ("ST", "Northwind DC 14", "92", "0014")),
+                Segment("PO1", ("1", str(qty), "EA", "19.50", "", "UP", "036000291452")), Segment("CTT", ("1",)))
+        return Transaction(set_id="850", control=f"{n:04d}", segments=body)
+
+    group = Group(functional_id="PO", sender="NORTHWIND", receiver="QUAYSIDE", control="40", transactions=(
+        tx(1, "00", "PO-A", 10), tx(2, "00", "PO-B", 5), tx(3, "05", "PO-A", 12), tx(4, "01", "PO-B", 5), tx(5, "00", "PO-C", 1)))
+    text = write_interchange([group], sender_id="NORTHWIND", receiver_id="QUAYSIDE", control=40, when=WHEN, newline=True)
+    (channel.inbox / "mixed.x12").write_text(text)
+    Engine(db, {"northwind": channel}).run_once()
+    with db.read() as s:
+        got = {o.number: (o.status, [l.quantity for l in o.lines]) for o in s.scalars(select(SalesOrder))}
+        assert got == {"PO-A": ("allocated", [12]), "PO-B": ("cancelled", [5]), "PO-C": ("allocated", [1])}
+        docs = s.scalars(select(EdiDocument).where(EdiDocument.direction == "in").order_by(EdiDocument.st_control)).all()
+        assert [(d.st_control, d.status) for d in docs] == [(f"{n:04d}", "accepted") for n in range(1, 6)]
+    docs = outbox_docs(channel)
+    assert len(docs["997"]) == 1 and parse_997(docs["997"][0][1]).status == "A"
+    # An 855 for each order the group leaves standing, for its last version: PO-A as replaced, PO-C; not PO-B.
+    acked = {}
+    for _ic, tx855 in docs["855"]:
+        bak = next(seg for seg in tx855.segments if seg.tag == "BAK")
+        acked[bak.elements[2]] = [(a.elements[0], a.elements[1]) for a in tx855.segments if a.tag == "ACK"]
+    assert acked == {"PO-A": [("IA", "12")], "PO-C": [("IA", "1")]}
+    isas = sorted(int(ic.control) for kind in docs.values() for ic, _tx in kind)
+    assert len(set(isas)) == len(isas) and isas == list(range(isas[0], isas[0] + len(isas)))

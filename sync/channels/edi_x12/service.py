@@ -60,29 +60,45 @@ def _isa_version(p: edi.PartnerInfo) -> str:
 def write_document(session: Session, partner: edi.PartnerInfo, functional_id: str, set_id: str, segments, *,
                    when: datetime | None = None) -> tuple[str, int, int, int]:
     """An interchange with one group and one transaction, with fresh control numbers. Returns (text, isa, gs, st)."""
-    isa = edi.next_control(session, partner.id, "isa")
-    gs = edi.next_control(session, partner.id, "gs")
-    st = edi.next_control(session, partner.id, "st")
-    group = Group(functional_id=functional_id, sender=partner.our_gs_id, receiver=partner.their_gs_id, control=str(gs),
-                  version=partner.version, transactions=(Transaction(set_id=set_id, control=f"{st:04d}", segments=tuple(segments)),))
-    text = write_interchange([group], sender_id=partner.our_id, receiver_id=partner.their_id, control=isa,
-                             sender_qualifier=partner.our_qualifier, receiver_qualifier=partner.their_qualifier,
-                             delimiters=_delimiters(partner), version=_isa_version(partner), usage=partner.usage,
-                             when=when, newline=True, on_delimiter_in_data="replace")
-    return text, isa, gs, st
+    return write_documents(session, partner, functional_id, set_id, [segments], when=when)[0]
+
+
+def write_documents(session: Session, partner: edi.PartnerInfo, functional_id: str, set_id: str, documents, *,
+                    when: datetime | None = None) -> list[tuple[str, int, int, int]]:
+    """One interchange per document (each its own group and transaction), control numbers taken as one block per
+    level: [(text, isa, gs, st)] in the order given."""
+    documents = list(documents)
+    if not documents:
+        return []
+    isa0, gs0, st0 = (edi.next_control(session, partner.id, level, len(documents)) for level in ("isa", "gs", "st"))
+    out = []
+    for k, segments in enumerate(documents):
+        isa, gs, st = isa0 + k, gs0 + k, st0 + k
+        group = Group(functional_id=functional_id, sender=partner.our_gs_id, receiver=partner.their_gs_id, control=str(gs),
+                      version=partner.version, transactions=(Transaction(set_id=set_id, control=f"{st:04d}", segments=tuple(segments)),))
+        text = write_interchange([group], sender_id=partner.our_id, receiver_id=partner.their_id, control=isa,
+                                 sender_qualifier=partner.our_qualifier, receiver_qualifier=partner.their_qualifier,
+                                 delimiters=_delimiters(partner), version=_isa_version(partner), usage=partner.usage,
+                                 when=when, newline=True, on_delimiter_in_data="replace")
+        out.append((text, isa, gs, st))
+    return out
 
 
 def _queue(session: Session, partner: edi.PartnerInfo, doc_type: str, key: str, text: str, isa: int, gs: int, st: int, *,
            order_id: int | None = None, shipment_id: int | None = None) -> None:
     """Store the document and queue it for the partner's transport, in the caller's transaction."""
-    doc_id = edi.record_document(session, partner.id, direction="out", doc_type=doc_type, status="queued", raw=text,
-                                 isa=isa, gs=gs, st=f"{st:04d}", order_id=order_id, shipment_id=shipment_id)
-    audit.enqueue(session, partner.code, "edi.send", key,
-                  {"document_id": doc_id, "doc_type": doc_type, "filename": f"{partner.code}_{doc_type}_{isa:09d}.x12"},
-                  order_id=order_id)
+    _queue_many(session, partner, doc_type, [(key, (text, isa, gs, st), order_id, shipment_id)])
 
 
-# -- inbound -----------------------------------------------------------------------------------------
+def _queue_many(session: Session, partner: edi.PartnerInfo, doc_type: str, items) -> None:
+    """Bulk form of _queue: items are (idempotency key, (text, isa, gs, st), order id, shipment id)."""
+    doc_ids = edi.record_documents(session, partner.id, [
+        {"direction": "out", "doc_type": doc_type, "status": "queued", "raw": text, "isa": isa, "gs": gs, "st": f"{st:04d}",
+         "order_id": order_id, "shipment_id": shipment_id}
+        for _key, (text, isa, gs, st), order_id, shipment_id in items])
+    audit.enqueue_many(session, partner.code, "edi.send", [
+        (key, {"document_id": doc_id, "doc_type": doc_type, "filename": f"{partner.code}_{doc_type}_{isa:09d}.x12"}, order_id)
+        for doc_id, (key, (_text, isa, _gs, _st), order_id, _sh) in zip(doc_ids, items)])
 
 
 def import_interchanges(session: Session, data: bytes | str, *, filename: str = "", partner_code: str | None = None,
@@ -144,11 +160,34 @@ def _import_interchange(session: Session, partner: edi.PartnerInfo, ic: Intercha
                 report.acks_received += 1
             continue
         issues = list(group.issues)
-        created: list[tuple[int, PurchaseOrder]] = []
+        created: dict[int, PurchaseOrder] = {}  # orders this group created, with their latest PO (a replacement may follow)
+        cancelled: set[int] = set()
+        accepted: list[dict] = []
+        batch: list[tuple[Transaction, PurchaseOrder]] = []
+
+        def take(pairs: list[tuple[Transaction, PurchaseOrder]], results: list[tuple[int, str]]) -> None:
+            for (tx, po), (order_id, outcome) in zip(pairs, results):
+                accepted.append({"direction": "in", "doc_type": "850", "status": "accepted", "raw": tx.raw, "isa": ic.control,
+                                 "gs": group.control, "st": tx.control, "order_id": order_id, "filename": filename})
+                if outcome == "created":
+                    report.orders_created += 1
+                    created[order_id] = po
+                elif outcome == "cancelled":
+                    report.orders_cancelled += 1
+                    cancelled.add(order_id)
+                else:
+                    report.orders_updated += 1
+                    if order_id in created:
+                        created[order_id] = po
+
+        def import_batch() -> None:
+            # New and replacing POs of the group go in as one batch; the order of the file is kept around cancellations.
+            if batch:
+                take(batch, _apply_pos(session, partner, [po for _tx, po in batch], actor))
+                batch.clear()
+
         for tx in group.transactions:
             tx_errors = [i for i in tx.issues if i.severity == "error"]
-            if tx.set_id != "850":
-                tx_errors = tx_errors or []
             po = read_850(tx, group.version) if tx.set_id == "850" and not tx_errors else None
             if isinstance(po, list):
                 tx_errors += [i for i in po if i.severity == "error"]
@@ -165,25 +204,25 @@ def _import_interchange(session: Session, partner: edi.PartnerInfo, ic: Intercha
                 report.rejected += 1
                 report.problems.append(msg)
                 continue
-            order_id, outcome = _apply_po(session, partner, po, actor)
-            edi.record_document(session, partner.id, direction="in", doc_type="850", status="accepted", raw=tx.raw,
-                                isa=ic.control, gs=group.control, st=tx.control, order_id=order_id, filename=filename)
-            if outcome == "created":
-                report.orders_created += 1
-                created.append((order_id, po))
-            elif outcome == "cancelled":
-                report.orders_cancelled += 1
+            if po.purpose_code == "01":
+                import_batch()
+                take([(tx, po)], [_cancel_po(session, partner, po, actor)])
             else:
-                report.orders_updated += 1
+                if any(p.po_number == po.po_number for _t, p in batch):
+                    import_batch()  # the same PO twice in a group: the later one is a change to the earlier
+                batch.append((tx, po))
+        import_batch()
+        edi.record_documents(session, partner.id, accepted)
         # The functional acknowledgement for the group, accepted / with errors / rejected.
         if "997" in partner.documents:
             text, isa, gs, st = write_document(session, partner, "FA", "997", build_997(ic, group, issues))
             _queue(session, partner, "997", f"{partner.code}:997:{ic.control}:{group.control}", text, isa, gs, st)
-        if created:
-            routing.route_orders(session, actor, [oid for oid, _po in created])
+        # Orders created here are routed and acknowledged as the group leaves them (one cancelled in the same group is not).
+        routed = [(oid, po) for oid, po in created.items() if oid not in cancelled]
+        if routed:
+            routing.route_orders(session, actor, [oid for oid, _po in routed])
             if "855" in partner.documents:
-                for oid, po in created:
-                    send_855(session, partner, oid, po)
+                send_855s(session, partner, routed)
 
 
 def _reject(session, partner, ic, group, tx, filename, message) -> None:
@@ -211,8 +250,10 @@ def _aware(d: date | None, hour: int = 17) -> datetime | None:
     return datetime.combine(d, dtime(hour, 0), tzinfo=timezone.utc) if d else None
 
 
-def po_to_order(session: Session, partner: edi.PartnerInfo, po: PurchaseOrder) -> tuple[NormalizedOrder, list[str]]:
-    """The wholesale order a PO stands for, and what could not be matched (unknown items, ship-to)."""
+def po_to_order(session: Session, partner: edi.PartnerInfo, po: PurchaseOrder, ship_tos: dict | None = None
+                ) -> tuple[NormalizedOrder, list[str]]:
+    """The wholesale order a PO stands for, and what could not be matched (unknown items, ship-to). ``ship_tos``
+    remembers ship-to codes already looked up within a batch."""
     unknown: list[str] = []
     currency = po.currency or "USD"
     lines = []
@@ -227,7 +268,11 @@ def po_to_order(session: Session, partner: edi.PartnerInfo, po: PurchaseOrder) -
     st = po.ship_to
     address = Address()
     if st is not None:
-        mapped = edi.resolve_ship_to(session, partner.id, st.id_code) if st.id_code else None
+        if ship_tos is None:
+            ship_tos = {}
+        if st.id_code not in ship_tos:
+            ship_tos[st.id_code] = edi.resolve_ship_to(session, partner.id, st.id_code) if st.id_code else None
+        mapped = ship_tos[st.id_code]
         if mapped is not None:
             address = Address(mapped.name, partner.name, mapped.address1, "", mapped.city, mapped.region, mapped.postal_code, mapped.country)
         elif st.address or st.city:
@@ -246,44 +291,67 @@ def po_to_order(session: Session, partner: edi.PartnerInfo, po: PurchaseOrder) -
     return order, unknown
 
 
-def _apply_po(session: Session, partner: edi.PartnerInfo, po: PurchaseOrder, actor: Actor) -> tuple[int, str]:
-    if po.purpose_code == "01":  # cancellation
-        existing = session.scalar(select(SalesOrder.id).join(Channel, Channel.id == SalesOrder.channel_id).where(
-            SalesOrder.external_id == po.po_number, Channel.code == partner.channel_code))
-        if existing is None:
-            raise NotFound(_("{p} cancels PO {n}, which we never received.").format(p=partner.code, n=po.po_number))
-        orders.cancel_order(session, actor, existing, reason=_("Cancelled by {p} (850 purpose 01)").format(p=partner.code),
-                            notify_channel=False)
-        return existing, "cancelled"
-    order, unknown = po_to_order(session, partner, po)
-    (result,) = orders.import_orders(session, actor, [order])
-    if unknown and result.outcome == "created":
-        o = session.get(SalesOrder, result.order_id)
-        if not o.on_hold:
-            orders.hold(session, actor, o.id, _("EDI: not matched: {what}").format(what=", ".join(unknown))[:300])
-    return result.order_id, result.outcome
+def _cancel_po(session: Session, partner: edi.PartnerInfo, po: PurchaseOrder, actor: Actor) -> tuple[int, str]:
+    """An 850 with purpose 01 cancels a PO we have."""
+    existing = session.scalar(select(SalesOrder.id).join(Channel, Channel.id == SalesOrder.channel_id).where(
+        SalesOrder.external_id == po.po_number, Channel.code == partner.channel_code))
+    if existing is None:
+        raise NotFound(_("{p} cancels PO {n}, which we never received.").format(p=partner.code, n=po.po_number))
+    orders.cancel_order(session, actor, existing, reason=_("Cancelled by {p} (850 purpose 01)").format(p=partner.code),
+                        notify_channel=False)
+    return existing, "cancelled"
+
+
+def _apply_pos(session: Session, partner: edi.PartnerInfo, pos: list[PurchaseOrder], actor: Actor) -> list[tuple[int, str]]:
+    """New or replacing POs (distinct numbers) imported as one batch: [(order id, created|updated|unchanged)]."""
+    ship_tos: dict = {}
+    mapped = [po_to_order(session, partner, po, ship_tos) for po in pos]
+    results = orders.import_orders(session, actor, [order for order, _unknown in mapped])
+    for result, (_order, unknown) in zip(results, mapped):
+        if unknown and result.outcome == "created":
+            o = session.get(SalesOrder, result.order_id)
+            if not o.on_hold:
+                orders.hold(session, actor, o.id, _("EDI: not matched: {what}").format(what=", ".join(unknown))[:300])
+    return [(r.order_id, r.outcome) for r in results]
 
 
 def send_855(session: Session, partner: edi.PartnerInfo, order_id: int, po: PurchaseOrder) -> None:
     """The PO acknowledgement after routing: each line accepted, backordered (with a date) or rejected."""
-    lines = {l.external_line_id: l for l in session.scalars(select(OrderLine).where(OrderLine.order_id == order_id))}
-    o = session.get(SalesOrder, order_id)
-    expected = (o.ship_by or utcnow() + timedelta(days=7)).date()
-    statuses = {}
-    for pl in po.lines:
-        line = lines.get(pl.line_id)
-        if line is None or line.unknown_sku:
-            statuses[pl.line_id] = LineAck("IR", pl.quantity)
-            continue
-        acks = []
-        if line.allocated:
-            acks.append(LineAck("IA", line.allocated))
-        rest = pl.quantity - line.allocated
-        if rest > 0:
-            acks.append(LineAck("IB", rest, expected))
-        statuses[pl.line_id] = acks
-    text, isa, gs, st = write_document(session, partner, "PR", "855", build_855(po, statuses, seller_order_number=str(order_id)))
-    _queue(session, partner, "855", f"{partner.code}:855:{order_id}", text, isa, gs, st, order_id=order_id)
+    send_855s(session, partner, [(order_id, po)])
+
+
+def send_855s(session: Session, partner: edi.PartnerInfo, routed: list[tuple[int, PurchaseOrder]]) -> None:
+    """The 855s of routed orders, in a few statements: what each line got is read for all of them at once."""
+    ids = [oid for oid, _po in routed]
+    lines: dict[int, dict[str, tuple[bool, int]]] = {oid: {} for oid in ids}
+    ship_by: dict[int, datetime | None] = {}
+    for chunk in (ids[k:k + 500] for k in range(0, len(ids), 500)):
+        for oid, ext, unknown, allocated in session.execute(
+                select(OrderLine.order_id, OrderLine.external_line_id, OrderLine.unknown_sku, OrderLine.allocated)
+                .where(OrderLine.order_id.in_(chunk))):
+            lines[oid][ext] = (unknown, allocated)
+        ship_by.update(session.execute(select(SalesOrder.id, SalesOrder.ship_by).where(SalesOrder.id.in_(chunk))).all())
+    fallback = (utcnow() + timedelta(days=7)).date()
+    documents = []
+    for order_id, po in routed:
+        expected = ship_by[order_id].date() if ship_by.get(order_id) else fallback
+        statuses = {}
+        for pl in po.lines:
+            line = lines[order_id].get(pl.line_id)
+            if line is None or line[0]:
+                statuses[pl.line_id] = LineAck("IR", pl.quantity)
+                continue
+            allocated = line[1]
+            acks = []
+            if allocated:
+                acks.append(LineAck("IA", allocated))
+            rest = pl.quantity - allocated
+            if rest > 0:
+                acks.append(LineAck("IB", rest, expected))
+            statuses[pl.line_id] = acks
+        documents.append(build_855(po, statuses, seller_order_number=str(order_id)))
+    written = write_documents(session, partner, "PR", "855", documents)
+    _queue_many(session, partner, "855", [(f"{partner.code}:855:{oid}", doc, oid, None) for (oid, _po), doc in zip(routed, written)])
 
 
 # -- outbound at ship confirm ----------------------------------------------------------------------------
