@@ -508,6 +508,23 @@ def _apply_update(session: Session, actor: Actor, order_id: int, o: NormalizedOr
     return ImportResult(order_id, "updated", tuple(changes + [f"not applied: {r}" for r in refused]))
 
 
+def as_normalized(session: Session, order_id: int) -> NormalizedOrder:
+    """An order as it stands, in the form a channel sends: the base for a change a channel describes as a
+    difference (an EDI 860), which is then imported like any other edit."""
+    order = session.get(SalesOrder, order_id)
+    if order is None:
+        raise NotFound(_("There is no order with id {id}.").format(id=order_id))
+    return NormalizedOrder(
+        channel=order.channel.code, external_id=order.external_id, number=order.number, placed_at=order.placed_at,
+        currency=order.currency, order_type=order.order_type, customer_name=order.customer_name,
+        customer_email=order.customer_email, ship_to=Address(**{k: getattr(order, f"ship_{k}") for k in _ADDRESS}),
+        subtotal_minor=order.subtotal_minor, shipping_minor=order.shipping_minor, tax_minor=order.tax_minor,
+        discount_minor=order.discount_minor, total_minor=order.total_minor, service_level=order.service_level,
+        ship_by=order.ship_by, deliver_by=order.deliver_by,
+        lines=tuple(NormalizedLine(l.external_line_id, l.sku, l.quantity, l.unit_price_minor, l.description)
+                    for l in sorted(order.lines, key=lambda l: l.id)))
+
+
 def _hold(order: SalesOrder, reason: str) -> None:
     order.on_hold = True
     order.hold_reason = (f"{order.hold_reason}; {reason}" if order.hold_reason and reason not in order.hold_reason else reason)[:300]

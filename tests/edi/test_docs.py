@@ -20,6 +20,7 @@ from sync.channels.edi_x12.docs import (
     check_855_structure,
     check_856_structure,
     read_850,
+    read_860,
 )
 from sync.channels.edi_x12.x12 import Group, Segment, Transaction, parse_interchanges, write_interchange
 
@@ -116,6 +117,39 @@ def test_read_850_without_beg_or_lines():
     issues = read_850(Transaction(set_id="850", control="9", segments=(Segment("BEG", ("00", "SA", "1", "", "20240101")),)))
     assert [(i.segment, i.code) for i in issues] == [("PO1", "3")]
     assert read_850(Transaction(set_id="855", control="9", segments=()))[0].code == "6"
+
+
+def an_860(*segments: str) -> Transaction:
+    """A change order transaction from segment texts (element separator *)."""
+    segs = tuple(Segment(t.split("*")[0], tuple(t.split("*")[1:])) for t in segments)
+    return Transaction(set_id="860", control="0042", segments=segs)
+
+
+def test_read_860_changes_per_line():
+    po = read_860(an_860("BCH*04*SA*HM-4471**3*20240312", "DTM*002*20240329",
+                         "POC*1*QD*10**EA*12.50**UP*036000291452",
+                         "POC*2*DI***EA",
+                         "POC*3*PC***EA*8.10**VN*LANT-BRASS",
+                         "POC*4*AI*6**EA*3.00**BP*NW-TOTE", "CTT*4"))
+    assert isinstance(po, PurchaseOrder), po
+    assert (po.set_id, po.purpose, po.po_number, po.po_date, po.requested_delivery) == (
+        "860", "change", "HM-4471", date(2024, 3, 12), date(2024, 3, 29))
+    assert [(l.line_id, l.change, l.quantity, l.quantity_given, l.unit_price) for l in po.lines] == [
+        ("1", "QD", 10, True, Decimal("12.50")), ("2", "DI", 0, False, None), ("3", "PC", 0, False, Decimal("8.10")),
+        ("4", "AI", 6, True, Decimal("3.00"))]
+    assert po.lines[0].gtin == "036000291452" and po.lines[3].buyer_part == "NW-TOTE"
+    # A cancellation needs no lines; dates alone are a change too.
+    assert read_860(an_860("BCH*01*SA*HM-4471**3*20240312")).purpose == "cancellation"
+
+
+def test_read_860_issues_speak_of_bch_and_poc():
+    issues = read_860(an_860("BCH*04*SA*HM-4471**3*2024031", "POC*1*QI*1.5**EA"))
+    assert {(i.segment, i.element) for i in issues} == {("BCH", 6), ("POC", 3)}
+    assert all("BEG" not in i.message and "PO1" not in i.message for i in issues)
+    assert any("BCH06" in i.message for i in issues)
+    issues = read_860(an_860("BCH*04*SA*HM-4471**3*20240312", "POC*1*ZZ*1**EA"))
+    assert [(i.segment, i.element, i.element_code, i.bad_value) for i in issues] == [("POC", 2, "7", "ZZ")]
+    assert read_860(Transaction(set_id="850", control="9", segments=()))[0].code == "6"
 
 
 def test_whole_quantities_with_decimals_or_zero_padding_are_units():

@@ -251,3 +251,60 @@ def test_a_group_keeps_file_order_across_replacements_and_cancellations(partner_
     assert acked == {"PO-A": [("IA", "12")], "PO-C": [("IA", "1")]}
     isas = sorted(int(ic.control) for kind in docs.values() for ic, _tx in kind)
     assert len(set(isas)) == len(isas) and isas == list(range(isas[0], isas[0] + len(isas)))
+
+
+def an_860(*segments: str, po="PO4500123", purpose="04", control=30) -> str:
+    body = [Segment("BCH", (purpose, "SA", po, "", "1", "20261123"))]
+    body += [Segment(t.split("*")[0], tuple(t.split("*")[1:])) for t in segments]
+    group = Group(functional_id="PC", sender="NORTHWIND", receiver="QUAYSIDE", control=str(control),
+                  transactions=(Transaction(set_id="860", control="0001", segments=tuple(body)),))
+    return write_interchange([group], sender_id="NORTHWIND", receiver_id="QUAYSIDE", control=control, when=WHEN, newline=True)
+
+
+def test_860_change_order_changes_deletes_and_adds_lines(partner_db):
+    db, channel = partner_db
+    (channel.inbox / "po.x12").write_text(an_850())
+    engine = Engine(db, {"northwind": channel})
+    engine.run_once()
+    (channel.inbox / "change.x12").write_text(an_860(
+        "DTM*002*20261205",
+        "POC*1*QD*20**EA*19.50**UP*036000291452",  # 24 → 20 lanterns
+        "POC*2*DI***EA",  # no mugs after all
+        "POC*4*AI*5**EA*19.50**UP*036000291452",  # a second lantern line
+        "CTT*3"))
+    engine.run_once()
+    with db.read() as s:
+        o = s.scalars(select(SalesOrder)).one()
+        got = sorted((l.external_line_id, l.sku, l.quantity, l.allocated, l.cancelled) for l in o.lines)
+        assert got == [("1", "LANT-BRASS", 20, 20, 0), ("2", "MUG-RED", 12, 0, 12), ("3", "TOTE-NAT", 6, 0, 0),
+                       ("4", "LANT-BRASS", 5, 5, 0)]
+        assert o.deliver_by.date().isoformat() == "2026-12-05"
+        assert not o.on_hold
+        assert inventory.available_to_promise(s, "MUG-RED", "RNO") == 20  # the mugs' reservation is given back
+        assert inventory.available_to_promise(s, "LANT-BRASS", "RNO") == 75
+        doc = s.scalars(select(EdiDocument).where(EdiDocument.doc_type == "860")).one()
+        assert (doc.status, doc.order_id, doc.direction) == ("accepted", o.id, "in")
+        assert check.run(s) == []
+    acks = [parse_997(tx) for _ic, tx in outbox_docs(channel)["997"]]
+    assert [(a.status, a.group_control) for a in acks] == [("A", "17"), ("A", "30")]
+
+
+def test_860_for_an_unknown_po_is_rejected_and_one_cancelling_cancels(partner_db):
+    db, channel = partner_db
+    (channel.inbox / "po.x12").write_text(an_850())
+    engine = Engine(db, {"northwind": channel})
+    engine.run_once()
+    (channel.inbox / "c1.x12").write_text(an_860("POC*1*QI*30**EA", po="PO-NEVER-SENT", control=31))
+    engine.run_once()
+    with db.read() as s:
+        rejected = s.scalars(select(EdiDocument).where(EdiDocument.doc_type == "860")).one()
+        assert rejected.status == "rejected" and "PO-NEVER-SENT" in rejected.error and "never received" in rejected.error
+        assert s.scalars(select(SalesOrder.status)).one() == "partially_allocated"
+        assert any("PO-NEVER-SENT" in q.error for q in sync_store.quarantined(s))
+    ack = parse_997(outbox_docs(channel)["997"][-1][1])
+    assert (ack.status, ack.group_control) == ("R", "31")
+    (channel.inbox / "c2.x12").write_text(an_860(purpose="01", control=32))
+    engine.run_once()
+    with db.read() as s:
+        assert s.scalars(select(SalesOrder.status)).one() == "cancelled"
+        assert inventory.available_to_promise(s, "LANT-BRASS", "RNO") == 100

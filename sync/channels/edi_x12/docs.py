@@ -24,6 +24,8 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
@@ -39,7 +41,7 @@ __all__ = [
     "Carrier", "LineAck", "POLine", "Party", "PurchaseOrder",
     "build_810", "build_855", "build_856",
     "check_810_structure", "check_855_structure", "check_856_structure",
-    "read_850",
+    "read_850", "read_860",
 ]
 
 PURPOSES = {"00": "original", "01": "cancellation", "04": "change", "05": "replace", "06": "confirmation",
@@ -93,6 +95,8 @@ class POLine:
     descriptions: tuple[str, ...] = ()
     dates: dict[str, date] = field(default_factory=dict)
     parties: tuple[Party, ...] = ()
+    change: str = ""  # 860 POC02: AI add, DI delete, QI/QD quantity, PC price, CA/RZ change/replace values, NC none
+    quantity_given: bool = True  # an 860 line may leave the quantity as it was
 
     def _first(self, qualifiers: Sequence[str]) -> str:
         return next((self.product_ids[q] for q in qualifiers if self.product_ids.get(q)), "")
@@ -137,6 +141,7 @@ class PurchaseOrder:
     lines: tuple[POLine, ...] = ()
     declared_line_count: int | None = None  # CTT01
     warnings: tuple[ValidationIssue, ...] = ()
+    set_id: str = "850"  # or 860, a change order
 
     def party(self, role: str) -> Party | None:
         return next((p for p in self.parties if p.role == role), None)
@@ -178,7 +183,7 @@ class _PartyBuilder:
                      self.region, self.postal, self.country)
 
 
-def read_850(transaction: Transaction, version: str = "004010") -> PurchaseOrder | list[ValidationIssue]:
+def read_850(transaction: Transaction, version: str = "004010", *, _as_860: bool = False) -> PurchaseOrder | list[ValidationIssue]:
     """The purchase order in an 850, or the issues that keep it from being one.
 
     Issues carry AK3/AK4 codes and the transaction's control number, so they can go straight
@@ -196,7 +201,7 @@ def read_850(transaction: Transaction, version: str = "004010") -> PurchaseOrder
                                 element_code=element_code, bad_value=bad, transaction_control=control)
         (warnings if warning else errors).append(found)
 
-    if transaction.set_id != "850":
+    if transaction.set_id != "850" and not _as_860:
         return [ValidationIssue(level="transaction", code="6", position=1, segment="ST", element=1,
                                 message=_("Transaction set {id} is not a purchase order (850).").format(
                                     id=transaction.set_id), transaction_control=control)]
@@ -292,7 +297,7 @@ def read_850(transaction: Transaction, version: str = "004010") -> PurchaseOrder
     po_date = read_date(beg.el(5), beg_pos, "BEG", 5) if beg.el(5) else None
     if not beg.el(5):
         issue(beg_pos, "BEG", 5, "1", _("The purchase order has no date (BEG05)."))
-    if not lines:
+    if not lines and not _as_860:  # a change order may change only dates or the ship-to
         issue(beg_pos, "PO1", None, None, _("The purchase order has no lines (PO1)."), code="3")
     seen: dict[str, int] = {}
     for line in lines:
@@ -300,7 +305,7 @@ def read_850(transaction: Transaction, version: str = "004010") -> PurchaseOrder
             issue(line["position"], "PO1", 1, "7", _("Line id “{id}” (PO101) is used by two lines.").format(
                 id=line["line_id"]), bad=line["line_id"])
         seen[line["line_id"]] = 1
-        if line["quantity"] == 0 and purpose_code != "01":
+        if line["quantity"] == 0 and purpose_code != "01" and not _as_860:
             issue(line["position"], "PO1", 2, "7", _("Line {id} orders 0 units.").format(id=line["line_id"]),
                   bad="0", warning=True)
     if errors or po_date is None:
@@ -314,6 +319,73 @@ def read_850(transaction: Transaction, version: str = "004010") -> PurchaseOrder
                            descriptions=_descriptions(l["descriptions"]), dates=l["dates"], parties=tuple(l["parties"]))
                     for l in lines),
         declared_line_count=declared, warnings=tuple(warnings))
+
+
+# --- 860 in -------------------------------------------------------------------------------------
+# An 860 is an 850 with BCH for BEG and POC for PO1: BCH01 purpose, 02 type, 03 PO number, 04 release, 06 PO date;
+# POC01 line id, 02 change type, 03 new quantity ordered, 04 quantity left to receive, 05 unit, 06 price, 07 basis,
+# 08/09 ... product id pairs. It is read by the 850 reader on translated segments, and every finding is told back
+# in the 860's own segment and element numbers.
+
+CHANGE_TYPES = {"AI": "add item", "DI": "delete item", "QI": "quantity increase", "QD": "quantity decrease",
+                "PC": "price change", "CA": "change to line items", "CT": "change of dates", "RZ": "replace all values",
+                "NC": "no change", "CB": "change of buyer", "CE": "change of price basis"}
+_BEG_TO_BCH = {1: 1, 2: 2, 3: 3, 4: 4, 5: 6}
+
+
+def _po1_to_poc(element: int) -> int:
+    return {1: 1, 2: 3}.get(element, element + 2)
+
+
+def _retell(issue: ValidationIssue) -> ValidationIssue:
+    """An issue found on a translated segment, in the 860's terms."""
+    if issue.segment == "BEG":
+        element = _BEG_TO_BCH.get(issue.element, issue.element) if issue.element else issue.element
+        message = re.sub(r"BEG0?(\d)", lambda m: f"BCH{_BEG_TO_BCH.get(int(m.group(1)), int(m.group(1))):02d}",
+                         issue.message).replace("BEG", "BCH")
+        return replace(issue, segment="BCH", element=element, message=message)
+    if issue.segment == "PO1":
+        element = _po1_to_poc(issue.element) if issue.element else issue.element
+        message = re.sub(r"PO1(\d\d)", lambda m: f"POC{_po1_to_poc(int(m.group(1))):02d}", issue.message).replace("PO1", "POC")
+        return replace(issue, segment="POC", element=element, message=message)
+    return issue
+
+
+def read_860(transaction: Transaction, version: str = "004010") -> PurchaseOrder | list[ValidationIssue]:
+    """The change order in an 860: a PurchaseOrder (set_id "860") whose lines carry their change type (POC02) and
+    whether a new quantity was given; or the issues that keep it from being read."""
+    control = transaction.control
+    if transaction.set_id != "860":
+        return [ValidationIssue(level="transaction", code="6", position=1, segment="ST", element=1,
+                                message=_("Transaction set {id} is not a purchase order change (860).").format(
+                                    id=transaction.set_id), transaction_control=control)]
+    translated: list[Segment] = []
+    changes: list[tuple[str, bool]] = []
+    problems: list[ValidationIssue] = []
+    for index, seg in enumerate(transaction.segments):
+        if seg.tag == "BCH":
+            translated.append(Segment("BEG", tuple(seg.el(k) for k in (1, 2, 3, 4, 6))))
+        elif seg.tag == "POC":
+            code = seg.el(2).strip()
+            if code not in CHANGE_TYPES:
+                problems.append(ValidationIssue(
+                    level="segment", code="7", position=index + 2, segment="POC", element=2, element_code="7",
+                    bad_value=code, transaction_control=control,
+                    message=_("POC02 “{v}” is not a change type this program understands (AI add, DI delete, QI/QD "
+                              "quantity, PC price, CA change, RZ replace).").format(v=code)))
+            qty = seg.el(3).strip()
+            changes.append((code, bool(qty)))
+            translated.append(Segment("PO1", (seg.el(1), qty or "0", *(seg.el(k) for k in range(5, len(seg.elements) + 1)))))
+        else:
+            translated.append(seg)
+    read = read_850(Transaction(set_id="850", control=control, segments=tuple(translated), raw=transaction.raw),
+                    version, _as_860=True)
+    if isinstance(read, list):
+        return [_retell(i) for i in read] + problems
+    if problems:
+        return problems
+    lines = tuple(replace(line, change=code, quantity_given=given) for line, (code, given) in zip(read.lines, changes))
+    return replace(read, lines=lines, set_id="860", warnings=tuple(_retell(w) for w in read.warnings))
 
 
 def _descriptions(found: list[tuple[str, str]]) -> tuple[str, ...]:

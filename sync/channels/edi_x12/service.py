@@ -8,7 +8,7 @@ byte the same document with the same numbers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time as dtime, timedelta, timezone
 from decimal import Decimal
 
@@ -23,8 +23,11 @@ from oms.models import Channel, EdiDocument, OrderLine, OutboxMessage, SalesOrde
 from oms.orders import Address, NormalizedLine, NormalizedOrder
 
 from .ack import build_997, parse_997
-from .docs import LineAck, PurchaseOrder, build_810, build_855, build_856, read_850
-from .x12 import Delimiters, Group, Interchange, Transaction, X12Error, parse_interchanges, write_interchange
+from .docs import LineAck, PurchaseOrder, build_810, build_855, build_856, read_850, read_860
+from .x12 import (Delimiters, Group, Interchange, Transaction, ValidationIssue, X12Error, parse_interchanges,
+                  write_interchange)
+
+READERS = {"850": read_850, "860": read_860}  # the transaction sets a partner may send us (997s are read apart)
 
 EDI_ACTOR = Actor("edi", "edi")
 
@@ -165,9 +168,13 @@ def _import_interchange(session: Session, partner: edi.PartnerInfo, ic: Intercha
         accepted: list[dict] = []
         batch: list[tuple[Transaction, PurchaseOrder]] = []
 
+        changed: set[int] = set()  # orders an 860 changed: what they need now is routed after the group
+
         def take(pairs: list[tuple[Transaction, PurchaseOrder]], results: list[tuple[int, str]]) -> None:
             for (tx, po), (order_id, outcome) in zip(pairs, results):
-                accepted.append({"direction": "in", "doc_type": "850", "status": "accepted", "raw": tx.raw, "isa": ic.control,
+                if po.set_id == "860" and outcome == "updated":
+                    changed.add(order_id)
+                accepted.append({"direction": "in", "doc_type": po.set_id, "status": "accepted", "raw": tx.raw, "isa": ic.control,
                                  "gs": group.control, "st": tx.control, "order_id": order_id, "filename": filename})
                 if outcome == "created":
                     report.orders_created += 1
@@ -187,24 +194,41 @@ def _import_interchange(session: Session, partner: edi.PartnerInfo, ic: Intercha
                 batch.clear()
 
         for tx in group.transactions:
+            if tx.set_id not in READERS:
+                msg = _("Transaction set {s} is not one Quayside takes from {p}.").format(s=tx.set_id, p=partner.code)
+                issues.append(ValidationIssue(level="transaction", code="1", position=1, segment="ST", element=1,
+                                              message=msg, transaction_control=tx.control, group_control=group.control))
+                _reject(session, partner, ic, group, tx, filename, msg)
+                report.rejected += 1
+                report.problems.append(msg)
+                continue
             tx_errors = [i for i in tx.issues if i.severity == "error"]
-            po = read_850(tx, group.version) if tx.set_id == "850" and not tx_errors else None
+            po = READERS[tx.set_id](tx, group.version) if not tx_errors else None
             if isinstance(po, list):
                 tx_errors += [i for i in po if i.severity == "error"]
                 issues += po
                 po = None
-            if tx.set_id != "850":
-                msg = _("Transaction set {s} is not one Quayside takes from {p}.").format(s=tx.set_id, p=partner.code)
-                _reject(session, partner, ic, group, tx, filename, msg)
-                report.rejected += 1
-                continue
             if tx_errors or po is None:
                 msg = "; ".join(i.message for i in tx_errors) or _("The purchase order could not be read.")
                 _reject(session, partner, ic, group, tx, filename, msg)
                 report.rejected += 1
                 report.problems.append(msg)
                 continue
-            if po.purpose_code == "01":
+            if po.set_id == "860":
+                import_batch()
+                try:
+                    with session.begin_nested():
+                        outcome = _apply_change(session, partner, po, actor)
+                except OmsError as exc:
+                    issues.append(ValidationIssue(level="segment", code="8", position=2, segment="BCH", element=3,
+                                                  element_code="7", bad_value=po.po_number, message=str(exc),
+                                                  transaction_control=tx.control, group_control=group.control))
+                    _reject(session, partner, ic, group, tx, filename, str(exc))
+                    report.rejected += 1
+                    report.problems.append(str(exc))
+                    continue
+                take([(tx, po)], [outcome])
+            elif po.purpose_code == "01":
                 import_batch()
                 take([(tx, po)], [_cancel_po(session, partner, po, actor)])
             else:
@@ -219,8 +243,8 @@ def _import_interchange(session: Session, partner: edi.PartnerInfo, ic: Intercha
             _queue(session, partner, "997", f"{partner.code}:997:{ic.control}:{group.control}", text, isa, gs, st)
         # Orders created here are routed and acknowledged as the group leaves them (one cancelled in the same group is not).
         routed = [(oid, po) for oid, po in created.items() if oid not in cancelled]
-        if routed:
-            routing.route_orders(session, actor, [oid for oid, _po in routed])
+        if routed or changed:
+            routing.route_orders(session, actor, [oid for oid, _po in routed] + sorted(changed - cancelled - set(created)))
             if "855" in partner.documents:
                 send_855s(session, partner, routed)
 
@@ -292,12 +316,11 @@ def po_to_order(session: Session, partner: edi.PartnerInfo, po: PurchaseOrder, s
 
 
 def _cancel_po(session: Session, partner: edi.PartnerInfo, po: PurchaseOrder, actor: Actor) -> tuple[int, str]:
-    """An 850 with purpose 01 cancels a PO we have."""
-    existing = session.scalar(select(SalesOrder.id).join(Channel, Channel.id == SalesOrder.channel_id).where(
-        SalesOrder.external_id == po.po_number, Channel.code == partner.channel_code))
+    """An 850 (or 860) with purpose 01 cancels a PO we have."""
+    existing = _find_po(session, partner, po.po_number)
     if existing is None:
         raise NotFound(_("{p} cancels PO {n}, which we never received.").format(p=partner.code, n=po.po_number))
-    orders.cancel_order(session, actor, existing, reason=_("Cancelled by {p} (850 purpose 01)").format(p=partner.code),
+    orders.cancel_order(session, actor, existing, reason=_("Cancelled by {p} ({t} purpose 01)").format(p=partner.code, t=po.set_id),
                         notify_channel=False)
     return existing, "cancelled"
 
@@ -313,6 +336,69 @@ def _apply_pos(session: Session, partner: edi.PartnerInfo, pos: list[PurchaseOrd
             if not o.on_hold:
                 orders.hold(session, actor, o.id, _("EDI: not matched: {what}").format(what=", ".join(unknown))[:300])
     return [(r.order_id, r.outcome) for r in results]
+
+
+def _find_po(session: Session, partner: edi.PartnerInfo, po_number: str) -> int | None:
+    return session.scalar(select(SalesOrder.id).join(Channel, Channel.id == SalesOrder.channel_id).where(
+        SalesOrder.external_id == po_number, Channel.code == partner.channel_code))
+
+
+def _apply_change(session: Session, partner: edi.PartnerInfo, po: PurchaseOrder, actor: Actor) -> tuple[int, str]:
+    """An 860 change order applied to the order its PO became: lines added (AI), deleted (DI: what is still open is
+    cancelled), quantities and prices changed, new dates or ship-to; the whole PO cancelled with BCH01 01. What can no
+    longer change (picked, shipped) is refused and the order held, as for any channel's edit."""
+    order_id = _find_po(session, partner, po.po_number)
+    if order_id is None:
+        raise NotFound(_("{p} changes PO {n} (860), which we never received.").format(p=partner.code, n=po.po_number))
+    if po.purpose_code == "01":
+        return _cancel_po(session, partner, po, actor)
+    current = orders.as_normalized(session, order_id)
+    lines = {l.external_line_id: l for l in current.lines}
+    currency = current.currency
+    deleted: list[str] = []
+    unknown: list[str] = []
+    for pl in po.lines:
+        price = money.to_minor(pl.unit_price.quantize(Decimal("0.01")), currency) if pl.unit_price is not None else None
+        if pl.change == "DI":
+            if pl.line_id not in lines:
+                raise NotFound(_("{p} deletes line {l} of PO {n}, which has no such line.").format(
+                    p=partner.code, l=pl.line_id, n=po.po_number))
+            deleted.append(pl.line_id)
+        elif pl.line_id not in lines:
+            sku = edi.resolve_item(session, partner.id, pl.product_ids)
+            if sku is None:
+                ident = next(iter(pl.product_ids.items()), ("", pl.line_id))
+                sku = f"{ident[0]}:{ident[1]}"[:64]
+                unknown.append(sku)
+            if not pl.quantity_given:
+                raise OmsError(_("{p} adds line {l} to PO {n} without a quantity (POC03).").format(
+                    p=partner.code, l=pl.line_id, n=po.po_number))
+            lines[pl.line_id] = NormalizedLine(pl.line_id, sku, pl.quantity, price or 0, pl.description[:300])
+        else:
+            old = lines[pl.line_id]
+            lines[pl.line_id] = replace(old, quantity=pl.quantity if pl.quantity_given else old.quantity,
+                                        unit_price_minor=old.unit_price_minor if price is None else price,
+                                        description=pl.description[:300] or old.description)
+    ship_to = current.ship_to
+    if po.ship_to is not None:
+        new_address = po_to_order(session, partner, replace(po, lines=()))[0].ship_to
+        if new_address != Address():
+            ship_to = replace(new_address, phone=ship_to.phone)
+    kept = [l for l in lines.values()]
+    total = sum(l.quantity * l.unit_price_minor for l in kept)
+    changed = replace(current, lines=tuple(kept), ship_to=ship_to, subtotal_minor=total, total_minor=total,
+                      ship_by=_aware(po.ship_no_later or po.requested_ship) or current.ship_by,
+                      deliver_by=_aware(po.requested_delivery or po.cancel_after) or current.deliver_by)
+    (result,) = orders.import_orders(session, actor, [changed])
+    reason = _("Deleted by {p} (860 change order)").format(p=partner.code)
+    for ext in deleted:
+        line = session.scalar(select(OrderLine).where(OrderLine.order_id == order_id, OrderLine.external_line_id == ext))
+        if line.quantity - line.shipped - line.cancelled - line.picked > 0:
+            orders.cancel_line(session, actor, line.id, reason=reason, notify_channel=False)
+    if unknown:
+        o = session.get(SalesOrder, order_id)
+        orders.hold(session, actor, o.id, _("EDI: not matched: {what}").format(what=", ".join(unknown))[:300])
+    return order_id, "updated" if (result.outcome == "updated" or deleted) else result.outcome
 
 
 def send_855(session: Session, partner: edi.PartnerInfo, order_id: int, po: PurchaseOrder) -> None:
