@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from .errors import InvalidInput
@@ -12,6 +13,9 @@ _EXPONENTS = {
     "JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "HUF": 2, "TWD": 2,
     "BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3, "TND": 3, "IQD": 3, "LYD": 3,
 }
+
+
+_PLAIN = re.compile(r"(?P<sign>-?)(?P<whole>[0-9]+)(?:\.(?P<frac>[0-9]*))?\Z", re.ASCII)
 
 
 def exponent(currency: str) -> int:
@@ -37,6 +41,12 @@ def to_minor(amount: str | int | Decimal, currency: str) -> int:
         return amount
     if isinstance(amount, float):
         raise InvalidInput(_("Money must not be given as a floating-point number ({value!r}).").format(value=amount))
+    if isinstance(amount, str):
+        plain = _PLAIN.match(amount.strip())
+        exp = exponent(currency)
+        if plain and len(plain["frac"] or "") <= exp:  # "12.30": the common case, without Decimal
+            units = int(plain["whole"]) * 10 ** exp + int((plain["frac"] or "").ljust(exp, "0") or 0)
+            return -units if plain["sign"] else units
     try:
         value = Decimal(str(amount).strip().replace(",", "")) if isinstance(amount, str) else Decimal(amount)
     except InvalidOperation:
