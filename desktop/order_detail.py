@@ -33,7 +33,6 @@ from oms import orders, queries
 from oms.audit import Actor
 from oms.gs1 import Scan
 from oms.queries import OrderDetail
-from oms.settings import Settings
 from desktop.tables import cell as _item, read_only_table
 
 LINE_COLUMNS = ("SKU", "Description", "Ordered", "Allocated", "Backordered", "Picked", "Packed", "Shipped", "Cancelled",
@@ -486,7 +485,7 @@ class OrderDetailScreen(QWidget):
         def done(outcome) -> None:
             self.message.emit(outcome.summary())
 
-        print_shipment(self.tasks, shipment.id, Settings.load(), label=label, slip=slip, done=done,
+        print_shipment(self.tasks, shipment.id, None, label=label, slip=slip, done=done,
                        error=lambda m: self.message.emit(m), owner=self)
 
     def _update_actions(self) -> None:

@@ -94,19 +94,20 @@ def shipment_documents(session, shipment_id: int, settings: Settings, *, label: 
     return docs
 
 
-def print_shipment(tasks: Tasks, shipment_id: int, settings: Settings, *, label: bool = True, slip: bool = True,
+def print_shipment(tasks: Tasks, shipment_id: int, settings: Settings | None, *, label: bool = True, slip: bool = True,
                    sscc: bool = False, done: Callable[[PrintOutcome], None] | None = None,
                    error: Callable[[str], None] | None = None, owner=None) -> None:
-    """Make the shipment's documents, then print them; ``done`` gets the PrintOutcome on the GUI thread."""
+    """Make the shipment's documents, then print them; ``done`` gets the PrintOutcome on the GUI thread. Without
+    ``settings`` the station's settings file is read on the worker, with the documents."""
 
     def made(docs: list[Document]) -> None:
         tasks.background(lambda: send(docs), done, error, owner=owner)
 
-    tasks.read(lambda s: shipment_documents(s, shipment_id, settings, label=label, slip=slip, sscc=sscc), made, error,
-               owner=owner)
+    tasks.read(lambda s: shipment_documents(s, shipment_id, settings or Settings.load(), label=label, slip=slip, sscc=sscc),
+               made, error, owner=owner)
 
 
-def reprint_label(tasks: Tasks, shipment_id: int, settings: Settings, *, done: Callable[[PrintOutcome], None] | None = None,
+def reprint_label(tasks: Tasks, shipment_id: int, settings: Settings | None, *, done: Callable[[PrintOutcome], None] | None = None,
                   error: Callable[[str], None] | None = None, owner=None) -> None:
     """Print a shipment's shipping label again on the station's label printer (for any screen to call)."""
     print_shipment(tasks, shipment_id, settings, label=True, slip=False, done=done, error=error, owner=owner)
