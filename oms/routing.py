@@ -418,11 +418,17 @@ def _rank(plan: Plan, promise: date | None):
     )
 
 
+def allowed_locations(rule: Rule, locations: Sequence[LocationInfo]) -> list[LocationInfo]:
+    """The active locations the rule lets ship (all of them unless it names some)."""
+    names = rule.actions.get("allowed_locations")
+    return [l for l in locations if not names or l.code in names]
+
+
 def candidate_plans(f: OrderFacts, rule: Rule, locations: Sequence[LocationInfo], available: dict[tuple[int, int], int],
                     rates: RateBook, now: datetime) -> list[Plan]:
     """Every plan the rule allows, each line whole from one location; best first."""
     a = rule.actions
-    allowed = [l for l in locations if not a.get("allowed_locations") or l.code in a["allowed_locations"]]
+    allowed = allowed_locations(rule, locations)
     preferred_codes = set(a.get("preferred_locations") or [])
     ship_complete = a.get("split") == "ship_complete"
     if ship_complete and f.allocated_at:
@@ -655,7 +661,35 @@ def route_orders(session: Session, actor: Actor, order_ids: Sequence[int], *, re
                     available[key] = available.get(key, 0) - l.need
                 else:
                     available[key] = 0  # someone else took it; this order's line waits
+        # A wholesale line that no location can fill whole takes what is there now (unless the rule ships complete):
+        # from the plan's locations first, then the other allowed ones. The buyer gets those units now and the rest
+        # waits, as the 855 then says.
+        partial: dict[int, list[tuple[int, int]]] = {}  # line id -> [(location id, units)]
+        if f.order_type == OrderType.WHOLESALE.value and rule.actions.get("split") != "ship_complete":
+            in_plan = [loc for loc, _lines in best.shipments]
+            sources = in_plan + [loc for loc in allowed_locations(rule, locations) if loc not in in_plan]
+            for l in f.lines:
+                left = 0 if l.line_id in got_lines else l.need
+                for loc in sources:
+                    if left <= 0:
+                        break
+                    key = (l.product_id, loc.id)
+                    units = min(left, available.get(key, 0))
+                    if units > 0 and inventory.try_reserve(session, l.product_id, loc.id, units):
+                        available[key] -= units
+                        partial.setdefault(l.line_id, []).append((loc.id, units))
+                        left -= units
+            if partial:
+                codes = {loc.id: loc.code for loc in locations}
+                text += " " + _("Reserved in part, the rest backordered: {lines}.").format(lines=", ".join(
+                    _("{got} of {need} × {sku} at {where}").format(
+                        got=sum(u for _loc, u in partial[l.line_id]), need=l.need, sku=l.sku,
+                        where=", ".join(codes[loc] for loc, _u in partial[l.line_id]))
+                    for l in f.lines if l.line_id in partial))
         primary = best.shipments[0][0]
+        if not got_lines and partial:  # only part-lines were reserved: the order ships from where they are
+            first = next(iter(partial.values()))[0][0]
+            primary = next(loc for loc in locations if loc.id == first)
         new_qty = {}
         needs = {l.line_id: l.need for l in f.lines}
         for r in lines_by_order[oid]:
@@ -668,14 +702,21 @@ def route_orders(session: Session, actor: Actor, order_ids: Sequence[int], *, re
                 alloc_rows.append({"order_line_id": r.id, "location_id": got_lines[r.id], "product_id": r.product_id,
                                    "quantity": need, "created_at": now})
                 new_qty[r.id] = (r.allocated + need, 0)
+            elif r.id in partial:
+                units = sum(u for _loc, u in partial[r.id])
+                line_updates.append({"line_id": r.id, "add": units, "back": need - units})
+                alloc_rows += [{"order_line_id": r.id, "location_id": loc_id, "product_id": r.product_id,
+                                "quantity": u, "created_at": now} for loc_id, u in partial[r.id]]
+                new_qty[r.id] = (r.allocated + units, need - units)
             else:
                 line_updates.append({"line_id": r.id, "add": 0, "back": need})
                 new_qty[r.id] = (r.allocated, need)
         status = orders.derive_status(
             [orders.LineQty(r.quantity, new_qty[r.id][0], new_qty[r.id][1], r.picked, r.packed, r.shipped, r.cancelled)
              for r in lines_by_order[oid]], on_hold=False, delivered=m["delivered"])
-        allocated_units = sum(l.need for l in f.lines if l.line_id in got_lines)
-        outcome = ("split" if len({got_lines[l] for l in got_lines}) > 1 else "allocated") if allocated_units == sum(l.need for l in f.lines) \
+        allocated_units = sum(l.need for l in f.lines if l.line_id in got_lines) + sum(u for p in partial.values() for _l, u in p)
+        used = set(got_lines.values()) | {loc for p in partial.values() for loc, _u in p}
+        outcome = ("split" if len(used) > 1 else "allocated") if allocated_units == sum(l.need for l in f.lines) \
             else ("partial" if allocated_units else "backordered")
         order_updates.append({"oid": oid, "st": status.value, "loc": primary.id, "hold": False, "reason": "", "now": now})
         decisions.append({

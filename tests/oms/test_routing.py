@@ -192,6 +192,39 @@ def test_default_rule_is_protected(routed):
             routing.delete_rule(s, ACTOR, default)
 
 
+def test_wholesale_lines_take_what_is_there_and_the_rest_waits(routed):
+    """A wholesale buyer gets the units on hand now; the rest of the line is backordered and follows when stock
+    comes. A web order keeps its line whole (one parcel, not a trickle)."""
+    stock(routed, "LANTERN", "RNO", 15)
+    stock(routed, "LANTERN", "EWR", 5)
+    stock(routed, "MUG-RED", "RNO", 50)
+    oid, res = place(routed, "w1", [("LANTERN", 24), ("MUG-RED", 10)], channel="edi", order_type="wholesale")
+    assert res.outcome == "partial"
+    assert allocations(routed, oid) == [("LANTERN", "EWR", 5), ("LANTERN", "RNO", 15), ("MUG-RED", "RNO", 10)]
+    assert "20 of 24 × LANTERN at RNO, EWR" in res.explanation
+    with routed.read() as s:
+        line = s.scalars(select(OrderLine).where(OrderLine.order_id == oid, OrderLine.sku == "LANTERN")).one()
+        assert (line.allocated, line.backordered) == (20, 4)
+        assert order(routed, oid).status == "partially_allocated" and order(routed, oid).location_id is not None
+    web, res = place(routed, "d1", [("LANTERN", 3)])
+    assert res.outcome == "backordered"  # nothing left anyway; and a web order's line is never cut
+    stock(routed, "LANTERN", "RNO", 4)  # the four arrive: the wholesale line completes
+    with routed.read() as s:
+        line = s.scalars(select(OrderLine).where(OrderLine.order_id == oid, OrderLine.sku == "LANTERN")).one()
+        assert (line.allocated, line.backordered) == (24, 0)
+        assert check.run(s) == []
+    rule(routed, "Wholesale complete", {"channel": ["edi"]}, {"split": "ship_complete"})
+    stock(routed, "MUG-BLU", "RNO", 3)
+    oid2, res = place(routed, "w2", [("MUG-BLU", 5)], channel="edi", order_type="wholesale")
+    assert res.outcome == "backordered" and allocations(routed, oid2) == []
+
+
+def test_web_line_short_everywhere_is_backordered_whole(routed):
+    stock(routed, "LANTERN", "RNO", 2)
+    oid, res = place(routed, "d2", [("LANTERN", 3)])
+    assert res.outcome == "backordered" and allocations(routed, oid) == []
+
+
 def test_backorders_release_by_receipt_oldest_promise_first(routed):
     late, _ = place(routed, "late", [("LANTERN", 1)], deliver_by=NOW + timedelta(days=9))
     early, res = place(routed, "early", [("LANTERN", 1)], deliver_by=NOW + timedelta(days=3))
@@ -298,8 +331,8 @@ SKUS = ["MUG-RED", "MUG-BLU", "LANTERN"]
 @given(levels=st.lists(st.integers(0, 6), min_size=9, max_size=9),
        batch=st.lists(st.lists(st.tuples(st.sampled_from(SKUS), st.integers(1, 4)), min_size=1, max_size=3, unique_by=lambda t: t[0]),
                       min_size=1, max_size=6),
-       split=st.booleans())
-def test_property_no_overallocation_every_line_accounted(routed, levels, batch, split):
+       split=st.booleans(), wholesale=st.lists(st.booleans(), min_size=6, max_size=6))
+def test_property_no_overallocation_every_line_accounted(routed, levels, batch, split, wholesale):
     with routed.write() as s:
         for model in (RoutingDecision, Allocation, OrderLine, SalesOrder, StockMovement, StockLevel, AuditEvent):
             s.execute(delete(model))
@@ -309,7 +342,9 @@ def test_property_no_overallocation_every_line_accounted(routed, levels, batch, 
             if levels[i]:
                 inventory.receive(s, ACTOR, sku, loc, levels[i])
     with routed.write() as s:
-        results = routing.import_and_route(s, ACTOR, [make_order(f"p{i}", lines) for i, lines in enumerate(batch)])
+        results = routing.import_and_route(s, ACTOR, [
+            make_order(f"p{i}", lines, **(dict(channel="edi", order_type="wholesale") if wholesale[i] else {}))
+            for i, lines in enumerate(batch)])
     with routed.read() as s:
         for lvl in s.scalars(select(StockLevel)):
             assert 0 <= lvl.allocated <= lvl.on_hand
