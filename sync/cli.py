@@ -114,16 +114,21 @@ def build_connectors(db, codes: list[str] | None = None, **http_options) -> tupl
             carriers[c.code] = EasyPostCarrier(c.code, token, base_url=c.base_url, client=client,
                                                label_format=c.options.get("label_format", "PDF"))
         intervals[c.code] = c.interval_s
-    # Trading partners on a folder transport sync like channels: their inbox in, their outbox out.
+    # Trading partners sync like channels: their inbox (a folder or on an SFTP server) in, their outbox out.
     from oms import edi
 
-    from .channels.edi_x12.folder import EdiFolderChannel
+    from .channels.edi_x12.transport import partner_channel
 
     with db.read() as s:
-        partners = [p for p in edi.partners(s) if p.transport.get("kind") == "folder" and p.transport.get("path")
-                    and (not codes or p.code in codes)]
+        partners = [p for p in edi.partners(s) if p.transport.get("kind") in ("folder", "sftp")
+                    and (p.transport.get("path") or p.transport.get("kind") == "sftp") and (not codes or p.code in codes)]
+    timeout = http_options.get("timeout")
     for p in partners:
-        channels[p.code] = EdiFolderChannel(p.code, db, p.transport["path"])
+        try:
+            channels[p.code] = partner_channel(db, p, **({"timeout": timeout} if timeout and p.transport["kind"] == "sftp" else {}))
+        except OmsError as exc:
+            problems.append(str(exc))
+            continue
         intervals[p.code] = 60
     if codes:
         missing = set(codes) - set(channels) - set(carriers) - {c.code for c in configs}

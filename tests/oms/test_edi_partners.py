@@ -86,3 +86,76 @@ def test_items_resolve_by_xref_gtin_or_vendor_part(partner):
     with pytest.raises(Conflict, match="already exists"):
         with db.write() as s:
             edi.add_partner(s, ACTOR, code="northwind", name="Again", our_id="A", their_id="B")
+
+
+def test_update_partner_checks_like_add_partner_and_is_audited(partner):
+    from oms.models import AuditEvent
+
+    db, pid = partner
+    with db.write() as s:
+        info = edi.update_partner(s, ACTOR, pid, name="Northwind Retail West", ack_timeout_h=48, documents="850,997",
+                                  transport={"kind": "sftp", "host": "sftp.northwind.example", "port": "2222", "user": "qs",
+                                             "inbox": "/out", "outbox": "/in"})
+    assert (info.name, info.ack_timeout_h, info.documents) == ("Northwind Retail West", 48, ("850", "997"))
+    assert info.transport == {"kind": "sftp", "host": "sftp.northwind.example", "port": 2222, "user": "qs", "inbox": "/out",
+                              "outbox": "/in"}
+    with db.read() as s:
+        event = s.scalars(select(AuditEvent).where(AuditEvent.action == "edi.partner_changed")).one()
+        assert event.before["ack_timeout_h"] == 24 and event.after["ack_timeout_h"] == 48
+        assert "name" in event.summary and "transport" in event.summary
+    for kw, message in [(dict(their_qualifier="Z"), "two characters"), (dict(delimiters="**>^"), "four different"),
+                        (dict(version="003020"), "not supported"), (dict(code="other"), "cannot change"),
+                        (dict(documents="850,999"), "not 999"), (dict(ack_timeout_h=0), "more than zero"),
+                        (dict(transport={"kind": "sftp", "host": "h", "user": "u", "inbox": "/i", "outbox": "/o",
+                                         "password": "x"}), "not kept in the database"),
+                        (dict(transport={"kind": "sftp", "host": "h"}), "SFTP user"), (dict(colour="red"), "no setting")]:
+        with pytest.raises(InvalidInput, match=message):
+            with db.write() as s:
+                edi.update_partner(s, ACTOR, pid, **kw)
+    with db.read() as s:
+        assert edi.partner(s, pid).name == "Northwind Retail West"  # nothing of the refused changes stayed
+
+
+def test_two_partners_cannot_share_an_isa_sender_id(partner):
+    db, pid = partner
+    with pytest.raises(Conflict, match="already sends as 08/NORTHWIND"):
+        with db.write() as s:
+            edi.add_partner(s, ACTOR, code="nw2", name="Copy", our_id="QUAYSIDE", their_id="NORTHWIND", their_qualifier="08")
+    with db.write() as s:
+        other = edi.add_partner(s, ACTOR, code="acme", name="ACME", our_id="QUAYSIDE", their_id="ACME")
+    with pytest.raises(Conflict, match="northwind already sends"):
+        with db.write() as s:
+            edi.update_partner(s, ACTOR, other, their_id="NORTHWIND", their_qualifier="08")
+
+
+def test_item_and_ship_to_codes_are_added_once_removed_and_audited(partner):
+    from oms.errors import NotFound
+    from oms.models import AuditEvent
+
+    db, pid = partner
+    with db.write() as s:
+        edi.add_item_xref(s, pid, "bp", "NW-1", "LANTERN", actor=ACTOR)
+        edi.add_ship_to(s, pid, "0014", "DC 14", city="Sparks", actor=ACTOR)
+    with pytest.raises(Conflict, match="already stands for LANTERN"):
+        with db.write() as s:
+            edi.add_item_xref(s, pid, "BP", "NW-1", "MUG-RED")
+    with pytest.raises(Conflict, match="already set up"):
+        with db.write() as s:
+            edi.add_ship_to(s, pid, "0014", "Again")
+    with db.read() as s:
+        assert edi.item_xrefs(s, pid) == [edi.ItemXrefInfo("BP", "NW-1", "LANTERN")]
+        assert [st.code for st in edi.ship_tos(s, pid)] == ["0014"]
+        assert edi.resolve_item(s, pid, {"BP": "NW-1"}) == "LANTERN"
+    with db.write() as s:
+        assert edi.resolve_item(s, pid, {"BP": "NW-1"}) == "LANTERN"
+        edi.remove_item_xref(s, ACTOR, pid, "BP", "NW-1")
+        assert edi.resolve_item(s, pid, {"BP": "NW-1"}) is None  # not the answer remembered before the removal
+        edi.remove_ship_to(s, ACTOR, pid, "0014")
+    with pytest.raises(NotFound):
+        with db.write() as s:
+            edi.remove_ship_to(s, ACTOR, pid, "0014")
+    with db.read() as s:
+        actions = [a for a, in s.execute(select(AuditEvent.action).where(AuditEvent.action.like("edi.%")).order_by(AuditEvent.id))]
+        assert not edi.item_xrefs(s, pid) and not edi.ship_tos(s, pid)
+    assert actions == ["edi.partner_added", "edi.item_xref_added", "edi.ship_to_added", "edi.item_xref_removed",
+                       "edi.ship_to_removed"]

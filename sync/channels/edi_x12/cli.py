@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import sys
 from pathlib import Path
 
@@ -19,7 +20,7 @@ def register(sub) -> None:
     add_db_option(ls)
     ls.set_defaults(func=cmd_partners)
 
-    add = esub.add_parser("partner-add", help=_("add a trading partner with a folder transport"))
+    add = esub.add_parser("partner-add", help=_("add a trading partner reached through folders or SFTP"))
     add.add_argument("code")
     add.add_argument("--name", required=True)
     add.add_argument("--our-id", required=True)
@@ -28,9 +29,25 @@ def register(sub) -> None:
     add.add_argument("--their-qualifier", default="ZZ")
     add.add_argument("--version", default="004010", choices=edi.VERSIONS)
     add.add_argument("--delimiters", default="*~>^", help=_("element, segment, component, repetition (default *~>^)"))
-    add.add_argument("--folder", required=True, help=_("root folder with inbox/ and outbox/"))
+    where = add.add_mutually_exclusive_group(required=True)
+    where.add_argument("--folder", help=_("root folder with inbox/ and outbox/"))
+    where.add_argument("--sftp", metavar="HOST[:PORT]", help=_("the partner's SFTP server"))
+    add.add_argument("--sftp-user", metavar="USER", help=_("login name on the SFTP server"))
+    add.add_argument("--sftp-key", metavar="FILE", help=_("private key file to log in with (else a password)"))
+    add.add_argument("--password-stdin", action="store_true",
+                     help=_("read the SFTP password, or the key's passphrase, from standard input"))
+    add.add_argument("--remote-inbox", metavar="PATH", help=_("folder on the server where the partner leaves files for us"))
+    add.add_argument("--remote-outbox", metavar="PATH", help=_("folder on the server where we leave files for the partner"))
+    add.add_argument("--remote-archive", metavar="PATH", help=_("where taken files go (default: archive/ in the inbox)"))
+    add.add_argument("--remote-error", metavar="PATH", help=_("where refused files go (default: error/ in the inbox)"))
     add_db_option(add)
     add.set_defaults(func=cmd_partner_add)
+
+    pw = esub.add_parser("partner-password", help=_("store a new SFTP password or key passphrase for a partner"))
+    pw.add_argument("code")
+    pw.add_argument("--password-stdin", action="store_true", help=_("read it from standard input"))
+    add_db_option(pw)
+    pw.set_defaults(func=cmd_partner_password)
 
     imp = esub.add_parser("import", help=_("take in an X12 file (or, without FILE, the partner's inbox)"))
     imp.add_argument("file", nargs="?")
@@ -58,33 +75,133 @@ def cmd_partners(args) -> int:
     if not rows:
         print(_("No trading partners."))
     for p in rows:
-        where = p.transport.get("path") or p.transport.get("host") or "-"
         print(f"{p.code:<14} {p.name:<28} {p.their_qualifier}/{p.their_id:<15} X12 {p.version}  {','.join(p.documents)}  "
-              f"{p.transport.get('kind', 'folder')}: {where}")
+              f"{describe_transport(p.transport)}")
     return 0
+
+
+def describe_transport(transport: dict) -> str:
+    """Where a partner's files travel, in one line (never a secret: there is none in the transport)."""
+    if transport.get("kind") == "sftp":
+        port = transport.get("port", 22)
+        key = _(", key {file}").format(file=transport["key_file"]) if transport.get("key_file") else _(", password")
+        return _("sftp: {user}@{host}:{port} in {inbox}, out {outbox}{key}").format(
+            user=transport.get("user"), host=transport.get("host"), port=port, inbox=transport.get("inbox"),
+            outbox=transport.get("outbox"), key=key)
+    return _("folder: {path}").format(path=transport.get("path") or "-")
+
+
+def _read_secret(args, prompt: str) -> str | None:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n") or None
+    if sys.stdin.isatty():
+        return getpass.getpass(prompt) or None
+    return None
+
+
+def _sftp_transport(args) -> tuple[dict, str | None]:
+    """The transport JSON for --sftp, and the password or passphrase to store beside it (not in it)."""
+    from .sftp import PassphraseNeeded, load_key
+
+    missing = [flag for flag, value in (("--sftp-user", args.sftp_user), ("--remote-inbox", args.remote_inbox),
+                                        ("--remote-outbox", args.remote_outbox)) if not value]
+    if missing:
+        raise OmsError(_("An SFTP partner also needs {flags}.").format(flags=", ".join(missing)))
+    host, port = _host_port(args.sftp)
+    transport = {"kind": "sftp", "host": host, "port": port, "user": args.sftp_user, "inbox": args.remote_inbox,
+                 "outbox": args.remote_outbox}
+    if args.remote_archive:
+        transport["archive"] = args.remote_archive
+    if args.remote_error:
+        transport["error"] = args.remote_error
+    if args.sftp_key:
+        key_file = str(Path(args.sftp_key).expanduser().resolve())
+        passphrase = _read_secret(args, "") if args.password_stdin else None
+        try:  # a missing file or a wrong passphrase is refused now, not at the first sync
+            load_key(key_file, passphrase)
+        except PassphraseNeeded:
+            if not sys.stdin.isatty():
+                raise
+            passphrase = getpass.getpass(_("Passphrase of {file}: ").format(file=key_file))
+            load_key(key_file, passphrase)
+        transport["key_file"] = key_file
+        return transport, passphrase
+    password = _read_secret(args, _("SFTP password for {user}@{host}: ").format(user=args.sftp_user, host=host))
+    if not password:
+        raise OmsError(_("Give the SFTP password with --password-stdin (it is never taken from the command line), "
+                         "or a key file with --sftp-key."))
+    return transport, password
+
+
+def _host_port(value: str) -> tuple[str, int]:
+    host, port = value, "22"
+    if value.startswith("["):  # [::1]:2222
+        host, _sep, rest = value[1:].partition("]")
+        port = rest.lstrip(":") or "22"
+    elif value.count(":") == 1:
+        host, port = value.split(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise OmsError(_("Give the SFTP server as HOST or HOST:PORT, not {value!r}.").format(value=value))
+    return host, int(port)
 
 
 def cmd_partner_add(args) -> int:
     from oms.audit import Actor
 
+    from sync import credentials
+
+    if args.folder:
+        stray = [f for f, v in (("--sftp-user", args.sftp_user), ("--sftp-key", args.sftp_key), ("--remote-inbox", args.remote_inbox),
+                                ("--remote-outbox", args.remote_outbox), ("--remote-archive", args.remote_archive),
+                                ("--remote-error", args.remote_error), ("--password-stdin", args.password_stdin)) if v]
+        if stray:
+            raise OmsError(_("{flags} only go with --sftp, not with --folder.").format(flags=", ".join(stray)))
+        transport, secret = {"kind": "folder", "path": str(Path(args.folder).resolve())}, None
+    else:
+        transport, secret = _sftp_transport(args)
     db = open_db(args)
     with db.write() as s:
         edi.add_partner(s, Actor("cli", "cli"), code=args.code, name=args.name, our_id=args.our_id, their_id=args.their_id,
                         our_qualifier=args.our_qualifier, their_qualifier=args.their_qualifier, version=args.version,
-                        delimiters=args.delimiters, transport={"kind": "folder", "path": str(Path(args.folder).resolve())})
-    _channel(db, args.code)  # makes inbox/, outbox/, archive/ and error/
-    print(_("Added trading partner {code}; its files go through {folder}/inbox and /outbox.").format(code=args.code, folder=args.folder))
+                        delimiters=args.delimiters, transport=transport)
+        if secret:  # inside the transaction: no partner is saved without its password
+            from .sftp import secret_name
+
+            credentials.set_secret(secret_name(args.code), secret)
+    if args.folder:
+        _channel(db, args.code)  # makes inbox/, outbox/, archive/ and error/
+        print(_("Added trading partner {code}; its files go through {folder}/inbox and /outbox.").format(code=args.code, folder=args.folder))
+    else:
+        print(_("Added trading partner {code}; its files go through {where}.").format(code=args.code, where=describe_transport(transport)))
+        if secret:
+            print(_("The password or key passphrase is kept in {store}.").format(store=credentials.store_name()))
+    return 0
+
+
+def cmd_partner_password(args) -> int:
+    from sync import credentials
+
+    from .sftp import secret_name
+
+    db = open_db(args)
+    with db.read() as s:
+        p = edi.partner(s, args.code)
+    if p.transport.get("kind") != "sftp":
+        raise OmsError(_("Partner {code} is not reached over SFTP; it has no password.").format(code=args.code))
+    secret = _read_secret(args, _("SFTP password or key passphrase for {code}: ").format(code=args.code))
+    if not secret:
+        raise OmsError(_("Give the password with --password-stdin (it is never taken from the command line)."))
+    credentials.set_secret(secret_name(args.code), secret)
+    print(_("Stored the SFTP password of {code} in {store}.").format(code=args.code, store=credentials.store_name()))
     return 0
 
 
 def _channel(db, code: str):
-    from .folder import EdiFolderChannel
+    from .transport import partner_channel
 
     with db.read() as s:
         p = edi.partner(s, code)
-    if p.transport.get("kind") != "folder" or not p.transport.get("path"):
-        raise OmsError(_("Partner {code} has no folder transport configured.").format(code=code))
-    return EdiFolderChannel(code, db, p.transport["path"])
+    return partner_channel(db, p)
 
 
 def cmd_import(args) -> int:
@@ -104,8 +221,11 @@ def cmd_import(args) -> int:
     from sync.engine import Engine
 
     channel = _channel(db, args.partner)
-    for r in Engine(db, {args.partner: channel}).run_once():
-        print(r.line())
+    try:
+        for r in Engine(db, {args.partner: channel}).run_once():
+            print(r.line())
+    finally:
+        channel.close()
     return 0
 
 

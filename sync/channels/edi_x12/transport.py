@@ -1,0 +1,109 @@
+"""What every EDI transport does alike, whatever carries the files: take a file in, send a document out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from oms import edi, sync_store
+from oms.db import Database
+from oms.errors import OmsError
+from oms.i18n import _
+from oms.models import EdiDocument
+
+from ...base import OutboundMessage, PermanentError, PullPage
+from .service import document_for_message, flag_unacknowledged, import_interchanges
+
+# Outbox topics a web shop would act on; for a trading partner the 856 and 810 say it all.
+SKIPPED_TOPICS = ("fulfillment.create", "fulfillment.cancel", "payment.capture", "order.cancelled", "inventory.set")
+
+
+@dataclass(frozen=True)
+class OutboundFile:
+    """An outbound document as the partner will find it: its file name and its text."""
+
+    document_id: int
+    name: str
+    text: str
+
+
+class EdiTransportChannel:
+    """A trading partner as a sync channel. Subclasses carry the files: ``pull_orders`` fetches inbound
+    files and gives each to ``take_in``; ``deliver`` puts one outbound file where the partner collects it."""
+
+    def __init__(self, code: str, db: Database):
+        self.code = code
+        self.db = db
+
+    # -- inbound ----------------------------------------------------------------------------------
+
+    def take_in(self, name: str, data: bytes) -> bool:
+        """Import one file in one transaction. A file the domain refuses is quarantined whole and False is
+        returned: the transport then files it under error/ instead of archive/."""
+        try:
+            with self.db.write() as s:
+                import_interchanges(s, data, filename=name, partner_code=self.code)
+        except OmsError as exc:
+            with self.db.write() as s:
+                sync_store.quarantine(s, self.code, "edi", name, data.decode("utf-8", errors="replace"), str(exc))
+            return False
+        return True
+
+    def pull_done(self, cursor: str | None) -> PullPage:
+        """After the files: what we sent and nobody acknowledged in time becomes an exception."""
+        with self.db.write() as s:
+            flag_unacknowledged(s, edi.partner(s, self.code))
+        return PullPage([], next_cursor=cursor, done=True)
+
+    # -- outbound ---------------------------------------------------------------------------------
+
+    def push(self, message: OutboundMessage) -> dict[str, Any]:
+        if message.topic in SKIPPED_TOPICS:
+            return {"skipped": _("{t} has no EDI document here; the 856 and 810 tell the partner.").format(t=message.topic)}
+        out = self.outbound_file(message)
+        where = self.deliver(out.name, out.text)
+        with self.db.write() as s:
+            doc = s.get(EdiDocument, out.document_id)
+            if doc.status == "queued":  # a 997 may have come back before we heard the delivery succeed
+                doc.status = "sent"
+        return {"file": where}
+
+    def outbound_file(self, message: OutboundMessage) -> OutboundFile:
+        """The document an outbox message stands for, committed before it travels: its control numbers are
+        taken once and remembered, so a resend after a lost answer is the same file under the same name."""
+        with self.db.write() as s:
+            partner = edi.partner(s, self.code)
+            if message.topic == "edi.send":
+                doc = s.get(EdiDocument, message.payload["document_id"])
+                return OutboundFile(doc.id, message.payload["filename"], doc.raw)
+            if message.topic in ("asn.create", "invoice.create"):
+                row = sync_store.OutboxRow(message.id, self.code, message.topic, message.idempotency_key, dict(message.payload), 0)
+                doc_type, text, doc_id = document_for_message(s, partner, row)
+                isa = int(s.get(EdiDocument, doc_id).isa_control)
+                return OutboundFile(doc_id, f"{partner.code}_{doc_type}_{isa:09d}.x12", text)
+        raise PermanentError(_("{t} cannot be sent to a trading partner.").format(t=message.topic))
+
+    def close(self) -> None:
+        """Let go of any connection; the next pull or push opens what it needs."""
+
+    def deliver(self, name: str, text: str) -> str:
+        """Put the file where the partner collects it, whole or not at all, once: a file already there is left
+        alone. Returns where it went (for the log)."""
+        raise NotImplementedError
+
+
+def partner_channel(db: Database, partner: edi.PartnerInfo, **options) -> EdiTransportChannel:
+    """The channel for a partner's configured transport. ``options`` (timeout=...) go to network transports.
+    Raises OmsError when the transport cannot be used as configured (no folder, no stored password)."""
+    kind = partner.transport.get("kind", "folder")
+    if kind == "folder":
+        from .folder import EdiFolderChannel
+
+        if not partner.transport.get("path"):
+            raise OmsError(_("Partner {code} has no folder configured.").format(code=partner.code))
+        return EdiFolderChannel(partner.code, db, partner.transport["path"])
+    if kind == "sftp":
+        from .sftp import EdiSftpChannel
+
+        return EdiSftpChannel.for_partner(db, partner, **options)
+    raise OmsError(_("Partner {code} has a transport Quayside does not know: {kind}.").format(code=partner.code, kind=kind))
