@@ -7,6 +7,7 @@ cannot open ends in a dialog that says why, never a traceback.
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from pathlib import Path
@@ -34,6 +35,7 @@ from oms.db import Database
 from oms.errors import OmsError
 from oms.settings import Settings
 
+log = logging.getLogger("quayside.app")
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 DEMO_ORDERS = 300
 SMOKE_TIMEOUT_MS = 60_000
@@ -149,6 +151,12 @@ class Startup(QObject):
             seed.master_data(self.db)
             self.progress.emit(0, DEMO_ORDERS)
             seed.demo_orders(self.db, DEMO_ORDERS, progress=lambda n: self.progress.emit(n, DEMO_ORDERS))
+            from desktop import demo
+
+            try:
+                demo.seed_edi(self.db)  # a trading partner's purchase orders, for the Documents screen
+            except Exception:  # noqa: BLE001 - the demo partner is a nicety; the app starts without it
+                log.exception("demo EDI partner not added")
 
         def filled(_r) -> None:
             self.seeded_now = True

@@ -1,4 +1,5 @@
-"""Demo mode: an emulated Shopify shop and EasyPost account in-process, so a first start shows live sync without any account.
+"""Demo mode: an emulated Shopify shop and EasyPost account in-process, so a first start shows live sync without any account;
+and a wholesale trading partner whose purchase orders came in by EDI, so the Documents screen has something to show.
 
 On the first start of an empty database (or with ``--demo``) Quayside starts both
 emulators on free loopback ports, connects a "shop" channel and an "easypost" carrier
@@ -11,11 +12,12 @@ ports. Nothing here imports Qt: the app runs ``start`` on its database worker.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
-from oms import sync_queries, sync_store
+from oms import edi, sync_queries, sync_store
 from oms.audit import Actor
 from oms.db import Database
 from sync import credentials
@@ -130,3 +132,68 @@ def _port(cfg: sync_store.ConnectorInfo | None) -> int:
     if cfg is None:
         return 0
     return urlsplit(cfg.base_url).port or 0
+
+
+# -- EDI: a retail chain that sends purchase orders ------------------------------------------------
+
+EDI_PARTNER = "ACME"
+EDI_ACTOR = Actor("demo", "demo")
+
+
+def _demo_850(po: str, lines: list[tuple[str, int, str, str, str]], control: int, *, ship_to: str = "0014",
+              when: datetime | None = None) -> str:
+    """An interchange from ACME with one purchase order: lines are (line id, quantity, qualifier, item code, price)."""
+    from sync.channels.edi_x12.x12 import Group, Segment, Transaction, write_interchange
+
+    when = when or datetime.now(timezone.utc)
+    body = [Segment("BEG", ("00", "SA", po, "", when.strftime("%Y%m%d"))), Segment("REF", ("DP", "021")),
+            Segment("DTM", ("002", (when + timedelta(days=5)).strftime("%Y%m%d"))),
+            Segment("N1", ("ST", "ACME Stores DC " + ship_to.lstrip("0"), "92", ship_to))]
+    for line_id, qty, qualifier, code, price in lines:
+        body += [Segment("PO1", (line_id, str(qty), "EA", price, "PE", qualifier, code)),
+                 Segment("PID", ("F", "08", "", "", code))]
+    body.append(Segment("CTT", (str(len(lines)),)))
+    group = Group(functional_id="PO", sender="ACMESTORES", receiver="QUAYSIDE", control=str(control),
+                  transactions=(Transaction(set_id="850", control="0001", segments=tuple(body)),))
+    return write_interchange([group], sender_id="ACMESTORES", receiver_id="QUAYSIDE", control=control, when=when,
+                             newline=True)
+
+
+def seed_edi(db: Database, folder: str | None = None) -> bool:
+    """A trading partner ACME with a few purchase orders imported through the real EDI service (which writes the
+    997s and 855s back, queued for the partner's folder), one of them refused. Skipped when ACME exists or no
+    product has stock. Returns True when something was added."""
+    from sync.channels.edi_x12.service import import_interchanges
+
+    from oms.settings import config_dir
+
+    with db.read() as s:
+        if any(p.code == EDI_PARTNER for p in edi.partners(s)):
+            return False
+        skus = sync_queries.demo_skus(s, 6)
+    if len(skus) < 4:
+        return False
+    path = folder or str(config_dir() / "edi-demo" / EDI_PARTNER)
+    with db.write() as s:
+        pid = edi.add_partner(s, EDI_ACTOR, code=EDI_PARTNER, name="ACME Stores", our_id="QUAYSIDE", their_id="ACMESTORES",
+                              transport={"kind": "folder", "path": path})
+        edi.add_item_xref(s, pid, "BP", "ACME-10442", skus[3], actor=EDI_ACTOR)
+        edi.add_ship_to(s, pid, "0014", "ACME Stores DC 14", address1="1 Dock Rd", city="Sparks", region="NV",
+                        postal_code="89431", actor=EDI_ACTOR)
+        edi.add_ship_to(s, pid, "0221", "ACME Stores #221", address1="88 Harbor Blvd", city="Oakland", region="CA",
+                        postal_code="94607", actor=EDI_ACTOR)
+    files = [
+        ("ACME_PO_4500811.x12", _demo_850("4500811", [("1", 12, "VN", skus[0], "7.25"), ("2", 6, "VN", skus[1], "19.50")], 811)),
+        ("ACME_PO_4500812.x12", _demo_850("4500812", [("1", 24, "VN", skus[2], "7.25"), ("2", 4, "BP", "ACME-10442", "42.00"),
+                                                      ("3", 2, "VN", skus[1], "19.50")], 812, ship_to="0221")),
+        ("ACME_PO_4500813.x12", _demo_850("4500813", [("1", 8, "VN", skus[0], "7.25"), ("2", 5, "BP", "ACME-99999", "11.00")],
+                                          813)),
+        # Segments lost on the way: SE counts two more than arrived, so it is refused (and our 997 says so).
+        ("ACME_PO_4500814.x12", re.sub(r"SE\*(\d+)\*0001", lambda m: f"SE*{int(m.group(1)) + 2}*0001",
+                                       _demo_850("4500814", [("1", 3, "VN", skus[2], "7.25")], 814))),
+    ]
+    for name, text in files:
+        with db.write() as s:
+            import_interchanges(s, text, filename=name, partner_code=EDI_PARTNER, actor=EDI_ACTOR)
+    log.info("demo: trading partner %s with %d purchase orders", EDI_PARTNER, len(files))
+    return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from desktop.documents_screen import DocumentsScreen
 from desktop.feedback import ScanFeedback
 from desktop.order_detail import OrderDetailScreen
 from desktop.orders_queue import OrdersQueueScreen
@@ -92,7 +93,7 @@ class MainWindow(QMainWindow):
         self.nav_group.setExclusive(True)
         self.nav_buttons: dict[str, QToolButton] = {}
         for i, (key, title, _widget) in enumerate(self.screens):
-            shortcut = f"Ctrl+{i + 1}"
+            shortcut = f"Ctrl+{(i + 1) % 10}"  # Ctrl+1 … Ctrl+9, then Ctrl+0 for the tenth
             b = QToolButton()
             b.setObjectName(f"nav_{key}")
             b.setProperty("nav", "true")
@@ -104,7 +105,10 @@ class MainWindow(QMainWindow):
             self.nav_group.addButton(b, i)
             nav_layout.addWidget(b)
             self.nav_buttons[key] = b
-            QShortcut(QKeySequence(shortcut), self, activated=lambda key=key: self.show_screen(key))
+            if i < 10:
+                QShortcut(QKeySequence(shortcut), self, activated=lambda key=key: self.show_screen(key))
+            else:
+                b.setToolTip(title)
         nav_layout.addStretch(1)
         self.nav_group.idClicked.connect(lambda i: self.show_screen(self.screens[i][0]))
 
@@ -211,6 +215,8 @@ class MainWindow(QMainWindow):
         self.picking = PickingScreen(self.tasks, self.actor, self.state)
         self.packing = PackingScreen(self.tasks, self.actor, self.state, self.settings)
         self.printing = PrintingScreen(self.tasks, self.state, self.settings)
+        self.documents = DocumentsScreen(self.tasks, self.state)
+        self.documents.open_order.connect(lambda order_id: self.open_order(order_id, back_to="documents"))
 
         def pick_wave(wave_id: int) -> None:
             self.show_screen("picking")
@@ -223,6 +229,7 @@ class MainWindow(QMainWindow):
             ("picking", self.tr("Picking"), self.picking),
             ("packing", self.tr("Packing"), self.packing),
             ("printing", self.tr("Printing"), self.printing),
+            ("documents", self.tr("Documents"), self.documents),
             *sync_screens(self),
         ]
 
@@ -237,6 +244,9 @@ class MainWindow(QMainWindow):
         return page
 
     def show_screen(self, key: str) -> None:
+        if getattr(self, "_back_to", None) is not None:  # left the order another way: Back goes to the queue again
+            self._back_to = None
+            self.detail.back_button.setText(self.tr("‹  Back to queue"))
         widget = next((w for k, _t, w in self.screens if k == key), self.orders_stack)
         key = next(k for k, _t, w in self.screens if w is widget)
         self.pages.setCurrentWidget(widget)
@@ -249,7 +259,12 @@ class MainWindow(QMainWindow):
         self.nav_buttons[key].setChecked(True)
         self.router.set_target(self.current_screen())
 
-    def open_order(self, order_id: int) -> None:
+    def open_order(self, order_id: int, *, back_to: str | None = None) -> None:
+        """Show an order; with ``back_to`` (a screen's key) the detail's Back returns to that screen, not the queue."""
+        self._back_to = back_to
+        title = next((t for k, t, _w in self.screens if k == back_to), None)
+        self.detail.back_button.setText(self.tr("‹  Back to {screen}").format(screen=title.lower()) if title
+                                        else self.tr("‹  Back to queue"))
         self.pages.setCurrentWidget(self.orders_stack)
         self.nav_buttons["orders"].setChecked(True)
         self.orders_stack.setCurrentWidget(self.detail)
@@ -258,6 +273,15 @@ class MainWindow(QMainWindow):
         self.router.set_target(self.detail)
 
     def back_to_queue(self) -> None:
+        back_to, self._back_to = getattr(self, "_back_to", None), None
+        if back_to is not None:
+            self.detail.back_button.setText(self.tr("‹  Back to queue"))
+            self.orders_stack.setCurrentWidget(self.queue)
+            self.show_screen(back_to)
+            returned = self.current_screen()
+            if hasattr(returned, "focus_list"):  # where the person was: on the row they opened
+                returned.focus_list()
+            return
         self.orders_stack.setCurrentWidget(self.queue)
         self.pages.setCurrentWidget(self.orders_stack)
         self.nav_buttons["orders"].setChecked(True)
@@ -270,7 +294,7 @@ class MainWindow(QMainWindow):
         screen = self.current_screen()
         if screen is self.detail:
             self.back_to_queue()
-            screen = self.queue
+            screen = self.current_screen()
         screen.focus_search()
 
     def refresh(self) -> None:

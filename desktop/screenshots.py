@@ -37,7 +37,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m desktop.screenshots")
     parser.add_argument("--out", default="screenshots", help="folder for the PNG files")
     parser.add_argument("--orders", type=int, default=300, help="demo orders to seed")
+    parser.add_argument("--only", default="", help="comma-separated starts of shot names, e.g. documents,dialog-partner")
     args = parser.parse_args(argv)
+    only = tuple(p.strip() for p in args.only.split(",") if p.strip())
+
+    def wanted(name: str) -> bool:
+        return not only or name.startswith(only)
+
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -68,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"seeding {args.orders} demo orders…", file=sys.stderr)
     seed.master_data(db)
     seed.demo_orders(db, args.orders)
+    from desktop import demo as demo_mode
+
+    demo_mode.seed_edi(db, folder=str(tmp / "edi" / demo_mode.EDI_PARTNER))  # ACME's purchase orders, 997s and 855s
 
     settings = Settings(station_name="pack-1", user="maria")
     tasks = Tasks(db)
@@ -281,7 +290,39 @@ def main(argv: list[str] | None = None) -> int:
     def settings_screen():
         ensure_sync()
         window.show_screen("settings")
+        window.settings_screen.tabs.setCurrentIndex(0)
         wait_until(app, lambda: window.settings_screen.tokens is not None)
+
+    def settings_partners():
+        window.show_screen("settings")
+        window.settings_screen.show_partners()
+        panel = window.settings_screen.partners
+        wait_until(app, lambda: panel.table.rowCount() > 0)
+        panel.table.selectRow(0)
+
+    # -- EDI: ACME's purchase orders in, our 997s and 855s out, one refused
+    def documents_of(pick):
+        def show():
+            screen = window.documents
+            window.show_screen("documents")
+            screen.reset_filters()
+            wait_until(app, lambda: screen.model.rowCount() > 0 and not screen.model.is_loading)
+            row = next((r for r in range(screen.model.rowCount()) if pick(screen.model.row_at(r))), None)
+            if row is None:
+                return False
+            doc_id = screen.model.row_at(row).id
+            screen.select_row(row)
+            wait_until(app, lambda: screen.pane.detail is not None and screen.pane.detail.row.id == doc_id)
+        return show
+
+    def documents_rejected():
+        screen = window.documents
+        window.show_screen("documents")
+        screen.reset_filters()
+        wait_until(app, lambda: not screen.model.is_loading and screen.chips.buttons["rejected"].isVisible())
+        screen.chips.buttons["rejected"].click()
+        wait_until(app, lambda: not screen.model.is_loading and screen.pane.detail is not None
+                   and screen.pane.detail.row.status == "rejected")
 
     shots = [
         ("routing-rules", routing_rules),
@@ -293,6 +334,9 @@ def main(argv: list[str] | None = None) -> int:
         ("packing-order", packing_order),
         ("packing-wrong-item", packing_wrong_item),
         ("printing", printing_screen),
+        ("documents", documents_of(lambda r: r.doc_type == "855")),
+        ("documents-850", documents_of(lambda r: r.doc_type == "850" and r.status == "accepted")),
+        ("documents-rejected", documents_rejected),
         ("orders-queue-all", queue_all),
         ("orders-queue-backordered", queue_backordered),
         ("orders-queue-search", queue_search),
@@ -304,6 +348,7 @@ def main(argv: list[str] | None = None) -> int:
         ("scan-feedback-error", stock_scan_error),
         ("sync", sync_screen),
         ("settings", settings_screen),
+        ("settings-partners", settings_partners),
         ("sync-offline", sync_offline),
     ]
     # Waves and picking at every size before packing picks the wave's first totes.
@@ -313,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
             window.resize(width, height)
             settle(app)
             for name, show in group:
-                if show() is False:
+                if not wanted(name) or show() is False:
                     continue
                 settle(app, 0.3)
                 window.grab().save(str(out / f"{name}-{width}x{height}.png"))
@@ -338,7 +383,24 @@ def main(argv: list[str] | None = None) -> int:
     from desktop.settings_screen import ConnectionDialog
 
     dialogs.append(("dialog-connection", ConnectionDialog(window, "channel")))
+    from desktop.partners_settings import PartnerDialog
+    from oms import edi
+
+    with db.read() as s:
+        acme = next((p for p in edi.partners(s) if p.code == demo_mode.EDI_PARTNER), None)
+        codes = (edi.item_xrefs(s, acme.id), edi.ship_tos(s, acme.id)) if acme else ((), ())
+    if acme is not None:
+        dialogs.append(("dialog-partner", PartnerDialog(window, acme, *codes)))
+        connection = PartnerDialog(window, acme, *codes)
+        connection.tabs.setCurrentIndex(1)
+        dialogs.append(("dialog-partner-connection", connection))
+        ship_tos = PartnerDialog(window, acme, *codes)
+        ship_tos.tabs.setCurrentIndex(3)
+        dialogs.append(("dialog-partner-ship-to", ship_tos))
+    dialogs.append(("dialog-partner-new", PartnerDialog(window)))
     for name, dialog in dialogs:
+        if not wanted(name):
+            continue
         dialog.show()
         settle(app)
         dialog.grab().save(str(out / f"{name}.png"))
@@ -348,10 +410,18 @@ def main(argv: list[str] | None = None) -> int:
 
     from oms.errors import OmsError
 
+    if not wanted("dialog-startup-error"):
+        window.close()
+        tasks.shutdown()
+        if "demo" in sync_demo:
+            sync_demo["demo"].stop()
+        db.dispose()
+        print(f"{len(list(out.glob('*.png')))} screenshots in {out}/")
+        return 0
     newer = Database(f"sqlite:///{tmp / 'newer.sqlite3'}")
     newer.migrate()
     with newer.engine.begin() as conn:
-        conn.execute(text("UPDATE alembic_version SET version_num = '0009'"))
+        conn.execute(text("UPDATE alembic_version SET version_num = '0999'"))
     try:
         newer.migrate()
         reason = ""

@@ -1,4 +1,4 @@
-"""The Settings screen: this station's name and user, and the shop and carrier connections with their tokens.
+"""The Settings screen: this station's name and user, the shop and carrier connections with their tokens, and EDI trading partners.
 
 Tokens go straight to ``sync.credentials`` (the OS keyring, or an encrypted file where
 there is none): never to the database, the settings file or a log, and never shown
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from desktop.partners_settings import PartnersPanel
 from desktop.screen import NoScanScreen
 from desktop.qt import (
     QAbstractItemView,
@@ -23,6 +24,7 @@ from desktop.qt import (
     QPushButton,
     QSpinBox,
     Qt,
+    QTabWidget,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -239,19 +241,32 @@ class SettingsScreen(NoScanScreen, QWidget):
         line.setFrameShape(QFrame.Shape.HLine)
         line.setObjectName("separator")
 
+        general = QWidget()
+        general_layout = QVBoxLayout(general)
+        general_layout.setContentsMargins(0, 8, 0, 0)
+        general_layout.setSpacing(10)
+        general_layout.addWidget(station_title)
+        general_layout.addLayout(station_row)
+        general_layout.addWidget(station_note)
+        general_layout.addSpacing(6)
+        general_layout.addWidget(line)
+        general_layout.addWidget(connections_title)
+        general_layout.addWidget(self.store_label)
+        general_layout.addWidget(self.table, 1)
+        general_layout.addLayout(buttons)
+
+        # -- EDI trading partners, on a tab of their own
+        self.partners = PartnersPanel(tasks, actor)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("settingsTabs")
+        self.tabs.addTab(general, self.tr("Station and connections"))
+        self.tabs.addTab(self.partners, self.tr("Trading partners"))
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 14, 16, 12)
         layout.setSpacing(10)
         layout.addWidget(title)
-        layout.addWidget(station_title)
-        layout.addLayout(station_row)
-        layout.addWidget(station_note)
-        layout.addSpacing(6)
-        layout.addWidget(line)
-        layout.addWidget(connections_title)
-        layout.addWidget(self.store_label)
-        layout.addWidget(self.table, 1)
-        layout.addLayout(buttons)
+        layout.addWidget(self.tabs, 1)
 
         self.save_station_button.clicked.connect(self.save_station)
         self.station_edit.returnPressed.connect(self.save_station)
@@ -262,6 +277,8 @@ class SettingsScreen(NoScanScreen, QWidget):
         self.enable_button.clicked.connect(self.toggle_selected)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.table.doubleClicked.connect(lambda _ix: self.edit_selected())
+        self.partners.changed.connect(self._changed)
+        self.partners.message.connect(self.message)
         self._update_buttons()
 
     # -- the screen protocol ---------------------------------------------------------------------------
@@ -296,9 +313,13 @@ class SettingsScreen(NoScanScreen, QWidget):
 
     # -- connections -----------------------------------------------------------------------------------
 
+    def show_partners(self) -> None:
+        self.tabs.setCurrentWidget(self.partners)
+
     def refresh(self) -> None:
         self._generation += 1
         gen = self._generation
+        self.partners.refresh()
 
         def listed(rows: list[sync_store.ConnectorInfo]) -> None:
             if gen != self._generation:

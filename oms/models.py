@@ -908,4 +908,12 @@ class EdiDocument(Base):
         CheckConstraint("direction IN ('in', 'out')", name="direction"),
         Index("ix_edi_document_partner", "partner_id", "created_at"),
         Index("ix_edi_document_gs", "partner_id", "direction", "gs_control"),
+        # The Documents screen: newest first, by status, and found by order, shipment, control number or file.
+        Index("ix_edi_document_created", "created_at"),
+        Index("ix_edi_document_status", "status", "created_at"),
+        Index("ix_edi_document_order", "order_id"),
+        Index("ix_edi_document_shipment", "shipment_id"),
+        Index("ix_edi_document_isa", "isa_control"),
+        Index("ix_edi_document_gs_control", "gs_control"),
+        Index("ix_edi_document_filename", "filename"),
     )

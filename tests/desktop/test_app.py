@@ -13,7 +13,7 @@ from sqlalchemy import text
 from desktop import app as desktop_app
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
-from oms import seed
+from oms import edi_queries, seed
 from oms.db import Database
 from oms.settings import Settings
 
@@ -62,9 +62,12 @@ def test_first_start_seeds_off_the_gui_thread_with_progress(qtbot, tmp_path, mon
     qtbot.waitUntil(lambda: startup.window is not None, timeout=60_000)
     window = startup.window
     qtbot.addWidget(window)
-    qtbot.waitUntil(lambda: window.queue.model.rowCount() == 12, timeout=10_000)
+    # The 12 demo orders, and the 3 purchase orders the demo trading partner ACME sent by EDI (a fourth was refused).
+    qtbot.waitUntil(lambda: window.queue.model.rowCount() == 12 + 3, timeout=10_000)
     assert progress[-1] == (12, 12) and not startup.splash.isVisible()
     assert seed.is_seeded(db)
+    with db.read() as s:
+        assert edi_queries.status_counts(s, edi_queries.DocumentFilter()) == {"accepted": 3, "rejected": 1, "queued": 7}
     window.close()
     tasks.shutdown()
     db.dispose()
