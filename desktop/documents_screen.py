@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from pathlib import Path
 
 from desktop import formatting as fmt
 from desktop.edi_document_view import STATUS_COLORS, DocumentPane, direction_text
+from desktop.paged_model import DISPLAY_ROLE, FONT_ROLE, FOREGROUND_ROLE, TOOLTIP_ROLE, PagedTableModel
 from desktop.qt import (
     QAbstractItemView,
-    QAbstractTableModel,
     QButtonGroup,
     QComboBox,
     QFileDialog,
@@ -20,7 +19,6 @@ from desktop.qt import (
     QKeySequence,
     QLabel,
     QLineEdit,
-    QModelIndex,
     QPushButton,
     QShortcut,
     QSplitter,
@@ -53,21 +51,12 @@ CHIP_ORDER = ("rejected", "unacknowledged", "quarantined", "duplicate", "queued"
               "received")
 
 
-class DocumentsModel(QAbstractTableModel):
+class DocumentsModel(PagedTableModel):
     """Document rows, read page by page on the database worker as the view needs them; newest first."""
 
-    loaded = Signal()  # a new query's first page has arrived
-    failed = Signal(str)
-
     def __init__(self, tasks: Tasks, parent=None) -> None:
-        super().__init__(parent)
-        self._tasks = tasks
+        super().__init__(tasks, len(COLUMNS), page_size=PAGE_SIZE, max_pages=MAX_PAGES, parent=parent)
         self._filter = DocumentFilter()
-        self._generation = 0
-        self._total = 0
-        self._pages: OrderedDict[int, list[DocumentRow]] = OrderedDict()
-        self._pending: set[int] = set()
-        self._loading = False
         self._references: dict[int, str] = {}
         self._titles = [self.tr("Time"), self.tr("Partner"), self.tr("Document"), self.tr("PO / reference"),
                         self.tr("Status"), self.tr("ISA / GS / ST"), self.tr("Problem")]
@@ -76,91 +65,37 @@ class DocumentsModel(QAbstractTableModel):
     def query_filter(self) -> DocumentFilter:
         return self._filter
 
-    @property
-    def is_loading(self) -> bool:
-        return self._loading
-
     def set_query(self, f: DocumentFilter) -> None:
         """Read the count and first page of a filter; the old rows stay until the new ones arrive. The same filter
         again (a refresh) reads the pages in view too, so a person reading far down the list stays there."""
         pages = sorted({0, *self._pages}) if f == self._filter else [0]
         self._filter = f
-        self._generation += 1
-        self._loading = True
-        gen = self._generation
+        size = self._page_size
 
         def job(session):
-            if gen != self._generation:
-                return None
             total = edi_queries.count(session, f)
-            return total, {p: edi_queries.page(session, f, p * PAGE_SIZE, PAGE_SIZE) for p in pages if p * PAGE_SIZE < max(total, 1)}
+            return total, {p: edi_queries.page(session, f, p * size, size) for p in pages if p * size < max(total, 1)}, None
 
-        self._tasks.read(job, lambda result: self._query_done(gen, result), self._failed, owner=self)
+        self._load(job)
 
     def refresh(self) -> None:
         self.set_query(self._filter)
 
-    def _query_done(self, gen: int, result) -> None:
-        if gen != self._generation or result is None:
-            return
-        total, pages = result
-        self.beginResetModel()
-        self._total = total
-        self._pages = OrderedDict((p, rows) for p, rows in sorted(pages.items()) if rows)
-        self._pending.clear()
+    def _rows_reset(self, _extra) -> None:
         self._references.clear()
-        self.endResetModel()
-        self._loading = False
-        self.loaded.emit()
 
-    def _failed(self, message: str) -> None:
-        self._loading = False
-        self.failed.emit(message)
-
-    def row_at(self, row: int) -> DocumentRow | None:
-        page = self._pages.get(row // PAGE_SIZE)
-        if page is None:
-            return None
-        i = row % PAGE_SIZE
-        return page[i] if i < len(page) else None
+    def _page_job(self, page: int):
+        f, size = self._filter, self._page_size
+        return lambda session: edi_queries.page(session, f, page * size, size)
 
     def row_of(self, doc_id: int) -> int | None:
         for p, rows in self._pages.items():
             for i, r in enumerate(rows):
                 if r.id == doc_id:
-                    return p * PAGE_SIZE + i
+                    return p * self._page_size + i
         return None
 
-    def _want(self, page_no: int) -> None:
-        if page_no in self._pending:
-            return
-        self._pending.add(page_no)
-        gen, f = self._generation, self._filter
-
-        def job(session):
-            return None if gen != self._generation else edi_queries.page(session, f, page_no * PAGE_SIZE, PAGE_SIZE)
-
-        self._tasks.read(job, lambda rows: self._page_done(gen, page_no, rows), self._failed, owner=self)
-
-    def _page_done(self, gen: int, page_no: int, rows) -> None:
-        if gen != self._generation or rows is None:
-            return
-        self._pending.discard(page_no)
-        self._pages[page_no] = rows
-        while len(self._pages) > MAX_PAGES:
-            self._pages.popitem(last=False)
-        first = page_no * PAGE_SIZE
-        last = min(self._total, first + len(rows)) - 1
-        if last >= first:
-            self.dataChanged.emit(self.index(first, 0), self.index(last, len(COLUMNS) - 1))
-
     # -- Qt model ------------------------------------------------------------------------------
-
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt override)
-        return 0 if parent.isValid() else self._total
-
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt override)
-        return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802 (Qt override)
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
@@ -176,23 +111,13 @@ class DocumentsModel(QAbstractTableModel):
                                "that differs; for a 997, the group it acknowledges")
         return None
 
-    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
-            return None
-        page_no = index.row() // PAGE_SIZE
-        if page_no not in self._pages:
-            self._want(page_no)
-            return None
-        self._pages.move_to_end(page_no)
-        row = self.row_at(index.row())
-        if row is None:
-            return None
-        key = COLUMNS[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
+    def _cell(self, row: DocumentRow, column: int, role):
+        key = COLUMNS[column]
+        if role == DISPLAY_ROLE:
             return self._display(row, key)
         if role == DOC_ID_ROLE:
             return row.id
-        if role == Qt.ItemDataRole.ForegroundRole:
+        if role == FOREGROUND_ROLE:
             if key == "status":
                 return STATUS_COLORS.get(row.status)
             if key == "problem":
@@ -200,12 +125,11 @@ class DocumentsModel(QAbstractTableModel):
             if key in ("time", "controls"):
                 return fmt.MUTED_COLOR
             return None
-        if role == Qt.ItemDataRole.FontRole and (key == "status" and row.status in edi_queries.PROBLEM_STATUSES
-                                                 or key == "reference"):
+        if role == FONT_ROLE and (key == "status" and row.status in edi_queries.PROBLEM_STATUSES or key == "reference"):
             font = QFont()
             font.setBold(True)
             return font
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == TOOLTIP_ROLE:
             if key == "problem" and row.error:
                 return row.error
             if key == "time":

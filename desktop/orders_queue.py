@@ -8,9 +8,9 @@ from datetime import datetime, time, timedelta
 
 from desktop import formatting as fmt
 from desktop.order_scan import accepts_order_scan, find_scanned_order
+from desktop.paged_model import ALIGNMENT_ROLE, DISPLAY_ROLE, FONT_ROLE, FOREGROUND_ROLE, TOOLTIP_ROLE, PagedTableModel
 from desktop.qt import (
     QAbstractItemView,
-    QAbstractTableModel,
     QColor,
     QComboBox,
     QCoreApplication,
@@ -78,35 +78,20 @@ def default_sort(bucket: str) -> QueueSort:
     return DEFAULT_SORT.get(bucket, WORK_SORT)
 
 
-class OrderQueueModel(QAbstractTableModel):
-    """Rows of the queue, fetched page by page on the database worker as the view needs them.
+class OrderQueueModel(PagedTableModel):
+    """Rows of the queue for a bucket, filters, search and sort, paged (see PagedTableModel).
 
-    The model knows the row count and holds a sliding window of pages. A row whose
-    page has not arrived yet shows empty until it does. ``refresh()`` re-reads the
-    count and the pages in use and keeps the selection on the same orders.
+    ``refresh()`` re-reads the count and the pages in use and keeps the selection on
+    the same orders.
     """
 
-    loaded = Signal()  # the first page of a new query has arrived
     refreshed = Signal()
-    total_changed = Signal(int)
-    failed = Signal(str)
 
     def __init__(self, tasks: Tasks, parent=None) -> None:
-        super().__init__(parent)
-        self._tasks = tasks
+        super().__init__(tasks, len(COLUMNS), page_size=PAGE_SIZE, max_pages=MAX_PAGES, parent=parent)
         self._filter = QueueFilter()
         self._resolved = self._filter  # the filter with its search already run: what pages are read with
         self._sort = default_sort("all")
-        self._generation = 0
-        self._total = 0
-        self._pages: OrderedDict[int, list[QueueRow]] = OrderedDict()
-        self._pending: set[int] = set()
-        self._wanted: set[int] = set()
-        self._loading = False
-        self._fetch_timer = QTimer(self)
-        self._fetch_timer.setSingleShot(True)
-        self._fetch_timer.setInterval(0)
-        self._fetch_timer.timeout.connect(self._fetch_wanted)
         self._now = datetime.now().astimezone()
         self._titles = [self.tr(t) for _k, t in COLUMNS]
 
@@ -120,59 +105,39 @@ class OrderQueueModel(QAbstractTableModel):
     def query_sort(self) -> QueueSort:
         return self._sort
 
-    @property
-    def is_loading(self) -> bool:
-        return self._loading
-
     def set_query(self, f: QueueFilter, sort: QueueSort | None = None) -> None:
         """Show another bucket, filter, search or order; the old rows stay until the new ones arrive."""
         self._filter = f
         if sort is not None:
             self._sort = sort
-        self._generation += 1
-        self._loading = True
-        gen = self._generation
-        f, s = self._filter, self._sort
+        f, s, size = self._filter, self._sort, self._page_size
 
         def job(session):
-            if gen != self._generation:
-                return None  # superseded while it waited: a newer query is queued behind it
             resolved = queries.resolve_search(session, f) if f.search else f
             total = queries.queue_count(session, resolved)
-            return resolved, total, queries.queue_page(session, resolved, s, 0, PAGE_SIZE, total=total)
+            return total, {0: queries.queue_page(session, resolved, s, 0, size, total=total)}, resolved
 
-        self._tasks.read(job, lambda result: self._query_done(gen, result), self._failed, owner=self)
+        self._load(job)
 
-    def _query_done(self, gen: int, result) -> None:
-        if gen != self._generation or result is None:
-            return
-        self._resolved, total, rows = result
-        self.beginResetModel()
-        self._total = total
-        self._pages = OrderedDict({0: rows}) if rows else OrderedDict()
-        self._pending.clear()
-        self._wanted.clear()
+    def _rows_reset(self, resolved: QueueFilter) -> None:
+        self._resolved = resolved
         self._now = datetime.now().astimezone()
-        self.endResetModel()
-        self._loading = False
-        self.total_changed.emit(total)
-        self.loaded.emit()
 
-    def _failed(self, message: str) -> None:
-        self._loading = False
-        self.failed.emit(message)
+    def _page_job(self, page: int):
+        f, s, total, size = self._resolved, self._sort, self._total, self._page_size
+        return lambda session: queries.queue_page(session, f, s, page * size, size, total=total)
 
     def refresh(self) -> None:
         """Re-read the count and the pages in view; the selection follows its orders."""
         gen = self._generation
-        f, s = self._filter, self._sort
+        f, s, size = self._filter, self._sort, self._page_size
         keep = list(self._pages.keys())[-3:]  # the most recently used pages are the ones in view
 
         def job(session):
             resolved = queries.resolve_search(session, f) if f.search else f
             total = queries.queue_count(session, resolved)
-            return resolved, total, {p: queries.queue_page(session, resolved, s, p * PAGE_SIZE, PAGE_SIZE, total=total)
-                                     for p in keep if p * PAGE_SIZE < total}
+            return resolved, total, {p: queries.queue_page(session, resolved, s, p * size, size, total=total)
+                                     for p in keep if p * size < total}
 
         self._tasks.read(job, lambda result: self._refresh_done(gen, result), self._failed, owner=self)
 
@@ -187,10 +152,11 @@ class OrderQueueModel(QAbstractTableModel):
             self.endInsertRows()
         self.layoutAboutToBeChanged.emit()
         persistent = self.persistentIndexList()
-        old_ids = [self._id_at(ix.row()) for ix in persistent]
+        old_ids = [self.order_id(ix.row()) for ix in persistent]
         self._pages = OrderedDict(sorted(pages.items()))
         self._pending.clear()
-        new_rows = {row.id: p * PAGE_SIZE + i for p, rows in self._pages.items() for i, row in enumerate(rows)}
+        size = self._page_size
+        new_rows = {row.id: p * size + i for p, rows in self._pages.items() for i, row in enumerate(rows)}
         moved = []
         for ix, oid in zip(persistent, old_ids):
             row = new_rows.get(oid) if oid is not None else None
@@ -204,64 +170,11 @@ class OrderQueueModel(QAbstractTableModel):
         self.total_changed.emit(total)
         self.refreshed.emit()
 
-    # -- paging ----------------------------------------------------------------------------------
-
-    def _id_at(self, row: int) -> int | None:
+    def order_id(self, row: int) -> int | None:
         r = self.row_at(row)
         return r.id if r is not None else None
 
-    def row_at(self, row: int) -> QueueRow | None:
-        page = self._pages.get(row // PAGE_SIZE)
-        if page is None:
-            return None
-        i = row % PAGE_SIZE
-        return page[i] if i < len(page) else None
-
-    def order_id(self, row: int) -> int | None:
-        return self._id_at(row)
-
-    def _want(self, page: int) -> None:
-        if page in self._pending or page in self._wanted:
-            return
-        self._wanted.add(page)
-        self._fetch_timer.start()
-
-    def _fetch_wanted(self) -> None:
-        # Batched: one paint asks for many rows of the same pages; each page is read once.
-        wanted, self._wanted = sorted(self._wanted), set()
-        gen = self._generation
-        f, s, total = self._resolved, self._sort, self._total
-        for page in wanted:
-            if page in self._pages or page in self._pending:
-                continue
-            self._pending.add(page)
-
-            def job(session, page=page):
-                if gen != self._generation:
-                    return None
-                return queries.queue_page(session, f, s, page * PAGE_SIZE, PAGE_SIZE, total=total)
-
-            self._tasks.read(job, lambda rows, page=page: self._page_done(gen, page, rows), self._failed, owner=self)
-
-    def _page_done(self, gen: int, page: int, rows) -> None:
-        if gen != self._generation or rows is None:
-            return
-        self._pending.discard(page)
-        self._pages[page] = rows
-        while len(self._pages) > MAX_PAGES:
-            self._pages.popitem(last=False)
-        first = page * PAGE_SIZE
-        last = min(self._total, first + len(rows)) - 1
-        if last >= first:
-            self.dataChanged.emit(self.index(first, 0), self.index(last, len(COLUMNS) - 1))
-
     # -- Qt model --------------------------------------------------------------------------------
-
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt override)
-        return 0 if parent.isValid() else self._total
-
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt override)
-        return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802 (Qt override)
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
@@ -282,25 +195,13 @@ class OrderQueueModel(QAbstractTableModel):
         if sort != self._sort:
             self.set_query(self._filter, sort)
 
-    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
-            return None
-        page_no = index.row() // PAGE_SIZE
-        page = self._pages.get(page_no)
-        if page is None:
-            self._want(page_no)
-            return None
-        self._pages.move_to_end(page_no)
-        i = index.row() % PAGE_SIZE
-        if i >= len(page):
-            return None
-        row = page[i]
-        key = COLUMNS[index.column()][0]
-        if role == Qt.ItemDataRole.DisplayRole:
+    def _cell(self, row: QueueRow, column: int, role):
+        key = COLUMNS[column][0]
+        if role == DISPLAY_ROLE:
             return self._display(row, key)
         if role == ORDER_ID_ROLE:
             return row.id
-        if role == Qt.ItemDataRole.ForegroundRole:
+        if role == FOREGROUND_ROLE:
             if key == "ship_by":
                 state = fmt.ship_by_state(row.ship_by, row.status, self._now)
                 if state == "late":
@@ -317,13 +218,13 @@ class OrderQueueModel(QAbstractTableModel):
                 state = fmt.ship_by_state(row.promise_missed_at, row.status, self._now)
                 return fmt.LATE_COLOR if state == "late" else fmt.DUE_TODAY_COLOR if state == "today" else None
             return None
-        if role == Qt.ItemDataRole.FontRole:
+        if role == FONT_ROLE:
             if key == "number" or (key == "ship_by" and fmt.ship_by_state(row.ship_by, row.status, self._now) == "late"):
                 font = QFont()
                 font.setBold(True)
                 return font
             return None
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == TOOLTIP_ROLE:
             if key == "status" and row.hold_reason:
                 return self.tr("On hold: {reason}").format(reason=row.hold_reason)
             if key == "number":
@@ -338,7 +239,7 @@ class OrderQueueModel(QAbstractTableModel):
                 return self.tr("Unless it ships by {ship_by}, delivery by {deliver_by} is missed").format(
                     ship_by=fmt.long_datetime(row.promise_missed_at), deliver_by=fmt.long_datetime(row.deliver_by))
             return None
-        if role == Qt.ItemDataRole.TextAlignmentRole and key == "units":
+        if role == ALIGNMENT_ROLE and key == "units":
             return int(Qt.AlignmentFlag.AlignCenter)
         return None
 
