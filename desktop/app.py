@@ -21,9 +21,7 @@ from desktop.qt import (
     QMessageBox,
     QObject,
     QProgressBar,
-    QProxyStyle,
     QSettings,
-    QStyle,
     QStyleFactory,
     Qt,
     QTimer,
@@ -60,22 +58,12 @@ def stylesheet() -> str:
     return path.read_text(encoding="utf-8") if path.exists() else ""
 
 
-class QuaysideStyle(QProxyStyle):
-    """Fusion, but dialog buttons carry words only: on X11 Fusion draws stock icons on Cancel or Yes and none on our
-    own buttons beside them."""
-
-    def styleHint(self, hint, option=None, widget=None, return_data=None):  # noqa: N802 (Qt override)
-        if hint == QStyle.StyleHint.SH_DialogButtonBox_ButtonsHaveIcons:
-            return 0
-        return super().styleHint(hint, option, widget, return_data)
-
-
 def setup_application(app: QApplication) -> None:
     """Names, style, icon and stylesheet: the same for the app, the tests and the screenshots."""
     QCoreApplication.setOrganizationName("Quayside")
     QCoreApplication.setApplicationName("Quayside")
     app.setApplicationDisplayName("Quayside")
-    app.setStyle(QuaysideStyle(QStyleFactory.create("Fusion")))
+    app.setStyle(QStyleFactory.create("Fusion"))
     app.setWindowIcon(app_icon())
     app.setStyleSheet(stylesheet())
 
