@@ -83,6 +83,13 @@ class FlashOverlay(QWidget):
         self._fade.setDuration(max(1, duration_ms - hold_ms))
         self._hold.start(hold_ms)
 
+    def clear(self) -> None:
+        """Take the flash away at once (the person went to another screen: it answered a scan made there)."""
+        self._hold.stop()
+        self._fade.stop()
+        self._opacity = 0.0
+        self.hide()
+
     @Slot(object)
     def _set_opacity(self, value: float) -> None:
         self._opacity = float(value)
@@ -152,6 +159,10 @@ class ScanFeedback(QObject):
         self._play("error")
         if self._overlay is not None:
             self._overlay.flash_error(message)
+
+    def clear(self) -> None:
+        if self._overlay is not None:
+            self._overlay.clear()
 
     @Slot(object, str)
     def scan_rejected(self, scan: object, message: str) -> None:

@@ -249,6 +249,8 @@ class MainWindow(QMainWindow):
             self.detail.back_button.setText(self.tr("‹  Back to queue"))
         widget = next((w for k, _t, w in self.screens if k == key), self.orders_stack)
         key = next(k for k, _t, w in self.screens if w is widget)
+        if widget is not self.pages.currentWidget():
+            self.feedback.clear()  # a scan's flash belongs to the screen it was made on
         self.pages.setCurrentWidget(widget)
         if widget is self.orders_stack:
             self.current_screen().setFocus()

@@ -80,3 +80,14 @@ def test_window_state_persists(qtbot, tasks, window_state, demo_db):
     assert again.queue.channel.currentData() == amazon
     assert again.queue.model.query_filter.channel_id == amazon
     assert again.current_screen() is again.stock
+
+
+def test_a_scan_flash_does_not_follow_the_worker_to_another_screen(qtbot, tasks, window_state):
+    window = open_window(qtbot, tasks, window_state)
+    window.show_screen("stock")
+    window.feedback.error("No product matches “4006381333931”.")
+    assert window.feedback.overlay.isVisible()
+    window.show_screen("stock")  # the same screen again: the answer stays
+    assert window.feedback.overlay.isVisible()
+    window.show_screen("sync")
+    assert not window.feedback.overlay.isVisible()
