@@ -24,6 +24,7 @@ from desktop.qt import (
     QWidget,
     Signal,
 )
+from desktop import formatting as fmt
 from desktop.station import STATION_QSS, ScanStatus, card, label, repolish
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
@@ -305,16 +306,23 @@ class PackingScreen(QWidget):
                 kind.append(self.tr("wholesale: each carton gets an SSCC label"))
             self.kind_label.setText(" · ".join(k for k in kind if k))
             totals = self.totals()
-            self.lines.setRowCount(len(v.lines))
-            for r, line in enumerate(v.lines):
+            # What is in the tote to pack comes first; a line with nothing picked (backordered, or still on the
+            # shelf) is listed after it, quiet, so the packer knows it is not missing from the tote.
+            rows = [l for l in v.lines if l.expected] + [l for l in v.lines if not l.expected]
+            self.lines.setRowCount(len(rows))
+            for r, line in enumerate(rows):
                 got = totals.get(line.line_id, 0)
-                values = [line.sku, line.description, f"{got}", f"{line.expected}"]
+                waiting = not line.expected
+                values = ([line.sku, self.tr("{item} — not picked, stays on the order").format(item=line.description), "", "—"]
+                          if waiting else [line.sku, line.description, f"{got}", f"{line.expected}"])
                 bg = OK_BG if got >= line.expected > 0 else PART_BG if got else None
                 for c, text in enumerate(values):
                     item = QTableWidgetItem(text)
                     if c >= 2:
                         item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                    if c in (0, 2, 3):
+                    if waiting:
+                        item.setForeground(fmt.MUTED_COLOR)
+                    elif c in (0, 2, 3):
                         f = item.font()
                         f.setBold(True)
                         if c >= 2:

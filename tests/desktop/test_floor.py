@@ -9,10 +9,10 @@ import pytest
 from PySide6.QtCore import Qt
 from sqlalchemy import func, select
 
-from oms import check, printing
+from oms import check, orders, printing
 from oms.gs1 import is_valid_sscc
-from oms.models import AuditEvent, Location, OutboxMessage, Package, SalesOrder, Shipment, Wave, WaveOrder
-from tests.desktop.floor_helpers import BLUE, RED, TOTE_EAN, Scanner, add_floor, barcode_of
+from oms.models import AuditEvent, Location, OrderLine, OutboxMessage, Package, SalesOrder, Shipment, Wave, WaveOrder
+from tests.desktop.floor_helpers import BLUE, RED, TOTE_EAN, SETUP, Scanner, add_floor, barcode_of
 from tests.desktop.helpers import open_window
 from tests.documents.conftest import cups  # noqa: F401 - the real CUPS fixture, shared with the document tests
 
@@ -417,3 +417,20 @@ def test_manual_carrier_tracking_scanned_at_the_bench(qtbot, demo_db, station):
     with demo_db.read() as s:
         sh = s.scalars(select(Shipment).where(Shipment.order_id == ids["#M1"])).one()
         assert (sh.carrier, sh.tracking_number, sh.status) == ("Manual", "COURIER-778812", "shipped")
+
+
+def test_packing_lists_what_is_not_picked_last_and_quietly(qtbot, demo_db, station):
+    """A line with nothing in the tote (backordered, or left on the shelf) is not a line to pack: it comes after
+    the lines that are, without a count to reach."""
+    window, _scanner = station
+    ids = add_floor(demo_db, [("#Q3", [("FLOOR-MUG-BLU", 2), ("FLOOR-MUG-RED", 1)])])
+    with demo_db.write() as s:
+        red = s.scalars(select(OrderLine).where(OrderLine.order_id == ids["#Q3"], OrderLine.sku == "FLOOR-MUG-RED")).one()
+        orders.record_pick(s, SETUP, red.id, 1, bin="A-03-2")
+    window.show_screen("packing")
+    k = window.packing
+    k.open_order("#Q3", from_scan=False)
+    qtbot.waitUntil(lambda: k.view is not None)
+    assert [k.lines.item(r, 0).text() for r in range(k.lines.rowCount())] == ["FLOOR-MUG-RED", "FLOOR-MUG-BLU"]
+    assert (k.lines.item(0, 3).text(), k.lines.item(1, 3).text()) == ("1", "—")
+    assert "not picked" in k.lines.item(1, 1).text()
