@@ -22,14 +22,14 @@ from desktop.qt import (
     QWidget,
     Signal,
 )
-from desktop.sync_worker import SyncSummary, SyncWorker, without_worker
+from desktop.sync_worker import ROLE_ORDER, SyncSummary, SyncWorker, without_worker
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
 from oms import sync_queries, sync_store
 from oms.audit import Actor
 from desktop.tables import cell as _item, fill_table as _fill, read_only_table, selected_key as _key
 
-KIND_TITLES = {"shopify": "Shopify", "easypost": "EasyPost"}
+KIND_TITLES = {"shopify": "Shopify", "easypost": "EasyPost", "edi_folder": "X12 over folders", "edi_sftp": "X12 over SFTP"}
 TOPIC_TITLES = {
     "fulfillment.create": "Fulfillment", "fulfillment.cancel": "Fulfillment cancel", "order.cancelled": "Cancellation",
     "inventory.set": "Stock level", "payment.capture": "Payment capture", "invoice.create": "Invoice",
@@ -239,19 +239,21 @@ class SyncScreen(NoScanScreen, QWidget):
         self.summary_label.setText(summary.text if summary and summary.text else "")
         missing = without_worker(overview, self.worker.built)
         rows = []
-        connectors = sorted(overview.connectors, key=lambda c: c.role != "channel")  # the shop first, then carriers
+        connectors = sorted(overview.connectors, key=lambda c: ROLE_ORDER.get(c.role, 9))
         for st in connectors:
             if not st.enabled:
                 state, color = self.tr("Switched off"), fmt.MUTED_COLOR
             elif st.code in missing:
-                state, color = self.tr("No token: add it under Settings"), fmt.LATE_COLOR
+                state = (self.tr("No password: add it under Settings → Trading partners") if st.role == "partner"
+                         else self.tr("No token: add it under Settings"))
+                color = fmt.LATE_COLOR
             elif st.online:
                 state, color = self.tr("Online"), fmt.OK_COLOR
             else:
                 since = fmt.short_datetime(st.offline_since) if st.offline_since else "?"
                 state, color = self.tr("Offline since {time}").format(time=since), fmt.DUE_TODAY_COLOR
             last = fmt.short_datetime(st.last_success_at) if st.last_success_at else self.tr("never")
-            role = self.tr("Shop") if st.role == "channel" else self.tr("Carrier")
+            role = {"channel": self.tr("Shop"), "carrier": self.tr("Carrier"), "partner": self.tr("Trading partner")}.get(st.role, st.role)
             rows.append([
                 _item(f"{st.name} ({st.code})", bold=True),
                 _item(f"{role} · {KIND_TITLES.get(st.kind, st.kind)}"),

@@ -59,6 +59,9 @@ class SyncSummary:
     details: tuple[str, ...] = field(default=())  # one line per connector, for a tooltip
 
 
+ROLE_ORDER = {"channel": 0, "carrier": 1, "partner": 2}  # shops first, then carriers, then EDI trading partners
+
+
 def describe(overview: SyncOverview, problems: tuple[str, ...] = (), no_token: frozenset[str] = frozenset(),
              now: datetime | None = None) -> tuple[str, str, tuple[str, ...]]:
     """The status bar's words: 'Shop online · Carrier online · 212 orders ready to ship', amber or red when not.
@@ -66,18 +69,18 @@ def describe(overview: SyncOverview, problems: tuple[str, ...] = (), no_token: f
     A connection is called "Shop" or "Carrier" when it is the only one of its kind, else by its name,
     so the line stays short enough for a 1366-pixel screen.
     """
-    enabled = sorted((st for st in overview.connectors if st.enabled), key=lambda c: c.role != "channel")
+    enabled = sorted((st for st in overview.connectors if st.enabled), key=lambda c: ROLE_ORDER.get(c.role, 9))
     if not enabled:
         return "", "ok", tuple(problems)
     roles = [st.role for st in enabled]
     parts, details, state = [], [], "ok"
     for st in enabled:
         if roles.count(st.role) == 1:
-            name = _t("Shop") if st.role == "channel" else _t("Carrier")
+            name = {"channel": _t("Shop"), "carrier": _t("Carrier"), "partner": _t("EDI")}.get(st.role, st.code)
         else:
             name = st.name or st.code
         if st.code in no_token:
-            parts.append(_t("{name}: no token").format(name=name))
+            parts.append((_t("{name}: no password") if st.role == "partner" else _t("{name}: no token")).format(name=name))
             state = "error"
         elif not st.online:
             since = clock_time(st.offline_since, now) if st.offline_since else "?"

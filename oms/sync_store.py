@@ -24,6 +24,7 @@ from .models import (
     OutboxMessage,
     QuarantinedPayload,
     SyncCursor,
+    TradingPartner,
     utcnow,
 )
 
@@ -323,6 +324,13 @@ def statuses(session: Session) -> list[ConnectorStatus]:
             c.code, c.role, c.kind, c.name, c.enabled, st.online if st else True, st.offline_since if st else None,
             st.last_success_at if st else None, st.last_error if st else "", st.pulled if st else 0, st.pushed if st else 0,
             waiting.get(c.code, 0), failed.get(c.code, 0)))
+    # EDI trading partners sync like channels (their files in, our documents out): they are connections too.
+    for p in session.scalars(select(TradingPartner).order_by(TradingPartner.code)):
+        st = session.get(ConnectorState, p.code)
+        out.append(ConnectorStatus(
+            p.code, "partner", f"edi_{(p.transport or {}).get('kind', 'folder')}", p.name, p.active, st.online if st else True,
+            st.offline_since if st else None, st.last_success_at if st else None, st.last_error if st else "",
+            st.pulled if st else 0, st.pushed if st else 0, waiting.get(p.code, 0), failed.get(p.code, 0)))
     return out
 
 

@@ -308,3 +308,20 @@ def test_860_for_an_unknown_po_is_rejected_and_one_cancelling_cancels(partner_db
     with db.read() as s:
         assert s.scalars(select(SalesOrder.status)).one() == "cancelled"
         assert inventory.available_to_promise(s, "LANT-BRASS", "RNO") == 100
+
+
+def test_partners_are_connections_in_the_sync_status(partner_db):
+    db, channel = partner_db
+    with db.read() as s:
+        [st] = [c for c in sync_store.statuses(s) if c.code == "northwind"]
+        assert (st.role, st.kind, st.enabled, st.last_success_at) == ("partner", "edi_folder", True, None)
+    (channel.inbox / "po1.x12").write_text(an_850())
+    Engine(db, {"northwind": channel}).run_once()
+    with db.read() as s:
+        [st] = [c for c in sync_store.statuses(s) if c.code == "northwind"]
+        assert st.online and st.last_success_at is not None and st.waiting == 0 and st.pushed == 2  # the 997 and the 855
+    from desktop.sync_worker import describe
+    from oms.sync_queries import SyncOverview
+
+    text, state, _details = describe(SyncOverview((st,), 0, 0))
+    assert (text, state) == ("EDI online · 0 orders ready to ship", "ok")
