@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from oms import catalog, check, edi, fulfilment, inventory, routing, shipments, sync_store
+from oms.errors import OmsError
 from oms.models import EdiDocument, Package, Pallet, SalesOrder
 from oms.shipments import PackageSpec
 from sync.channels.edi_x12.ack import parse_997
@@ -150,9 +151,12 @@ def test_wrong_counts_reject_the_transaction_with_a_997(partner_db):
     with db.read() as s:
         assert s.scalar(select(func.count()).select_from(SalesOrder)) == 0
         assert s.scalar(select(EdiDocument.status).where(EdiDocument.doc_type == "850")) == "rejected"
-        assert len(sync_store.quarantined(s)) == 1
+        (q,) = sync_store.quarantined(s)
     ack = parse_997(outbox_docs(channel)["997"][0][1])
     assert ack.status == "R"
+    # Retry from the Sync screen cannot read it again: the partner was told, and sends a corrected one.
+    with pytest.raises(OmsError, match="told by our 997"):
+        Engine(db, {"northwind": channel}).retry_quarantined(q.id, ACTOR)
 
 
 def test_truncated_file_imports_nothing(partner_db):

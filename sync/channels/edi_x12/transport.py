@@ -49,6 +49,12 @@ class EdiTransportChannel:
             return False
         return True
 
+    def parse_raw(self, raw: str) -> PullPage:
+        """Retry from the Sync screen: an X12 transaction is not read again here. Our 997 already told the partner
+        it was rejected, and what counts is the corrected one they send."""
+        raise OmsError(_("{p} was told by our 997 that this was rejected; the corrected document they send is read like "
+                         "any other. Ask them to resend it, then dismiss this one.").format(p=self.code))
+
     def pull_done(self, cursor: str | None) -> PullPage:
         """After the files: what we sent and nobody acknowledged in time becomes an exception."""
         with self.db.write() as s:
