@@ -8,13 +8,11 @@ from desktop import formatting as fmt
 from desktop.edi_document_view import STATUS_COLORS, DocumentPane, direction_text
 from desktop.paged_model import DISPLAY_ROLE, FONT_ROLE, FOREGROUND_ROLE, TOOLTIP_ROLE, PagedTableModel
 from desktop.qt import (
-    QAbstractItemView,
     QButtonGroup,
     QComboBox,
     QFileDialog,
     QFont,
     QHBoxLayout,
-    QHeaderView,
     QItemSelectionModel,
     QKeySequence,
     QLabel,
@@ -24,13 +22,13 @@ from desktop.qt import (
     QSplitter,
     QStackedWidget,
     Qt,
-    QTableView,
     QTimer,
     QVBoxLayout,
     QWidget,
     Signal,
 )
 from desktop.screen import NoScanScreen
+from desktop.tables import record_view
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
 from oms import edi_queries
@@ -290,21 +288,7 @@ class DocumentsScreen(NoScanScreen, QWidget):
 
         self.chips = StatusChips()
 
-        self.table = QTableView()
-        self.table.setObjectName("documentsTable")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.table.verticalHeader().setDefaultSectionSize(32)
-        header = self.table.horizontalHeader()
-        header.setHighlightSections(False)
-        header.setStretchLastSection(True)
+        self.table = record_view("documentsTable", self.model)
         for col, width in enumerate(COLUMN_WIDTHS):
             self.table.setColumnWidth(col, width)
 

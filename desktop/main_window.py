@@ -20,7 +20,6 @@ from desktop.qt import (
     QShortcut,
     QStackedWidget,
     Qt,
-    QTimer,
     QToolButton,
     QVBoxLayout,
     QHBoxLayout,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 
 from desktop import formatting as fmt
 from desktop.dialogs import CancelLineDialog, NoteDialog, ReasonDialog, hold_reasons
@@ -10,11 +9,9 @@ from desktop.order_scan import accepts_order_scan, find_scanned_order
 from desktop.print_jobs import print_shipment
 from desktop.reroute import RerouteDialog, refusal, reroute_order
 from desktop.qt import (
-    QAbstractItemView,
     QFrame,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QScrollArea,
@@ -22,7 +19,6 @@ from desktop.qt import (
     QSplitter,
     Qt,
     QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
     Signal,

@@ -11,7 +11,6 @@ from desktop.order_scan import accepts_order_scan, find_scanned_order
 from desktop.paged_model import ALIGNMENT_ROLE, DISPLAY_ROLE, FONT_ROLE, FOREGROUND_ROLE, TOOLTIP_ROLE, PagedTableModel
 from desktop.qt import (
     QAbstractItemView,
-    QColor,
     QComboBox,
     QCoreApplication,
     QDate,
@@ -28,7 +27,6 @@ from desktop.qt import (
     QShortcut,
     QSplitter,
     Qt,
-    QTableView,
     QTableWidget,
     QTableWidgetItem,
     QTimer,
@@ -36,6 +34,7 @@ from desktop.qt import (
     QWidget,
     Signal,
 )
+from desktop.tables import record_view
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
 from oms import orders, queries
@@ -406,23 +405,10 @@ class OrdersQueueScreen(QWidget):
 
         # -- buckets and table
         self.buckets = BucketList()
-        self.table = QTableView()
-        self.table.setObjectName("queueTable")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
+        self.table = record_view("queueTable", self.model, row_height=34, many=True)
         self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.table.verticalHeader().setDefaultSectionSize(34)
         header = self.table.horizontalHeader()
         header.setSectionsMovable(True)
-        header.setHighlightSections(False)
-        header.setStretchLastSection(True)
         header.setSortIndicatorShown(True)
         for col, width in enumerate((166, 86, 106, 130, 80, 136, 130, 124, 90, 104, 76)):
             self.table.setColumnWidth(col, width)

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from desktop import formatting as fmt
 from desktop.qt import (
-    QAbstractItemView,
     QFrame,
     QHBoxLayout,
-    QHeaderView,
     QKeySequence,
     QLabel,
     QLineEdit,
@@ -16,8 +14,6 @@ from desktop.qt import (
     QSplitter,
     QStackedWidget,
     Qt,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
     Signal,

@@ -7,17 +7,14 @@ import json
 from desktop import formatting as fmt
 from desktop.screen import NoScanScreen
 from desktop.qt import (
-    QAbstractItemView,
     QFont,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
     Qt,
     QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
     Signal,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from desktop import formatting as fmt
-from desktop.qt import QAbstractItemView, QHeaderView, Qt, QTableWidget, QTableWidgetItem
+from desktop.qt import QAbstractItemView, QHeaderView, Qt, QTableView, QTableWidget, QTableWidgetItem
 
 
 def read_only_table(name: str, headers: list[str], stretch: int | None = None, *, row_height: int = 32,
@@ -27,6 +27,26 @@ def read_only_table(name: str, headers: list[str], stretch: int | None = None, *
     if stretch is not None:
         t.horizontalHeader().setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
     t.setProperty("stretch", -1 if stretch is None else stretch)
+    return t
+
+
+def record_view(name: str, model, *, row_height: int = 32, many: bool = False) -> QTableView:
+    """A view over a long paged model (orders, documents): whole rows, fixed row height, not editable;
+    ``many`` lets the person select several rows."""
+    t = QTableView()
+    t.setObjectName(name)
+    t.setModel(model)
+    t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    t.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection if many else QAbstractItemView.SelectionMode.SingleSelection)
+    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    t.setAlternatingRowColors(True)
+    t.setShowGrid(False)
+    t.setWordWrap(False)
+    t.verticalHeader().hide()
+    t.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    t.verticalHeader().setDefaultSectionSize(row_height)
+    t.horizontalHeader().setHighlightSections(False)
+    t.horizontalHeader().setStretchLastSection(True)
     return t
 
 

@@ -9,7 +9,6 @@ from desktop.dialogs import ReasonDialog
 from desktop.print_jobs import PrintOutcome, print_pdf
 from desktop.screen import NoScanScreen
 from desktop.qt import (
-    QAbstractItemView,
     QBuffer,
     QByteArray,
     QCheckBox,
@@ -20,7 +19,6 @@ from desktop.qt import (
     QFormLayout,
     QFrame,
     QHBoxLayout,
-    QHeaderView,
     QIODevice,
     QLabel,
     QLineEdit,
@@ -31,7 +29,6 @@ from desktop.qt import (
     QSplitter,
     Qt,
     QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
     Signal,

@@ -9,7 +9,7 @@ from functools import cached_property
 from datetime import datetime
 from typing import Callable, Iterable, Sequence
 
-from sqlalchemy import delete, insert, select, tuple_, update
+from sqlalchemy import insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from . import audit, inventory, money, validate

@@ -21,7 +21,7 @@ from sqlalchemy import Integer, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from . import audit, inventory, orders, validate
-from .audit import SYSTEM, Actor
+from .audit import Actor
 from .errors import Conflict, InvalidInput, NotFound
 from .i18n import _
 from .models import (

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from ..errors import Conflict, InvalidInput, NotFound
 from ..fulfilment import allocate_ssccs  # noqa: F401 - the labels take their serials from the floor's counter
-from ..gs1 import sscc as make_sscc
 from ..i18n import _
 from ..models import (
     Barcode,
@@ -24,7 +23,6 @@ from ..models import (
     Shipment,
     ShipmentLine,
     ShipmentStatus,
-    SsccCounter,
     utcnow,
 )
 from ..settings import Settings

@@ -10,8 +10,7 @@ from typing import Any
 from oms import money
 from oms.errors import InvalidInput
 
-from ..base import (RATE_POLICIES, AddressData, LabelPurchase, Parcel, PermanentError, RateQuote, RemoteError, TrackingUpdate,
-                    choose_rate)
+from ..base import (AddressData, LabelPurchase, Parcel, PermanentError, RateQuote, RemoteError, TrackingUpdate)
 from ..http import HttpClient
 
 log = logging.getLogger(__name__)

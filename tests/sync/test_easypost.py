@@ -5,8 +5,8 @@ import random
 import pytest
 import requests
 
-from sync.base import AddressData, Offline, Parcel, PermanentError, RateQuote
-from sync.carriers.easypost import EasyPostCarrier, choose_rate
+from sync.base import AddressData, Offline, Parcel, PermanentError, RateQuote, choose_rate
+from sync.carriers.easypost import EasyPostCarrier
 from sync.emulators._server import FakeClock
 from sync.emulators.easypost import EasyPostEmulator
 
