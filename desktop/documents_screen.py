@@ -244,8 +244,6 @@ class DocumentsScreen(NoScanScreen, QWidget):
         self.state = state
         self.model = DocumentsModel(tasks, self)
         self.partners: list[edi_queries.PartnerChoice] = []
-        self._detail_generation = 0
-        self._counts_generation = 0
         self._version = None
         self._restoring = True
         self._keep_selection: int | None = None
@@ -455,18 +453,9 @@ class DocumentsScreen(NoScanScreen, QWidget):
         self.refresh_counts()
 
     def refresh_counts(self) -> None:
-        self._counts_generation += 1
-        gen = self._counts_generation
         f = self.current_filter()
-
-        def job(session):
-            return edi_queries.status_counts(session, f)
-
-        self.tasks.read(job, lambda counts: self._counts_done(gen, counts), self.message.emit, owner=self)
-
-    def _counts_done(self, gen: int, counts: dict[str, int]) -> None:
-        if gen == self._counts_generation:
-            self.chips.set_counts(counts)
+        self.tasks.read(lambda s: edi_queries.status_counts(s, f), self.chips.set_counts, self.message.emit, owner=self,
+                        latest="counts")
 
     def poll(self) -> None:
         """Notice documents that arrived or changed (sync runs beside this screen) cheaply."""
@@ -531,18 +520,11 @@ class DocumentsScreen(NoScanScreen, QWidget):
             return
         if self.pane.detail is not None and self.pane.detail.row.id == r.id and self.pane.detail.row.status == r.status:
             return
-        self._detail_generation += 1
-        gen = self._detail_generation
-
-        def job(session):
-            return edi_queries.document(session, r.id)
-
         def done(detail: DocumentDetail) -> None:
-            if gen == self._detail_generation:
-                self.pane.show_document(detail)
-                self.shown.emit(detail.row.id)
+            self.pane.show_document(detail)
+            self.shown.emit(detail.row.id)
 
-        self.tasks.read(job, done, self.message.emit, owner=self)
+        self.tasks.read(lambda s: edi_queries.document(s, r.id), done, self.message.emit, owner=self, latest="detail")
 
     def open_selected(self) -> None:
         r = self.model.row_at(self.table.currentIndex().row()) if self.table.currentIndex().isValid() else None

@@ -361,7 +361,6 @@ class OrdersQueueScreen(QWidget):
         self.actor = actor
         self.state = state
         self._version: queries.DataVersion | None = None
-        self._counts_generation = 0
         self._restoring = True
         self.model = OrderQueueModel(tasks, self)
 
@@ -656,18 +655,9 @@ class OrdersQueueScreen(QWidget):
         self.apply_filters()
 
     def refresh_counts(self) -> None:
-        self._counts_generation += 1
-        gen = self._counts_generation
         f = replace(self.current_filter(), search="")
-
-        def job(session):
-            return queries.bucket_counts(session, f)
-
-        self.tasks.read(job, lambda counts: self._counts_done(gen, counts), self.message.emit, owner=self)
-
-    def _counts_done(self, gen: int, counts: dict[str, int]) -> None:
-        if gen == self._counts_generation:
-            self.buckets.set_counts(counts)
+        self.tasks.read(lambda s: queries.bucket_counts(s, f), self.buckets.set_counts, self.message.emit, owner=self,
+                        latest="counts")
 
     def refresh(self) -> None:
         """F5, an action of ours, or another station's change: reread rows and counts in place."""

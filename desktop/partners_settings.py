@@ -558,7 +558,6 @@ class PartnersPanel(QWidget):
         self.actor = actor
         self.partners: list[PartnerInfo] = []
         self.dialog: PartnerDialog | None = None
-        self._generation = 0
 
         self.table = read_only_table("partnersTable", [
             self.tr("Code"), self.tr("Name"), self.tr("Their ISA id"), self.tr("Our ISA id"), self.tr("X12"),
@@ -592,16 +591,12 @@ class PartnersPanel(QWidget):
         self._update_buttons()
 
     def refresh(self) -> None:
-        self._generation += 1
-        gen = self._generation
-
         def done(rows: list[PartnerInfo]) -> None:
-            if gen == self._generation:
-                self.partners = rows
-                self._show()
-                self.loaded.emit()
+            self.partners = rows
+            self._show()
+            self.loaded.emit()
 
-        self.tasks.read(edi.partners, done, self.message.emit, owner=self)
+        self.tasks.read(edi.partners, done, self.message.emit, owner=self, latest="partners")
 
     def _show(self) -> None:
         fill_table(self.table, [[

@@ -61,7 +61,6 @@ class StockLookupScreen(QWidget):
         self.tasks = tasks
         self.state = state
         self.result: StockLookup | None = None
-        self._generation = 0
 
         self.search = QLineEdit()
         self.search.setObjectName("stockSearch")
@@ -194,15 +193,10 @@ class StockLookupScreen(QWidget):
         text = self.search.text().strip()
         if not text and not gtin:
             return
-        self._generation += 1
-        gen = self._generation
-
         def job(session):
             return queries.stock_lookup(session, text, gtin=gtin)
 
         def done(result: StockLookup) -> None:
-            if gen != self._generation:
-                return
             self._show(result)
             if from_scan:
                 if result.product is not None:
@@ -216,7 +210,7 @@ class StockLookupScreen(QWidget):
             if from_scan:
                 self.scan_result.emit(False, message)
 
-        self.tasks.read(job, done, failed, owner=self)
+        self.tasks.read(job, done, failed, owner=self, latest="lookup")
 
     def _choose(self, row: int) -> None:
         if self.result is None or not (0 <= row < len(self.result.candidates)):

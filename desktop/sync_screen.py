@@ -88,7 +88,6 @@ class SyncScreen(NoScanScreen, QWidget):
         self.worker = worker
         self.failed: list[sync_queries.FailedMessage] = []
         self.quarantine: list[sync_store.QuarantineView] = []
-        self._generation = 0
 
         title = QLabel(self.tr("Sync"))
         title.setObjectName("orderTitle")
@@ -214,18 +213,11 @@ class SyncScreen(NoScanScreen, QWidget):
     # -- reading ---------------------------------------------------------------------------------------
 
     def refresh(self) -> None:
-        self._generation += 1
-        gen = self._generation
-
         def job(session):
             return (sync_queries.overview(session), sync_queries.failed_messages(session),
                     sync_store.quarantined(session))
 
-        def done(result) -> None:
-            if gen == self._generation:
-                self._show(*result)
-
-        self.tasks.read(job, done, self.message.emit, owner=self)
+        self.tasks.read(job, lambda result: self._show(*result), self.message.emit, owner=self, latest="overview")
 
     def _summary_changed(self, summary: SyncSummary) -> None:
         if self.isVisible():

@@ -79,12 +79,18 @@ class Tasks(QObject):
             self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="quayside-pool")
         self._relay = _Relay()
         self._closed = False
+        self._asked: dict[tuple[int, str], int] = {}  # newest ask per (owner, name), for read(latest=...)
 
-    def read(self, fn: Callable, done: Done | None = None, error: Failed | None = None, *, owner: QObject | None = None) -> None:
+    def read(self, fn: Callable, done: Done | None = None, error: Failed | None = None, *, owner: QObject | None = None,
+             latest: str | None = None) -> None:
+        """``latest`` names a read that is asked again before its answer comes (counts for a filter being typed, the
+        detail of a row being clicked through): only the answer to the newest ask of that name, per owner, is used."""
         def job():
             with self.db.read() as session:
                 return fn(session)
 
+        if latest is not None and done is not None:
+            done = self._newest_only((id(owner), latest), done)
         self._submit(self._db_executor, job, done, error, owner)
 
     def write(self, fn: Callable, done: Done | None = None, error: Failed | None = None, *, owner: QObject | None = None) -> None:
@@ -109,6 +115,15 @@ class Tasks(QObject):
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     # -- internals -------------------------------------------------------------------------
+
+    def _newest_only(self, key: tuple[int, str], done: Done) -> Done:
+        n = self._asked[key] = self._asked.get(key, 0) + 1
+
+        def deliver(result) -> None:
+            if self._asked.get(key) == n:
+                done(result)
+
+        return deliver
 
     def _submit(self, executor: Executor, job: Callable, done: Done | None, error: Failed | None,
                 owner: QObject | None) -> None:
