@@ -1,5 +1,6 @@
 """EDI end to end over the folder transport: 850 in, 997 and 855 back, cartons packed, 856 and 810 out."""
 
+import threading
 from datetime import datetime, timezone
 
 import pytest
@@ -329,3 +330,53 @@ def test_partners_are_connections_in_the_sync_status(partner_db):
 
     text, state, _details = describe(SyncOverview((st,), 0, 0))
     assert (text, state) == ("EDI online · 0 orders ready to ship", "ok")
+
+
+def test_two_stations_on_one_partner_folder_import_each_file_once(partner_db):
+    """Two stations poll the same shared inbox at once: each file is claimed by one of them, each PO becomes one
+    order, each file ends in archive/ once, and each interchange gets one 997."""
+    db, channel = partner_db
+    for n in range(12):
+        (channel.inbox / f"po{n:02d}.x12").write_text(an_850(po=f"PO-{n}", control=100 + n))
+    stations = [Engine(db, {"northwind": EdiFolderChannel("northwind", db, channel.root)}) for _ in range(2)]
+    errors = []
+
+    def run(engine):
+        try:
+            engine.run_once()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=run, args=(e,)) for e in stations]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert sorted(p.name for p in channel.archive.iterdir()) == [f"po{n:02d}.x12" for n in range(12)]
+    assert list(channel.inbox.iterdir()) == [] and list(channel.error.iterdir()) == []
+    with db.read() as s:
+        assert sorted(s.scalars(select(SalesOrder.number))) == sorted(f"PO-{n}" for n in range(12))
+        assert s.scalar(select(func.count()).select_from(EdiDocument).where(EdiDocument.status == "duplicate")) == 0
+    assert len(outbox_docs(channel)["997"]) == 12
+
+
+def test_a_file_claimed_by_a_station_that_stopped_is_taken_over(partner_db, tmp_path):
+    """A claim whose process is gone (this machine) is taken in at once; one whose process lives waits."""
+    import socket
+    import subprocess
+    import sys
+
+    from sync.channels.edi_x12 import folder
+
+    db, channel = partner_db
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    host = socket.gethostname()
+    dead = channel.inbox / folder.SEP.join((folder.CLAIM, host, gone.stdout.strip(), "abcd1234", "po1.x12"))
+    dead.write_text(an_850())
+    live = channel.inbox / folder.SEP.join((folder.CLAIM, host, "1", "abcd1234", "po2.x12"))  # pid 1 is alive
+    live.write_text(an_850(po="PO-LIVE", control=18))
+    Engine(db, {"northwind": channel}).run_once()
+    assert [p.name for p in channel.archive.iterdir()] == ["po1.x12"] and not dead.exists() and live.exists()
+    with db.read() as s:
+        assert s.scalars(select(SalesOrder.number)).all() == ["PO4500123"]

@@ -4,12 +4,29 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import time
+import uuid
 from pathlib import Path
 
 from oms.db import Database
 
 from ...base import PullPage
 from .transport import EdiTransportChannel
+
+
+CLAIM, SEP = ".taking", "~"  # a claimed inbox file: .taking~host~pid~nonce~name
+STALE_CLAIM_S = 15 * 60
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class EdiFolderChannel(EdiTransportChannel):
@@ -24,18 +41,59 @@ class EdiFolderChannel(EdiTransportChannel):
             folder.mkdir(parents=True, exist_ok=True)
 
     def pull_orders(self, cursor: str | None) -> PullPage:
-        """Take in every file waiting in the inbox, oldest first; each file is one transaction."""
-        for path in sorted(self.inbox.iterdir(), key=lambda p: (p.stat().st_mtime, p.name)):
-            if not path.is_file() or path.name.startswith("."):
-                continue
-            taken = self.take_in(path.name, path.read_bytes())
-            shutil.move(str(path), (self.archive if taken else self.error) / path.name)
+        """Take in every file waiting in the inbox, oldest first; each file is one transaction.
+
+        Stations sharing the folder (a network drive, PostgreSQL behind them) claim a file by renaming it before
+        reading it; the rename is atomic, so one station imports it and the others pass it by. A claim left by a
+        station that stopped half-way (its process gone, or the claim older than STALE_CLAIM_S) is taken over.
+        """
+        for path in sorted(self.inbox.glob(f"{CLAIM}*")):
+            if self._stale(path):
+                self._claim_and_take(path, path.name.split(SEP, 4)[-1])
+        for path in self._waiting():
+            self._claim_and_take(path, path.name)
         return self.pull_done(cursor)
+
+    def _claim_and_take(self, path: Path, name: str) -> None:
+        claimed = self.inbox / SEP.join((CLAIM, socket.gethostname(), str(os.getpid()), uuid.uuid4().hex[:8], name))
+        try:
+            os.rename(path, claimed)
+        except FileNotFoundError:
+            return  # another station took it first
+        os.utime(claimed)  # the claim's age, for the takeover of abandoned claims
+        taken = self.take_in(name, claimed.read_bytes())
+        shutil.move(str(claimed), (self.archive if taken else self.error) / name)
+
+    @staticmethod
+    def _stale(path: Path) -> bool:
+        parts = path.name.split(SEP, 4)
+        if len(parts) < 5:
+            return True  # not a claim of ours: take it in
+        _claim, host, pid, _nonce, _name = parts
+        try:
+            age = time.time() - path.stat().st_mtime
+        except FileNotFoundError:
+            return False
+        if host == socket.gethostname() and pid.isdigit() and not _alive(int(pid)):
+            return True
+        return age > STALE_CLAIM_S
+
+    def _waiting(self) -> list[Path]:
+        found = []
+        for path in self.inbox.iterdir():
+            if path.name.startswith("."):
+                continue
+            try:
+                if path.is_file():
+                    found.append((path.stat().st_mtime, path.name, path))
+            except FileNotFoundError:
+                continue  # moved away by another station while we looked
+        return [path for _mtime, _name, path in sorted(found)]
 
     def deliver(self, name: str, text: str) -> str:
         target = self.outbox / name
         if not target.exists():  # a resend after a crash finds the file already there
-            tmp = self.outbox / f".{name}.tmp"
+            tmp = self.outbox / f".{name}.{uuid.uuid4().hex[:8]}.tmp"  # two stations may send the same document at once
             tmp.write_text(text, encoding="utf-8")
             os.replace(tmp, target)
         return str(target)
