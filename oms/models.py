@@ -792,6 +792,9 @@ class ConnectorState(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     pulled: Mapped[int] = mapped_column(Integer, default=0)
     pushed: Mapped[int] = mapped_column(Integer, default=0)
+    # One station at a time syncs a connector: the holder (station, process) until the lease runs out.
+    lease_holder: Mapped[str] = mapped_column(String(NAME), default="", server_default="")
+    lease_until: Mapped[Optional[datetime]] = mapped_column()
 
 
 class ShipmentLabel(Base):

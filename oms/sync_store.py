@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from . import audit, validate
 from .audit import Actor
 from .errors import Conflict, InvalidInput, NotFound
 from .i18n import _
+from .inventory import _insert_ignore
 from .models import (
     LINE,
     NAME,
@@ -291,6 +292,40 @@ def _state(session: Session, code: str) -> ConnectorState:
         session.add(st)
         session.flush()
     return st
+
+
+LEASE_S = 300  # a station that stalls (or dies elsewhere) mid-pass loses its connector this long after its last step
+
+
+def take_lease(session: Session, code: str, holder: str, *, now: datetime | None = None, seconds: int = LEASE_S,
+               takeover_from: str | None = None) -> bool:
+    """Take or renew the right to sync ``code``: True for the holder, or when the last holder's lease ran out (or it
+    is ``takeover_from``, a holder known to be gone). Several stations on one database thus never pull the same
+    pages or send the same message at once."""
+    now = now or utcnow()
+    _insert_ignore(session, ConnectorState, {"code": code, "online": True, "pulled": 0, "pushed": 0, "last_error": "",
+                                             "lease_holder": ""}, ["code"])  # two stations may arrive first at once
+    table = ConnectorState.__table__
+    taken = session.connection().execute(
+        update(table).where(table.c.code == code, or_(table.c.lease_holder == holder, table.c.lease_until.is_(None),
+                                                      table.c.lease_until < now,
+                                                      table.c.lease_holder == (takeover_from or holder)))
+        .values(lease_holder=holder, lease_until=now + timedelta(seconds=seconds)))
+    return taken.rowcount == 1
+
+
+def release_lease(session: Session, code: str, holder: str) -> None:
+    """Give the connector up at the end of a pass, so whichever station comes next takes it without waiting."""
+    table = ConnectorState.__table__
+    session.connection().execute(update(table).where(table.c.code == code, table.c.lease_holder == holder)
+                                 .values(lease_until=None))
+
+
+def lease_holder(session: Session, code: str, *, now: datetime | None = None) -> str:
+    """Who syncs ``code`` now ("" when nobody holds a live lease)."""
+    st = session.get(ConnectorState, code)
+    now = now or utcnow()
+    return st.lease_holder if st is not None and st.lease_until is not None and st.lease_until >= now else ""
 
 
 def record_success(session: Session, code: str, *, pulled: int = 0, pushed: int = 0) -> None:

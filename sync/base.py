@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -167,3 +168,14 @@ def choose_rate(quotes: list[RateQuote], policy: str, promise_days: int | None =
         return by_price[0]
     on_time = [q for q in by_price if q.delivery_days is not None and q.delivery_days <= promise_days]
     return on_time[0] if on_time else by_speed[0]
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process of this machine still runs (a lease or a claim it left may be taken over when not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it runs, as another user
+    return True

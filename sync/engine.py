@@ -9,13 +9,18 @@ at least once; connectors make each remote call idempotent.
 from __future__ import annotations
 
 import logging
+import os
 import random
+import socket
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
+
+from sqlalchemy import select
 
 from oms import orders, routing, shipments, sync_store
 from oms.audit import Actor
@@ -23,12 +28,23 @@ from oms.db import Database
 from oms.errors import OmsError
 from oms.i18n import _
 from oms.models import Channel, OrderStatus, SalesOrder, utcnow
-from sqlalchemy import select
 
-from .base import (AddressData, CarrierConnector, ChannelConnector, Offline, OutboundMessage, Parcel, PermanentError,
-                   PullPage, RemoteError, choose_rate)
+from .base import (
+    AddressData,
+    CarrierConnector,
+    ChannelConnector,
+    Offline,
+    OutboundMessage,
+    Parcel,
+    PermanentError,
+    PullPage,
+    RemoteError,
+    choose_rate,
+    process_alive,
+)
 
 log = logging.getLogger("quayside.sync")
+
 ORDERS_STREAM = "orders"
 SYNC_ACTOR = Actor("sync", "sync")
 
@@ -47,8 +63,11 @@ class RunReport:
     failed: int = 0
     offline: bool = False
     errors: list[str] = field(default_factory=list)
+    elsewhere: str = ""  # another station held this connector: nothing was done here
 
     def line(self) -> str:
+        if self.elsewhere:
+            return _("{code}: synced by another station ({holder})").format(code=self.code, holder=self.elsewhere)
         state = _("offline") if self.offline else _("online")
         return _("{code}: {state}; pulled {p} ({c} new, {u} changed, {x} cancelled, {q} quarantined); pushed {s}, failed {f}").format(
             code=self.code, state=state, p=self.pulled, c=self.created, u=self.updated, x=self.cancelled,
@@ -84,6 +103,20 @@ class Engine:
         self.clock = clock
         self.rng = rng or random.Random()
         self._stop = threading.Event()
+        # Who this engine is to the other stations: machine, process, and which engine of the process.
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+    # -- one station per connector ------------------------------------------------------------
+
+    def _hold(self, s, code: str) -> bool:
+        """Take or renew this engine's lease on ``code`` in the caller's transaction."""
+        gone = None
+        current = sync_store.lease_holder(s, code, now=self.clock())
+        host, _sep, rest = current.partition(":")
+        pid = rest.partition(":")[0]
+        if current and current != self.holder and host == socket.gethostname() and pid.isdigit() and not process_alive(int(pid)):
+            gone = current  # a sync on this machine that was killed mid-pass: its work resumes here at once
+        return sync_store.take_lease(s, code, self.holder, now=self.clock(), takeover_from=gone)
 
     # -- pull ---------------------------------------------------------------------------
 
@@ -109,6 +142,9 @@ class Engine:
                     # Nothing is committed by fetching: a crash still resumes from the last written cursor.
                     pending = fetcher.submit(connector.pull_orders, page.next_cursor)
                 with self.db.write() as s:
+                    if not self._hold(s, code):
+                        report.errors.append(_("Another station took over {code}; this one stopped pulling.").format(code=code))
+                        return
                     self.apply_page(s, code, page, report)
                     sync_store.save_cursor(s, code, ORDERS_STREAM, page.next_cursor)
                     sync_store.record_success(s, code, pulled=len(page.orders))
@@ -167,6 +203,8 @@ class Engine:
                 sync_store.queue_inventory_changes(s, code, location_map)
         while not self._stop.is_set():
             with self.db.write() as s:
+                if not self._hold(s, code):
+                    return  # another station took over (this one stalled past its lease)
                 rows = sync_store.due(s, code, now=self.clock())
                 rows, superseded = coalesce_inventory(rows)
                 sync_store.mark_superseded(s, superseded)
@@ -270,12 +308,22 @@ class Engine:
         reports = []
         for code in codes or [*self.channels, *self.carriers]:
             report = RunReport(code)
-            if code in self.channels:
-                self.pull(code, report)
-            if not report.offline:
-                self.push(code, report)
-            if code in self.carriers and not report.offline:
-                self.track(code, report)
+            with self.db.write() as s:
+                held = self._hold(s, code)
+                if not held:
+                    report.elsewhere = sync_store.lease_holder(s, code, now=self.clock())
+            if held:
+                try:
+                    if code in self.channels:
+                        self.pull(code, report)
+                    if not report.offline:
+                        self.push(code, report)
+                    if code in self.carriers and not report.offline:
+                        self.track(code, report)
+                finally:
+                    # Between passes the connector is free: whichever station comes first takes the next one.
+                    with self.db.write() as s:
+                        sync_store.release_lease(s, code, self.holder)
             reports.append(report)
             log.info(report.line())
         return reports

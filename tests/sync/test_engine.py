@@ -326,3 +326,63 @@ def test_voiding_a_labelled_shipment_refunds_the_label(synced):
         shipments.void(s, ACTOR, sid, reason="box crushed, repack")
     engine.run_once()
     assert carrier.refunds == ["shp_1"]
+
+
+def test_one_station_at_a_time_syncs_a_connector(synced):
+    """Two stations on one database: while one holds a connector's lease the other leaves it alone (and says who has
+    it); the lease is free again after the pass, and one left by a killed sync on this machine is taken over."""
+    import os
+    import subprocess
+    import sys
+
+    db = synced
+    channel = ScriptedChannel()
+    first, second = Engine(db, {"web": channel}), Engine(db, {"web": channel})
+    with db.write() as s:
+        assert sync_store.take_lease(s, "web", first.holder)
+    (report,) = second.run_once(["web"])
+    assert report.elsewhere == first.holder and "synced by another station" in report.line()
+    with db.write() as s:
+        assert sync_store.take_lease(s, "web", first.holder)  # the holder renews
+        sync_store.release_lease(s, "web", first.holder)
+    (report,) = second.run_once(["web"])
+    assert report.elsewhere == "" and report.line().startswith("web: online")
+    with db.read() as s:
+        assert sync_store.lease_holder(s, "web") == ""  # released after the pass
+    # A sync killed mid-pass on this machine: its process is gone, so its lease is taken over at once.
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout.strip()
+    import socket
+    dead = f"{socket.gethostname()}:{gone}:abcdef"
+    with db.write() as s:
+        assert sync_store.take_lease(s, "web", dead)
+    (report,) = second.run_once(["web"])
+    assert report.elsewhere == ""
+    # One held by a live process elsewhere waits for its lease to run out.
+    alive = f"{socket.gethostname()}:{os.getpid()}:other"
+    with db.write() as s:
+        assert sync_store.take_lease(s, "web", alive)
+    assert second.run_once(["web"])[0].elsewhere == alive
+
+
+def test_two_stations_syncing_at_once_import_each_order_once(synced):
+    import threading
+
+    db = synced
+    pages = [PullPage([make_order(f"{p}{i}", [("MUG-RED", 1)]) for i in range(5)]) for p in "abcdef"]
+    stations = [Engine(db, {"web": ScriptedChannel(pages=pages)}) for _ in range(2)]
+    reports, errors = [], []
+
+    def run(engine):
+        try:
+            reports.extend(engine.run_once())
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=run, args=(e,)) for e in stations]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert sum(r.created for r in reports) == 30 and count(db, SalesOrder) == 30
+    assert sum(r.pulled for r in reports) in (30, 60)  # the second either found the connector busy or had nothing new

@@ -11,22 +11,12 @@ from pathlib import Path
 
 from oms.db import Database
 
-from ...base import PullPage
+from ...base import PullPage, process_alive
 from .transport import EdiTransportChannel
-
 
 CLAIM, SEP = ".taking", "~"  # a claimed inbox file: .taking~host~pid~nonce~name
 STALE_CLAIM_S = 15 * 60
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class EdiFolderChannel(EdiTransportChannel):
@@ -74,7 +64,7 @@ class EdiFolderChannel(EdiTransportChannel):
             age = time.time() - path.stat().st_mtime
         except FileNotFoundError:
             return False
-        if host == socket.gethostname() and pid.isdigit() and not _alive(int(pid)):
+        if host == socket.gethostname() and pid.isdigit() and not process_alive(int(pid)):
             return True
         return age > STALE_CLAIM_S
 
