@@ -136,3 +136,23 @@ def make_order(external_id: str = "1001", lines=(("MUG-RED", 2),), *, channel: s
 def stock(db, sku, location, qty, bin=None):
     with db.write() as s:
         inventory.receive(s, ACTOR, sku, location, qty, bin=bin)
+
+
+def run_at_once(engines, timeout: float = 60) -> tuple[list, list[str]]:
+    """Run one sync pass of each engine in its own thread at the same moment, as stations would: (reports, errors)."""
+    import threading
+
+    reports, errors = [], []
+
+    def run(engine):
+        try:
+            reports.extend(engine.run_once())
+        except Exception as exc:  # noqa: BLE001 - the caller asserts there were none
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=run, args=(e,)) for e in engines]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    return reports, errors

@@ -1,6 +1,5 @@
 """EDI end to end over the folder transport: 850 in, 997 and 855 back, cartons packed, 856 and 810 out."""
 
-import threading
 from datetime import datetime, timezone
 
 import pytest
@@ -15,7 +14,7 @@ from sync.channels.edi_x12.docs import check_810_structure, check_855_structure,
 from sync.channels.edi_x12.folder import EdiFolderChannel
 from sync.channels.edi_x12.x12 import Delimiters, Group, Segment, Transaction, parse_interchanges, write_interchange
 from sync.engine import Engine
-from tests.conftest import ACTOR
+from tests.conftest import ACTOR, run_at_once
 
 WHEN = datetime(2026, 11, 23, 11, 0, tzinfo=timezone.utc)
 
@@ -338,20 +337,8 @@ def test_two_stations_on_one_partner_folder_import_each_file_once(partner_db):
     db, channel = partner_db
     for n in range(12):
         (channel.inbox / f"po{n:02d}.x12").write_text(an_850(po=f"PO-{n}", control=100 + n))
-    stations = [Engine(db, {"northwind": EdiFolderChannel("northwind", db, channel.root)}) for _ in range(2)]
-    errors = []
-
-    def run(engine):
-        try:
-            engine.run_once()
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(repr(exc))
-
-    threads = [threading.Thread(target=run, args=(e,)) for e in stations]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    _reports, errors = run_at_once([Engine(db, {"northwind": EdiFolderChannel("northwind", db, channel.root)})
+                                    for _ in range(2)])
     assert errors == []
     assert sorted(p.name for p in channel.archive.iterdir()) == [f"po{n:02d}.x12" for n in range(12)]
     assert list(channel.inbox.iterdir()) == [] and list(channel.error.iterdir()) == []

@@ -12,7 +12,7 @@ from oms.audit import Actor
 from oms.models import OutboxMessage, QuarantinedPayload, SalesOrder, SyncCursor
 from sync.base import Cancellation, Offline, PermanentError, PullPage, Quarantine, RemoteError
 from sync.engine import Engine, coalesce_inventory
-from tests.conftest import ACTOR, make_order, stock
+from tests.conftest import ACTOR, make_order, run_at_once, stock
 
 
 @dataclass
@@ -365,24 +365,9 @@ def test_one_station_at_a_time_syncs_a_connector(synced):
 
 
 def test_two_stations_syncing_at_once_import_each_order_once(synced):
-    import threading
-
     db = synced
     pages = [PullPage([make_order(f"{p}{i}", [("MUG-RED", 1)]) for i in range(5)]) for p in "abcdef"]
-    stations = [Engine(db, {"web": ScriptedChannel(pages=pages)}) for _ in range(2)]
-    reports, errors = [], []
-
-    def run(engine):
-        try:
-            reports.extend(engine.run_once())
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(repr(exc))
-
-    threads = [threading.Thread(target=run, args=(e,)) for e in stations]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    reports, errors = run_at_once([Engine(db, {"web": ScriptedChannel(pages=pages)}) for _ in range(2)])
     assert errors == []
     assert sum(r.created for r in reports) == 30 and count(db, SalesOrder) == 30
     assert sum(r.pulled for r in reports) in (30, 60)  # the second either found the connector busy or had nothing new
