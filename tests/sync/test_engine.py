@@ -1,6 +1,5 @@
 """The sync engine against a scripted channel: pages and cursors, quarantine, cancellations, outbox order."""
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -8,8 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from oms import check, fulfilment, orders, routing, shipments, sync_store
-from oms.audit import Actor
-from oms.models import OutboxMessage, QuarantinedPayload, SalesOrder, SyncCursor
+from oms.models import OutboxMessage, QuarantinedPayload, SalesOrder
 from sync.base import Cancellation, Offline, PermanentError, PullPage, Quarantine, RemoteError
 from sync.engine import Engine, coalesce_inventory
 from tests.conftest import ACTOR, make_order, run_at_once, stock
@@ -260,7 +258,6 @@ class ScriptedCarrier:
         return "submitted"
 
     def track(self, tracker):
-        from sync.base import TrackingUpdate
 
         return [e for e in self.events if e.tracking_number == tracker]
 
