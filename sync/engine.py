@@ -110,13 +110,15 @@ class Engine:
 
     def _hold(self, s, code: str) -> bool:
         """Take or renew this engine's lease on ``code`` in the caller's transaction."""
-        gone = None
+        if sync_store.take_lease(s, code, self.holder, now=self.clock()):
+            return True
         current = sync_store.lease_holder(s, code, now=self.clock())
         host, _sep, rest = current.partition(":")
         pid = rest.partition(":")[0]
-        if current and current != self.holder and host == socket.gethostname() and pid.isdigit() and not process_alive(int(pid)):
-            gone = current  # a sync on this machine that was killed mid-pass: its work resumes here at once
-        return sync_store.take_lease(s, code, self.holder, now=self.clock(), takeover_from=gone)
+        if host == socket.gethostname() and pid.isdigit() and not process_alive(int(pid)):
+            # A sync on this machine that was killed mid-pass: its work resumes here at once.
+            return sync_store.take_lease(s, code, self.holder, now=self.clock(), takeover_from=current)
+        return False
 
     # -- pull ---------------------------------------------------------------------------
 

@@ -274,6 +274,24 @@ def _aware(d: date | None, hour: int = 17) -> datetime | None:
     return datetime.combine(d, dtime(hour, 0), tzinfo=timezone.utc) if d else None
 
 
+def ship_to_address(session: Session, partner: edi.PartnerInfo, po: PurchaseOrder, ship_tos: dict) -> Address | None:
+    """Where the PO ships: the partner's ship-to code mapped to an address we know, else the address the PO spells
+    out; None when it gives a code we cannot map and no address (or no ship-to at all). ``ship_tos`` remembers codes
+    already looked up."""
+    st = po.ship_to
+    if st is None:
+        return None
+    if st.id_code not in ship_tos:
+        ship_tos[st.id_code] = edi.resolve_ship_to(session, partner.id, st.id_code) if st.id_code else None
+    mapped = ship_tos[st.id_code]
+    if mapped is not None:
+        return Address(mapped.name, partner.name, mapped.address1, "", mapped.city, mapped.region, mapped.postal_code, mapped.country)
+    if st.address or st.city:
+        return Address(st.name, partner.name, (st.address or ("",))[0], " ".join(st.address[1:]), st.city,
+                       st.region, st.postal_code, st.country or "US")
+    return None
+
+
 def po_to_order(session: Session, partner: edi.PartnerInfo, po: PurchaseOrder, ship_tos: dict | None = None
                 ) -> tuple[NormalizedOrder, list[str]]:
     """The wholesale order a PO stands for, and what could not be matched (unknown items, ship-to). ``ship_tos``
@@ -289,21 +307,10 @@ def po_to_order(session: Session, partner: edi.PartnerInfo, po: PurchaseOrder, s
             unknown.append(sku)
         price = money.to_minor(l.unit_price.quantize(Decimal("0.01")), currency) if l.unit_price is not None else 0
         lines.append(NormalizedLine(l.line_id, sku, l.quantity, price, l.description[:300]))
-    st = po.ship_to
-    address = Address()
-    if st is not None:
-        if ship_tos is None:
-            ship_tos = {}
-        if st.id_code not in ship_tos:
-            ship_tos[st.id_code] = edi.resolve_ship_to(session, partner.id, st.id_code) if st.id_code else None
-        mapped = ship_tos[st.id_code]
-        if mapped is not None:
-            address = Address(mapped.name, partner.name, mapped.address1, "", mapped.city, mapped.region, mapped.postal_code, mapped.country)
-        elif st.address or st.city:
-            address = Address(st.name, partner.name, (st.address or ("",))[0], " ".join(st.address[1:]), st.city,
-                              st.region, st.postal_code, st.country or "US")
-        else:
-            unknown.append(_("ship-to code {c}").format(c=st.id_code or "?"))
+    address = ship_to_address(session, partner, po, {} if ship_tos is None else ship_tos)
+    if po.ship_to is not None and address is None:
+        unknown.append(_("ship-to code {c}").format(c=po.ship_to.id_code or "?"))
+    address = address or Address()
     placed = _aware(po.po_date, 9) or utcnow()
     order = NormalizedOrder(
         channel=partner.channel_code, external_id=po.po_number, number=po.po_number, placed_at=placed, currency=currency,
@@ -379,14 +386,10 @@ def _apply_change(session: Session, partner: edi.PartnerInfo, po: PurchaseOrder,
             lines[pl.line_id] = replace(old, quantity=pl.quantity if pl.quantity_given else old.quantity,
                                         unit_price_minor=old.unit_price_minor if price is None else price,
                                         description=pl.description[:300] or old.description)
-    ship_to = current.ship_to
-    if po.ship_to is not None:
-        new_address = po_to_order(session, partner, replace(po, lines=()))[0].ship_to
-        if new_address != Address():
-            ship_to = replace(new_address, phone=ship_to.phone)
-    kept = [l for l in lines.values()]
-    total = sum(l.quantity * l.unit_price_minor for l in kept)
-    changed = replace(current, lines=tuple(kept), ship_to=ship_to, subtotal_minor=total, total_minor=total,
+    new_address = ship_to_address(session, partner, po, {})
+    ship_to = replace(new_address, phone=current.ship_to.phone) if new_address else current.ship_to
+    total = sum(l.quantity * l.unit_price_minor for l in lines.values())
+    changed = replace(current, lines=tuple(lines.values()), ship_to=ship_to, subtotal_minor=total, total_minor=total,
                       ship_by=_aware(po.ship_no_later or po.requested_ship) or current.ship_by,
                       deliver_by=_aware(po.requested_delivery or po.cancel_after) or current.deliver_by)
     (result,) = orders.import_orders(session, actor, [changed])
