@@ -37,7 +37,6 @@ from sync.channels.edi_x12.pretty import reference
 
 PAGE_SIZE = 100
 MAX_PAGES = 20
-SEARCH_DEBOUNCE_MS = 250
 POLL_MS = 5000
 DOC_ID_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 FUNCTIONAL_TYPES = {"PO": "850", "PC": "860", "PR": "855", "SH": "856", "IN": "810", "FA": "997"}  # GS01 -> the document it groups
@@ -324,11 +323,7 @@ class DocumentsScreen(NoScanScreen, QWidget):
         layout.addLayout(bottom)
 
         # -- behaviour
-        self._search_timer = QTimer(self)
-        self._search_timer.setSingleShot(True)
-        self._search_timer.setInterval(SEARCH_DEBOUNCE_MS)
-        self._search_timer.timeout.connect(self.apply_filters)
-        self.search.textChanged.connect(lambda _t: self._search_timer.start())
+        self._search_timer = fmt.debounce_search(self.search, self.apply_filters, self)
         self.search.returnPressed.connect(self.apply_filters)
         for combo in (self.partner, self.direction, self.doc_type):
             combo.currentIndexChanged.connect(lambda _i: self.apply_filters())

@@ -7,7 +7,6 @@ import html
 from desktop import formatting as fmt
 from desktop.qt import (
     QCoreApplication,
-    QFont,
     QGridLayout,
     QGuiApplication,
     QHBoxLayout,
@@ -165,9 +164,7 @@ class DocumentPane(QWidget):
         self.viewer.setObjectName("documentText")
         self.viewer.setOpenLinks(False)
         self.viewer.setLineWrapMode(QTextBrowser.LineWrapMode.NoWrap)
-        mono = QFont("monospace")
-        mono.setStyleHint(QFont.StyleHint.TypeWriter)
-        self.viewer.setFont(mono)
+        self.viewer.setFont(fmt.monospace())
         self.legend = QLabel()
         self.legend.setObjectName("hint")
         self.legend.setWordWrap(True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from desktop.qt import QColor, QCoreApplication
+from desktop.qt import QColor, QCoreApplication, QFont, QLineEdit, QTimer
 
 OPEN_STATUSES = frozenset({"new", "backordered", "partially_allocated", "allocated", "picking", "packed",
                            "partially_shipped", "on_hold"})
@@ -62,3 +62,23 @@ def ship_by_state(ship_by: datetime | None, status: str, now: datetime | None = 
 TRACKING_COLOR = QColor("#175cd3")
 NOTE_COLOR = QColor("#7a2e0e")
 OK_COLOR = QColor("#067647")
+
+
+SEARCH_DEBOUNCE_MS = 220  # a search box asks once the typing pauses
+
+
+def monospace() -> QFont:
+    """The font for raw payloads (EDI segments, JSON): fixed width, whatever the machine calls it."""
+    font = QFont("monospace")
+    font.setStyleHint(QFont.StyleHint.TypeWriter)
+    return font
+
+
+def debounce_search(box: QLineEdit, apply, parent) -> QTimer:
+    """Run ``apply`` once the typing in ``box`` pauses; the returned timer can be stopped when the search is run now."""
+    timer = QTimer(parent)
+    timer.setSingleShot(True)
+    timer.setInterval(SEARCH_DEBOUNCE_MS)
+    timer.timeout.connect(apply)
+    box.textChanged.connect(lambda _t: timer.start())
+    return timer

@@ -44,7 +44,6 @@ from oms.queries import QueueFilter, QueueRow, QueueSort
 
 PAGE_SIZE = 100
 MAX_PAGES = 30  # the sliding window: at most this many pages are kept in memory
-SEARCH_DEBOUNCE_MS = 220
 POLL_MS = 3000
 
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -462,11 +461,7 @@ class OrdersQueueScreen(QWidget):
         self.setTabOrder(self.release_button, self.reroute_button)
 
         # -- behaviour
-        self._search_timer = QTimer(self)
-        self._search_timer.setSingleShot(True)
-        self._search_timer.setInterval(SEARCH_DEBOUNCE_MS)
-        self._search_timer.timeout.connect(self.apply_filters)
-        self.search.textChanged.connect(lambda _t: self._search_timer.start())
+        self._search_timer = fmt.debounce_search(self.search, self.apply_filters, self)
         self.search.returnPressed.connect(self._search_now)
         for combo in (self.channel, self.location, self.order_type):
             combo.currentIndexChanged.connect(lambda _i: self.apply_filters())

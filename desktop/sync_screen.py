@@ -7,7 +7,6 @@ import json
 from desktop import formatting as fmt
 from desktop.screen import NoScanScreen
 from desktop.qt import (
-    QFont,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
@@ -128,9 +127,7 @@ class SyncScreen(NoScanScreen, QWidget):
         self.payload_view.setObjectName("payloadView")
         self.payload_view.setReadOnly(True)
         self.payload_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        mono = QFont("monospace")
-        mono.setStyleHint(QFont.StyleHint.TypeWriter)
-        self.payload_view.setFont(mono)
+        self.payload_view.setFont(fmt.monospace())
         self.payload_view.setPlaceholderText(self.tr("Select a payload to see what the remote sent."))
         self.payload_error = QLabel()
         self.payload_error.setObjectName("lookupMessage")
