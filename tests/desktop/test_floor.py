@@ -83,6 +83,18 @@ def totes(db, wave_id) -> dict[str, str]:
                               .where(WaveOrder.wave_id == wave_id)).all())
 
 
+def picked_and_at_the_bench(qtbot, window, scanner, db, number: str, **wave_filters):
+    """Build a wave, pick it all by scanner, and scan order ``number``'s tote at the packing bench: (wave id, screen)."""
+    wave_id = build_wave(qtbot, window, **wave_filters)
+    window.show_screen("picking")
+    assert scanner.scan(f"WAVE-{wave_id}")[0]
+    pick_by_scanner(window, scanner, db)
+    window.show_screen("packing")
+    ok, text = scanner.scan(totes(db, wave_id)[number])
+    assert ok, text
+    return wave_id, window.packing
+
+
 def pack_by_scanner(window, scanner, db, tote, *, wrong=None) -> None:
     k = window.packing
     ok, text = scanner.scan(tote)
@@ -195,13 +207,7 @@ def test_batch_wave_of_single_unit_orders_is_picked_onto_one_cart(qtbot, demo_db
 def test_multi_package_with_box_keys_weights_and_bulk_quantity(qtbot, demo_db, station):
     window, scanner = station
     ids = add_floor(demo_db, [("#P1", [("FLOOR-MUG-RED", 4), ("FLOOR-TOTE", 1)])])
-    wave_id = build_wave(qtbot, window)
-    window.show_screen("picking")
-    assert scanner.scan(f"WAVE-{wave_id}")[0]
-    pick_by_scanner(window, scanner, demo_db)
-    window.show_screen("packing")
-    k = window.packing
-    assert scanner.scan(totes(demo_db, wave_id)["#P1"])[0]
+    wave_id, k = picked_and_at_the_bench(qtbot, window, scanner, demo_db, "#P1")
     # Box 1: the large box by its number key, three mugs at once (type 3, then scan one), weight from the scale.
     scanner.type(k, "3")
     assert k.box.preset.code == k.presets[2].code
@@ -239,13 +245,7 @@ def test_multi_package_with_box_keys_weights_and_bulk_quantity(qtbot, demo_db, s
 def test_partial_shipment_says_what_was_left_out(qtbot, demo_db, station):
     window, scanner = station
     ids = add_floor(demo_db, [("#Q1", [("FLOOR-MUG-RED", 1), ("FLOOR-MUG-BLU", 1)])])
-    wave_id = build_wave(qtbot, window)
-    window.show_screen("picking")
-    assert scanner.scan(f"WAVE-{wave_id}")[0]
-    pick_by_scanner(window, scanner, demo_db)
-    window.show_screen("packing")
-    k = window.packing
-    assert scanner.scan(totes(demo_db, wave_id)["#Q1"])[0]
+    wave_id, k = picked_and_at_the_bench(qtbot, window, scanner, demo_db, "#Q1")
     assert scanner.scan(RED)[0]
     # The blue mug broke: the first COMPLETE only warns, the second ships what is in the box.
     ok, text = scanner.scan("COMPLETE")
@@ -272,13 +272,7 @@ def test_wholesale_cartons_get_ssccs_and_a_carrier_connector_means_awaiting_labe
                                                               number="PO-F1", order_type="wholesale")])
         s.add(ConnectorConfig(code="easypost", role="carrier", kind="easypost", name="EasyPost", base_url="http://127.0.0.1:9",
                               options={}, enabled=True, interval_s=60))
-    wave_id = build_wave(qtbot, window, channel="northwind")
-    window.show_screen("picking")
-    assert scanner.scan(f"WAVE-{wave_id}")[0]
-    pick_by_scanner(window, scanner, demo_db)
-    window.show_screen("packing")
-    k = window.packing
-    assert scanner.scan(totes(demo_db, wave_id)["PO-F1"])[0]
+    wave_id, k = picked_and_at_the_bench(qtbot, window, scanner, demo_db, "PO-F1", channel="northwind")
     assert k.box.preset.code == "CTN"  # wholesale goes in cartons
     assert scanner.scan(RED)[0] and scanner.scan(RED)[0]
     assert scanner.scan("COMPLETE")[0]
@@ -400,13 +394,7 @@ def test_cancel_wave_from_the_waves_screen(qtbot, demo_db, station):
 def test_manual_carrier_tracking_scanned_at_the_bench(qtbot, demo_db, station):
     window, scanner = station
     ids = add_floor(demo_db, [("#M1", [("FLOOR-MUG-RED", 1)])])
-    wave_id = build_wave(qtbot, window)
-    window.show_screen("picking")
-    assert scanner.scan(f"WAVE-{wave_id}")[0]
-    pick_by_scanner(window, scanner, demo_db)
-    window.show_screen("packing")
-    k = window.packing
-    assert scanner.scan(totes(demo_db, wave_id)["#M1"])[0]
+    wave_id, k = picked_and_at_the_bench(qtbot, window, scanner, demo_db, "#M1")
     assert scanner.scan(RED)[0]
     scanner.type(k, "t")
     assert k.tracking_edit.hasFocus()
