@@ -6,7 +6,13 @@ from pathlib import Path
 
 from desktop import formatting as fmt
 from desktop.edi_document_view import STATUS_COLORS, DocumentPane, direction_text
-from desktop.paged_model import DISPLAY_ROLE, FONT_ROLE, FOREGROUND_ROLE, TOOLTIP_ROLE, PagedTableModel
+from desktop.paged_model import (
+    DISPLAY_ROLE,
+    FONT_ROLE,
+    FOREGROUND_ROLE,
+    TOOLTIP_ROLE,
+    PagedTableModel,
+)
 from desktop.qt import (
     QButtonGroup,
     QComboBox,
@@ -14,11 +20,9 @@ from desktop.qt import (
     QFont,
     QHBoxLayout,
     QItemSelectionModel,
-    QKeySequence,
     QLabel,
     QLineEdit,
     QPushButton,
-    QShortcut,
     QSplitter,
     QStackedWidget,
     Qt,
@@ -28,7 +32,7 @@ from desktop.qt import (
     Signal,
 )
 from desktop.screen import NoScanScreen
-from desktop.tables import record_view
+from desktop.tables import on_enter, record_view
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
 from oms import edi_queries
@@ -333,10 +337,7 @@ class DocumentsScreen(NoScanScreen, QWidget):
         self.model.failed.connect(self.message)
         self.table.selectionModel().currentRowChanged.connect(lambda current, _prev: self._show_row(current.row()))
         self.table.doubleClicked.connect(lambda _ix: self.open_selected())
-        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            sc = QShortcut(QKeySequence(key), self.table)
-            sc.setContext(Qt.ShortcutContext.WidgetShortcut)
-            sc.activated.connect(self.open_selected)
+        on_enter(self.table, self.open_selected)
         self.pane.open_order.connect(self.open_order)
         self.pane.save_requested.connect(self.save_as)
         self.pane.copied.connect(self.message)

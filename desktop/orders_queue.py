@@ -8,7 +8,14 @@ from datetime import datetime, time, timedelta
 
 from desktop import formatting as fmt
 from desktop.order_scan import accepts_order_scan, find_scanned_order
-from desktop.paged_model import ALIGNMENT_ROLE, DISPLAY_ROLE, FONT_ROLE, FOREGROUND_ROLE, TOOLTIP_ROLE, PagedTableModel
+from desktop.paged_model import (
+    ALIGNMENT_ROLE,
+    DISPLAY_ROLE,
+    FONT_ROLE,
+    FOREGROUND_ROLE,
+    TOOLTIP_ROLE,
+    PagedTableModel,
+)
 from desktop.qt import (
     QAbstractItemView,
     QComboBox,
@@ -19,12 +26,10 @@ from desktop.qt import (
     QHBoxLayout,
     QHeaderView,
     QItemSelectionModel,
-    QKeySequence,
     QLabel,
     QLineEdit,
     QModelIndex,
     QPushButton,
-    QShortcut,
     QSplitter,
     Qt,
     QTableWidget,
@@ -34,7 +39,7 @@ from desktop.qt import (
     QWidget,
     Signal,
 )
-from desktop.tables import record_view
+from desktop.tables import on_enter, record_view
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
 from oms import orders, queries
@@ -470,10 +475,7 @@ class OrdersQueueScreen(QWidget):
         self.clear_filters.clicked.connect(self.reset_filters)
         self.buckets.bucket_chosen.connect(self._bucket_chosen)
         self.table.doubleClicked.connect(lambda ix: self._open_row(ix.row()))
-        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            sc = QShortcut(QKeySequence(key), self.table)
-            sc.setContext(Qt.ShortcutContext.WidgetShortcut)
-            sc.activated.connect(self.open_selected)
+        on_enter(self.table, self.open_selected)
         self.open_button.clicked.connect(self.open_selected)
         self.hold_button.clicked.connect(self.hold_selected)
         self.release_button.clicked.connect(self.release_selected)

@@ -6,11 +6,9 @@ from desktop import formatting as fmt
 from desktop.qt import (
     QFrame,
     QHBoxLayout,
-    QKeySequence,
     QLabel,
     QLineEdit,
     QPushButton,
-    QShortcut,
     QSplitter,
     QStackedWidget,
     Qt,
@@ -18,13 +16,15 @@ from desktop.qt import (
     QWidget,
     Signal,
 )
+from desktop.tables import cell as _item
+from desktop.tables import fill_table as _fill
+from desktop.tables import on_enter
+from desktop.tables import read_only_table as _table
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
 from oms import queries
 from oms.gs1 import Scan
 from oms.queries import StockDetail, StockLookup
-from desktop.tables import cell as _item, fill_table as _fill, read_only_table as _table
-
 
 MOVEMENT_TITLES = {"receipt": "Receipt", "ship": "Shipped", "adjust": "Adjustment", "transfer": "Transfer",
                    "return": "Return", "count": "Count"}
@@ -176,10 +176,7 @@ class StockLookupScreen(QWidget):
         self.search.returnPressed.connect(self.look_up)
         self.lookup_button.clicked.connect(self.look_up)
         self.candidates.doubleClicked.connect(lambda ix: self._choose(ix.row()))
-        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            sc = QShortcut(QKeySequence(key), self.candidates)
-            sc.setContext(Qt.ShortcutContext.WidgetShortcut)
-            sc.activated.connect(lambda: self._choose(self.candidates.currentRow()))
+        on_enter(self.candidates, lambda: self._choose(self.candidates.currentRow()))
         self.setTabOrder(self.search, self.lookup_button)
         self.setTabOrder(self.lookup_button, self.candidates)
 

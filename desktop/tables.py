@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from desktop import formatting as fmt
-from desktop.qt import QAbstractItemView, QHeaderView, Qt, QTableView, QTableWidget, QTableWidgetItem
+from desktop.qt import (
+    QAbstractItemView,
+    QHeaderView,
+    QKeySequence,
+    QShortcut,
+    Qt,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+)
 
 
 def read_only_table(name: str, headers: list[str], stretch: int | None = None, *, row_height: int = 32,
@@ -48,6 +57,14 @@ def record_view(name: str, model, *, row_height: int = 32, many: bool = False) -
     t.horizontalHeader().setHighlightSections(False)
     t.horizontalHeader().setStretchLastSection(True)
     return t
+
+
+def on_enter(table, action) -> None:
+    """Enter or Return on the table (and only there) runs ``action``: open what is selected."""
+    for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+        sc = QShortcut(QKeySequence(key), table)
+        sc.setContext(Qt.ShortcutContext.WidgetShortcut)
+        sc.activated.connect(action)
 
 
 def fill_table(table: QTableWidget, rows: list[list[QTableWidgetItem]], keys: list | None = None) -> None:
