@@ -45,14 +45,6 @@ ITEM_QUALIFIERS = (("UP", "UP  UPC"), ("EN", "EN  EAN / GTIN-13"), ("UK", "UK  G
                    ("BP", "BP  the buyer's part number"))
 
 
-def secret_name(code: str) -> str:
-    """Where a partner's SFTP password (or key passphrase) is kept in the secret store: the name the SFTP transport
-    reads (imported when needed, so the window does not load the SSH library at start)."""
-    from sync.channels.edi_x12.sftp import secret_name as transport_secret_name
-
-    return transport_secret_name(code)
-
-
 def describe_transport(transport: dict) -> str:
     if transport.get("kind") == "sftp":
         return f"SFTP {transport.get('user', '')}@{transport.get('host', '')}:{transport.get('port', 22)}"
@@ -89,7 +81,7 @@ def save_partner(session, actor: Actor, partner_id: int | None, changes: Partner
                         postal_code=st.postal_code, country=st.country or "US", actor=actor)
     session.flush()
     if changes.password:
-        credentials.set_secret(secret_name(changes.code), changes.password)
+        credentials.set_secret(credentials.sftp_secret_name(changes.code), changes.password)
     return changes.code
 
 
@@ -628,7 +620,7 @@ class PartnersPanel(QWidget):
         self.dialog = dialog
         if existing is not None and existing.transport.get("kind") == "sftp":
             code = existing.code
-            self.tasks.background(lambda: bool(credentials.get_secret(secret_name(code))), dialog.set_has_password,
+            self.tasks.background(lambda: bool(credentials.get_secret(credentials.sftp_secret_name(code))), dialog.set_has_password,
                                   lambda _m: None, owner=dialog)
         dialog.open()
         return dialog

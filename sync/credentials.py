@@ -22,6 +22,11 @@ from oms.settings import config_dir
 SERVICE = "Quayside"
 
 
+def sftp_secret_name(code: str) -> str:
+    """Where a trading partner's SFTP password, or its key's passphrase, is kept."""
+    return f"edi-sftp:{code}"
+
+
 def _keyring():
     """The OS keyring if a real one is available, else None."""
     if os.environ.get("OMS_SECRET_STORE") == "file":

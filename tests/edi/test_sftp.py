@@ -22,7 +22,7 @@ from oms.models import ConnectorState, EdiDocument, OutboxMessage, SalesOrder
 from sync import credentials
 from sync.base import Offline
 from sync.channels.edi_x12.service import InboundReport
-from sync.channels.edi_x12.sftp import EdiSftpChannel, LoginRefused, secret_name
+from sync.channels.edi_x12.sftp import EdiSftpChannel, LoginRefused
 from sync.channels.edi_x12.x12 import parse_interchanges
 from sync.cli import build_connectors
 from sync.engine import Engine
@@ -419,7 +419,7 @@ def test_cli_adds_an_sftp_partner_whose_passphrase_stays_out_of_the_database(sql
     code, out, err = run_cli(monkeypatch, capsys, *base, *sftp, *boxes, "--sftp-key", str(key), "--password-stdin",
                              stdin=passphrase + "\n")
     assert code == 0, err
-    assert credentials.get_secret(secret_name("northwind")) == passphrase
+    assert credentials.get_secret(credentials.sftp_secret_name("northwind")) == passphrase
     code, out, _err = run_cli(monkeypatch, capsys, "edi", "partners", "--db", url)
     assert f"sftp: {USER}@127.0.0.1:{sshd.port} in {remote.inbox}, out {remote.outbox}, key {key}" in out
     # The sync reads the passphrase from the secret store and logs in with the locked key.
@@ -451,6 +451,6 @@ def test_a_password_partner_without_a_stored_password_is_a_problem_not_a_crash(d
     channels, _carriers, _intervals, problems = build_connectors(db)
     assert channels == {} and problems == ["northwind: no SFTP password stored; store it with: "
                                            "edi partner-password northwind --password-stdin"]
-    credentials.set_secret(secret_name("northwind"), "s3cret")
+    credentials.set_secret(credentials.sftp_secret_name("northwind"), "s3cret")
     channels, _carriers, _intervals, problems = build_connectors(db, timeout=(1, 3))
     assert problems == [] and channels["northwind"].connect_timeout == 1

@@ -147,7 +147,6 @@ def _host_port(value: str) -> tuple[str, int]:
 
 def cmd_partner_add(args) -> int:
     from oms.audit import Actor
-
     from sync import credentials
 
     if args.folder:
@@ -165,9 +164,7 @@ def cmd_partner_add(args) -> int:
                         our_qualifier=args.our_qualifier, their_qualifier=args.their_qualifier, version=args.version,
                         delimiters=args.delimiters, transport=transport)
         if secret:  # inside the transaction: no partner is saved without its password
-            from .sftp import secret_name
-
-            credentials.set_secret(secret_name(args.code), secret)
+            credentials.set_secret(credentials.sftp_secret_name(args.code), secret)
     if args.folder:
         _channel(db, args.code)  # makes inbox/, outbox/, archive/ and error/
         print(_("Added trading partner {code}; its files go through {folder}/inbox and /outbox.").format(code=args.code, folder=args.folder))
@@ -181,8 +178,6 @@ def cmd_partner_add(args) -> int:
 def cmd_partner_password(args) -> int:
     from sync import credentials
 
-    from .sftp import secret_name
-
     db = open_db(args)
     with db.read() as s:
         p = edi.partner(s, args.code)
@@ -191,7 +186,7 @@ def cmd_partner_password(args) -> int:
     secret = _read_secret(args, _("SFTP password or key passphrase for {code}: ").format(code=args.code))
     if not secret:
         raise OmsError(_("Give the password with --password-stdin (it is never taken from the command line)."))
-    credentials.set_secret(secret_name(args.code), secret)
+    credentials.set_secret(credentials.sftp_secret_name(args.code), secret)
     print(_("Stored the SFTP password of {code} in {store}.").format(code=args.code, store=credentials.store_name()))
     return 0
 

@@ -25,7 +25,6 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation

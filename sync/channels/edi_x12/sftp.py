@@ -7,7 +7,7 @@ Outbound, a document is uploaded under a temporary name and renamed into the out
 partner never sees half a file, and a resend first looks whether the whole file is already there.
 
 The password, or the passphrase of the private key, is kept with the other secrets
-(``sync.credentials``) under ``edi-sftp:<partner code>``, never in the database. The server's
+(``sync.credentials``) under ``credentials.sftp_secret_name``, never in the database. The server's
 host key is trusted on first connection and checked ever after, in ``edi_known_hosts`` in the
 settings folder.
 """
@@ -41,11 +41,6 @@ log = logging.getLogger("quayside.sync.sftp")
 CONNECT_TIMEOUT_S = 15.0
 OPERATION_TIMEOUT_S = 60.0
 REUSE_IDLE_S = 30.0  # an older idle connection may have been dropped by a firewall: open a fresh one
-
-
-def secret_name(code: str) -> str:
-    """Where a partner's SFTP password or key passphrase is kept in the secret store."""
-    return f"edi-sftp:{code}"
 
 
 def known_hosts_path() -> Path:
@@ -129,7 +124,7 @@ class EdiSftpChannel(EdiTransportChannel):
         missing = [k for k in ("host", "user", "inbox", "outbox") if not t.get(k)]
         if missing:
             raise OmsError(_("{code}: the SFTP settings lack {fields}.").format(code=partner.code, fields=", ".join(missing)))
-        secret = credentials.get_secret(secret_name(partner.code))
+        secret = credentials.get_secret(credentials.sftp_secret_name(partner.code))
         if not t.get("key_file") and not secret:
             raise OmsError(_("{code}: no SFTP password stored; store it with: edi partner-password {code} --password-stdin").format(
                 code=partner.code))
