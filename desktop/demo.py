@@ -6,20 +6,26 @@ emulators on free loopback ports, connects a "shop" channel and an "easypost" ca
 to them (tokens through ``sync.credentials`` like real ones, marked ``demo`` in the
 connection's options), and lets the shop take a new order every ~20 seconds. On later
 starts the demo connections, while switched on, bring their emulators back on the same
-ports. Nothing here imports Qt: the app runs ``start`` on its database worker.
+ports with what they held before: like a real shop, the demo shop keeps its orders,
+their fulfilments and its order numbering in a state file in the app's folder
+(``demo/`` under the config folder, one file per connection token, so a fresh database
+starts a fresh shop). Nothing here imports Qt: the app runs ``start`` on its database worker.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import secrets
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from oms import edi, sync_queries, sync_store
 from oms.audit import Actor
 from oms.db import Database
+from oms.settings import config_dir
 from sync import credentials
 from sync.emulators.easypost import EasyPostEmulator
 from sync.emulators.shopify import ShopifyEmulator
@@ -71,16 +77,22 @@ class DemoSync:
         shop_cfg, carrier_cfg = existing.get(SHOP), existing.get(CARRIER)
         if self._ours(shop_cfg):
             token, new = self._token(SHOP, shop_cfg)
-            self.shop = self._serve(ShopifyEmulator(token=token, port=_port(shop_cfg)), shop_cfg)
+            shop = ShopifyEmulator(token=token, port=_port(shop_cfg), state_file=state_file(SHOP, token))
             if new:
-                self.shop.seed_orders(self.first_orders, skus, spread=timedelta(hours=2))
+                shop.seed_orders(self.first_orders, skus, spread=timedelta(hours=2))
+            elif not shop.load():  # an older demo without its state file: at least never number an order twice
+                with self.db.read() as s:
+                    shop.continue_numbering(sync_queries.highest_order_number(s, SHOP))
+            self.shop = self._serve(shop, shop_cfg)
             self.shop.start_demo(self.every_seconds, skus)
             if shop_cfg is None:
                 self._connect(SHOP, "channel", "shopify", "Demo shop", self.shop.url, token)
         if self._ours(carrier_cfg):
             token, _new = self._token(CARRIER, carrier_cfg)
-            self.carrier = self._serve(EasyPostEmulator(api_key=token, tracker_step=self.tracker_step, port=_port(carrier_cfg)),
-                                       carrier_cfg)
+            carrier = EasyPostEmulator(api_key=token, tracker_step=self.tracker_step, port=_port(carrier_cfg),
+                                       state_file=state_file(CARRIER, token))
+            carrier.load()
+            self.carrier = self._serve(carrier, carrier_cfg)
             if carrier_cfg is None:
                 self._connect(CARRIER, "carrier", "easypost", "Demo carrier (EasyPost)", self.carrier.url, token)
         log.info("demo: shop at %s, carrier at %s", self.shop and self.shop.url, self.carrier and self.carrier.url)
@@ -128,6 +140,11 @@ class DemoSync:
             credentials.set_secret(code, token)
 
 
+def state_file(code: str, token: str) -> Path:
+    """Where a demo emulator keeps what it holds: named after a hash of its token, so each demo database has its own."""
+    return config_dir() / "demo" / f"{code}-{hashlib.sha256(token.encode()).hexdigest()[:16]}.json"
+
+
 def _port(cfg: sync_store.ConnectorInfo | None) -> int:
     if cfg is None:
         return 0
@@ -164,8 +181,6 @@ def seed_edi(db: Database, folder: str | None = None) -> bool:
     997s and 855s back, queued for the partner's folder), one of them refused. Skipped when ACME exists or no
     product has stock. Returns True when something was added."""
     from sync.channels.edi_x12.service import import_interchanges
-
-    from oms.settings import config_dir
 
     with db.read() as s:
         if any(p.code == EDI_PARTNER for p in edi.partners(s)):

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import sync_store
-from .models import OutboxMessage, Product, QuarantinedPayload, SalesOrder, StockLevel
+from .models import Channel, OutboxMessage, Product, QuarantinedPayload, SalesOrder, StockLevel
 from .queries import BUCKETS_BY_KEY
 
 
@@ -58,3 +58,11 @@ def demo_skus(session: Session, n: int = 8) -> list[str]:
     q = (select(Product.sku).join(StockLevel, StockLevel.product_id == Product.id).where(Product.active.is_(True))
          .group_by(Product.id, Product.sku).having(free > 0).order_by(free.desc(), Product.sku).limit(n))
     return list(session.scalars(q))
+
+
+def highest_order_number(session: Session, channel_code: str) -> int:
+    """The highest number among a channel's order numbers ("#1042" -> 1042); 0 when it has none."""
+    numbers = session.scalars(select(SalesOrder.number).join(Channel, Channel.id == SalesOrder.channel_id)
+                              .where(Channel.code == channel_code))
+    found = [int(digits) for n in numbers if (digits := "".join(ch for ch in n if ch.isdigit()))]
+    return max(found, default=0)

@@ -1,17 +1,28 @@
-"""A loopback HTTP server for emulators: routing, JSON in and out, and switches that make it misbehave."""
+"""A loopback HTTP server for emulators: routing, JSON in and out, switches that make it misbehave, and a state file.
+
+A remote shop or carrier remembers its orders and labels; an emulator given a
+``state_file`` does too, so the demo shop keeps its orders and its numbering across
+restarts of the app. The file is rewritten whole after every change, through a
+temporary file in the same folder and ``os.replace``: a crash leaves the old file or
+the new one, never half of one. (The standard library's ``tempfile`` and
+``os.replace`` are all that takes; the state is a few hundred KB at demo scale.)
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import re
 import socket
 import threading
+import tempfile
 import time
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qsl, urlsplit
 
@@ -88,8 +99,10 @@ class EmulatorServer:
     name = "emulator"
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, seed: int | None = None,
-                 clock: Callable[[], float] | None = None, faults: Faults | None = None):
+                 clock: Callable[[], float] | None = None, faults: Faults | None = None,
+                 state_file: str | Path | None = None):
         self.host, self.port = host, port
+        self.state_file = Path(state_file) if state_file else None
         self.rng = random.Random(seed)
         self.clock = clock or time.monotonic  # for rate limits; tests pass a fake one
         self.faults = faults or Faults()
@@ -155,6 +168,56 @@ class EmulatorServer:
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    # -- state kept across restarts ------------------------------------------------------------------
+
+    def state(self) -> dict:
+        """What this emulator must remember across a restart, as JSON-ready data; subclasses fill it."""
+        return {}
+
+    def restore(self, state: dict) -> None:
+        """Take back what ``state()`` returned."""
+
+    def load(self) -> bool:
+        """Read the state file, when there is one; False when there is nothing to read (a new emulator).
+
+        An unreadable file is set aside (renamed ``.unreadable``) rather than served half-way.
+        """
+        if self.state_file is None or not self.state_file.exists():
+            return False
+        try:
+            data = json.loads(self.state_file.read_text(encoding="utf-8"))
+            with self.lock:
+                self.restore(data)
+            return True
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("%s: state file %s unreadable (%s); starting empty", self.name, self.state_file, exc)
+            try:
+                os.replace(self.state_file, self.state_file.with_suffix(".unreadable"))
+            except OSError:
+                pass
+            return False
+
+    def save(self) -> None:
+        """Write the state file whole and atomically (no-op without a state file)."""
+        if self.state_file is None:
+            return
+        with self.lock:
+            payload = json.dumps(self.state(), separators=(",", ":"))
+            self.state_file.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=self.state_file.name + ".", suffix=".tmp", dir=self.state_file.parent)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    f.write(payload)
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(tmp, self.state_file)
+            except BaseException:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+                raise
 
     # -- test switches --------------------------------------------------------------------------
 
@@ -247,6 +310,8 @@ class EmulatorServer:
                 resp = result if isinstance(result, Response) else Response(200, result)
                 if not isinstance(resp.body, (bytes, str, type(None))):
                     resp.body = _encode(resp)[0]  # serialise under the lock: the store may change next
+                if req.method not in ("GET", "HEAD") and resp.status < 400:
+                    self.save()  # before the answer: what the client was told is on disk
         except HttpError as exc:
             resp = Response(exc.status, exc.body, exc.headers)
         except Exception:  # an emulator bug must show up as a 500, not a hung client

@@ -57,6 +57,21 @@ class EasyPostEmulator(EmulatorServer):
         r("POST", r"/v2/trackers", self._create_tracker)
         r("GET", r"/files/postage_label/(?P<name>[\w.]+)", self._file, faults=False)
 
+    # -- state kept across restarts ----------------------------------------------------------------
+
+    def state(self) -> dict:
+        return {"shipments": self.shipments, "trackers": self.trackers,
+                "tracker_start": {k: v.isoformat() for k, v in self._tracker_start.items()},
+                "files": {name: [base64.b64encode(data).decode("ascii"), ctype] for name, (data, ctype) in self.files.items()},
+                "buy_calls": self.buy_calls}
+
+    def restore(self, state: dict) -> None:
+        self.shipments = state["shipments"]
+        self.trackers = state["trackers"]
+        self._tracker_start = {k: datetime.fromisoformat(v) for k, v in state["tracker_start"].items()}
+        self.files = {name: (base64.b64decode(data), ctype) for name, (data, ctype) in state["files"].items()}
+        self.buy_calls = int(state.get("buy_calls", 0))
+
     # -- test hooks -----------------------------------------------------------------------------
 
     def advance_tracker(self, tracker_id: str, steps: int = 1) -> None:

@@ -106,12 +106,45 @@ class ShopifyEmulator(EmulatorServer):
             order = self._order(order_id)
             order.update(copy.deepcopy(changes))
             self._touch(order_id)
+            self.save()
             return copy.deepcopy(order)
 
     def cancel_order(self, order_id: int, reason: str = "customer") -> dict:
         """Cancel upstream, as the merchant would in the Shopify admin."""
         with self.lock:
-            return copy.deepcopy(self._cancel(self._order(order_id), reason))
+            cancelled = copy.deepcopy(self._cancel(self._order(order_id), reason))
+            self.save()
+            return cancelled
+
+    def state(self) -> dict:
+        return {
+            "orders": [[k, o, self._created[k].isoformat(), self._updated[k].isoformat()] for k, o in self.orders.items()],
+            "fulfillments": list(self._fulfillments.values()),
+            "transactions": [[k, txs] for k, txs in self._transactions.items()],
+            "products": self.products,
+            "levels": list(self._levels.values()),
+            "next_id": self._next_id, "number": self._number, "seq": self._seq,
+        }
+
+    def restore(self, state: dict) -> None:
+        self.orders = {int(k): o for k, o, _c, _u in state["orders"]}
+        self._created = {int(k): datetime.fromisoformat(c) for k, _o, c, _u in state["orders"]}
+        self._updated = {int(k): datetime.fromisoformat(u) for k, _o, _c, u in state["orders"]}
+        self._fulfillments = {int(f["id"]): f for f in state["fulfillments"]}
+        for f in self._fulfillments.values():  # the order and its fulfillments share one object, as before the restart
+            order = self.orders.get(f["order_id"])
+            if order is not None:
+                order["fulfillments"] = [x for x in self._fulfillments.values() if x["order_id"] == order["id"]]
+        self._transactions = {int(k): txs for k, txs in state["transactions"]}
+        self.products = state["products"]
+        self._levels = {(int(l["inventory_item_id"]), int(l["location_id"])): l for l in state["levels"]}
+        self._next_id, self._number, self._seq = int(state["next_id"]), int(state["number"]), int(state["seq"])
+        self._changes += 1
+
+    def continue_numbering(self, after: int) -> None:
+        """The next order is numbered after ``after`` (an order number the merchant has already used)."""
+        with self.lock:
+            self._number = max(self._number, after)
 
     def fulfillments(self, order_id: int) -> list[dict]:
         with self.lock:
@@ -157,6 +190,7 @@ class ShopifyEmulator(EmulatorServer):
                 created = start + step * i
                 updated = min(now, created + timedelta(minutes=self.rng.choice([0, 0, 0, 3, 45, 300])))
                 ids.append(self.add_order(self.make_order(prices, created, updated)))
+            self.save()
             return ids
 
     def make_order(self, variants: dict[str, dict], created: datetime, updated: datetime | None = None) -> dict:
@@ -239,6 +273,7 @@ class ShopifyEmulator(EmulatorServer):
             while not self._demo_stop.wait(every_seconds):
                 with self.lock:
                     self.add_order(self.make_order(variants, self.now()))
+                    self.save()
 
         self._demo_stop.clear()
         self._demo_thread = threading.Thread(target=loop, name="shopify-demo", daemon=True)

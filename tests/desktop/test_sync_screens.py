@@ -19,6 +19,7 @@ from oms.models import Channel, SalesOrder
 from oms.settings import Settings
 from sync import credentials
 from sync.cli import build_connectors
+from sync.engine import Engine
 from sync.emulators.shopify import ShopifyEmulator
 from tests.conftest import ACTOR
 from tests.desktop.helpers import open_window
@@ -276,6 +277,43 @@ def test_demo_mode_starts_shop_and_carrier_syncs_new_orders_and_stops(qtbot, tmp
         assert again.shop.url == shop_url and again.shop.token == credentials.get_secret("shop")
     finally:
         again.stop()
+
+
+def _pull(db) -> list[str]:
+    """One sync pass of the shop, as the station's worker makes it; the shop's order numbers in the queue."""
+    channels = fast_build(db)[0]
+    Engine(db, channels).run_once(["shop"])
+    with db.read() as s:
+        return list(s.scalars(select(SalesOrder.number).join(Channel).where(Channel.code == "shop")))
+
+
+def test_the_demo_shop_keeps_its_orders_and_numbering_across_restarts(demo_db, secret_store):
+    first = demo.DemoSync(demo_db, every_seconds=3600, first_orders=3).start()
+    try:
+        assert sorted(_pull(demo_db)) == ["#1001", "#1002", "#1003"]
+    finally:
+        first.stop()
+
+    again = demo.DemoSync(demo_db, every_seconds=3600, first_orders=3).start()
+    try:
+        assert sorted(o["name"] for o in again.shop.orders.values()) == ["#1001", "#1002", "#1003"]
+        again.shop.add_order(again.shop.make_order({s: again.shop.add_product(s) for s in skus(demo_db)}, again.shop.now()))
+        numbers = _pull(demo_db)
+        assert sorted(numbers) == ["#1001", "#1002", "#1003", "#1004"]  # no second "#1001": the shop went on counting
+    finally:
+        again.stop()
+
+    # A demo from before the shop kept its state (no file): it starts afresh but never reuses a number.
+    for f in (secret_store / "demo").glob("shop-*.json"):
+        f.unlink()
+    older = demo.DemoSync(demo_db, every_seconds=3600, first_orders=3).start()
+    try:
+        older.shop.add_order(older.shop.make_order({s: older.shop.add_product(s) for s in skus(demo_db)}, older.shop.now()))
+        assert [o["name"] for o in older.shop.orders.values()] == ["#1005"]
+        numbers = _pull(demo_db)
+        assert len(numbers) == len(set(numbers)) == 5
+    finally:
+        older.stop()
 
 
 def _status(code, role, name, *, online=True, since=None, waiting=0, failed=0, enabled=True):
