@@ -38,6 +38,17 @@ from oms.settings import Settings
 MESSAGE_MS = 8000
 
 
+def elide_words(text: str, fits) -> str:
+    """The longest start of ``text`` ending at a whole word that ``fits`` with an ellipsis; never half a number."""
+    words = text.split(" ")
+    while len(words) > 1:
+        words.pop()
+        short = " ".join(words).rstrip(",;:·—-") + "…"
+        if fits(short):
+            return short
+    return text
+
+
 def scanner_settings(settings: Settings) -> ScannerSettings:
     return ScannerSettings(max_interval_ms=settings.scanner_max_interval_ms, min_length=settings.scanner_min_length,
                            prefix=settings.scanner_prefix, suffix=settings.scanner_suffix)
@@ -123,9 +134,9 @@ class MainWindow(QMainWindow):
         bar = self.statusBar()
         bar.setObjectName("statusBar")
         bar.setSizeGripEnabled(False)
-        self.db_label = QLabel(tasks.db.description)
+        self.db_label = QLabel(tasks.db.place)
         self.db_label.setObjectName("dbStatus")
-        self.db_label.setToolTip(self.tr("Database"))
+        self.db_label.setToolTip(tasks.db.description)
         self.station_label = QLabel(self.tr("Station {name}").format(name=settings.station_name))
         self.station_label.setObjectName("stationStatus")
         self.user_label = QLabel()
@@ -136,6 +147,10 @@ class MainWindow(QMainWindow):
         self.sync_label.hide()
         for w in (self.sync_label, self.user_label, self.station_label, self.db_label):
             bar.addPermanentWidget(w)
+        # A message gets the room it needs: the database, then the station, step aside while it shows.
+        self._make_room_for: tuple[QLabel, ...] = (self.db_label, self.station_label)
+        self._made_room: list[QLabel] = []
+        bar.messageChanged.connect(self._fit_message)
 
         # -- scanner and feedback
         self.feedback = ScanFeedback(self, sound=settings.sound_enabled if sound is None else sound)
@@ -249,7 +264,8 @@ class MainWindow(QMainWindow):
         widget = next((w for k, _t, w in self.screens if k == key), self.orders_stack)
         key = next(k for k, _t, w in self.screens if w is widget)
         if widget is not self.pages.currentWidget():
-            self.feedback.clear()  # a scan's flash belongs to the screen it was made on
+            self.feedback.clear()  # a scan's flash and message belong to the screen it was made on
+            self.statusBar().clearMessage()
         self.pages.setCurrentWidget(widget)
         if widget is self.orders_stack:
             self.current_screen().setFocus()
@@ -308,6 +324,39 @@ class MainWindow(QMainWindow):
 
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, MESSAGE_MS)
+
+    def _fit_message(self, text: str) -> None:
+        """Whole messages: the permanent fields that matter least step aside until the message is gone.
+
+        QStatusBar draws a message in what the permanent fields leave and cuts it anywhere
+        ("Wrong item: 400638133393" for 4006381333931). What still does not fit is shortened
+        at a word, with the whole text in the tooltip.
+        """
+        bar = self.statusBar()
+        for w in self._made_room:
+            w.show()
+        self._made_room = []
+        if not text:
+            bar.setToolTip("")
+            return
+        need = bar.fontMetrics().horizontalAdvance(text) + 24
+        for w in self._make_room_for:
+            if need <= self._message_room():
+                break
+            if w.isVisible():
+                w.hide()
+                self._made_room.append(w)
+        room = self._message_room()
+        if need > room:
+            short = elide_words(text, lambda t: bar.fontMetrics().horizontalAdvance(t) + 24 <= room)
+            bar.setToolTip(text)
+            bar.showMessage(short, MESSAGE_MS)  # comes back here with the short text, which fits
+
+    def _message_room(self) -> int:
+        bar = self.statusBar()
+        taken = sum(w.sizeHint().width() + 8 for w in (self.sync_label, self.user_label, self.station_label, self.db_label)
+                    if not w.isHidden())
+        return bar.width() - taken - 16
 
     def _scan_result(self, ok: bool, message: str) -> None:
         if ok:

@@ -38,6 +38,11 @@ def _t(text: str) -> str:
     return QCoreApplication.translate("Sync", text)
 
 
+def _n(singular: str, plural: str, n: int) -> str:
+    """Qt has one source text with %n for plurals; until a translation exists, English picks by n."""
+    return QCoreApplication.translate("Sync", singular if n == 1 else plural)
+
+
 def clock_time(dt: datetime, now: datetime | None = None) -> str:
     """'9:30' today, else 'Yesterday 09:30' or a date: what "offline since" reads like."""
     now = now or datetime.now(timezone.utc)
@@ -64,10 +69,14 @@ ROLE_ORDER = {"channel": 0, "carrier": 1, "partner": 2}  # shops first, then car
 
 def describe(overview: SyncOverview, problems: tuple[str, ...] = (), no_token: frozenset[str] = frozenset(),
              now: datetime | None = None) -> tuple[str, str, tuple[str, ...]]:
-    """The status bar's words: 'Shop online · Carrier online · 212 orders ready to ship', amber or red when not.
+    """The status bar's words: 'Shop online · Carrier online · 212 orders waiting to be packed'.
 
-    A connection is called "Shop" or "Carrier" when it is the only one of its kind, else by its name,
-    so the line stays short enough for a 1366-pixel screen.
+    Calm while everything is online, amber while something is offline, red only for what needs a
+    person's action here: a connection without its token, a shop or carrier that refused an update
+    or sent what could not be read. A trading partner's refused or unreadable documents are for the
+    Documents screen, not an alarm at the packing bench. A connection is called "Shop" or "Carrier"
+    when it is the only one of its kind, else by its name, so the line stays short enough for a
+    1366-pixel screen.
     """
     enabled = sorted((st for st in overview.connectors if st.enabled), key=lambda c: ROLE_ORDER.get(c.role, 9))
     if not enabled:
@@ -84,15 +93,16 @@ def describe(overview: SyncOverview, problems: tuple[str, ...] = (), no_token: f
             state = "error"
         elif not st.online:
             since = clock_time(st.offline_since, now) if st.offline_since else "?"
-            parts.append(_t("{name} offline since {time} — {n} updates waiting").format(name=name, time=since, n=st.waiting))
+            parts.append(_n("{name} offline since {time} — {n} update waiting", "{name} offline since {time} — {n} updates waiting",
+                            st.waiting).format(name=name, time=since, n=st.waiting))
             if state == "ok":
                 state = "offline"
         else:
             parts.append(_t("{name} online").format(name=name))
-        if st.failed:
+        if st.failed and st.role != "partner":
             parts[-1] += " " + _t("({n} refused)").format(n=st.failed)
             state = "error"
-        line = f"{st.name} ({st.code}): " + (_t("online") if st.online else _t("offline"))
+        line = f"{st.name}: " + (_t("online") if st.online else _t("offline"))
         if st.waiting or st.failed:
             line += " · " + _t("{w} waiting, {f} refused").format(w=st.waiting, f=st.failed)
         if st.last_error:
@@ -101,7 +111,8 @@ def describe(overview: SyncOverview, problems: tuple[str, ...] = (), no_token: f
     if overview.quarantined:
         parts.append(_t("{n} unreadable").format(n=overview.quarantined))
         state = "error"
-    parts.append(_t("{n} orders ready to ship").format(n=f"{overview.ready_to_ship:,}"))
+    parts.append(_n("{n} order waiting to be packed", "{n} orders waiting to be packed", overview.to_pack)
+                 .format(n=f"{overview.to_pack:,}"))
     if state == "error":
         details.append(_t("Open Sync to see what was refused or could not be read."))
     return " · ".join(parts), state, (*details, *problems)

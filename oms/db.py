@@ -107,6 +107,13 @@ class Database:
     def description(self) -> str:
         return describe_url(self.url)
 
+    @property
+    def place(self) -> str:
+        """Where the data lives, in a person's words, for the status bar (``description`` has the details)."""
+        if self.dialect == "sqlite":
+            return _("Database on this computer")
+        return _("Shared database on {host}").format(host=make_url(self.url).host or "localhost")
+
     @contextmanager
     def read(self) -> Iterator[Session]:
         with self._read_factory() as session:

@@ -9,8 +9,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import sync_store
-from .models import Channel, OutboxMessage, Product, QuarantinedPayload, SalesOrder, StockLevel
-from .queries import BUCKETS_BY_KEY
+from .models import (Channel, OrderLine, OrderStatus, OutboxMessage, Product, QuarantinedPayload, SalesOrder, StockLevel,
+                     TradingPartner)
+
+PACKABLE = (OrderStatus.PICKING.value, OrderStatus.PARTIALLY_SHIPPED.value)  # picked units can only wait in these
 
 
 @dataclass(frozen=True)
@@ -18,17 +20,25 @@ class SyncOverview:
     """Everything the status bar says about sync, read in one session."""
 
     connectors: tuple[sync_store.ConnectorStatus, ...]
-    quarantined: int  # open payloads a person must look at
-    ready_to_ship: int  # orders in the queue's "Ready to ship" bucket
+    quarantined: int  # open payloads from shops and carriers a person must look at (EDI ones: the Documents screen)
+    to_pack: int  # orders with picked units waiting at the packing bench, as the Packing screen means it
 
 
 def overview(session: Session) -> SyncOverview:
-    ready = BUCKETS_BY_KEY["ready_to_ship"].statuses
     return SyncOverview(
         tuple(sync_store.statuses(session)),
-        int(session.scalar(select(func.count()).select_from(QuarantinedPayload).where(QuarantinedPayload.status == "open"))),
-        int(session.scalar(select(func.count()).select_from(SalesOrder).where(SalesOrder.status.in_(ready)))),
+        int(session.scalar(select(func.count()).select_from(QuarantinedPayload).where(
+            QuarantinedPayload.status == "open", QuarantinedPayload.connector.not_in(select(TradingPartner.code))))),
+        waiting_to_be_packed(session),
     )
+
+
+def waiting_to_be_packed(session: Session) -> int:
+    """Orders not on hold with units picked and not yet packed: the totes waiting at the packing bench."""
+    picked_not_packed = (select(OrderLine.id).where(OrderLine.order_id == SalesOrder.id, OrderLine.picked > OrderLine.packed)
+                         .exists())
+    return int(session.scalar(select(func.count()).select_from(SalesOrder).where(
+        SalesOrder.status.in_(PACKABLE), SalesOrder.on_hold.is_(False), picked_not_packed)))
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ from tests.desktop.helpers import open_window
 
 def test_status_bar_names_database_station_and_user(qtbot, tasks, window_state, demo_db):
     window = open_window(qtbot, tasks, window_state)
-    assert window.db_label.text() == demo_db.description
+    assert window.db_label.text() == "Database on this computer"  # the file's path is in the tooltip
+    assert window.db_label.toolTip() == demo_db.description
     assert window.station_label.text() == "Station test-station"
     qtbot.waitUntil(lambda: window.user_label.isVisible())
     assert window.user_label.text() == "Signed in: Maria Lopez"
@@ -91,3 +92,45 @@ def test_a_scan_flash_does_not_follow_the_worker_to_another_screen(qtbot, tasks,
     assert window.feedback.overlay.isVisible()
     window.show_screen("sync")
     assert not window.feedback.overlay.isVisible()
+
+
+WRONG_ITEM = "Wrong item: 4006381333931 is not in order PO450017."
+
+
+def _message_space(window) -> int:
+    """Pixels from the status bar's left edge to the first permanent field a person can see."""
+    bar = window.statusBar()
+    shown = [w for w in (window.sync_label, window.user_label, window.station_label, window.db_label) if w.isVisible()]
+    return min((w.geometry().x() for w in shown), default=bar.width())
+
+
+def test_a_message_is_shown_whole_at_1366_pixels(qtbot, tasks, window_state):
+    window = open_window(qtbot, tasks, window_state)
+    window.resize(1366, 768)
+    qtbot.waitUntil(lambda: window.user_label.isVisible())
+    window.set_sync_status("Shop online · Carrier online · EDI online · 12 orders waiting to be packed")
+    bar = window.statusBar()
+    window.show_message(WRONG_ITEM)
+    qtbot.waitUntil(lambda: _message_space(window) >= bar.fontMetrics().horizontalAdvance(WRONG_ITEM) + 12)
+    assert bar.currentMessage() == WRONG_ITEM
+    assert window.sync_label.isVisible() and window.user_label.isVisible()  # sync and who is signed in stay
+    bar.clearMessage()
+    qtbot.waitUntil(lambda: window.db_label.isVisible() and window.station_label.isVisible())
+
+    # Longer than any room: shortened at a word, never inside a number; the whole text in the tooltip.
+    long = "Label for order #10422 could not be bought: " + " ".join(["the carrier answered 4006381333931"] * 8)
+    window.show_message(long)
+    shown = bar.currentMessage()
+    assert shown.endswith("…") and long.startswith(shown[:-1]) and long[len(shown) - 1] == " "
+    assert bar.toolTip() == long
+    qtbot.waitUntil(lambda: _message_space(window) >= bar.fontMetrics().horizontalAdvance(shown))
+
+
+def test_a_message_does_not_follow_the_worker_to_another_screen(qtbot, tasks, window_state):
+    window = open_window(qtbot, tasks, window_state)
+    window.show_screen("picking")
+    window.show_message("Wrong bin: scan A-03-2")
+    window.show_screen("picking")
+    assert window.statusBar().currentMessage() == "Wrong bin: scan A-03-2"
+    window.show_screen("packing")
+    assert window.statusBar().currentMessage() == ""

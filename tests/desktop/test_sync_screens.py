@@ -14,8 +14,8 @@ from desktop import app as desktop_app
 from desktop import demo
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
-from oms import sync_queries, sync_store
-from oms.models import Channel, SalesOrder
+from oms import seed, sync_queries, sync_store
+from oms.models import Allocation, Channel, SalesOrder
 from oms.settings import Settings
 from sync import credentials
 from sync.cli import build_connectors
@@ -83,7 +83,7 @@ def test_status_bar_goes_amber_offline_and_back_online(qtbot, shop, window, demo
     window.sync_worker.start()
     qtbot.waitUntil(lambda: channel_orders(demo_db) == 3, timeout=15_000)
     qtbot.waitUntil(lambda: sync_state(window)[1] == "ok" and "Shop online" in sync_state(window)[0], timeout=10_000)
-    assert "orders ready to ship" in window.sync_label.text() and window.sync_label.isVisible()
+    assert "waiting to be packed" in window.sync_label.text() and window.sync_label.isVisible()
 
     shop.stop()  # 9:30, the network goes down
     qtbot.waitUntil(lambda: sync_state(window)[1] == "offline", timeout=15_000)
@@ -329,13 +329,54 @@ def test_status_line_reads_like_the_journeys():
 
     nine_thirty = datetime.now().astimezone().replace(hour=9, minute=30, second=0, microsecond=0)
     shop, carrier = _status("web", "channel", "Web"), _status("ep", "carrier", "EasyPost")
-    assert describe(SyncOverview((carrier, shop), 0, 212))[:2] == ("Shop online · Carrier online · 212 orders ready to ship", "ok")
+    # What waits for this station is said in the Packing screen's words, not "ready to ship" (that is packed orders).
+    assert describe(SyncOverview((carrier, shop), 0, 212))[:2] == ("Shop online · Carrier online · 212 orders waiting to be packed", "ok")
+    assert describe(SyncOverview((carrier, shop), 0, 1))[0].endswith(" · 1 order waiting to be packed")
     offline = _status("web", "channel", "Web", online=False, since=nine_thirty, waiting=37)
     assert describe(SyncOverview((offline, carrier), 0, 212), now=nine_thirty)[:2] == (
-        "Shop offline since 9:30 — 37 updates waiting · Carrier online · 212 orders ready to ship", "offline")
+        "Shop offline since 9:30 — 37 updates waiting · Carrier online · 212 orders waiting to be packed", "offline")
+    quiet = _status("web", "channel", "Web", online=False, since=nine_thirty)
+    assert describe(SyncOverview((quiet, carrier), 0, 0), now=nine_thirty)[:2] == (
+        "Shop offline since 9:30 — 0 updates waiting · Carrier online · 0 orders waiting to be packed", "offline")
     refused = _status("ep", "carrier", "EasyPost", failed=2)
     assert describe(SyncOverview((offline, refused), 1, 5), now=nine_thirty)[:2] == (
-        "Shop offline since 9:30 — 37 updates waiting · Carrier online (2 refused) · 1 unreadable · 5 orders ready to ship", "error")
+        "Shop offline since 9:30 — 37 updates waiting · Carrier online (2 refused) · 1 unreadable · 5 orders waiting to be packed",
+        "error")
+    # A trading partner's refused documents are for the Documents screen: no alarm at the bench.
+    partner = _status("ACME", "partner", "ACME Stores", failed=1)
+    assert describe(SyncOverview((shop, carrier, partner), 0, 6))[:2] == (
+        "Shop online · Carrier online · EDI online · 6 orders waiting to be packed", "ok")
     two_shops = (_status("web", "channel", "Web"), _status("b2b", "channel", "Wholesale"), _status("x", "carrier", "Off", enabled=False))
-    assert describe(SyncOverview(two_shops, 0, 0))[0] == "Web online · Wholesale online · 0 orders ready to ship"
+    assert describe(SyncOverview(two_shops, 0, 0))[0] == "Web online · Wholesale online · 0 orders waiting to be packed"
     assert describe(SyncOverview((), 0, 9))[:2] == ("", "ok")
+
+
+def test_a_seeded_unreadable_edi_file_leaves_the_station_calm(demo_db, tmp_path):
+    from desktop.sync_worker import describe
+
+    assert demo.seed_edi(demo_db, str(tmp_path / "acme"))
+    with demo_db.read() as s:
+        assert any(q.connector == "ACME" for q in sync_store.quarantined(s))  # kept for the Documents screen
+        overview = sync_queries.overview(s)
+    text, state, _details = describe(overview)
+    assert state == "ok" and "unreadable" not in text and text.startswith("EDI online · "), text
+
+
+def test_the_status_bar_counts_what_waits_at_the_packing_bench(demo_db):
+    """The count matches what the Packing screen would open: orders with picked units not yet packed."""
+    from oms import fulfilment, orders
+    from oms.models import OrderLine
+
+    with demo_db.write() as s:  # Deshawn picks two orders into their totes
+        for order_id in s.scalars(select(SalesOrder.id).where(SalesOrder.status == "allocated").order_by(SalesOrder.id).limit(2)):
+            for line_id, allocated in s.execute(select(OrderLine.id, OrderLine.allocated).where(OrderLine.order_id == order_id)):
+                orders.record_pick(s, ACTOR, line_id, allocated, bin=seed._bin_with(s, *s.execute(
+                    select(OrderLine.product_id, Allocation.location_id).join(Allocation, Allocation.order_line_id == OrderLine.id)
+                    .where(OrderLine.id == line_id)).one(), allocated))
+    with demo_db.read() as s:
+        overview = sync_queries.overview(s)
+        ids = list(s.scalars(select(SalesOrder.id).where(SalesOrder.on_hold.is_(False))))
+        at_the_bench = sum(1 for i in ids if any(line.expected > 0 for line in fulfilment.packing_view(s, i).lines))
+        packed = s.scalar(select(func.count()).select_from(SalesOrder).where(SalesOrder.status == "packed"))
+    assert overview.to_pack == at_the_bench == 2
+    assert packed > 0  # packed orders wait for the carrier, not for the packer: not counted
