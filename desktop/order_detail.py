@@ -25,7 +25,7 @@ from desktop.qt import (
 )
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
-from oms import orders, queries
+from oms import orders, queries, wording
 from oms.audit import Actor
 from oms.gs1 import Scan
 from oms.queries import OrderDetail
@@ -362,7 +362,7 @@ class OrderDetailScreen(QWidget):
         elif state == "today":
             ship_by = f"<span style='color:{fmt.DUE_TODAY_COLOR.name()}; font-weight:600'>{ship_by} — {self.tr('due today')}</span>"
         rows = [(self.tr("Placed"), _esc(fmt.long_datetime(d.placed_at))), (self.tr("Ship by"), ship_by),
-                (self.tr("Deliver by"), _esc(fmt.long_datetime(d.deliver_by))), (self.tr("Service"), _esc(d.service_level.capitalize()))]
+                (self.tr("Deliver by"), _esc(fmt.long_datetime(d.deliver_by))), (self.tr("Service"), _esc(wording.service_level(d.service_level)))]
         if d.shipped_at:
             rows.append((self.tr("Shipped"), _esc(fmt.long_datetime(d.shipped_at))))
         if d.delivered_at:
@@ -381,7 +381,7 @@ class OrderDetailScreen(QWidget):
 
         self.lines.setRowCount(len(d.lines))
         for r, l in enumerate(d.lines):
-            values = [l.sku, l.description, l.ordered, l.allocated, l.backordered, l.picked, l.packed, l.shipped, l.cancelled, l.returned]
+            values = [wording.sku(l.sku), l.description, l.ordered, l.allocated, l.backordered, l.picked, l.packed, l.shipped, l.cancelled, l.returned]
             for c, v in enumerate(values):
                 item = _item(v if c < 2 or v else "·", right=c >= 2, muted=c >= 2 and not v, bold=c == 0)
                 if c == 0 and l.unknown_sku:

@@ -301,7 +301,7 @@ class PackingScreen(QWidget):
         else:
             self.order_label.setText(self.tr("Order {n}").format(n=v.number))
             self.ship_label.setText(v.ship_to)
-            kind = [v.channel, v.service_level]
+            kind = [v.channel_name or v.channel, v.service]
             if v.wholesale:
                 kind.append(self.tr("wholesale: each carton gets an SSCC label"))
             self.kind_label.setText(" · ".join(k for k in kind if k))

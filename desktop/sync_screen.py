@@ -241,7 +241,7 @@ class SyncScreen(NoScanScreen, QWidget):
             last = fmt.short_datetime(st.last_success_at) if st.last_success_at else self.tr("never")
             role = {"channel": self.tr("Shop"), "carrier": self.tr("Carrier"), "partner": self.tr("Trading partner")}.get(st.role, st.role)
             rows.append([
-                _item(f"{st.name} ({st.code})", bold=True),
+                _item(st.name or st.code, bold=True, tip=self.tr("Code: {code}").format(code=st.code)),
                 _item(f"{role} · {KIND_TITLES.get(st.kind, st.kind)}"),
                 _item(state, color=color, bold=True),
                 _item(last),
@@ -254,9 +254,10 @@ class SyncScreen(NoScanScreen, QWidget):
         _fill(self.connectors, rows, [i for i in range(len(rows))])
         self.empty_label.setVisible(not overview.connectors)
 
+        names = {st.code: st.name or st.code for st in overview.connectors}  # a person knows a connection by its name
         self.failed = list(failed)
         _fill(self.failed_table, [[
-            _item(m.destination, bold=True),
+            _item(names.get(m.destination, m.destination), bold=True),
             _item(self.tr(TOPIC_TITLES.get(m.topic, m.topic))),
             _item(m.order_number or "—"),
             _item(m.attempts, right=True),
@@ -265,7 +266,7 @@ class SyncScreen(NoScanScreen, QWidget):
 
         self.quarantine = list(quarantine)
         _fill(self.quarantine_table, [[
-            _item(q.connector, bold=True),
+            _item(names.get(q.connector, q.connector), bold=True),
             _item(reference(q)),
             _item(q.error, tip=q.error, color=fmt.LATE_COLOR),
             _item(fmt.short_datetime(q.received_at)),

@@ -10,7 +10,7 @@ from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import audit, inventory, orders, routing, shipments, validate
+from . import audit, inventory, orders, routing, shipments, validate, wording
 from .audit import Actor
 from .errors import Conflict, InvalidInput, NotFound
 from .gs1 import classify_scan, is_valid_gtin, normalize_gtin
@@ -477,6 +477,12 @@ class PackingView:
     hold_reason: str
     status: str
     lines: tuple[PackLine, ...]
+    channel_name: str = ""  # "Northwind Retail (EDI)", for the screen; ``channel`` is its code
+
+    @property
+    def service(self) -> str:
+        """The service level in words: "Ground", "Overnight"."""
+        return wording.service_level(self.service_level)
 
     @property
     def wholesale(self) -> bool:
@@ -505,11 +511,11 @@ def find_for_packing(session: Session, code: str) -> int:
 
 
 def packing_view(session: Session, order_id: int) -> PackingView:
-    found = session.execute(select(SalesOrder, Channel.code).join(Channel, Channel.id == SalesOrder.channel_id)
+    found = session.execute(select(SalesOrder, Channel.code, Channel.name).join(Channel, Channel.id == SalesOrder.channel_id)
                             .where(SalesOrder.id == order_id)).first()
     if found is None:
         raise NotFound(_("There is no order with id {id}.").format(id=order_id))
-    o, channel_code = found
+    o, channel_code, channel_name = found
     rows = session.execute(
         select(OrderLine.id, OrderLine.sku, OrderLine.description, OrderLine.picked - OrderLine.packed,
                OrderLine.quantity - OrderLine.shipped - OrderLine.cancelled, OrderLine.product_id, Product.weight_g)
@@ -519,7 +525,7 @@ def packing_view(session: Session, order_id: int) -> PackingView:
     lines = tuple(PackLine(r[0], r[1], r[2], tuple(barcodes.get(r[5], [])), r[3], r[4], r[6] or 0) for r in rows if r[4] > 0)
     ship_to = ", ".join(p for p in (o.ship_name, o.ship_company, o.ship_city, o.ship_region, o.ship_country) if p)
     return PackingView(o.id, o.number, channel_code, o.order_type, ship_to, o.service_level, o.on_hold, o.hold_reason,
-                       o.status, lines)
+                       o.status, lines, channel_name)
 
 
 def check_pack_scan(view: PackingView, code: str, packed: dict[int, int], *, scanned_sku: str | None = None) -> ScanVerdict:

@@ -12,10 +12,10 @@ from typing import Callable, Iterable, Sequence
 from sqlalchemy import insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from . import audit, inventory, money, validate
+from . import audit, inventory, money, validate, wording
 from .audit import Actor
 from .errors import Conflict, InvalidInput, NotFound
-from .i18n import _
+from .i18n import _, ngettext
 from .models import (
     LINE,
     NAME,
@@ -339,6 +339,14 @@ def import_orders(
     return [results[i] for i in range(len(checked))]
 
 
+def unknown_items_reason(skus: Iterable[str]) -> str:
+    """Why an order waits: "Unknown SKU GHOST-1", or a partner's code in words ("Buyer's part number ACME-99999")."""
+    skus = list(dict.fromkeys(skus))
+    if all(wording.sku(s) == s for s in skus):
+        return _("Unknown SKU {skus}").format(skus=", ".join(skus))
+    return _("Not in the catalogue: {items}").format(items=", ".join(wording.sku(s) for s in skus))
+
+
 def import_order(session: Session, actor: Actor, order: NormalizedOrder, *, allocate: Allocator | None = None) -> ImportResult:
     return import_orders(session, actor, [order], allocate=allocate)[0]
 
@@ -350,7 +358,7 @@ def _insert_new(session, actor, orders, channels, products, allocate) -> list[Im
         unknown = [l.sku for l in o.lines if l.sku not in products]
         hold_reason = ""
         if unknown:
-            hold_reason = _("Unknown SKU {skus}").format(skus=", ".join(dict.fromkeys(unknown)))
+            hold_reason = unknown_items_reason(unknown)
         location = None
         reserved: list[int] = [0] * len(o.lines)
         backordered: list[int] = [0] * len(o.lines)
@@ -397,7 +405,8 @@ def _insert_new(session, actor, orders, channels, products, allocate) -> list[Im
         conn.execute(insert(Allocation.__table__), allocations)
     audits = []
     for oid, (row, line_rows, loc) in zip(order_ids, plans):
-        summary = _("Imported with {n} lines, {units} units").format(n=len(line_rows), units=row["unit_count"])
+        summary = (ngettext("Imported with {n} line", "Imported with {n} lines", len(line_rows)).format(n=len(line_rows)) + ", "
+                   + ngettext("{units} unit", "{units} units", row["unit_count"]).format(units=row["unit_count"]))
         if row["hold_reason"]:
             summary += _("; on hold: {reason}").format(reason=row["hold_reason"])
         audits.append({
@@ -471,7 +480,7 @@ def _apply_update(session: Session, actor: Actor, order_id: int, o: NormalizedOr
             )
             changes.append(_("added line {sku} × {qty}").format(sku=nl.sku, qty=nl.quantity))
             if pid is None:
-                _hold(order, _("Unknown SKU {skus}").format(skus=nl.sku))
+                _hold(order, unknown_items_reason([nl.sku]))
             continue
         if line.unit_price_minor != nl.unit_price_minor or line.description != nl.description:
             line.unit_price_minor, line.description = nl.unit_price_minor, nl.description
@@ -615,7 +624,8 @@ def deallocate_order(session: Session, actor: Actor, order_id: int, *, reason: s
     session.flush()
     refresh_status(session, order_id)
     audit.record(session, actor, "order.deallocated", "order", order_id,
-                 summary=_("Released {n} reserved units: {reason}").format(n=released, reason=reason), order_id=order_id)
+                 summary=ngettext("Released {n} reserved unit: {reason}", "Released {n} reserved units: {reason}", released).format(
+                     n=released, reason=reason), order_id=order_id)
     return released
 
 

@@ -20,7 +20,7 @@ from typing import Any, Iterable, Sequence
 from sqlalchemy import Integer, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from . import audit, inventory, orders, validate
+from . import audit, inventory, orders, validate, wording
 from .audit import Actor
 from .errors import Conflict, InvalidInput, NotFound
 from .i18n import _
@@ -83,14 +83,14 @@ class Rule:
         a = self.actions
         does = []
         if a.get("hold_reason"):
-            does.append(_("hold: {reason}").format(reason=a["hold_reason"]))
+            does.append(_("put on hold ({reason})").format(reason=a["hold_reason"]))
         if a.get("allowed_locations"):
             does.append(_("only from {locs}").format(locs=", ".join(a["allowed_locations"])))
         if a.get("preferred_locations"):
             does.append(_("prefer {locs}").format(locs=", ".join(a["preferred_locations"])))
         does.append(_("ship complete") if a.get("split") == "ship_complete" else _("split allowed"))
         if a.get("service_level"):
-            does.append(_("service {s}").format(s=a["service_level"]))
+            does.append(_("ship {service}").format(service=wording.service_level(a["service_level"])))
         return f"{when}: {'; '.join(does)}"
 
 

@@ -8,14 +8,15 @@ from datetime import datetime
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from . import audit, inventory, orders, validate
+from . import audit, inventory, orders, validate, wording
 from .audit import Actor
 from .errors import Conflict, InvalidInput, NotFound
-from .i18n import _
+from .i18n import _, ngettext
 from .models import (
     SHORT,
     Allocation,
     Channel,
+    ConnectorConfig,
     OrderLine,
     OrderStatus,
     OrderType,
@@ -104,7 +105,8 @@ def pack(
     session.flush()
     units = sum(i.quantity for i in items)
     audit.record(session, actor, "shipment.packed", "shipment", shipment.id, order_id=order_id,
-                 summary=_("Packed {units} units in {n} package(s)").format(units=units, n=len(packages)))
+                 summary=ngettext("Packed {units} unit", "Packed {units} units", units).format(units=units) + " "
+                 + ngettext("in {n} package", "in {n} packages", len(packages)).format(n=len(packages)))
     return shipment.id
 
 
@@ -160,7 +162,8 @@ def confirm(
     status = orders.refresh_loaded_status(order)
     session.flush()
     audit.record(session, actor, "shipment.shipped", "shipment", shipment.id, order_id=order.id,
-                 summary=_("Shipped {units} units via {carrier} {tracking}").format(
+                 summary=ngettext("Shipped {units} unit via {carrier} {tracking}", "Shipped {units} units via {carrier} {tracking}",
+                                  sum(l["quantity"] for l in lines_out)).format(
                      units=sum(l["quantity"] for l in lines_out), carrier=carrier or _("own carrier"), tracking=tracking_number).strip(),
                  after={"status": status.value, "tracking_number": tracking_number})
     channel = session.scalar(select(Channel.code).where(Channel.id == order.channel_id))
@@ -318,7 +321,9 @@ def request_label(session: Session, actor: Actor, shipment_id: int, carrier_acco
         raise Conflict(_("A label for shipment {id} has already been asked for.").format(id=shipment_id))
     audit.enqueue(session, carrier_account, "label.buy", key, payload, order_id=order.id)
     audit.record(session, actor, "shipment.label_requested", "shipment", shipment.id, order_id=order.id,
-                 summary=_("Label asked for from {carrier} ({policy})").format(carrier=carrier_account, policy=policy.replace("_", " ")))
+                 summary=_("Label asked for from {carrier}: {policy}").format(
+                     carrier=session.scalar(select(ConnectorConfig.name).where(ConnectorConfig.code == carrier_account))
+                     or carrier_account, policy=wording.label_policy(policy)))
 
 
 def attach_label(session: Session, actor: Actor, shipment_id: int, *, carrier_account: str, carrier: str, service: str,

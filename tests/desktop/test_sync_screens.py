@@ -125,7 +125,9 @@ def test_sync_screen_lists_quarantine_with_payload_and_retry_and_dismiss_work(qt
     assert "2 unreadable" in window.sync_label.text()
     rows = {screen.quarantine_table.item(r, 1).text(): r for r in range(2)}
     rows = {ref.split("(")[-1].rstrip(")"): r for ref, r in rows.items()}  # "#1004 (5500…)": the id
-    assert screen.connectors.item(0, 0).text() == "Web shop (shop)" and screen.connectors.item(0, 2).text() == "Online"
+    # Connections by their names, not their codes ("Web shop", not "Web shop (shop)" or "shop").
+    assert screen.connectors.item(0, 0).text() == "Web shop" and screen.connectors.item(0, 2).text() == "Online"
+    assert {screen.quarantine_table.item(r, 0).text() for r in range(2)} == {"Web shop"}
 
     # The broken one: the plain error and the raw payload, pretty-printed, side by side.
     screen.quarantine_table.selectRow(rows[str(broken["id"])])

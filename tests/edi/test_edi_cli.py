@@ -31,7 +31,7 @@ def test_partner_import_ack_and_sync(tmp_path):
     bad.write_text(an_850(control=5).replace("SE*12*0001", "SE*3*0001"))
     assert run("edi", "ack", str(bad), env=env, check=False).returncode == 1
     out = run("edi", "import", str(po), "--partner", "northwind", env=env)
-    assert "1 new orders" in out.stdout
+    assert "1 new order," in out.stdout
     assert "PO4500123" in run("orders", "list", "--channel", "northwind", env=env).stdout
     (tmp_path / "nw" / "inbox" / "again.x12").write_text(an_850(control=18))
     run("sync", "--once", "--connector", "northwind", env=env, check=False)

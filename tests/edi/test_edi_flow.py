@@ -328,7 +328,7 @@ def test_partners_are_connections_in_the_sync_status(partner_db):
     from oms.sync_queries import SyncOverview
 
     text, state, _details = describe(SyncOverview((st,), 0, 0))
-    assert (text, state) == ("EDI online · 0 orders ready to ship", "ok")
+    assert (text, state) == ("EDI online · 0 orders waiting to be packed", "ok")
 
 
 def test_two_stations_on_one_partner_folder_import_each_file_once(partner_db):

@@ -15,10 +15,10 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from oms import audit, edi, money, orders, routing, sync_store
+from oms import audit, edi, money, orders, routing, sync_store, wording
 from oms.audit import Actor
 from oms.errors import NotFound, OmsError
-from oms.i18n import _
+from oms.i18n import _, ngettext
 from oms.models import Channel, EdiDocument, OrderLine, OutboxMessage, SalesOrder, Shipment, utcnow
 from oms.orders import Address, NormalizedLine, NormalizedOrder
 
@@ -44,7 +44,10 @@ class InboundReport:
     problems: list[str] = field(default_factory=list)
 
     def line(self) -> str:
-        text = _("{i} interchange(s): {c} new orders, {u} changed, {x} cancelled, {r} rejected, {a} acknowledgements read").format(
+        text = (ngettext("{i} interchange", "{i} interchanges", self.interchanges) + ": "
+                + ngettext("{c} new order", "{c} new orders", self.orders_created) + ", "
+                + _("{u} changed, {x} cancelled, {r} rejected") + ", "
+                + ngettext("{a} acknowledgement read", "{a} acknowledgements read", self.acks_received)).format(
             i=self.interchanges, c=self.orders_created, u=self.orders_updated, x=self.orders_cancelled, r=self.rejected,
             a=self.acks_received)
         if self.duplicates:
@@ -304,7 +307,7 @@ def po_to_order(session: Session, partner: edi.PartnerInfo, po: PurchaseOrder, s
         if sku is None:
             ident = next(iter(l.product_ids.items()), ("", l.line_id))
             sku = f"{ident[0]}:{ident[1]}"[:64]
-            unknown.append(sku)
+            unknown.append(wording.sku(sku))
         price = money.to_minor(l.unit_price.quantize(Decimal("0.01")), currency) if l.unit_price is not None else 0
         lines.append(NormalizedLine(l.line_id, sku, l.quantity, price, l.description[:300]))
     address = ship_to_address(session, partner, po, {} if ship_tos is None else ship_tos)
@@ -341,7 +344,7 @@ def _apply_pos(session: Session, partner: edi.PartnerInfo, pos: list[PurchaseOrd
         if unknown and result.outcome == "created":
             o = session.get(SalesOrder, result.order_id)
             if not o.on_hold:
-                orders.hold(session, actor, o.id, _("EDI: not matched: {what}").format(what=", ".join(unknown))[:300])
+                orders.hold(session, actor, o.id, _("Not matched from the purchase order: {what}").format(what=", ".join(unknown))[:300])
     return [(r.order_id, r.outcome) for r in results]
 
 
@@ -376,7 +379,7 @@ def _apply_change(session: Session, partner: edi.PartnerInfo, po: PurchaseOrder,
             if sku is None:
                 ident = next(iter(pl.product_ids.items()), ("", pl.line_id))
                 sku = f"{ident[0]}:{ident[1]}"[:64]
-                unknown.append(sku)
+                unknown.append(wording.sku(sku))
             if not pl.quantity_given:
                 raise OmsError(_("{p} adds line {l} to PO {n} without a quantity (POC03).").format(
                     p=partner.code, l=pl.line_id, n=po.po_number))
@@ -400,7 +403,7 @@ def _apply_change(session: Session, partner: edi.PartnerInfo, po: PurchaseOrder,
             orders.cancel_line(session, actor, line.id, reason=reason, notify_channel=False)
     if unknown:
         o = session.get(SalesOrder, order_id)
-        orders.hold(session, actor, o.id, _("EDI: not matched: {what}").format(what=", ".join(unknown))[:300])
+        orders.hold(session, actor, o.id, _("Not matched from the purchase order: {what}").format(what=", ".join(unknown))[:300])
     return order_id, "updated" if (result.outcome == "updated" or deleted) else result.outcome
 
 
