@@ -430,9 +430,15 @@ class OrderDetailScreen(QWidget):
                    "held": self.tr("Held")}.get(r.outcome, r.outcome.capitalize())
         muted = fmt.MUTED_COLOR.name()
         times = self.tr(" · routed {n} times").format(n=r.decisions) if r.decisions > 1 else ""
+        late = ""
+        if r.late:  # the chosen plan misses the promise: said in red, as a late ship-by is
+            late = (f"<br><span style='color:{fmt.LATE_COLOR.name()}; font-weight:600'>"
+                    + _esc(self.tr("Late: arrives {day}, promised {promise}").format(
+                        day=r.plans[0].delivery.strftime("%a %d %b"), promise=r.promise.strftime("%a %d %b")))
+                    + "</span>")
         self.routing_text.setText(
             f"<b>{_esc(outcome)}</b> <span style='color:{muted}'>· {_esc(fmt.long_datetime(r.at))}{_esc(times)}</span>"
-            f"<br>{_esc(r.explanation)}")
+            f"<br>{_esc(r.explanation)}{late}")
         self.routing_plans.setRowCount(len(r.plans))
         for row, p in enumerate(r.plans):
             label = self.tr("Chosen") if p.chosen else self.tr("Option {n}").format(n=row + 1)
@@ -440,6 +446,9 @@ class OrderDetailScreen(QWidget):
                       p.delivery.strftime("%a %d %b") if p.delivery else "—", ", ".join(p.short) or "—"]
             for c, v in enumerate(values):
                 item = _item(v, right=c == 2, bold=p.chosen, muted=not p.chosen and c == 0)
+                if c == 3 and p.late:
+                    item.setForeground(fmt.LATE_COLOR)
+                    item.setToolTip(self.tr("Arrives after the day promised to the customer"))
                 if c == 4 and p.short:
                     item.setForeground(fmt.DUE_TODAY_COLOR)
                     item.setToolTip(self.tr("No location in this plan has: {items}").format(items=", ".join(p.short)))

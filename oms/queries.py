@@ -470,6 +470,7 @@ class PlanView:
     cost: str  # estimated shipping, formatted; "" when no rate
     delivery: date | None
     chosen: bool
+    late: bool = False  # arrives after the day promised to the customer
 
     @property
     def shipments(self) -> int:
@@ -486,6 +487,12 @@ class RoutingView:
     explanation: str
     plans: tuple[PlanView, ...]
     decisions: int  # how many times the order has been routed
+    promise: date | None = None  # the day promised to the customer, when there is one
+
+    @property
+    def late(self) -> bool:
+        """The chosen plan arrives after the promise."""
+        return bool(self.plans) and self.plans[0].late
 
 
 @dataclass(frozen=True)
@@ -571,24 +578,27 @@ def order_detail(session: Session, order_id: int) -> OrderDetail | None:
         customer_name=o["customer_name"], customer_email=o["customer_email"], ship_to=ship_to, phone=o["ship_phone"],
         location=locations.get(o["location_id"], ""), total=format_money(o["total_minor"], o["currency"]),
         lines=lines, allocations=allocations, shipments=shipments, timeline=timeline,
-        routing=latest_routing(session, order_id, o["currency"]),
+        routing=latest_routing(session, order_id, o["currency"], o["deliver_by"]),
     )
 
 
-def _plan_view(plan: dict, names: dict[str, str], currency: str, chosen: bool) -> PlanView:
+def _plan_view(plan: dict, names: dict[str, str], currency: str, chosen: bool, promise: date | None = None) -> PlanView:
     delivery = plan.get("delivery")
     cost = plan.get("cost_minor")
+    arrives = date.fromisoformat(delivery) if delivery else None
     return PlanView(
         locations=tuple(names.get(code, code) for code in plan.get("locations") or ()),
         complete=bool(plan.get("complete", not plan.get("short"))),
         short=tuple(f"{s.get('sku', '')} ×{s.get('quantity', 0)}" for s in plan.get("short") or ()),
         cost=format_money(cost, currency) if cost is not None else "",
-        delivery=date.fromisoformat(delivery) if delivery else None,
+        delivery=arrives,
         chosen=chosen,
+        late=bool(arrives and promise and arrives > promise),  # as routing.explain judges it
     )
 
 
-def latest_routing(session: Session, order_id: int, currency: str = "USD") -> RoutingView | None:
+def latest_routing(session: Session, order_id: int, currency: str = "USD", deliver_by: datetime | None = None
+                   ) -> RoutingView | None:
     """The order's most recent routing decision with its candidate plans, best first."""
     d = session.execute(
         select(RoutingDecision.at, RoutingDecision.rule_name, RoutingDecision.outcome, RoutingDecision.explanation,
@@ -602,8 +612,9 @@ def latest_routing(session: Session, order_id: int, currency: str = "USD") -> Ro
     candidates = list((d.candidates or {}).get("plans") or [])
     if not candidates and d.plan:
         candidates = [d.plan]
-    plans = tuple(_plan_view(p, names, currency, i == 0) for i, p in enumerate(candidates))
-    return RoutingView(d.at, d.rule_name, d.outcome, d.explanation, plans, count)
+    promise = deliver_by.date() if deliver_by else None
+    plans = tuple(_plan_view(p, names, currency, i == 0, promise) for i, p in enumerate(candidates))
+    return RoutingView(d.at, d.rule_name, d.outcome, d.explanation, plans, count, promise)
 
 
 def _timeline(session: Session, order_id: int, shipment_ids: list[int]) -> tuple[TimelineEntry, ...]:

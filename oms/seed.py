@@ -10,7 +10,7 @@ from typing import Callable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import catalog, inventory, orders, routing, shipments
+from . import catalog, fulfilment, inventory, orders, routing, shipments
 from .audit import Actor
 from .db import Database
 from .gs1 import gs1_check_digit
@@ -84,6 +84,14 @@ RULES = [
     ("Marketplace: 3PL first", {"channel": ["amazon"]}, {"preferred_locations": ["DFW3PL"], "split": "allow"}),
 ]
 RETAILERS = [("Northwind Retail DC 14", "Northwind Retail"), ("Northwind Retail Store 221", "Northwind Retail")]
+# What a parcel of each service level goes by: overnight by an overnight service, a business (a retailer's
+# distribution centre or store) by a ground service, never a residential one. Three choices each.
+CARRIER_SERVICES = {
+    "overnight": [("UPS", "Next Day Air"), ("FedEx", "Priority Overnight"), ("USPS", "Priority Mail Express")],
+    "expedited": [("UPS", "2nd Day Air"), ("FedEx", "2Day"), ("USPS", "Priority Mail")],
+    "standard": [("UPS", "Ground"), ("USPS", "Ground Advantage"), ("FedEx", "Home Delivery")],
+    "ground": [("UPS", "Ground"), ("FedEx", "Ground"), ("UPS", "Ground")],
+}
 
 
 @dataclass
@@ -261,15 +269,24 @@ def _advance(s: Session, rng: random.Random, order_id: int, order: NormalizedOrd
     if pack_at > now:
         return
     packer = Actor("maria", "pack-1")
+    wholesale = order.order_type == "wholesale"
     with at_time(pack_at):
-        shipment_ids = [shipments.pack(s, packer, order_id, [shipments.PackItem(l.id, l.allocated) for l in group],
-                                       [shipments.PackageSpec(box="M", weight_g=rng.randint(300, 4000))])
-                        for group in by_location.values()]
+        shipment_ids = []
+        for group in by_location.values():
+            weight = rng.randint(300, 4000)
+            if wholesale:  # a retailer's cartons: one per line, each with its SSCC, as the packing bench does it
+                ssccs = fulfilment.allocate_ssccs(s, len(group), GS1_PREFIX)
+                items = [shipments.PackItem(l.id, l.allocated, i) for i, l in enumerate(group)]
+                specs = [shipments.PackageSpec(box="CTN", weight_g=max(300, weight // len(group)), sscc=code) for code in ssccs]
+            else:
+                items = [shipments.PackItem(l.id, l.allocated) for l in group]
+                specs = [shipments.PackageSpec(box="M", weight_g=weight)]
+            shipment_ids.append(shipments.pack(s, packer, order_id, items, specs))
     ship_at = pack_at.replace(hour=23, minute=30) if pack_at.hour < 23 else pack_at + timedelta(minutes=20)
     if ship_at > now:
         return
     for shipment_id in shipment_ids:
-        carrier, service = rng.choice([("UPS", "Ground"), ("USPS", "Priority"), ("FedEx", "Home Delivery")])
+        carrier, service = rng.choice(CARRIER_SERVICES.get(order.service_level, CARRIER_SERVICES["standard"]))
         tracking = {"UPS": "1Z" + "".join(rng.choice("0123456789ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(16)),
                     "USPS": "9400" + "".join(rng.choice("0123456789") for _ in range(18)),
                     "FedEx": "".join(rng.choice("0123456789") for _ in range(12))}[carrier]

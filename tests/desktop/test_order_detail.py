@@ -206,3 +206,28 @@ def test_print_packing_slip_and_reprint_label_from_the_detail(qtbot, tasks, wind
     # An order with nothing shipped has nothing to print.
     other = open_detail(qtbot, window, order_with(demo_db, "allocated"))
     assert not other.print_slip_button.isEnabled() and not other.reprint_label_button.isEnabled()
+
+
+def test_a_late_routing_plan_is_said_in_red(qtbot, tasks, window_state, demo_db):
+    """Promised for today, the best plan arrives later: the explanation's "(late)" is a red line, not a whisper."""
+    from datetime import datetime, timedelta, timezone
+
+    from desktop import formatting as fmt
+    from oms import routing
+    from oms.models import Product
+    from tests.conftest import ACTOR, make_order
+
+    now = datetime.now(timezone.utc)
+    with demo_db.write() as s:
+        sku = s.scalar(select(Product.sku).where(Product.active.is_(True)).order_by(Product.id).limit(1))
+        (result,) = routing.import_and_route(s, ACTOR, [make_order("LATE-1", ((sku, 1),), placed_at=now - timedelta(hours=1),
+                                                                   deliver_by=now - timedelta(days=1), number="#LATE-1")])
+    window = open_window(qtbot, tasks, window_state)
+    detail = open_detail(qtbot, window, result.order_id)
+    routing_view = detail.order.routing
+    assert routing_view is not None and routing_view.late and "(late)" in routing_view.explanation
+    promised = routing_view.promise.strftime("%a %d %b")
+    text = detail.routing_text.text()
+    assert f"Late: arrives {routing_view.plans[0].delivery.strftime('%a %d %b')}, promised {promised}" in text
+    assert f"color:{fmt.LATE_COLOR.name()}" in text.split("Late: arrives")[0].rsplit("<span", 1)[-1]
+    assert detail.routing_plans.item(0, 3).foreground().color() == fmt.LATE_COLOR

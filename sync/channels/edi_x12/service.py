@@ -314,7 +314,10 @@ def po_to_order(session: Session, partner: edi.PartnerInfo, po: PurchaseOrder, s
     if po.ship_to is not None and address is None:
         unknown.append(_("ship-to code {c}").format(c=po.ship_to.id_code or "?"))
     address = address or Address()
-    placed = _aware(po.po_date, 9) or utcnow()
+    # The PO gives a day, not a time: 9:00 that day, but never later than now (a PO dated today that arrives at
+    # 7:40 was not placed at 9:00).
+    now = utcnow()
+    placed = min(_aware(po.po_date, 9) or now, now)
     order = NormalizedOrder(
         channel=partner.channel_code, external_id=po.po_number, number=po.po_number, placed_at=placed, currency=currency,
         lines=tuple(lines), order_type="wholesale", customer_name=partner.name, ship_to=address,
