@@ -59,6 +59,7 @@ ROOT = Path(__file__).resolve().parents[2]
 REPORTS = ROOT / "test-reports" / "journeys"
 START_TIMEOUT_S = 120
 PAUSE_MS = int(os.environ.get("JOURNEY_PAUSE_MS", "0"))  # to watch a journey: slows every step
+KEY_GAP_MS = 80  # a person's next key: after the scanner's burst detector has let a typed key through
 TYPING_GAP_MS = 70  # a quick typist; well above a scanner's gap between keys (35 ms by default)
 
 
@@ -205,8 +206,10 @@ class Station:
             for w in [top, *top.findChildren(QWidget)]:
                 if not w.isVisible():
                     continue
-                if isinstance(w, (QLabel, QAbstractButton)) and w.text():
+                if isinstance(w, QLabel) and w.text():
                     out.append(w.text())
+                elif isinstance(w, QAbstractButton) and w.text():
+                    out.append(button_text(w))
                 elif isinstance(w, QLineEdit):
                     out.append(w.text() or w.placeholderText())
                 elif isinstance(w, QComboBox):
@@ -253,7 +256,7 @@ class Station:
         """One key press to whatever has the focus: 'Return', 'Down', 'Tab', 'Ctrl+F', 'F5', 'Escape', 'Ctrl+3'."""
         combo = QKeySequence(sequence)[0]
         QTest.keyClick(self.focused(), combo.key(), combo.keyboardModifiers())
-        self.qtbot.wait(10)
+        self.qtbot.wait(KEY_GAP_MS)
         self._step()
 
     def type(self, text: str, gap_ms: int = TYPING_GAP_MS) -> None:
@@ -262,6 +265,21 @@ class Station:
             QTest.keyClicks(self.focused(), ch)
             self.qtbot.wait(gap_ms)
         self._step()
+
+    def tab_to(self, is_it: Callable[[QWidget], bool], what: str, limit: int = 60) -> QWidget:
+        """Press Tab until the focus is on the widget a person is looking for (as they watch the focus move)."""
+        seen = []
+        for _ in range(limit):
+            widget = self.focused()
+            if is_it(widget):
+                return widget
+            seen.append(describe(widget))
+            self.key("Tab")
+        raise AssertionError(f"Tab never reached {what} in {limit} presses; it went: {seen}")
+
+    def tab_to_text(self, text: str, limit: int = 60) -> QWidget:
+        """Tab until the focused widget shows ``text`` (a check box, a button) or has it as its placeholder."""
+        return self.tab_to(lambda w: text in (describe(w)), repr(text), limit)
 
     def scan(self, code: str, terminator: str = "Return") -> None:
         """A keyboard-wedge scanner: the code as one fast burst of keys, ended by Return (or Tab)."""
@@ -282,7 +300,7 @@ class Station:
     def button(self, text: str) -> QAbstractButton:
         """The visible button whose words are ``text`` (ampersands of mnemonics ignored)."""
         found = [b for top in QApplication.topLevelWidgets() if top.isVisible()
-                 for b in top.findChildren(QAbstractButton) if b.isVisible() and b.text().replace("&", "") == text]
+                 for b in top.findChildren(QAbstractButton) if b.isVisible() and button_text(b) == text]
         assert found, f"no button {text!r} on screen; buttons shown: " + ", ".join(
             sorted({b.text() for top in QApplication.topLevelWidgets() if top.isVisible()
                     for b in top.findChildren(QAbstractButton) if b.isVisible() and b.text()}))
@@ -308,6 +326,22 @@ class Station:
     def _settle(self) -> None:
         w = self.window
         self.wait_for(lambda: QApplication.activeWindow() is w, "the window to take the keyboard")
+
+
+def describe(widget: QWidget) -> str:
+    """What a person reads on a widget: its text, or a field's placeholder; else its kind."""
+    if isinstance(widget, QAbstractButton):
+        return button_text(widget) or type(widget).__name__
+    for attr in ("text", "placeholderText", "currentText"):
+        value = getattr(widget, attr, None)
+        if callable(value) and value():
+            return value()
+    return type(widget).__name__
+
+
+def button_text(button: QAbstractButton) -> str:
+    """A button's words as shown: "&&" is a plain ampersand, a single "&" marks the Alt shortcut letter."""
+    return button.text().replace("&&", "\0").replace("&", "").replace("\0", "&")
 
 
 def visible_cells(view: QAbstractItemView, limit: int = 200) -> list[str]:
