@@ -117,7 +117,7 @@ def build_connectors(db, codes: list[str] | None = None, **http_options) -> tupl
     # Trading partners sync like channels: their inbox (a folder or on an SFTP server) in, their outbox out.
     from oms import edi
 
-    from .channels.edi_x12.transport import partner_channel
+    from .channels.edi_x12.transports import partner_channel
 
     with db.read() as s:
         partners = [p for p in edi.partners(s) if p.transport.get("kind") in ("folder", "sftp")
