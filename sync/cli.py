@@ -153,7 +153,7 @@ def cmd_sync(args) -> int:
         reports = engine.run_once()
         for r in reports:
             print(r.line())
-        return 1 if any(r.offline or r.failed for r in reports) else 0
+        return 1 if any(r.offline or r.failed or r.errors for r in reports) else 0  # any connector that failed
     signal.signal(signal.SIGTERM, lambda *_a: engine.stop())
     try:
         engine.run_forever(intervals, on_report=lambda r: print(r.line(), flush=True))
