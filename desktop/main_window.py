@@ -148,8 +148,8 @@ class MainWindow(QMainWindow):
         for w in (self.sync_label, self.user_label, self.station_label, self.db_label):
             bar.addPermanentWidget(w)
         # A message gets the room it needs: the database, then the station, step aside while it shows.
+        # A long sync line or message gets the room it needs: the database, then the station, step aside.
         self._make_room_for: tuple[QLabel, ...] = (self.db_label, self.station_label)
-        self._made_room: list[QLabel] = []
         bar.messageChanged.connect(self._fit_message)
 
         # -- scanner and feedback
@@ -195,6 +195,7 @@ class MainWindow(QMainWindow):
         if name:
             self.user_label.setText(self.tr("Signed in: {name}").format(name=name))
             self.user_label.show()
+            self._arrange_status()
 
     def set_sync_status(self, text: str, state: str = "ok") -> None:
         """The slot the sync engine fills: 'ok', 'offline' or 'error' colours the text."""
@@ -203,6 +204,7 @@ class MainWindow(QMainWindow):
         self.sync_label.style().unpolish(self.sync_label)
         self.sync_label.style().polish(self.sync_label)
         self.sync_label.setVisible(bool(text))
+        self._arrange_status()  # a long line (offline, refused, unreadable) is shown whole: other fields step aside
 
     def save_state(self) -> None:
         self.state.save_geometry("main", self)
@@ -333,30 +335,37 @@ class MainWindow(QMainWindow):
         at a word, with the whole text in the tooltip.
         """
         bar = self.statusBar()
-        for w in self._made_room:
-            w.show()
-        self._made_room = []
         if not text:
             bar.setToolTip("")
-            return
-        need = bar.fontMetrics().horizontalAdvance(text) + 24
-        for w in self._make_room_for:
-            if need <= self._message_room():
-                break
-            if w.isVisible():
-                w.hide()
-                self._made_room.append(w)
-        room = self._message_room()
-        if need > room:
+        room = self._arrange_status()
+        if text and bar.fontMetrics().horizontalAdvance(text) + 24 > room:
             short = elide_words(text, lambda t: bar.fontMetrics().horizontalAdvance(t) + 24 <= room)
             bar.setToolTip(text)
             bar.showMessage(short, MESSAGE_MS)  # comes back here with the short text, which fits
+
+    def _arrange_status(self) -> int:
+        """Show the database and station fields when there is room for them beside the sync line and the
+        message; else they step aside (database first). Returns the room left for the message."""
+        bar = self.statusBar()
+        message = bar.currentMessage()
+        need = bar.fontMetrics().horizontalAdvance(message) + 24 if message else 0
+        for w in self._make_room_for:
+            w.show()
+        for w in self._make_room_for:
+            if self._message_room() >= need:
+                break
+            w.hide()
+        return self._message_room()
 
     def _message_room(self) -> int:
         bar = self.statusBar()
         taken = sum(w.sizeHint().width() + 8 for w in (self.sync_label, self.user_label, self.station_label, self.db_label)
                     if not w.isHidden())
         return bar.width() - taken - 16
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._arrange_status()
 
     def _scan_result(self, ok: bool, message: str) -> None:
         if ok:

@@ -134,3 +134,23 @@ def test_a_message_does_not_follow_the_worker_to_another_screen(qtbot, tasks, wi
     assert window.statusBar().currentMessage() == "Wrong bin: scan A-03-2"
     window.show_screen("packing")
     assert window.statusBar().currentMessage() == ""
+
+
+def test_a_long_sync_line_is_shown_whole_at_1366_pixels(qtbot, tasks, window_state):
+    window = open_window(qtbot, tasks, window_state)
+    window.resize(1366, 768)
+    qtbot.waitUntil(lambda: window.user_label.isVisible())
+    label = window.sync_label
+    bar = window.statusBar()
+    others = sum(w.sizeHint().width() for w in (window.user_label, window.station_label, window.db_label))
+    parts = ["Shop offline since 7:58 — 0 updates waiting", "Carrier online (1 refused)", "EDI online", "1 unreadable"]
+    long = " · ".join(parts) + " · 2 orders waiting to be packed"
+    while label.fontMetrics().horizontalAdvance(long) + others < bar.width():  # too long for every field at once
+        parts.insert(1, f"Shop {len(parts)} online")
+        long = " · ".join(parts) + " · 2 orders waiting to be packed"
+    assert label.fontMetrics().horizontalAdvance(long) + window.user_label.sizeHint().width() < bar.width() - 80
+    window.set_sync_status(long, "error")
+    qtbot.waitUntil(lambda: label.contentsRect().width() >= label.fontMetrics().horizontalAdvance(long))
+    assert window.user_label.isVisible()
+    window.set_sync_status("Shop online · Carrier online · 2 orders waiting to be packed", "ok")
+    qtbot.waitUntil(lambda: window.db_label.isVisible() and window.station_label.isVisible())
