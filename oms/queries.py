@@ -539,7 +539,7 @@ def order_detail(session: Session, order_id: int) -> OrderDetail | None:
     if o is None:
         return None
     ch = session.execute(select(Channel.code, Channel.name).where(Channel.id == o["channel_id"])).one()
-    locations = dict(session.execute(select(Location.id, Location.code)).all())
+    locations = dict(session.execute(select(Location.id, Location.name)).all())  # "Reno Warehouse", not "RNO"
     lines = tuple(
         LineView(l.id, l.sku, l.description, l.unknown_sku, l.quantity, l.allocated, l.backordered, l.picked, l.packed,
                  l.shipped, l.cancelled, l.returned, format_money(l.unit_price_minor, o["currency"]))

@@ -231,3 +231,17 @@ def test_a_late_routing_plan_is_said_in_red(qtbot, tasks, window_state, demo_db)
     assert f"Late: arrives {routing_view.plans[0].delivery.strftime('%a %d %b')}, promised {promised}" in text
     assert f"color:{fmt.LATE_COLOR.name()}" in text.split("Late: arrives")[0].rsplit("<span", 1)[-1]
     assert detail.routing_plans.item(0, 3).foreground().color() == fmt.LATE_COLOR
+
+
+def test_the_warehouse_is_named_not_coded(qtbot, tasks, window_state, demo_db):
+    from oms.models import Location
+
+    window = open_window(qtbot, tasks, window_state)
+    oid = order_with(demo_db, "allocated")
+    with demo_db.read() as s:
+        code, name = s.execute(select(Location.code, Location.name).join(SalesOrder, SalesOrder.location_id == Location.id)
+                               .where(SalesOrder.id == oid)).one()
+    detail = open_detail(qtbot, window, oid)
+    assert f"Ships from</td><td style='padding-bottom:3px'>{name}" in detail.customer_card.body.text()
+    assert detail.allocations.item(0, 0).text() == name and detail.no_allocations.text() == f"Reserved at {name}."
+    assert code not in detail.customer_card.body.text()
