@@ -128,10 +128,15 @@ class DemoSync:
         try:
             return emulator.start()
         except OSError as exc:
-            # The port of last time is taken: serve elsewhere; the connection keeps its old address and shows offline.
-            self.notes.append(f"The demo port {emulator.port} is in use ({exc}); the demo {emulator.name} runs elsewhere.")
+            # The port of last time is taken by another program: serve on a free one and point the demo
+            # connection there, so the shop and carrier are online as before (the connection is ours).
+            log.info("demo: port %s in use (%s); %s moves to a free port", emulator.port, exc, emulator.name)
             emulator.port = 0
-            return emulator.start()
+            emulator.start()
+            if cfg is not None:
+                with self.db.write() as s:
+                    sync_store.update_connector(s, DEMO_ACTOR, cfg.code, base_url=emulator.url)
+            return emulator
 
     def _connect(self, code: str, role: str, kind: str, name: str, url: str, token: str) -> None:
         with self.db.write() as s:

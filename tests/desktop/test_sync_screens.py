@@ -318,6 +318,26 @@ def test_the_demo_shop_keeps_its_orders_and_numbering_across_restarts(demo_db, s
         older.stop()
 
 
+def test_the_demo_shop_moves_to_a_free_port_when_its_own_is_taken(demo_db, secret_store):
+    first = demo.DemoSync(demo_db, every_seconds=3600, first_orders=2).start()
+    port = first.shop.port
+    first.stop()
+    squatter = socket.socket()
+    squatter.bind(("127.0.0.1", port))  # another program took the port overnight
+    squatter.listen()
+    try:
+        again = demo.DemoSync(demo_db, every_seconds=3600, first_orders=2).start()
+        try:
+            assert again.shop.port != port and not again.notes
+            with demo_db.read() as s:
+                assert {c.code: c for c in sync_store.connectors(s)}["shop"].base_url == again.shop.url
+            assert sorted(_pull(demo_db)) == ["#1001", "#1002"]  # online, with its orders
+        finally:
+            again.stop()
+    finally:
+        squatter.close()
+
+
 def _status(code, role, name, *, online=True, since=None, waiting=0, failed=0, enabled=True):
     return sync_store.ConnectorStatus(code, role, "shopify" if role == "channel" else "easypost", name, enabled, online,
                                       since, None, "", 0, 0, waiting, failed)
