@@ -319,9 +319,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--faults", action="store_true", help="misbehave: 429 bursts, 5xx, slow and dropped calls, bad JSON")
     p.add_argument("--api-key", default="EZTK_test", help="the API key to accept (HTTP basic auth user name)")
     p.add_argument("--tracker-step-minutes", type=float, default=2.0, help="emulated time between tracking stages")
+    p.add_argument("--state", metavar="FILE", help="keep shipments, labels and trackers in FILE across restarts")
     args = p.parse_args(argv)
     emu = EasyPostEmulator(port=args.port, api_key=args.api_key, tracker_step=timedelta(minutes=args.tracker_step_minutes),
-                           faults=Faults.chaos() if args.faults else None)
+                           faults=Faults.chaos() if args.faults else None, state_file=args.state)
+    emu.load()
     print(f"base URL: http://127.0.0.1:{args.port}  (API key: the --api-key value)")
     emu.serve_forever()
 

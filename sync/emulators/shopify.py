@@ -685,10 +685,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--token", default="shpat_test", help="the access token to accept")
     p.add_argument("--demo-every", type=float, default=0, metavar="SECONDS", help="add a new order every SECONDS (demo mode)")
     p.add_argument("--no-rate-limit", action="store_true", help="serve without the API call limit (for benchmarks)")
+    p.add_argument("--state", metavar="FILE", help="keep the shop's orders in FILE across restarts (read on start if it exists)")
     args = p.parse_args(argv)
     emu = ShopifyEmulator(port=args.port, token=args.token, faults=Faults.chaos() if args.faults else None,
-                          rate_limit=not args.no_rate_limit)
-    if args.orders_from:
+                          rate_limit=not args.no_rate_limit, state_file=args.state)
+    if emu.load():
+        print(f"loaded {len(emu.orders)} orders from {args.state}")
+    elif args.orders_from:
         print(f"loaded {emu.load_dir(args.orders_from)} orders from {args.orders_from}")
     else:
         emu.seed_orders(args.seed_orders)
