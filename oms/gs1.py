@@ -20,6 +20,7 @@ judged against the GS1 General Specifications and GS1's syntax dictionary):
   deletes spaces ("(10)AB C" becomes lot "ABC"), ends a value at any "(" though
   "(" is a CSET 82 character, drops an empty field, and keeps an AI repeated
   with a different value. Ours refuses each with words a packer understands.
+  Spaces around a bracketed field, as our labels print them, are allowed.
 - Check digits: biip checks GTIN, SSCC and GLN only and records a failure
   without raising. Ours refuses every AI whose GS1 format carries a check digit
   (also 402 GSIN, 8003 GRAI, 8017/8018 GSRN, 253 GDTI, 255 GCN, 8006/8026).
@@ -428,7 +429,8 @@ def parse_element_string(text: str, *, today: date | None = None) -> Gs1Data:
 
     Accepts an optional AIM symbology identifier (]C1, ]d2, ]Q3, ]e0, ]J1),
     FNC1 sent as ASCII GS (also a leading or doubled one), and the bracketed
-    form "(01)09506000134352(10)ABC". Raises Gs1Error for anything unusable.
+    form "(01)09506000134352(10)ABC", with or without spaces between the
+    fields. Raises Gs1Error for anything unusable.
     """
     text = _strip_surroundings(text)
     if text[:3] in GS1_SYMBOLOGY_IDS:
@@ -496,7 +498,8 @@ def _split_bracketed(text: str) -> list[tuple[str, str]]:
         ai = _lookup(m.group(1))
         assert ai is not None
         end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
-        value = text[m.end() : end]
+        # Labels print "(01) 09506000134352 (10) ABC"; no GS1 value starts or ends with a space.
+        value = text[m.end() : end].strip(" ")
         if ai.fixed and len(value) > ai.max_length:
             # "(01)09506000134352(23)1": the excess is an AI GS1 does not define.
             unknown = _BRACKETED_AI.match(value, ai.max_length)
@@ -541,7 +544,7 @@ def _not_in_form(ai: _Ai, title: str, value: str) -> str:
         )
     bad = sorted({c for c in value if c not in _CSET82})
     if ai.text and bad:
-        chars = " ".join(_printable(c) for c in bad)
+        chars = " ".join(_("space") if c == " " else _printable(c) for c in bad)
         return _("The {title} “{value}” contains characters a GS1 barcode cannot carry: {chars}").format(
             title=title, value=_printable(value), chars=chars
         )

@@ -342,6 +342,20 @@ def test_check_digits_of_every_gs1_key_are_checked(text, number, digit):
     assert str(error.value) == f"The {number} has a wrong check digit (expected {digit})"
 
 
+def test_bracketed_form_as_labels_print_it_with_spaces():
+    # Our labels print "(01) 0950... (10) ABC" under the barcode; a packer may type it.
+    data = parse_element_string("(01) 09506000134352 (17) 201225 (10) ABC123", today=TODAY)
+    assert data.human_readable() == "(01)09506000134352(17)201225(10)ABC123"
+    assert classify_scan(" (00) 106141412345678908 ").sscc == "106141412345678908"
+
+
+def test_a_space_inside_a_value_is_refused_not_dropped():
+    # biip deletes every space in the bracketed form: lot "AB C" would become "ABC".
+    with pytest.raises(Gs1Error) as error:
+        parse_element_string("(10) AB C (21) X")
+    assert str(error.value) == "The lot number “AB C” contains characters a GS1 barcode cannot carry: space"
+
+
 def test_a_bracketed_value_may_contain_a_bracket():
     # "(" is a CSET 82 character; biip ends the lot at it and loses "(C".
     data = parse_element_string("(10)AB(C(21)X")
