@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import re
 from dataclasses import dataclass
 from typing import Literal, Sequence, Union
 
@@ -66,6 +67,53 @@ def fit(text: str, size: float, width: float, bold: bool = False, ellipsis: str 
     while text and text_width(text + ellipsis, size, bold) > width:
         text = text[:-1]
     return text.rstrip() + ellipsis
+
+
+# Where a code may break: after a hyphen, slash, dot, underscore or space ("BOWL-|CLAY-|LG-|E4").
+_CODE_PIECES = re.compile(r"[^-/._ ]+[-/._ ]*|[-/._ ]+")
+
+
+def break_code(text: str, size: float, width: float, bold: bool = True) -> list[str]:
+    """A code (SKU, bin, order number) on as many lines as it needs to fit `width`, none of it dropped.
+
+    Lines break after a hyphen, slash or dot where they can, between characters where a
+    piece alone is wider than the box. A code is never shortened: its last characters
+    ("-E4") are often the ones that tell two variants apart.
+    """
+    lines: list[str] = []
+    current = ""
+    for piece in _CODE_PIECES.findall(text):
+        if text_width((current + piece).rstrip(), size, bold) <= width:
+            current += piece
+            continue
+        if current:
+            lines.append(current.rstrip())
+            current = ""
+        while len(piece) > 1 and text_width(piece.rstrip(), size, bold) > width:
+            n = len(piece) - 1
+            while n > 1 and text_width(piece[:n], size, bold) > width:
+                n -= 1
+            lines.append(piece[:n])
+            piece = piece[n:]
+        current = piece
+    if current.strip() or not lines:
+        lines.append(current.rstrip())
+    return lines
+
+
+def set_code(text: str, width: float, largest: float, smallest: float, bold: bool = True) -> tuple[float, list[str]]:
+    """(size, lines) to print a code whole in `width` points: one line at the largest size
+    from `largest` down to `smallest` that fits, else broken over lines at `smallest`."""
+    size = size_to_fit(text, largest, smallest, width, bold)
+    if text_width(text, size, bold) <= width:
+        return size, [text]
+    return smallest, break_code(text, smallest, width, bold)
+
+
+def column_width(texts: Sequence[str], size: float, bold: bool, least: float, most: float, pad: float = 0) -> float:
+    """A column wide enough for the widest of `texts` (plus `pad`), between `least` and `most` points."""
+    widest = max((text_width(t, size, bold) for t in texts), default=0) + pad
+    return max(least, min(most, math.ceil(widest)))
 
 
 def wrap(text: str, size: float, width: float, max_lines: int, bold: bool = False) -> list[str]:

@@ -15,7 +15,7 @@ from ..errors import InvalidInput
 from ..i18n import _, ngettext
 from .barcodes import code128
 from .data import PackingSlipData
-from .layout import Bars, Box, Text, draw_pdf, fit, font, wrap
+from .layout import Bars, Box, Text, column_width, draw_pdf, fit, font, set_code, size_to_fit, text_width, wrap
 
 if TYPE_CHECKING:  # the fulfilment module builds it; documents only read it
     from ..fulfilment import PickListData
@@ -40,10 +40,13 @@ def _when(moment: datetime | None) -> str:
 
 # -- pick list ----------------------------------------------------------------------------------------
 
-# Columns: (title, width in points, alignment). Bin and quantity are what a picker looks for.
-_PICK_COLUMNS = (("✓", 22, "left"), ("#", 26, "right"), ("Bin", 72, "left"), ("Qty", 40, "right"),
-                 ("SKU", 96, "left"), ("Description", 0, "left"), ("Tote", 56, "left"))
+# Columns: (title, width in points, alignment); the SKU column's width comes from the wave's SKUs and the
+# description takes what is left. Bin and quantity are what a picker looks for; walk order is the order of
+# the rows, so the list prints no sequence number of its own.
+_PICK_COLUMNS = (("✓", 22, "left"), ("Bin", 72, "left"), ("Qty", 40, "right"), ("SKU", 0, "left"),
+                 ("Description", 0, "left"), ("Tote", 56, "left"))
 _ROW = 30
+_SKU_SIZE, _SKU_SMALLEST = 9, 7
 
 
 def render_pick_list(data: PickListData, paper: Paper | str = "Letter") -> bytes:
@@ -55,7 +58,11 @@ def render_pick_list(data: PickListData, paper: Paper | str = "Letter") -> bytes
     c.setCreator("Quayside")
     inner = w - 2 * MARGIN
     fixed = sum(col[1] for col in _PICK_COLUMNS)
-    widths = [col[1] or inner - fixed for col in _PICK_COLUMNS]
+    # The SKU column gets the room of the longest SKU (a SKU is never cut), up to a third of the line.
+    sku_w = column_width([t.sku for t in data.tasks], _SKU_SIZE, True, 96, inner * 0.35, pad=6)
+    widths = [col[1] for col in _PICK_COLUMNS]
+    widths[3] = sku_w
+    widths[4] = inner - fixed - sku_w
     rows_first, rows_other = _rows_per_page(h, first=True), _rows_per_page(h, first=False)
     remaining = max(0, len(data.tasks) - rows_first)
     pages = 1 + -(-remaining // rows_other)
@@ -87,14 +94,22 @@ def _rows_per_page(h: float, first: bool) -> int:
 
 def _pick_header(c: Canvas, data: PickListData, w: float, h: float) -> float:
     inner = w - 2 * MARGIN
+    text_w = inner - 190
     kind = _("batch pick") if data.batch_pick else _("order pick")
-    items = [
-        Text(MARGIN, MARGIN, 20, _("Pick list — {name}").format(name=data.wave_name), bold=True, width=inner - 190),
-        Text(MARGIN, MARGIN + 28, 10, f"{data.location_code} · {data.location_name} · {kind}", width=inner - 190),
-        Text(MARGIN, MARGIN + 44, 10, _("{orders} orders, {units} units, {lines} lines").format(
-            orders=data.order_count, units=data.unit_count, lines=len(data.tasks)), width=inner - 190),
-        Text(MARGIN, MARGIN + 60, 10, _("Created {created}   Cut-off {cutoff}").format(
-            created=_when(data.created_at), cutoff=_when(data.cutoff_at)), width=inner - 190),
+    title = _("Pick list — {name}").format(name=data.wave_name)
+    # The title is the wave's name: smaller type, then a second line, rather than a name cut short.
+    size = size_to_fit(title, 20, 12, text_w, bold=True)
+    title_lines = [title] if text_width(title, size, True) <= text_w else wrap(title, size, text_w, 2, bold=True)
+    items: list = [Text(MARGIN, MARGIN + i * (size + 1), size, line, bold=True, width=text_w)
+                   for i, line in enumerate(title_lines)]
+    # The facts sit under the title: 16 points apart under one line, closer under two.
+    top, step = (28, 16) if len(title_lines) == 1 else (len(title_lines) * (size + 1) + 4, 14)
+    facts = [f"{data.location_code} · {data.location_name} · {kind}",
+             _("{orders} orders, {units} units, {lines} lines").format(
+                 orders=data.order_count, units=data.unit_count, lines=len(data.tasks)),
+             _("Created {created}   Cut-off {cutoff}").format(created=_when(data.created_at), cutoff=_when(data.cutoff_at))]
+    items += [Text(MARGIN, MARGIN + top + i * step, 10, fact, width=text_w) for i, fact in enumerate(facts)]
+    items += [
         Bars(w - MARGIN - 180, MARGIN, 180, 56, code128(f"WAVE-{data.wave_id}"), align="right", max_module_mm=0.33,
              caption_size=9),
         Box(MARGIN, MARGIN + 82, inner, 1.5),
@@ -117,34 +132,40 @@ def _header_row(c: Canvas, widths: list[float], h: float, y: float) -> None:
     c.line(MARGIN, h - y - 14, MARGIN + sum(widths), h - y - 14)
 
 
+def _code_lines(c: Canvas, lines: list[str], size: float, x: float, top: float) -> float:
+    """Draw a code's lines in bold from baseline `top` down; returns the baseline of the next line."""
+    c.setFont(font(True), size)
+    for line in lines:
+        c.drawString(x, top, line)
+        top -= size + 0.5
+    return top
+
+
 def _pick_row(c: Canvas, task, widths: list[float], h: float, y: float) -> None:
     x = MARGIN
     base = h - y - 15
     c.setLineWidth(1)
     c.rect(x + 4, base - 3, 13, 13)  # tick box
     x += widths[0]
-    c.setFont(font(False), 9)
-    c.drawRightString(x + widths[1] - 4, base, str(task.sequence))
+    size, lines = set_code(task.bin_code or "—", widths[1] - 4, 13, 8)
+    _code_lines(c, lines, size, x + 2, base - 1 + (len(lines) - 1) * (size + 0.5) / 2)
     x += widths[1]
-    c.setFont(font(True), 13)
-    c.drawString(x + 2, base - 1, fit(task.bin_code or "—", 13, widths[2] - 4, True))
-    x += widths[2]
     c.setFont(font(True), 15)
-    c.drawRightString(x + widths[3] - 6, base - 1, str(task.quantity))
-    x += widths[3]
-    c.setFont(font(True), 9)
-    c.drawString(x + 2, base + 3, fit(task.sku, 9, widths[4] - 4, True))
+    c.drawRightString(x + widths[2] - 6, base - 1, str(task.quantity))
+    x += widths[2]
+    size, lines = set_code(task.sku, widths[3] - 4, _SKU_SIZE, _SKU_SMALLEST)
+    below = _code_lines(c, lines, size, x + 2, base + 3 + (len(lines) - 1) * (size + 0.5) / 2)
     c.setFont(font(False), 7)
     if task.barcode:
-        c.drawString(x + 2, base - 7, task.barcode)
-    x += widths[4]
+        c.drawString(x + 2, min(base - 7, below - 1), task.barcode)
+    x += widths[3]
     c.setFont(font(False), 9)
-    c.drawString(x + 2, base + 3, fit(task.description, 9, widths[5] - 4))
+    c.drawString(x + 2, base + 3, fit(task.description, 9, widths[4] - 4))
     c.setFont(font(False), 7)
-    c.drawString(x + 2, base - 7, fit(_("for ") + ", ".join(task.order_numbers), 7, widths[5] - 4))
-    x += widths[5]
+    c.drawString(x + 2, base - 7, fit(_("for ") + ", ".join(task.order_numbers), 7, widths[4] - 4))
+    x += widths[4]
     c.setFont(font(True), 10)
-    c.drawString(x + 2, base, fit(task.tote or "", 10, widths[6] - 4, True))
+    c.drawString(x + 2, base, fit(task.tote or "", 10, widths[5] - 4, True))
     c.setLineWidth(0.4)
     c.setStrokeGray(0.6)
     c.line(MARGIN, h - y - _ROW + 2, MARGIN + sum(widths), h - y - _ROW + 2)

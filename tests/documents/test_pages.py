@@ -50,6 +50,41 @@ def test_pick_list_walks_every_task_across_pages(paper):
         assert reads == [expected(code128("WAVE-7"))]
 
 
+def _chars(page, start: int, length: int) -> list[tuple[float, float, float, float]]:
+    tp = page.get_textpage()
+    return [tp.get_charbox(i) for i in range(start, start + length)]
+
+
+@pytest.mark.parametrize("paper", ["Letter", "A4"])
+def test_pick_list_prints_every_sku_whole_and_its_title(paper):
+    """The demo's longest SKUs (the -E4 tells variants apart) and a supplier's very long code print whole,
+    inside the SKU column; the list has no "#" column and its title is there in full."""
+    if PickListData is None:
+        pytest.skip("oms.fulfilment is not there yet")
+    skus = ("CNDL-AMBER-14OZ-E4", "BOWL-CLAY-LG-E4", "MUG-RED", "A-VERY-LONG-SUPPLIER-CODE-WITH-MANY-PARTS-0001-XL-E12")
+    tasks = tuple(PickTaskView(i + 1, f"A-0{i}-2", sku, "Scented Candle, Amber, 14oz (edition 4)", 2, f"T0{i}",
+                               ("#10422",), "4006381333931") for i, sku in enumerate(skus))
+    title = "Morning wave for the 10:00 UPS cut-off, Reno single units"
+    data = PickListData(7, title, "RNO", "Reno", datetime(2026, 11, 20, 6, 45, tzinfo=timezone.utc), None, False, 4, 8, tasks)
+    pdf = render_pick_list(data, paper)
+    (page,) = pdfium.PdfDocument(pdf)
+    text = page.get_textpage().get_text_range()
+    # pdfium reads a hyphen that ends a line as a soft hyphen (U+FFFE); on paper it is the SKU's own hyphen.
+    flat = "".join(text.replace("\ufffe", "-").split())
+    for sku in skus:
+        assert sku in flat, sku
+    assert "".join(f"Pick list — {title}".split()) in flat
+    header = text[text.index("Bin"):text.index("Tote")]
+    assert "#" not in header.split()
+    # Every SKU character sits left of the Description column.
+    tp = page.get_textpage()
+    desc_left = tp.get_charbox(text.index("Description"))[0]
+    for sku in skus[:2]:
+        for left, _bottom, right, _top in _chars(page, text.index(sku), len(sku)):
+            assert right < desc_left
+    assert decode_pdf(pdf, 203) == [[expected(code128("WAVE-7"))]]
+
+
 def test_pick_list_paper_must_be_known():
     with pytest.raises(InvalidInput, match="A4 or Letter"):
         render_pick_list(pick_data(1), "A3")
