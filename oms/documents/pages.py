@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import os
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Sequence
 
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.units import mm
@@ -176,12 +176,30 @@ def _pick_row(c: Canvas, task, widths: list[float], h: float, y: float) -> None:
 
 
 def render_packing_slip(data: PackingSlipData, paper: Paper | str = "Letter") -> bytes:
+    """One packing slip as PDF."""
+    return render_packing_slips([data], paper)
+
+
+def render_packing_slips(slips: Sequence[PackingSlipData], paper: Paper | str = "Letter") -> bytes:
+    """Packing slips as one PDF, each starting on a new page (an order shipped in two boxes: two slips)."""
+    if not slips:
+        raise InvalidInput(_("There is no packing slip to print."))
     w, h = page_size(paper)
-    inner = w - 2 * MARGIN
     buf = io.BytesIO()
     c = Canvas(buf, pagesize=(w, h), pageCompression=1)
-    c.setTitle(_("Packing slip {number}").format(number=data.order_number))
+    c.setTitle(_("Packing slip {number}").format(number=slips[0].order_number))
     c.setCreator("Quayside")
+    for data in slips:
+        _draw_packing_slip(c, data, w, h)
+    c.save()
+    return buf.getvalue()
+
+
+_SLIP_SKU_SIZE, _SLIP_SKU_SMALLEST = 10, 8
+
+
+def _draw_packing_slip(c: Canvas, data: PackingSlipData, w: float, h: float) -> None:
+    inner = w - 2 * MARGIN
 
     def header(first: bool) -> float:
         y = MARGIN
@@ -202,21 +220,26 @@ def render_packing_slip(data: PackingSlipData, paper: Paper | str = "Letter") ->
     items = [Text(MARGIN, y, 8, _("SHIP TO"), bold=True)]
     for i, line in enumerate(data.ship_to.lines()[:7]):
         items.append(Text(MARGIN, y + 12 + i * 13, 11, line, bold=i == 0, width=half - 10))
-    facts = [(_("Order"), data.order_number), (_("Placed"), _when(data.placed_at)),
-             (_("Customer"), data.customer_name)]
-    if data.shipment_id is not None:
-        facts.append((_("Shipment"), str(data.shipment_id)))
+    facts = [(_("Purchase order") if data.wholesale else _("Order"), data.order_number),
+             (_("Placed"), _when(data.placed_at)), (_("Customer"), data.customer_name)]
+    if data.box_count > 1:
+        facts.append((_("Box"), _("{index} of {count}").format(index=data.box_index, count=data.box_count)))
+    if data.shipped_at:
+        facts.append((_("Shipped"), _when(data.shipped_at)))
     if data.service:
-        facts.append((_("Service"), " ".join(p for p in (data.carrier.upper(), data.service) if p)))
+        facts.append((_("Service"), " ".join(p for p in (data.carrier, data.service) if p)))
     if data.tracking_number:
         facts.append((_("Tracking"), data.tracking_number))
+    key_w = 84
     for i, (k, v) in enumerate(facts):
-        items.append(Text(MARGIN + half, y + i * 14, 9, k, bold=True))
-        items.append(Text(MARGIN + half + 70, y + i * 14, 10, v, width=half - 70))
+        items.append(Text(MARGIN + half, y + i * 14, 9, k, bold=True, width=key_w - 4))
+        items.append(Text(MARGIN + half + key_w, y + i * 14, 10, v, width=half - key_w))
     draw_pdf(c, items, h)
     y += max(12 + 13 * min(7, len(data.ship_to.lines())), 14 * len(facts)) + 16
 
-    cols = [(_("SKU"), 100, "left"), (_("Description"), inner - 100 - 4 * 64, "left"), (_("Ordered"), 64, "right"),
+    # The SKU column is as wide as the slip's longest SKU (up to a third of the line): a SKU is never cut.
+    sku_w = column_width([line.sku for line in data.lines], _SLIP_SKU_SIZE, True, 100, inner / 3, pad=8)
+    cols = [(_("SKU"), sku_w, "left"), (_("Description"), inner - sku_w - 4 * 64, "left"), (_("Ordered"), 64, "right"),
             (_("In this box"), 64, "right"), (_("Sent before"), 64, "right"), (_("To follow"), 64, "right")]
 
     def table_header(y: float) -> float:
@@ -236,13 +259,13 @@ def render_packing_slip(data: PackingSlipData, paper: Paper | str = "Letter") ->
     y = table_header(y)
     for line in data.lines:
         desc = wrap(line.description, 10, cols[1][1] - 8, 2)
-        row_h = 8 + 13 * len(desc) + (11 if line.cancelled else 0)
+        sku_size, sku_lines = set_code(line.sku, sku_w - 8, _SLIP_SKU_SIZE, _SLIP_SKU_SMALLEST)
+        row_h = 8 + max(13 * len(desc) + (11 if line.cancelled else 0), (sku_size + 2) * len(sku_lines))
         if y + row_h > h - MARGIN - 80:
             c.showPage()
             y = table_header(header(False))
         base = h - y - 11
-        c.setFont(font(True), 10)
-        c.drawString(MARGIN + 4, base, fit(line.sku, 10, cols[0][1] - 8, True))
+        _code_lines(c, sku_lines, sku_size, MARGIN + 4, base)
         c.setFont(font(False), 10)
         for i, part in enumerate(desc):
             c.drawString(MARGIN + cols[0][1] + 4, base - 13 * i, part)
@@ -270,16 +293,20 @@ def render_packing_slip(data: PackingSlipData, paper: Paper | str = "Letter") ->
         c.drawString(MARGIN, h - y - 27, ngettext("{units} more unit will follow in a separate shipment.",
                                                   "{units} more units will follow in a separate shipment.",
                                                   data.units_follow).format(units=data.units_follow))
-    # Return instructions at the foot of the last page.
-    foot = [Box(MARGIN, h - MARGIN - 66, inner, 1), Text(MARGIN, h - MARGIN - 60, 9, _("Returns"), bold=True)]
-    for i, line in enumerate(wrap(data.shop.return_instructions, 9, inner, 3)):
+    # At the foot of the last page: a consumer's returns, or a retailer's receiving note quoting its PO.
+    if data.wholesale:
+        title = _("Receiving")
+        note = _("Please check this delivery against the slip and tell us of any shortage or damage, quoting "
+                 "purchase order {po}.").format(po=data.order_number)
+    else:
+        title, note = _("Returns"), data.shop.return_instructions
+    foot = [Box(MARGIN, h - MARGIN - 66, inner, 1), Text(MARGIN, h - MARGIN - 60, 9, title, bold=True)]
+    for i, line in enumerate(wrap(note, 9, inner, 3)):
         foot.append(Text(MARGIN, h - MARGIN - 48 + i * 12, 9, line))
-    if data.shop.return_address:
+    if data.shop.return_address and not data.wholesale:
         foot.append(Text(MARGIN, h - MARGIN - 10, 8, _("Return address: ") + ", ".join(data.shop.return_address), width=inner))
     draw_pdf(c, foot, h)
     c.showPage()
-    c.save()
-    return buf.getvalue()
 
 
 def _logo(c: Canvas, path: str, x: float, top: float, size: float) -> float:

@@ -145,3 +145,70 @@ def test_pdftoppm_renders_what_pdfium_reads(tmp_path):
     (png,) = tmp_path.glob("p*.png")
     (r,) = zxingcpp.read_barcodes(Image.open(png))
     assert r.text == "WAVE-7"
+
+
+def _add_product(db, sku: str, name: str) -> None:
+    from oms import catalog
+    from tests.conftest import ACTOR
+
+    with db.write() as s:
+        catalog.add_product(s, ACTOR, sku, name, price="12.00", weight_g=300)
+
+
+def test_shipped_order_slip_shows_what_shipped_in_each_box(world):
+    """`doc packing-slip --order N` on a shipped order: a slip per box with what went in it, never "0 units"."""
+    from sqlalchemy import select
+
+    from oms import shipments
+    from oms.models import OrderLine
+    from tests.conftest import ACTOR
+
+    oid, first = packed_shipment(world, lines=(("MUG-RED", 3), ("LANTERN", 1)), pack={0: 2},
+                                 packages=[PackageSpec("M", 900)])
+    with world.write() as s:
+        mug, lantern = s.scalars(select(OrderLine.id).where(OrderLine.order_id == oid).order_by(OrderLine.id)).all()
+        second = shipments.pack(s, ACTOR, oid, [shipments.PackItem(mug, 1), shipments.PackItem(lantern, 1)],
+                                [PackageSpec("L", 1500)])
+        shipments.confirm(s, ACTOR, second, carrier="ups", service="expedited", tracking_number="1Z999AA10123456791")
+    with world.read() as s:
+        pdf = documents.packing_slip(s, "#1")
+    texts = page_texts(pdf)
+    assert len(texts) == 2
+    one, two = texts
+    assert "0 units in this box" not in one + two
+    assert "2 units in this box" in one and "Box 1 of 2" in one and "1Z999AA10123456784" in one
+    assert "2 more units will follow" in one
+    assert "2 units in this box" in two and "Box 2 of 2" in two and "1Z999AA10123456791" in two
+    assert "will follow" not in two
+    assert decode_pdf(pdf, 203) == [[expected(code128("#1"))], [expected(code128("#1"))]]
+
+
+def test_shipped_order_in_one_box_has_one_slip(world):
+    packed_shipment(world)
+    with world.read() as s:
+        (text,) = page_texts(documents.packing_slip(s, "#1"))
+    assert "4 units in this box" in text and "Box" not in text.split()
+
+
+def test_packing_slip_prints_skus_whole_and_services_as_names(world):
+    skus = ("CNDL-AMBER-14OZ-E4", "A-VERY-LONG-SUPPLIER-CODE-WITH-MANY-PARTS-0001-XL-E12")
+    for sku in skus:
+        _add_product(world, sku, "Soy Candle, Amber, 14oz (edition 4)")
+    packed_shipment(world, lines=((skus[0], 1), (skus[1], 2)))
+    with world.read() as s:
+        (text,) = page_texts(documents.packing_slip(s, "#1"))
+    flat = "".join(text.replace("\ufffe", "-").split())
+    for sku in skus:
+        assert sku in flat, sku
+    assert "UPS Expedited" in text  # the carrier and the service as a person says them, not "UPS expedited"
+
+
+def test_wholesale_slip_quotes_the_purchase_order_not_consumer_returns(world):
+    packed_shipment(world, channel="edi", ext="PO4500")
+    packed_shipment(world, ext="1002", tracking="1Z999AA10123456800")
+    with world.read() as s:
+        (wholesale,) = page_texts(documents.packing_slip(s, "#PO4500"))
+        (consumer,) = page_texts(documents.packing_slip(s, "#1002"))
+    assert "Purchase order" in wholesale and "Receiving" in wholesale and "purchase order #PO4500" in wholesale
+    assert "To return an item" not in wholesale and "Return address" not in wholesale
+    assert "To return an item" in consumer and "Returns" in consumer
