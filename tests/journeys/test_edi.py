@@ -42,10 +42,8 @@ def acme_850(in_stock: tuple[str, str], none_left: str) -> str:
     return "~\n".join([*out, f"GE*1*{gs_control}", f"IEA*1*{isa_control}"]) + "~\n"
 
 
-def test_an_850_arrives_and_its_997_and_855_go_out(first_start):
-    # A fresh install: the demo partner's folder is stored as a path, and a copied machine would point at the
-    # folder of the machine it was copied from.
-    s = first_start
+def test_an_850_arrives_and_its_997_and_855_go_out(station):
+    s = station
     with s.db.read() as session:
         acme = next(p for p in edi.partners(session) if p.code == "ACME")
         folder = Path(acme.transport["path"])
