@@ -83,6 +83,17 @@ def describe(overview: SyncOverview, problems: tuple[str, ...] = (), no_token: f
         return "", "ok", tuple(problems)
     roles = [st.role for st in enabled]
     parts, details, state = [], [], "ok"
+    # The internet is down (9:30 in the journeys): every shop and carrier is offline. One amber line says so,
+    # "Offline since 9:30 — 37 updates waiting", instead of one per connection.
+    remote = [st for st in enabled if st.role != "partner" and st.code not in no_token]
+    all_offline = len(remote) > 1 and not any(st.online for st in remote)
+    if all_offline:
+        firsts = [st.offline_since for st in remote if st.offline_since]
+        since = clock_time(min(firsts), now) if firsts else "?"
+        waiting = sum(st.waiting for st in remote)
+        parts.append(_n("Offline since {time} — {n} update waiting", "Offline since {time} — {n} updates waiting",
+                        waiting).format(time=since, n=waiting))
+        state = "offline"
     for st in enabled:
         if roles.count(st.role) == 1:
             name = {"channel": _t("Shop"), "carrier": _t("Carrier"), "partner": _t("EDI")}.get(st.role, st.code)
@@ -91,6 +102,8 @@ def describe(overview: SyncOverview, problems: tuple[str, ...] = (), no_token: f
         if st.code in no_token:
             parts.append((_t("{name}: no password") if st.role == "partner" else _t("{name}: no token")).format(name=name))
             state = "error"
+        elif not st.online and all_offline and st in remote:
+            pass  # said once above
         elif not st.online:
             since = clock_time(st.offline_since, now) if st.offline_since else "?"
             parts.append(_n("{name} offline since {time} — {n} update waiting", "{name} offline since {time} — {n} updates waiting",
@@ -100,7 +113,8 @@ def describe(overview: SyncOverview, problems: tuple[str, ...] = (), no_token: f
         else:
             parts.append(_t("{name} online").format(name=name))
         if st.failed and st.role != "partner":
-            parts[-1] += " " + _t("({n} refused)").format(n=st.failed)
+            parts.append(_t("{name}: {n} refused").format(name=name, n=st.failed) if all_offline and st in remote
+                         else parts.pop() + " " + _t("({n} refused)").format(n=st.failed))
             state = "error"
         line = f"{st.name}: " + (_t("online") if st.online else _t("offline"))
         if st.waiting or st.failed:

@@ -364,6 +364,13 @@ def test_status_line_reads_like_the_journeys():
     assert describe(SyncOverview((offline, refused), 1, 5), now=nine_thirty)[:2] == (
         "Shop offline since 9:30 — 37 updates waiting · Carrier online (2 refused) · 1 unreadable · 5 orders waiting to be packed",
         "error")
+    # The internet is down: shop and carrier offline say it once, as JOURNEYS.md 9:30 reads.
+    carrier_off = _status("ep", "carrier", "EasyPost", online=False, since=nine_thirty.replace(minute=31), waiting=9)
+    assert describe(SyncOverview((offline, carrier_off), 0, 212), now=nine_thirty)[:2] == (
+        "Offline since 9:30 — 46 updates waiting · 212 orders waiting to be packed", "offline")
+    assert describe(SyncOverview((quiet, _status("ep", "carrier", "EasyPost", online=False, since=nine_thirty),
+                                  _status("ACME", "partner", "ACME Stores")), 0, 3), now=nine_thirty)[:2] == (
+        "Offline since 9:30 — 0 updates waiting · EDI online · 3 orders waiting to be packed", "offline")
     # A trading partner's refused documents are for the Documents screen: no alarm at the bench.
     partner = _status("ACME", "partner", "ACME Stores", failed=1)
     assert describe(SyncOverview((shop, carrier, partner), 0, 6))[:2] == (
