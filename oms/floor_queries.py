@@ -26,8 +26,9 @@ class WaveSummary:
     short: int
 
     @property
-    def done_units(self) -> int:
-        return self.picked + self.short
+    def to_pick(self) -> int:
+        """Units the wave still means to pick here: what its tasks asked for less what was short (gone back to routing)."""
+        return self.units - self.short
 
 
 @dataclass(frozen=True)
@@ -68,21 +69,6 @@ def wave_choices(session: Session) -> WaveChoices:
     return WaveChoices(tuple((c, n) for c, n in locations), tuple((c, n) for c, n in channels), tuple(types))
 
 
-def ready_to_pick(session: Session, location: str) -> int:
-    """Orders at a location that a new wave could take (allocated there, not on hold)."""
-    from .models import Allocation, OrderLine
-
-    lid = session.scalar(select(Location.id).where(Location.code == location))
-    if lid is None:
-        return 0
-    return session.scalar(
-        select(func.count(func.distinct(SalesOrder.id)))
-        .join(OrderLine, OrderLine.order_id == SalesOrder.id)
-        .join(Allocation, Allocation.order_line_id == OrderLine.id)
-        .where(Allocation.location_id == lid, SalesOrder.on_hold.is_(False),
-               SalesOrder.status.in_(["allocated", "partially_shipped"]))) or 0
-
-
 @dataclass(frozen=True)
 class ShipmentState:
     shipment_id: int
@@ -105,4 +91,4 @@ def shipment_state(session: Session, shipment_id: int, label_format: str) -> Shi
     return ShipmentState(row[0], row[1], row[2], row[3] or "", bool(has))
 
 
-__all__ = ["ShipmentState", "WaveChoices", "WaveSummary", "ready_to_pick", "shipment_state", "wave", "wave_choices", "waves"]
+__all__ = ["ShipmentState", "WaveChoices", "WaveSummary", "shipment_state", "wave", "wave_choices", "waves"]
