@@ -204,6 +204,19 @@ def test_batch_wave_of_single_unit_orders_is_picked_onto_one_cart(qtbot, demo_db
         assert multi is None  # the two-mug order waits for a multi-unit wave
 
 
+def test_pick_list_of_a_big_batch_keeps_the_item_readable(qtbot, demo_db, station):
+    """A cart stop serving 14 orders named them all in one column, and the Item column collapsed to "I…"."""
+    window, _scanner = station
+    add_floor(demo_db, [(f"#S{i:02d}", [("FLOOR-MUG-RED", 1)]) for i in range(14)])
+    build_wave(qtbot, window, kind="single")
+    t = window.waves.list_table
+    row = next(r for r in range(t.rowCount()) if t.item(r, 1).text() == "FLOOR-MUG-RED")
+    item = t.item(row, 2)
+    assert t.columnWidth(2) >= t.fontMetrics().horizontalAdvance(item.text()), (t.columnWidth(2), item.text())
+    assert t.item(row, 5).text() == "#S00, #S01 and 12 more"
+    assert t.item(row, 5).toolTip().count("#S") == 14
+
+
 def test_multi_package_with_box_keys_weights_and_bulk_quantity(qtbot, demo_db, station):
     window, scanner = station
     ids = add_floor(demo_db, [("#P1", [("FLOOR-MUG-RED", 4), ("FLOOR-TOTE", 1)])])
