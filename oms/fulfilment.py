@@ -10,9 +10,9 @@ from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import audit, inventory, orders, routing, shipments, validate
+from . import audit, inventory, orders, queries, routing, shipments, validate
 from .audit import Actor
-from .errors import Conflict, InvalidInput, NotFound
+from .errors import Conflict, InvalidInput, NotFound, SeveralMatches
 from .gs1 import classify_scan, is_valid_gtin, normalize_gtin
 from .gs1 import sscc as make_sscc
 from .i18n import _
@@ -595,17 +595,22 @@ class ScanVerdict:
 
 
 def find_for_packing(session: Session, code: str) -> int:
-    """The order behind a scanned order number, channel order id or tote."""
+    """The order behind a scanned tote, order number, channel order id, tracking number or SSCC.
+
+    Raises SeveralMatches, listing them, when the code names several orders (three shops' #1002).
+    """
     code = validate.text(code, "scan", 128, required=True)
     oid = session.scalar(select(WaveOrder.order_id).join(Wave, Wave.id == WaveOrder.wave_id)
                          .where(WaveOrder.tote == code, Wave.status.in_([WaveStatus.OPEN.value, WaveStatus.PICKED.value]))
                          .order_by(WaveOrder.wave_id.desc()).limit(1))
     if oid is not None:
         return oid
-    try:
-        return orders.find_order(session, code)
-    except NotFound:
-        raise NotFound(_("{code} is not an order number or a tote in use.").format(code=code)) from None
+    matches = queries.orders_matching(session, code)
+    if len(matches) == 1:
+        return matches[0].order_id
+    if matches:
+        raise SeveralMatches(_("{n} orders match {code}: choose the one to pack.").format(n=len(matches), code=code), matches)
+    raise NotFound(_("{code} is not an order number or a tote in use.").format(code=code))
 
 
 def packing_view(session: Session, order_id: int) -> PackingView:

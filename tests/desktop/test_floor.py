@@ -487,3 +487,70 @@ def test_the_wave_count_progress_and_short_notice_agree_everywhere(qtbot, demo_d
     assert row is not None or p.current is None
     if row is not None:  # still open: the Waves list says what the picking screen says
         assert w.table.item(row, 4).text() == said
+
+
+def _three_orders_numbered_1002(db) -> list[int]:
+    """One shop that numbered three orders #1002 (its numbering started again): same channel, same number."""
+    from datetime import datetime, timezone
+
+    from oms import routing
+    from tests.conftest import make_order
+
+    add_floor(db, [])
+    ids = []
+    with db.write() as s:
+        for i, (who, day) in enumerate((("Ada Lovelace", 3), ("Grace Hopper", 4), ("Alan Turing", 5))):
+            (r,) = routing.import_and_route(s, SETUP, [make_order(f"DUP-{i}", [("FLOOR-MUG-RED", 1)], number="#1002",
+                                                                  customer_name=who,
+                                                                  placed_at=datetime(2026, 11, day, 9, 0, tzinfo=timezone.utc))])
+            ids.append(r.order_id)
+        grace = s.scalars(select(OrderLine).where(OrderLine.order_id == ids[1])).one()
+        orders.record_pick(s, SETUP, grace.id, 1, bin="A-03-2")  # Grace's mug is in a tote, waiting to be packed
+    return ids
+
+
+def test_a_scan_that_matches_several_orders_asks_which_one_at_packing(qtbot, demo_db, station):
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.order_scan import OrderChoiceDialog
+
+    window, scanner = station
+    ids = _three_orders_numbered_1002(demo_db)
+    window.show_screen("packing")
+    k = window.packing
+    ok, text = scanner.scan("#1002")
+    assert ok and text == "3 orders match #1002: choose the one to pack.", text
+    dialog = QApplication.activeModalWidget()
+    assert isinstance(dialog, OrderChoiceDialog)
+    rows = [[dialog.table.item(r, c).text() for c in range(dialog.table.columnCount())] for r in range(3)]
+    # Newest first, each with what tells it apart.
+    assert [(r[0], r[1], r[3]) for r in rows] == [("1", "#1002", "Alan Turing"), ("2", "#1002", "Grace Hopper"),
+                                                   ("3", "#1002", "Ada Lovelace")]
+    assert len({r[2] for r in rows}) == 3 and all(r[5] for r in rows)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is dialog.table)
+    scanner.type(QApplication.focusWidget(), "2")  # the packer answers with a number key
+    qtbot.waitUntil(lambda: QApplication.activeModalWidget() is None)
+    assert k.view is not None and k.view.order_id == ids[1]
+    assert k.view.number == "#1002" and "Order #1002" in k.status.text()
+
+
+def test_a_scan_that_matches_several_orders_asks_which_one_in_the_orders_queue(qtbot, demo_db, station):
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.order_scan import OrderChoiceDialog
+
+    window, scanner = station
+    ids = _three_orders_numbered_1002(demo_db)
+    window.show_screen("orders")
+    window.queue.scan_result.connect(lambda ok, said: scanner.results.append((bool(ok), said)))
+    ok, text = scanner.scan("#1002")
+    assert ok and text == "3 orders match #1002: choose one"
+    dialog = QApplication.activeModalWidget()
+    assert isinstance(dialog, OrderChoiceDialog)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is dialog.table)
+    scanner.type(QApplication.focusWidget(), "", Qt.Key.Key_Down)
+    scanner.type(QApplication.focusWidget(), "", Qt.Key.Key_Down)
+    scanner.type(QApplication.focusWidget(), "", Qt.Key.Key_Return)  # the third: Ada's, the oldest
+    qtbot.waitUntil(lambda: QApplication.activeModalWidget() is None)
+    qtbot.waitUntil(lambda: window.current_screen() is window.detail and window.detail.order is not None
+                    and window.detail.order.id == ids[0])

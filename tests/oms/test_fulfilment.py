@@ -286,6 +286,27 @@ def pick_all(db, wave_id):
             fulfilment.confirm_pick(s, ACTOR, t.task_id, t.quantity, bin_code=t.bin_code or None, item_code=t.sku)
 
 
+def test_a_scan_of_a_number_three_orders_share_lists_them_to_choose_from(floor):
+    """One shop, three orders #1002 (its numbering started again): "give the channel as well" cannot help."""
+    from oms import queries
+    from oms.errors import SeveralMatches
+
+    ids = [place(floor, f"dup{i}", [("MUG-RED", 1)], number="#1002", customer_name=who,
+                 placed_at=datetime(2026, 11, 3 + i, 9, 0, tzinfo=timezone.utc))
+           for i, who in enumerate(("Ada Lovelace", "Grace Hopper", "Alan Turing"))]
+    with floor.read() as s:
+        found = queries.orders_matching(s, "#1002")
+        assert [m.order_id for m in found] == ids[::-1]  # newest first
+        assert [m.customer for m in found] == ["Alan Turing", "Grace Hopper", "Ada Lovelace"]
+        assert {m.status for m in found} == {"Ready to pick"} and all(m.destination == "Seattle, WA" for m in found)
+        assert queries.orders_matching(s, "1002") == found  # typed without the #
+        assert queries.find_order(s, "#1002") is None  # not one order: the person must choose
+        with pytest.raises(SeveralMatches, match="3 orders match #1002") as several:
+            fulfilment.find_for_packing(s, "#1002")
+        assert [m.order_id for m in several.value.matches] == ids[::-1]
+        assert queries.orders_matching(s, "dup1")[0].order_id == ids[1]  # the channel's own order id is one order
+
+
 def test_packing_verification_and_multi_package(floor):
     oid = place(floor, "10422", [("MUG-RED", 2), ("MUG-BLU", 1)], number="#10422")
     with floor.write() as s:
