@@ -60,6 +60,8 @@ class OrderChoiceDialog(QDialog):
         layout.addWidget(self.table, 1)
         self.resize(900, 180 + 36 * len(self.matches))
         self.table.setFocus()
+        if parent is not None:  # the keyboard and scanner go back to the station, with or without a window manager
+            self.finished.connect(lambda _result: parent.window().activateWindow())
 
     def choose(self, row: int) -> None:
         if 0 <= row < len(self.matches):

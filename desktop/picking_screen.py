@@ -131,6 +131,7 @@ class PickingScreen(QWidget):
         self.wave_combo = QComboBox()
         self.wave_combo.setObjectName("waveCombo")
         self.wave_combo.setMinimumWidth(380)
+        self.wave_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # the progress stays readable
         self.wave_combo.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         top = QHBoxLayout()
         top.setSpacing(10)

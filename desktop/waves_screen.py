@@ -84,6 +84,8 @@ class PdfPreview(QDialog):
         buttons.accepted.connect(self._print)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        if parent is not None:  # the keyboard and scanner go back to the station, with or without a window manager
+            self.finished.connect(lambda _result: parent.window().activateWindow())
 
     def _print(self) -> None:
         self.print_requested.emit()
@@ -256,8 +258,8 @@ class WavesScreen(NoScanScreen, QWidget):
         for code, name in choices.channels:
             self.channel.addItem(f"{name} ({code})", code)
         self.order_type.addItem(self.tr("Any type"), "")
-        for t in choices.order_types:
-            self.order_type.addItem(t, t)
+        for value, title in choices.order_types:
+            self.order_type.addItem(title, value)
         self._load_ready()
 
     def _load_ready(self) -> None:
@@ -299,6 +301,7 @@ class WavesScreen(NoScanScreen, QWidget):
         row = next((i for i, w in enumerate(waves) if current and w.id == current.id), 0 if waves else -1)
         if row >= 0:
             self.table.selectRow(row)
+            self._selected()  # the same wave stays selected, but its pick list has moved on: read it again
         else:
             self.list_table.setRowCount(0)
             self.pick_list = None
@@ -322,7 +325,8 @@ class WavesScreen(NoScanScreen, QWidget):
         w = self.selected_wave()
         if w is None:
             return
-        self.tasks.read(lambda s: fulfilment.pick_list(s, w.id), self._list_loaded, self.message.emit, owner=self)
+        self.tasks.read(lambda s: fulfilment.pick_list(s, w.id), self._list_loaded, self.message.emit, owner=self,
+                        latest="pick-list")
 
     def _list_loaded(self, data: fulfilment.PickListData) -> None:
         self.pick_list = data

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .models import Channel, Location, PickTask, SalesOrder, Shipment, Wave, WaveOrder, WaveStatus
+from .queries import ORDER_TYPE_TITLES
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class WaveSummary:
 class WaveChoices:
     locations: tuple[tuple[str, str], ...]  # (code, name) of own warehouses
     channels: tuple[tuple[str, str], ...]  # (code, name)
-    order_types: tuple[str, ...]
+    order_types: tuple[tuple[str, str], ...]  # (value, what a person calls it)
 
 
 def waves(session: Session, *, statuses: tuple[str, ...] = (WaveStatus.OPEN.value,), limit: int = 200) -> list[WaveSummary]:
@@ -66,7 +67,8 @@ def wave_choices(session: Session) -> WaveChoices:
                                 .order_by(Location.priority, Location.code)).all()
     channels = session.execute(select(Channel.code, Channel.name).order_by(Channel.code)).all()
     types = session.scalars(select(SalesOrder.order_type).distinct().order_by(SalesOrder.order_type)).all()
-    return WaveChoices(tuple((c, n) for c, n in locations), tuple((c, n) for c, n in channels), tuple(types))
+    return WaveChoices(tuple((c, n) for c, n in locations), tuple((c, n) for c, n in channels),
+                       tuple((t, ORDER_TYPE_TITLES.get(t, t.replace("_", " ").capitalize())) for t in types))
 
 
 @dataclass(frozen=True)

@@ -451,6 +451,8 @@ def test_the_wave_count_progress_and_short_notice_agree_everywhere(qtbot, demo_d
                                                f"the wave takes all {n}.")
     w.kind.setCurrentIndex(w.kind.findData("multi"))
     assert w.ready < n and str(w.ready) in w.ready_label.text()
+    types = [w.order_type.itemText(i) for i in range(w.order_type.count())]
+    assert "Direct to consumer" in types and "Wholesale" in types and "dtc" not in types  # words, not stored values
     w.kind.setCurrentIndex(w.kind.findData("all"))
     built = []
     w.built.connect(built.append)
