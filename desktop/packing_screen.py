@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from desktop.order_scan import choose_order
 from desktop.picking_screen import scan_code
 from desktop.print_jobs import PrintOutcome, print_shipment, reprint_label
 from desktop.qt import (
@@ -30,7 +31,7 @@ from desktop.tasks import Tasks
 from desktop.window_state import WindowState
 from oms import floor_queries, fulfilment, shipments, sync_store
 from oms.audit import Actor
-from oms.errors import NotFound
+from oms.errors import NotFound, SeveralMatches
 from oms.fulfilment import PackedBox, PackingView, PackResult
 from oms.gs1 import Scan
 from oms.settings import Settings
@@ -358,12 +359,22 @@ class PackingScreen(QWidget):
 
     # -- opening an order --------------------------------------------------------------------------------------
 
-    def open_order(self, code: str, *, from_scan: bool = True) -> None:
+    def open_order(self, code: str, *, from_scan: bool = True, order_id: int | None = None) -> None:
         def job(session):
-            return fulfilment.packing_view(session, fulfilment.find_for_packing(session, code))
+            try:
+                oid = order_id if order_id is not None else fulfilment.find_for_packing(session, code)
+            except SeveralMatches as several:  # the packer chooses which one
+                return several
+            return fulfilment.packing_view(session, oid)
 
-        self.tasks.read(job, lambda v: self._opened(v, from_scan), lambda m: self._answer(False, m) if from_scan
-                        else self.message.emit(m), owner=self)
+        def done(result) -> None:
+            if isinstance(result, SeveralMatches):
+                self._answer(True, str(result))
+                choose_order(self, code, result.matches, lambda oid: self.open_order(code, from_scan=from_scan, order_id=oid))
+                return
+            self._opened(result, from_scan)
+
+        self.tasks.read(job, done, lambda m: self._answer(False, m) if from_scan else self.message.emit(m), owner=self)
 
     def _opened(self, view: PackingView, from_scan: bool) -> None:
         if view.on_hold:
@@ -461,6 +472,8 @@ class PackingScreen(QWidget):
                 return "item", sku
             try:
                 return "order", fulfilment.find_for_packing(session, code)
+            except SeveralMatches:
+                return "order", None  # several orders: opening it asks which
             except NotFound:
                 return "unknown", None
 

@@ -37,8 +37,6 @@ QProgressBar#stationProgress::chunk { background: #1e9e48; border-radius: 6px; }
 #boxChoice[chosen="true"] { border-color: #1b6fb5; background: #e0efff; color: #10263a; }
 #printStatus { font-size: 12pt; color: #475467; }
 #printStatus[state="error"] { color: #912018; font-weight: 700; }
-QDateTimeEdit { background: #ffffff; border: 1px solid #c6ced8; border-radius: 6px; padding: 5px 8px; min-height: 22px; }
-QDateTimeEdit:disabled { color: #98a2b3; background: #f2f4f7; }
 #awaiting { font-size: 13pt; font-weight: 600; color: #93370d; }
 """
 

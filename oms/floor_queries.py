@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .models import Channel, Location, PickTask, SalesOrder, Shipment, Wave, WaveOrder, WaveStatus
+from .queries import ORDER_TYPE_TITLES
 
 
 @dataclass(frozen=True)
@@ -26,15 +27,16 @@ class WaveSummary:
     short: int
 
     @property
-    def done_units(self) -> int:
-        return self.picked + self.short
+    def to_pick(self) -> int:
+        """Units the wave still means to pick here: what its tasks asked for less what was short (gone back to routing)."""
+        return self.units - self.short
 
 
 @dataclass(frozen=True)
 class WaveChoices:
     locations: tuple[tuple[str, str], ...]  # (code, name) of own warehouses
     channels: tuple[tuple[str, str], ...]  # (code, name)
-    order_types: tuple[str, ...]
+    order_types: tuple[tuple[str, str], ...]  # (value, what a person calls it)
 
 
 def waves(session: Session, *, statuses: tuple[str, ...] = (WaveStatus.OPEN.value,), limit: int = 200) -> list[WaveSummary]:
@@ -65,22 +67,8 @@ def wave_choices(session: Session) -> WaveChoices:
                                 .order_by(Location.priority, Location.code)).all()
     channels = session.execute(select(Channel.code, Channel.name).order_by(Channel.code)).all()
     types = session.scalars(select(SalesOrder.order_type).distinct().order_by(SalesOrder.order_type)).all()
-    return WaveChoices(tuple((c, n) for c, n in locations), tuple((c, n) for c, n in channels), tuple(types))
-
-
-def ready_to_pick(session: Session, location: str) -> int:
-    """Orders at a location that a new wave could take (allocated there, not on hold)."""
-    from .models import Allocation, OrderLine
-
-    lid = session.scalar(select(Location.id).where(Location.code == location))
-    if lid is None:
-        return 0
-    return session.scalar(
-        select(func.count(func.distinct(SalesOrder.id)))
-        .join(OrderLine, OrderLine.order_id == SalesOrder.id)
-        .join(Allocation, Allocation.order_line_id == OrderLine.id)
-        .where(Allocation.location_id == lid, SalesOrder.on_hold.is_(False),
-               SalesOrder.status.in_(["allocated", "partially_shipped"]))) or 0
+    return WaveChoices(tuple((c, n) for c, n in locations), tuple((c, n) for c, n in channels),
+                       tuple((t, ORDER_TYPE_TITLES.get(t, t.replace("_", " ").capitalize())) for t in types))
 
 
 @dataclass(frozen=True)
@@ -105,4 +93,4 @@ def shipment_state(session: Session, shipment_id: int, label_format: str) -> Shi
     return ShipmentState(row[0], row[1], row[2], row[3] or "", bool(has))
 
 
-__all__ = ["ShipmentState", "WaveChoices", "WaveSummary", "ready_to_pick", "shipment_state", "wave", "wave_choices", "waves"]
+__all__ = ["ShipmentState", "WaveChoices", "WaveSummary", "shipment_state", "wave", "wave_choices", "waves"]

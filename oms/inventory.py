@@ -76,6 +76,13 @@ def bin_id(session: Session, location: int, ref: int | str | None) -> int | None
     return found
 
 
+def bin_code(session: Session, bid: int | None) -> str:
+    """The code printed on a bin's label, the only name a person knows it by ("" when there is no bin)."""
+    if bid is None:
+        return ""
+    return session.scalar(select(Bin.code).where(Bin.id == bid)) or ""
+
+
 def _sku(session: Session, pid: int) -> str:
     return session.scalar(select(Product.sku).where(Product.id == pid)) or str(pid)
 
@@ -327,7 +334,7 @@ def adjust(
         )
     if bid is not None and not _change_bin(session, bid, pid, delta):
         raise InsufficientStock(
-            _("Bin {bin} does not hold {qty} of {sku}.").format(bin=bin, qty=-delta, sku=_sku(session, pid))
+            _("Bin {bin} does not hold {qty} of {sku}.").format(bin=bin_code(session, bid), qty=-delta, sku=_sku(session, pid))
         )
     _movement(session, actor, pid, lid, MovementKind.ADJUST, delta, bin=bid, reason=reason)
     if delta > 0:
@@ -391,7 +398,7 @@ def count(
     audit.record(
         session, actor, "stock.count", "product", pid,
         summary=_("Counted {counted} × {sku} at {loc} (difference {delta:+d})").format(
-            counted=counted, sku=_sku(session, pid), loc=_loc(session, lid) + (f"/{bin}" if bin else ""), delta=delta
+            counted=counted, sku=_sku(session, pid), loc=_loc(session, lid) + (f"/{bin_code(session, bid)}" if bid else ""), delta=delta
         ),
         before={"on_hand": seen}, after={"on_hand": counted, "bin": bid},
     )
@@ -420,7 +427,7 @@ def transfer(
         raise InvalidInput(_("A transfer needs a different bin or location to move to."))
     sku = _sku(session, pid)
     if sbin is not None and not _change_bin(session, sbin, pid, -qty):
-        raise InsufficientStock(_("Bin {bin} does not hold {qty} of {sku}.").format(bin=from_bin, qty=qty, sku=sku))
+        raise InsufficientStock(_("Bin {bin} does not hold {qty} of {sku}.").format(bin=bin_code(session, sbin), qty=qty, sku=sku))
     if src != dst:
         _ensure_level(session, pid, src)
         if not _change_on_hand(session, pid, src, -qty):
@@ -439,8 +446,8 @@ def transfer(
     audit.record(
         session, actor, "stock.transfer", "product", pid,
         summary=_("Moved {qty} × {sku} from {src} to {dst}").format(
-            qty=qty, sku=sku, src=_loc(session, src) + (f"/{from_bin}" if from_bin else ""),
-            dst=_loc(session, dst) + (f"/{to_bin}" if to_bin else ""),
+            qty=qty, sku=sku, src=_loc(session, src) + (f"/{bin_code(session, sbin)}" if sbin else ""),
+            dst=_loc(session, dst) + (f"/{bin_code(session, dbin)}" if dbin else ""),
         ),
         after={"from": [src, sbin], "to": [dst, dbin], "quantity": qty},
     )
@@ -450,7 +457,8 @@ def take_from_bin(session: Session, pid: int, lid: int, bin_ref: int | str, qty:
     """A picker takes units out of a bin into a tote (they stay on hand at the location)."""
     bid = bin_id(session, lid, bin_ref)
     if not _change_bin(session, bid, pid, -qty):
-        raise InsufficientStock(_("Bin {bin} does not hold {qty} of {sku}.").format(bin=bin_ref, qty=qty, sku=_sku(session, pid)))
+        raise InsufficientStock(_("Bin {bin} does not hold {qty} of {sku}.").format(bin=bin_code(session, bid), qty=qty,
+                                                                                       sku=_sku(session, pid)))
     return bid
 
 

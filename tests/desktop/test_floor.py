@@ -204,6 +204,19 @@ def test_batch_wave_of_single_unit_orders_is_picked_onto_one_cart(qtbot, demo_db
         assert multi is None  # the two-mug order waits for a multi-unit wave
 
 
+def test_pick_list_of_a_big_batch_keeps_the_item_readable(qtbot, demo_db, station):
+    """A cart stop serving 14 orders named them all in one column, and the Item column collapsed to "I…"."""
+    window, _scanner = station
+    add_floor(demo_db, [(f"#S{i:02d}", [("FLOOR-MUG-RED", 1)]) for i in range(14)])
+    build_wave(qtbot, window, kind="single")
+    t = window.waves.list_table
+    row = next(r for r in range(t.rowCount()) if t.item(r, 1).text() == "FLOOR-MUG-RED")
+    item = t.item(row, 2)
+    assert t.columnWidth(2) >= t.fontMetrics().horizontalAdvance(item.text()), (t.columnWidth(2), item.text())
+    assert t.item(row, 5).text() == "#S00, #S01 and 12 more"
+    assert t.item(row, 5).toolTip().count("#S") == 14
+
+
 def test_multi_package_with_box_keys_weights_and_bulk_quantity(qtbot, demo_db, station):
     window, scanner = station
     ids = add_floor(demo_db, [("#P1", [("FLOOR-MUG-RED", 4), ("FLOOR-TOTE", 1)])])
@@ -422,3 +435,124 @@ def test_packing_lists_what_is_not_picked_last_and_quietly(qtbot, demo_db, stati
     assert [k.lines.item(r, 0).text() for r in range(k.lines.rowCount())] == ["FLOOR-MUG-RED", "FLOOR-MUG-BLU"]
     assert (k.lines.item(0, 3).text(), k.lines.item(1, 3).text()) == ("1", "—")
     assert "not picked" in k.lines.item(1, 1).text()
+
+
+def test_the_wave_count_progress_and_short_notice_agree_everywhere(qtbot, demo_db, station):
+    """Waves says how many orders Build wave takes, and takes them; after a short the picking screen, its wave
+    chooser and the Waves list say the same; the short notice goes on the next pick."""
+    window, scanner = station
+    add_floor(demo_db, [("#G1", [("FLOOR-MUG-RED", 2)]), ("#G2", [("FLOOR-LANTERN", 1)])])
+    window.show_screen("waves")
+    w = window.waves
+    w.location.setCurrentIndex(w.location.findData("RNO"))
+    w.channel.setCurrentIndex(w.channel.findData("web"))
+    n = w.ready
+    assert n >= 2 and w.ready_label.text() == (f"{n} orders at RNO are ready to pick with these choices; "
+                                               f"the wave takes all {n}.")
+    w.kind.setCurrentIndex(w.kind.findData("multi"))
+    assert w.ready < n and str(w.ready) in w.ready_label.text()
+    types = [w.order_type.itemText(i) for i in range(w.order_type.count())]
+    assert "Direct to consumer" in types and "Wholesale" in types and "dtc" not in types  # words, not stored values
+    w.kind.setCurrentIndex(w.kind.findData("all"))
+    built = []
+    w.built.connect(built.append)
+    qtbot.mouseClick(w.build_button, Qt.MouseButton.LeftButton)
+    assert built and built[0].orders == n
+    assert w.ready_label.text() == "No orders at RNO are ready to pick with these choices."
+    wave_id = built[0].wave_id
+
+    window.show_screen("picking")
+    p = window.picking
+    assert scanner.scan(f"WAVE-{wave_id}")[0]
+    units = p.summary.to_pick
+    assert p.progress_text.text().startswith(f"0 of {units} units picked")
+    while p.current.sku != "FLOOR-MUG-RED":
+        assert scanner.scan(p.current.bin_code)[0]
+        for _unit in range(p.current.quantity):
+            assert scanner.scan(barcode_of(demo_db, p.current.sku))[0]
+    picked = p.summary.picked
+    # A-03-2 holds no red mugs after all: short, nothing found.
+    assert scanner.scan("A-03-2")[0]
+    assert scanner.scan("SHORT")[0] and scanner.scan("SHORT")[0]
+    assert p.route_label.isVisible() and "#G1" in p.route_label.text()
+    said = f"{picked} of {units - 2} units picked, 2 short"
+    assert p.progress_text.text().startswith(said + " · ")
+    assert p.wave_combo.currentText().endswith("— " + said)
+    # The next pick: the short's notice is old news.
+    assert scanner.scan(p.current.bin_code)[0]
+    assert scanner.scan(barcode_of(demo_db, p.current.sku))[0]
+    assert not p.route_label.isVisible()
+    said = f"{picked + 1} of {units - 2} units picked, 2 short"
+    assert p.progress_text.text().startswith(said) and p.wave_combo.currentText().endswith("— " + said)
+    window.show_screen("waves")
+    row = next((r for r, x in enumerate(w.waves) if x.id == wave_id), None)
+    assert row is not None or p.current is None
+    if row is not None:  # still open: the Waves list says what the picking screen says
+        assert w.table.item(row, 4).text() == said
+
+
+def _three_orders_numbered_1002(db) -> list[int]:
+    """One shop that numbered three orders #1002 (its numbering started again): same channel, same number."""
+    from datetime import datetime, timezone
+
+    from oms import routing
+    from tests.conftest import make_order
+
+    add_floor(db, [])
+    ids = []
+    with db.write() as s:
+        for i, (who, day) in enumerate((("Ada Lovelace", 3), ("Grace Hopper", 4), ("Alan Turing", 5))):
+            (r,) = routing.import_and_route(s, SETUP, [make_order(f"DUP-{i}", [("FLOOR-MUG-RED", 1)], number="#1002",
+                                                                  customer_name=who,
+                                                                  placed_at=datetime(2026, 11, day, 9, 0, tzinfo=timezone.utc))])
+            ids.append(r.order_id)
+        grace = s.scalars(select(OrderLine).where(OrderLine.order_id == ids[1])).one()
+        orders.record_pick(s, SETUP, grace.id, 1, bin="A-03-2")  # Grace's mug is in a tote, waiting to be packed
+    return ids
+
+
+def test_a_scan_that_matches_several_orders_asks_which_one_at_packing(qtbot, demo_db, station):
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.order_scan import OrderChoiceDialog
+
+    window, scanner = station
+    ids = _three_orders_numbered_1002(demo_db)
+    window.show_screen("packing")
+    k = window.packing
+    ok, text = scanner.scan("#1002")
+    assert ok and text == "3 orders match #1002: choose the one to pack.", text
+    dialog = QApplication.activeModalWidget()
+    assert isinstance(dialog, OrderChoiceDialog)
+    rows = [[dialog.table.item(r, c).text() for c in range(dialog.table.columnCount())] for r in range(3)]
+    # Newest first, each with what tells it apart.
+    assert [(r[0], r[1], r[3]) for r in rows] == [("1", "#1002", "Alan Turing"), ("2", "#1002", "Grace Hopper"),
+                                                   ("3", "#1002", "Ada Lovelace")]
+    assert len({r[2] for r in rows}) == 3 and all(r[5] for r in rows)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is dialog.table)
+    scanner.type(QApplication.focusWidget(), "2")  # the packer answers with a number key
+    qtbot.waitUntil(lambda: QApplication.activeModalWidget() is None)
+    assert k.view is not None and k.view.order_id == ids[1]
+    assert k.view.number == "#1002" and "Order #1002" in k.status.text()
+
+
+def test_a_scan_that_matches_several_orders_asks_which_one_in_the_orders_queue(qtbot, demo_db, station):
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.order_scan import OrderChoiceDialog
+
+    window, scanner = station
+    ids = _three_orders_numbered_1002(demo_db)
+    window.show_screen("orders")
+    window.queue.scan_result.connect(lambda ok, said: scanner.results.append((bool(ok), said)))
+    ok, text = scanner.scan("#1002")
+    assert ok and text == "3 orders match #1002: choose one"
+    dialog = QApplication.activeModalWidget()
+    assert isinstance(dialog, OrderChoiceDialog)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is dialog.table)
+    scanner.type(QApplication.focusWidget(), "", Qt.Key.Key_Down)
+    scanner.type(QApplication.focusWidget(), "", Qt.Key.Key_Down)
+    scanner.type(QApplication.focusWidget(), "", Qt.Key.Key_Return)  # the third: Ada's, the oldest
+    qtbot.waitUntil(lambda: QApplication.activeModalWidget() is None)
+    qtbot.waitUntil(lambda: window.current_screen() is window.detail and window.detail.order is not None
+                    and window.detail.order.id == ids[0])
