@@ -62,7 +62,11 @@ def render_zpl(label: str, dpi: int):
 
     pw = int(re.search(r"\^PW(\d+)", label).group(1))
     ll = int(re.search(r"\^LL(\d+)", label).group(1))
-    doc = zplkit.render(label, zplkit.Options(dpi=dpi, width=pw, height=ll))
+    # A whole 4x6 label as one graphic field (a carrier's PDF converted) is ~0.5 MB at 300 dpi: printers take it.
+    from zplkit.rendering import Limits
+
+    limits = Limits(graphic_bytes=4 << 20)
+    doc = zplkit.render(label, zplkit.Options(dpi=dpi, width=pw, height=ll), limits=limits)
     assert len(doc.labels) == 1
     return Image.open(io.BytesIO(doc.labels[0].png()))
 
