@@ -213,7 +213,7 @@ class MainWindow(QMainWindow):
         self.waves = WavesScreen(self.tasks, self.actor, self.state, self.settings)
         self.picking = PickingScreen(self.tasks, self.actor, self.state)
         self.packing = PackingScreen(self.tasks, self.actor, self.state, self.settings)
-        self.printing = PrintingScreen(self.tasks, self.state, self.settings)
+        self.printing = PrintingScreen(self.tasks, self.state, self.settings, actor=self.actor)
         self.documents = DocumentsScreen(self.tasks, self.state)
         self.documents.open_order.connect(lambda order_id: self.open_order(order_id, back_to="documents"))
 

@@ -26,11 +26,13 @@ from desktop.qt import (
 )
 from desktop import formatting as fmt
 from desktop.station import STATION_QSS, ScanStatus, card, label, repolish
+from desktop.sync_worker import clock_time
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
 from oms import floor_queries, fulfilment, shipments, sync_store
 from oms.audit import Actor
 from oms.errors import NotFound
+from oms.floor_queries import LabelState
 from oms.fulfilment import PackedBox, PackingView, PackResult
 from oms.gs1 import Scan
 from oms.settings import Settings
@@ -96,6 +98,7 @@ class PackingScreen(QWidget):
         self.last_result: PackResult | None = None
         self.last_print: PrintOutcome | None = None
         self.awaiting: dict[int, str] = {}  # shipment id -> order number, waiting for the carrier's label
+        self.label_states: dict[int, LabelState] = {}  # the newest word on each awaited label
         self._partial_armed = False
 
         # -- the order
@@ -149,7 +152,7 @@ class PackingScreen(QWidget):
         self.tracking_edit.setObjectName("trackingEdit")
         self.tracking_edit.setMinimumWidth(220)
         self.tracking_edit.setMaximumWidth(300)
-        self.tracking_edit.setPlaceholderText(self.tr("manual carrier"))
+        self.tracking_edit.setPlaceholderText(self.tr("T, then scan its tracking no."))
         self.tracking_edit.setToolTip(self.tr("Tracking number of a manual carrier: press T, then scan or type it"))
         self.box_row.addWidget(label(self.tr("Manual tracking (T)"), "stationHead"))
         self.box_row.addWidget(self.tracking_edit)
@@ -198,6 +201,7 @@ class PackingScreen(QWidget):
         self.poll.timeout.connect(self.check_labels)
         self.tasks.write(_presets, self._presets_loaded, self.message.emit, owner=self)
         self._show()
+        self._pick_up_awaited_labels()
 
     # -- the screen protocol ---------------------------------------------------------------------------
 
@@ -345,11 +349,45 @@ class PackingScreen(QWidget):
         self.new_box_button.setEnabled(v is not None)
         self.reprint_button.setEnabled(self.last_shipment is not None)
         if self.awaiting:
-            self.awaiting_label.setText(self.tr("Awaiting label from the carrier: {list}").format(
-                list=", ".join(f"{num} ({self.tr('shipment {id}').format(id=sid)})" for sid, num in self.awaiting.items())))
+            text, act = self._awaiting_text()
+            self.awaiting_label.setText(text)
+            repolish(self.awaiting_label, state="error" if act else "")
             self.awaiting_label.show()
         else:
             self.awaiting_label.hide()
+
+    def _awaiting_text(self) -> tuple[str, bool]:
+        """What the packer reads about the labels still to come, grouped by why they wait; True when one needs a person."""
+        groups: dict[str, list[str]] = {}
+        for sid, number in self.awaiting.items():
+            st = self.label_states.get(sid)
+            groups.setdefault(st.state if st else "waiting", []).append(number)
+        parts, act = [], False
+        for state, numbers in groups.items():
+            orders = ", ".join(numbers)
+            if state == "offline":
+                st = next(self.label_states[sid] for sid in self.awaiting if sid in self.label_states
+                          and self.label_states[sid].state == "offline")
+                since = clock_time(st.offline_since) if st.offline_since else ""
+                parts.append((self.tr("Awaiting label for {orders}: the carrier cannot be reached (offline since {time}). "
+                                      "Set the box aside; its label prints by itself when the network is back.")
+                              if since else self.tr("Awaiting label for {orders}: the carrier cannot be reached. Set the box "
+                                                    "aside; its label prints by itself when the network is back."))
+                             .format(orders=orders, time=since))
+            elif state == "refused":
+                act = True
+                why = "; ".join(dict.fromkeys(self.label_states[sid].error for sid in self.awaiting
+                                              if sid in self.label_states and self.label_states[sid].state == "refused"))
+                parts.append(self.tr("No label for {orders}: the carrier refused it ({why}). Correct the order, then send it "
+                                     "again from the Sync screen, or void the shipment on the order and pack it again.")
+                             .format(orders=orders, why=why))
+            elif state == "retrying":
+                parts.append(self.tr("Awaiting label for {orders}: the carrier answered with an error; asking again. Its "
+                                     "label prints by itself when it comes.").format(orders=orders))
+            else:
+                parts.append(self.tr("Awaiting label from the carrier for {orders}; it prints by itself when it comes.")
+                             .format(orders=orders))
+        return "\n".join(parts), act
 
     def _answer(self, ok: bool, text: str) -> None:
         self.status.show_state(text, "ok" if ok else "error")
@@ -622,7 +660,8 @@ class PackingScreen(QWidget):
             self.packed.emit(result)
             self.changed.emit()
             print_shipment(self.tasks, result.shipment_id, self.settings, label=mode == "own", slip=True,
-                           sscc=wholesale and bool(result.ssccs), done=self._printed, error=self._print_error, owner=self)
+                           sscc=wholesale and bool(result.ssccs), done=self._printed, error=self._print_error, owner=self,
+                           actor=self.actor)
 
         self.tasks.write(job, done, lambda m: self._answer(False, m), owner=self)
 
@@ -646,34 +685,51 @@ class PackingScreen(QWidget):
         if self.last_shipment is None:
             return
         self.print_label.setText(self.tr("Printing the label of shipment {id} again…").format(id=self.last_shipment))
-        reprint_label(self.tasks, self.last_shipment, self.settings, done=self._printed, error=self._print_error, owner=self)
+        reprint_label(self.tasks, self.last_shipment, self.settings, done=self._printed, error=self._print_error, owner=self,
+                      actor=self.actor)
+
+    def _pick_up_awaited_labels(self) -> None:
+        """After a restart: the labels this station asked for and has not printed are awaited (and printed) again."""
+        station = self.actor.station
+
+        def done(states: list[LabelState]) -> None:
+            for st in states:
+                self.awaiting.setdefault(st.shipment_id, st.order_number)
+            if self.awaiting:
+                self.check_labels()
+                self.poll.start()
+
+        self.tasks.read(lambda s: floor_queries.station_awaited_labels(s, station), done, lambda _m: None, owner=self)
 
     def check_labels(self) -> None:
-        """Print each awaited carrier label as soon as the sync engine has bought it."""
+        """Print each awaited carrier label as soon as the sync engine has bought it; say why the others wait."""
         if not self.awaiting:
             self.poll.stop()
             return
         ids = list(self.awaiting)
-        fmt = self.settings.label_format
 
-        def job(session):
-            return [floor_queries.shipment_state(session, sid, fmt) for sid in ids]
-
-        def done(states) -> None:
+        def done(states: list[LabelState]) -> None:
             for st in states:
-                if st is None or st.shipment_id not in self.awaiting:
+                if st.shipment_id not in self.awaiting:
                     continue
-                if st.has_label:
+                self.label_states[st.shipment_id] = st
+                if st.state == "ready":
+                    # Off the list before printing starts, so the next poll cannot print it twice; a print that fails
+                    # is kept under Failed prints, and the order stays "label ready" until it has printed.
                     del self.awaiting[st.shipment_id]
+                    self.print_label.setText(self.tr("Label for {n} has come; printing it…").format(n=st.order_number))
                     reprint_label(self.tasks, st.shipment_id, self.settings, done=self._printed, error=self._print_error,
-                                  owner=self)
-                elif st.status == "voided":
+                                  owner=self, actor=self.actor)
+                elif st.state in ("shipped", "voided"):
                     del self.awaiting[st.shipment_id]
+            for sid in [sid for sid in self.label_states if sid not in self.awaiting]:
+                del self.label_states[sid]
             if not self.awaiting:
                 self.poll.stop()
             self._show()
+            self.changed.emit()
 
-        self.tasks.read(job, done, lambda _m: None, owner=self)
+        self.tasks.read(lambda s: floor_queries.label_states(s, ids), done, lambda _m: None, owner=self, latest="labels")
 
     # -- keyboard ------------------------------------------------------------------------------------------------------
 

@@ -40,6 +40,7 @@ QProgressBar#stationProgress::chunk { background: #1e9e48; border-radius: 6px; }
 QDateTimeEdit { background: #ffffff; border: 1px solid #c6ced8; border-radius: 6px; padding: 5px 8px; min-height: 22px; }
 QDateTimeEdit:disabled { color: #98a2b3; background: #f2f4f7; }
 #awaiting { font-size: 13pt; font-weight: 600; color: #93370d; }
+#awaiting[state="error"] { color: #912018; }
 """
 
 
