@@ -41,6 +41,7 @@ COMMAND_COMPLETE = ("COMPLETE", "DONE")
 COMMAND_NEW_BOX = "NEWBOX"
 BOX_PREFIX = "BOX-"
 LABEL_POLL_MS = 2000
+LINE_HEIGHT = 44  # seven lines and the table's header fit at 1366x768 with everything else on screen
 COMPLETE_KEY = Qt.Key.Key_F10
 NEW_BOX_KEY = Qt.Key.Key_F7
 REPRINT_KEY = Qt.Key.Key_F4
@@ -102,19 +103,30 @@ class PackingScreen(QWidget):
         self._partial_armed = False
 
         # -- the order
+        # Two rows, so that seven lines of an order still fit under it at 1366x768: the order and how many items are
+        # left in all; then where it goes and what kind of order it is.
         head_card, head = card("packCard")
+        head.setContentsMargins(24, 12, 24, 12)
+        head.setSpacing(2)
         self.order_label = label(self.tr("Scan a tote or an order number"), "bigOrder")
-        self.ship_label = label("", "bigText", wrap=True)
-        self.kind_label = label("", "stationHint", wrap=True)
-        head.addWidget(self.order_label)
-        head.addWidget(self.ship_label)
-        head.addWidget(self.kind_label)
+        self.left_label = label("", "itemsLeft")
+        self.ship_label = label("", "bigText")
+        self.kind_label = label("", "stationHint")
+        top = QHBoxLayout()
+        top.addWidget(self.order_label, 1)
+        top.addWidget(self.left_label, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        second = QHBoxLayout()
+        second.setSpacing(16)
+        second.addWidget(self.ship_label, 1)
+        second.addWidget(self.kind_label, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        head.addLayout(top)
+        head.addLayout(second)
 
         self.lines = QTableWidget(0, 4)
         self.lines.setObjectName("packLines")
         self.lines.setHorizontalHeaderLabels([self.tr("SKU"), self.tr("Item"), self.tr("Scanned"), self.tr("To pack")])
         self.lines.verticalHeader().hide()
-        self.lines.verticalHeader().setDefaultSectionSize(48)
+        self.lines.verticalHeader().setDefaultSectionSize(LINE_HEIGHT)
         self.lines.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.lines.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.lines.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -152,7 +164,7 @@ class PackingScreen(QWidget):
         self.tracking_edit.setObjectName("trackingEdit")
         self.tracking_edit.setMinimumWidth(220)
         self.tracking_edit.setMaximumWidth(300)
-        self.tracking_edit.setPlaceholderText(self.tr("T, then scan its tracking no."))
+        self.tracking_edit.setPlaceholderText(self.tr("Courier's tracking number"))
         self.tracking_edit.setToolTip(self.tr("Tracking number of a manual carrier: press T, then scan or type it"))
         self.box_row.addWidget(label(self.tr("Manual tracking (T)"), "stationHead"))
         self.box_row.addWidget(self.tracking_edit)
@@ -170,8 +182,8 @@ class PackingScreen(QWidget):
         self.print_label = label("", "printStatus", wrap=True)
         self.awaiting_label = label("", "awaiting", wrap=True)
         self.awaiting_label.hide()
-        self.keys_hint = label(self.tr("Keys: 1–9 box · Q quantity · W weight · Enter complete when all is scanned · "
-                                       "T manual carrier tracking · F7 another box · F10 complete (twice to ship what is scanned) · Esc put the order aside"),
+        self.keys_hint = label(self.tr("Keys: 1–9 box · Q quantity · W weight · T manual tracking · Enter or F10 complete "
+                                       "(F10 twice: ship what is scanned) · F7 another box · Esc put aside"),
                                "keysHint", wrap=True)
 
         layout = QVBoxLayout(self)
@@ -299,6 +311,7 @@ class PackingScreen(QWidget):
         v = self.view
         if v is None:
             self.order_label.setText(self.tr("Scan a tote or an order number"))
+            self.left_label.setText("")
             self.ship_label.setText("")
             self.kind_label.setText("")
             self.lines.setRowCount(0)
@@ -310,6 +323,11 @@ class PackingScreen(QWidget):
                 kind.append(self.tr("wholesale: each carton gets an SSCC label"))
             self.kind_label.setText(" · ".join(k for k in kind if k))
             totals = self.totals()
+            expected = sum(l.expected for l in v.lines)
+            left = sum(max(0, l.expected - totals.get(l.line_id, 0)) for l in v.lines)
+            self.left_label.setText(self.tr("All %n items scanned", "", expected) if not left
+                                    else self.tr("%n items left to scan", "", left))
+            repolish(self.left_label, state="done" if not left else "")
             # What is in the tote to pack comes first; a line with nothing picked (backordered, or still on the
             # shelf) is listed after it, quiet, so the packer knows it is not missing from the tote.
             rows = [l for l in v.lines if l.expected] + [l for l in v.lines if not l.expected]

@@ -539,3 +539,43 @@ def test_packing_lists_what_is_not_picked_last_and_quietly(qtbot, demo_db, stati
     assert [k.lines.item(r, 0).text() for r in range(k.lines.rowCount())] == ["FLOOR-MUG-RED", "FLOOR-MUG-BLU"]
     assert (k.lines.item(0, 3).text(), k.lines.item(1, 3).text()) == ("1", "—")
     assert "not picked" in k.lines.item(1, 1).text()
+
+
+def test_seven_lines_fit_at_1366x768_and_the_screen_says_how_many_items_are_left(qtbot, demo_db, station):
+    """Issue #14: the 7th line was below the fold at 1366x768 and nothing said how many items were left in all."""
+    from oms import catalog, orders as order_service
+    from oms import inventory
+    from tests.conftest import make_order, stock
+
+    window, scanner = station
+    window.resize(1366, 768)
+    skus = [f"SEVEN-{i}" for i in range(1, 8)]
+    with demo_db.write() as s:
+        for i, sku in enumerate(skus):
+            catalog.add_product(s, SETUP, sku, f"Seven-line test item {i + 1}", price="5.00", weight_g=200)
+    for sku in skus:
+        stock(demo_db, sku, "RNO", 5, bin="A-01-1")
+    with demo_db.write() as s:
+        at_reno = lambda session, order, products: inventory.location_id(session, "RNO")  # noqa: E731
+        r = order_service.import_order(s, SETUP, make_order("SEVEN", [(sku, 2 if i == 0 else 1) for i, sku in enumerate(skus)]),
+                                       allocate=at_reno)
+        for line in s.scalars(select(OrderLine).where(OrderLine.order_id == r.order_id)):
+            order_service.record_pick(s, SETUP, line.id, line.quantity, bin="A-01-1")
+    window.show_screen("packing")
+    k = window.packing
+    ok, text = scanner.scan("#SEVEN")
+    assert ok, text
+    qtbot.waitUntil(lambda: k.view is not None and k.lines.rowCount() == 7)
+    qtbot.wait(50)
+    k.grab().save("/tmp/packing-7.png")
+    viewport = k.lines.viewport().rect()
+    last = k.lines.visualRect(k.lines.model().index(6, 0))
+    assert viewport.contains(last), (last, viewport)  # the 7th line is on screen, whole
+    assert k.left_label.text() == "8 items left to scan"
+    assert k.tracking_edit.placeholderText() == "Courier's tracking number"  # what to type there, not "manual carrier"
+    ok, _text = scanner.scan("SEVEN-3")
+    assert ok and k.left_label.text() == "7 items left to scan"
+    for sku in skus:
+        while k.totals().get(next(l.line_id for l in k.view.lines if l.sku == sku), 0) < (2 if sku == "SEVEN-1" else 1):
+            assert scanner.scan(sku)[0]
+    assert k.left_label.text() == "All 8 items scanned"
