@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from . import audit, inventory, orders, validate
 from .audit import Actor
 from .errors import Conflict, InvalidInput, NotFound
-from .i18n import _
+from .i18n import _, ngettext
 from .models import (
     NAME,
     Allocation,
@@ -814,6 +814,15 @@ class SimulationReport:
     moved: int  # orders whose locations change
     split_changed: int
     examples: tuple[str, ...]
+    # A new or changed rule that matches orders a rule above it decides first: (rule, the rule above, orders).
+    shadowed: tuple[tuple[str, str, int], ...] = ()
+
+    def shadow_notes(self) -> list[str]:
+        return [ngettext("“{rule}” matches {n} of these orders, but “{above}” above it decides it first: "
+                         "move the rule up for it to count.",
+                         "“{rule}” matches {n} of these orders, but “{above}” above it decides them first: "
+                         "move the rule up for it to count.", n).format(rule=rule, above=above, n=f"{n:,}")
+                for rule, above, n in self.shadowed]
 
     def summary(self) -> str:
         def pct(side):
@@ -832,6 +841,10 @@ def simulate(session: Session, proposed: Sequence[Rule], *, last: int = 2000, no
     itself holds, so the comparison isolates the rules.
     """
     current = load_rules(session)
+    saved = {r.id: (r.name, r.conditions, r.actions, r.enabled) for r in current}
+    edited = [r for r in proposed if not r.is_default and r.enabled
+              and saved.get(r.id) != (r.name, r.conditions, r.actions, r.enabled)]
+    shadowed: dict[tuple[str, str], int] = {}
     ids = session.scalars(select(SalesOrder.id).order_by(SalesOrder.placed_at.desc()).limit(max(1, last))).all()
     locations = _locations(session)
     rates = RateBook.load(session)
@@ -862,6 +875,10 @@ def simulate(session: Session, proposed: Sequence[Rule], *, last: int = 2000, no
             outcome = {}
             for side, rules in (("before", current), ("after", list(proposed))):
                 rule = first_match(rules, f)
+                if side == "after":
+                    for e in edited:
+                        if e is not rule and matches(e, f) and rules.index(rule) < rules.index(e):
+                            shadowed[(e.name, rule.name)] = shadowed.get((e.name, rule.name), 0) + 1
                 s = sides[side]
                 s[0] += 1
                 if rule.actions.get("hold_reason"):
@@ -884,7 +901,8 @@ def simulate(session: Session, proposed: Sequence[Rule], *, last: int = 2000, no
                     examples.append(f"{f.number}: {'+'.join(outcome.get('before', ()))} → {'+'.join(outcome.get('after', ()))}")
             if len(outcome.get("before", ())) != len(outcome.get("after", ())):
                 split_changed += 1
-    return SimulationReport(SimulationSide(*sides["before"]), SimulationSide(*sides["after"]), moved, split_changed, tuple(examples))
+    return SimulationReport(SimulationSide(*sides["before"]), SimulationSide(*sides["after"]), moved, split_changed,
+                            tuple(examples), tuple((rule, above, n) for (rule, above), n in shadowed.items()))
 
 
 # -- seeding rates --------------------------------------------------------------------------------------------
