@@ -77,6 +77,8 @@ class MainWindow(QMainWindow):
         ]
         for _key, _title, widget in self.screens:
             self.pages.addWidget(widget)
+        # A box waits for its carrier label: ask the carrier now rather than at its next interval.
+        self.packing.label_requested.connect(lambda: self.sync_worker.sync_now())
 
         # -- navigation: only screens that exist
         nav = QFrame()

@@ -81,6 +81,7 @@ class PackingScreen(QWidget):
     changed = Signal()  # the screen shows the outcome of a scan or action (tests wait for it)
     packed = Signal(object)  # PackResult
     printed = Signal(object)  # PrintOutcome
+    label_requested = Signal()  # a carrier label was asked for: the carrier's sync may run now
 
     def __init__(self, tasks: Tasks, actor: Actor, state: WindowState, settings: Settings, parent=None) -> None:
         super().__init__(parent)
@@ -668,6 +669,7 @@ class PackingScreen(QWidget):
             if mode == "awaiting":
                 self.awaiting[result.shipment_id] = number
                 self.poll.start()
+                self.label_requested.emit()
                 self.print_label.setText(self.tr("Awaiting label from the carrier for {n}; the packing slip prints now.").format(n=number))
             else:
                 self.print_label.setText(self.tr("Printing label and packing slip for {n}…").format(n=number))
