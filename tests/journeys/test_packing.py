@@ -7,66 +7,18 @@ reaches the printers is read where it lands: the raw label queue's listener and 
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox
 from sqlalchemy import func, select
 
-from oms import fulfilment
-from oms.audit import Actor
-from oms.models import Allocation, Barcode, Location, OrderLine, OutboxMessage, SalesOrder, Shipment, WaveOrder
+from oms.models import OutboxMessage, SalesOrder, Shipment
 from tests.documents.conftest import cups  # noqa: F401 - the real CUPS: a cups-pdf queue and a raw queue to a listener
-
-DESHAWN = Actor("deshawn", "pick-1")
-
-
-def picked_order_at_the_bench(db) -> dict:
-    """Earlier this morning Deshawn picked a wave: one of its orders (two or more items, all with barcodes, all at
-    Reno) waits in its tote at the packing bench. Returns its number, tote, barcodes to scan and a wrong barcode."""
-    with db.write() as s:
-        reno = s.scalar(select(Location.id).where(Location.code == "RNO"))
-        barcodes = dict(s.execute(select(Barcode.product_id, Barcode.code).order_by(Barcode.id)).all())
-        chosen = None
-        for order in s.scalars(select(SalesOrder).where(SalesOrder.status == "allocated", SalesOrder.on_hold.is_(False))
-                               .order_by(SalesOrder.id)):
-            lines = [l for l in order.lines if l.allocated]
-            at = set(s.scalars(select(Allocation.location_id).where(Allocation.order_line_id.in_([l.id for l in lines]))))
-            if at == {reno} and 2 <= sum(l.allocated for l in lines) <= 4 and all(l.product_id in barcodes for l in lines):
-                chosen = order
-                break
-        assert chosen is not None, "the demo data has no Ready-to-pick order at Reno with barcoded items"
-        wave = fulfilment.build_wave(s, DESHAWN, "RNO", limit=1000)
-        for t in fulfilment.open_tasks(s, wave.wave_id):
-            if t.order_number == chosen.number:
-                fulfilment.confirm_pick(s, DESHAWN, t.task_id, t.quantity, bin_code=t.bin_code or None, item_code=t.sku)
-        tote = s.scalar(select(WaveOrder.tote).where(WaveOrder.order_id == chosen.id, WaveOrder.wave_id == wave.wave_id))
-        items = [(l.sku, barcodes[l.product_id]) for l in chosen.lines for _unit in range(l.allocated)]
-        mine = {l.product_id for l in chosen.lines}
-        wrong_sku, wrong = next((p_sku, code) for pid, code in barcodes.items() if pid not in mine
-                                for p_sku in s.scalars(select(OrderLine.sku).where(OrderLine.product_id == pid).limit(1)))
-        return {"id": chosen.id, "number": chosen.number, "tote": tote, "items": items, "wrong": wrong,
-                "wrong_sku": wrong_sku}
-
-
-def choose_printers(s, cups) -> None:
-    """On the Printing screen: type the document printer's name into its list, the label printer's into its box."""
-    s.key("Ctrl+7")
-    s.wait_text("This station's printers")
-    p = s.window.printing
-    s.wait_for(lambda: p.document_printer.findData(cups.pdf_queue) >= 0, "the station's printers listed")
-    s.tab_to(lambda w: w is p.document_printer, "the document printer")
-    s.type(cups.pdf_queue)  # a closed list: typing picks the printer whose name starts so
-    assert p.document_printer.currentData() == cups.pdf_queue
-    s.tab_to(lambda w: w is p.label_printer or w.parent() is p.label_printer, "the label printer")
-    s.type(cups.zpl_queue)
-    assert p.label_format.currentData() == "zpl"  # the default: a thermal printer
-    s.click_text("Save")
-    s.wait_text("Printers saved for station")
+from tests.journeys.packing_steps import choose_printers, picked_orders_at_the_bench
 
 
 def test_maria_packs_with_a_wrong_item_and_the_label_and_slip_reach_the_printers(station, cups):  # noqa: F811
     s = station
     before_labels = len(cups.listener.jobs)
     choose_printers(s, cups)
-    order = picked_order_at_the_bench(s.db)
+    (order,) = picked_orders_at_the_bench(s.db)
 
     s.key("Ctrl+6")
     s.wait_text("Scan a tote or an order number")
