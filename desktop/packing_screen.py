@@ -104,24 +104,22 @@ class PackingScreen(QWidget):
         self._partial_armed = False
 
         # -- the order
-        # Two rows, so that seven lines of an order still fit under it at 1366x768: the order and how many items are
-        # left in all; then where it goes and what kind of order it is.
+        # Two rows, so that seven lines of an order still fit under it at 1366x768: the order, what kind of order it
+        # is and how many items are left in all; then where it goes, whole (a long address wraps).
         head_card, head = card("packCard")
         head.setContentsMargins(24, 12, 24, 12)
         head.setSpacing(2)
         self.order_label = label(self.tr("Scan a tote or an order number"), "bigOrder")
         self.left_label = label("", "itemsLeft")
-        self.ship_label = label("", "bigText")
+        self.ship_label = label("", "bigText", wrap=True)
         self.kind_label = label("", "stationHint")
         top = QHBoxLayout()
-        top.addWidget(self.order_label, 1)
+        top.setSpacing(16)
+        top.addWidget(self.order_label)
+        top.addWidget(self.kind_label, 1, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom)
         top.addWidget(self.left_label, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        second = QHBoxLayout()
-        second.setSpacing(16)
-        second.addWidget(self.ship_label, 1)
-        second.addWidget(self.kind_label, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         head.addLayout(top)
-        head.addLayout(second)
+        head.addWidget(self.ship_label)
 
         self.lines = QTableWidget(0, 4)
         self.lines.setObjectName("packLines")
@@ -397,9 +395,9 @@ class PackingScreen(QWidget):
                 act = True
                 why = "; ".join(dict.fromkeys(self.label_states[sid].error for sid in self.awaiting
                                               if sid in self.label_states and self.label_states[sid].state == "refused"))
-                parts.append(self.tr("No label for {orders}: the carrier refused it ({why}). Correct the order, then send it "
-                                     "again from the Sync screen, or void the shipment on the order and pack it again.")
-                             .format(orders=orders, why=why))
+                parts.append(self.tr("No label for {orders}: the carrier refused it ({why}). A wrong address: correct it on "
+                                     "the order, void the shipment there and pack the box again. Otherwise fix the cause and "
+                                     "press Send again on the Sync screen.").format(orders=orders, why=why))
             elif state == "retrying":
                 parts.append(self.tr("Awaiting label for {orders}: the carrier answered with an error; asking again. Its "
                                      "label prints by itself when it comes.").format(orders=orders))

@@ -146,6 +146,7 @@ def confirm_printed_labels(tasks: Tasks, outcome: PrintOutcome, actor: Actor | N
         if done is not None:
             done(outcome)
         return
+
     def job(session):
         who = actor or Actor("system", Settings.load().station_name)
         for sid in outcome.labels_printed:

@@ -579,3 +579,29 @@ def test_seven_lines_fit_at_1366x768_and_the_screen_says_how_many_items_are_left
         while k.totals().get(next(l.line_id for l in k.view.lines if l.sku == sku), 0) < (2 if sku == "SEVEN-1" else 1):
             assert scanner.scan(sku)[0]
     assert k.left_label.text() == "All 8 items scanned"
+
+
+def test_a_label_the_carrier_refuses_is_said_in_red_with_the_carriers_words_and_what_to_do(qtbot, demo_db, station):
+    from sync.emulators.easypost import EasyPostEmulator
+
+    window, scanner = station
+    ids = add_floor(demo_db, [("#N1", [("FLOOR-MUG-RED", 1)])])
+    with demo_db.write() as s:
+        s.get(SalesOrder, ids["#N1"]).ship_address1 = "Nowhere Lane 1"  # the carrier cannot find it
+    with EasyPostEmulator(api_key="EZTK_test", seed=8) as ep:
+        _easypost_connection(demo_db, ep.url)
+        wave_id = build_wave(qtbot, window)
+        window.show_screen("picking")
+        assert scanner.scan(f"WAVE-{wave_id}")[0]
+        pick_by_scanner(window, scanner, demo_db)
+        window.show_screen("packing")
+        k = window.packing
+        pack_by_scanner(window, scanner, demo_db, totes(demo_db, wave_id)["#N1"])
+        report = _buy_labels(demo_db, ep.url)
+        assert report.failed == 1 and ep.buy_calls == 0
+    qtbot.waitUntil(lambda: "No label for #N1" in k.awaiting_label.text(), timeout=5000)
+    text = k.awaiting_label.text()
+    assert "the carrier refused it" in text and "Address not found" in text and "void the shipment" in text
+    assert k.awaiting_label.property("state") == "error"
+    with demo_db.read() as s:
+        assert s.get(SalesOrder, ids["#N1"]).status == "packed"
