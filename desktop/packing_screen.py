@@ -112,11 +112,11 @@ class PackingScreen(QWidget):
         self.order_label = label(self.tr("Scan a tote or an order number"), "bigOrder")
         self.left_label = label("", "itemsLeft")
         self.ship_label = label("", "bigText", wrap=True)
-        self.kind_label = label("", "stationHint")
+        self.kind_label = label("", "stationHint", wrap=True)  # two short lines beside a long order number
         top = QHBoxLayout()
         top.setSpacing(16)
         top.addWidget(self.order_label)
-        top.addWidget(self.kind_label, 1, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom)
+        top.addWidget(self.kind_label, 1, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         top.addWidget(self.left_label, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         head.addLayout(top)
         head.addWidget(self.ship_label)
@@ -319,7 +319,7 @@ class PackingScreen(QWidget):
             self.ship_label.setText(v.ship_to)
             kind = [v.channel, v.service_level]
             if v.wholesale:
-                kind.append(self.tr("wholesale: each carton gets an SSCC label"))
+                kind.append(self.tr("wholesale: an SSCC label on each carton"))
             self.kind_label.setText(" · ".join(k for k in kind if k))
             totals = self.totals()
             expected = sum(l.expected for l in v.lines)
