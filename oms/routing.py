@@ -758,6 +758,24 @@ def import_and_route(session: Session, actor: Actor, batch: Sequence[orders.Norm
     return results
 
 
+# Once someone has started picking or packing, the order's stock is in a tote: moving it is a floor decision.
+_REROUTE_STARTED = frozenset({OrderStatus.PICKING.value, OrderStatus.PACKED.value, OrderStatus.PARTIALLY_SHIPPED.value})
+_REROUTE_CLOSED = frozenset({OrderStatus.SHIPPED.value, OrderStatus.DELIVERED.value, OrderStatus.CANCELLED.value})
+
+
+def reroute_refusal(status: str, on_hold: bool, picked_units: int) -> str | None:
+    """Why an order cannot be re-routed now, in words for the person asking; None when it can.
+    The screens ask before offering the action; ``reroute`` asks again before writing."""
+    if status in _REROUTE_CLOSED:
+        return _("The order is {status}; it can no longer be re-routed.").format(status=status.replace("_", " "))
+    if status in _REROUTE_STARTED or picked_units > 0:
+        return _("Picking or packing has started; re-routing would strand the picked items. "
+                 "Take it up with the floor supervisor.")
+    if on_hold:
+        return _("The order is on hold; release the hold first, then re-route it.")
+    return None
+
+
 def reroute(session: Session, actor: Actor, order_id: int, *, reason: str) -> RouteResult:
     """Give back an order's unpicked reservations and route it again (before picking)."""
     reason = validate.text(reason, "reason for re-routing", 300, required=True)
@@ -765,13 +783,11 @@ def reroute(session: Session, actor: Actor, order_id: int, *, reason: str) -> Ro
     if row is None:
         raise NotFound(_("There is no order with id {id}.").format(id=order_id))
     status, on_hold, number = row
-    if status in (OrderStatus.SHIPPED.value, OrderStatus.DELIVERED.value, OrderStatus.CANCELLED.value, OrderStatus.PACKED.value,
-                  OrderStatus.PICKING.value):
-        raise Conflict(_("Order {n} is {status}; it can no longer be re-routed.").format(n=number, status=status.replace("_", " ")))
-    if on_hold:
-        raise Conflict(_("Order {n} is on hold; release it before re-routing.").format(n=number))
-    if session.scalar(select(func.sum(OrderLine.picked)).where(OrderLine.order_id == order_id)):
-        raise Conflict(_("Picking has started on order {n}; it can no longer be re-routed.").format(n=number))
+    picked = session.scalar(select(func.coalesce(func.sum(OrderLine.picked + OrderLine.packed), 0))
+                            .where(OrderLine.order_id == order_id)) or 0
+    why = reroute_refusal(status, bool(on_hold), int(picked))
+    if why:
+        raise Conflict(_("{number}: {why}").format(number=number, why=why))
     orders.deallocate_order(session, actor, order_id, reason=reason)
     session.flush()
     return route_order(session, actor, order_id, reason=reason)

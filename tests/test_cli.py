@@ -162,3 +162,16 @@ def test_seed_with_db_before_the_subcommand_writes_there_and_nowhere_else(tmp_pa
         assert conn.execute(text("SELECT count(*) FROM sales_order")).scalar() == 5
     db.dispose()
     assert not (env_home / "data" / "Quayside" / "quayside.sqlite3").exists(), "the default local database was written"
+
+
+def test_a_file_that_is_not_a_database_is_one_clear_line_and_stays_untouched(tmp_path):
+    path = tmp_path / "notes.sqlite3"
+    path.write_bytes(b"shopping list: tape, labels, coffee\n" * 200)
+    before = path.read_bytes()
+    for args in (("orders", "list", "--db", f"sqlite:///{path}"), ("--db", f"sqlite:///{path}", "seed", "--orders", "1")):
+        out = run(*args, check=False)
+        assert out.returncode == 2, out.stdout
+        assert out.stderr.strip() == (f"error: {path} is not a Quayside database: it is another kind of file, or damaged. "
+                                      "Nothing was written to it.")
+    assert path.read_bytes() == before
+    assert not list(tmp_path.glob("notes.sqlite3-*")), "no WAL or journal left beside it"

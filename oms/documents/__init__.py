@@ -17,7 +17,7 @@ from ..settings import Settings
 from . import carrier_labels
 from . import data as _data
 from .labels import Format, LabelSize, bin_label, product_label, render, shipping_label, sscc_label
-from .pages import render_packing_slip, render_pick_list
+from .pages import render_packing_slip, render_packing_slips, render_pick_list
 
 __all__ = [
     "bin_labels",
@@ -27,6 +27,7 @@ __all__ = [
     "pick_list",
     "product_labels",
     "render_packing_slip",
+    "render_packing_slips",
     "render_pick_list",
     "shipping_labels",
     "sscc_labels",
@@ -49,10 +50,13 @@ def pick_list(session: Session, wave_id: int, paper: str = "Letter") -> bytes:
 
 def packing_slip(session: Session, order_ref: str | int, shipment_id: int | None = None, *,
                  paper: str | None = None, settings: Settings | None = None) -> bytes:
-    """The packing slip of an order (number, channel id or id), or of one of its shipments, as PDF."""
+    """The packing slip of one of an order's shipments, or of the order (number, channel id or id), as PDF.
+
+    An order that shipped in several boxes gets a slip per box, one after the other.
+    """
     settings = settings or Settings.load()
-    return render_packing_slip(_data.packing_slip_data(session, order_ref, shipment_id, settings),
-                               paper or settings.paper_size)
+    return render_packing_slips(_data.packing_slips_data(session, order_ref, shipment_id, settings),
+                                paper or settings.paper_size)
 
 
 def detect_format(label: bytes) -> Format:

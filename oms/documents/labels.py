@@ -8,7 +8,8 @@ from ..errors import InvalidInput
 from ..i18n import _
 from .barcodes import code128, sscc_symbol
 from .data import BinLabelData, ProductLabelData, ShippingLabelData, SsccLabelData
-from .layout import SIZE_4X6, SIZE_SMALL, Bars, Box, Item, Label, Text, render_pdf, render_zpl, size_to_fit, wrap
+from .layout import (LEADING, SIZE_4X6, SIZE_SMALL, Bars, Box, Item, Label, Text, render_pdf, render_zpl, size_to_fit,
+                     text_lines, wrap)
 
 LabelSize = Literal["4x6", "small"]
 Format = Literal["pdf", "zpl"]
@@ -22,12 +23,26 @@ def _kg(grams: int) -> str:
 
 def _address_block(items: list[Item], title: str, lines: list[str], x: float, y: float, width: float,
                    size: float, first_size: float, max_lines: int) -> float:
+    """An address under its title in at most `max_lines` printed lines.
+
+    The name shrinks towards the size of the other lines before anything else; a line still
+    too long wraps onto a second one while the block has lines to spare (the street first,
+    then the name), and is shortened only when it has none.
+    """
     items.append(Text(x, y, 7, title, bold=True, width=width))
     y += 10
-    for i, line in enumerate(lines[:max_lines]):
-        s = first_size if i == 0 else size
-        items.append(Text(x, y, s, line, bold=i == 0 or first_size > 12, width=width))
-        y += s * 1.2
+    lines = lines[:max_lines]
+    bold = [i == 0 or first_size > 12 for i in range(len(lines))]
+    sizes = [size_to_fit(line, first_size, size, width, bold[0]) if i == 0 else size for i, line in enumerate(lines)]
+    wants = [len(text_lines(Text(x, y, sizes[i], line, bold=bold[i], width=width, lines=2))) for i, line in enumerate(lines)]
+    spare = max_lines - len(lines)
+    gets = [1] * len(lines)
+    for i in [*range(1, len(lines)), 0][: len(lines)]:
+        if wants[i] > 1 and spare > 0:
+            gets[i], spare = 2, spare - 1
+    for i, line in enumerate(lines):
+        items.append(Text(x, y, sizes[i], line, bold=bold[i], width=width, lines=gets[i]))
+        y += sizes[i] * LEADING * gets[i]
     return y
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+import pypdfium2 as pdfium
 import pytest
 
 from oms.documents import cli as doc_cli
@@ -32,6 +33,10 @@ def test_doc_commands_write_scannable_files(world, tmp_path, capsys):
     assert decode_zpl(out.with_suffix(".zpl").read_bytes(), 300) == [[expected(code128("#1"))]]
     assert run("doc", "packing-slip", "--db", url, "--order", "#1", "--shipment", str(sid), "--out", f"{out}.pdf") == 0
     assert decode_pdf(out.with_suffix(".pdf").read_bytes(), 203) == [[expected(code128("#1"))]]
+    # The order shipped: its slip without --shipment shows what went in the box, not "0 units".
+    assert run("doc", "packing-slip", "--db", url, "--order", "#1", "--out", f"{out}-o.pdf") == 0
+    (slip,) = [p.get_textpage().get_text_range() for p in pdfium.PdfDocument((tmp_path / "x-o.pdf").read_bytes())]
+    assert "4 units in this box" in slip and "UPS Expedited" in slip
     assert run("doc", "sscc", "--db", url, "--shipment", str(sid), "--format", "pdf", "--out", f"{out}-s.pdf") == 0
     assert decode_pdf((tmp_path / "x-s.pdf").read_bytes(), 203) == [[expected(sscc_symbol("006141410000000012"))]]
     assert run("doc", "sscc", "--db", url, "--count", "2", "--format", "zpl", "--out", f"{out}-n.zpl") == 0

@@ -326,3 +326,41 @@ def test_a_carrier_png_label_prints_on_a_pdf_printer_and_a_zpl_one_is_refused_pl
         carrier_labels.for_printer(b"^XA^FO50,50^BCN,100^FD1Z999^FS^XZ", "pdf")
     with pytest.raises(InvalidInput, match="not a PDF, an image or ZPL"):
         carrier_labels.for_printer(b"GIF89a...", "zpl")
+
+
+LONG_TO = Address("Alexandria Montgomery-Featherstonehaugh", "Northwind Retail Store 221",
+                  ("12345 Extraordinarily Long Boulevard Northwest, Suite 1000",), "Rancho Santa Margarita", "CA",
+                  "92688-1234", "United States")
+_TEXT_FIELD = re.compile(r"\^FO(\d+),(\d+)\^A0N,(\d+),\d+(?:\^FB(\d+),(\d+),(\d+),([LCRJ]),0)?\^FH\^FD(.*?)\^FS")
+
+
+@pytest.mark.parametrize("dpi", DPIS)
+def test_zpl_address_lines_are_field_blocks_that_stay_on_the_label(dpi):
+    """Every address line is a ^FB field block with its box's width; a long street wraps whole onto a second
+    line instead of running off or losing words, and nothing is printed beyond the block, at 203 and 300 dpi."""
+    from tests.documents.conftest import render_zpl
+
+    ship = shipping_label(ShippingLabelData(FROM, LONG_TO, "PO450006", 17, "UPS", "Ground", "1Z999AA10123456784", 1250,
+                                            1250, 1, 1, date(2026, 11, 20)))
+    carton = sscc_label(SsccLabelData(GS1_SSCC, FROM, LONG_TO, "PO450006", "PO450006", "UPS", 1, 3, 5000))
+    for label in (ship, carton):
+        (text,) = zpl_labels(render([label], "zpl", dpi=dpi))
+        pw = int(re.search(r"\^PW(\d+)", text).group(1))
+        fields = _TEXT_FIELD.findall(text)
+        assert len(fields) == text.count("^A0N"), "a text field the pattern does not know"
+        image = render_zpl(text, dpi).convert("L")
+        address = [line.split(" ")[0] for line in FROM.lines() + LONG_TO.lines()]
+        for x, y, h, width, lines, spacing, _justify, data in fields:
+            if not width:  # a text without a box of its own (a caption such as TRACKING NUMBER)
+                assert not any(data.startswith(word) for word in address), f"no field block for {data!r}"
+                continue
+            x, y, h, width, lines, spacing = map(int, (x, y, h, width, lines, spacing))
+            assert x + width <= pw
+            assert data.count("\\&") == lines - 1
+            # Just right of the block (3 points: up to the next column or the label's edge) there is no ink.
+            gap = (x + width + 1, y, min(pw, x + width + 1 + dots(3, dpi)), y + lines * h + (lines - 1) * spacing)
+            if gap[2] > gap[0]:
+                assert image.crop(gap).getextrema()[0] > 128, f"{data!r} runs out of its block"
+        if label is ship:
+            street = next(d for *_rest, d in fields if d.startswith("12345"))
+            assert street.replace("\\&", " ") == "12345 Extraordinarily Long Boulevard Northwest, Suite 1000"

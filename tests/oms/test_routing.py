@@ -268,7 +268,7 @@ def test_reroute_by_hand(routed):
     with routed.write() as s:
         line = s.scalar(select(OrderLine.id).where(OrderLine.order_id == oid))
         orders.record_pick(s, ACTOR, line, 1)
-    with pytest.raises(Conflict, match="can no longer be re-routed"):
+    with pytest.raises(Conflict, match="Picking or packing has started"):
         with routed.write() as s:
             routing.reroute(s, ACTOR, oid, reason="too late")
 
