@@ -10,7 +10,7 @@ from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import audit, inventory, orders, queries, routing, shipments, validate, wording
+from . import audit, inventory, orders, queries, restock, routing, shipments, validate, wording
 from .audit import Actor
 from .errors import Conflict, InvalidInput, NotFound, SeveralMatches
 from .gs1 import classify_scan, is_valid_gtin, normalize_gtin
@@ -525,7 +525,7 @@ def _count_bin_empty(session: Session, actor: Actor, product: Product, lid: int,
                              n=give, sku=product.sku, bin=bin_row.code))
             rerouted.append(order_id)
         session.flush()
-    inventory.count(session, actor, product.id, lid, 0, bin=bin_row.id, reason=reason)
+    restock.count(session, actor, product.id, lid, 0, bin=bin_row.id, reason=reason)
     session.flush()
     if rerouted:
         # Only after the count: routing must see the stock that is really there.

@@ -58,21 +58,25 @@ def shipping_label(d: ShippingLabelData) -> Label:
     items.append(Box(0, 66, w, 2))
     _address_block(items, _("SHIP TO"), d.ship_to.lines(), M, 72, inner, 13, 15, 6)
     items.append(Box(0, 186, w, 2))
-    service = (d.service or _("standard")).upper()
-    # A carrier's service name is read at the dock: smaller type rather than a cut-off word.
-    items.append(Text(M, 194, size_to_fit(service, 22, 12, 170, bold=True), service, bold=True, width=170))
-    items.append(Text(180, 194, 10, d.carrier.upper() or _("OWN DELIVERY"), bold=True, width=inner + M - 180, align="right"))
+    # This label is ours, never a carrier's: it carries no postage, names no carrier and has no tracking barcode
+    # (a carrier's barcode is in the carrier's own format, on the carrier's label). Said where a carrier puts its service.
+    items.append(Text(M, 192, 17, _("NOT A CARRIER LABEL"), bold=True, width=inner, align="center"))
+    items.append(Text(M, 211, 9, _("No postage · own delivery, or add the carrier's label"), width=inner,
+                      align="center"))
+    items.append(Box(0, 226, w, 2))
     weight = _kg(d.weight_g)
     if d.package_count > 1:
         weight += "  " + _("(all: {w})").format(w=_kg(d.shipment_weight_g))
-    items.append(Text(180, 208, 9, weight, width=inner + M - 180, align="right"))
-    items.append(Box(0, 226, w, 2))
+    items.append(Text(M, 232, 8, _("SERVICE"), bold=True, width=110))
+    items.append(Text(M, 243, 12, (d.service or _("standard")).capitalize(), bold=True, width=110))
+    items.append(Text(120, 232, 8, _("WEIGHT"), bold=True, width=inner + M - 120, align="right"))
+    items.append(Text(120, 243, size_to_fit(weight, 12, 8, inner + M - 120), weight, width=inner + M - 120, align="right"))
     if d.tracking_number:
-        items.append(Text(M, 232, 8, _("TRACKING NUMBER"), bold=True))
-        items.append(Bars(M, 244, inner, 88, code128(d.tracking_number), max_module_mm=0.42, caption_size=11))
+        items.append(Text(M, 276, 8, _("TRACKING NUMBER (FOR REFERENCE)"), bold=True, width=inner))
+        items.append(Text(M, 289, size_to_fit(d.tracking_number, 18, 10, inner, bold=True), d.tracking_number, bold=True,
+                          width=inner))
     else:
-        items.append(Text(M, 262, 14, _("NO TRACKING NUMBER"), bold=True, width=inner, align="center"))
-        items.append(Text(M, 282, 9, _("Own delivery, or the carrier label is still to come"), width=inner, align="center"))
+        items.append(Text(M, 282, 12, _("NO TRACKING NUMBER"), bold=True, width=inner, align="center"))
     items.append(Box(0, 340, w, 2))
     items.append(Text(M, 346, 8, _("ORDER"), bold=True))
     items.append(Text(M + 40, 343, 13, d.order_number, bold=True, width=inner - 40))

@@ -362,6 +362,123 @@ def test_packing_prints_label_and_slip_through_real_cups_and_failures_can_be_ret
     assert len(cups.listener.wait_for(before + 2)) >= before + 2
 
 
+def _easypost_connection(db, base_url: str) -> None:
+    """An EasyPost connection as Settings adds it: no options, so its own label format is the default (PDF)."""
+    from oms.models import ConnectorConfig
+
+    with db.write() as s:
+        s.add(ConnectorConfig(code="easypost", role="carrier", kind="easypost", name="EasyPost", base_url=base_url,
+                              options={}, enabled=True, interval_s=60))
+        reno = s.scalar(select(Location).where(Location.code == "RNO"))
+        if not reno.address1:
+            reno.address1, reno.city, reno.region, reno.postal_code = "1200 Industrial Way", "Reno", "NV", "89502"
+
+
+def _buy_labels(db, base_url: str):
+    """One pass of the carrier's sync, as the station's sync thread runs it."""
+    from sync.carriers.easypost import EasyPostCarrier
+    from sync.engine import Engine
+
+    (report,) = Engine(db, {}, carriers={"easypost": EasyPostCarrier("easypost", "EZTK_test", base_url=base_url)}).run_once()
+    return report
+
+
+def test_on_defaults_the_carriers_label_prints_by_itself_and_only_then_the_order_ships(qtbot, demo_db, station, cups_station):
+    """Issue #14: the station takes ZPL (its default) while the EasyPost connection says PDF. The label is bought as
+    ZPL, reaches the label printer by itself, and only then does the order read shipped and the shop hear of it."""
+    from sync.emulators.easypost import EasyPostEmulator
+
+    window, scanner = station
+    cups = cups_station
+    s = window.settings
+    assert s.label_format == "zpl"
+    s.document_printer, s.label_printer = cups.pdf_queue, cups.zpl_queue
+    ids = add_floor(demo_db, [("#E1", [("FLOOR-MUG-RED", 1)])])
+    with EasyPostEmulator(api_key="EZTK_test", seed=5) as ep:
+        _easypost_connection(demo_db, ep.url)
+        wave_id = build_wave(qtbot, window)
+        window.show_screen("picking")
+        assert scanner.scan(f"WAVE-{wave_id}")[0]
+        pick_by_scanner(window, scanner, demo_db)
+        window.show_screen("packing")
+        k = window.packing
+        before = len(cups.listener.jobs)
+        pack_by_scanner(window, scanner, demo_db, totes(demo_db, wave_id)["#E1"])
+        sid = k.last_shipment
+        assert k.awaiting == {sid: "#E1"} and "Awaiting label" in k.awaiting_label.text()
+        assert "shipment" not in k.awaiting_label.text()  # order numbers, not the database's ids
+        with demo_db.read() as x:
+            assert x.get(SalesOrder, ids["#E1"]).status == "packed"
+        assert _buy_labels(demo_db, ep.url).pushed == 1
+        tracking = next(iter(ep.shipments.values()))["tracking_code"]
+    qtbot.waitUntil(lambda: not k.awaiting and k.last_print is not None and k.last_print.labels_printed == (sid,),
+                    timeout=10000)
+    assert k.last_print.ok, k.last_print
+    jobs = cups.listener.wait_for(before + 1)
+    assert any(j.lstrip().startswith(b"^XA") and tracking.encode() in j for j in jobs[before:])  # the carrier's own ZPL
+    with demo_db.read() as x:
+        sh = x.get(Shipment, sid)
+        assert (sh.status, sh.tracking_number) == ("shipped", tracking)
+        assert x.get(SalesOrder, ids["#E1"]).status == "shipped"
+        assert x.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.topic == "fulfillment.create", OutboxMessage.order_id == ids["#E1"])) == 1
+    assert printing.failed_jobs() == []
+
+
+def test_offline_the_station_says_why_the_label_waits_and_a_label_that_cannot_print_is_kept_with_the_reason(
+        qtbot, demo_db, station, tasks, window_state):
+    """The carrier is unreachable: the packing screen says so in its own words. The network comes back and the label
+    is bought; with no label printer it lands in Failed prints, which the Printing screen shows without F5, and the
+    order stays packed ("label ready") rather than shipped. A restarted station picks the awaited label up again."""
+    from desktop.packing_screen import PackingScreen
+    from oms.models import ConnectorConfig
+    from sync.emulators.easypost import EasyPostEmulator
+
+    window, scanner = station
+    ids = add_floor(demo_db, [("#O1", [("FLOOR-MUG-RED", 1)]), ("#O2", [("FLOOR-MUG-BLU", 1)])])
+    _easypost_connection(demo_db, "http://127.0.0.1:1")  # nothing listens there: offline
+    wave_id = build_wave(qtbot, window)
+    window.show_screen("picking")
+    assert scanner.scan(f"WAVE-{wave_id}")[0]
+    pick_by_scanner(window, scanner, demo_db)
+    window.show_screen("packing")
+    k = window.packing
+    for number in ("#O1", "#O2"):
+        pack_by_scanner(window, scanner, demo_db, totes(demo_db, wave_id)[number])
+    report = _buy_labels(demo_db, "http://127.0.0.1:1")
+    assert report.offline
+    qtbot.waitUntil(lambda: "cannot be reached" in k.awaiting_label.text(), timeout=5000)
+    text = k.awaiting_label.text()
+    assert "#O1, #O2" in text and "offline since" in text and "prints by itself when the network is back" in text
+
+    # A restart: the new screen knows what this station waits for.
+    again = PackingScreen(tasks, window.actor, window_state, window.settings)
+    qtbot.addWidget(again)
+    assert set(again.awaiting.values()) == {"#O1", "#O2"}
+
+    # No document printer chosen either: the packing slips were kept, and the Printing screen shows them by itself.
+    p = window.printing
+    qtbot.waitUntil(lambda: len(p.jobs) == 2, timeout=5000)
+    assert all(j.title.startswith("Packing slip") for j in p.jobs)
+    with EasyPostEmulator(api_key="EZTK_test", seed=6) as ep:
+        with demo_db.write() as x:
+            x.scalar(select(ConnectorConfig).where(ConnectorConfig.code == "easypost")).base_url = ep.url
+            x.execute(OutboxMessage.__table__.update().values(next_attempt_at=OutboxMessage.created_at))
+        report = _buy_labels(demo_db, ep.url)
+        assert report.pushed == 2 and not report.offline, report.errors
+    again.poll.stop()
+    qtbot.waitUntil(lambda: not k.awaiting, timeout=10000)
+    # No label printer chosen: each label is kept under Failed prints with the reason, and shown there at once.
+    qtbot.waitUntil(lambda: len(p.jobs) == 4, timeout=5000)
+    labels = [j for j in p.jobs if j.title.startswith("Shipping label")]
+    assert len(labels) == 2 and all("No printer is chosen" in j.error for j in labels)
+    assert all(open(j.path, "rb").read().lstrip().startswith(b"^XA") for j in labels)  # the carrier's ZPL, as it came
+    with demo_db.read() as x:
+        assert {x.get(SalesOrder, ids[n]).status for n in ("#O1", "#O2")} == {"packed"}
+        assert x.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.topic == "fulfillment.create",
+                                                                               OutboxMessage.order_id.in_(ids.values()))) == 0
+
+
 def test_printing_screen_test_prints_and_discard(qtbot, demo_db, station, spool):
     window, _scanner = station
     window.show_screen("printing")
@@ -556,3 +673,69 @@ def test_a_scan_that_matches_several_orders_asks_which_one_in_the_orders_queue(q
     qtbot.waitUntil(lambda: QApplication.activeModalWidget() is None)
     qtbot.waitUntil(lambda: window.current_screen() is window.detail and window.detail.order is not None
                     and window.detail.order.id == ids[0])
+
+
+def test_seven_lines_fit_at_1366x768_and_the_screen_says_how_many_items_are_left(qtbot, demo_db, station):
+    """Issue #14: the 7th line was below the fold at 1366x768 and nothing said how many items were left in all."""
+    from oms import catalog, orders as order_service
+    from oms import inventory
+    from tests.conftest import make_order, stock
+
+    window, scanner = station
+    window.resize(1366, 768)
+    skus = [f"SEVEN-{i}" for i in range(1, 8)]
+    with demo_db.write() as s:
+        for i, sku in enumerate(skus):
+            catalog.add_product(s, SETUP, sku, f"Seven-line test item {i + 1}", price="5.00", weight_g=200)
+    for sku in skus:
+        stock(demo_db, sku, "RNO", 5, bin="A-01-1")
+    with demo_db.write() as s:
+        at_reno = lambda session, order, products: inventory.location_id(session, "RNO")  # noqa: E731
+        r = order_service.import_order(s, SETUP, make_order("SEVEN", [(sku, 2 if i == 0 else 1) for i, sku in enumerate(skus)]),
+                                       allocate=at_reno)
+        for line in s.scalars(select(OrderLine).where(OrderLine.order_id == r.order_id)):
+            order_service.record_pick(s, SETUP, line.id, line.quantity, bin="A-01-1")
+    window.show_screen("packing")
+    k = window.packing
+    ok, text = scanner.scan("#SEVEN")
+    assert ok, text
+    qtbot.waitUntil(lambda: k.view is not None and k.lines.rowCount() == 7)
+    qtbot.wait(50)
+    k.grab().save("/tmp/packing-7.png")
+    viewport = k.lines.viewport().rect()
+    last = k.lines.visualRect(k.lines.model().index(6, 0))
+    assert viewport.contains(last), (last, viewport)  # the 7th line is on screen, whole
+    assert k.left_label.text() == "8 items left to scan"
+    assert k.tracking_edit.placeholderText() == "Courier's tracking number"  # what to type there, not "manual carrier"
+    ok, _text = scanner.scan("SEVEN-3")
+    assert ok and k.left_label.text() == "7 items left to scan"
+    for sku in skus:
+        while k.totals().get(next(l.line_id for l in k.view.lines if l.sku == sku), 0) < (2 if sku == "SEVEN-1" else 1):
+            assert scanner.scan(sku)[0]
+    assert k.left_label.text() == "All 8 items scanned"
+
+
+def test_a_label_the_carrier_refuses_is_said_in_red_with_the_carriers_words_and_what_to_do(qtbot, demo_db, station):
+    from sync.emulators.easypost import EasyPostEmulator
+
+    window, scanner = station
+    ids = add_floor(demo_db, [("#N1", [("FLOOR-MUG-RED", 1)])])
+    with demo_db.write() as s:
+        s.get(SalesOrder, ids["#N1"]).ship_address1 = "Nowhere Lane 1"  # the carrier cannot find it
+    with EasyPostEmulator(api_key="EZTK_test", seed=8) as ep:
+        _easypost_connection(demo_db, ep.url)
+        wave_id = build_wave(qtbot, window)
+        window.show_screen("picking")
+        assert scanner.scan(f"WAVE-{wave_id}")[0]
+        pick_by_scanner(window, scanner, demo_db)
+        window.show_screen("packing")
+        k = window.packing
+        pack_by_scanner(window, scanner, demo_db, totes(demo_db, wave_id)["#N1"])
+        report = _buy_labels(demo_db, ep.url)
+        assert report.failed == 1 and ep.buy_calls == 0
+    qtbot.waitUntil(lambda: "No label for #N1" in k.awaiting_label.text(), timeout=5000)
+    text = k.awaiting_label.text()
+    assert "the carrier refused it" in text and "Address not found" in text and "void the shipment" in text
+    assert k.awaiting_label.property("state") == "error"
+    with demo_db.read() as s:
+        assert s.get(SalesOrder, ids["#N1"]).status == "packed"

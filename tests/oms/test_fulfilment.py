@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from oms import check, fulfilment, inventory, orders, routing, shipments
+from oms import check, fulfilment, inventory, orders, restock, routing, shipments
 from oms.errors import Conflict, InvalidInput, NotFound
 from oms.fulfilment import PackedBox
 from oms.gs1 import is_valid_sscc
@@ -138,7 +138,7 @@ def test_scan_checked_picking(floor):
 def test_short_pick_goes_back_to_routing_and_newark_takes_it(floor):
     oid = place(floor, "1", [("LANTERN", 1)])
     with floor.write() as s:
-        inventory.adjust(s, ACTOR, "LANTERN", "RNO", 1, "mis-receipt, recorded twice", bin="C-11-1")
+        restock.adjust(s, ACTOR, "LANTERN", "RNO", 1, "mis-receipt, recorded twice", bin="C-11-1")
     # The books say C-11-1 holds 2 lanterns; the order holds one of them.
     with floor.write() as s:
         w = fulfilment.build_wave(s, ACTOR, "RNO")
@@ -252,7 +252,7 @@ def test_short_pick_that_takes_another_orders_reservation_closes_its_task(floor)
 def test_a_batch_stop_short_for_every_order_it_serves(floor):
     """A cart stop of three single-unit orders finds one mug: one order gets it, two go back to routing, no error."""
     with floor.write() as s:
-        inventory.count(s, ACTOR, "MUG-RED", "RNO", 3, bin="A-03-2", reason="test")
+        restock.count(s, ACTOR, "MUG-RED", "RNO", 3, bin="A-03-2", reason="test")
     singles = [place(floor, f"s{i}", [("MUG-RED", 1)]) for i in range(3)]
     with floor.write() as s:
         w = fulfilment.build_wave(s, ACTOR, "RNO", single_unit=True)
@@ -271,7 +271,7 @@ def test_the_timeline_names_the_bin_a_unit_was_picked_from(floor):
         w = fulfilment.build_wave(s, ACTOR, "RNO")
     pick_all(floor, w.wave_id)
     with floor.write() as s:
-        inventory.count(s, ACTOR, "MUG-RED", "RNO", 5, bin=inventory.bin_id(s, inventory.location_id(s, "RNO"), "A-03-2"),
+        restock.count(s, ACTOR, "MUG-RED", "RNO", 5, bin=inventory.bin_id(s, inventory.location_id(s, "RNO"), "A-03-2"),
                         reason="cycle count")
     with floor.read() as s:
         picked = s.scalar(select(AuditEvent.summary).where(AuditEvent.order_id == oid, AuditEvent.action == "order.picked"))
