@@ -73,6 +73,7 @@ class ShopifyEmulator(EmulatorServer):
         self._seq = 0
         self._next_id = 5_500_000_000_000
         self._number = 1000
+        self._listed_at: datetime | None = None  # when a client last read the order list
         self._bucket = 0.0
         self._bucket_at: float | None = None
         self._demo_stop = threading.Event()
@@ -95,6 +96,11 @@ class ShopifyEmulator(EmulatorServer):
             self.orders[key] = order
             self._created[key] = _when(order.get("created_at")) or self.now()
             self._updated[key] = _when(order.get("updated_at")) or self._created[key]
+            if self._listed_at is not None and self._updated[key] < self._listed_at:
+                # A client has read the list since: an order that appears now was changed now, as in a real
+                # shop (a backdated seed would hide behind the client's updated_at cursor for ever).
+                self._updated[key] = self._listed_at
+                order["updated_at"] = stamp(self._listed_at)
             self._seq += 1
             if isinstance(order.get("id"), int) and key not in self._transactions:
                 self._transactions[key] = self._opening_transactions(order)
@@ -124,6 +130,7 @@ class ShopifyEmulator(EmulatorServer):
             "products": self.products,
             "levels": list(self._levels.values()),
             "next_id": self._next_id, "number": self._number, "seq": self._seq,
+            "listed_at": self._listed_at.isoformat() if self._listed_at else None,
         }
 
     def restore(self, state: dict) -> None:
@@ -139,6 +146,7 @@ class ShopifyEmulator(EmulatorServer):
         self.products = state["products"]
         self._levels = {(int(l["inventory_item_id"]), int(l["location_id"])): l for l in state["levels"]}
         self._next_id, self._number, self._seq = int(state["next_id"]), int(state["number"]), int(state["seq"])
+        self._listed_at = datetime.fromisoformat(state["listed_at"]) if state.get("listed_at") else None
         self._changes += 1
 
     def continue_numbering(self, after: int) -> None:
@@ -364,6 +372,7 @@ class ShopifyEmulator(EmulatorServer):
     # -- orders -----------------------------------------------------------------------------------
 
     def _list_orders(self, req: Request) -> Response:
+        self._listed_at = self.now()
         q = dict(req.query)
         limit = _int(q.pop("limit", "50"), "limit")
         if not 1 <= limit <= 250:

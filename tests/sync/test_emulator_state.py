@@ -65,3 +65,18 @@ def test_a_restarted_carrier_keeps_its_labels_and_trackers(tmp_path):
         assert ep.buy_calls == 1
         assert [u.status for u in c.track(label.tracker_id)] == ["pre_transit"]
         assert c.refund(shipment_id) == "submitted"
+
+
+def test_orders_added_after_a_client_read_the_list_are_seen_on_its_next_pass(tmp_path):
+    """Seeded with times before the client's last pass (as a journey seeds "the last 30 minutes"), new orders still
+    come: a real shop's new order is changed now, never behind a cursor the client already holds."""
+    from datetime import timedelta
+
+    clock = FakeClock()
+    with ShopifyEmulator(token=TOKEN, seed=3, clock=clock, state_file=tmp_path / "shop.json") as shop:
+        shop.seed_orders(3, start=shop.now())  # the shop's latest orders are from just now
+        ch = channel(shop, clock)
+        _pages, cursor, _errors = pull_all(ch)
+        new = shop.seed_orders(4, spread=timedelta(minutes=30))
+        pages, _cursor, _errors = pull_all(ch, cursor)
+        assert {str(i) for i in new} <= {o.external_id for p in pages for o in p.orders}
