@@ -52,8 +52,10 @@ from PySide6.QtWidgets import (
     QTextEdit,
     QWidget,
 )
+from sqlalchemy import func, select
 
 from oms.db import Database
+from oms.models import Channel, SalesOrder
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORTS = ROOT / "test-reports" / "journeys"
@@ -372,6 +374,11 @@ def _journey_display():
                     "not with QT_QPA_PLATFORM=offscreen")
 
 
+def _shop_orders(db: Database) -> int:
+    with db.read() as s:
+        return s.scalar(select(func.count()).select_from(SalesOrder).join(Channel).where(Channel.code == "shop")) or 0
+
+
 @pytest.fixture(scope="session")
 def _homes(tmp_path_factory, _journey_display, qapp):
     """One machine where Quayside has been started for the first time (demo data seeded), then closed.
@@ -383,6 +390,9 @@ def _homes(tmp_path_factory, _journey_display, qapp):
     home, template = base / "home", base / "template"
     with Machine(home):
         running = _start_app([])
+        # As on a real first day, the demo shop's first orders come in before Quayside is closed: the demo shop
+        # remembers its orders, and the next start must not find yesterday's orders still arriving.
+        _process_until(lambda: _shop_orders(running.db) > 0, START_TIMEOUT_S)
         _stop_app(running)
     shutil.copytree(home, template, symlinks=True)
     return home, template
