@@ -84,11 +84,15 @@ def default_sort(bucket: str) -> QueueSort:
 class OrderQueueModel(PagedTableModel):
     """Rows of the queue for a bucket, filters, search and sort, paged (see PagedTableModel).
 
-    ``refresh()`` re-reads the count and the pages in use and keeps the selection on
-    the same orders.
+    Every read of the rows also reads, in the same session, the data version they were
+    read at and, when the filters, the search or the data changed since the last
+    ones, the bucket counts: the buckets, the list and its footer always tell of the
+    same moment (``counts_read``). ``refresh()`` re-reads the count and the pages in
+    use and keeps the selection on the same orders.
     """
 
     refreshed = Signal()
+    counts_read = Signal(object)  # {bucket key: orders}, read with the rows
 
     def __init__(self, tasks: Tasks, parent=None) -> None:
         super().__init__(tasks, len(COLUMNS), page_size=PAGE_SIZE, max_pages=MAX_PAGES, parent=parent)
@@ -97,6 +101,9 @@ class OrderQueueModel(PagedTableModel):
         self._sort = default_sort("all")
         self._now = datetime.now().astimezone()
         self._titles = [self.tr(t) for _k, t in COLUMNS]
+        self.version: queries.DataVersion | None = None  # the data the rows on show were read from
+        self._counts_of: tuple[QueueFilter, queries.DataVersion] | None = None  # what the counts on show are of
+        self._new_counts: dict[str, int] | None = None
 
     # -- the query -------------------------------------------------------------------------------
 
@@ -108,46 +115,68 @@ class OrderQueueModel(PagedTableModel):
     def query_sort(self) -> QueueSort:
         return self._sort
 
+    def _read(self, f: QueueFilter, s: QueueSort, pages):
+        """The job that reads, in one session: the data version, the rows' count and ``pages(total)``, and the
+        bucket counts unless those on show are already of these filters and this version."""
+        size, counts_of = self._page_size, self._counts_of
+        counts_key = replace(f, bucket="")
+
+        def job(session):
+            version = queries.data_version(session)  # first: a change made meanwhile shows as a newer version
+            resolved = queries.resolve_search(session, f) if f.search else f
+            total = queries.queue_count(session, resolved)
+            read = {p: queries.queue_page(session, resolved, s, p * size, size, total=total) for p in pages(total)}
+            counts = None
+            if counts_of != (counts_key, version):
+                counts = queries.bucket_counts(session, replace(resolved, bucket=""))
+            return total, read, (resolved, version, counts_key, counts)
+
+        return job
+
     def set_query(self, f: QueueFilter, sort: QueueSort | None = None) -> None:
         """Show another bucket, filter, search or order; the old rows stay until the new ones arrive."""
         self._filter = f
         if sort is not None:
             self._sort = sort
-        f, s, size = self._filter, self._sort, self._page_size
+        self._load(self._read(self._filter, self._sort, lambda _total: [0]))
 
-        def job(session):
-            resolved = queries.resolve_search(session, f) if f.search else f
-            total = queries.queue_count(session, resolved)
-            return total, {0: queries.queue_page(session, resolved, s, 0, size, total=total)}, resolved
-
-        self._load(job)
-
-    def _rows_reset(self, resolved: QueueFilter) -> None:
-        self._resolved = resolved
+    def _rows_reset(self, extra) -> None:
+        self._resolved, version, counts_key, counts = extra
+        self._took(version, counts_key, counts)
         self._now = datetime.now().astimezone()
+
+    def _took(self, version, counts_key, counts) -> None:
+        self.version = version
+        if counts is not None:
+            self._counts_of = (counts_key, version)
+            self._new_counts = counts
+
+    def _load_done(self, gen: int, result) -> None:
+        super()._load_done(gen, result)
+        self._emit_counts()
+
+    def _emit_counts(self) -> None:
+        counts, self._new_counts = self._new_counts, None
+        if counts is not None:
+            self.counts_read.emit(counts)
 
     def _page_job(self, page: int):
         f, s, total, size = self._resolved, self._sort, self._total, self._page_size
         return lambda session: queries.queue_page(session, f, s, page * size, size, total=total)
 
     def refresh(self) -> None:
-        """Re-read the count and the pages in view; the selection follows its orders."""
+        """Re-read the count, the bucket counts and the pages in view; the selection follows its orders."""
         gen = self._generation
-        f, s, size = self._filter, self._sort, self._page_size
+        size = self._page_size
         keep = list(self._pages.keys())[-3:]  # the most recently used pages are the ones in view
-
-        def job(session):
-            resolved = queries.resolve_search(session, f) if f.search else f
-            total = queries.queue_count(session, resolved)
-            return resolved, total, {p: queries.queue_page(session, resolved, s, p * size, size, total=total)
-                                     for p in keep if p * size < total}
-
+        job = self._read(self._filter, self._sort, lambda total: [p for p in keep if p * size < total])
         self._tasks.read(job, lambda result: self._refresh_done(gen, result), self._failed, owner=self)
 
     def _refresh_done(self, gen: int, result) -> None:
         if gen != self._generation:
             return
-        self._resolved, total, pages = result
+        total, pages, (self._resolved, version, counts_key, counts) = result
+        self._took(version, counts_key, counts)
         self._now = datetime.now().astimezone()
         if total > self._total:
             self.beginInsertRows(QModelIndex(), self._total, total - 1)
@@ -171,6 +200,7 @@ class OrderQueueModel(PagedTableModel):
             self._total = total
             self.endRemoveRows()
         self.total_changed.emit(total)
+        self._emit_counts()
         self.refreshed.emit()
 
     def order_id(self, row: int) -> int | None:
@@ -364,7 +394,6 @@ class OrdersQueueScreen(QWidget):
         self.tasks = tasks
         self.actor = actor
         self.state = state
-        self._version: queries.DataVersion | None = None
         self._restoring = True
         self.model = OrderQueueModel(tasks, self)
 
@@ -485,6 +514,7 @@ class OrdersQueueScreen(QWidget):
         self.model.total_changed.connect(lambda _n: self._update_summary())
         self.model.failed.connect(self.message)
         self.model.loaded.connect(self._after_load)
+        self.model.counts_read.connect(self.buckets.set_counts)
         header.sortIndicatorChanged.connect(self._sort_changed)
 
         self._poll = QTimer(self)
@@ -532,7 +562,6 @@ class OrdersQueueScreen(QWidget):
         self.buckets.select(saved.get("bucket", "all"))
         self._restoring = False
         self.apply_filters()
-        self.refresh_counts()
 
     def _restore(self) -> None:
         self.state.restore_splitter("queue", self.splitter)
@@ -610,14 +639,11 @@ class OrdersQueueScreen(QWidget):
             return
         self._search_timer.stop()
         f = self.current_filter()
-        filters_changed = replace(f, bucket="", search="") != replace(self.model.query_filter, bucket="", search="")
         sort = self._sort_for(f.bucket)
         self._show_backorder_columns(f.bucket == "backordered")
         self._show_sort(sort)
         self.model.set_query(f, sort)
         self.state.set_value("queue/filters", self._saved_filters())
-        if filters_changed:
-            self.refresh_counts()
         self._update_summary()
 
     def _show_backorder_columns(self, show: bool) -> None:
@@ -651,30 +677,21 @@ class OrdersQueueScreen(QWidget):
         self._restoring = False
         self.apply_filters()
 
-    def refresh_counts(self) -> None:
-        f = replace(self.current_filter(), search="")
-        self.tasks.read(lambda s: queries.bucket_counts(s, f), self.buckets.set_counts, self.message.emit, owner=self,
-                        latest="counts")
-
     def refresh(self) -> None:
         """F5, an action of ours, or another station's change: reread rows and counts in place."""
         self.model.refresh()
-        self.refresh_counts()
 
     def poll(self) -> None:
-        """Notice changes made elsewhere (another station on the same PostgreSQL) cheaply."""
-        if not self.isVisible():
+        """Notice changes made elsewhere (sync, another station on the same PostgreSQL) cheaply."""
+        if not self.isVisible() or self.model.version is None:
             return
-
-        def job(session):
-            return queries.data_version(session)
-
-        self.tasks.read(job, self._version_read, lambda _m: None, owner=self)
+        self.tasks.read(queries.data_version, self._version_read, lambda _m: None, owner=self)
 
     def _version_read(self, version: queries.DataVersion) -> None:
-        if self._version is not None and version != self._version:
+        # Compared with the version the rows and counts on show were read at, not with the previous look: a change
+        # made between the queue's read and this look is a change too.
+        if version != self.model.version and not self.model.is_loading:
             self.refresh()
-        self._version = version
 
     # -- selection and actions -------------------------------------------------------------------------
 
@@ -802,5 +819,4 @@ class OrdersQueueScreen(QWidget):
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
-        if self._version is not None:
-            self.poll()
+        self.poll()

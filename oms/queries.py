@@ -292,14 +292,14 @@ def queue_count(session: Session, f: QueueFilter, *, since: datetime | None = No
 
 
 def bucket_counts(session: Session, f: QueueFilter = QueueFilter(), *, since: datetime | None = None) -> dict[str, int]:
-    """Orders per bucket under the filters (not the search): one grouped pass over the status index."""
+    """Orders per bucket under the filters and the search (the filter's bucket aside): what each bucket's list
+    would show. One grouped pass over the status index."""
     by_status = dict(session.execute(
-        _filtered(session, select(SalesOrder.status, func.count()).select_from(SalesOrder), f, bucket=False, search=False)
+        _filtered(session, select(SalesOrder.status, func.count()).select_from(SalesOrder), f, bucket=False)
         .group_by(SalesOrder.status)).all())
     counts = {b.key: sum(by_status.get(s, 0) for s in b.statuses) for b in BUCKETS if b.statuses}
     counts["all"] = sum(by_status.values())
-    counts["shipped_today"] = queue_count(session, QueueFilter(
-        "shipped_today", f.channel_id, f.location_id, f.order_type, f.ship_by_from, f.ship_by_before), since=since)
+    counts["shipped_today"] = queue_count(session, replace(f, bucket="shipped_today"), since=since)
     return counts
 
 

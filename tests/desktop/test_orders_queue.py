@@ -199,3 +199,36 @@ def test_enter_opens_the_selected_order(qtbot, tasks, window_state):
     assert window.detail.order.id == model.order_id(3)
     qtbot.keyClick(window.detail, Qt.Key.Key_Escape)
     assert window.orders_stack.currentWidget() is window.queue
+
+
+def counts_agree_with_lists(qtbot, window):
+    """Click every bucket: its count is the number of rows its list shows, and the footer says the same."""
+    for key in window.queue.buckets.keys():
+        click_bucket(qtbot, window, key)
+        rows = window.queue.model.rowCount()
+        assert window.queue.buckets.count_text(key) == f"{rows:,}", key
+        assert window.queue.summary.text().startswith("1 order" if rows == 1 else f"{rows:,} orders"), key
+
+
+def test_an_order_synced_just_after_the_queue_opened_shows_in_counts_and_list(qtbot, tasks, window_state, demo_db):
+    window = open_window(qtbot, tasks, window_state)
+    # Sync imports an order after the queue read its counts and rows, before its first look for changes.
+    with demo_db.write() as s:
+        orders.import_order(s, Actor("sync", "shop"), make_order("SYNC-1", [("MUG-RED-12OZ", 1)],
+                                                                  placed_at=datetime.now(timezone.utc)))
+    # The queue looks for changes every few seconds on its own; nobody presses F5.
+    qtbot.waitUntil(lambda: window.queue.buckets.count_text("all") == "121" and window.queue.model.rowCount() == 121,
+                    timeout=3 * orders_queue.POLL_MS)
+    assert window.queue.summary.text() == "121 orders"
+    counts_agree_with_lists(qtbot, window)
+
+
+def test_bucket_counts_agree_with_their_lists_after_changes(qtbot, tasks, window_state, demo_db):
+    window = open_window(qtbot, tasks, window_state)
+    counts_agree_with_lists(qtbot, window)
+    with demo_db.write() as s:
+        oid = s.scalar(select(SalesOrder.id).where(SalesOrder.status == "allocated").limit(1))
+        orders.hold(s, Actor("priya", "service-2"), oid, "Customer asked to wait")
+        orders.import_order(s, Actor("sync", "shop"), make_order("SYNC-2", [("MUG-RED-12OZ", 1)],
+                                                                  placed_at=datetime.now(timezone.utc)))
+    counts_agree_with_lists(qtbot, window)  # straight away, before any look for changes

@@ -107,6 +107,7 @@ def test_search(queue, text, expected):
         want = ids if expected is None else [ids[i] for i in expected]
         assert [r.id for r in rows] == want
         assert queries.queue_count(s, QueueFilter(search=text)) == len(want)
+        assert queries.bucket_counts(s, QueueFilter(search=text))["all"] == len(want)  # the buckets count what it finds
 
 
 def test_search_follows_a_changed_email_and_a_new_order(queue):
