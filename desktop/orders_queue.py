@@ -22,13 +22,16 @@ from desktop.qt import (
     QCoreApplication,
     QDate,
     QDateEdit,
+    QEvent,
     QFont,
+    QFontMetrics,
     QHBoxLayout,
     QHeaderView,
     QItemSelectionModel,
     QLabel,
     QLineEdit,
     QModelIndex,
+    QObject,
     QPushButton,
     QSplitter,
     Qt,
@@ -286,6 +289,13 @@ class OrderQueueModel(PagedTableModel):
         if key == "ship_by":
             text = fmt.short_datetime(row.ship_by, self._now)
             if fmt.ship_by_state(row.ship_by, row.status, self._now) == "late":
+                # Past days without their hour, so the column stays narrow; the tooltip has the time.
+                day = fmt.local(row.ship_by)
+                days = (self._now.date() - day.date()).days
+                if days == 1:
+                    text = self.tr("Yesterday")
+                elif days > 1:
+                    text = f"{day.day} {day.strftime('%b')}"
                 text = self.tr("{when} · late").format(when=text)
             return text
         if key == "customer":
@@ -356,7 +366,10 @@ class BucketList(QTableWidget):
             self.setItem(i, 0, title)
             self.setItem(i, 1, count)
         self.itemSelectionChanged.connect(self._chosen)
-        self.setMinimumWidth(180)
+        self.ensurePolished()
+        metrics = QFontMetrics(self.font())
+        widest = max(metrics.horizontalAdvance(self.item(i, 0).text()) for i in range(self.rowCount()))
+        self.setMinimumWidth(widest + metrics.horizontalAdvance("0,000") + 28)  # every title whole, and its count
 
     def keys(self) -> list[str]:
         return [b.key for b in queries.BUCKETS]
@@ -442,15 +455,14 @@ class OrdersQueueScreen(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionsMovable(True)
         header.setSortIndicatorShown(True)
-        for col, width in enumerate((166, 86, 106, 130, 80, 136, 130, 124, 90, 104, 76)):
-            self.table.setColumnWidth(col, width)
+        self._fit_columns()
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("queueSplitter")
         self.splitter.addWidget(self.buckets)
         self.splitter.addWidget(self.table)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([180, 1000])
+        self.splitter.setSizes([self.buckets.minimumWidth(), 1000])
         self.splitter.setChildrenCollapsible(False)
 
         # -- actions
@@ -536,6 +548,41 @@ class OrdersQueueScreen(QWidget):
         edit.setDate(ANY_DATE)
         edit.setMinimumWidth(118)
         return edit
+
+    def _fit_columns(self) -> None:
+        """Widths from the texts the columns show, in the table's font: order numbers, dates and statuses are never
+        cut; the customer and the destination share what is left (a saved layout, once restored, wins)."""
+        self.table.ensurePolished()  # the style sheet's fonts, not the defaults
+        self.table.horizontalHeader().ensurePolished()
+        plain, bold = QFontMetrics(self.table.font()), QFont(self.table.font())
+        bold.setBold(True)
+        bold_metrics = QFontMetrics(bold)
+        header = self.table.horizontalHeader()
+        header_metrics = bold_metrics  # the style sheet's header sections are bold
+        now = datetime.now().astimezone()
+        samples = {
+            "number": [("113-1424041-8661658", True), ("PO4502881", True)],  # a marketplace number is the longest
+            "channel": [("northwind", False)],
+            "placed": [(fmt.short_datetime(now.replace(month=12, day=28), now, relative_past=False), False)],
+            "ship_by": [(fmt.short_datetime(now + timedelta(days=1), now), False),
+                        (self.tr("{when} · late").format(when=fmt.short_datetime(now.replace(hour=22, minute=0), now)), True)],
+            "backorder_age": [(age_text(now - timedelta(days=6, hours=23), now), False)],
+            "promise": [(self.tr("missed {day}").format(day="28 Dec"), False)],
+            "units": [("12 / 120", False)],
+            "status": [(queries.status_title(st), False) for st in queries.STATUS_TITLES],
+            "location": [("DFW3PL", False)],
+        }
+        sort_arrow, padding = 26, 16
+        stretch = ("customer", "destination")  # they share what is left, at any window size
+        for col, (key, title) in enumerate(COLUMNS):
+            if key in stretch:
+                header.setSectionResizeMode(col, QHeaderView.ResizeMode.Stretch)
+                continue
+            width = header_metrics.horizontalAdvance(self.tr(title)) + sort_arrow
+            for text, is_bold in samples.get(key, ()):
+                width = max(width, (bold_metrics if is_bold else plain).horizontalAdvance(text) + padding)
+            self.table.setColumnWidth(col, width)
+        header.setStretchLastSection(False)
 
     def start(self) -> None:
         """Load the filter choices, then the queue; start watching for changes."""
