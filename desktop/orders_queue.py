@@ -337,6 +337,25 @@ def age_text(since: datetime | None, now: datetime) -> str:
     return t("Queue", "{d} d {h} h").format(d=days, h=hours) if days < 7 and hours else t("Queue", "{d} d").format(d=days)
 
 
+class AnyDateEdit(QDateEdit):
+    """A date filter that reads "Any" at its minimum date; Tab and Shift+Tab always move on to the next field.
+
+    Qt's date edit keeps Tab for moving between day, month and year, and while its
+    special text ("Any") is on show it swallows Tab altogether: a person tabbing
+    through the filters was stuck in it. Left and Right still move between the parts.
+    """
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        mods = event.modifiers()
+        if event.key() in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab) and not mods & (
+                Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier):
+            forward = event.key() == Qt.Key.Key_Tab and not mods & Qt.KeyboardModifier.ShiftModifier
+            QWidget.focusNextPrevChild(self, forward)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+
 class BucketList(QTableWidget):
     """The buckets down the left, each with its count; one is current."""
 
@@ -345,6 +364,7 @@ class BucketList(QTableWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(len(queries.BUCKETS), 2, parent)
         self.setObjectName("bucketList")
+        self.setTabKeyNavigation(False)  # Up and Down choose a bucket; Tab moves on to the list
         self.horizontalHeader().hide()
         self.verticalHeader().hide()
         self.setShowGrid(False)
@@ -408,6 +428,8 @@ class OrdersQueueScreen(QWidget):
         self.actor = actor
         self.state = state
         self._restoring = True
+        self._enter_pending = False  # Enter was pressed in the search box: act when its results arrive
+        self._counts: dict[str, int] = {}
         self.model = OrderQueueModel(tasks, self)
 
         # -- search and filters
@@ -477,6 +499,12 @@ class OrdersQueueScreen(QWidget):
         self.reroute_button.setToolTip(self.tr("Give back the selected orders' reservations and route them again"))
         self.summary = QLabel()
         self.summary.setObjectName("queueSummary")
+        self.empty_note = QLabel(self.table.viewport())
+        self.empty_note.setObjectName("queueEmptyNote")
+        self.empty_note.setWordWrap(True)
+        self.empty_note.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self.empty_note.setStyleSheet(f"color: {fmt.MUTED_COLOR.name()}; font-size: 15px; background: transparent;")
+        self.empty_note.hide()
         actions = QHBoxLayout()
         actions.setSpacing(8)
         actions.addWidget(self.open_button)
@@ -526,7 +554,10 @@ class OrdersQueueScreen(QWidget):
         self.model.total_changed.connect(lambda _n: self._update_summary())
         self.model.failed.connect(self.message)
         self.model.loaded.connect(self._after_load)
-        self.model.counts_read.connect(self.buckets.set_counts)
+        self.model.counts_read.connect(self._counts_read)
+        self.search.installEventFilter(self)
+        self.table.installEventFilter(self)
+        self.table.viewport().installEventFilter(self)
         header.sortIndicatorChanged.connect(self._sort_changed)
 
         self._poll = QTimer(self)
@@ -539,7 +570,7 @@ class OrdersQueueScreen(QWidget):
     # -- setup -------------------------------------------------------------------------------------
 
     def _date_edit(self, name: str) -> QDateEdit:
-        edit = QDateEdit()
+        edit = AnyDateEdit()
         edit.setObjectName(name)
         edit.setCalendarPopup(True)
         edit.setMinimumDate(ANY_DATE)
@@ -701,7 +732,42 @@ class OrdersQueueScreen(QWidget):
                 self.table.setColumnHidden(i, show)
 
     def _search_now(self) -> None:
-        self.apply_filters()
+        """Enter in the search box: search now, then open the one order found, or go into the list of several."""
+        self._enter_pending = True
+        if self.current_filter() != self.model.query_filter:
+            self.apply_filters()
+        elif not self.model.is_loading:
+            self._after_enter()
+
+    def _after_enter(self) -> None:
+        self._enter_pending = False
+        rows = self.model.rowCount()
+        if rows == 1 and self.model.query_filter.search:
+            self._open_row(0)
+        elif rows:
+            self._into_results()
+
+    def _into_results(self) -> None:
+        """Down or Enter from the search box: into the list, on its current row (the first after a search)."""
+        if not self.model.rowCount():
+            return
+        if not self.table.selectionModel().hasSelection():
+            self.table.selectionModel().setCurrentIndex(
+                self.model.index(0, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.KeyPress and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            key = event.key()
+            if watched is self.search and key in (Qt.Key.Key_Down, Qt.Key.Key_PageDown):
+                self._into_results()
+                return True
+            if watched is self.table and key == Qt.Key.Key_Up and self.table.currentIndex().row() <= 0:
+                self.focus_search()  # Up from the first row goes back to the search
+                return True
+        elif event.type() == QEvent.Type.Resize and watched is self.table.viewport():
+            self._place_empty_note()
+        return super().eventFilter(watched, event)
 
     def _bucket_chosen(self, _key: str) -> None:
         self.apply_filters()
@@ -765,6 +831,13 @@ class OrdersQueueScreen(QWidget):
             self.table.selectionModel().setCurrentIndex(
                 self.model.index(0, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
         self._update_summary()
+        if self._enter_pending and self.model.query_filter == self.current_filter():
+            self._after_enter()
+
+    def _counts_read(self, counts: dict[str, int]) -> None:
+        self._counts = counts
+        self.buckets.set_counts(counts)
+        self._update_summary()
 
     def _update_actions(self) -> None:
         n = len(self.selected_ids())
@@ -783,6 +856,34 @@ class OrdersQueueScreen(QWidget):
         if n > 1:
             text += self.tr("  ·  {n} selected").format(n=n)
         self.summary.setText(text)
+        self._update_empty_note()
+
+    def _update_empty_note(self) -> None:
+        """Over an empty list: why it is empty, and where the orders searched for are."""
+        f = self.model.query_filter
+        text = ""
+        if not self.model.rowCount() and not self.model.is_loading:
+            bucket = self.tr(queries.BUCKETS_BY_KEY[f.bucket].title)
+            elsewhere = self._counts.get("all", 0) if f.bucket != "all" else 0
+            filtered = replace(f, bucket="", search="") != QueueFilter(bucket="")
+            if f.search and elsewhere:
+                text = self.tr("No orders in {bucket} match “{text}”.").format(bucket=bucket, text=f.search) + "\n" + (
+                    self.tr("1 order in All orders does: choose All orders to see it.") if elsewhere == 1 else
+                    self.tr("{n} orders in All orders do: choose All orders to see them.").format(n=f"{elsewhere:,}"))
+            elif f.search:
+                text = self.tr("No orders match “{text}”.").format(text=f.search) + "\n"
+                text += (self.tr("Clear filters to search every order.") if filtered else
+                         self.tr("Search looks inside order numbers, shop order numbers, customer names, emails and "
+                                 "SKUs, and at the start of tracking numbers."))
+            elif filtered:
+                text = self.tr("No orders in {bucket} with these filters.").format(bucket=bucket)
+            else:
+                text = self.tr("No orders in {bucket} now.").format(bucket=bucket)
+        self.empty_note.setText(text)
+        self.empty_note.setVisible(bool(text))
+
+    def _place_empty_note(self) -> None:
+        self.empty_note.setGeometry(24, 28, max(0, self.table.viewport().width() - 48), 120)
 
     def hold_selected(self) -> None:
         from desktop.dialogs import ReasonDialog, hold_reasons
