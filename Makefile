@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 ARGS ?=
 
-.PHONY: run test test-fast screenshots bench system-deps clean
+.PHONY: run test journey-watch screenshots bench system-deps clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,8 +27,15 @@ system-deps:
 run: $(STAMP) system-deps
 	$(PY) main.py $(ARGS)
 
+# The tests start their own Xvfb for the journeys' real window (tests/conftest.py).
 test: $(TEST_STAMP) system-deps
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q $(ARGS)
+	$(PY) -m pytest -q $(ARGS)
+
+# Watch one journey on your own screen (DISPLAY set): make journey-watch JOURNEY=tests/journeys/test_find_order.py
+JOURNEY ?= tests/journeys
+JOURNEY_PAUSE_MS ?= 400
+journey-watch: $(TEST_STAMP) system-deps
+	JOURNEY_PAUSE_MS=$(JOURNEY_PAUSE_MS) QT_QPA_PLATFORM=xcb $(PY) -m pytest -q -m journey $(JOURNEY) $(ARGS)
 
 screenshots: $(TEST_STAMP) system-deps
 	bash scripts/screenshots.sh

@@ -177,6 +177,7 @@ class Startup(QObject):
             QTimer.singleShot(SMOKE_TIMEOUT_MS, lambda: self._fail(self.tr("The order queue did not load in time.")))
         self.window.show()
         self.splash.close()
+        self.window.activateWindow()  # the station's keyboard and scanner go to the window, with or without a window manager
         self.window.start()
         if not self.smoke:  # --smoke stays fast and off the network
             self._start_sync()
@@ -245,31 +246,58 @@ def show_error(title: str, message: str) -> None:
     box.exec()
 
 
-def run(args) -> int:
-    """Start the desktop app; returns the process exit code."""
+class Running:
+    """A started application: what ``run`` waits on, and what a journey test drives and then closes."""
+
+    def __init__(self, app: QApplication, startup: Startup | None, tasks: Tasks | None, db: Database | None,
+                 code: int | None = None) -> None:
+        self.app = app
+        self.startup = startup
+        self.tasks = tasks
+        self.db = db
+        self.code = code  # set when the start ended before the event loop (a database that cannot be opened)
+
+    @property
+    def window(self):
+        return self.startup.window if self.startup is not None else None
+
+    def shutdown(self) -> None:
+        """What happens after the event loop ends: window state saved, workers and the demo stopped."""
+        if self.startup is None:
+            return
+        if self.startup.window is not None:
+            self.startup.window.save_state()
+        self.tasks.shutdown()
+        self.startup.stop_sync()  # after the database worker: a demo still starting has finished by now
+        self.db.dispose()
+        self.startup = None
+
+
+def start(args) -> Running:
+    """Open the settings and the database and begin the start-up steps; the caller runs the event loop."""
     app = application()
     smoke = bool(getattr(args, "smoke", False))
-
-    def fail(message: str) -> int:
-        if smoke:
-            print(f"smoke FAILED: {message}", file=sys.stderr)
-        else:
-            show_error(QCoreApplication.translate("App", "Quayside cannot start"), message)
-        return 1
-
     try:
         settings = Settings.load()
         db = Database(getattr(args, "db", None))
     except OmsError as exc:
-        return fail(str(exc))
+        if smoke:
+            print(f"smoke FAILED: {exc}", file=sys.stderr)
+        else:
+            show_error(QCoreApplication.translate("App", "Quayside cannot start"), str(exc))
+        return Running(app, None, None, None, code=1)
     tasks = Tasks(db)
     state = WindowState(QSettings())
     startup = Startup(args, settings, db, tasks, state)
     QTimer.singleShot(0, startup.begin)
-    code = app.exec()
-    if startup.window is not None:
-        startup.window.save_state()
-    tasks.shutdown()
-    startup.stop_sync()  # after the database worker: a demo still starting has finished by now
-    db.dispose()
+    return Running(app, startup, tasks, db)
+
+
+def run(args) -> int:
+    """Start the desktop app; returns the process exit code."""
+    running = start(args)
+    if running.code is not None:
+        return running.code
+    code = running.app.exec()
+    running.shutdown()
     return code

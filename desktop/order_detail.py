@@ -7,7 +7,7 @@ from desktop import formatting as fmt
 from desktop.dialogs import CancelLineDialog, NoteDialog, ReasonDialog, hold_reasons
 from desktop.order_scan import accepts_order_scan, find_scanned_order
 from desktop.print_jobs import print_shipment
-from desktop.reroute import RerouteDialog, refusal, reroute_order
+from desktop.reroute import RerouteDialog
 from desktop.qt import (
     QFrame,
     QGridLayout,
@@ -25,7 +25,7 @@ from desktop.qt import (
 )
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
-from oms import orders, queries
+from oms import orders, queries, routing
 from oms.audit import Actor
 from oms.gs1 import Scan
 from oms.queries import OrderDetail
@@ -579,7 +579,7 @@ class OrderDetailScreen(QWidget):
         d = self.order
         if d is None:
             return None
-        return refusal(d.status, d.on_hold, sum(l.picked + l.packed for l in d.lines))
+        return routing.reroute_refusal(d.status, d.on_hold, sum(l.picked + l.packed for l in d.lines))
 
     def reroute(self) -> None:
         d = self.order
@@ -594,7 +594,7 @@ class OrderDetailScreen(QWidget):
         dialog = RerouteDialog(self, 1, d.number)
         if dialog.exec() == RerouteDialog.DialogCode.Accepted:
             reason = dialog.reason()
-            self._change(lambda s: reroute_order(s, self.actor, d.id, reason),
+            self._change(lambda s: routing.reroute(s, self.actor, d.id, reason=reason),
                          self.tr("{number} re-routed.").format(number=d.number))
 
     def add_note(self) -> None:

@@ -45,7 +45,7 @@ from desktop.qt import (
 from desktop.tables import on_enter, record_view
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
-from oms import orders, queries
+from oms import orders, queries, routing
 from oms.audit import Actor
 from oms.gs1 import Scan
 from oms.queries import QueueFilter, QueueRow, QueueSort
@@ -905,7 +905,7 @@ class OrdersQueueScreen(QWidget):
             self._bulk(ids, lambda s, oid: orders.release_hold(s, self.actor, oid), self.tr("released"))
 
     def reroute_selected(self) -> None:
-        from desktop.reroute import RerouteDialog, reroute_order
+        from desktop.reroute import RerouteDialog
 
         ids = self.selected_ids()
         if not ids:
@@ -914,7 +914,7 @@ class OrdersQueueScreen(QWidget):
         if dialog.exec() != RerouteDialog.DialogCode.Accepted:
             return
         reason = dialog.reason()
-        self._bulk(ids, lambda s, oid: reroute_order(s, self.actor, oid, reason), self.tr("re-routed"))
+        self._bulk(ids, lambda s, oid: routing.reroute(s, self.actor, oid, reason=reason), self.tr("re-routed"))
 
     def _bulk(self, ids: list[int], action, verb: str) -> None:
         """Apply an action to each order in its own transaction; one refusal does not stop the rest."""

@@ -635,6 +635,20 @@ class RuleForm(QWidget):
         self.allowed.set_choices([(code, f"{name} ({code})") for code, name in locations])
         self.preferred.set_choices([(code, f"{name} ({code})") for code, name in locations])
         self._loading = False
+        self._chain_tabs()
+
+    def _chain_tabs(self) -> None:
+        """Tab walks the form top to bottom; boxes added when the places arrive would otherwise come last."""
+        chain: list[QWidget] = [self.name, self.enabled, *self.channel.boxes.values(), *self.order_type.boxes.values(),
+                                self.country, self.region, self.postal_prefix, self.sku, self.sku_tag, self.weight_min,
+                                self.weight_max, self.value_min, self.value_max, *self.service_level.boxes.values(),
+                                *self.allowed.boxes.values(), *self.preferred.boxes.values(), self.split,
+                                self.forced_service, self.hold_reason]
+        for first, second in zip(chain, chain[1:]):
+            QWidget.setTabOrder(first, second)
+
+    def last_in_tab_order(self) -> QWidget:
+        return self.hold_reason
 
     def load(self, rule: Rule | None) -> None:
         """Show a saved rule, or an empty form for a new one."""
@@ -889,6 +903,9 @@ class SimulationPanel(QFrame):
             self.examples.setText(text)
         else:
             self.examples.setText(self.tr("No order would ship from somewhere else."))
+        notes = report.shadow_notes()  # why a new rule changes nothing: a rule above takes its orders
+        if notes:
+            self.examples.setText("  ".join([self.examples.text(), *notes]))
         self.examples.show()
 
     def mark_stale(self) -> None:
@@ -920,6 +937,7 @@ class RoutingScreen(QWidget):
         self._check_generation = 0
         self._selecting = False
         self._started = False
+        self._writing_new = False  # Ctrl+N was pressed: a list that arrives later must not replace the empty form
 
         title = QLabel(self.tr("Routing rules"))
         title.setObjectName("orderTitle")
@@ -1086,7 +1104,9 @@ class RoutingScreen(QWidget):
             self.model.set_rows(setup.rows)
             self._selecting = False
             row = self.model.row_of(keep) if keep is not None else -1
-            if self.form.is_dirty() and select_id is None:
+            if self._writing_new and select_id is None:
+                self._select_row(-1, load_form=False)
+            elif self.form.is_dirty() and select_id is None:
                 # Someone else changed the list; the rule being written stays as it is.
                 self._select_row(row, load_form=False)
             elif row >= 0 or self.form.rule is not None or self.model.rowCount():
@@ -1105,6 +1125,7 @@ class RoutingScreen(QWidget):
             self.table.setCurrentIndex(self.model.index(row, 2))
         self._selecting = False
         if load_form:
+            self._writing_new = False
             rule = self.model.rows[row].rule if 0 <= row < self.model.rowCount() else None
             self.form.load(rule)
             self.verdict = Verdict(True)
@@ -1126,6 +1147,7 @@ class RoutingScreen(QWidget):
             self.table.setCurrentIndex(previous if previous.isValid() else QModelIndex())
             self._selecting = False
             return
+        self._writing_new = False
         self.form.load(rule)
         self.verdict = Verdict(True)
         self.simulation.mark_stale()
@@ -1177,6 +1199,7 @@ class RoutingScreen(QWidget):
         self.table.selectionModel().clearSelection()
         self.table.setCurrentIndex(QModelIndex())
         self._selecting = False
+        self._writing_new = True
         self.form.load(None)
         self.verdict = Verdict(True)
         self.simulation.mark_stale()

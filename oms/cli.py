@@ -21,7 +21,10 @@ from .queries import status_title
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", metavar="URL", help=_("database URL (default: OMS_DATABASE_URL, then the local SQLite file)"))
+    """``--db`` after a subcommand; ``main.py`` also takes it before one. Not given here, it leaves alone the
+    value given before the subcommand (argparse would otherwise put this parser's default over it)."""
+    parser.add_argument("--db", metavar="URL", default=argparse.SUPPRESS,
+                        help=_("database URL (default: OMS_DATABASE_URL, then the local SQLite file)"))
 
 
 def open_db(args) -> Database:

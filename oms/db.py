@@ -12,7 +12,7 @@ from typing import Iterator
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -200,12 +200,12 @@ class Database:
                         conn.rollback()
                         conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_MIGRATION_LOCK})
                         conn.commit()
-        except OperationalError as exc:
-            raise OmsError(
-                _("Cannot open the database {where}: {error}").format(
-                    where=self.description, error=str(exc.orig).strip().splitlines()[0]
-                )
-            ) from exc
+        except DatabaseError as exc:  # cannot connect, cannot read, or not a database at all
+            error = str(exc.orig).strip().splitlines()[0]
+            if self.dialect == "sqlite" and "not a database" in error:
+                raise OmsError(_("{path} is not a Quayside database: it is another kind of file, or damaged. "
+                                 "Nothing was written to it.").format(path=make_url(self.url).database)) from exc
+            raise OmsError(_("Cannot open the database {where}: {error}").format(where=self.description, error=error)) from exc
 
     def _backup_sqlite(self, revision: str) -> Path | None:
         """Copy the SQLite file aside before upgrading it, so a failed upgrade loses nothing."""

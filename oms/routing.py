@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from . import audit, inventory, orders, validate
 from .audit import Actor
 from .errors import Conflict, InvalidInput, NotFound
-from .i18n import _
+from .i18n import _, ngettext
 from .models import (
     NAME,
     Allocation,
@@ -758,6 +758,24 @@ def import_and_route(session: Session, actor: Actor, batch: Sequence[orders.Norm
     return results
 
 
+# Once someone has started picking or packing, the order's stock is in a tote: moving it is a floor decision.
+_REROUTE_STARTED = frozenset({OrderStatus.PICKING.value, OrderStatus.PACKED.value, OrderStatus.PARTIALLY_SHIPPED.value})
+_REROUTE_CLOSED = frozenset({OrderStatus.SHIPPED.value, OrderStatus.DELIVERED.value, OrderStatus.CANCELLED.value})
+
+
+def reroute_refusal(status: str, on_hold: bool, picked_units: int) -> str | None:
+    """Why an order cannot be re-routed now, in words for the person asking; None when it can.
+    The screens ask before offering the action; ``reroute`` asks again before writing."""
+    if status in _REROUTE_CLOSED:
+        return _("The order is {status}; it can no longer be re-routed.").format(status=status.replace("_", " "))
+    if status in _REROUTE_STARTED or picked_units > 0:
+        return _("Picking or packing has started; re-routing would strand the picked items. "
+                 "Take it up with the floor supervisor.")
+    if on_hold:
+        return _("The order is on hold; release the hold first, then re-route it.")
+    return None
+
+
 def reroute(session: Session, actor: Actor, order_id: int, *, reason: str) -> RouteResult:
     """Give back an order's unpicked reservations and route it again (before picking)."""
     reason = validate.text(reason, "reason for re-routing", 300, required=True)
@@ -765,13 +783,11 @@ def reroute(session: Session, actor: Actor, order_id: int, *, reason: str) -> Ro
     if row is None:
         raise NotFound(_("There is no order with id {id}.").format(id=order_id))
     status, on_hold, number = row
-    if status in (OrderStatus.SHIPPED.value, OrderStatus.DELIVERED.value, OrderStatus.CANCELLED.value, OrderStatus.PACKED.value,
-                  OrderStatus.PICKING.value):
-        raise Conflict(_("Order {n} is {status}; it can no longer be re-routed.").format(n=number, status=status.replace("_", " ")))
-    if on_hold:
-        raise Conflict(_("Order {n} is on hold; release it before re-routing.").format(n=number))
-    if session.scalar(select(func.sum(OrderLine.picked)).where(OrderLine.order_id == order_id)):
-        raise Conflict(_("Picking has started on order {n}; it can no longer be re-routed.").format(n=number))
+    picked = session.scalar(select(func.coalesce(func.sum(OrderLine.picked + OrderLine.packed), 0))
+                            .where(OrderLine.order_id == order_id)) or 0
+    why = reroute_refusal(status, bool(on_hold), int(picked))
+    if why:
+        raise Conflict(_("{number}: {why}").format(number=number, why=why))
     orders.deallocate_order(session, actor, order_id, reason=reason)
     session.flush()
     return route_order(session, actor, order_id, reason=reason)
@@ -814,6 +830,15 @@ class SimulationReport:
     moved: int  # orders whose locations change
     split_changed: int
     examples: tuple[str, ...]
+    # A new or changed rule that matches orders a rule above it decides first: (rule, the rule above, orders).
+    shadowed: tuple[tuple[str, str, int], ...] = ()
+
+    def shadow_notes(self) -> list[str]:
+        return [ngettext("“{rule}” matches {n} of these orders, but “{above}” above it decides it first: "
+                         "move the rule up for it to count.",
+                         "“{rule}” matches {n} of these orders, but “{above}” above it decides them first: "
+                         "move the rule up for it to count.", n).format(rule=rule, above=above, n=f"{n:,}")
+                for rule, above, n in self.shadowed]
 
     def summary(self) -> str:
         def pct(side):
@@ -832,6 +857,10 @@ def simulate(session: Session, proposed: Sequence[Rule], *, last: int = 2000, no
     itself holds, so the comparison isolates the rules.
     """
     current = load_rules(session)
+    saved = {r.id: (r.name, r.conditions, r.actions, r.enabled) for r in current}
+    edited = [r for r in proposed if not r.is_default and r.enabled
+              and saved.get(r.id) != (r.name, r.conditions, r.actions, r.enabled)]
+    shadowed: dict[tuple[str, str], int] = {}
     ids = session.scalars(select(SalesOrder.id).order_by(SalesOrder.placed_at.desc()).limit(max(1, last))).all()
     locations = _locations(session)
     rates = RateBook.load(session)
@@ -862,6 +891,10 @@ def simulate(session: Session, proposed: Sequence[Rule], *, last: int = 2000, no
             outcome = {}
             for side, rules in (("before", current), ("after", list(proposed))):
                 rule = first_match(rules, f)
+                if side == "after":
+                    for e in edited:
+                        if e is not rule and matches(e, f) and rules.index(rule) < rules.index(e):
+                            shadowed[(e.name, rule.name)] = shadowed.get((e.name, rule.name), 0) + 1
                 s = sides[side]
                 s[0] += 1
                 if rule.actions.get("hold_reason"):
@@ -884,7 +917,8 @@ def simulate(session: Session, proposed: Sequence[Rule], *, last: int = 2000, no
                     examples.append(f"{f.number}: {'+'.join(outcome.get('before', ()))} → {'+'.join(outcome.get('after', ()))}")
             if len(outcome.get("before", ())) != len(outcome.get("after", ())):
                 split_changed += 1
-    return SimulationReport(SimulationSide(*sides["before"]), SimulationSide(*sides["after"]), moved, split_changed, tuple(examples))
+    return SimulationReport(SimulationSide(*sides["before"]), SimulationSide(*sides["after"]), moved, split_changed,
+                            tuple(examples), tuple((rule, above, n) for (rule, above), n in shadowed.items()))
 
 
 # -- seeding rates --------------------------------------------------------------------------------------------

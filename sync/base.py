@@ -31,6 +31,11 @@ class PermanentError(RemoteError):
         super().__init__(message, status=status, retryable=False)
 
 
+class CredentialsRefused(PermanentError):
+    """The remote refused our token or password (401/403): nothing works until a person replaces it.
+    Not the request's fault: what waits to be sent stays queued for when the token is right."""
+
+
 @dataclass(frozen=True)
 class Quarantine:
     """A remote payload we could not understand: kept whole, with a plain-language reason."""

@@ -117,7 +117,7 @@ def build_connectors(db, codes: list[str] | None = None, **http_options) -> tupl
     # Trading partners sync like channels: their inbox (a folder or on an SFTP server) in, their outbox out.
     from oms import edi
 
-    from .channels.edi_x12.transport import partner_channel
+    from .channels.edi_x12.transports import partner_channel
 
     with db.read() as s:
         partners = [p for p in edi.partners(s) if p.transport.get("kind") in ("folder", "sftp")
@@ -153,7 +153,7 @@ def cmd_sync(args) -> int:
         reports = engine.run_once()
         for r in reports:
             print(r.line())
-        return 1 if any(r.offline or r.failed for r in reports) else 0
+        return 1 if any(r.offline or r.failed or r.errors for r in reports) else 0  # any connector that failed
     signal.signal(signal.SIGTERM, lambda *_a: engine.stop())
     try:
         engine.run_forever(intervals, on_report=lambda r: print(r.line(), flush=True))

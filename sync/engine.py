@@ -31,6 +31,7 @@ from oms.models import Channel, OrderStatus, SalesOrder, utcnow
 
 from .base import (
     AddressData,
+    CredentialsRefused,
     CarrierConnector,
     ChannelConnector,
     Offline,
@@ -64,11 +65,12 @@ class RunReport:
     offline: bool = False
     errors: list[str] = field(default_factory=list)
     elsewhere: str = ""  # another station held this connector: nothing was done here
+    refused: str = ""  # the remote refused our token: what a person must do, in words
 
     def line(self) -> str:
         if self.elsewhere:
             return _("{code}: synced by another station ({holder})").format(code=self.code, holder=self.elsewhere)
-        state = _("offline") if self.offline else _("online")
+        state = self.refused or (_("offline") if self.offline else _("online"))
         return _("{code}: {state}; pulled {p} ({c} new, {u} changed, {x} cancelled, {q} quarantined); pushed {s}, failed {f}").format(
             code=self.code, state=state, p=self.pulled, c=self.created, u=self.updated, x=self.cancelled,
             q=self.quarantined, s=self.pushed, f=self.failed)
@@ -223,6 +225,9 @@ class Engine:
                 except Offline as exc:
                     self._failed(code, report, exc, offline=True)
                     return
+                except CredentialsRefused as exc:
+                    self._failed(code, report, exc, offline=False)  # the message waits for a good token
+                    return
                 except PermanentError as exc:
                     with self.db.write() as s:
                         sync_store.mark_failed(s, row.id, str(exc))
@@ -289,6 +294,9 @@ class Engine:
             except Offline as exc:
                 self._failed(code, report, exc, offline=True)
                 return
+            except CredentialsRefused as exc:
+                self._failed(code, report, exc, offline=False)
+                return
             except RemoteError as exc:
                 report.errors.append(str(exc))
                 continue
@@ -299,10 +307,19 @@ class Engine:
 
     def _failed(self, code: str, report: RunReport, exc: RemoteError, *, offline: bool) -> None:
         report.offline = report.offline or offline
-        report.errors.append(str(exc))
+        error = str(exc)
+        if isinstance(exc, CredentialsRefused):
+            report.refused = error = self.refusal(code)
+        report.errors.append(error)
         with self.db.write() as s:
-            sync_store.record_failure(s, code, str(exc), offline=offline)
+            sync_store.record_failure(s, code, error, offline=offline)
         log.warning("%s: %s", code, exc)
+
+    def refusal(self, code: str) -> str:
+        """What a person reads when the remote refuses our token, and what to do about it."""
+        if code in self.carriers:
+            return _("token refused by the carrier: update it in Settings")
+        return _("token refused by the shop: update it in Settings")
 
     # -- running ------------------------------------------------------------------------
 

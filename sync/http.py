@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from .base import Offline, PermanentError, RemoteError
+from .base import CredentialsRefused, Offline, PermanentError, RemoteError
 
 log = logging.getLogger(__name__)
 
@@ -231,6 +231,8 @@ class HttpClient:
                                   status=status, retryable=False)
             if status >= 400:
                 message = remote_message(_loads(resp.content)) or resp.reason or "request refused"
+                if status in (401, 403):
+                    raise CredentialsRefused(f"{what}: {status} {message}", status=status)
                 raise PermanentError(f"{what}: {status} {message}", status=status)
 
             links = parse_link_header(resp.headers.get("Link"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -26,6 +27,52 @@ def pytest_configure(config):
     cfg = Path(os.environ.setdefault("OMS_CONFIG_DIR", str(Path(config.rootpath) / ".pytest-config")))
     cfg.mkdir(parents=True, exist_ok=True)
     os.environ.pop("OMS_DATABASE_URL", None)
+    config._xvfb = _real_x_display()
+
+
+def pytest_unconfigure(config):
+    xvfb = getattr(config, "_xvfb", None)
+    if xvfb is not None:
+        xvfb.terminate()
+        try:
+            xvfb.wait(5)
+        except subprocess.TimeoutExpired:
+            xvfb.kill()
+
+
+def _real_x_display():
+    """Qt runs on a real X server: the session's own Xvfb (1366x768, the smallest station screen).
+
+    The journeys need a real window (``xcb``), and one QApplication per process means one platform for
+    the whole run, so every GUI test runs there too. With ``DISPLAY`` already set (a developer watching
+    a journey) that display is used; ``QT_QPA_PLATFORM=offscreen`` runs the rest without X, and the
+    journeys then refuse to run. Returns the Xvfb process to stop at the end, if one was started.
+    """
+    platform = os.environ.get("QT_QPA_PLATFORM")
+    if platform not in (None, "", "xcb"):
+        return None
+    os.environ["QT_QPA_PLATFORM"] = "xcb"
+    if os.environ.get("DISPLAY"):
+        return None
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        raise RuntimeError("Xvfb is not installed (scripts/system-deps.sh installs it); "
+                           "or run with QT_QPA_PLATFORM=offscreen to leave out the journeys")
+    read_fd, write_fd = os.pipe()
+    proc = subprocess.Popen([xvfb, "-displayfd", str(write_fd), "-screen", "0", "1366x768x24", "-nolisten", "tcp"],
+                            pass_fds=(write_fd,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    os.close(write_fd)
+    number = b""
+    with os.fdopen(read_fd, "rb") as pipe:
+        while not number.endswith(b"\n"):
+            chunk = pipe.read(1)
+            if not chunk:
+                proc.kill()
+                raise RuntimeError("Xvfb did not start")
+            number += chunk
+    os.environ["DISPLAY"] = f":{number.decode().strip()}"
+    return proc
 
 
 def postgres_url() -> str | None:

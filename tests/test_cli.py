@@ -129,3 +129,76 @@ def test_output_cut_short_by_the_reader_is_no_error(seeded):
         _out, err = proc.communicate(timeout=300)
         assert b"Traceback" not in err and b"BrokenPipe" not in err, err.decode()
         assert proc.returncode == 1
+
+
+def _leaf_commands(parser, path=()):
+    """Every runnable subcommand of the CLI, as (its words, its parser)."""
+    import argparse
+
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subs:
+        yield path, parser
+        return
+    for name, sub in subs[0].choices.items():
+        yield from _leaf_commands(sub, (*path, name))
+
+
+def _minimal_args(parser) -> list[str]:
+    """Values for a subcommand's required arguments, enough for it to parse."""
+    out: list[str] = []
+    for action in parser._actions:
+        value = str(action.choices[0]) if action.choices else "1"
+        if not action.option_strings and action.nargs not in ("?", "*"):
+            out.append(value)
+        elif action.option_strings and action.required:
+            out += [action.option_strings[0], value]
+    for group in parser._mutually_exclusive_groups:
+        if group.required:
+            out += [group._group_actions[0].option_strings[0], "1"]
+    return out
+
+
+def _all_leaves():
+    from main import build_parser
+
+    return [(" ".join(words), sub) for words, sub in _leaf_commands(build_parser())
+            if any("--db" in a.option_strings for a in sub._actions)]  # the ones that open a database
+
+
+@pytest.mark.parametrize("words,sub", _all_leaves(), ids=[w for w, _s in _all_leaves()])
+def test_db_before_or_after_any_subcommand_is_the_database_used(words, sub):
+    from main import build_parser
+
+    parser = build_parser()
+    rest = [*words.split(), *_minimal_args(sub)]
+    assert parser.parse_args(["--db", "sqlite:///before.sqlite3", *rest]).db == "sqlite:///before.sqlite3"
+    assert parser.parse_args([*rest, "--db", "sqlite:///after.sqlite3"]).db == "sqlite:///after.sqlite3"
+    assert parser.parse_args(rest).db is None
+
+
+def test_seed_with_db_before_the_subcommand_writes_there_and_nowhere_else(tmp_path):
+    url = f"sqlite:///{tmp_path / 'before.sqlite3'}"
+    env_home = tmp_path / "home"
+    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "--db", url, "seed", "--orders", "5", "--products", "20"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300,
+                          env={**os.environ, "XDG_DATA_HOME": str(env_home / "data"), "XDG_CONFIG_HOME": str(env_home / "cfg")})
+    assert proc.returncode == 0, proc.stderr
+    assert "Seeded 5 orders" in proc.stdout
+    db = Database(url)
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM sales_order")).scalar() == 5
+    db.dispose()
+    assert not (env_home / "data" / "Quayside" / "quayside.sqlite3").exists(), "the default local database was written"
+
+
+def test_a_file_that_is_not_a_database_is_one_clear_line_and_stays_untouched(tmp_path):
+    path = tmp_path / "notes.sqlite3"
+    path.write_bytes(b"shopping list: tape, labels, coffee\n" * 200)
+    before = path.read_bytes()
+    for args in (("orders", "list", "--db", f"sqlite:///{path}"), ("--db", f"sqlite:///{path}", "seed", "--orders", "1")):
+        out = run(*args, check=False)
+        assert out.returncode == 2, out.stdout
+        assert out.stderr.strip() == (f"error: {path} is not a Quayside database: it is another kind of file, or damaged. "
+                                      "Nothing was written to it.")
+    assert path.read_bytes() == before
+    assert not list(tmp_path.glob("notes.sqlite3-*")), "no WAL or journal left beside it"

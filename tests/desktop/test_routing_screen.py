@@ -6,7 +6,6 @@ from PySide6.QtWidgets import QApplication
 from sqlalchemy import func, select
 
 from desktop import orders_queue
-from desktop.reroute import reroute_order
 from desktop.routing_screen import proposed_rules
 from oms import queries, routing
 from oms.errors import Conflict
@@ -241,7 +240,7 @@ def test_reroute_from_order_detail_asks_why_and_refuses_once_picking_started(qtb
     assert "Picking or packing has started" in detail.reroute_button.toolTip()
     with pytest.raises(Conflict, match="Picking or packing has started"):  # and the same check guards the write
         with demo_db.write() as s:
-            reroute_order(s, window.actor, packed, "anyway")
+            routing.reroute(s, window.actor, packed, reason="anyway")
 
 
 def test_bulk_reroute_from_the_backordered_bucket(qtbot, tasks, window_state, demo_db):

@@ -96,6 +96,7 @@ def mutated(old: str, new: str) -> Transaction:
 @pytest.mark.parametrize("old,new,element,element_code", [
     ("PO1*1*24*EA", "PO1*1*2.5*EA", 2, "7"),  # fractional quantity
     ("PO1*1*24*EA", "PO1*1*TWO*EA", 2, "6"),
+    ("PO1*1*24*EA", "PO1*1*-5*EA", 2, "7"),  # negative quantity
     ("PO1*1*24*EA*7.25", "PO1*1*24*EA*7,25", 4, "6"),
     ("PO1*2*12", "PO1*1*12", 1, "7"),  # duplicate line id
     ("BEG*00*SA*HM-4471**20240312", "BEG*00*SA*HM-4471**20241312", 5, "8"),
@@ -109,6 +110,12 @@ def test_read_850_issues(old, new, element, element_code):
     assert (issues[0].element, issues[0].element_code, issues[0].transaction_control) == (
         element, element_code, "0001")
     assert issues[0].message
+
+
+def test_a_negative_quantity_tells_the_partner_it_must_be_positive():
+    [issue] = read_850(mutated("PO1*1*24*EA", "PO1*1*-5*EA"))
+    assert issue.message == "Line 1 orders -5 units; a quantity must be a positive whole number."
+    assert "not a number" not in issue.message
 
 
 def test_read_850_without_beg_or_lines():

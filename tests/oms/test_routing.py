@@ -268,7 +268,7 @@ def test_reroute_by_hand(routed):
     with routed.write() as s:
         line = s.scalar(select(OrderLine.id).where(OrderLine.order_id == oid))
         orders.record_pick(s, ACTOR, line, 1)
-    with pytest.raises(Conflict, match="can no longer be re-routed"):
+    with pytest.raises(Conflict, match="Picking or packing has started"):
         with routed.write() as s:
             routing.reroute(s, ACTOR, oid, reason="too late")
 
@@ -297,6 +297,23 @@ def test_simulate_writes_nothing_and_counts_moves(routed):
     assert "would move" in report.summary()
     with routed.read() as s:
         assert (s.scalar(select(func.count()).select_from(Allocation)), s.scalar(select(func.count()).select_from(AuditEvent))) == counts
+
+
+def test_simulate_names_the_rule_above_that_takes_a_new_rules_orders(routed):
+    for loc in ("RNO", "EWR"):
+        stock(routed, "MUG-RED", loc, 50)
+    for i in range(4):
+        place(routed, f"h{i}", [("MUG-RED", 1)], ship_to=SEATTLE if i % 2 else BOSTON)
+    with routed.read() as s:
+        proposed = routing.load_rules(s)
+        above = routing.Rule(None, "Everything from Newark", {}, {"allowed_locations": ["EWR"], "split": "allow"})
+        new = routing.Rule(None, "All from Reno", {}, {"allowed_locations": ["RNO"], "split": "allow"})
+        report = routing.simulate(s, [above, new, *proposed], last=100, now=NOW)
+        unchanged = routing.simulate(s, proposed, last=100, now=NOW)
+    assert ("All from Reno", "Everything from Newark", 4) in report.shadowed
+    assert any("“All from Reno” matches 4 of these orders, but “Everything from Newark” above it decides them first"
+               in note for note in report.shadow_notes())
+    assert unchanged.shadowed == ()  # saved rules below others are no news
 
 
 def test_concurrent_routing_never_oversells(routed):

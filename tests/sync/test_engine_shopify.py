@@ -198,3 +198,26 @@ def test_kill_9_mid_import_then_resume_gives_the_same_orders(shop_world, tmp_pat
         assert len(ids) == len(set(ids)) == 2000
         assert s.scalar(select(func.count()).select_from(OrderLine)) == sum(len(o["line_items"]) for o in emu.orders.values())
         assert check.run(s) == []
+
+
+def test_a_refused_token_is_said_plainly_and_sync_once_fails(shop_world, tmp_path):
+    """HTTP 401 from the shop: the summary, the stored state (Sync screen, status bar) and the exit code say so."""
+    _sqlite_only(shop_world)
+    with ShopifyEmulator(token=TOKEN, seed=3, rate_limit=False) as emu:
+        emu.seed_orders(3, DEFAULT_SKUS)
+        env = {**os.environ, "OMS_DATABASE_URL": shop_world.url, "OMS_CONFIG_DIR": str(tmp_path / "cfg"),
+               "OMS_SECRET_STORE": "file", "QT_QPA_PLATFORM": "offscreen"}
+        with shop_world.write() as s:
+            from oms.models import ConnectorConfig
+            s.get(ConnectorConfig, "web").base_url = emu.url
+        subprocess.run([sys.executable, "-c", "from sync import credentials; credentials.set_secret('web', 'shpat_wrong')"],
+                       env=env, cwd=ROOT, check=True)
+        out = subprocess.run([sys.executable, "main.py", "sync", "--once"], env=env, cwd=ROOT, capture_output=True,
+                             text=True, timeout=120)
+    assert out.returncode != 0, out.stdout
+    assert "web: token refused by the shop: update it in Settings" in out.stdout
+    assert "online" not in out.stdout and "Traceback" not in out.stderr
+    with shop_world.read() as s:
+        [state] = [c for c in sync_store.statuses(s) if c.code == "web"]
+        assert state.last_error == "token refused by the shop: update it in Settings"
+        assert s.scalar(select(func.count()).select_from(SalesOrder)) == 0

@@ -192,7 +192,7 @@ def cmd_partner_password(args) -> int:
 
 
 def _channel(db, code: str):
-    from .transport import partner_channel
+    from .transports import partner_channel
 
     with db.read() as s:
         p = edi.partner(s, code)

@@ -398,9 +398,12 @@ def _read_po1(seg: Segment, position: int, sequence: int, issue) -> dict[str, An
     quantity = 0
     try:
         value = Decimal(raw_qty)
-        if not value.is_finite() or value < 0:
+        if not value.is_finite():
             raise InvalidOperation
-        if value != value.to_integral_value():
+        if value < 0:  # zero is judged below: a warning, or a deletion in an 860
+            issue(position, "PO1", 2, "7", _("Line {id} orders {qty} units; a quantity must be a positive whole "
+                                             "number.").format(id=line_id, qty=raw_qty), bad=raw_qty)
+        elif value != value.to_integral_value():
             issue(position, "PO1", 2, "7", _("Line {id} orders {qty} units; only whole units can be "
                                              "shipped.").format(id=line_id, qty=raw_qty), bad=raw_qty)
         else:

@@ -96,20 +96,3 @@ class EdiTransportChannel:
         """Put the file where the partner collects it, whole or not at all, once: a file already there is left
         alone. Returns where it went (for the log)."""
         raise NotImplementedError
-
-
-def partner_channel(db: Database, partner: edi.PartnerInfo, **options) -> EdiTransportChannel:
-    """The channel for a partner's configured transport. ``options`` (timeout=...) go to network transports.
-    Raises OmsError when the transport cannot be used as configured (no folder, no stored password)."""
-    kind = partner.transport.get("kind", "folder")
-    if kind == "folder":
-        from .folder import EdiFolderChannel
-
-        if not partner.transport.get("path"):
-            raise OmsError(_("Partner {code} has no folder configured.").format(code=partner.code))
-        return EdiFolderChannel(partner.code, db, partner.transport["path"])
-    if kind == "sftp":
-        from .sftp import EdiSftpChannel
-
-        return EdiSftpChannel.for_partner(db, partner, **options)
-    raise OmsError(_("Partner {code} has a transport Quayside does not know: {kind}.").format(code=partner.code, kind=kind))
