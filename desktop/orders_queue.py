@@ -76,6 +76,9 @@ DEFAULT_SORT = {  # work buckets: most urgent promise first; history: newest fir
 }
 WORK_SORT = QueueSort("ship_by", False)
 ANY_DATE = QDate(2000, 1, 1)  # a date edit at its minimum means "no bound"
+# Where the columns' widths are kept. Not "queue": a layout saved before the columns were fitted to their texts
+# stretched Location over half the table and cut order numbers, and would come back on every start.
+HEADER_STATE = "queueColumns"
 
 ORDER_ID_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 
@@ -645,7 +648,7 @@ class OrdersQueueScreen(QWidget):
         self.state.restore_splitter("queue", self.splitter)
         header = self.table.horizontalHeader()
         header.blockSignals(True)
-        self.state.restore_header("queue", header)
+        self.state.restore_header(HEADER_STATE, header)
         header.blockSignals(False)
         saved = self.state.value("queue/filters", {}) or {}
         self.buckets.blockSignals(True)
@@ -655,7 +658,7 @@ class OrdersQueueScreen(QWidget):
 
     def save_state(self) -> None:
         self.state.save_splitter("queue", self.splitter)
-        self.state.save_header("queue", self.table.horizontalHeader())
+        self.state.save_header(HEADER_STATE, self.table.horizontalHeader())
         self.state.set_value("queue/filters", self._saved_filters())
 
     def _saved_filters(self) -> dict:

@@ -327,3 +327,28 @@ def test_a_search_that_finds_nothing_here_says_where_the_orders_are(qtbot, tasks
     press(qtbot, Qt.Key.Key_Escape)  # clears the search: every order of the bucket again, and no note
     qtbot.waitUntil(lambda: q.model.query_filter.search == "" and not q.model.is_loading)
     assert q.model.rowCount() > 0 and not q.empty_note.isVisible()
+
+
+def test_columns_fit_their_texts_and_an_old_saved_layout_does_not_come_back(qtbot, tasks, window_state, demo_db):
+    from desktop.tasks import Tasks
+    from PySide6.QtWidgets import QHeaderView
+
+    window = open_window(qtbot, tasks, window_state)
+    window.resize(1366, 768)
+    header = window.queue.table.horizontalHeader()
+    keys = [k for k, _t in orders_queue.COLUMNS]
+    model = window.queue.model
+    metrics = window.queue.table.fontMetrics()
+    # Every status and every order number shown is whole.
+    for r in range(min(model.rowCount(), 100)):
+        row = model.row_at(r)
+        assert metrics.horizontalAdvance(queries.status_title(row.status)) < header.sectionSize(keys.index("status"))
+        assert metrics.horizontalAdvance(row.number) < header.sectionSize(keys.index("number"))
+    assert not header.stretchLastSection()  # Location is not stretched over the table
+    assert header.sectionResizeMode(keys.index("customer")) == QHeaderView.ResizeMode.Stretch
+    # A layout saved by an earlier version (Location stretched) under the old key is not restored.
+    window.close()
+    header.setStretchLastSection(True)
+    window_state.save_header("queue", header)
+    again = open_window(qtbot, Tasks(demo_db, immediate=True), window_state)
+    assert not again.queue.table.horizontalHeader().stretchLastSection()
