@@ -130,11 +130,13 @@ class OrderQueueModel(PagedTableModel):
         def job(session):
             version = queries.data_version(session)  # first: a change made meanwhile shows as a newer version
             resolved = queries.resolve_search(session, f) if f.search else f
-            total = queries.queue_count(session, resolved)
-            read = {p: queries.queue_page(session, resolved, s, p * size, size, total=total) for p in pages(total)}
             counts = None
             if counts_of != (counts_key, version):
                 counts = queries.bucket_counts(session, replace(resolved, bucket=""))
+                total = counts[f.bucket]  # the list holds what its bucket counts: one number, read once
+            else:
+                total = queries.queue_count(session, resolved)
+            read = {p: queries.queue_page(session, resolved, s, p * size, size, total=total) for p in pages(total)}
             return total, read, (resolved, version, counts_key, counts)
 
         return job

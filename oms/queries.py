@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timezone
 from typing import Sequence
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from .gs1 import Gs1Error, classify_scan, is_valid_gtin, normalize_gtin
@@ -293,13 +293,23 @@ def queue_count(session: Session, f: QueueFilter, *, since: datetime | None = No
 
 def bucket_counts(session: Session, f: QueueFilter = QueueFilter(), *, since: datetime | None = None) -> dict[str, int]:
     """Orders per bucket under the filters and the search (the filter's bucket aside): what each bucket's list
-    would show. One grouped pass over the status index."""
-    by_status = dict(session.execute(
-        _filtered(session, select(SalesOrder.status, func.count()).select_from(SalesOrder), f, bucket=False)
-        .group_by(SalesOrder.status)).all())
+    would show. Without a search, one grouped pass over the status index and one range of the shipped_at index;
+    with one, a single pass over the orders it found."""
+    shipped_today = SalesOrder.shipped_at >= _day_start(since)
+    if f.order_ids is not None:
+        rows = session.execute(
+            _filtered(session, select(SalesOrder.status, func.count(), func.sum(case((shipped_today, 1), else_=0)))
+                      .select_from(SalesOrder), f, bucket=False).group_by(SalesOrder.status)).all()
+        by_status = {status: n for status, n, _today in rows}
+        today = sum(int(t or 0) for _s, _n, t in rows)
+    else:
+        by_status = dict(session.execute(
+            _filtered(session, select(SalesOrder.status, func.count()).select_from(SalesOrder), f, bucket=False)
+            .group_by(SalesOrder.status)).all())
+        today = queue_count(session, replace(f, bucket="shipped_today"), since=since)
     counts = {b.key: sum(by_status.get(s, 0) for s in b.statuses) for b in BUCKETS if b.statuses}
     counts["all"] = sum(by_status.values())
-    counts["shipped_today"] = queue_count(session, replace(f, bucket="shipped_today"), since=since)
+    counts["shipped_today"] = today
     return counts
 
 
@@ -322,16 +332,16 @@ def queue_rows(session: Session, order_ids: Sequence[int]) -> dict[int, QueueRow
 class DataVersion:
     """A cheap fingerprint of the orders table: when it changes, the queue is stale."""
 
-    orders: int
+    newest_order: int | None  # orders are never deleted: a new one has a higher id
     last_change: datetime | None
 
 
 def data_version(session: Session) -> DataVersion:
-    # max() is answered from the end of the updated_at index; count(*) from the smallest index.
-    count, last = session.execute(select(func.count(), func.max(SalesOrder.updated_at)).select_from(SalesOrder)).one()
+    # Both answered from the end of an index (the primary key, updated_at), however many orders there are.
+    newest, last = session.execute(select(func.max(SalesOrder.id), func.max(SalesOrder.updated_at))).one()
     if isinstance(last, str):  # SQLite returns the aggregate as text, outside the column type
         last = datetime.fromisoformat(last).replace(tzinfo=timezone.utc)
-    return DataVersion(int(count), last)
+    return DataVersion(newest, last)
 
 
 @dataclass(frozen=True)
