@@ -337,8 +337,10 @@ class DataVersion:
 
 
 def data_version(session: Session) -> DataVersion:
-    # Both answered from the end of an index (the primary key, updated_at), however many orders there are.
-    newest, last = session.execute(select(func.max(SalesOrder.id), func.max(SalesOrder.updated_at))).one()
+    # Each answered from the end of an index (the primary key, updated_at), however many orders there are; as two
+    # subqueries, since SQLite reads a lone max() from an index but scans the table for two in one select.
+    newest, last = session.execute(select(select(func.max(SalesOrder.id)).scalar_subquery(),
+                                          select(func.max(SalesOrder.updated_at)).scalar_subquery())).one()
     if isinstance(last, str):  # SQLite returns the aggregate as text, outside the column type
         last = datetime.fromisoformat(last).replace(tzinfo=timezone.utc)
     return DataVersion(newest, last)
