@@ -67,8 +67,10 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("status", "Status"),
     ("location", "Location"),
 )
-# The Backordered bucket shows how long each order has waited and when its promise is lost, in place of Ship by.
+# The Backordered bucket shows how long each order has waited and when its promise is lost, in place of when it
+# was placed and its ship-by (the table stays within a 1366-pixel screen).
 BACKORDER_COLUMNS = ("backorder_age", "promise")
+NOT_BACKORDER_COLUMNS = ("placed", "ship_by")
 DEFAULT_SORT = {  # work buckets: most urgent promise first; history: newest first
     "backordered": QueueSort("promise", False),
     "shipped_today": QueueSort("placed", True),
@@ -79,6 +81,8 @@ ANY_DATE = QDate(2000, 1, 1)  # a date edit at its minimum means "no bound"
 # Where the columns' widths are kept. Not "queue": a layout saved before the columns were fitted to their texts
 # stretched Location over half the table and cut order numbers, and would come back on every start.
 HEADER_STATE = "queueColumns"
+SHARE_SPARE = ("customer", "destination")  # the columns that share what the others leave
+MIN_SHARED_WIDTH = 64
 
 ORDER_ID_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 
@@ -594,7 +598,10 @@ class OrdersQueueScreen(QWidget):
         bold.setBold(True)
         bold_metrics = QFontMetrics(bold)
         header = self.table.horizontalHeader()
-        header_metrics = bold_metrics  # the style sheet's header sections are bold
+        section = QFont(self.table.font())  # the style sheet's header sections: 9.5 pt, weight 600
+        section.setPointSizeF(9.5)
+        section.setWeight(QFont.Weight.DemiBold)
+        header_metrics = QFontMetrics(section)
         now = datetime.now().astimezone()
         samples = {
             "number": [("113-1424041-8661658", True), ("PO4502881", True)],  # a marketplace number is the longest
@@ -608,17 +615,28 @@ class OrdersQueueScreen(QWidget):
             "status": [(queries.status_title(st), False) for st in queries.STATUS_TITLES],
             "location": [("DFW3PL", False)],
         }
-        sort_arrow, padding = 26, 16
-        stretch = ("customer", "destination")  # they share what is left, at any window size
+        sort_arrow, padding = 16, 16
         for col, (key, title) in enumerate(COLUMNS):
-            if key in stretch:
-                header.setSectionResizeMode(col, QHeaderView.ResizeMode.Stretch)
+            if key in SHARE_SPARE:
                 continue
             width = header_metrics.horizontalAdvance(self.tr(title)) + sort_arrow
             for text, is_bold in samples.get(key, ()):
                 width = max(width, (bold_metrics if is_bold else plain).horizontalAdvance(text) + padding)
             self.table.setColumnWidth(col, width)
         header.setStretchLastSection(False)
+
+    def _share_spare_width(self) -> None:
+        """The customer and the destination share the width the other columns leave, when the table's width or its
+        columns change. By hand, not with Stretch sections: those cost a bucket switch 25 ms of header layout."""
+        header = self.table.horizontalHeader()
+        cols = [i for i, (k, _t) in enumerate(COLUMNS) if k in SHARE_SPARE]
+        used = sum(header.sectionSize(i) for i in range(header.count()) if i not in cols and not header.isSectionHidden(i))
+        spare = self.table.viewport().width() - used
+        each = max(MIN_SHARED_WIDTH, spare // len(cols))
+        if all(header.sectionSize(i) == each for i in cols):
+            return
+        for i in cols:
+            self.table.setColumnWidth(i, each)
 
     def start(self) -> None:
         """Load the filter choices, then the queue; start watching for changes."""
@@ -733,8 +751,9 @@ class OrdersQueueScreen(QWidget):
         for i, (key, _t) in enumerate(COLUMNS):
             if key in BACKORDER_COLUMNS:
                 self.table.setColumnHidden(i, not show)
-            elif key == "ship_by":
+            elif key in NOT_BACKORDER_COLUMNS:
                 self.table.setColumnHidden(i, show)
+        self._share_spare_width()
 
     def _search_now(self) -> None:
         """Enter in the search box: search now, then open the one order found, or go into the list of several."""
@@ -772,6 +791,7 @@ class OrdersQueueScreen(QWidget):
                 return True
         elif event.type() == QEvent.Type.Resize and watched is self.table.viewport():
             self._place_empty_note()
+            self._share_spare_width()
         return super().eventFilter(watched, event)
 
     def _bucket_chosen(self, _key: str) -> None:
@@ -873,8 +893,8 @@ class OrdersQueueScreen(QWidget):
             filtered = replace(f, bucket="", search="") != QueueFilter(bucket="")
             if f.search and elsewhere:
                 text = self.tr("No orders in {bucket} match “{text}”.").format(bucket=bucket, text=f.search) + "\n" + (
-                    self.tr("1 order in All orders does: choose All orders to see it.") if elsewhere == 1 else
-                    self.tr("{n} orders in All orders do: choose All orders to see them.").format(n=f"{elsewhere:,}"))
+                    self.tr("1 order matches in All orders: choose All orders to see it.") if elsewhere == 1 else
+                    self.tr("{n} orders match in All orders: choose All orders to see them.").format(n=f"{elsewhere:,}"))
             elif f.search:
                 text = self.tr("No orders match “{text}”.").format(text=f.search) + "\n"
                 text += (self.tr("Clear filters to search every order.") if filtered else

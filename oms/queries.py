@@ -3,8 +3,8 @@
 Every function takes an open session and returns plain frozen dataclasses, never
 ORM objects, so a GUI can hand the results across threads and render them without
 touching the database again. Everything here is bounded: pages have a limit,
-searches use index range scans, and counts that could grow with the table are
-capped or run on indexed columns only.
+searches use the text indexes of oms/order_search.py or index range scans, and
+counts that could grow with the table are capped or run on indexed columns only.
 """
 
 from __future__ import annotations
