@@ -16,6 +16,7 @@ from desktop.qt import (
     QApplication,
     QCoreApplication,
     QDialog,
+    QDir,
     QIcon,
     QLabel,
     QMessageBox,
@@ -54,6 +55,8 @@ def app_icon() -> QIcon:
 
 
 def stylesheet() -> str:
+    """The theme; its images are named "quayside:icons/…", found in resources/ wherever the app is installed."""
+    QDir.setSearchPaths("quayside", [str(RESOURCES)])
     path = RESOURCES / "quayside.qss"
     return path.read_text(encoding="utf-8") if path.exists() else ""
 

@@ -77,6 +77,8 @@ class MainWindow(QMainWindow):
         ]
         for _key, _title, widget in self.screens:
             self.pages.addWidget(widget)
+        # A box waits for its carrier label: ask the carrier now rather than at its next interval.
+        self.packing.label_requested.connect(lambda: self.sync_worker.sync_now())
 
         # -- navigation: only screens that exist
         nav = QFrame()
@@ -213,7 +215,7 @@ class MainWindow(QMainWindow):
         self.waves = WavesScreen(self.tasks, self.actor, self.state, self.settings)
         self.picking = PickingScreen(self.tasks, self.actor, self.state)
         self.packing = PackingScreen(self.tasks, self.actor, self.state, self.settings)
-        self.printing = PrintingScreen(self.tasks, self.state, self.settings)
+        self.printing = PrintingScreen(self.tasks, self.state, self.settings, actor=self.actor)
         self.documents = DocumentsScreen(self.tasks, self.state)
         self.documents.open_order.connect(lambda order_id: self.open_order(order_id, back_to="documents"))
 

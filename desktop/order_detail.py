@@ -25,8 +25,9 @@ from desktop.qt import (
 )
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
-from oms import orders, queries, routing
+from oms import floor_queries, orders, queries, routing
 from oms.audit import Actor
+from oms.floor_queries import LabelState
 from oms.gs1 import Scan
 from oms.queries import OrderDetail
 from desktop.tables import cell as _item, read_only_table
@@ -148,6 +149,7 @@ class OrderDetailScreen(QWidget):
         self.actor = actor
         self.state = state
         self.order: OrderDetail | None = None
+        self.label_states: dict[int, LabelState] = {}  # packed shipments waiting on the carrier: where their label is
         self._requested: int | None = None
 
         # -- title row
@@ -322,9 +324,12 @@ class OrderDetailScreen(QWidget):
         self._requested = order_id
 
         def job(session):
-            return queries.order_detail(session, order_id)
+            detail = queries.order_detail(session, order_id)
+            packed = [x.id for x in detail.shipments if x.status == "packed"] if detail is not None else []
+            return detail, {st.shipment_id: st for st in floor_queries.label_states(session, packed)}
 
-        def done(detail: OrderDetail | None) -> None:
+        def done(result: tuple[OrderDetail | None, dict[int, LabelState]]) -> None:
+            detail, self.label_states = result
             if self._requested != order_id:
                 return
             if detail is None:
@@ -405,7 +410,7 @@ class OrderDetailScreen(QWidget):
         self.shipments.setRowCount(len(d.shipments))
         for r, s in enumerate(d.shipments):
             carrier = " ".join(p for p in (s.carrier, s.service) if p) or "—"
-            values = [f"#{s.id}", s.status.capitalize(), s.location, carrier, s.tracking_number or "—", s.packages, s.units,
+            values = [f"#{s.id}", self._shipment_status(s), s.location, carrier, s.tracking_number or "—", s.packages, s.units,
                       fmt.short_datetime(s.shipped_at) or "—"]
             for c, v in enumerate(values):
                 self.shipments.setItem(r, c, _item(v, right=c in (5, 6), muted=s.status == "voided"))
@@ -472,6 +477,19 @@ class OrderDetailScreen(QWidget):
         live = [x for x in d.shipments if x.status != "voided"]
         return live[-1] if live else None
 
+    def _shipment_status(self, s) -> str:
+        """A packed box waiting on the carrier says so: its label is awaited, refused, or ready to print."""
+        st = self.label_states.get(s.id)
+        if s.status != "packed" or st is None or not st.state:
+            return {"packed": self.tr("Packed"), "shipped": self.tr("Shipped"), "voided": self.tr("Voided")}.get(
+                s.status, s.status.capitalize())
+        return {"ready": self.tr("Packed — label ready to print"), "refused": self.tr("Packed — label refused by the carrier"),
+                "offline": self.tr("Packed — awaiting label (carrier offline)")}.get(st.state, self.tr("Packed — awaiting label"))
+
+    def _label_ready(self, shipment_id: int) -> bool:
+        st = self.label_states.get(shipment_id)
+        return st is not None and st.state == "ready"
+
     def print_documents(self, *, slip: bool = False, label: bool = False) -> None:
         shipment = self.chosen_shipment()
         if shipment is None:
@@ -481,8 +499,13 @@ class OrderDetailScreen(QWidget):
         def done(outcome) -> None:
             self.message.emit(outcome.summary())
 
-        print_shipment(self.tasks, shipment.id, None, label=label, slip=slip, done=done,
-                       error=lambda m: self.message.emit(m), owner=self)
+        def printed(outcome) -> None:
+            done(outcome)
+            if outcome.labels_printed:  # a label that was only ready has gone to the printer: the box has shipped
+                self.refresh()
+
+        print_shipment(self.tasks, shipment.id, None, label=label, slip=slip, done=printed,
+                       error=lambda m: self.message.emit(m), owner=self, actor=self.actor)
 
     def _update_actions(self) -> None:
         d = self.order
@@ -494,7 +517,8 @@ class OrderDetailScreen(QWidget):
         self.note_button.setEnabled(d is not None)
         has_shipment = d is not None and any(x.status != "voided" for x in d.shipments)
         self.print_slip_button.setEnabled(has_shipment)
-        self.reprint_label_button.setEnabled(d is not None and any(x.status == "shipped" for x in d.shipments))
+        self.reprint_label_button.setEnabled(d is not None and any(x.status == "shipped" or self._label_ready(x.id)
+                                                                   for x in d.shipments))
         why = self.reroute_refusal()
         self.reroute_button.setEnabled(d is not None and why is None)
         self.reroute_button.setToolTip(why or self.tr("Give back this order's reservations and route it again"))

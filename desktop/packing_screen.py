@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from desktop.order_scan import choose_order
 from desktop.picking_screen import scan_code
 from desktop.print_jobs import PrintOutcome, print_shipment, reprint_label
 from desktop.qt import (
@@ -26,11 +27,13 @@ from desktop.qt import (
 )
 from desktop import formatting as fmt
 from desktop.station import STATION_QSS, ScanStatus, card, label, repolish
+from desktop.sync_worker import clock_time
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
 from oms import floor_queries, fulfilment, shipments, sync_store
 from oms.audit import Actor
-from oms.errors import NotFound
+from oms.errors import NotFound, SeveralMatches
+from oms.floor_queries import LabelState
 from oms.fulfilment import PackedBox, PackingView, PackResult
 from oms.gs1 import Scan
 from oms.settings import Settings
@@ -39,6 +42,7 @@ COMMAND_COMPLETE = ("COMPLETE", "DONE")
 COMMAND_NEW_BOX = "NEWBOX"
 BOX_PREFIX = "BOX-"
 LABEL_POLL_MS = 2000
+LINE_HEIGHT = 44  # seven lines and the table's header fit at 1366x768 with everything else on screen
 COMPLETE_KEY = Qt.Key.Key_F10
 NEW_BOX_KEY = Qt.Key.Key_F7
 REPRINT_KEY = Qt.Key.Key_F4
@@ -78,6 +82,7 @@ class PackingScreen(QWidget):
     changed = Signal()  # the screen shows the outcome of a scan or action (tests wait for it)
     packed = Signal(object)  # PackResult
     printed = Signal(object)  # PrintOutcome
+    label_requested = Signal()  # a carrier label was asked for: the carrier's sync may run now
 
     def __init__(self, tasks: Tasks, actor: Actor, state: WindowState, settings: Settings, parent=None) -> None:
         super().__init__(parent)
@@ -96,22 +101,32 @@ class PackingScreen(QWidget):
         self.last_result: PackResult | None = None
         self.last_print: PrintOutcome | None = None
         self.awaiting: dict[int, str] = {}  # shipment id -> order number, waiting for the carrier's label
+        self.label_states: dict[int, LabelState] = {}  # the newest word on each awaited label
         self._partial_armed = False
 
         # -- the order
+        # Two rows, so that seven lines of an order still fit under it at 1366x768: the order, what kind of order it
+        # is and how many items are left in all; then where it goes, whole (a long address wraps).
         head_card, head = card("packCard")
+        head.setContentsMargins(24, 12, 24, 12)
+        head.setSpacing(2)
         self.order_label = label(self.tr("Scan a tote or an order number"), "bigOrder")
+        self.left_label = label("", "itemsLeft")
         self.ship_label = label("", "bigText", wrap=True)
-        self.kind_label = label("", "stationHint", wrap=True)
-        head.addWidget(self.order_label)
+        self.kind_label = label("", "stationHint", wrap=True)  # two short lines beside a long order number
+        top = QHBoxLayout()
+        top.setSpacing(16)
+        top.addWidget(self.order_label)
+        top.addWidget(self.kind_label, 1, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        top.addWidget(self.left_label, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        head.addLayout(top)
         head.addWidget(self.ship_label)
-        head.addWidget(self.kind_label)
 
         self.lines = QTableWidget(0, 4)
         self.lines.setObjectName("packLines")
         self.lines.setHorizontalHeaderLabels([self.tr("SKU"), self.tr("Item"), self.tr("Scanned"), self.tr("To pack")])
         self.lines.verticalHeader().hide()
-        self.lines.verticalHeader().setDefaultSectionSize(48)
+        self.lines.verticalHeader().setDefaultSectionSize(LINE_HEIGHT)
         self.lines.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.lines.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.lines.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -149,7 +164,7 @@ class PackingScreen(QWidget):
         self.tracking_edit.setObjectName("trackingEdit")
         self.tracking_edit.setMinimumWidth(220)
         self.tracking_edit.setMaximumWidth(300)
-        self.tracking_edit.setPlaceholderText(self.tr("manual carrier"))
+        self.tracking_edit.setPlaceholderText(self.tr("Courier's tracking number"))
         self.tracking_edit.setToolTip(self.tr("Tracking number of a manual carrier: press T, then scan or type it"))
         self.box_row.addWidget(label(self.tr("Manual tracking (T)"), "stationHead"))
         self.box_row.addWidget(self.tracking_edit)
@@ -167,8 +182,8 @@ class PackingScreen(QWidget):
         self.print_label = label("", "printStatus", wrap=True)
         self.awaiting_label = label("", "awaiting", wrap=True)
         self.awaiting_label.hide()
-        self.keys_hint = label(self.tr("Keys: 1–9 box · Q quantity · W weight · Enter complete when all is scanned · "
-                                       "T manual carrier tracking · F7 another box · F10 complete (twice to ship what is scanned) · Esc put the order aside"),
+        self.keys_hint = label(self.tr("Keys: 1–9 box · Q quantity · W weight · T manual tracking · Enter or F10 complete "
+                                       "(F10 twice: ship what is scanned) · F7 another box · Esc put aside"),
                                "keysHint", wrap=True)
 
         layout = QVBoxLayout(self)
@@ -198,6 +213,7 @@ class PackingScreen(QWidget):
         self.poll.timeout.connect(self.check_labels)
         self.tasks.write(_presets, self._presets_loaded, self.message.emit, owner=self)
         self._show()
+        self._pick_up_awaited_labels()
 
     # -- the screen protocol ---------------------------------------------------------------------------
 
@@ -295,6 +311,7 @@ class PackingScreen(QWidget):
         v = self.view
         if v is None:
             self.order_label.setText(self.tr("Scan a tote or an order number"))
+            self.left_label.setText("")
             self.ship_label.setText("")
             self.kind_label.setText("")
             self.lines.setRowCount(0)
@@ -303,9 +320,14 @@ class PackingScreen(QWidget):
             self.ship_label.setText(v.ship_to)
             kind = [v.channel, v.service_level]
             if v.wholesale:
-                kind.append(self.tr("wholesale: each carton gets an SSCC label"))
+                kind.append(self.tr("wholesale: an SSCC label on each carton"))
             self.kind_label.setText(" · ".join(k for k in kind if k))
             totals = self.totals()
+            expected = sum(l.expected for l in v.lines)
+            left = sum(max(0, l.expected - totals.get(l.line_id, 0)) for l in v.lines)
+            self.left_label.setText(self.tr("All %n items scanned", "", expected) if not left
+                                    else self.tr("%n items left to scan", "", left))
+            repolish(self.left_label, state="done" if not left else "")
             # What is in the tote to pack comes first; a line with nothing picked (backordered, or still on the
             # shelf) is listed after it, quiet, so the packer knows it is not missing from the tote.
             rows = [l for l in v.lines if l.expected] + [l for l in v.lines if not l.expected]
@@ -345,11 +367,45 @@ class PackingScreen(QWidget):
         self.new_box_button.setEnabled(v is not None)
         self.reprint_button.setEnabled(self.last_shipment is not None)
         if self.awaiting:
-            self.awaiting_label.setText(self.tr("Awaiting label from the carrier: {list}").format(
-                list=", ".join(f"{num} ({self.tr('shipment {id}').format(id=sid)})" for sid, num in self.awaiting.items())))
+            text, act = self._awaiting_text()
+            self.awaiting_label.setText(text)
+            repolish(self.awaiting_label, state="error" if act else "")
             self.awaiting_label.show()
         else:
             self.awaiting_label.hide()
+
+    def _awaiting_text(self) -> tuple[str, bool]:
+        """What the packer reads about the labels still to come, grouped by why they wait; True when one needs a person."""
+        groups: dict[str, list[str]] = {}
+        for sid, number in self.awaiting.items():
+            st = self.label_states.get(sid)
+            groups.setdefault(st.state if st else "waiting", []).append(number)
+        parts, act = [], False
+        for state, numbers in groups.items():
+            orders = ", ".join(numbers)
+            if state == "offline":
+                st = next(self.label_states[sid] for sid in self.awaiting if sid in self.label_states
+                          and self.label_states[sid].state == "offline")
+                since = clock_time(st.offline_since) if st.offline_since else ""
+                parts.append((self.tr("Awaiting label for {orders}: the carrier cannot be reached (offline since {time}). "
+                                      "Set the box aside; its label prints by itself when the network is back.")
+                              if since else self.tr("Awaiting label for {orders}: the carrier cannot be reached. Set the box "
+                                                    "aside; its label prints by itself when the network is back."))
+                             .format(orders=orders, time=since))
+            elif state == "refused":
+                act = True
+                why = "; ".join(dict.fromkeys(self.label_states[sid].error for sid in self.awaiting
+                                              if sid in self.label_states and self.label_states[sid].state == "refused"))
+                parts.append(self.tr("No label for {orders}: the carrier refused it ({why}). A wrong address: correct it on "
+                                     "the order, void the shipment there and pack the box again. Otherwise fix the cause and "
+                                     "press Send again on the Sync screen.").format(orders=orders, why=why))
+            elif state == "retrying":
+                parts.append(self.tr("Awaiting label for {orders}: the carrier answered with an error; asking again. Its "
+                                     "label prints by itself when it comes.").format(orders=orders))
+            else:
+                parts.append(self.tr("Awaiting label from the carrier for {orders}; it prints by itself when it comes.")
+                             .format(orders=orders))
+        return "\n".join(parts), act
 
     def _answer(self, ok: bool, text: str) -> None:
         self.status.show_state(text, "ok" if ok else "error")
@@ -358,12 +414,22 @@ class PackingScreen(QWidget):
 
     # -- opening an order --------------------------------------------------------------------------------------
 
-    def open_order(self, code: str, *, from_scan: bool = True) -> None:
+    def open_order(self, code: str, *, from_scan: bool = True, order_id: int | None = None) -> None:
         def job(session):
-            return fulfilment.packing_view(session, fulfilment.find_for_packing(session, code))
+            try:
+                oid = order_id if order_id is not None else fulfilment.find_for_packing(session, code)
+            except SeveralMatches as several:  # the packer chooses which one
+                return several
+            return fulfilment.packing_view(session, oid)
 
-        self.tasks.read(job, lambda v: self._opened(v, from_scan), lambda m: self._answer(False, m) if from_scan
-                        else self.message.emit(m), owner=self)
+        def done(result) -> None:
+            if isinstance(result, SeveralMatches):
+                self._answer(True, str(result))
+                choose_order(self, code, result.matches, lambda oid: self.open_order(code, from_scan=from_scan, order_id=oid))
+                return
+            self._opened(result, from_scan)
+
+        self.tasks.read(job, done, lambda m: self._answer(False, m) if from_scan else self.message.emit(m), owner=self)
 
     def _opened(self, view: PackingView, from_scan: bool) -> None:
         if view.on_hold:
@@ -461,6 +527,8 @@ class PackingScreen(QWidget):
                 return "item", sku
             try:
                 return "order", fulfilment.find_for_packing(session, code)
+            except SeveralMatches:
+                return "order", None  # several orders: opening it asks which
             except NotFound:
                 return "unknown", None
 
@@ -612,6 +680,7 @@ class PackingScreen(QWidget):
             if mode == "awaiting":
                 self.awaiting[result.shipment_id] = number
                 self.poll.start()
+                self.label_requested.emit()
                 self.print_label.setText(self.tr("Awaiting label from the carrier for {n}; the packing slip prints now.").format(n=number))
             else:
                 self.print_label.setText(self.tr("Printing label and packing slip for {n}…").format(n=number))
@@ -622,7 +691,8 @@ class PackingScreen(QWidget):
             self.packed.emit(result)
             self.changed.emit()
             print_shipment(self.tasks, result.shipment_id, self.settings, label=mode == "own", slip=True,
-                           sscc=wholesale and bool(result.ssccs), done=self._printed, error=self._print_error, owner=self)
+                           sscc=wholesale and bool(result.ssccs), done=self._printed, error=self._print_error, owner=self,
+                           actor=self.actor)
 
         self.tasks.write(job, done, lambda m: self._answer(False, m), owner=self)
 
@@ -646,34 +716,51 @@ class PackingScreen(QWidget):
         if self.last_shipment is None:
             return
         self.print_label.setText(self.tr("Printing the label of shipment {id} again…").format(id=self.last_shipment))
-        reprint_label(self.tasks, self.last_shipment, self.settings, done=self._printed, error=self._print_error, owner=self)
+        reprint_label(self.tasks, self.last_shipment, self.settings, done=self._printed, error=self._print_error, owner=self,
+                      actor=self.actor)
+
+    def _pick_up_awaited_labels(self) -> None:
+        """After a restart: the labels this station asked for and has not printed are awaited (and printed) again."""
+        station = self.actor.station
+
+        def done(states: list[LabelState]) -> None:
+            for st in states:
+                self.awaiting.setdefault(st.shipment_id, st.order_number)
+            if self.awaiting:
+                self.check_labels()
+                self.poll.start()
+
+        self.tasks.read(lambda s: floor_queries.station_awaited_labels(s, station), done, lambda _m: None, owner=self)
 
     def check_labels(self) -> None:
-        """Print each awaited carrier label as soon as the sync engine has bought it."""
+        """Print each awaited carrier label as soon as the sync engine has bought it; say why the others wait."""
         if not self.awaiting:
             self.poll.stop()
             return
         ids = list(self.awaiting)
-        fmt = self.settings.label_format
 
-        def job(session):
-            return [floor_queries.shipment_state(session, sid, fmt) for sid in ids]
-
-        def done(states) -> None:
+        def done(states: list[LabelState]) -> None:
             for st in states:
-                if st is None or st.shipment_id not in self.awaiting:
+                if st.shipment_id not in self.awaiting:
                     continue
-                if st.has_label:
+                self.label_states[st.shipment_id] = st
+                if st.state == "ready":
+                    # Off the list before printing starts, so the next poll cannot print it twice; a print that fails
+                    # is kept under Failed prints, and the order stays "label ready" until it has printed.
                     del self.awaiting[st.shipment_id]
+                    self.print_label.setText(self.tr("Label for {n} has come; printing it…").format(n=st.order_number))
                     reprint_label(self.tasks, st.shipment_id, self.settings, done=self._printed, error=self._print_error,
-                                  owner=self)
-                elif st.status == "voided":
+                                  owner=self, actor=self.actor)
+                elif st.state in ("shipped", "voided"):
                     del self.awaiting[st.shipment_id]
+            for sid in [sid for sid in self.label_states if sid not in self.awaiting]:
+                del self.label_states[sid]
             if not self.awaiting:
                 self.poll.stop()
             self._show()
+            self.changed.emit()
 
-        self.tasks.read(job, done, lambda _m: None, owner=self)
+        self.tasks.read(lambda s: floor_queries.label_states(s, ids), done, lambda _m: None, owner=self, latest="labels")
 
     # -- keyboard ------------------------------------------------------------------------------------------------------
 

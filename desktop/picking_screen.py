@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from desktop.qt import (
     QComboBox,
+    QCoreApplication,
     QGridLayout,
     QHBoxLayout,
     QIntValidator,
@@ -86,6 +87,14 @@ def scan_code(scan: Scan) -> str:
     return scan.value.strip()
 
 
+def wave_progress(w: floor_queries.WaveSummary) -> str:
+    """How far a wave is, in the same words wherever it is shown: units picked of those still meant to be picked here."""
+    tr = lambda text: QCoreApplication.translate("PickingScreen", text)  # noqa: E731
+    done = (tr("{picked} of 1 unit picked") if w.to_pick == 1 else
+            tr("{picked} of {units} units picked")).format(picked=w.picked, units=w.to_pick)
+    return tr("{done}, {short} short").format(done=done, short=w.short) if w.short else done
+
+
 def wave_code(text: str) -> int | None:
     text = text.strip().upper()
     if text.startswith(WAVE_PREFIX) and text[len(WAVE_PREFIX):].isdigit():
@@ -122,6 +131,7 @@ class PickingScreen(QWidget):
         self.wave_combo = QComboBox()
         self.wave_combo.setObjectName("waveCombo")
         self.wave_combo.setMinimumWidth(380)
+        self.wave_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # the progress stays readable
         self.wave_combo.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         top = QHBoxLayout()
         top.setSpacing(10)
@@ -210,6 +220,11 @@ class PickingScreen(QWidget):
 
     # -- the screen protocol ----------------------------------------------------------------------------
 
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        if not event.spontaneous():  # a wave built on the Waves screen is in the list when the picker gets here
+            self.refresh()
+
     def save_state(self) -> None:
         self.state.set_value("picking/wave", self.wave_id or 0)
 
@@ -244,13 +259,18 @@ class PickingScreen(QWidget):
         self.wave_combo.clear()
         self.wave_combo.addItem(self.tr("Choose a wave…"), 0)
         for w in waves:
-            self.wave_combo.addItem(self.tr("{name} — {done} of {units} units").format(name=w.name, done=w.done_units,
-                                                                                     units=w.units), w.id)
+            self.wave_combo.addItem(self._wave_title(w), w.id)
         if self.wave_id is not None:
             i = self.wave_combo.findData(self.wave_id)
             if i >= 0:
                 self.wave_combo.setCurrentIndex(i)
         self.wave_combo.blockSignals(False)
+
+    def _picks(self, n: int) -> str:
+        return self.tr("1 pick") if n == 1 else self.tr("{n} picks").format(n=n)
+
+    def _wave_title(self, w: floor_queries.WaveSummary) -> str:
+        return self.tr("{name} — {progress}").format(name=w.name, progress=wave_progress(w))
 
     def _wave_chosen(self, index: int) -> None:
         wave_id = self.wave_combo.itemData(index)
@@ -277,10 +297,10 @@ class PickingScreen(QWidget):
                 self.tasks.read(lambda s: floor_queries.waves(s), self._waves_loaded, self.message.emit, owner=self)
             self._show_task()
             if self.open:
-                self.status.show_state(self.tr("Wave {name} open: {n} picks. Walk to the bin shown.").format(
-                    name=summary.name, n=len(self.open)))
+                self.status.show_state(self.tr("Wave {name} open: {picks}. Walk to the bin shown.").format(
+                    name=summary.name, picks=self._picks(len(self.open))))
             if from_scan:
-                self._answer(True, self.tr("Wave {name}: {n} picks").format(name=summary.name, n=len(open_tasks)))
+                self._answer(True, self.tr("Wave {name}: {picks}").format(name=summary.name, picks=self._picks(len(self.open))))
             self.changed.emit()
 
         self.tasks.read(job, done, lambda m: self._refuse(m, from_scan), owner=self)
@@ -295,10 +315,13 @@ class PickingScreen(QWidget):
         t = self.current
         s = self.summary
         if s is not None:
-            self.progress.setMaximum(max(1, s.units))
-            self.progress.setValue(min(s.units, s.done_units))
-            self.progress_text.setText(self.tr("{done} of {units} units · {n} picks left").format(
-                done=s.done_units, units=s.units, n=len(self.open)))
+            self.progress.setMaximum(max(1, s.to_pick))
+            self.progress.setValue(min(s.to_pick, s.picked))
+            self.progress_text.setText(self.tr("{progress} · {picks} left").format(progress=wave_progress(s),
+                                                                                   picks=self._picks(len(self.open))))
+            i = self.wave_combo.findData(s.id)
+            if i >= 0:  # the wave chooser says the same as the progress line
+                self.wave_combo.setItemText(i, self._wave_title(s))
         else:
             self.progress.setValue(0)
             self.progress_text.setText("")
@@ -429,6 +452,7 @@ class PickingScreen(QWidget):
         def done(result) -> None:
             left, summary, open_tasks = result
             self.qty_edit.clear()
+            self.route_label.hide()  # the last short's news is old once the picker has picked again
             self.summary, self.open = summary, group_picks(open_tasks)
             if left:
                 self.item_code = code
@@ -489,17 +513,10 @@ class PickingScreen(QWidget):
         bin_code = t.bin_code or None
 
         def job(session):
-            # The units found fill the stop's first tasks; every task they do not cover is short.
-            rest, result = found, None
-            for task in t.tasks:
-                if rest >= task.quantity:
-                    fulfilment.confirm_pick(session, self.actor, task.task_id, task.quantity, bin_code=bin_code, item_code=t.sku)
-                    rest -= task.quantity
-                    continue
-                result = fulfilment.short_pick(session, self.actor, task.task_id, rest, bin_code=bin_code) or result
-                rest = 0
+            routes = fulfilment.short_pick_stop(session, self.actor, [task.task_id for task in t.tasks], found,
+                                                bin_code=bin_code)
             session.flush()
-            return result, floor_queries.wave(session, wave_id), fulfilment.open_tasks(session, wave_id)
+            return routes[-1] if routes else None, floor_queries.wave(session, wave_id), fulfilment.open_tasks(session, wave_id)
 
         def done(result) -> None:
             route, summary, open_tasks = result
@@ -542,4 +559,4 @@ class PickingScreen(QWidget):
         super().keyPressEvent(event)
 
 
-__all__ = ["COMMAND_SHORT", "PickingScreen", "wave_code"]
+__all__ = ["COMMAND_SHORT", "PickingScreen", "wave_code", "wave_progress"]

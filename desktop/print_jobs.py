@@ -2,6 +2,8 @@
 
 A print that fails is never lost: oms.printing keeps it under Failed prints and the
 outcome names it, so the screen can say what did not come out and where to retry it.
+A carrier's label that went to the printer confirms its shipment (shipments.label_printed):
+until then the order stays packed, "label ready", and nothing tells the shop it shipped.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from typing import Callable
 from desktop.qt import QCoreApplication
 from desktop.tasks import Tasks
 from oms import documents, printing, shipments
-from oms.models import Shipment
+from oms.audit import Actor
+from oms.documents import carrier_labels
+from oms.errors import InvalidInput
 from oms.settings import Settings
 
 LABEL_MEDIA = "Custom.4x6in"
@@ -23,18 +27,30 @@ def _t(text: str) -> str:
     return QCoreApplication.translate("Printing", text)
 
 
+CARRIER_LABEL_REF = "carrier-label:"
+
+
 @dataclass(frozen=True)
 class Document:
     title: str
     data: bytes
     printer: str
     media: str | None = None
+    problem: str = ""  # why it cannot go to its printer as it is: kept under Failed prints at once, with this reason
+    reference: str = ""  # "carrier-label:<shipment id>": printing it confirms the shipment
+
+
+def carrier_label_shipment(reference: str) -> int | None:
+    """The shipment whose carrier label a print (or failed print) is, from its reference."""
+    rest = reference.removeprefix(CARRIER_LABEL_REF)
+    return int(rest) if reference.startswith(CARRIER_LABEL_REF) and rest.isdigit() else None
 
 
 @dataclass(frozen=True)
 class PrintOutcome:
     printed: tuple[str, ...] = ()  # titles that went to a printer
     failed: tuple[str, ...] = ()  # one message per document kept under Failed prints
+    labels_printed: tuple[int, ...] = ()  # shipments whose carrier label went to the printer
 
     @property
     def ok(self) -> bool:
@@ -50,15 +66,22 @@ class PrintOutcome:
 
 def send(docs: list[Document]) -> PrintOutcome:
     """Print each document; a failure of one never stops the others (runs on the pool: lp may take seconds)."""
-    printed, failed = [], []
+    printed, failed, labels = [], [], []
     for doc in docs:
+        if doc.problem:
+            printing.keep(doc.data, doc.printer, title=doc.title, error=doc.problem, media=doc.media, reference=doc.reference)
+            failed.append(_t("{title} did not print: {error} It is kept under Failed prints.").format(
+                title=doc.title, error=doc.problem))
+            continue
         try:
-            printing.print_document(doc.data, doc.printer, title=doc.title, media=doc.media)
+            printing.print_document(doc.data, doc.printer, title=doc.title, media=doc.media, reference=doc.reference)
         except printing.PrintError as exc:
             failed.append(_t("{title} did not print: {error}").format(title=doc.title, error=str(exc)))
         else:
             printed.append(doc.title)
-    return PrintOutcome(tuple(printed), tuple(failed))
+            if carrier_label_shipment(doc.reference) is not None:
+                labels.append(carrier_label_shipment(doc.reference))
+    return PrintOutcome(tuple(printed), tuple(failed), tuple(labels))
 
 
 def _label_media(settings: Settings) -> str | None:
@@ -66,14 +89,20 @@ def _label_media(settings: Settings) -> str | None:
 
 
 def label_document(session, shipment_id: int, settings: Settings) -> Document:
-    """The shipping label as it goes on the box: the carrier's when one was bought, else our own."""
+    """The shipping label as it goes on the box: the carrier's when one was bought (converted for the printer where
+    it came in another format), else our own. A carrier label that cannot be made printable is kept with the reason."""
     fmt = settings.label_format
-    carrier = shipments.label_data(session, shipment_id, fmt)
+    title = _t("Shipping label, shipment {id}").format(id=shipment_id)
+    carrier = carrier_labels.best_source(shipments.label_files(session, shipment_id), fmt)
     if carrier is None:
-        carrier = shipments.label_data(session, shipment_id, "zpl" if fmt == "pdf" else "pdf")  # mismatch: said plainly
-    data = documents.shipping_labels(session, shipment_id, fmt, dpi=settings.label_dpi, carrier_label=carrier)
-    return Document(_t("Shipping label, shipment {id}").format(id=shipment_id), data, settings.label_printer,
-                    _label_media(settings))
+        data = documents.shipping_labels(session, shipment_id, fmt, dpi=settings.label_dpi)
+        return Document(title, data, settings.label_printer, _label_media(settings))
+    reference = f"{CARRIER_LABEL_REF}{shipment_id}"
+    try:
+        data = documents.shipping_labels(session, shipment_id, fmt, dpi=settings.label_dpi, carrier_label=carrier)
+    except InvalidInput as exc:
+        return Document(title, carrier, settings.label_printer, _label_media(settings), problem=str(exc), reference=reference)
+    return Document(title, data, settings.label_printer, _label_media(settings), reference=reference)
 
 
 def shipment_documents(session, shipment_id: int, settings: Settings, *, label: bool = True, slip: bool = True,
@@ -87,7 +116,7 @@ def shipment_documents(session, shipment_id: int, settings: Settings, *, label: 
                              documents.sscc_labels(session, shipment_id, settings.label_format, dpi=settings.label_dpi),
                              settings.label_printer, _label_media(settings)))
     if slip:
-        order_id = session.get(Shipment, shipment_id).order_id
+        order_id = shipments.order_of(session, shipment_id)
         docs.append(Document(_t("Packing slip, shipment {id}").format(id=shipment_id),
                              documents.packing_slip(session, order_id, shipment_id, paper=settings.paper_size, settings=settings),
                              settings.document_printer, settings.paper_size))
@@ -96,21 +125,40 @@ def shipment_documents(session, shipment_id: int, settings: Settings, *, label: 
 
 def print_shipment(tasks: Tasks, shipment_id: int, settings: Settings | None, *, label: bool = True, slip: bool = True,
                    sscc: bool = False, done: Callable[[PrintOutcome], None] | None = None,
-                   error: Callable[[str], None] | None = None, owner=None) -> None:
+                   error: Callable[[str], None] | None = None, owner=None, actor: Actor | None = None) -> None:
     """Make the shipment's documents, then print them; ``done`` gets the PrintOutcome on the GUI thread. Without
-    ``settings`` the station's settings file is read on the worker, with the documents."""
+    ``settings`` the station's settings file is read on the worker, with the documents. A carrier label that
+    printed confirms its shipment (by ``actor``) before ``done`` is called."""
 
     def made(docs: list[Document]) -> None:
-        tasks.background(lambda: send(docs), done, error, owner=owner)
+        tasks.background(lambda: send(docs), lambda outcome: confirm_printed_labels(tasks, outcome, actor, done, error, owner),
+                         error, owner=owner)
 
     tasks.read(lambda s: shipment_documents(s, shipment_id, settings or Settings.load(), label=label, slip=slip, sscc=sscc),
                made, error, owner=owner)
 
 
+def confirm_printed_labels(tasks: Tasks, outcome: PrintOutcome, actor: Actor | None,
+                           done: Callable[[PrintOutcome], None] | None, error: Callable[[str], None] | None, owner=None) -> None:
+    """The carrier labels in ``outcome`` went to the printer: their shipments ship now (label_printed), then ``done``."""
+    if not outcome.labels_printed:
+        if done is not None:
+            done(outcome)
+        return
+
+    def job(session):
+        who = actor or Actor("system", Settings.load().station_name)
+        for sid in outcome.labels_printed:
+            shipments.label_printed(session, who, sid)
+        return outcome
+
+    tasks.write(job, done, error, owner=owner)
+
+
 def reprint_label(tasks: Tasks, shipment_id: int, settings: Settings | None, *, done: Callable[[PrintOutcome], None] | None = None,
-                  error: Callable[[str], None] | None = None, owner=None) -> None:
+                  error: Callable[[str], None] | None = None, owner=None, actor: Actor | None = None) -> None:
     """Print a shipment's shipping label again on the station's label printer (for any screen to call)."""
-    print_shipment(tasks, shipment_id, settings, label=True, slip=False, done=done, error=error, owner=owner)
+    print_shipment(tasks, shipment_id, settings, label=True, slip=False, done=done, error=error, owner=owner, actor=actor)
 
 
 def print_pdf(tasks: Tasks, data: bytes, printer: str, title: str, *, media: str | None = None,

@@ -1,12 +1,18 @@
-"""Printing: the station's document and label printers, a test print for each, and the failed prints to retry or discard."""
+"""Printing: the station's document and label printers, a test print for each, and the failed prints to retry or discard.
+
+The failed prints are files in the spool folder (oms.printing); the list follows that folder
+(a QFileSystemWatcher), so a print that failed on the packing screen, in another window or
+from the command line shows here at once, without F5.
+"""
 
 from __future__ import annotations
 
-from desktop.print_jobs import PrintOutcome, send, test_documents
+from desktop.print_jobs import PrintOutcome, carrier_label_shipment, confirm_printed_labels, send, test_documents
 from desktop.screen import NoScanScreen
 from desktop.qt import (
     QAbstractItemView,
     QComboBox,
+    QFileSystemWatcher,
     QFormLayout,
     QFrame,
     QHBoxLayout,
@@ -16,6 +22,7 @@ from desktop.qt import (
     Qt,
     QTableWidget,
     QTableWidgetItem,
+    QTimer,
     QVBoxLayout,
     QWidget,
     Signal,
@@ -24,6 +31,7 @@ from desktop.station import STATION_QSS, label
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
 from oms import printing
+from oms.audit import Actor
 from oms.printing import FailedJob, Printer
 from oms.settings import Settings
 
@@ -46,9 +54,12 @@ class PrintingScreen(NoScanScreen, QWidget):
     message = Signal(str)
     changed = Signal()
 
-    def __init__(self, tasks: Tasks, state: WindowState, settings: Settings, parent=None) -> None:
+    SPOOL_SETTLE_MS = 200  # a failed print is a document and a note: read the folder once both are written
+
+    def __init__(self, tasks: Tasks, state: WindowState, settings: Settings, parent=None, actor: Actor | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("printingScreen")
+        self.actor = actor
         self.setStyleSheet(STATION_QSS)
         self.tasks = tasks
         self.state = state
@@ -152,7 +163,22 @@ class PrintingScreen(NoScanScreen, QWidget):
         self.discard_button.clicked.connect(self.discard)
         self.jobs_table.itemSelectionChanged.connect(self._update_buttons)
         self._show_settings()
+        self._spool_changed = QTimer(self)
+        self._spool_changed.setSingleShot(True)
+        self._spool_changed.setInterval(self.SPOOL_SETTLE_MS)
+        self._spool_changed.timeout.connect(self.refresh_jobs)
+        self.spool_watcher = QFileSystemWatcher(self)
+        self.spool_watcher.directoryChanged.connect(lambda _path: self._spool_changed.start())
+        self.tasks.background(lambda: str(printing.spool_dir()), self._watch, lambda _m: None, owner=self)
         self.refresh()
+
+    def _watch(self, folder: str) -> None:
+        if folder not in self.spool_watcher.directories():
+            self.spool_watcher.addPath(folder)
+
+    def refresh_jobs(self) -> None:
+        """Read the failed prints again (the spool folder changed), leaving the printers list as it is."""
+        self.tasks.background(printing.failed_jobs, self._jobs_loaded, self._say_error, owner=self)
 
     # -- the screen protocol ----------------------------------------------------------------------------
 
@@ -203,6 +229,10 @@ class PrintingScreen(NoScanScreen, QWidget):
         self._show_settings()
         self.printers_note.setText(problem or (self.tr("{n} printers on this computer.").format(n=len(printers)) if printers
                                                else self.tr("No printers are set up on this computer.")))
+        self._jobs_loaded(jobs)
+
+    def _jobs_loaded(self, jobs: list[FailedJob]) -> None:
+        chosen = self.selected_job()
         self.jobs = jobs
         self.jobs_title.setText(self.tr("Failed prints ({n})").format(n=len(jobs)) if jobs else self.tr("Failed prints — none"))
         self.jobs_table.setRowCount(len(jobs))
@@ -212,7 +242,8 @@ class PrintingScreen(NoScanScreen, QWidget):
                 item.setToolTip(v)
                 self.jobs_table.setItem(r, c, item)
         if jobs:
-            self.jobs_table.selectRow(0)
+            ids = [j.id for j in jobs]
+            self.jobs_table.selectRow(ids.index(chosen.id) if chosen is not None and chosen.id in ids else 0)
         self._update_buttons()
         self.changed.emit()
 
@@ -261,11 +292,15 @@ class PrintingScreen(NoScanScreen, QWidget):
             return
 
         def run():
-            return printing.retry(job.id, printer)
+            printing.retry(job.id, printer)
+            sid = carrier_label_shipment(job.reference)
+            return PrintOutcome((job.title,), (), (sid,) if sid is not None else ())
 
-        def done(_r) -> None:
+        def done(outcome: PrintOutcome) -> None:
             self._say(self.tr("{title} printed.").format(title=job.title))
             self.refresh()
+            # A carrier's label that has now printed: its box ships (the order leaves "label ready").
+            confirm_printed_labels(self.tasks, outcome, self.actor, None, self._say_error, owner=self)
 
         def failed(text: str) -> None:
             self._say(text, error=True)
@@ -277,19 +312,23 @@ class PrintingScreen(NoScanScreen, QWidget):
         jobs = list(self.jobs)
 
         def run():
-            failed = []
+            failed, labels = [], []
             for j in jobs:
                 try:
                     printing.retry(j.id)
                 except printing.PrintError as exc:
                     failed.append(str(exc))
-            return len(jobs) - len(failed), failed
+                else:
+                    if carrier_label_shipment(j.reference) is not None:
+                        labels.append(carrier_label_shipment(j.reference))
+            return len(jobs) - len(failed), failed, tuple(labels)
 
         def done(result) -> None:
-            ok, failed = result
+            ok, failed, labels = result
             self._say(self.tr("{ok} printed, {bad} still failing. {why}").format(ok=ok, bad=len(failed), why=" ".join(failed[:1])),
                       error=bool(failed))
             self.refresh()
+            confirm_printed_labels(self.tasks, PrintOutcome((), (), labels), self.actor, None, self._say_error, owner=self)
 
         self.tasks.background(run, done, self._say_error, owner=self)
 

@@ -16,6 +16,8 @@ STATION_QSS = """
 #bigTote { font-size: 40pt; font-weight: 800; color: #1b6fb5; }
 #bigText { font-size: 17pt; color: #1d2939; }
 #bigOrder { font-size: 26pt; font-weight: 800; color: #10263a; }
+#itemsLeft { font-size: 20pt; font-weight: 700; color: #93370d; }
+#itemsLeft[state="done"] { color: #067647; }
 #stepLabel { font-size: 20pt; font-weight: 700; color: #ffffff; background: #1b6fb5; border-radius: 8px; padding: 8px 16px; }
 #stepLabel[step="item"] { background: #7a5af8; }
 #stepLabel[step="short"] { background: #b54708; }
@@ -37,9 +39,8 @@ QProgressBar#stationProgress::chunk { background: #1e9e48; border-radius: 6px; }
 #boxChoice[chosen="true"] { border-color: #1b6fb5; background: #e0efff; color: #10263a; }
 #printStatus { font-size: 12pt; color: #475467; }
 #printStatus[state="error"] { color: #912018; font-weight: 700; }
-QDateTimeEdit { background: #ffffff; border: 1px solid #c6ced8; border-radius: 6px; padding: 5px 8px; min-height: 22px; }
-QDateTimeEdit:disabled { color: #98a2b3; background: #f2f4f7; }
 #awaiting { font-size: 13pt; font-weight: 600; color: #93370d; }
+#awaiting[state="error"] { color: #912018; }
 """
 
 

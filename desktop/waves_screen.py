@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from desktop import formatting as fmt
 from desktop.dialogs import ReasonDialog
+from desktop.picking_screen import wave_progress
 from desktop.print_jobs import PrintOutcome, print_pdf
 from desktop.screen import NoScanScreen
 from desktop.qt import (
@@ -71,8 +72,9 @@ class PdfPreview(QDialog):
         self.view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
         layout = QVBoxLayout(self)
         where = printer or self.tr("no printer chosen — it will wait under Failed prints")
-        layout.addWidget(QLabel(self.tr("{pages} page(s) · prints on {printer}").format(pages=self.document.pageCount(),
-                                                                                       printer=where)))
+        pages = self.document.pageCount()
+        text = self.tr("1 page · prints on {printer}") if pages == 1 else self.tr("{pages} pages · prints on {printer}")
+        layout.addWidget(QLabel(text.format(pages=pages, printer=where)))
         layout.addWidget(self.view, 1)
         buttons = QDialogButtonBox()
         self.print_button = buttons.addButton(self.tr("Print"), QDialogButtonBox.ButtonRole.AcceptRole)
@@ -82,6 +84,8 @@ class PdfPreview(QDialog):
         buttons.accepted.connect(self._print)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        if parent is not None:  # the keyboard and scanner go back to the station, with or without a window manager
+            self.finished.connect(lambda _result: parent.window().activateWindow())
 
     def _print(self) -> None:
         self.print_requested.emit()
@@ -109,6 +113,7 @@ class WavesScreen(NoScanScreen, QWidget):
         self.pick_list: fulfilment.PickListData | None = None
         self.preview: PdfPreview | None = None
         self.last_print: PrintOutcome | None = None
+        self.ready: int | None = None  # orders Build wave would take before its size limit, as last counted
 
         # -- building
         form_frame = QFrame()
@@ -166,7 +171,7 @@ class WavesScreen(NoScanScreen, QWidget):
 
         # -- open waves and the chosen one's pick list
         self.table = _table("wavesTable", [self.tr("Wave"), self.tr("Loc."), self.tr("Kind"), self.tr("Orders"),
-                                           self.tr("Picked"), self.tr("Created"), self.tr("Cut-off")], 0)
+                                           self.tr("Progress"), self.tr("Created"), self.tr("Cut-off")], 0)
         self.pick_button = QPushButton(self.tr("Pick this wave"))
         self.pick_button.setObjectName("primaryButton")
         self.print_button = QPushButton(self.tr("Print pick list…"))
@@ -208,7 +213,12 @@ class WavesScreen(NoScanScreen, QWidget):
         layout.addLayout(right, 1)
 
         self.use_cutoff.toggled.connect(self.cutoff.setEnabled)
-        self.location.currentIndexChanged.connect(lambda _i: self._load_ready())
+        for combo in (self.location, self.channel, self.order_type, self.kind):
+            combo.currentIndexChanged.connect(lambda _i: self._load_ready())
+        self.use_cutoff.toggled.connect(lambda _on: self._load_ready())
+        self.cutoff.dateTimeChanged.connect(lambda _when: self._load_ready())
+        self.size.valueChanged.connect(lambda _n: self._show_ready(self.location.currentData(), self.ready)
+                                       if self.ready is not None else None)
         self.build_button.clicked.connect(self.build)
         self.table.itemSelectionChanged.connect(self._selected)
         self.table.doubleClicked.connect(lambda _ix: self.pick())
@@ -220,6 +230,11 @@ class WavesScreen(NoScanScreen, QWidget):
         self.refresh()
 
     # -- the screen protocol -----------------------------------------------------------------------------
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        if not event.spontaneous():  # picking moves on elsewhere: the open waves' progress is read again on coming back
+            self.refresh()
 
     def save_state(self) -> None:
         self.state.save_splitter("waves", self.splitter)
@@ -243,19 +258,35 @@ class WavesScreen(NoScanScreen, QWidget):
         for code, name in choices.channels:
             self.channel.addItem(f"{name} ({code})", code)
         self.order_type.addItem(self.tr("Any type"), "")
-        for t in choices.order_types:
-            self.order_type.addItem(t, t)
+        for value, title in choices.order_types:
+            self.order_type.addItem(title, value)
         self._load_ready()
 
     def _load_ready(self) -> None:
-        code = self.location.currentData()
+        """Count what Build wave would take with the filters as they stand (the domain's one definition)."""
+        f = self.filters()
+        code = f["location"]
         if not code:
             return
-        self.tasks.read(lambda s: floor_queries.ready_to_pick(s, code),
-                        lambda n: self.ready_label.setText(
-                            (self.tr("1 order at {loc} is ready to pick and in no wave yet.") if n == 1 else
-                             self.tr("{n} orders at {loc} are ready to pick and in no wave yet.")).format(n=n, loc=code)),
-                        self.message.emit, owner=self)
+        chosen = fulfilment.WaveFilters(f["channel"], f["order_type"], f["single_unit"], f["cutoff_at"])
+        self.tasks.read(lambda s: fulfilment.ready_for_wave(s, code, chosen), lambda n: self._show_ready(code, n),
+                        self.message.emit, owner=self, latest="waves-ready")
+
+    def _show_ready(self, code: str, n: int) -> None:
+        self.ready = n
+        size = self.size.value()
+        if n == 0:
+            text = self.tr("No orders at {loc} are ready to pick with these choices.")
+        elif n == 1:
+            text = self.tr("1 order at {loc} is ready to pick with these choices; the wave takes it.")
+        elif n <= size:
+            text = self.tr("{n} orders at {loc} are ready to pick with these choices; the wave takes all {n}.")
+        else:
+            text = self.tr("{n} orders at {loc} are ready to pick with these choices; the wave takes the {size} most "
+                           "urgent.")
+        self.ready_label.setText(text.format(n=n, loc=code, size=size))
+        self.build_button.setEnabled(n > 0)
+        self.changed.emit()
 
     def _waves_loaded(self, waves: list[floor_queries.WaveSummary]) -> None:
         current = self.selected_wave()
@@ -263,13 +294,14 @@ class WavesScreen(NoScanScreen, QWidget):
         self.table.setRowCount(len(waves))
         for r, w in enumerate(waves):
             kind = self.tr("batch") if w.batch_pick else self.tr("totes")
-            values = [w.name, w.location, kind, w.orders, self.tr("{done} of {units}").format(done=w.done_units, units=w.units),
+            values = [w.name, w.location, kind, w.orders, wave_progress(w),
                       fmt.short_datetime(w.created_at), fmt.short_datetime(w.cutoff_at) if w.cutoff_at else "—"]
             for c, v in enumerate(values):
                 self.table.setItem(r, c, _item(v, right=c in (3, 4), bold=c == 0))
         row = next((i for i, w in enumerate(waves) if current and w.id == current.id), 0 if waves else -1)
         if row >= 0:
             self.table.selectRow(row)
+            self._selected()  # the same wave stays selected, but its pick list has moved on: read it again
         else:
             self.list_table.setRowCount(0)
             self.pick_list = None
@@ -293,7 +325,8 @@ class WavesScreen(NoScanScreen, QWidget):
         w = self.selected_wave()
         if w is None:
             return
-        self.tasks.read(lambda s: fulfilment.pick_list(s, w.id), self._list_loaded, self.message.emit, owner=self)
+        self.tasks.read(lambda s: fulfilment.pick_list(s, w.id), self._list_loaded, self.message.emit, owner=self,
+                        latest="pick-list")
 
     def _list_loaded(self, data: fulfilment.PickListData) -> None:
         self.pick_list = data
@@ -301,10 +334,20 @@ class WavesScreen(NoScanScreen, QWidget):
             name=data.wave_name, orders=data.order_count, units=data.unit_count))
         self.list_table.setRowCount(len(data.tasks))
         for r, t in enumerate(data.tasks):
-            values = [t.bin_code or self.tr("no bin"), t.sku, t.description, t.quantity, t.tote, ", ".join(t.order_numbers)]
+            totes = t.tote.split(", ")
+            values = [t.bin_code or self.tr("no bin"), t.sku, t.description, t.quantity, self._few(totes),
+                      self._few(list(t.order_numbers))]
+            tips = ["", "", t.description, "", ", ".join(totes) if len(totes) > 2 else "",
+                    ", ".join(t.order_numbers) if len(t.order_numbers) > 2 else ""]
             for c, v in enumerate(values):
-                self.list_table.setItem(r, c, _item(v, right=c == 3, bold=c in (0, 3)))
+                self.list_table.setItem(r, c, _item(v, right=c == 3, bold=c in (0, 3), tip=tips[c]))
         self.changed.emit()
+
+    def _few(self, names: list[str]) -> str:
+        """Two names, then how many more: a batch stop serves dozens of orders, and the item must stay readable."""
+        if len(names) <= 2:
+            return ", ".join(names)
+        return self.tr("{first}, {second} and {n} more").format(first=names[0], second=names[1], n=len(names) - 2)
 
     def _update_buttons(self) -> None:
         has = self.selected_wave() is not None
@@ -342,8 +385,10 @@ class WavesScreen(NoScanScreen, QWidget):
 
         def done(result: fulfilment.WaveResult) -> None:
             self.name.clear()
-            self._say(self.tr("Wave built: {orders} orders, {units} units in {tasks} picks.").format(
-                orders=result.orders, units=result.units, tasks=result.tasks))
+            self._say(self.tr("Wave built: {orders}, {units} in {tasks}.").format(
+                orders=self.tr("1 order") if result.orders == 1 else self.tr("{n} orders").format(n=result.orders),
+                units=self.tr("1 unit") if result.units == 1 else self.tr("{n} units").format(n=result.units),
+                tasks=self.tr("1 pick") if result.tasks == 1 else self.tr("{n} picks").format(n=result.tasks)))
             self.built.emit(result)
             self.tasks.read(lambda s: floor_queries.waves(s), lambda ws: (self._waves_loaded(ws), self.select_wave(result.wave_id)),
                             self.message.emit, owner=self)

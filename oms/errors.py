@@ -9,6 +9,14 @@ class InvalidInput(OmsError):
     """What was asked is malformed: a bad quantity, money, text or date."""
 
 
+class SeveralMatches(InvalidInput):
+    """A scanned or typed reference names several records; ``matches`` describes each, for the person to choose."""
+
+    def __init__(self, message: str, matches=()) -> None:
+        super().__init__(message)
+        self.matches = tuple(matches)
+
+
 class NotFound(OmsError):
     """A product, location, order or other record named in a request does not exist."""
 

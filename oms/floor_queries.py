@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .models import Channel, Location, PickTask, SalesOrder, Shipment, Wave, WaveOrder, WaveStatus
+from .queries import ORDER_TYPE_TITLES
 
 
 @dataclass(frozen=True)
@@ -26,15 +27,16 @@ class WaveSummary:
     short: int
 
     @property
-    def done_units(self) -> int:
-        return self.picked + self.short
+    def to_pick(self) -> int:
+        """Units the wave still means to pick here: what its tasks asked for less what was short (gone back to routing)."""
+        return self.units - self.short
 
 
 @dataclass(frozen=True)
 class WaveChoices:
     locations: tuple[tuple[str, str], ...]  # (code, name) of own warehouses
     channels: tuple[tuple[str, str], ...]  # (code, name)
-    order_types: tuple[str, ...]
+    order_types: tuple[tuple[str, str], ...]  # (value, what a person calls it)
 
 
 def waves(session: Session, *, statuses: tuple[str, ...] = (WaveStatus.OPEN.value,), limit: int = 200) -> list[WaveSummary]:
@@ -65,44 +67,86 @@ def wave_choices(session: Session) -> WaveChoices:
                                 .order_by(Location.priority, Location.code)).all()
     channels = session.execute(select(Channel.code, Channel.name).order_by(Channel.code)).all()
     types = session.scalars(select(SalesOrder.order_type).distinct().order_by(SalesOrder.order_type)).all()
-    return WaveChoices(tuple((c, n) for c, n in locations), tuple((c, n) for c, n in channels), tuple(types))
-
-
-def ready_to_pick(session: Session, location: str) -> int:
-    """Orders at a location that a new wave could take (allocated there, not on hold)."""
-    from .models import Allocation, OrderLine
-
-    lid = session.scalar(select(Location.id).where(Location.code == location))
-    if lid is None:
-        return 0
-    return session.scalar(
-        select(func.count(func.distinct(SalesOrder.id)))
-        .join(OrderLine, OrderLine.order_id == SalesOrder.id)
-        .join(Allocation, Allocation.order_line_id == OrderLine.id)
-        .where(Allocation.location_id == lid, SalesOrder.on_hold.is_(False),
-               SalesOrder.status.in_(["allocated", "partially_shipped"]))) or 0
+    return WaveChoices(tuple((c, n) for c, n in locations), tuple((c, n) for c, n in channels),
+                       tuple((t, ORDER_TYPE_TITLES.get(t, t.replace("_", " ").capitalize())) for t in types))
 
 
 @dataclass(frozen=True)
-class ShipmentState:
+class LabelState:
+    """Where a shipment's carrier label is, as the packing station shows it while the box waits.
+
+    ``state``: "waiting" (asked for, the carrier not reached yet), "offline" (the carrier cannot be
+    reached: it is bought when the network is back), "retrying" (the carrier answered with a passing
+    error), "refused" (the carrier will not sell it: a person must act), "ready" (bought, to print),
+    "shipped" (printed and confirmed) or "voided".
+    """
+
     shipment_id: int
     order_number: str
-    status: str
-    tracking_number: str
-    has_label: bool
+    state: str
+    error: str = ""  # the carrier's last answer, when it refused or failed
+    offline_since: datetime | None = None
+    formats: tuple[str, ...] = ()  # the label files kept (pdf, zpl, png)
 
 
-def shipment_state(session: Session, shipment_id: int, label_format: str) -> ShipmentState | None:
-    """Whether a packed shipment has its carrier label yet (the packing station polls this)."""
-    from .models import ShipmentLabel
+def label_states(session: Session, shipment_ids: list[int]) -> list[LabelState]:
+    """The label state of each shipment the station waits on (by primary and unique keys only: polled often)."""
+    from .models import ConnectorState, OutboxMessage, ShipmentLabel
 
-    row = session.execute(select(Shipment.id, SalesOrder.number, Shipment.status, Shipment.tracking_number)
-                          .join(SalesOrder, SalesOrder.id == Shipment.order_id).where(Shipment.id == shipment_id)).first()
-    if row is None:
-        return None
-    has = session.scalar(select(func.count()).select_from(ShipmentLabel).where(
-        ShipmentLabel.shipment_id == shipment_id, ShipmentLabel.format == label_format)) or 0
-    return ShipmentState(row[0], row[1], row[2], row[3] or "", bool(has))
+    if not shipment_ids:
+        return []
+    rows = session.execute(select(Shipment.id, SalesOrder.number, Shipment.status, Shipment.carrier_account, Shipment.carrier_ref)
+                           .join(SalesOrder, SalesOrder.id == Shipment.order_id).where(Shipment.id.in_(shipment_ids))).all()
+    formats: dict[int, list[str]] = {}
+    for sid, fmt in session.execute(select(ShipmentLabel.shipment_id, ShipmentLabel.format)
+                                    .where(ShipmentLabel.shipment_id.in_(shipment_ids))):
+        formats.setdefault(sid, []).append(fmt)
+    keys = {f"{r.carrier_account}:label:{r.id}": r.id for r in rows if r.carrier_account}
+    outbox = {keys[m.idempotency_key]: m for m in session.scalars(
+        select(OutboxMessage).where(OutboxMessage.idempotency_key.in_(list(keys))))} if keys else {}
+    carriers = {r.carrier_account for r in rows if r.carrier_account}
+    online = {c.code: c for c in session.scalars(select(ConnectorState).where(ConnectorState.code.in_(carriers)))} if carriers else {}
+    out = []
+    for r in rows:
+        fmts = tuple(sorted(formats.get(r.id, ())))
+        m = outbox.get(r.id)
+        conn = online.get(r.carrier_account)
+        if r.status in ("shipped", "voided"):
+            state, error = r.status, ""
+        elif fmts and r.carrier_ref:
+            state, error = "ready", ""
+        elif m is not None and m.status == "failed":
+            state, error = "refused", m.last_error
+        elif conn is not None and not conn.online:
+            state, error = "offline", conn.last_error
+        elif m is not None and m.last_error:
+            state, error = "retrying", m.last_error
+        else:
+            state, error = "waiting", ""
+        out.append(LabelState(r.id, r.number, state, error, conn.offline_since if conn is not None and not conn.online else None,
+                              fmts))
+    order = {sid: i for i, sid in enumerate(shipment_ids)}
+    return sorted(out, key=lambda st: order.get(st.shipment_id, 0))
 
 
-__all__ = ["ShipmentState", "WaveChoices", "WaveSummary", "ready_to_pick", "shipment_state", "wave", "wave_choices", "waves"]
+def station_awaited_labels(session: Session, station: str) -> list[LabelState]:
+    """Packed shipments whose carrier label this station asked for and has not printed yet, oldest first.
+
+    What the packing station picks up again when it starts: the labels it was waiting for print
+    by themselves once bought, even after a restart.
+    """
+    from .models import OutboxMessage
+
+    candidates = session.execute(select(Shipment.id, Shipment.carrier_account).where(
+        Shipment.status == "packed", Shipment.carrier_account != "").order_by(Shipment.id)).all()
+    if not candidates:
+        return []
+    keys = {f"{acct}:label:{sid}": sid for sid, acct in candidates}
+    mine = [keys[key] for key, payload in session.execute(
+        select(OutboxMessage.idempotency_key, OutboxMessage.payload).where(OutboxMessage.idempotency_key.in_(list(keys))))
+        if (payload or {}).get("station", "") == station]
+    return label_states(session, sorted(mine))
+
+
+__all__ = ["LabelState", "WaveChoices", "WaveSummary", "label_states", "station_awaited_labels", "wave", "wave_choices",
+           "waves"]

@@ -10,9 +10,9 @@ from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import audit, inventory, orders, routing, shipments, validate
+from . import audit, inventory, orders, queries, restock, routing, shipments, validate
 from .audit import Actor
-from .errors import Conflict, InvalidInput, NotFound
+from .errors import Conflict, InvalidInput, NotFound, SeveralMatches
 from .gs1 import classify_scan, is_valid_gtin, normalize_gtin
 from .gs1 import sscc as make_sscc
 from .i18n import _
@@ -100,6 +100,53 @@ class OpenTask:
 # -- waves -----------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class WaveFilters:
+    """Which Ready-to-pick orders a new wave takes: the same choices count them before the wave is built."""
+
+    channel: str | None = None
+    order_type: str | None = None
+    single_unit: bool | None = None  # True: single-unit orders only; False: multi-unit only
+    ship_by_before: datetime | None = None
+
+
+def _wave_candidates(session: Session, lid: int, filters: WaveFilters):
+    """The one definition of "ready for a new wave here": a select of (id, number, unit_count), most urgent first."""
+    in_open_wave = exists().where(
+        WaveOrder.order_id == SalesOrder.id, WaveOrder.wave_id == Wave.id, Wave.location_id == lid,
+        Wave.status == WaveStatus.OPEN.value)
+    has_here = exists().where(Allocation.order_line_id == OrderLine.id, OrderLine.order_id == SalesOrder.id,
+                              Allocation.location_id == lid)
+    q = select(SalesOrder.id, SalesOrder.number, SalesOrder.unit_count).where(
+        # A wholesale order ships what is here now and the rest when it arrives (the 855 said so);
+        # a consumer's order waits until all of it can go in one box.
+        or_(SalesOrder.status.in_([OrderStatus.ALLOCATED.value, OrderStatus.PARTIALLY_SHIPPED.value]),
+            and_(SalesOrder.status == OrderStatus.PARTIALLY_ALLOCATED.value,
+                 SalesOrder.order_type == OrderType.WHOLESALE.value)),
+        SalesOrder.on_hold.is_(False), has_here, ~in_open_wave)
+    if filters.channel:
+        cid = session.scalar(select(Channel.id).where(Channel.code == filters.channel))
+        if cid is None:
+            raise NotFound(_("There is no sales channel {code}.").format(code=filters.channel))
+        q = q.where(SalesOrder.channel_id == cid)
+    if filters.order_type:
+        q = q.where(SalesOrder.order_type == filters.order_type)
+    if filters.single_unit is True:
+        q = q.where(SalesOrder.unit_count == 1)
+    elif filters.single_unit is False:
+        q = q.where(SalesOrder.unit_count > 1)
+    if filters.ship_by_before is not None:
+        validate.aware(filters.ship_by_before, "cut-off")
+        q = q.where(SalesOrder.ship_by <= filters.ship_by_before)
+    return q.order_by(SalesOrder.ship_by.is_(None), SalesOrder.ship_by, SalesOrder.placed_at, SalesOrder.id)
+
+
+def ready_for_wave(session: Session, location: int | str, filters: WaveFilters = WaveFilters()) -> int:
+    """How many orders a wave built here with these filters could take (before its size limit)."""
+    lid = inventory.location_id(session, location)
+    return session.scalar(select(func.count()).select_from(_wave_candidates(session, lid, filters).order_by(None).subquery())) or 0
+
+
 def build_wave(
     session: Session,
     actor: Actor,
@@ -121,34 +168,8 @@ def build_wave(
     validate.quantity(limit, "wave size")
     lid = inventory.location_id(session, location)
     loc_code = session.scalar(select(Location.code).where(Location.id == lid))
-    in_open_wave = exists().where(
-        WaveOrder.order_id == SalesOrder.id, WaveOrder.wave_id == Wave.id, Wave.location_id == lid,
-        Wave.status == WaveStatus.OPEN.value)
-    has_here = exists().where(Allocation.order_line_id == OrderLine.id, OrderLine.order_id == SalesOrder.id,
-                              Allocation.location_id == lid)
-    q = select(SalesOrder.id, SalesOrder.number, SalesOrder.unit_count).where(
-        # A wholesale order ships what is here now and the rest when it arrives (the 855 said so);
-        # a consumer's order waits until all of it can go in one box.
-        or_(SalesOrder.status.in_([OrderStatus.ALLOCATED.value, OrderStatus.PARTIALLY_SHIPPED.value]),
-            and_(SalesOrder.status == OrderStatus.PARTIALLY_ALLOCATED.value,
-                 SalesOrder.order_type == OrderType.WHOLESALE.value)),
-        SalesOrder.on_hold.is_(False), has_here, ~in_open_wave)
-    if channel:
-        cid = session.scalar(select(Channel.id).where(Channel.code == channel))
-        if cid is None:
-            raise NotFound(_("There is no sales channel {code}.").format(code=channel))
-        q = q.where(SalesOrder.channel_id == cid)
-    if order_type:
-        q = q.where(SalesOrder.order_type == order_type)
-    if single_unit is True:
-        q = q.where(SalesOrder.unit_count == 1)
-    elif single_unit is False:
-        q = q.where(SalesOrder.unit_count > 1)
     deadline = ship_by_before or cutoff_at
-    if deadline is not None:
-        validate.aware(deadline, "cut-off")
-        q = q.where(SalesOrder.ship_by <= deadline)
-    q = q.order_by(SalesOrder.ship_by.is_(None), SalesOrder.ship_by, SalesOrder.placed_at, SalesOrder.id).limit(limit * 4)
+    q = _wave_candidates(session, lid, WaveFilters(channel, order_type, single_unit, deadline)).limit(limit * 4)
     candidates = session.execute(q).all()
     services = dict(session.execute(select(SalesOrder.id, SalesOrder.service_level)
                                     .where(SalesOrder.id.in_([c.id for c in candidates]))).all()) if candidates else {}
@@ -184,11 +205,17 @@ def build_wave(
 def _plan_tasks(session: Session, wave_id: int, lid: int, totes: dict[int, str]) -> list[dict]:
     """Tasks for every unpicked allocated unit of the wave's orders, drawn from bins in walk order."""
     lines = session.execute(
-        select(OrderLine.id, OrderLine.order_id, OrderLine.product_id, Allocation.quantity, OrderLine.picked)
+        select(OrderLine.id, OrderLine.order_id, OrderLine.product_id, Allocation.quantity - OrderLine.picked)
         .join(Allocation, Allocation.order_line_id == OrderLine.id)
         .where(OrderLine.order_id.in_(list(totes)), Allocation.location_id == lid)
         .order_by(OrderLine.order_id, OrderLine.id)).all()
-    pids = {l.product_id for l in lines}
+    return _draw_from_bins(session, wave_id, lid, [(l[0], l[2], l[3], totes[l[1]]) for l in lines])
+
+
+def _draw_from_bins(session: Session, wave_id: int, lid: int, needs: list[tuple[int, int, int, str]]) -> list[dict]:
+    """Task rows for (line id, product id, units, tote) needs, from the bins in walk order that still hold
+    units no open task has claimed; what no bin holds becomes a "no bin" task."""
+    pids = {n[1] for n in needs}
     bins: dict[int, list[list]] = {}
     for pid, bid, seq, qty in session.execute(
             select(BinStock.product_id, Bin.id, Bin.pick_sequence, BinStock.on_hand)
@@ -196,20 +223,19 @@ def _plan_tasks(session: Session, wave_id: int, lid: int, totes: dict[int, str])
             .where(Bin.location_id == lid, BinStock.product_id.in_(pids), BinStock.on_hand > 0)
             .order_by(Bin.pick_sequence)):
         bins.setdefault(pid, []).append([bid, seq, qty])
-    # Units already promised to open tasks of other waves are not there for this one.
+    # Units already promised to open tasks (of any open wave) are not there for these.
     for bid, pid, promised in session.execute(
             select(PickTask.bin_id, PickTask.product_id, func.sum(PickTask.quantity - PickTask.picked - PickTask.short))
             .join(Wave, Wave.id == PickTask.wave_id)
             .where(Wave.status == WaveStatus.OPEN.value, PickTask.status == "open", PickTask.product_id.in_(pids),
-                   PickTask.bin_id.is_not(None), PickTask.wave_id != wave_id)
+                   PickTask.bin_id.is_not(None))
             .group_by(PickTask.bin_id, PickTask.product_id)):
         for entry in bins.get(pid, []):
             if entry[0] == bid:
                 entry[2] -= promised
     tasks = []
-    for line in lines:
-        need = line.quantity - line.picked
-        for entry in bins.get(line.product_id, []):
+    for line_id, pid, need, tote in needs:
+        for entry in bins.get(pid, []):
             if need <= 0:
                 break
             take = min(need, entry[2])
@@ -217,12 +243,60 @@ def _plan_tasks(session: Session, wave_id: int, lid: int, totes: dict[int, str])
                 continue
             entry[2] -= take
             need -= take
-            tasks.append({"wave_id": wave_id, "order_line_id": line.id, "product_id": line.product_id, "bin_id": entry[0],
-                          "sequence": entry[1], "quantity": take, "tote": totes[line.order_id], "status": "open"})
+            tasks.append({"wave_id": wave_id, "order_line_id": line_id, "product_id": pid, "bin_id": entry[0],
+                          "sequence": entry[1], "quantity": take, "tote": tote, "status": "open"})
         if need > 0:
-            tasks.append({"wave_id": wave_id, "order_line_id": line.id, "product_id": line.product_id, "bin_id": None,
-                          "sequence": NO_BIN_SEQUENCE, "quantity": need, "tote": totes[line.order_id], "status": "open"})
+            tasks.append({"wave_id": wave_id, "order_line_id": line_id, "product_id": pid, "bin_id": None,
+                          "sequence": NO_BIN_SEQUENCE, "quantity": need, "tote": tote, "status": "open"})
     return tasks
+
+
+def _match_tasks_to_reservations(session: Session, order_ids: Iterable[int]) -> set[int]:
+    """After a short pick has sent orders back to routing, make their open waves ask for what is reserved now.
+
+    A line that routing left at the wave's warehouse gets a task at another bin that holds it; a line that
+    went elsewhere (or to a backorder) loses the open tasks nobody can pick here any more.
+    """
+    order_ids = list(dict.fromkeys(order_ids))
+    if not order_ids:
+        return set()
+    session.flush()
+    waved = session.execute(
+        select(WaveOrder.wave_id, WaveOrder.order_id, WaveOrder.tote, Wave.location_id)
+        .join(Wave, Wave.id == WaveOrder.wave_id)
+        .where(WaveOrder.order_id.in_(order_ids), Wave.status == WaveStatus.OPEN.value)).all()
+    for wave_id, order_id, tote, lid in waved:
+        needs = []
+        for line in session.scalars(select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.id)):
+            here = session.scalar(select(func.coalesce(func.sum(Allocation.quantity), 0)).where(
+                Allocation.order_line_id == line.id, Allocation.location_id == lid)) or 0
+            want = max(0, here - line.picked)
+            tasks = session.scalars(
+                select(PickTask).outerjoin(BinStock, and_(BinStock.bin_id == PickTask.bin_id,
+                                                          BinStock.product_id == PickTask.product_id))
+                .where(PickTask.wave_id == wave_id, PickTask.order_line_id == line.id, PickTask.status == "open")
+                # Emptiest bins give up their tasks first.
+                .order_by(func.coalesce(BinStock.on_hand, 0), PickTask.sequence.desc())).all()
+            asked = sum(t.quantity - t.picked - t.short for t in tasks)
+            excess = asked - want
+            for t in tasks:
+                if excess <= 0:
+                    break
+                cut = min(excess, t.quantity - t.picked - t.short)
+                excess -= cut
+                if t.picked + t.short == 0 and cut == t.quantity:
+                    t.status = "cancelled"
+                elif cut:
+                    t.quantity -= cut
+                    if t.quantity == t.picked + t.short:
+                        t.status = "short" if t.short else "done"
+            if excess < 0:
+                needs.append((line.id, line.product_id, -excess, tote))
+        session.flush()
+        if needs:
+            session.execute(insert(PickTask), _draw_from_bins(session, wave_id, lid, needs))
+            session.flush()
+    return {w[0] for w in waved}
 
 
 def _barcode_map(session: Session, pids: Iterable[int]) -> dict[int, list[str]]:
@@ -377,8 +451,10 @@ def short_pick(session: Session, actor: Actor, task_id: int, found: int, *, bin_
     # The missing units are not on the shelf: free the line's claim on them, then make the books match the bin.
     orders._release_line(session, line, missing)
     session.flush()
+    rerouted: list[int] = []
     if bin_row is not None:
-        _count_bin_empty(session, actor, product, wave.location_id, bin_row, reason=_("short pick for order {n}").format(n=order.number))
+        rerouted = _count_bin_empty(session, actor, product, wave.location_id, bin_row,
+                                    reason=_("short pick for order {n}").format(n=order.number))
     session.flush()
     where = bin_row.code if bin_row else _("no bin")
     audit.record(session, actor, "order.short_pick", "order_line", line.id, order_id=order.id,
@@ -388,16 +464,43 @@ def short_pick(session: Session, actor: Actor, task_id: int, found: int, *, bin_
     orders.refresh_status(session, order.id)
     session.flush()
     result = routing.route_order(session, actor, order.id, reason=_("short pick at {bin}").format(bin=where))
-    _maybe_finish_wave(session, task.wave_id)
+    for wave_id in _match_tasks_to_reservations(session, [order.id, *rerouted]) | {task.wave_id}:
+        _maybe_finish_wave(session, wave_id)
     return result
 
 
-def _count_bin_empty(session: Session, actor: Actor, product: Product, lid: int, bin_row: Bin, *, reason: str) -> None:
+def short_pick_stop(session: Session, actor: Actor, task_ids: Sequence[int], found: int, *,
+                    bin_code: str | None = None) -> list[routing.RouteResult]:
+    """One stop of the walk (a SKU from a bin, for one or several orders) held only ``found`` units.
+
+    The units found fill the first tasks; each task they do not cover is short. A task that an earlier
+    short of this stop has already closed (its order went back to routing with it) is left alone.
+    """
+    validate.quantity(found, "quantity found", allow_zero=True)
+    rest, results = found, []
+    for task_id in task_ids:
+        task = session.get(PickTask, task_id, populate_existing=True)
+        if task is None or task.status != "open":
+            continue
+        left = task.quantity - task.picked - task.short
+        if rest >= left:
+            product = session.get(Product, task.product_id)
+            confirm_pick(session, actor, task_id, left, bin_code=bin_code, item_code=product.sku)
+            rest -= left
+            continue
+        result = short_pick(session, actor, task_id, rest, bin_code=bin_code)
+        if result is not None:
+            results.append(result)
+        rest = 0
+    return results
+
+
+def _count_bin_empty(session: Session, actor: Actor, product: Product, lid: int, bin_row: Bin, *, reason: str) -> list[int]:
     """Count the bin as empty. If the location would then hold less than it has promised, the newest
-    unpicked reservations of that product there go back to routing first."""
+    unpicked reservations of that product there go back to routing first; returns those orders."""
     in_bin = session.scalar(select(BinStock.on_hand).where(BinStock.bin_id == bin_row.id, BinStock.product_id == product.id)) or 0
     if in_bin == 0:
-        return
+        return []
     level = inventory._level(session, product.id, lid)
     over = level.allocated - (level.on_hand - in_bin)
     rerouted: list[int] = []
@@ -422,12 +525,13 @@ def _count_bin_empty(session: Session, actor: Actor, product: Product, lid: int,
                              n=give, sku=product.sku, bin=bin_row.code))
             rerouted.append(order_id)
         session.flush()
-    inventory.count(session, actor, product.id, lid, 0, bin=bin_row.id, reason=reason)
+    restock.count(session, actor, product.id, lid, 0, bin=bin_row.id, reason=reason)
     session.flush()
     if rerouted:
         # Only after the count: routing must see the stock that is really there.
         routing.route_orders(session, actor, list(dict.fromkeys(rerouted)), reason=_("stock not found at {bin}").format(bin=bin_row.code))
         session.flush()
+    return rerouted
 
 
 def _maybe_finish_wave(session: Session, wave_id: int) -> None:
@@ -491,17 +595,22 @@ class ScanVerdict:
 
 
 def find_for_packing(session: Session, code: str) -> int:
-    """The order behind a scanned order number, channel order id or tote."""
+    """The order behind a scanned tote, order number, channel order id, tracking number or SSCC.
+
+    Raises SeveralMatches, listing them, when the code names several orders (three shops' #1002).
+    """
     code = validate.text(code, "scan", 128, required=True)
     oid = session.scalar(select(WaveOrder.order_id).join(Wave, Wave.id == WaveOrder.wave_id)
                          .where(WaveOrder.tote == code, Wave.status.in_([WaveStatus.OPEN.value, WaveStatus.PICKED.value]))
                          .order_by(WaveOrder.wave_id.desc()).limit(1))
     if oid is not None:
         return oid
-    try:
-        return orders.find_order(session, code)
-    except NotFound:
-        raise NotFound(_("{code} is not an order number or a tote in use.").format(code=code)) from None
+    matches = queries.orders_matching(session, code)
+    if len(matches) == 1:
+        return matches[0].order_id
+    if matches:
+        raise SeveralMatches(_("{n} orders match {code}: choose the one to pack.").format(n=len(matches), code=code), matches)
+    raise NotFound(_("{code} is not an order number or a tote in use.").format(code=code))
 
 
 def packing_view(session: Session, order_id: int) -> PackingView:

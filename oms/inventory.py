@@ -76,6 +76,13 @@ def bin_id(session: Session, location: int, ref: int | str | None) -> int | None
     return found
 
 
+def bin_code(session: Session, bid: int | None) -> str:
+    """The code printed on a bin's label, the only name a person knows it by ("" when there is no bin)."""
+    if bid is None:
+        return ""
+    return session.scalar(select(Bin.code).where(Bin.id == bid)) or ""
+
+
 def _sku(session: Session, pid: int) -> str:
     return session.scalar(select(Product.sku).where(Product.id == pid)) or str(pid)
 
@@ -164,11 +171,14 @@ def _movement(session, actor: Actor, pid, lid, kind: MovementKind, qty, *, bin=N
     )
 
 
-def _stock_arrived(session: Session, actor: Actor, pid: int) -> None:
-    """Stock became available: orders backordered on this product are routed again, oldest promise first."""
-    from . import routing  # routing builds on inventory, so this direction is imported late
+@dataclass(frozen=True)
+class StockChange:
+    """What one stock service did to a product: units up or down, and whether more became available to promise.
+    Inventory knows nothing of orders: the caller above (``oms.restock``) releases backorders when ``arrived``."""
 
-    routing.release_backorders(session, actor, [pid])
+    product_id: int
+    delta: int
+    arrived: bool
 
 
 def try_reserve(session: Session, pid: int, lid: int, qty: int) -> bool:
@@ -282,7 +292,7 @@ def receive(
     reference: str = "",
     kind: MovementKind = MovementKind.RECEIPT,
     reason: str = "",
-) -> None:
+) -> StockChange:
     """Units arrive (a receipt, or a return put back on the shelf)."""
     validate.quantity(qty)
     reference = validate.text(reference, "reference", 64)
@@ -293,12 +303,12 @@ def receive(
     if bid is not None:
         _change_bin(session, bid, pid, qty)
     _movement(session, actor, pid, lid, kind, qty, bin=bid, reason=reason, reference=reference)
-    _stock_arrived(session, actor, pid)
     audit.record(
         session, actor, f"stock.{kind.value}", "product", pid,
         summary=_("{kind} {qty} × {sku} at {loc}").format(kind=kind.value, qty=qty, sku=_sku(session, pid), loc=_loc(session, lid)),
         after={"location": lid, "bin": bid, "quantity": qty, "reference": reference},
     )
+    return StockChange(pid, qty, arrived=True)
 
 
 def adjust(
@@ -310,7 +320,7 @@ def adjust(
     reason: str,
     *,
     bin: int | str | None = None,
-) -> None:
+) -> StockChange:
     """Correct on-hand stock up or down (damage, found, write-off), with a reason."""
     if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0:
         raise InvalidInput(_("An adjustment must be a whole number other than zero, not {value!r}.").format(value=delta))
@@ -327,16 +337,15 @@ def adjust(
         )
     if bid is not None and not _change_bin(session, bid, pid, delta):
         raise InsufficientStock(
-            _("Bin {bin} does not hold {qty} of {sku}.").format(bin=bin, qty=-delta, sku=_sku(session, pid))
+            _("Bin {bin} does not hold {qty} of {sku}.").format(bin=bin_code(session, bid), qty=-delta, sku=_sku(session, pid))
         )
     _movement(session, actor, pid, lid, MovementKind.ADJUST, delta, bin=bid, reason=reason)
-    if delta > 0:
-        _stock_arrived(session, actor, pid)
     audit.record(
         session, actor, "stock.adjust", "product", pid,
         summary=_("Adjusted {sku} at {loc} by {delta:+d}: {reason}").format(sku=_sku(session, pid), loc=_loc(session, lid), delta=delta, reason=reason),
         before={"on_hand": before.on_hand}, after={"on_hand": before.on_hand + delta, "reason": reason},
     )
+    return StockChange(pid, delta, arrived=delta > 0)
 
 
 def count(
@@ -348,8 +357,8 @@ def count(
     *,
     bin: int | str | None = None,
     reason: str = "cycle count",
-) -> int:
-    """Record a physical count; the difference becomes a count movement. Returns the difference."""
+) -> StockChange:
+    """Record a physical count; the difference becomes a count movement (``delta`` of what is returned)."""
     validate.quantity(counted, "counted quantity", allow_zero=True)
     pid, lid = product_id(session, product), location_id(session, location)
     bid = bin_id(session, lid, bin)
@@ -386,16 +395,14 @@ def count(
         if not ok:
             raise Conflict(_("The stock of {sku} changed while it was being counted; count it again.").format(sku=_sku(session, pid)))
         _movement(session, actor, pid, lid, MovementKind.COUNT, delta, bin=bid, reason=reason)
-        if delta > 0:
-            _stock_arrived(session, actor, pid)
     audit.record(
         session, actor, "stock.count", "product", pid,
         summary=_("Counted {counted} × {sku} at {loc} (difference {delta:+d})").format(
-            counted=counted, sku=_sku(session, pid), loc=_loc(session, lid) + (f"/{bin}" if bin else ""), delta=delta
+            counted=counted, sku=_sku(session, pid), loc=_loc(session, lid) + (f"/{bin_code(session, bid)}" if bid else ""), delta=delta
         ),
         before={"on_hand": seen}, after={"on_hand": counted, "bin": bid},
     )
-    return delta
+    return StockChange(pid, delta, arrived=delta > 0)
 
 
 def transfer(
@@ -409,8 +416,8 @@ def transfer(
     from_bin: int | str | None = None,
     to_bin: int | str | None = None,
     reason: str = "",
-) -> None:
-    """Move units between bins of one location, or between locations."""
+) -> StockChange:
+    """Move units between bins of one location, or between locations (stock arrives where it goes)."""
     validate.quantity(qty)
     pid = product_id(session, product)
     src = location_id(session, from_location)
@@ -420,7 +427,7 @@ def transfer(
         raise InvalidInput(_("A transfer needs a different bin or location to move to."))
     sku = _sku(session, pid)
     if sbin is not None and not _change_bin(session, sbin, pid, -qty):
-        raise InsufficientStock(_("Bin {bin} does not hold {qty} of {sku}.").format(bin=from_bin, qty=qty, sku=sku))
+        raise InsufficientStock(_("Bin {bin} does not hold {qty} of {sku}.").format(bin=bin_code(session, sbin), qty=qty, sku=sku))
     if src != dst:
         _ensure_level(session, pid, src)
         if not _change_on_hand(session, pid, src, -qty):
@@ -434,23 +441,23 @@ def transfer(
         _change_bin(session, dbin, pid, qty)
     _movement(session, actor, pid, src, MovementKind.TRANSFER, -qty, bin=sbin, reason=reason)
     _movement(session, actor, pid, dst, MovementKind.TRANSFER, qty, bin=dbin, reason=reason)
-    if src != dst:
-        _stock_arrived(session, actor, pid)
     audit.record(
         session, actor, "stock.transfer", "product", pid,
         summary=_("Moved {qty} × {sku} from {src} to {dst}").format(
-            qty=qty, sku=sku, src=_loc(session, src) + (f"/{from_bin}" if from_bin else ""),
-            dst=_loc(session, dst) + (f"/{to_bin}" if to_bin else ""),
+            qty=qty, sku=sku, src=_loc(session, src) + (f"/{bin_code(session, sbin)}" if sbin else ""),
+            dst=_loc(session, dst) + (f"/{bin_code(session, dbin)}" if dbin else ""),
         ),
         after={"from": [src, sbin], "to": [dst, dbin], "quantity": qty},
     )
+    return StockChange(pid, qty if src != dst else 0, arrived=src != dst)
 
 
 def take_from_bin(session: Session, pid: int, lid: int, bin_ref: int | str, qty: int) -> int:
     """A picker takes units out of a bin into a tote (they stay on hand at the location)."""
     bid = bin_id(session, lid, bin_ref)
     if not _change_bin(session, bid, pid, -qty):
-        raise InsufficientStock(_("Bin {bin} does not hold {qty} of {sku}.").format(bin=bin_ref, qty=qty, sku=_sku(session, pid)))
+        raise InsufficientStock(_("Bin {bin} does not hold {qty} of {sku}.").format(bin=bin_code(session, bid), qty=qty,
+                                                                                       sku=_sku(session, pid)))
     return bid
 
 

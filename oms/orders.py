@@ -783,5 +783,6 @@ def record_pick(session: Session, actor: Actor, line_id: int, qty: int, *, bin: 
     session.expire(line)
     refresh_status(session, order.id)
     audit.record(session, actor, "order.picked", "order_line", line_id, order_id=order.id,
-                 summary=_("Picked {qty} × {sku}").format(qty=qty, sku=line.sku) + (f" from {bin}" if bin else ""),
+                 summary=(_("Picked {qty} × {sku} from {bin}").format(qty=qty, sku=line.sku, bin=inventory.bin_code(session, bid))
+                          if bid is not None else _("Picked {qty} × {sku}").format(qty=qty, sku=line.sku)),
                  after={"bin_id": bid, "quantity": qty})

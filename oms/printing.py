@@ -27,6 +27,7 @@ __all__ = [
     "Printer",
     "discard",
     "failed_jobs",
+    "keep",
     "list_printers",
     "print_document",
     "print_pdf",
@@ -75,6 +76,7 @@ class FailedJob:
     last_attempt_at: str
     media: str | None = None
     path: str = ""
+    reference: str = ""  # what the print is for, e.g. "carrier-label:42": its printing may confirm a shipment
 
 
 # -- CUPS ------------------------------------------------------------------------------------------------
@@ -220,28 +222,40 @@ def _send(data: bytes, printer: str, fmt: str, title: str, media: str | None, ti
     return _lp(data, printer, title, ["raw"])
 
 
-def print_pdf(data: bytes, printer: str, *, title: str, media: str | None = None, spool: bool = True) -> str:
+def print_pdf(data: bytes, printer: str, *, title: str, media: str | None = None, spool: bool = True,
+              reference: str = "") -> str:
     """Print a PDF on a CUPS queue; `media` e.g. "Custom.4x6in" or "Letter". Returns the CUPS job id.
 
     On failure raises PrintFailed and keeps the document in the failed-prints spool (unless `spool` is False).
     """
-    return _attempt(data, printer, "pdf", title, media, TCP_TIMEOUT_S, spool)
+    return _attempt(data, printer, "pdf", title, media, TCP_TIMEOUT_S, spool, reference)
 
 
-def print_raw(data: bytes, target: str, *, title: str = "Label", timeout: float = TCP_TIMEOUT_S, spool: bool = True) -> str:
+def print_raw(data: bytes, target: str, *, title: str = "Label", timeout: float = TCP_TIMEOUT_S, spool: bool = True,
+              reference: str = "") -> str:
     """Send raw printer language (ZPL) to a CUPS raw queue, or to socket://host:port or tcp://host:port directly."""
-    return _attempt(data, target, "zpl", title, None, timeout, spool)
+    return _attempt(data, target, "zpl", title, None, timeout, spool, reference)
 
 
-def print_document(data: bytes, printer: str, *, title: str, media: str | None = None) -> str:
+def print_document(data: bytes, printer: str, *, title: str, media: str | None = None, reference: str = "") -> str:
     """Print PDF or ZPL bytes, telling them apart by their first bytes."""
+    if _format_of(data) == "pdf":
+        return print_pdf(data, printer, title=title, media=media, reference=reference)
+    return print_raw(data, printer, title=title, reference=reference)
+
+
+def _format_of(data: bytes) -> str:
     head = data.lstrip()[:8]
-    if head.startswith(b"%PDF"):
-        return print_pdf(data, printer, title=title, media=media)
-    return print_raw(data, printer, title=title)
+    return "pdf" if head.startswith(b"%PDF") else "zpl"
 
 
-def _attempt(data: bytes, printer: str, fmt: str, title: str, media: str | None, timeout: float, spool: bool) -> str:
+def keep(data: bytes, printer: str, *, title: str, error: str, media: str | None = None, reference: str = "") -> FailedJob:
+    """Keep a document that cannot go to its printer as it is under Failed prints, with the reason."""
+    return _spool(data, printer, _format_of(data), title, media, error, reference)
+
+
+def _attempt(data: bytes, printer: str, fmt: str, title: str, media: str | None, timeout: float, spool: bool,
+             reference: str = "") -> str:
     if not data:
         raise PrintError(_("There is nothing to print."))
     try:
@@ -249,7 +263,7 @@ def _attempt(data: bytes, printer: str, fmt: str, title: str, media: str | None,
     except PrintError as exc:
         if not spool:
             raise
-        job = _spool(data, printer, fmt, title, media, str(exc))
+        job = _spool(data, printer, fmt, title, media, str(exc), reference)
         raise PrintFailed(_("{error} The print is kept under Failed prints; retry it when the printer is ready.")
                           .format(error=str(exc)), job.id) from None
 
@@ -282,13 +296,13 @@ def _write_atomic(path: Path, data: bytes) -> None:
     tmp.replace(path)
 
 
-def _spool(data: bytes, printer: str, fmt: str, title: str, media: str | None, error: str) -> FailedJob:
+def _spool(data: bytes, printer: str, fmt: str, title: str, media: str | None, error: str, reference: str = "") -> FailedJob:
     folder = spool_dir()
     job_id = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:8]
     doc = folder / f"{job_id}.{fmt}"
     _write_atomic(doc, data)  # the document first: a note never points at a missing file
     now = _now()
-    job = FailedJob(job_id, printer, title, fmt, error, 1, now, now, media, str(doc))
+    job = FailedJob(job_id, printer, title, fmt, error, 1, now, now, media, str(doc), reference)
     _write_note(job)
     return job
 
@@ -304,7 +318,7 @@ def _load(note: Path) -> FailedJob | None:
         doc = note.with_suffix("." + meta["format"])
         return FailedJob(note.stem, meta["printer"], meta["title"], meta["format"], meta.get("error", ""),
                          int(meta.get("attempts", 1)), meta.get("created_at", ""), meta.get("last_attempt_at", ""),
-                         meta.get("media"), str(doc))
+                         meta.get("media"), str(doc), str(meta.get("reference") or ""))
     except (OSError, ValueError, KeyError):
         return None  # a half-written or foreign file: leave it alone
 
@@ -336,7 +350,7 @@ def retry(job_id: str, printer: str | None = None) -> str:
         result = _send(data, target, job.format, job.title, job.media, TCP_TIMEOUT_S)
     except PrintError as exc:
         _write_note(FailedJob(job.id, target, job.title, job.format, str(exc), job.attempts + 1, job.created_at, _now(),
-                              job.media, job.path))
+                              job.media, job.path, job.reference))
         raise PrintFailed(_("{error} The print is still kept under Failed prints.").format(error=str(exc)), job.id) from None
     discard(job_id)
     return result

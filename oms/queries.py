@@ -371,24 +371,53 @@ def filter_options(session: Session) -> FilterOptions:
 # -- finding an order from a scan or a typed reference ---------------------------------------
 
 
-def find_order(session: Session, text: str) -> int | None:
-    """The one order a scanned or typed reference names: number, channel order id, tracking number or SSCC."""
-    ref = text.strip()
-    if not ref:
-        return None
-    for query in (
+@dataclass(frozen=True)
+class OrderMatch:
+    """One order a scanned reference could mean, with what tells it apart from the others."""
+
+    order_id: int
+    number: str
+    channel: str  # the channel's name
+    placed_at: datetime
+    customer: str
+    destination: str  # city, region
+    status: str  # in words
+
+
+def _reference_queries(ref: str) -> tuple[Select, ...]:
+    return (
         select(SalesOrder.id).where(SalesOrder.number == ref),
         select(SalesOrder.id).where(SalesOrder.number == f"#{ref}"),
         select(SalesOrder.id).where(SalesOrder.external_id == ref),
         select(Shipment.order_id).where(Shipment.tracking_number == ref),
         select(Shipment.order_id).join(Package, Package.shipment_id == Shipment.id).where(Package.sscc == ref),
-    ):
-        found = list(dict.fromkeys(session.scalars(query.limit(3)).all()))
-        if len(found) == 1:
-            return found[0]
-        if len(found) > 1:
-            return None  # ambiguous: the person must search instead
-    return None
+    )
+
+
+def orders_matching(session: Session, text: str, *, limit: int = 9) -> list[OrderMatch]:
+    """Every order (up to ``limit``) a scanned or typed reference names: number, channel order id, tracking
+    number or SSCC, the first of these that matches anything; newest first when there are several."""
+    ref = text.strip()
+    if not ref:
+        return []
+    for query in _reference_queries(ref):
+        ids = list(dict.fromkeys(session.scalars(query.limit(limit)).all()))
+        if ids:
+            rows = session.execute(
+                select(SalesOrder.id, SalesOrder.number, Channel.name, SalesOrder.placed_at, SalesOrder.customer_name,
+                       SalesOrder.ship_city, SalesOrder.ship_region, SalesOrder.status)
+                .join(Channel, Channel.id == SalesOrder.channel_id)
+                .where(SalesOrder.id.in_(ids)).order_by(SalesOrder.placed_at.desc(), SalesOrder.id.desc())).all()
+            return [OrderMatch(oid, number, channel, placed, customer or "", ", ".join(p for p in (city, region) if p),
+                               status_title(status))
+                    for oid, number, channel, placed, customer, city, region, status in rows]
+    return []
+
+
+def find_order(session: Session, text: str) -> int | None:
+    """The one order a scanned or typed reference names; None when none or several do (orders_matching says which)."""
+    found = orders_matching(session, text, limit=2)
+    return found[0].order_id if len(found) == 1 else None
 
 
 # -- order detail --------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import Callable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import catalog, inventory, orders, routing, shipments
+from . import catalog, orders, restock, routing, shipments
 from .audit import Actor
 from .db import Database
 from .gs1 import gs1_check_digit
@@ -130,7 +130,7 @@ def master_data(db: Database, *, rng: random.Random | None = None, products: int
                 if i > 0 and rng.random() < 0.35:
                     continue
                 qty = rng.choice([6, 12, 24, 24, 36, 48, 60, 120]) if i < 2 else rng.choice([12, 24, 48])
-                inventory.receive(s, SEED_ACTOR, pid, lid, qty, bin=rng.choice(bins_by_loc[lid]), reference="PO-OPENING")
+                restock.receive(s, SEED_ACTOR, pid, lid, qty, bin=rng.choice(bins_by_loc[lid]), reference="PO-OPENING")
 
 
 def _bins(session: Session) -> dict[int, list[str]]:

@@ -239,9 +239,9 @@ def void(session: Session, actor: Actor, shipment_id: int, *, reason: str) -> No
         audit.enqueue(session, channel, "fulfillment.cancel", f"{channel}:fulfillment-cancel:{shipment.id}",
                       {"order_external_id": order.external_id, "shipment_id": shipment.id,
                        "tracking_number": shipment.tracking_number}, order_id=order.id)
-        if shipment.carrier_account and shipment.carrier_ref:
-            audit.enqueue(session, shipment.carrier_account, "label.refund", f"{shipment.carrier_account}:refund:{shipment.id}",
-                          {"shipment_id": shipment.id, "carrier_ref": shipment.carrier_ref}, order_id=order.id)
+    if shipment.carrier_account and shipment.carrier_ref:  # a bought label is refunded, printed or not
+        audit.enqueue(session, shipment.carrier_account, "label.refund", f"{shipment.carrier_account}:refund:{shipment.id}",
+                      {"shipment_id": shipment.id, "carrier_ref": shipment.carrier_ref}, order_id=order.id)
     shipment.status = ShipmentStatus.VOIDED.value
     shipment.voided_at = utcnow()
     if not any(s.status == ShipmentStatus.SHIPPED.value for s in session.scalars(select(Shipment).where(Shipment.order_id == order.id))):
@@ -286,11 +286,33 @@ def add_tracking_event(
 LABEL_POLICIES = ("cheapest", "fastest", "cheapest_on_time")
 
 
+LABEL_FORMATS = ("PDF", "ZPL", "PNG")
+
+
+def order_of(session: Session, shipment_id: int) -> int:
+    """The id of the order a shipment belongs to."""
+    return _shipment(session, shipment_id).order_id
+
+
+def label_key(carrier_account: str, shipment_id: int) -> str:
+    """The label purchase's outbox idempotency key: one purchase per shipment and carrier account."""
+    return f"{carrier_account}:label:{shipment_id}"
+
+
 def request_label(session: Session, actor: Actor, shipment_id: int, carrier_account: str, *,
                   policy: str = "cheapest_on_time", label_format: str = "PDF") -> None:
-    """Ask the carrier connector for a label (through the outbox, so it waits while offline)."""
+    """Ask the carrier connector for a label (through the outbox, so it waits while offline).
+
+    ``label_format`` is what the station's label printer takes (ZPL for a thermal printer, PDF
+    for any other): the carrier is asked for that format, so the label prints as it comes.
+    The shipment stays packed ("awaiting label") until the label is bought and has gone to
+    the printer (label_printed).
+    """
     from .models import Location, SalesOrder as Order
 
+    label_format = (label_format or "").upper()
+    if label_format not in LABEL_FORMATS:
+        raise InvalidInput(_("A label is printed as ZPL or PDF, not {f!r}.").format(f=label_format))
     if policy not in LABEL_POLICIES:
         raise InvalidInput(_("A rate is chosen as {policies}, not {p!r}.").format(policies=", ".join(LABEL_POLICIES), p=policy))
     shipment = _shipment(session, shipment_id)
@@ -303,7 +325,7 @@ def request_label(session: Session, actor: Actor, shipment_id: int, carrier_acco
         promise_days = max(0, (order.deliver_by - utcnow()).days)
     payload = {
         "shipment_id": shipment.id, "reference": order.number, "policy": policy, "promise_days": promise_days,
-        "label_format": label_format, "service_level": order.service_level,
+        "label_format": label_format, "service_level": order.service_level, "station": actor.station,
         "ship_from": {"name": loc.name, "company": "", "street1": loc.address1, "street2": "", "city": loc.city,
                       "state": loc.region, "zip": loc.postal_code, "country": loc.country},
         "ship_to": {"name": order.ship_name, "company": order.ship_company, "street1": order.ship_address1,
@@ -313,9 +335,10 @@ def request_label(session: Session, actor: Actor, shipment_id: int, carrier_acco
         "parcels": [{"weight_g": p.weight_g, "length_mm": p.length_mm, "width_mm": p.width_mm, "height_mm": p.height_mm}
                     for p in shipment.packages],
     }
-    key = f"{carrier_account}:label:{shipment.id}"
+    key = label_key(carrier_account, shipment.id)
     if session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)):
         raise Conflict(_("A label for shipment {id} has already been asked for.").format(id=shipment_id))
+    shipment.carrier_account = carrier_account  # where the purchase was asked for: the station follows it there
     audit.enqueue(session, carrier_account, "label.buy", key, payload, order_id=order.id)
     audit.record(session, actor, "shipment.label_requested", "shipment", shipment.id, order_id=order.id,
                  summary=_("Label asked for from {carrier} ({policy})").format(carrier=carrier_account, policy=policy.replace("_", " ")))
@@ -324,7 +347,11 @@ def request_label(session: Session, actor: Actor, shipment_id: int, carrier_acco
 def attach_label(session: Session, actor: Actor, shipment_id: int, *, carrier_account: str, carrier: str, service: str,
                  tracking_number: str, carrier_ref: str, tracker_ref: str | None, cost_minor: int | None,
                  labels: dict[str, bytes]) -> None:
-    """The carrier sold the label: keep it, and confirm the shipment with its tracking number."""
+    """The carrier sold the label: keep it with its tracking number; the shipment is "label ready".
+
+    It is confirmed (stock leaves, the shop hears of the tracking number) only when the label
+    has gone to the printer (label_printed): a box without its label has not shipped.
+    """
     from .models import ShipmentLabel
 
     shipment = _shipment(session, shipment_id)
@@ -334,9 +361,29 @@ def attach_label(session: Session, actor: Actor, shipment_id: int, *, carrier_ac
                 session.add(ShipmentLabel(shipment_id=shipment_id, format=fmt, data=data))
     shipment.carrier_account, shipment.carrier_ref = carrier_account, carrier_ref
     shipment.tracker_ref, shipment.label_cost_minor = tracker_ref or "", cost_minor
-    session.flush()
     if shipment.status == ShipmentStatus.PACKED.value:
-        confirm(session, actor, shipment_id, carrier=carrier, service=service, tracking_number=tracking_number)
+        shipment.carrier = validate.text(carrier, "carrier", SHORT)
+        shipment.service = validate.text(service, "service", SHORT)
+        shipment.tracking_number = validate.text(tracking_number, "tracking number", SHORT)
+    session.flush()
+    audit.record(session, actor, "shipment.label_bought", "shipment", shipment.id, order_id=shipment.order_id,
+                 summary=_("Label bought: {carrier} {service} {tracking}").format(
+                     carrier=carrier, service=service, tracking=tracking_number).strip())
+
+
+def label_printed(session: Session, actor: Actor, shipment_id: int) -> bool:
+    """The carrier's label went to the printer: confirm the shipment with the label's tracking number.
+
+    False when there is nothing to confirm (already shipped, voided, or no carrier label yet).
+    """
+    shipment = _shipment(session, shipment_id)
+    if shipment.status != ShipmentStatus.PACKED.value or not shipment.carrier_ref:
+        return False
+    audit.record(session, actor, "shipment.label_printed", "shipment", shipment.id, order_id=shipment.order_id,
+                 summary=_("Label printed at {station}").format(station=actor.station or _("a station")))
+    confirm(session, actor, shipment_id, carrier=shipment.carrier, service=shipment.service,
+            tracking_number=shipment.tracking_number)
+    return True
 
 
 def label_data(session: Session, shipment_id: int, fmt: str) -> bytes | None:
@@ -344,6 +391,13 @@ def label_data(session: Session, shipment_id: int, fmt: str) -> bytes | None:
 
     row = session.get(ShipmentLabel, (shipment_id, fmt))
     return row.data if row else None
+
+
+def label_files(session: Session, shipment_id: int) -> dict[str, bytes]:
+    """Every file of the carrier's label for a shipment, by format (pdf, zpl, png); empty before it is bought."""
+    from .models import ShipmentLabel
+
+    return {r.format: r.data for r in session.scalars(select(ShipmentLabel).where(ShipmentLabel.shipment_id == shipment_id))}
 
 
 def tracking_targets(session: Session, carrier_account: str, *, limit: int = 200) -> list[tuple[int, str]]:

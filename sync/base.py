@@ -126,6 +126,11 @@ class LabelPurchase:
     label_pdf: bytes | None
     label_zpl: bytes | None
     tracker_id: str | None
+    label_png: bytes | None = None  # a carrier that only had an image (converted for the printer when printed)
+
+    def labels(self) -> dict[str, bytes]:
+        """The label files by our format names, as shipments.attach_label keeps them."""
+        return {k: v for k, v in (("pdf", self.label_pdf), ("zpl", self.label_zpl), ("png", self.label_png)) if v}
 
 
 @dataclass(frozen=True)
@@ -140,10 +145,13 @@ class TrackingUpdate:
 class CarrierConnector(Protocol):
     code: str
 
-    def rates(self, ship_from: AddressData, ship_to: AddressData, parcels: list[Parcel], *, reference: str) -> tuple[str, list[RateQuote]]:
-        """Create the remote shipment and return (remote shipment id, its rates)."""
+    def rates(self, ship_from: AddressData, ship_to: AddressData, parcels: list[Parcel], *, reference: str,
+              label_format: str | None = None) -> tuple[str, list[RateQuote]]:
+        """Create the remote shipment and return (remote shipment id, its rates); ``label_format`` (PDF, ZPL, PNG)
+        is what the station's printer takes, None for the connection's default."""
 
-    def buy(self, remote_shipment_id: str, rate_id: str, *, idempotency_key: str) -> LabelPurchase: ...
+    def buy(self, remote_shipment_id: str, rate_id: str, *, idempotency_key: str,
+            label_format: str | None = None) -> LabelPurchase: ...
 
     def refund(self, remote_shipment_id: str) -> str:
         """Ask for the label to be voided; returns the refund status."""

@@ -27,7 +27,7 @@ from oms.audit import Actor
 from oms.db import Database
 from oms.errors import OmsError
 from oms.i18n import _
-from oms.models import Channel, OrderStatus, SalesOrder, utcnow
+from oms.models import Channel, OrderStatus, SalesOrder, Shipment, utcnow
 
 from .base import (
     AddressData,
@@ -263,23 +263,32 @@ class Engine:
             with self.db.write() as s:
                 sync_store.mark_failed(s, message.id, _("A carrier cannot handle {topic}.").format(topic=message.topic))
             return
+        with self.db.read() as s:
+            voided = s.scalar(select(Shipment.status).where(Shipment.id == p["shipment_id"])) == "voided"
+        if voided:  # the box was unpacked before the carrier was reached: buy nothing
+            with self.db.write() as s:
+                sync_store.mark_superseded(s, [message.id])
+            return
         if not p.get("remote_shipment_id"):
             addr = lambda a: AddressData(**{k: a.get(k, "") for k in AddressData.__dataclass_fields__})  # noqa: E731
             remote_id, quotes = carrier.rates(addr(p["ship_from"]), addr(p["ship_to"]),
-                                              [Parcel(**x) for x in p["parcels"]], reference=p["reference"])
+                                              [Parcel(**x) for x in p["parcels"]], reference=p["reference"],
+                                              label_format=p.get("label_format"))
             if not quotes:
                 raise PermanentError(_("The carrier offered no rate for shipment {id}.").format(id=p["shipment_id"]))
             rate = choose_rate(quotes, p.get("policy", "cheapest_on_time"), p.get("promise_days"))
             p.update(remote_shipment_id=remote_id, rate_id=rate.rate_id)
             with self.db.write() as s:
                 sync_store.update_payload(s, message.id, p)
-        bought = carrier.buy(p["remote_shipment_id"], p["rate_id"], idempotency_key=message.idempotency_key)
+        # The station asked for the format its label printer takes (request_label): the carrier makes it so.
+        bought = carrier.buy(p["remote_shipment_id"], p["rate_id"], idempotency_key=message.idempotency_key,
+                             label_format=p.get("label_format"))
         with self.db.write() as s:
             shipments.attach_label(s, self.actor, p["shipment_id"], carrier_account=code, carrier=bought.carrier,
                                    service=bought.service, tracking_number=bought.tracking_number,
                                    carrier_ref=bought.remote_shipment_id, tracker_ref=bought.tracker_id,
                                    cost_minor=bought.amount_minor,
-                                   labels={"pdf": bought.label_pdf or b"", "zpl": bought.label_zpl or b""})
+                                   labels=bought.labels())
             sync_store.mark_sent(s, message.id)
             sync_store.record_success(s, code, pushed=1)
 

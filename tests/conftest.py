@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from oms import catalog, inventory
+from oms import catalog, restock
 from oms.audit import Actor
 from oms.db import Database
 from oms.models import Base
@@ -182,7 +182,7 @@ def make_order(external_id: str = "1001", lines=(("MUG-RED", 2),), *, channel: s
 
 def stock(db, sku, location, qty, bin=None):
     with db.write() as s:
-        inventory.receive(s, ACTOR, sku, location, qty, bin=bin)
+        restock.receive(s, ACTOR, sku, location, qty, bin=bin)
 
 
 def run_at_once(engines, timeout: float = 60) -> tuple[list, list[str]]:

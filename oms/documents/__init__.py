@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 from ..errors import InvalidInput
 from ..i18n import _
 from ..settings import Settings
+from . import carrier_labels
 from . import data as _data
 from .labels import Format, LabelSize, bin_label, product_label, render, shipping_label, sscc_label
-from .pages import render_packing_slip, render_pick_list
+from .pages import render_packing_slip, render_packing_slips, render_pick_list
 
 __all__ = [
     "bin_labels",
@@ -26,6 +27,7 @@ __all__ = [
     "pick_list",
     "product_labels",
     "render_packing_slip",
+    "render_packing_slips",
     "render_pick_list",
     "shipping_labels",
     "sscc_labels",
@@ -48,10 +50,13 @@ def pick_list(session: Session, wave_id: int, paper: str = "Letter") -> bytes:
 
 def packing_slip(session: Session, order_ref: str | int, shipment_id: int | None = None, *,
                  paper: str | None = None, settings: Settings | None = None) -> bytes:
-    """The packing slip of an order (number, channel id or id), or of one of its shipments, as PDF."""
+    """The packing slip of one of an order's shipments, or of the order (number, channel id or id), as PDF.
+
+    An order that shipped in several boxes gets a slip per box, one after the other.
+    """
     settings = settings or Settings.load()
-    return render_packing_slip(_data.packing_slip_data(session, order_ref, shipment_id, settings),
-                               paper or settings.paper_size)
+    return render_packing_slips(_data.packing_slips_data(session, order_ref, shipment_id, settings),
+                                paper or settings.paper_size)
 
 
 def detect_format(label: bytes) -> Format:
@@ -68,18 +73,13 @@ def shipping_labels(session: Session, shipment_id: int, fmt: Format = "pdf", *, 
                     carrier_label: bytes | None = None) -> bytes:
     """The 4x6 shipping label(s) of a shipment, one per package.
 
-    When the carrier sold a label (`carrier_label`, PDF or ZPL bytes as the carrier
-    returned them), that label is what goes on the box: it is passed through
-    unchanged, and asking for the other format is an error rather than a silent
-    conversion that could break the carrier's barcodes.
+    When the carrier sold a label (`carrier_label`, PDF, PNG or ZPL bytes as the
+    carrier returned them), that label is what goes on the box: passed through when
+    it is in the printer's format, else converted for the printer (carrier_labels).
     """
     _check(fmt, dpi)
     if carrier_label is not None:
-        got = detect_format(carrier_label)
-        if got != fmt:
-            raise InvalidInput(_("The carrier supplied a {got} label; print it on a printer that takes {got}.")
-                               .format(got=got.upper()))
-        return carrier_label
+        return carrier_labels.for_printer(carrier_label, fmt, dpi=dpi)
     labels = [shipping_label(d) for d in _data.shipping_label_data(session, shipment_id)]
     return render(labels, fmt, dpi=dpi, title=_("Shipping labels, shipment {id}").format(id=shipment_id))
 

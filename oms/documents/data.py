@@ -127,9 +127,13 @@ class PackingSlipData:
     lines: tuple[SlipLine, ...]
     shipment_id: int | None = None
     carrier: str = ""
-    service: str = ""
+    service: str = ""  # as a person reads it: "Ground", "Standard", see service_name
     tracking_number: str = ""
     printed_at: datetime = field(default_factory=utcnow)
+    wholesale: bool = False  # a retailer's purchase order: no consumer returns text, the PO is quoted
+    box_index: int = 1  # this shipment among the order's shipments ("Box 1 of 2")
+    box_count: int = 1
+    shipped_at: datetime | None = None
 
     @property
     def units_follow(self) -> int:
@@ -251,43 +255,80 @@ def bin_label_data(session: Session, location_code: str, codes: Iterable[str] | 
     return [BinLabelData(code, loc.code) for code in found]
 
 
-def packing_slip_data(session: Session, order_ref: str | int, shipment_id: int | None = None,
-                      settings: Settings | None = None) -> PackingSlipData:
-    """The packing slip of an order, or of one of its shipments: what is in the box and what follows."""
+# Service levels as a person says them; a carrier's own service names ("Ground", "Priority") print as they are.
+_SERVICE_NAMES = {"standard": "Standard", "ground": "Ground", "expedited": "Expedited", "overnight": "Overnight"}
+
+
+def service_name(service: str) -> str:
+    """A service level or carrier service as printed for a person: "ground" reads "Ground", FEDEX_2_DAY "Fedex 2 Day"."""
+    known = _SERVICE_NAMES.get(service.strip().lower())
+    if known:
+        return _(known)
+    words = service.replace("_", " ").strip()
+    return words.title() if words.islower() or words.isupper() else words
+
+
+def carrier_name(carrier: str) -> str:
+    """A carrier as printed: a lower-case code ("ups") in capitals, a name ("FedEx") as it is."""
+    return carrier.upper() if carrier.islower() else carrier
+
+
+def packing_slips_data(session: Session, order_ref: str | int, shipment_id: int | None = None,
+                       settings: Settings | None = None) -> list[PackingSlipData]:
+    """The packing slips of an order: what is in each box and what follows.
+
+    With `shipment_id`, that shipment's slip. Without it, an order that has shipped (or
+    been packed) gets one slip per shipment, each saying what went in that box; an
+    order not yet packed gets one slip with everything still open in the box.
+    """
     settings = settings or Settings.load()
     order = session.get(SalesOrder, order_ref) if isinstance(order_ref, int) else find_order(session, order_ref)
     if order is None:
         raise NotFound(_("There is no order {ref}.").format(ref=order_ref))
-    shipment = None
+    live = list(session.scalars(select(Shipment).where(Shipment.order_id == order.id,
+                                                       Shipment.status != ShipmentStatus.VOIDED.value)
+                                .order_by(Shipment.id)))
     if shipment_id is not None:
         shipment = _shipment(session, shipment_id)
         if shipment.order_id != order.id:
             raise Conflict(_("Shipment {id} belongs to another order, not {number}.").format(id=shipment_id, number=order.number))
+        chosen: list[Shipment | None] = [shipment]
+    else:
+        chosen = list(live) or [None]
     # Quantities per line in each live shipment, to tell "in this box" from "before" and "to follow".
     rows = session.execute(
         select(ShipmentLine.order_line_id, ShipmentLine.shipment_id, func.sum(ShipmentLine.quantity))
         .join(Shipment, Shipment.id == ShipmentLine.shipment_id)
         .where(Shipment.order_id == order.id, Shipment.status != ShipmentStatus.VOIDED.value)
         .group_by(ShipmentLine.order_line_id, ShipmentLine.shipment_id)).all()
-    lines = []
-    for line in order.lines:
-        mine = [(sid, int(q)) for lid, sid, q in rows if lid == line.id]
-        open_qty = line.quantity - line.cancelled
-        if shipment is None:
-            before = line.shipped
-            this = max(0, open_qty - before)
-            follow = 0
-        else:
-            this = sum(q for sid, q in mine if sid == shipment.id)
-            before = sum(q for sid, q in mine if sid < shipment.id)
-            follow = max(0, open_qty - before - this)
-        lines.append(SlipLine(line.sku, line.description or line.sku, line.quantity, this, before, follow, line.cancelled))
-    loc = session.get(Location, shipment.location_id if shipment else order.location_id) if (shipment or order.location_id) else None
-    shop = ShopInfo.from_settings(settings, location_address(loc, name=settings.company_name) if loc else None)
-    return PackingSlipData(shop, order.number, order.placed_at, order.customer_name, order_address(order), tuple(lines),
-                           shipment.id if shipment else None, shipment.carrier if shipment else "",
-                           (shipment.service if shipment else "") or order.service_level,
-                           shipment.tracking_number if shipment else "")
+    wholesale = order.order_type == OrderType.WHOLESALE.value
+    live_ids = [s.id for s in live]
+    slips = []
+    for shipment in chosen:
+        lines = []
+        for line in order.lines:
+            mine = [(sid, int(q)) for lid, sid, q in rows if lid == line.id]
+            open_qty = line.quantity - line.cancelled
+            if shipment is None:
+                before = line.shipped
+                this = max(0, open_qty - before)
+                follow = 0
+            else:
+                this = sum(q for sid, q in mine if sid == shipment.id)
+                before = sum(q for sid, q in mine if sid < shipment.id)
+                follow = max(0, open_qty - before - this)
+            lines.append(SlipLine(line.sku, line.description or line.sku, line.quantity, this, before, follow, line.cancelled))
+        loc_id = shipment.location_id if shipment else order.location_id
+        loc = session.get(Location, loc_id) if loc_id else None
+        shop = ShopInfo.from_settings(settings, location_address(loc, name=settings.company_name) if loc else None)
+        index = live_ids.index(shipment.id) + 1 if shipment is not None and shipment.id in live_ids else 1
+        slips.append(PackingSlipData(
+            shop, order.number, order.placed_at, order.customer_name, order_address(order), tuple(lines),
+            shipment.id if shipment else None, carrier_name(shipment.carrier) if shipment else "",
+            service_name((shipment.service if shipment else "") or order.service_level),
+            shipment.tracking_number if shipment else "", wholesale=wholesale, box_index=index,
+            box_count=max(1, len(live_ids)), shipped_at=shipment.shipped_at if shipment else None))
+    return slips
 
 
 # -- SSCC serials ------------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ from ..errors import InvalidInput
 from ..i18n import _
 from .barcodes import code128, sscc_symbol
 from .data import BinLabelData, ProductLabelData, ShippingLabelData, SsccLabelData
-from .layout import SIZE_4X6, SIZE_SMALL, Bars, Box, Item, Label, Text, render_pdf, render_zpl, size_to_fit, wrap
+from .layout import (LEADING, SIZE_4X6, SIZE_SMALL, Bars, Box, Item, Label, Text, render_pdf, render_zpl, size_to_fit,
+                     text_lines, wrap)
 
 LabelSize = Literal["4x6", "small"]
 Format = Literal["pdf", "zpl"]
@@ -22,12 +23,26 @@ def _kg(grams: int) -> str:
 
 def _address_block(items: list[Item], title: str, lines: list[str], x: float, y: float, width: float,
                    size: float, first_size: float, max_lines: int) -> float:
+    """An address under its title in at most `max_lines` printed lines.
+
+    The name shrinks towards the size of the other lines before anything else; a line still
+    too long wraps onto a second one while the block has lines to spare (the street first,
+    then the name), and is shortened only when it has none.
+    """
     items.append(Text(x, y, 7, title, bold=True, width=width))
     y += 10
-    for i, line in enumerate(lines[:max_lines]):
-        s = first_size if i == 0 else size
-        items.append(Text(x, y, s, line, bold=i == 0 or first_size > 12, width=width))
-        y += s * 1.2
+    lines = lines[:max_lines]
+    bold = [i == 0 or first_size > 12 for i in range(len(lines))]
+    sizes = [size_to_fit(line, first_size, size, width, bold[0]) if i == 0 else size for i, line in enumerate(lines)]
+    wants = [len(text_lines(Text(x, y, sizes[i], line, bold=bold[i], width=width, lines=2))) for i, line in enumerate(lines)]
+    spare = max_lines - len(lines)
+    gets = [1] * len(lines)
+    for i in [*range(1, len(lines)), 0][: len(lines)]:
+        if wants[i] > 1 and spare > 0:
+            gets[i], spare = 2, spare - 1
+    for i, line in enumerate(lines):
+        items.append(Text(x, y, sizes[i], line, bold=bold[i], width=width, lines=gets[i]))
+        y += sizes[i] * LEADING * gets[i]
     return y
 
 
@@ -43,21 +58,25 @@ def shipping_label(d: ShippingLabelData) -> Label:
     items.append(Box(0, 66, w, 2))
     _address_block(items, _("SHIP TO"), d.ship_to.lines(), M, 72, inner, 13, 15, 6)
     items.append(Box(0, 186, w, 2))
-    service = (d.service or _("standard")).upper()
-    # A carrier's service name is read at the dock: smaller type rather than a cut-off word.
-    items.append(Text(M, 194, size_to_fit(service, 22, 12, 170, bold=True), service, bold=True, width=170))
-    items.append(Text(180, 194, 10, d.carrier.upper() or _("OWN DELIVERY"), bold=True, width=inner + M - 180, align="right"))
+    # This label is ours, never a carrier's: it carries no postage, names no carrier and has no tracking barcode
+    # (a carrier's barcode is in the carrier's own format, on the carrier's label). Said where a carrier puts its service.
+    items.append(Text(M, 192, 17, _("NOT A CARRIER LABEL"), bold=True, width=inner, align="center"))
+    items.append(Text(M, 211, 9, _("No postage · own delivery, or add the carrier's label"), width=inner,
+                      align="center"))
+    items.append(Box(0, 226, w, 2))
     weight = _kg(d.weight_g)
     if d.package_count > 1:
         weight += "  " + _("(all: {w})").format(w=_kg(d.shipment_weight_g))
-    items.append(Text(180, 208, 9, weight, width=inner + M - 180, align="right"))
-    items.append(Box(0, 226, w, 2))
+    items.append(Text(M, 232, 8, _("SERVICE"), bold=True, width=110))
+    items.append(Text(M, 243, 12, (d.service or _("standard")).capitalize(), bold=True, width=110))
+    items.append(Text(120, 232, 8, _("WEIGHT"), bold=True, width=inner + M - 120, align="right"))
+    items.append(Text(120, 243, size_to_fit(weight, 12, 8, inner + M - 120), weight, width=inner + M - 120, align="right"))
     if d.tracking_number:
-        items.append(Text(M, 232, 8, _("TRACKING NUMBER"), bold=True))
-        items.append(Bars(M, 244, inner, 88, code128(d.tracking_number), max_module_mm=0.42, caption_size=11))
+        items.append(Text(M, 276, 8, _("TRACKING NUMBER (FOR REFERENCE)"), bold=True, width=inner))
+        items.append(Text(M, 289, size_to_fit(d.tracking_number, 18, 10, inner, bold=True), d.tracking_number, bold=True,
+                          width=inner))
     else:
-        items.append(Text(M, 262, 14, _("NO TRACKING NUMBER"), bold=True, width=inner, align="center"))
-        items.append(Text(M, 282, 9, _("Own delivery, or the carrier label is still to come"), width=inner, align="center"))
+        items.append(Text(M, 282, 12, _("NO TRACKING NUMBER"), bold=True, width=inner, align="center"))
     items.append(Box(0, 340, w, 2))
     items.append(Text(M, 346, 8, _("ORDER"), bold=True))
     items.append(Text(M + 40, 343, 13, d.order_number, bold=True, width=inner - 40))

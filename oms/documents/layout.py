@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 import math
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from typing import Literal, Sequence, Union
 
 from reportlab.graphics import renderPDF
@@ -68,7 +69,54 @@ def fit(text: str, size: float, width: float, bold: bool = False, ellipsis: str 
     return text.rstrip() + ellipsis
 
 
-def wrap(text: str, size: float, width: float, max_lines: int, bold: bool = False) -> list[str]:
+# Where a code may break: after a hyphen, slash, dot, underscore or space ("BOWL-|CLAY-|LG-|E4").
+_CODE_PIECES = re.compile(r"[^-/._ ]+[-/._ ]*|[-/._ ]+")
+
+
+def break_code(text: str, size: float, width: float, bold: bool = True) -> list[str]:
+    """A code (SKU, bin, order number) on as many lines as it needs to fit `width`, none of it dropped.
+
+    Lines break after a hyphen, slash or dot where they can, between characters where a
+    piece alone is wider than the box. A code is never shortened: its last characters
+    ("-E4") are often the ones that tell two variants apart.
+    """
+    lines: list[str] = []
+    current = ""
+    for piece in _CODE_PIECES.findall(text):
+        if text_width((current + piece).rstrip(), size, bold) <= width:
+            current += piece
+            continue
+        if current:
+            lines.append(current.rstrip())
+            current = ""
+        while len(piece) > 1 and text_width(piece.rstrip(), size, bold) > width:
+            n = len(piece) - 1
+            while n > 1 and text_width(piece[:n], size, bold) > width:
+                n -= 1
+            lines.append(piece[:n])
+            piece = piece[n:]
+        current = piece
+    if current.strip() or not lines:
+        lines.append(current.rstrip())
+    return lines
+
+
+def set_code(text: str, width: float, largest: float, smallest: float, bold: bool = True) -> tuple[float, list[str]]:
+    """(size, lines) to print a code whole in `width` points: one line at the largest size
+    from `largest` down to `smallest` that fits, else broken over lines at `smallest`."""
+    size = size_to_fit(text, largest, smallest, width, bold)
+    if text_width(text, size, bold) <= width:
+        return size, [text]
+    return smallest, break_code(text, smallest, width, bold)
+
+
+def column_width(texts: Sequence[str], size: float, bold: bool, least: float, most: float, pad: float = 0) -> float:
+    """A column wide enough for the widest of `texts` (plus `pad`), between `least` and `most` points."""
+    widest = max((text_width(t, size, bold) for t in texts), default=0) + pad
+    return max(least, min(most, math.ceil(widest)))
+
+
+def wrap(text: str, size: float, width: float, max_lines: int, bold: bool = False, ellipsis: str = "…") -> list[str]:
     """Word-wrap into at most `max_lines` lines; the last one is shortened when text is left over."""
     words = text.split()
     lines: list[str] = []
@@ -85,7 +133,7 @@ def wrap(text: str, size: float, width: float, max_lines: int, bold: bool = Fals
             break
     if current:
         lines.append(current)
-    return [fit(line, size, width, bold) for line in lines[:max_lines]]
+    return [fit(line, size, width, bold, ellipsis) for line in lines[:max_lines]]
 
 
 # -- the description ---------------------------------------------------------------------------------
@@ -100,6 +148,29 @@ class Text:
     bold: bool = False
     width: float | None = None  # the box for alignment and shortening
     align: Align = "left"
+    lines: int = 1  # with a width: wrapped at words onto up to this many lines, LEADING apart
+
+
+LEADING = 1.2  # line pitch as a multiple of the type size
+
+
+# Printer font 0 (^A0 with width = height) sets text at 0.66-0.74 of DejaVu Sans Bold's width (measured
+# on addresses, digits, W and i); counting it as 0.8 leaves a margin, and the field block holds the rest.
+FONT0_WIDTH = 0.8
+
+
+def text_lines(t: Text, ellipsis: str = "…", width_scale: float = 1.0) -> list[str]:
+    """The lines a Text prints as: wrapped at words to its width, the last one shortened if text is left over.
+
+    Measured in DejaVu Sans; `width_scale` is how wide another font sets the same text
+    (FONT0_WIDTH for a ZPL printer's font 0).
+    """
+    if not t.width:
+        return [t.text]
+    width = t.width / width_scale
+    if t.lines <= 1:
+        return [fit(t.text, t.size, width, t.bold, ellipsis)]
+    return wrap(t.text, t.size, width, t.lines, t.bold, ellipsis) or [""]
 
 
 @dataclass(frozen=True)
@@ -195,16 +266,16 @@ def draw_pdf(c: Canvas, items: Sequence[Item], page_height: float, dx: float = 0
 
 
 def _pdf_text(c: Canvas, t: Text, page_height: float, dx: float, dy: float) -> None:
-    text = fit(t.text, t.size, t.width, t.bold) if t.width else t.text
     c.setFont(font(t.bold), t.size)
-    baseline = page_height - (t.y + dy) - t.size * 0.8
     x = t.x + dx
-    if t.align == "left" or not t.width:
-        c.drawString(x, baseline, text)
-    elif t.align == "center":
-        c.drawCentredString(x + t.width / 2, baseline, text)
-    else:
-        c.drawRightString(x + t.width, baseline, text)
+    for i, text in enumerate(text_lines(t)):
+        baseline = page_height - (t.y + dy) - t.size * 0.8 - i * t.size * LEADING
+        if t.align == "left" or not t.width:
+            c.drawString(x, baseline, text)
+        elif t.align == "center":
+            c.drawCentredString(x + t.width / 2, baseline, text)
+        else:
+            c.drawRightString(x + t.width, baseline, text)
 
 
 def _module_pt(b: Bars, modules: int) -> float:
@@ -284,18 +355,27 @@ def label_zpl(label: Label, dpi: int) -> str:
 
 def zpl_escape(text: str) -> str:
     """Field data for ^FH: the characters ZPL treats as commands written as hex."""
-    return text.replace("_", "_5F").replace("^", "_5E").replace("~", "_7E")
+    return text.replace("_", "_5F").replace("^", "_5E").replace("~", "_7E").replace("\\", "_5C")
 
 
 def _zpl_text(t: Text, dpi: int) -> str:
+    """A text field; with a width, a field block (^FB width, lines, spacing, justification) so the
+    printer itself keeps the text inside its box, whatever its font's widths, at 203 or 300 dpi."""
     # Printer-resident font 0 has no ellipsis glyph.
-    text = t.text.replace("…", "...")
-    text = fit(text, t.size, t.width, t.bold, "...") if t.width else text
+    # A one-line field is measured as font 0 sets it; a wrapped one breaks where the PDF breaks, so the
+    # lines the label's layout made room for are the lines the printer prints.
+    lines = text_lines(replace(t, text=t.text.replace("…", "...")), "...", FONT0_WIDTH if t.lines <= 1 else 1.0)
     h = dots(t.size, dpi)
     block = ""
-    if t.width and t.align != "left":
-        block = f"^FB{dots(t.width, dpi)},1,0,{'C' if t.align == 'center' else 'R'},0"
-    return f"^FO{dots(t.x, dpi)},{dots(t.y, dpi)}^A0N,{h},{h}{block}^FH^FD{zpl_escape(text)}^FS\n"
+    if t.width:
+        spacing = dots(t.size * (LEADING - 1), dpi) if len(lines) > 1 else 0
+        block = f"^FB{dots(t.width, dpi)},{len(lines)},{spacing},{_JUSTIFY[t.align]},0"
+    # In a field block \& starts a new line: the same breaks as the PDF.
+    data = "\\&".join(zpl_escape(line) for line in lines)
+    return f"^FO{dots(t.x, dpi)},{dots(t.y, dpi)}^A0N,{h},{h}{block}^FH^FD{data}^FS\n"
+
+
+_JUSTIFY = {"left": "L", "center": "C", "right": "R"}
 
 
 def _module_dots(b: Bars, modules: int, dpi: int) -> int:

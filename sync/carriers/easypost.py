@@ -1,4 +1,14 @@
-"""EasyPost as a carrier: rates, label purchase (bought once, however often asked), refunds and tracking."""
+"""EasyPost as a carrier: rates, label purchase (bought once, however often asked), refunds and tracking.
+
+Decisions worth knowing:
+- The label comes in the format the station's printer takes: each purchase names it
+  (``label_format`` on rates and buy, from the outbox row), so a thermal station gets ZPL
+  and an office printer PDF from the same connection. The connection's own
+  ``label_format`` is only the fallback for a caller that names none.
+- A label already made in another format (bought earlier, or by another station) is
+  converted by EasyPost itself (``GET /shipments/:id/label?file_format=...``) rather
+  than by us, so the carrier's barcodes stay the carrier's.
+"""
 
 from __future__ import annotations
 
@@ -27,16 +37,39 @@ STATUS = {
 }
 
 
+# What a label file is, by its first bytes: EasyPost's label formats we can print or convert.
+LABEL_FORMATS = ("PDF", "ZPL", "PNG")
+CONVERTIBLE = ("PDF", "ZPL", "EPL2")  # EasyPost converts a bought label to these on request (not to PNG)
+
+
+def label_kind(content: bytes) -> str | None:
+    """'PDF', 'ZPL' or 'PNG' from a label file's first bytes; None for anything else."""
+    head = content.lstrip()[:8]
+    if head.startswith(b"%PDF"):
+        return "PDF"
+    if head.startswith(b"^XA") or head.startswith(b"~"):
+        return "ZPL"
+    if head.startswith(b"\x89PNG"):
+        return "PNG"
+    return None
+
+
 class EasyPostCarrier:
     """``CarrierConnector`` for one EasyPost account (test or production key)."""
 
     def __init__(self, code: str, api_key: str, *, base_url: str = "https://api.easypost.com",
                  client: HttpClient | None = None, label_format: str = "PDF"):
-        if label_format.upper() not in ("PDF", "ZPL"):
-            raise ValueError("label_format must be PDF or ZPL")
+        if label_format.upper() not in LABEL_FORMATS:
+            raise ValueError("label_format must be PDF, ZPL or PNG")
         self.code = code
         self.label_format = label_format.upper()
         self.client = client or self.make_client(base_url, api_key)
+
+    def _format(self, label_format: str | None) -> str:
+        fmt = (label_format or self.label_format).upper()
+        if fmt not in LABEL_FORMATS:
+            raise PermanentError(f"A label cannot be asked for as {label_format!r}; PDF, ZPL or PNG.")
+        return fmt
 
     @staticmethod
     def make_client(base_url: str, api_key: str, **http_options) -> HttpClient:
@@ -45,12 +78,13 @@ class EasyPostCarrier:
 
     # -- rates ----------------------------------------------------------------------------------
 
-    def rates(self, ship_from: AddressData, ship_to: AddressData, parcels: list[Parcel], *, reference: str) -> tuple[str, list[RateQuote]]:
+    def rates(self, ship_from: AddressData, ship_to: AddressData, parcels: list[Parcel], *, reference: str,
+              label_format: str | None = None) -> tuple[str, list[RateQuote]]:
         if len(parcels) != 1:
             raise PermanentError(f"EasyPost labels one parcel per shipment; shipment {reference} has {len(parcels)} parcels.")
         body = {"shipment": {
             "to_address": _address(ship_to), "from_address": _address(ship_from), "parcel": _parcel(parcels[0]),
-            "options": {"label_format": self.label_format}, "reference": reference,
+            "options": {"label_format": self._format(label_format)}, "reference": reference,
         }}
         # Creating a shipment buys nothing, so repeating it after a lost answer is harmless.
         shp = _obj(self.client.post("shipments", json_body=body, idempotent=True))
@@ -68,7 +102,8 @@ class EasyPostCarrier:
 
     # -- labels ---------------------------------------------------------------------------------
 
-    def buy(self, remote_shipment_id: str, rate_id: str, *, idempotency_key: str) -> LabelPurchase:
+    def buy(self, remote_shipment_id: str, rate_id: str, *, idempotency_key: str,
+            label_format: str | None = None) -> LabelPurchase:
         """Read before write: a shipment that already has postage is not bought again."""
         shp = self._get(remote_shipment_id)
         if not shp.get("postage_label"):
@@ -81,23 +116,28 @@ class EasyPostCarrier:
         elif (shp.get("selected_rate") or {}).get("id") != rate_id:
             log.warning("%s: %s was already bought with another rate; keeping that label (%s)",
                         self.code, remote_shipment_id, idempotency_key)
-        return self._purchase(shp)
+        return self._purchase(shp, self._format(label_format))
 
-    def _purchase(self, shp: dict) -> LabelPurchase:
+    def _purchase(self, shp: dict, wanted: str) -> LabelPurchase:
         label, rate = shp["postage_label"], shp.get("selected_rate") or {}
-        url = label.get("label_pdf_url") if self.label_format == "PDF" else label.get("label_zpl_url")
+        url = label.get(f"label_{wanted.lower()}_url")
+        if not url and wanted in CONVERTIBLE and _file_kind(label) != wanted:
+            # Made in another format (an earlier purchase, another station): EasyPost converts its own label.
+            shp = _obj(self.client.get(f"shipments/{shp['id']}/label", params={"file_format": wanted}))
+            label = shp.get("postage_label") or label
+            url = label.get(f"label_{wanted.lower()}_url")
         url = url or label.get("label_url")
         content = self.client.get(url, expect_json=False).content
-        pdf = content if content.startswith(b"%PDF") else None
-        zpl = content if content.lstrip().startswith(b"^XA") else None
-        if pdf is None and zpl is None:
-            raise PermanentError(f"The label for {shp['id']} is neither PDF nor ZPL ({label.get('label_file_type')}).")
+        kind = label_kind(content)
+        if kind is None:
+            raise PermanentError(f"The label for {shp['id']} is not PDF, ZPL or PNG ({label.get('label_file_type')}).")
         currency = rate.get("currency") or "USD"
         return LabelPurchase(
             remote_shipment_id=shp["id"], tracking_number=shp.get("tracking_code") or "", carrier=rate.get("carrier", ""),
             service=rate.get("service", ""), amount_minor=_minor(rate.get("rate"), currency, "label price"),
-            currency=money.check_currency(currency), label_pdf=pdf, label_zpl=zpl,
-            tracker_id=(shp.get("tracker") or {}).get("id"),
+            currency=money.check_currency(currency), label_pdf=content if kind == "PDF" else None,
+            label_zpl=content if kind == "ZPL" else None, tracker_id=(shp.get("tracker") or {}).get("id"),
+            label_png=content if kind == "PNG" else None,
         )
 
     def refund(self, remote_shipment_id: str) -> str:
@@ -139,6 +179,12 @@ class EasyPostCarrier:
 
     def _get(self, remote_shipment_id: str) -> dict:
         return _obj(self.client.get(f"shipments/{remote_shipment_id}"))
+
+
+def _file_kind(label: dict) -> str:
+    """The format of the file a PostageLabel points at, from its MIME type ("application/zpl" -> "ZPL")."""
+    mime = str(label.get("label_file_type") or "").lower()
+    return next((f for f in ("PDF", "ZPL", "PNG", "EPL2") if f.lower() in mime), "")
 
 
 def _address(a: AddressData) -> dict:

@@ -53,6 +53,7 @@ class EasyPostEmulator(EmulatorServer):
         r("GET", r"/v2/shipments/(?P<id>shp_\w+)", lambda q: self._shipment(q.match["id"]))
         r("POST", r"/v2/shipments/(?P<id>shp_\w+)/buy", self._buy)
         r("POST", r"/v2/shipments/(?P<id>shp_\w+)/refund", self._refund)
+        r("GET", r"/v2/shipments/(?P<id>shp_\w+)/label", self._convert_label)
         r("GET", r"/v2/trackers/(?P<id>trk_\w+)", lambda q: self._tracker(q.match["id"]))
         r("POST", r"/v2/trackers", self._create_tracker)
         r("GET", r"/files/postage_label/(?P<name>[\w.]+)", self._file, faults=False)
@@ -203,6 +204,25 @@ class EasyPostEmulator(EmulatorServer):
         shp["updated_at"] = now
         return shp
 
+    def _convert_label(self, req: Request) -> dict:
+        """GET /shipments/:id/label?file_format=ZPL: the bought label in another format, added to the PostageLabel."""
+        shp = self._shipment(req.match["id"])
+        if not shp["postage_label"]:
+            raise _error(422, "SHIPMENT.POSTAGE.REQUIRED", "This shipment has no postage label to convert.")
+        fmt = str(req.query.get("file_format") or "").upper()
+        if fmt not in ("PDF", "ZPL", "EPL2"):
+            raise _error(422, "SHIPMENT.LABEL.INVALID_PARAMS", "Invalid file_format.",
+                         [{"field": "file_format", "message": "must be one of PDF, ZPL, EPL2"}])
+        key = f"label_{fmt.lower()}_url"
+        if not shp["postage_label"].get(key):
+            if fmt == "EPL2":
+                raise _error(422, "SHIPMENT.LABEL.UNAVAILABLE", "EPL2 labels are not available for this carrier.")
+            name = f"{secrets.token_hex(16)}.{fmt.lower()}"
+            self.files[name] = self._render(fmt, shp, shp["selected_rate"], shp["tracking_code"])
+            shp["postage_label"][key] = f"{self.url}/files/postage_label/{name}"
+            shp["postage_label"]["updated_at"] = iso(self.now())
+        return shp
+
     def _refund(self, req: Request) -> dict:
         shp = self._shipment(req.match["id"])
         if not shp["postage_label"]:
@@ -232,8 +252,6 @@ class EasyPostEmulator(EmulatorServer):
             body = "".join(f"^FO50,{60 + i * 50}^A0N,40,40^FD{t}^FS" for i, t in enumerate(lines))
             zpl = f"^XA^CI28^PW812^LL1218{body}^FO50,400^BY3^BCN,200,Y,N,N^FD{tracking}^FS^XZ\n"
             return zpl.encode("utf-8"), "application/zpl"
-        if fmt == "PNG":  # a 1x1 PNG: enough for a client that only stores the file
-            return base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="), "image/png"
         from reportlab.graphics.barcode import code128
         from reportlab.lib.units import inch
         from reportlab.pdfgen import canvas
@@ -249,6 +267,17 @@ class EasyPostEmulator(EmulatorServer):
         code128.Code128(tracking, barHeight=0.9 * inch, barWidth=1.1).drawOn(c, 0.2 * inch, 1.5 * inch)
         c.showPage()
         c.save()
+        if fmt == "PNG":  # EasyPost's PNG labels are 4x6 images at 300 dpi (label_resolution)
+            import pypdfium2
+
+            pdf = pypdfium2.PdfDocument(buf.getvalue())
+            try:
+                image = pdf[0].render(scale=300 / 72).to_pil().convert("L")
+            finally:
+                pdf.close()
+            png = io.BytesIO()
+            image.save(png, format="PNG", dpi=(300, 300))
+            return png.getvalue(), "image/png"
         return buf.getvalue(), "application/pdf"
 
     def _file(self, req: Request) -> Response:

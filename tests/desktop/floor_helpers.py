@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from desktop.main_window import scanner_settings
 from desktop.scanner import ScanInputFilter
-from oms import catalog, inventory, routing
+from oms import catalog, restock, routing
 from oms.audit import Actor
 from oms.gs1 import gs1_check_digit
 from oms.models import Barcode, Product
@@ -93,12 +93,12 @@ def add_floor(db, orders: list[tuple[str, list[tuple[str, int]]]], *, lantern_at
         catalog.add_product(s, SETUP, "FLOOR-TOTE", "Floor tote bag", price="22.00", weight_g=350, barcodes=[("ean", TOTE_EAN)])
         catalog.add_product(s, SETUP, "FLOOR-LANTERN", "Floor lantern", price="39.00", weight_g=1100,
                             barcodes=[("ean", LANTERN_EAN)])
-        inventory.receive(s, SETUP, "FLOOR-MUG-RED", "RNO", 20, bin="A-03-2", reference="TEST")
-        inventory.receive(s, SETUP, "FLOOR-MUG-BLU", "RNO", 20, bin="A-01-1", reference="TEST")
-        inventory.receive(s, SETUP, "FLOOR-TOTE", "RNO", 20, bin="B-05-1", reference="TEST")
+        restock.receive(s, SETUP, "FLOOR-MUG-RED", "RNO", 20, bin="A-03-2", reference="TEST")
+        restock.receive(s, SETUP, "FLOOR-MUG-BLU", "RNO", 20, bin="A-01-1", reference="TEST")
+        restock.receive(s, SETUP, "FLOOR-TOTE", "RNO", 20, bin="B-05-1", reference="TEST")
         if lantern_at_reno:
-            inventory.receive(s, SETUP, "FLOOR-LANTERN", "RNO", lantern_at_reno, bin="C-11-1", reference="TEST")
-        inventory.receive(s, SETUP, "FLOOR-LANTERN", "EWR", 5, bin="B-02-1", reference="TEST")
+            restock.receive(s, SETUP, "FLOOR-LANTERN", "RNO", lantern_at_reno, bin="C-11-1", reference="TEST")
+        restock.receive(s, SETUP, "FLOOR-LANTERN", "EWR", 5, bin="B-02-1", reference="TEST")
     ids = {}
     with db.write() as s:
         for number, lines in orders:

@@ -204,6 +204,19 @@ def test_batch_wave_of_single_unit_orders_is_picked_onto_one_cart(qtbot, demo_db
         assert multi is None  # the two-mug order waits for a multi-unit wave
 
 
+def test_pick_list_of_a_big_batch_keeps_the_item_readable(qtbot, demo_db, station):
+    """A cart stop serving 14 orders named them all in one column, and the Item column collapsed to "I…"."""
+    window, _scanner = station
+    add_floor(demo_db, [(f"#S{i:02d}", [("FLOOR-MUG-RED", 1)]) for i in range(14)])
+    build_wave(qtbot, window, kind="single")
+    t = window.waves.list_table
+    row = next(r for r in range(t.rowCount()) if t.item(r, 1).text() == "FLOOR-MUG-RED")
+    item = t.item(row, 2)
+    assert t.columnWidth(2) >= t.fontMetrics().horizontalAdvance(item.text()), (t.columnWidth(2), item.text())
+    assert t.item(row, 5).text() == "#S00, #S01 and 12 more"
+    assert t.item(row, 5).toolTip().count("#S") == 14
+
+
 def test_multi_package_with_box_keys_weights_and_bulk_quantity(qtbot, demo_db, station):
     window, scanner = station
     ids = add_floor(demo_db, [("#P1", [("FLOOR-MUG-RED", 4), ("FLOOR-TOTE", 1)])])
@@ -349,6 +362,123 @@ def test_packing_prints_label_and_slip_through_real_cups_and_failures_can_be_ret
     assert len(cups.listener.wait_for(before + 2)) >= before + 2
 
 
+def _easypost_connection(db, base_url: str) -> None:
+    """An EasyPost connection as Settings adds it: no options, so its own label format is the default (PDF)."""
+    from oms.models import ConnectorConfig
+
+    with db.write() as s:
+        s.add(ConnectorConfig(code="easypost", role="carrier", kind="easypost", name="EasyPost", base_url=base_url,
+                              options={}, enabled=True, interval_s=60))
+        reno = s.scalar(select(Location).where(Location.code == "RNO"))
+        if not reno.address1:
+            reno.address1, reno.city, reno.region, reno.postal_code = "1200 Industrial Way", "Reno", "NV", "89502"
+
+
+def _buy_labels(db, base_url: str):
+    """One pass of the carrier's sync, as the station's sync thread runs it."""
+    from sync.carriers.easypost import EasyPostCarrier
+    from sync.engine import Engine
+
+    (report,) = Engine(db, {}, carriers={"easypost": EasyPostCarrier("easypost", "EZTK_test", base_url=base_url)}).run_once()
+    return report
+
+
+def test_on_defaults_the_carriers_label_prints_by_itself_and_only_then_the_order_ships(qtbot, demo_db, station, cups_station):
+    """Issue #14: the station takes ZPL (its default) while the EasyPost connection says PDF. The label is bought as
+    ZPL, reaches the label printer by itself, and only then does the order read shipped and the shop hear of it."""
+    from sync.emulators.easypost import EasyPostEmulator
+
+    window, scanner = station
+    cups = cups_station
+    s = window.settings
+    assert s.label_format == "zpl"
+    s.document_printer, s.label_printer = cups.pdf_queue, cups.zpl_queue
+    ids = add_floor(demo_db, [("#E1", [("FLOOR-MUG-RED", 1)])])
+    with EasyPostEmulator(api_key="EZTK_test", seed=5) as ep:
+        _easypost_connection(demo_db, ep.url)
+        wave_id = build_wave(qtbot, window)
+        window.show_screen("picking")
+        assert scanner.scan(f"WAVE-{wave_id}")[0]
+        pick_by_scanner(window, scanner, demo_db)
+        window.show_screen("packing")
+        k = window.packing
+        before = len(cups.listener.jobs)
+        pack_by_scanner(window, scanner, demo_db, totes(demo_db, wave_id)["#E1"])
+        sid = k.last_shipment
+        assert k.awaiting == {sid: "#E1"} and "Awaiting label" in k.awaiting_label.text()
+        assert "shipment" not in k.awaiting_label.text()  # order numbers, not the database's ids
+        with demo_db.read() as x:
+            assert x.get(SalesOrder, ids["#E1"]).status == "packed"
+        assert _buy_labels(demo_db, ep.url).pushed == 1
+        tracking = next(iter(ep.shipments.values()))["tracking_code"]
+    qtbot.waitUntil(lambda: not k.awaiting and k.last_print is not None and k.last_print.labels_printed == (sid,),
+                    timeout=10000)
+    assert k.last_print.ok, k.last_print
+    jobs = cups.listener.wait_for(before + 1)
+    assert any(j.lstrip().startswith(b"^XA") and tracking.encode() in j for j in jobs[before:])  # the carrier's own ZPL
+    with demo_db.read() as x:
+        sh = x.get(Shipment, sid)
+        assert (sh.status, sh.tracking_number) == ("shipped", tracking)
+        assert x.get(SalesOrder, ids["#E1"]).status == "shipped"
+        assert x.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.topic == "fulfillment.create", OutboxMessage.order_id == ids["#E1"])) == 1
+    assert printing.failed_jobs() == []
+
+
+def test_offline_the_station_says_why_the_label_waits_and_a_label_that_cannot_print_is_kept_with_the_reason(
+        qtbot, demo_db, station, tasks, window_state):
+    """The carrier is unreachable: the packing screen says so in its own words. The network comes back and the label
+    is bought; with no label printer it lands in Failed prints, which the Printing screen shows without F5, and the
+    order stays packed ("label ready") rather than shipped. A restarted station picks the awaited label up again."""
+    from desktop.packing_screen import PackingScreen
+    from oms.models import ConnectorConfig
+    from sync.emulators.easypost import EasyPostEmulator
+
+    window, scanner = station
+    ids = add_floor(demo_db, [("#O1", [("FLOOR-MUG-RED", 1)]), ("#O2", [("FLOOR-MUG-BLU", 1)])])
+    _easypost_connection(demo_db, "http://127.0.0.1:1")  # nothing listens there: offline
+    wave_id = build_wave(qtbot, window)
+    window.show_screen("picking")
+    assert scanner.scan(f"WAVE-{wave_id}")[0]
+    pick_by_scanner(window, scanner, demo_db)
+    window.show_screen("packing")
+    k = window.packing
+    for number in ("#O1", "#O2"):
+        pack_by_scanner(window, scanner, demo_db, totes(demo_db, wave_id)[number])
+    report = _buy_labels(demo_db, "http://127.0.0.1:1")
+    assert report.offline
+    qtbot.waitUntil(lambda: "cannot be reached" in k.awaiting_label.text(), timeout=5000)
+    text = k.awaiting_label.text()
+    assert "#O1, #O2" in text and "offline since" in text and "prints by itself when the network is back" in text
+
+    # A restart: the new screen knows what this station waits for.
+    again = PackingScreen(tasks, window.actor, window_state, window.settings)
+    qtbot.addWidget(again)
+    assert set(again.awaiting.values()) == {"#O1", "#O2"}
+
+    # No document printer chosen either: the packing slips were kept, and the Printing screen shows them by itself.
+    p = window.printing
+    qtbot.waitUntil(lambda: len(p.jobs) == 2, timeout=5000)
+    assert all(j.title.startswith("Packing slip") for j in p.jobs)
+    with EasyPostEmulator(api_key="EZTK_test", seed=6) as ep:
+        with demo_db.write() as x:
+            x.scalar(select(ConnectorConfig).where(ConnectorConfig.code == "easypost")).base_url = ep.url
+            x.execute(OutboxMessage.__table__.update().values(next_attempt_at=OutboxMessage.created_at))
+        report = _buy_labels(demo_db, ep.url)
+        assert report.pushed == 2 and not report.offline, report.errors
+    again.poll.stop()
+    qtbot.waitUntil(lambda: not k.awaiting, timeout=10000)
+    # No label printer chosen: each label is kept under Failed prints with the reason, and shown there at once.
+    qtbot.waitUntil(lambda: len(p.jobs) == 4, timeout=5000)
+    labels = [j for j in p.jobs if j.title.startswith("Shipping label")]
+    assert len(labels) == 2 and all("No printer is chosen" in j.error for j in labels)
+    assert all(open(j.path, "rb").read().lstrip().startswith(b"^XA") for j in labels)  # the carrier's ZPL, as it came
+    with demo_db.read() as x:
+        assert {x.get(SalesOrder, ids[n]).status for n in ("#O1", "#O2")} == {"packed"}
+        assert x.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.topic == "fulfillment.create",
+                                                                               OutboxMessage.order_id.in_(ids.values()))) == 0
+
+
 def test_printing_screen_test_prints_and_discard(qtbot, demo_db, station, spool):
     window, _scanner = station
     window.show_screen("printing")
@@ -422,3 +552,190 @@ def test_packing_lists_what_is_not_picked_last_and_quietly(qtbot, demo_db, stati
     assert [k.lines.item(r, 0).text() for r in range(k.lines.rowCount())] == ["FLOOR-MUG-RED", "FLOOR-MUG-BLU"]
     assert (k.lines.item(0, 3).text(), k.lines.item(1, 3).text()) == ("1", "—")
     assert "not picked" in k.lines.item(1, 1).text()
+
+
+def test_the_wave_count_progress_and_short_notice_agree_everywhere(qtbot, demo_db, station):
+    """Waves says how many orders Build wave takes, and takes them; after a short the picking screen, its wave
+    chooser and the Waves list say the same; the short notice goes on the next pick."""
+    window, scanner = station
+    add_floor(demo_db, [("#G1", [("FLOOR-MUG-RED", 2)]), ("#G2", [("FLOOR-LANTERN", 1)])])
+    window.show_screen("waves")
+    w = window.waves
+    w.location.setCurrentIndex(w.location.findData("RNO"))
+    w.channel.setCurrentIndex(w.channel.findData("web"))
+    n = w.ready
+    assert n >= 2 and w.ready_label.text() == (f"{n} orders at RNO are ready to pick with these choices; "
+                                               f"the wave takes all {n}.")
+    w.kind.setCurrentIndex(w.kind.findData("multi"))
+    assert w.ready < n and str(w.ready) in w.ready_label.text()
+    types = [w.order_type.itemText(i) for i in range(w.order_type.count())]
+    assert "Direct to consumer" in types and "Wholesale" in types and "dtc" not in types  # words, not stored values
+    w.kind.setCurrentIndex(w.kind.findData("all"))
+    built = []
+    w.built.connect(built.append)
+    qtbot.mouseClick(w.build_button, Qt.MouseButton.LeftButton)
+    assert built and built[0].orders == n
+    assert w.ready_label.text() == "No orders at RNO are ready to pick with these choices."
+    wave_id = built[0].wave_id
+
+    window.show_screen("picking")
+    p = window.picking
+    assert scanner.scan(f"WAVE-{wave_id}")[0]
+    units = p.summary.to_pick
+    assert p.progress_text.text().startswith(f"0 of {units} units picked")
+    while p.current.sku != "FLOOR-MUG-RED":
+        assert scanner.scan(p.current.bin_code)[0]
+        for _unit in range(p.current.quantity):
+            assert scanner.scan(barcode_of(demo_db, p.current.sku))[0]
+    picked = p.summary.picked
+    # A-03-2 holds no red mugs after all: short, nothing found.
+    assert scanner.scan("A-03-2")[0]
+    assert scanner.scan("SHORT")[0] and scanner.scan("SHORT")[0]
+    assert p.route_label.isVisible() and "#G1" in p.route_label.text()
+    said = f"{picked} of {units - 2} units picked, 2 short"
+    assert p.progress_text.text().startswith(said + " · ")
+    assert p.wave_combo.currentText().endswith("— " + said)
+    # The next pick: the short's notice is old news.
+    assert scanner.scan(p.current.bin_code)[0]
+    assert scanner.scan(barcode_of(demo_db, p.current.sku))[0]
+    assert not p.route_label.isVisible()
+    said = f"{picked + 1} of {units - 2} units picked, 2 short"
+    assert p.progress_text.text().startswith(said) and p.wave_combo.currentText().endswith("— " + said)
+    window.show_screen("waves")
+    row = next((r for r, x in enumerate(w.waves) if x.id == wave_id), None)
+    assert row is not None or p.current is None
+    if row is not None:  # still open: the Waves list says what the picking screen says
+        assert w.table.item(row, 4).text() == said
+
+
+def _three_orders_numbered_1002(db) -> list[int]:
+    """One shop that numbered three orders #1002 (its numbering started again): same channel, same number."""
+    from datetime import datetime, timezone
+
+    from oms import routing
+    from tests.conftest import make_order
+
+    add_floor(db, [])
+    ids = []
+    with db.write() as s:
+        for i, (who, day) in enumerate((("Ada Lovelace", 3), ("Grace Hopper", 4), ("Alan Turing", 5))):
+            (r,) = routing.import_and_route(s, SETUP, [make_order(f"DUP-{i}", [("FLOOR-MUG-RED", 1)], number="#1002",
+                                                                  customer_name=who,
+                                                                  placed_at=datetime(2026, 11, day, 9, 0, tzinfo=timezone.utc))])
+            ids.append(r.order_id)
+        grace = s.scalars(select(OrderLine).where(OrderLine.order_id == ids[1])).one()
+        orders.record_pick(s, SETUP, grace.id, 1, bin="A-03-2")  # Grace's mug is in a tote, waiting to be packed
+    return ids
+
+
+def test_a_scan_that_matches_several_orders_asks_which_one_at_packing(qtbot, demo_db, station):
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.order_scan import OrderChoiceDialog
+
+    window, scanner = station
+    ids = _three_orders_numbered_1002(demo_db)
+    window.show_screen("packing")
+    k = window.packing
+    ok, text = scanner.scan("#1002")
+    assert ok and text == "3 orders match #1002: choose the one to pack.", text
+    dialog = QApplication.activeModalWidget()
+    assert isinstance(dialog, OrderChoiceDialog)
+    rows = [[dialog.table.item(r, c).text() for c in range(dialog.table.columnCount())] for r in range(3)]
+    # Newest first, each with what tells it apart.
+    assert [(r[0], r[1], r[3]) for r in rows] == [("1", "#1002", "Alan Turing"), ("2", "#1002", "Grace Hopper"),
+                                                   ("3", "#1002", "Ada Lovelace")]
+    assert len({r[2] for r in rows}) == 3 and all(r[5] for r in rows)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is dialog.table)
+    scanner.type(QApplication.focusWidget(), "2")  # the packer answers with a number key
+    qtbot.waitUntil(lambda: QApplication.activeModalWidget() is None)
+    assert k.view is not None and k.view.order_id == ids[1]
+    assert k.view.number == "#1002" and "Order #1002" in k.status.text()
+
+
+def test_a_scan_that_matches_several_orders_asks_which_one_in_the_orders_queue(qtbot, demo_db, station):
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.order_scan import OrderChoiceDialog
+
+    window, scanner = station
+    ids = _three_orders_numbered_1002(demo_db)
+    window.show_screen("orders")
+    window.queue.scan_result.connect(lambda ok, said: scanner.results.append((bool(ok), said)))
+    ok, text = scanner.scan("#1002")
+    assert ok and text == "3 orders match #1002: choose one"
+    dialog = QApplication.activeModalWidget()
+    assert isinstance(dialog, OrderChoiceDialog)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is dialog.table)
+    scanner.type(QApplication.focusWidget(), "", Qt.Key.Key_Down)
+    scanner.type(QApplication.focusWidget(), "", Qt.Key.Key_Down)
+    scanner.type(QApplication.focusWidget(), "", Qt.Key.Key_Return)  # the third: Ada's, the oldest
+    qtbot.waitUntil(lambda: QApplication.activeModalWidget() is None)
+    qtbot.waitUntil(lambda: window.current_screen() is window.detail and window.detail.order is not None
+                    and window.detail.order.id == ids[0])
+
+
+def test_seven_lines_fit_at_1366x768_and_the_screen_says_how_many_items_are_left(qtbot, demo_db, station):
+    """Issue #14: the 7th line was below the fold at 1366x768 and nothing said how many items were left in all."""
+    from oms import catalog, orders as order_service
+    from oms import inventory
+    from tests.conftest import make_order, stock
+
+    window, scanner = station
+    window.resize(1366, 768)
+    skus = [f"SEVEN-{i}" for i in range(1, 8)]
+    with demo_db.write() as s:
+        for i, sku in enumerate(skus):
+            catalog.add_product(s, SETUP, sku, f"Seven-line test item {i + 1}", price="5.00", weight_g=200)
+    for sku in skus:
+        stock(demo_db, sku, "RNO", 5, bin="A-01-1")
+    with demo_db.write() as s:
+        at_reno = lambda session, order, products: inventory.location_id(session, "RNO")  # noqa: E731
+        r = order_service.import_order(s, SETUP, make_order("SEVEN", [(sku, 2 if i == 0 else 1) for i, sku in enumerate(skus)]),
+                                       allocate=at_reno)
+        for line in s.scalars(select(OrderLine).where(OrderLine.order_id == r.order_id)):
+            order_service.record_pick(s, SETUP, line.id, line.quantity, bin="A-01-1")
+    window.show_screen("packing")
+    k = window.packing
+    ok, text = scanner.scan("#SEVEN")
+    assert ok, text
+    qtbot.waitUntil(lambda: k.view is not None and k.lines.rowCount() == 7)
+    qtbot.wait(50)
+    k.grab().save("/tmp/packing-7.png")
+    viewport = k.lines.viewport().rect()
+    last = k.lines.visualRect(k.lines.model().index(6, 0))
+    assert viewport.contains(last), (last, viewport)  # the 7th line is on screen, whole
+    assert k.left_label.text() == "8 items left to scan"
+    assert k.tracking_edit.placeholderText() == "Courier's tracking number"  # what to type there, not "manual carrier"
+    ok, _text = scanner.scan("SEVEN-3")
+    assert ok and k.left_label.text() == "7 items left to scan"
+    for sku in skus:
+        while k.totals().get(next(l.line_id for l in k.view.lines if l.sku == sku), 0) < (2 if sku == "SEVEN-1" else 1):
+            assert scanner.scan(sku)[0]
+    assert k.left_label.text() == "All 8 items scanned"
+
+
+def test_a_label_the_carrier_refuses_is_said_in_red_with_the_carriers_words_and_what_to_do(qtbot, demo_db, station):
+    from sync.emulators.easypost import EasyPostEmulator
+
+    window, scanner = station
+    ids = add_floor(demo_db, [("#N1", [("FLOOR-MUG-RED", 1)])])
+    with demo_db.write() as s:
+        s.get(SalesOrder, ids["#N1"]).ship_address1 = "Nowhere Lane 1"  # the carrier cannot find it
+    with EasyPostEmulator(api_key="EZTK_test", seed=8) as ep:
+        _easypost_connection(demo_db, ep.url)
+        wave_id = build_wave(qtbot, window)
+        window.show_screen("picking")
+        assert scanner.scan(f"WAVE-{wave_id}")[0]
+        pick_by_scanner(window, scanner, demo_db)
+        window.show_screen("packing")
+        k = window.packing
+        pack_by_scanner(window, scanner, demo_db, totes(demo_db, wave_id)["#N1"])
+        report = _buy_labels(demo_db, ep.url)
+        assert report.failed == 1 and ep.buy_calls == 0
+    qtbot.waitUntil(lambda: "No label for #N1" in k.awaiting_label.text(), timeout=5000)
+    text = k.awaiting_label.text()
+    assert "the carrier refused it" in text and "Address not found" in text and "void the shipment" in text
+    assert k.awaiting_label.property("state") == "error"
+    with demo_db.read() as s:
+        assert s.get(SalesOrder, ids["#N1"]).status == "packed"

@@ -206,3 +206,45 @@ def test_print_packing_slip_and_reprint_label_from_the_detail(qtbot, tasks, wind
     # An order with nothing shipped has nothing to print.
     other = open_detail(qtbot, window, order_with(demo_db, "allocated"))
     assert not other.print_slip_button.isEnabled() and not other.reprint_label_button.isEnabled()
+
+
+def test_a_packed_box_says_where_its_carrier_label_is_and_printing_it_from_the_detail_ships_it(
+        qtbot, tasks, window_state, demo_db, tmp_path, monkeypatch):
+    """Priya sees "awaiting label", then "label ready to print"; Reprint label prints it (on the station's label
+    printer) and only then does the shipment read shipped."""
+    from oms import printing, shipments
+    from oms.models import Shipment
+    from oms.settings import Settings
+    from tests.conftest import ACTOR
+    from tests.documents.conftest import Listener
+
+    monkeypatch.setenv("OMS_SPOOL_DIR", str(tmp_path / "spool"))
+    monkeypatch.setenv("OMS_CONFIG_DIR", str(tmp_path / "config"))
+    oid = order_with(demo_db, "packed")
+    with demo_db.write() as s:
+        sid = s.scalar(select(Shipment.id).where(Shipment.order_id == oid, Shipment.status == "packed"))
+        shipments.request_label(s, ACTOR, sid, "easypost", label_format="ZPL")
+    window = open_window(qtbot, tasks, window_state)
+    detail = open_detail(qtbot, window, oid)
+    row = [s.id for s in detail.order.shipments].index(sid)
+    assert detail.shipments.item(row, 1).text() == "Packed — awaiting label"
+
+    label = b"^XA^FO50,50^A0N,40,40^FDCARRIER LABEL 1Z999AA10123456784^FS^XZ"
+    with demo_db.write() as s:
+        shipments.attach_label(s, ACTOR, sid, carrier_account="easypost", carrier="UPS", service="Ground",
+                               tracking_number="1Z999AA10123456784", carrier_ref="shp_1", tracker_ref=None, cost_minor=900,
+                               labels={"zpl": label})
+    listener = Listener()
+    try:
+        Settings(station_name="test-station", label_printer=f"socket://127.0.0.1:{listener.port}").save()
+        detail = open_detail(qtbot, window, oid)
+        assert detail.shipments.item(row, 1).text() == "Packed — label ready to print"
+        assert detail.reprint_label_button.isEnabled()
+        detail.shipments.selectRow(row)
+        qtbot.mouseClick(detail.reprint_label_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: detail.shipments.item(row, 1).text() == "Shipped", timeout=15000)
+        assert listener.wait_for(1) == [label] and printing.failed_jobs() == []
+    finally:
+        listener.close()
+    with demo_db.read() as s:
+        assert s.get(Shipment, sid).tracking_number == "1Z999AA10123456784"

@@ -62,7 +62,11 @@ def render_zpl(label: str, dpi: int):
 
     pw = int(re.search(r"\^PW(\d+)", label).group(1))
     ll = int(re.search(r"\^LL(\d+)", label).group(1))
-    doc = zplkit.render(label, zplkit.Options(dpi=dpi, width=pw, height=ll))
+    # A whole 4x6 label as one graphic field (a carrier's PDF converted) is ~0.5 MB at 300 dpi: printers take it.
+    from zplkit.rendering import Limits
+
+    limits = Limits(graphic_bytes=4 << 20)
+    doc = zplkit.render(label, zplkit.Options(dpi=dpi, width=pw, height=ll), limits=limits)
     assert len(doc.labels) == 1
     return Image.open(io.BytesIO(doc.labels[0].png()))
 
@@ -221,11 +225,14 @@ def cups(tmp_path_factory):
                 pytest.fail("cupsd did not start; see its log in " + log.name)
             time.sleep(0.1)
     listener = Listener()
-    lpadmin("-p", "QS_PDF", "-v", "cups-pdf:/", "-E", "-m", ppd)
-    lpadmin("-p", "QS_ZPL", "-v", f"socket://127.0.0.1:{listener.port}", "-E", "-m", "raw")
+    # Queues of this test session only: another session on the same CUPS (a second checkout, a parallel run) that
+    # defined a queue of the same name would send this session's labels to its own listener.
+    pdf_queue, zpl_queue = f"QS_PDF_{os.getpid()}", f"QS_ZPL_{os.getpid()}"
+    lpadmin("-p", pdf_queue, "-v", "cups-pdf:/", "-E", "-m", ppd)
+    lpadmin("-p", zpl_queue, "-v", f"socket://127.0.0.1:{listener.port}", "-E", "-m", "raw")
     home = Path(os.path.expanduser("~"))
-    yield Cups("QS_PDF", "QS_ZPL", listener, home / "PDF")
-    for queue in ("QS_PDF", "QS_ZPL"):
+    yield Cups(pdf_queue, zpl_queue, listener, home / "PDF")
+    for queue in (pdf_queue, zpl_queue):
         subprocess.run(["lpadmin", "-x", queue], capture_output=True, timeout=30)
     listener.close()
     if daemon is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+import pypdfium2 as pdfium
 import pytest
 
 from oms.documents import cli as doc_cli
@@ -28,10 +29,14 @@ def test_doc_commands_write_scannable_files(world, tmp_path, capsys):
     _oid, sid = packed_shipment(world, packages=[PackageSpec("M", 900, sscc="006141410000000012")])
     out = tmp_path / "x"
     assert run("doc", "label", "--db", url, "--shipment", str(sid), "--format", "zpl", "--dpi", "300", "--out", f"{out}.zpl") == 0
-    assert decode_zpl(out.with_suffix(".zpl").read_bytes(), 300) == [[expected(code128("1Z999AA10123456784")),
-                                                                      expected(code128("#1"))]]
+    # Our own label: the order's barcode only; the tracking number is text (it is not a carrier's label).
+    assert decode_zpl(out.with_suffix(".zpl").read_bytes(), 300) == [[expected(code128("#1"))]]
     assert run("doc", "packing-slip", "--db", url, "--order", "#1", "--shipment", str(sid), "--out", f"{out}.pdf") == 0
     assert decode_pdf(out.with_suffix(".pdf").read_bytes(), 203) == [[expected(code128("#1"))]]
+    # The order shipped: its slip without --shipment shows what went in the box, not "0 units".
+    assert run("doc", "packing-slip", "--db", url, "--order", "#1", "--out", f"{out}-o.pdf") == 0
+    (slip,) = [p.get_textpage().get_text_range() for p in pdfium.PdfDocument((tmp_path / "x-o.pdf").read_bytes())]
+    assert "4 units in this box" in slip and "UPS Expedited" in slip
     assert run("doc", "sscc", "--db", url, "--shipment", str(sid), "--format", "pdf", "--out", f"{out}-s.pdf") == 0
     assert decode_pdf((tmp_path / "x-s.pdf").read_bytes(), 203) == [[expected(sscc_symbol("006141410000000012"))]]
     assert run("doc", "sscc", "--db", url, "--count", "2", "--format", "zpl", "--out", f"{out}-n.zpl") == 0

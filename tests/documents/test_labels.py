@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+import pypdfium2 as pdfium
 import pytest
 import zxingcpp
 
@@ -23,6 +24,7 @@ from oms.documents.layout import dots
 from oms.errors import Conflict, InvalidInput, NotFound
 from oms.gs1 import is_valid_sscc, parse_element_string, sscc
 from oms.shipments import PackageSpec
+from oms.models import Shipment
 from tests.documents.conftest import decode_pdf, decode_zpl, expected, packed_shipment, pdf_pages, zpl_labels
 
 DPIS = (203, 300)
@@ -39,7 +41,7 @@ def sample_labels():
     return [
         (shipping_label(ShippingLabelData(FROM, TO, "#10422", 17, "ups", "expedited", "1Z999AA10123456784", 1250, 2600,
                                           1, 2, date(2026, 11, 20))),
-         [code128("1Z999AA10123456784"), code128("#10422")]),
+         [code128("#10422")]),  # our own label: the order's barcode only, never one that passes for the carrier's
         (sscc_label(SsccLabelData(GS1_SSCC, FROM, TO, "PO-778812", "#10422", "ups", 1, 3, 8400)), [sscc_symbol(GS1_SSCC)]),
         (product_label(ProductLabelData("MUG-RED", "Mug, red", product_symbol("MUG-RED", [("ean", "4006381333931")]))),
          [gtin_symbol("4006381333931")]),
@@ -172,10 +174,27 @@ def test_shipping_labels_of_a_shipment(world):
     with world.read() as s:
         pdf = documents.shipping_labels(s, sid, "pdf")
         zpl = documents.shipping_labels(s, sid, "zpl", dpi=300)
-    want = [[code128("1Z999AA10123456784"), code128("#1")]] * 2
+    want = [[code128("#1")]] * 2
     assert_reads(decode_pdf(pdf, 203), want)
     assert_reads(decode_zpl(zpl, 300), want)
     assert "1.25 kg" in zpl.decode() and "1.85 kg" in zpl.decode()  # this package, and all packages
+
+
+def test_our_own_shipping_label_cannot_pass_for_a_carrier_label(world):
+    """No postage, no carrier's name, no tracking barcode in a format that is not the carrier's: said plainly."""
+    _oid, sid = packed_shipment(world, tracking="9400111899223344556677")
+    with world.write() as s:
+        s.get(Shipment, sid).carrier, s.get(Shipment, sid).service = "USPS", "Priority"
+    with world.read() as s:
+        pdf = documents.shipping_labels(s, sid, "pdf")
+        zpl = documents.shipping_labels(s, sid, "zpl", dpi=203).decode()
+    text = pdfium.PdfDocument(pdf)[0].get_textpage().get_text_range()
+    for words in (text, zpl):
+        assert "NOT A CARRIER LABEL" in words and "No postage" in words
+        assert "USPS" not in words and "PRIORITY" not in words
+        assert "9400111899223344556677" in words  # the number is there to read, for reference
+    assert_reads(decode_pdf(pdf, 203), [[code128("#1")]])
+    assert_reads(decode_zpl(zpl.encode(), 203), [[code128("#1")]])
 
 
 def test_carrier_label_passes_through_unchanged(world):
@@ -183,7 +202,7 @@ def test_carrier_label_passes_through_unchanged(world):
     carrier = b"^XA^FO50,50^BCN,100^FD1Z999^FS^XZ"
     with world.read() as s:
         assert documents.shipping_labels(s, sid, "zpl", carrier_label=carrier) is carrier
-        with pytest.raises(InvalidInput, match="ZPL label"):
+        with pytest.raises(InvalidInput, match="thermal label printer"):  # ZPL is not a picture: said, not guessed
             documents.shipping_labels(s, sid, "pdf", carrier_label=carrier)
         with pytest.raises(NotFound):
             documents.shipping_labels(s, 9999, "pdf")
@@ -247,3 +266,101 @@ def test_pdf_label_pages_are_label_sized():
 
     doc = pdfium.PdfDocument(pdf)
     assert [tuple(round(v) for v in p.get_size()) for p in doc] == [(288, 432), (162, 90)]
+
+
+# -- a carrier's label made printable -----------------------------------------------------------------------
+
+
+def carrier_pdf(tracking: str) -> bytes:
+    """A carrier's 4x6 PDF label as EasyPost sends it: text and the tracking number in Code 128."""
+    import io as _io
+
+    from reportlab.graphics.barcode import code128 as rl_code128
+    from reportlab.lib.units import inch
+    from reportlab.pdfgen import canvas
+
+    buf = _io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=(4 * inch, 6 * inch))
+    c.setFont("Helvetica-Bold", 14)
+    c.drawString(0.3 * inch, 5.5 * inch, "USPS Priority")
+    rl_code128.Code128(tracking, barHeight=0.9 * inch, barWidth=1.1).drawOn(c, 0.2 * inch, 1.5 * inch)
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def carrier_png(tracking: str) -> bytes:
+    """The same label as the 300 dpi PNG image EasyPost sends when asked for PNG."""
+    import io as _io
+
+    image = pdf_pages(carrier_pdf(tracking), 300)[0]
+    out = _io.BytesIO()
+    image.save(out, format="PNG", dpi=(300, 300))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("dpi", DPIS)
+@pytest.mark.parametrize("source", ["pdf", "png"])
+def test_a_carrier_pdf_or_png_label_prints_on_a_zpl_printer_and_its_barcode_still_scans(source, dpi):
+    from oms.documents import carrier_labels
+
+    tracking = "9400111899223344556677"
+    data = carrier_pdf(tracking) if source == "pdf" else carrier_png(tracking)
+    zpl = carrier_labels.for_printer(data, "zpl", dpi=dpi)
+    assert zpl.startswith(b"^XA") and b"^GF" in zpl and zpl.rstrip().endswith(b"^XZ")
+    (label,) = zpl_labels(zpl)
+    assert f"^PW{4 * dpi}" in label  # the label's own width at the printer's resolution: 4 inches
+    (reads,) = decode_zpl(zpl, dpi)
+    assert [r.text for r in reads] == [tracking]
+
+
+def test_a_carrier_png_label_prints_on_a_pdf_printer_and_a_zpl_one_is_refused_plainly():
+    from oms.documents import carrier_labels
+
+    tracking = "9400111899223344556677"
+    pdf = carrier_labels.for_printer(carrier_png(tracking), "pdf")
+    assert pdf.startswith(b"%PDF")
+    (reads,) = decode_pdf(pdf, 203)
+    assert [r.text for r in reads] == [tracking]
+    with pytest.raises(InvalidInput, match="Failed prints on a ZPL label printer"):
+        carrier_labels.for_printer(b"^XA^FO50,50^BCN,100^FD1Z999^FS^XZ", "pdf")
+    with pytest.raises(InvalidInput, match="not a PDF, an image or ZPL"):
+        carrier_labels.for_printer(b"GIF89a...", "zpl")
+
+
+LONG_TO = Address("Alexandria Montgomery-Featherstonehaugh", "Northwind Retail Store 221",
+                  ("12345 Extraordinarily Long Boulevard Northwest, Suite 1000",), "Rancho Santa Margarita", "CA",
+                  "92688-1234", "United States")
+_TEXT_FIELD = re.compile(r"\^FO(\d+),(\d+)\^A0N,(\d+),\d+(?:\^FB(\d+),(\d+),(\d+),([LCRJ]),0)?\^FH\^FD(.*?)\^FS")
+
+
+@pytest.mark.parametrize("dpi", DPIS)
+def test_zpl_address_lines_are_field_blocks_that_stay_on_the_label(dpi):
+    """Every address line is a ^FB field block with its box's width; a long street wraps whole onto a second
+    line instead of running off or losing words, and nothing is printed beyond the block, at 203 and 300 dpi."""
+    from tests.documents.conftest import render_zpl
+
+    ship = shipping_label(ShippingLabelData(FROM, LONG_TO, "PO450006", 17, "UPS", "Ground", "1Z999AA10123456784", 1250,
+                                            1250, 1, 1, date(2026, 11, 20)))
+    carton = sscc_label(SsccLabelData(GS1_SSCC, FROM, LONG_TO, "PO450006", "PO450006", "UPS", 1, 3, 5000))
+    for label in (ship, carton):
+        (text,) = zpl_labels(render([label], "zpl", dpi=dpi))
+        pw = int(re.search(r"\^PW(\d+)", text).group(1))
+        fields = _TEXT_FIELD.findall(text)
+        assert len(fields) == text.count("^A0N"), "a text field the pattern does not know"
+        image = render_zpl(text, dpi).convert("L")
+        address = [line.split(" ")[0] for line in FROM.lines() + LONG_TO.lines()]
+        for x, y, h, width, lines, spacing, _justify, data in fields:
+            if not width:  # a text without a box of its own (a caption such as TRACKING NUMBER)
+                assert not any(data.startswith(word) for word in address), f"no field block for {data!r}"
+                continue
+            x, y, h, width, lines, spacing = map(int, (x, y, h, width, lines, spacing))
+            assert x + width <= pw
+            assert data.count("\\&") == lines - 1
+            # Just right of the block (3 points: up to the next column or the label's edge) there is no ink.
+            gap = (x + width + 1, y, min(pw, x + width + 1 + dots(3, dpi)), y + lines * h + (lines - 1) * spacing)
+            if gap[2] > gap[0]:
+                assert image.crop(gap).getextrema()[0] > 128, f"{data!r} runs out of its block"
+        if label is ship:
+            street = next(d for *_rest, d in fields if d.startswith("12345"))
+            assert street.replace("\\&", " ") == "12345 Extraordinarily Long Boulevard Northwest, Suite 1000"

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import text
 
-from oms import catalog, edi, edi_queries, inventory, routing
+from oms import catalog, edi, edi_queries, restock, routing
 from oms.edi_queries import DocumentFilter
 from sync.channels.edi_x12.pretty import pretty, reference
 from sync.channels.edi_x12.service import import_interchanges
@@ -41,7 +41,7 @@ def docs_db(db):
         routing.seed_rates(s)
         routing.ensure_default_rule(s)
         catalog.add_product(s, ACTOR, "LANT-BRASS", "Storm lantern, brass")
-        inventory.receive(s, ACTOR, "LANT-BRASS", "RNO", 100, bin="A-01-1")
+        restock.receive(s, ACTOR, "LANT-BRASS", "RNO", 100, bin="A-01-1")
         acme = edi.add_partner(s, ACTOR, code="ACME", name="ACME Stores", our_id="QUAYSIDE", their_id="ACMESTORES",
                                transport={"kind": "folder", "path": "/srv/edi/acme"})
         other = edi.add_partner(s, ACTOR, code="BETA", name="Beta Mart", our_id="QUAYSIDE", their_id="BETAMART",

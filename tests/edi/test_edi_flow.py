@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from oms import catalog, check, edi, fulfilment, inventory, routing, shipments, sync_store
+from oms import catalog, check, edi, fulfilment, inventory, restock, routing, shipments, sync_store
 from oms.errors import OmsError
 from oms.models import EdiDocument, Package, Pallet, SalesOrder
 from oms.shipments import PackageSpec
@@ -35,8 +35,8 @@ def northwind(s, transport: dict) -> int:
     catalog.add_product(s, ACTOR, "LANT-BRASS", "Storm lantern, brass", barcodes=[("upc", "036000291452")])
     catalog.add_product(s, ACTOR, "MUG-RED", "Mug, red", barcodes=[("ean", "4006381333931")])
     catalog.add_product(s, ACTOR, "TOTE-NAT", "Canvas tote")
-    inventory.receive(s, ACTOR, "LANT-BRASS", "RNO", 100, bin="A-01-1")
-    inventory.receive(s, ACTOR, "MUG-RED", "RNO", 20, bin="A-02-1")
+    restock.receive(s, ACTOR, "LANT-BRASS", "RNO", 100, bin="A-01-1")
+    restock.receive(s, ACTOR, "MUG-RED", "RNO", 20, bin="A-02-1")
     pid = edi.add_partner(s, ACTOR, code="northwind", name="Northwind Retail", our_id="QUAYSIDE", their_id="NORTHWIND",
                           delimiters="*~>^", transport=transport)
     edi.add_item_xref(s, pid, "BP", "NW-TOTE", "TOTE-NAT")

@@ -19,7 +19,7 @@ afterwards (``station.db``).
 
 Two ways to get a station:
 - ``first_start``: an empty machine; the test waits through the real first start (about 20 s).
-- ``station``: a machine where Quayside was started once already (copied from one real first start
+- ``station``: a machine where Quayside was started once already (a fresh copy, at the same path, of one real first start
   per session), so the test begins at the second start, like Maria's morning.
 
 A failing journey saves a screenshot of the whole screen to ``test-reports/journeys/``.
@@ -373,17 +373,19 @@ def _journey_display():
 
 
 @pytest.fixture(scope="session")
-def _started_once(tmp_path_factory, _journey_display, qapp):
-    """One machine where Quayside has been started for the first time (demo data seeded), then closed."""
-    template = tmp_path_factory.mktemp("station-template")
-    with Machine(template):
+def _homes(tmp_path_factory, _journey_display, qapp):
+    """One machine where Quayside has been started for the first time (demo data seeded), then closed.
+
+    The station's home always lives at the same path, and each test gets a fresh copy of it there:
+    what the first start stored as a path (the demo partner's EDI folder, say) points into the copy.
+    """
+    base = tmp_path_factory.mktemp("station")
+    home, template = base / "home", base / "template"
+    with Machine(home):
         running = _start_app([])
         _stop_app(running)
-    return template
-
-
-def _copy_machine(template: Path, home: Path) -> None:
-    shutil.copytree(template, home, symlinks=True)
+    shutil.copytree(home, template, symlinks=True)
+    return home, template
 
 
 @pytest.fixture
@@ -397,10 +399,11 @@ def first_start(tmp_path, qtbot, _journey_display):
 
 
 @pytest.fixture
-def station(tmp_path, qtbot, _started_once):
+def station(qtbot, _homes):
     """A machine where Quayside ran once before, started again: the station as a worker finds it in the morning."""
-    home = tmp_path / "home"
-    _copy_machine(_started_once, home)
+    home, template = _homes
+    shutil.rmtree(home, ignore_errors=True)
+    shutil.copytree(template, home, symlinks=True)
     with Machine(home) as machine:
         station = Station(_start_app([]), machine, qtbot)
         station._settle()

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from oms import check, fulfilment, inventory, orders, routing, shipments
+from oms import check, fulfilment, inventory, orders, restock, routing, shipments
 from oms.errors import Conflict, InvalidInput, NotFound
 from oms.fulfilment import PackedBox
 from oms.gs1 import is_valid_sscc
@@ -85,6 +85,34 @@ def test_wave_filters(floor):
             fulfilment.build_wave(s, ACTOR, "RNO", channel="ebay")
 
 
+def test_the_ready_count_is_what_build_wave_takes(floor):
+    """Waves said "3 orders are ready to pick", then Build wave took 16: the count and the wave use one definition."""
+    place(floor, "web1", [("MUG-RED", 1)], ship_by=NOW + timedelta(hours=2))
+    place(floor, "web2", [("MUG-BLU", 2)], ship_by=NOW + timedelta(days=3))
+    held = place(floor, "held", [("MUG-RED", 1)])
+    # A wholesale order that is only partly in stock ships what is here: a wave takes it, so the count must too.
+    part = place(floor, "po", [("MUG-RED", 1), ("LANTERN", 9)], channel="edi", order_type="wholesale")
+    with floor.write() as s:
+        orders.hold(s, ACTOR, held, "address check")
+    assert status(floor, part) == "partially_allocated"
+    choices = [fulfilment.WaveFilters(), fulfilment.WaveFilters(channel="web"), fulfilment.WaveFilters(single_unit=True),
+               fulfilment.WaveFilters(single_unit=False), fulfilment.WaveFilters(order_type="wholesale"),
+               fulfilment.WaveFilters(ship_by_before=NOW + timedelta(hours=4))]
+    with floor.read() as s:
+        counted = [fulfilment.ready_for_wave(s, "RNO", f) for f in choices]
+    assert counted == [3, 2, 1, 2, 1, 2]
+    for f, n in zip(choices, counted):
+        with floor.write() as s:
+            w = fulfilment.build_wave(s, ACTOR, "RNO", channel=f.channel, order_type=f.order_type, single_unit=f.single_unit,
+                                      ship_by_before=f.ship_by_before)
+            assert w.orders == n
+            fulfilment.cancel_wave(s, ACTOR, w.wave_id, reason="count check")
+    with floor.write() as s:
+        w = fulfilment.build_wave(s, ACTOR, "RNO", limit=2)
+        assert fulfilment.ready_for_wave(s, "RNO") == 1  # orders in an open wave are not ready for another
+    assert w.orders == 2
+
+
 def test_scan_checked_picking(floor):
     oid = place(floor, "1", [("MUG-RED", 2)])
     with floor.write() as s:
@@ -110,7 +138,7 @@ def test_scan_checked_picking(floor):
 def test_short_pick_goes_back_to_routing_and_newark_takes_it(floor):
     oid = place(floor, "1", [("LANTERN", 1)])
     with floor.write() as s:
-        inventory.adjust(s, ACTOR, "LANTERN", "RNO", 1, "mis-receipt, recorded twice", bin="C-11-1")
+        restock.adjust(s, ACTOR, "LANTERN", "RNO", 1, "mis-receipt, recorded twice", bin="C-11-1")
     # The books say C-11-1 holds 2 lanterns; the order holds one of them.
     with floor.write() as s:
         w = fulfilment.build_wave(s, ACTOR, "RNO")
@@ -145,10 +173,138 @@ def test_short_pick_that_undercuts_other_orders_reroutes_them_too(floor):
         assert check.run(s) == []
 
 
+def _walk_c_before_a(db):
+    from oms.models import Bin
+
+    with db.write() as s:
+        for b in s.scalars(select(Bin).where(Bin.code.in_(["A-01-1", "C-11-1"]))):
+            b.pick_sequence = 90 if b.code == "A-01-1" else 10
+
+
+def test_short_pick_sends_the_line_to_another_bin_of_the_same_warehouse(floor):
+    """C-11-1 is empty but Reno has more lanterns in A-01-1: routing keeps the order in Reno and the wave
+    gets a pick at A-01-1 for the missing one, so the order still goes out complete in this wave."""
+    from oms import floor_queries
+
+    stock(floor, "LANTERN", "RNO", 6, bin="A-01-1")
+    _walk_c_before_a(floor)
+    oid = place(floor, "1", [("LANTERN", 6)])  # Newark has 5: only Reno can ship it complete
+    with floor.write() as s:
+        w = fulfilment.build_wave(s, ACTOR, "RNO")
+    with floor.read() as s:
+        assert [(t.bin_code, t.quantity) for t in fulfilment.open_tasks(s, w.wave_id)] == [("C-11-1", 1), ("A-01-1", 5)]
+        first = fulfilment.open_tasks(s, w.wave_id)[0]
+    with floor.write() as s:
+        fulfilment.short_pick(s, ACTOR, first.task_id, 0, bin_code="C-11-1")
+    with floor.read() as s:
+        o = s.get(SalesOrder, oid)
+        assert s.get(inventory.Location, o.location_id).code == "RNO" and o.status == "allocated"
+        tasks = fulfilment.open_tasks(s, w.wave_id)
+        assert sorted((t.bin_code, t.quantity) for t in tasks) == [("A-01-1", 1), ("A-01-1", 5)]
+        summary = floor_queries.wave(s, w.wave_id)
+        assert (summary.picked, summary.short, summary.to_pick) == (0, 1, 6)
+        assert check.run(s) == []
+    pick_all(floor, w.wave_id)
+    with floor.read() as s:
+        assert s.get(Wave, w.wave_id).status == "picked" and s.get(SalesOrder, oid).lines[0].picked == 6
+        assert check.run(s) == []
+
+
+def test_short_pick_split_newark_takes_the_missing_unit_and_reno_keeps_its_picks(floor):
+    """One lantern of three is missing in Reno: Newark ships that one, Reno's two stay on the wave in A-01-1."""
+    from oms.models import Allocation
+
+    stock(floor, "LANTERN", "RNO", 2, bin="A-01-1")
+    _walk_c_before_a(floor)
+    oid = place(floor, "1", [("LANTERN", 3)])
+    with floor.write() as s:
+        w = fulfilment.build_wave(s, ACTOR, "RNO")
+        first = fulfilment.open_tasks(s, w.wave_id)[0]
+        assert first.bin_code == "C-11-1"
+        res = fulfilment.short_pick(s, ACTOR, first.task_id, 0, bin_code="C-11-1")
+    assert "Newark" in res.explanation
+    with floor.read() as s:
+        where = dict(s.execute(select(inventory.Location.code, Allocation.quantity)
+                               .join(Allocation, Allocation.location_id == inventory.Location.id)).all())
+        assert where == {"RNO": 2, "EWR": 1}
+        assert [(t.bin_code, t.quantity) for t in fulfilment.open_tasks(s, w.wave_id)] == [("A-01-1", 2)]
+        assert check.run(s) == []
+
+
+def test_short_pick_that_takes_another_orders_reservation_closes_its_task(floor):
+    """Two orders of the same wave wait on A-03-2; it is short. The count takes the second order's reservation
+    back to routing: its pick leaves the wave instead of waiting there, unpickable."""
+    first = place(floor, "1", [("MUG-RED", 4)])
+    second = place(floor, "2", [("MUG-RED", 4)])
+    with floor.write() as s:
+        w = fulfilment.build_wave(s, ACTOR, "RNO")
+        tasks = fulfilment.open_tasks(s, w.wave_id)
+        assert [t.order_number for t in tasks] == ["#1", "#2"]
+        fulfilment.short_pick_stop(s, ACTOR, [tasks[0].task_id], 2, bin_code="A-03-2")
+    assert status(floor, second) == "backordered"
+    with floor.read() as s:
+        assert fulfilment.open_tasks(s, w.wave_id) == []
+        assert s.get(Wave, w.wave_id).status == "picked"
+        assert s.get(SalesOrder, first).lines[0].picked == 2
+        assert check.run(s) == []
+
+
+def test_a_batch_stop_short_for_every_order_it_serves(floor):
+    """A cart stop of three single-unit orders finds one mug: one order gets it, two go back to routing, no error."""
+    with floor.write() as s:
+        restock.count(s, ACTOR, "MUG-RED", "RNO", 3, bin="A-03-2", reason="test")
+    singles = [place(floor, f"s{i}", [("MUG-RED", 1)]) for i in range(3)]
+    with floor.write() as s:
+        w = fulfilment.build_wave(s, ACTOR, "RNO", single_unit=True)
+        tasks = fulfilment.open_tasks(s, w.wave_id)
+        assert len(tasks) == 3
+        fulfilment.short_pick_stop(s, ACTOR, [t.task_id for t in tasks], 1, bin_code="A-03-2")
+    assert sorted(status(floor, o) for o in singles) == ["backordered", "backordered", "picking"]
+    with floor.read() as s:
+        assert s.get(Wave, w.wave_id).status == "picked"
+        assert check.run(s) == []
+
+
+def test_the_timeline_names_the_bin_a_unit_was_picked_from(floor):
+    oid = place(floor, "1", [("MUG-RED", 1)])
+    with floor.write() as s:
+        w = fulfilment.build_wave(s, ACTOR, "RNO")
+    pick_all(floor, w.wave_id)
+    with floor.write() as s:
+        restock.count(s, ACTOR, "MUG-RED", "RNO", 5, bin=inventory.bin_id(s, inventory.location_id(s, "RNO"), "A-03-2"),
+                        reason="cycle count")
+    with floor.read() as s:
+        picked = s.scalar(select(AuditEvent.summary).where(AuditEvent.order_id == oid, AuditEvent.action == "order.picked"))
+        counted = s.scalars(select(AuditEvent.summary).where(AuditEvent.action == "stock.count")).all()
+    assert picked == "Picked 1 × MUG-RED from A-03-2"
+    assert "RNO/A-03-2" in counted[-1]  # a count of a bin given by its id still says the bin's code
+
+
 def pick_all(db, wave_id):
     with db.write() as s:
         for t in fulfilment.open_tasks(s, wave_id):
             fulfilment.confirm_pick(s, ACTOR, t.task_id, t.quantity, bin_code=t.bin_code or None, item_code=t.sku)
+
+
+def test_a_scan_of_a_number_three_orders_share_lists_them_to_choose_from(floor):
+    """One shop, three orders #1002 (its numbering started again): "give the channel as well" cannot help."""
+    from oms import queries
+    from oms.errors import SeveralMatches
+
+    ids = [place(floor, f"dup{i}", [("MUG-RED", 1)], number="#1002", customer_name=who,
+                 placed_at=datetime(2026, 11, 3 + i, 9, 0, tzinfo=timezone.utc))
+           for i, who in enumerate(("Ada Lovelace", "Grace Hopper", "Alan Turing"))]
+    with floor.read() as s:
+        found = queries.orders_matching(s, "#1002")
+        assert [m.order_id for m in found] == ids[::-1]  # newest first
+        assert [m.customer for m in found] == ["Alan Turing", "Grace Hopper", "Ada Lovelace"]
+        assert {m.status for m in found} == {"Ready to pick"} and all(m.destination == "Seattle, WA" for m in found)
+        assert queries.orders_matching(s, "1002") == found  # typed without the #
+        assert queries.find_order(s, "#1002") is None  # not one order: the person must choose
+        with pytest.raises(SeveralMatches, match="3 orders match #1002") as several:
+            fulfilment.find_for_packing(s, "#1002")
+        assert [m.order_id for m in several.value.matches] == ids[::-1]
+        assert queries.orders_matching(s, "dup1")[0].order_id == ids[1]  # the channel's own order id is one order
 
 
 def test_packing_verification_and_multi_package(floor):

@@ -64,6 +64,7 @@ def test_valid_gtins(code):
         "0950600013435",
         "95060001343522",
         "ABCDEFGH",
+        "９５０６０００１３４３５２",  # full-width digits, typed, never scanned (biip takes them)
         "",
         None,
         9506000134352,
@@ -245,7 +246,7 @@ def test_truncated_fixed_fields(text):
 
 @pytest.mark.parametrize(
     "text",
-    ["]C1" + "99ABC", "0109506000134352" + "98X", "(99)ABC", "(01)09506000134352(99)X", "(7003)2512311200"],
+    ["]C1" + "23ABC", "0109506000134352" + "27X", "(23)ABC", "(01)09506000134352(23)X", "(7099)2512311200"],
 )
 def test_unknown_ai(text):
     with pytest.raises(Gs1Error, match="does not know"):
@@ -280,8 +281,111 @@ def test_identical_repeated_field_is_kept_once():
 
 def test_ai_table_is_prefix_free():
     # The raw form has no brackets: an AI that is a prefix of another would make it ambiguous.
-    for ai in gs1.AIS:
-        assert not any(other != ai and other.startswith(ai) for other in gs1.AIS), ai
+    ais = {code for size in (2, 3, 4) for n in range(10**size) if gs1._lookup(code := f"{n:0{size}d}")}
+    assert len(ais) > 500  # GS1's whole table, not the few AIs we name
+    for ai in ais:
+        assert not any(other != ai and other.startswith(ai) for other in ais), ai
+    assert set(gs1._TITLES) <= ais
+
+
+# --- where biip and the hand-written parser differed -----------------------------
+# biip supplies GS1's full AI table; splitting, check digits and dates stay ours
+# where they are more correct (see the module docstring).
+
+
+@pytest.mark.parametrize(
+    ("text", "ai", "value"),
+    [
+        ("]C1" + "0109506000134352" + "99" + "PALLET-7", "99", "PALLET-7"),  # company internal
+        ("(01)09506000134352(91)QA/OK", "91", "QA/OK"),
+        ("(01)09506000134352(7003)2512311200", "7003", "2512311200"),  # expiry date and time
+        ("(8003)09506000134352ABC", "8003", "09506000134352ABC"),  # returnable asset (GRAI)
+        ("(01)09506000134352(8200)http://example.com/p", "8200", "http://example.com/p"),
+        ("(00)106141412345678908(4300)ACME%20CORP", "4300", "ACME%20CORP"),  # ship-to company
+        ("(01)09506000134352(3922)1995", "3922", "1995"),  # price
+        ("(03)09506000134352", "03", "09506000134352"),
+        ("(01)09506000134352(235)TPX-1", "235", "TPX-1"),
+        ("(8017)950110153000000007", "8017", "950110153000000007"),
+    ],
+)
+def test_ais_gs1_defines_are_read(text, ai, value):
+    # The hand-written table knew 40 AIs and refused each of these as unknown.
+    data = parse_element_string(text, today=TODAY)
+    assert data.value(ai) == value
+    assert parse_element_string(data.element_string(), today=TODAY) == data
+    assert classify_scan(data.human_readable(), today=TODAY).gs1 == data
+
+
+def test_printed_symbol_with_ais_beyond_the_basics():
+    zxingcpp = pytest.importorskip("zxingcpp")
+    human = "(01)09506000134352(7003)2512311200(10)L7(99)QA-OK"
+    barcode = zxingcpp.create_barcode(human, zxingcpp.BarcodeFormat.DataMatrix, gs1=True)
+    (read,) = zxingcpp.read_barcodes(barcode.to_image(scale=3))
+    scan = classify_scan(read.symbology_identifier + read.bytes.decode("ascii") + "\r", today=TODAY)
+    assert (scan.kind, scan.value, scan.gtin) == ("gs1", human, "09506000134352")
+    assert scan.gs1.lot == "L7"
+
+
+@pytest.mark.parametrize(
+    ("text", "number", "digit"),
+    [
+        ("(402)95011010209175490", "shipment identification number 95011010209175490", 4),
+        ("(8003)09506000134353ABC", "global returnable asset identifier 09506000134353", 2),
+        ("(8017)950110153000000008", "service relation number of the provider 950110153000000008", 7),
+        ("(253)9506000134353DOC1", "global document type identifier 9506000134353", 2),
+    ],
+)
+def test_check_digits_of_every_gs1_key_are_checked(text, number, digit):
+    # biip checks the check digit of GTIN, SSCC and GLN only, and does not refuse them.
+    with pytest.raises(Gs1Error) as error:
+        parse_element_string(text)
+    assert str(error.value) == f"The {number} has a wrong check digit (expected {digit})"
+
+
+def test_bracketed_form_as_labels_print_it_with_spaces():
+    # Our labels print "(01) 0950... (10) ABC" under the barcode; a packer may type it.
+    data = parse_element_string("(01) 09506000134352 (17) 201225 (10) ABC123", today=TODAY)
+    assert data.human_readable() == "(01)09506000134352(17)201225(10)ABC123"
+    assert classify_scan(" (00) 106141412345678908 ").sscc == "106141412345678908"
+
+
+def test_a_space_inside_a_value_is_refused_not_dropped():
+    # biip deletes every space in the bracketed form: lot "AB C" would become "ABC".
+    with pytest.raises(Gs1Error) as error:
+        parse_element_string("(10) AB C (21) X")
+    assert str(error.value) == "The lot number “AB C” contains characters a GS1 barcode cannot carry: space"
+
+
+def test_a_bracketed_value_may_contain_a_bracket():
+    # "(" is a CSET 82 character; biip ends the lot at it and loses "(C".
+    data = parse_element_string("(10)AB(C(21)X")
+    assert (data.lot, data.serial) == ("AB(C", "X")
+
+
+def test_day_00_only_where_gs1_allows_it():
+    assert parse_element_string("(01)09506000134352(17)250200", today=TODAY).expiry == date(2025, 2, 28)
+    with pytest.raises(Gs1Error, match="The first freeze date “250200” is not a real date"):
+        parse_element_string("(01)09506000134352(7006)250200", today=TODAY)
+
+
+def test_a_time_of_day_is_checked():
+    assert parse_element_string("(01)09506000134352(7003)2512312359", today=TODAY).value("7003") == "2512312359"
+    with pytest.raises(Gs1Error, match="The expiration date and time “2512312600” is not a real date and time"):
+        parse_element_string("(01)09506000134352(7003)2512312600", today=TODAY)
+
+
+def test_a_value_out_of_gs1_form_is_named():
+    # A GRAI starts with 0 (GS1 syntax dictionary: N1,zero).
+    with pytest.raises(
+        Gs1Error,
+        match=r"The global returnable asset identifier after \(8003\) is not written the way GS1 requires",
+    ):
+        parse_element_string("(8003)19506000134352ABC")
+
+
+def test_full_width_digits_are_text_not_a_gtin():
+    scan = classify_scan("９５０６０００１３４３５２")
+    assert (scan.kind, scan.gtin) == ("text", None)
 
 
 # --- property tests: encode then parse -----------------------------------------
@@ -325,6 +429,8 @@ def _value_strategies(alphabet):
         "410": _with_check(13),
         "414": _with_check(13),
         "422": _digits(3),
+        "3922": st.text(alphabet="0123456789", min_size=1, max_size=15),
+        "99": text(90),
     }
 
 
@@ -443,7 +549,7 @@ def test_scan_gives_gtin_and_sscc_whatever_the_form():
 
 @pytest.mark.parametrize(
     "text",
-    ["]C1" + "0109506000134353", "(01)09506000134353", "]d2" + "17201332", "0109506000134352" + "10A" + GS + "99X"],
+    ["]C1" + "0109506000134353", "(01)09506000134353", "]d2" + "17201332", "0109506000134352" + "10A" + GS + "23X"],
 )
 def test_classify_refuses_broken_gs1_instead_of_calling_it_text(text):
     with pytest.raises(Gs1Error):

@@ -95,9 +95,9 @@ def test_failed_bin_adjust_rolls_back_level_too(world):
 def test_count_records_difference(world):
     stock(world, "MUG-RED", "RNO", 10, bin="A-01-1")
     with world.write() as s:
-        assert inventory.count(s, ACTOR, "MUG-RED", "RNO", 7, bin="A-01-1") == -3
+        assert inventory.count(s, ACTOR, "MUG-RED", "RNO", 7, bin="A-01-1").delta == -3
     with world.write() as s:
-        assert inventory.count(s, ACTOR, "MUG-RED", "RNO", 7) == 0
+        assert inventory.count(s, ACTOR, "MUG-RED", "RNO", 7).delta == 0
     assert level(world, "MUG-RED", "RNO") == (7, 0)
     assert ledger_sum(world, "MUG-RED", "RNO") == 7
     with world.read() as s:

@@ -4,7 +4,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, func, select
 
-from oms import check, inventory, orders
+from oms import check, inventory, orders, restock
 from oms.errors import OmsError
 from oms.models import AuditEvent, StockLevel, StockMovement
 from tests.conftest import ACTOR, make_order
@@ -41,9 +41,9 @@ def test_ledger_equals_levels_and_nothing_is_oversold(world, ops):
             with world.write() as s:
                 pid, lid = inventory.product_id(s, sku), inventory.location_id(s, loc)
                 if kind == "receive":
-                    inventory.receive(s, ACTOR, sku, loc, n)
+                    restock.receive(s, ACTOR, sku, loc, n)
                 elif kind == "adjust":
-                    inventory.adjust(s, ACTOR, sku, loc, n, "property test")
+                    restock.adjust(s, ACTOR, sku, loc, n, "property test")
                 elif kind == "reserve":
                     inventory._ensure_level(s, pid, lid)
                     inventory.reserve(s, pid, lid, n)
@@ -52,10 +52,10 @@ def test_ledger_equals_levels_and_nothing_is_oversold(world, ops):
                 elif kind == "ship":
                     inventory.ship(s, ACTOR, pid, lid, n)
                 elif kind == "count":
-                    inventory.count(s, ACTOR, sku, loc, n)
+                    restock.count(s, ACTOR, sku, loc, n)
                 elif kind == "transfer":
                     other = "EWR" if loc == "RNO" else "RNO"
-                    inventory.transfer(s, ACTOR, sku, n, from_location=loc, to_location=other)
+                    restock.transfer(s, ACTOR, sku, n, from_location=loc, to_location=other)
         except OmsError:
             continue  # refused: the model must show it changed nothing (checked below)
         if kind == "receive":
@@ -102,7 +102,7 @@ def test_import_is_idempotent_and_every_line_is_allocated_or_backordered(world, 
             s.execute(delete(model))
         for sku, q in zip(SKUS, stock_qty):
             if q:
-                inventory.receive(s, ACTOR, sku, "RNO", q)
+                restock.receive(s, ACTOR, sku, "RNO", q)
     payloads = [make_order(f"p{i}", lines) for i, lines in enumerate(batch)]
     reno = lambda s, o, p: inventory.location_id(s, "RNO")  # noqa: E731
     with world.write() as s:

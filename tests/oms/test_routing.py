@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, func, select
 
-from oms import check, inventory, orders, routing
+from oms import check, inventory, orders, restock, routing
 from oms.errors import Conflict, InvalidInput
 from oms.models import (Allocation, AuditEvent, OrderLine, RoutingDecision, RoutingRule, SalesOrder, StockLevel,
                         StockMovement)
@@ -233,12 +233,27 @@ def test_backorders_release_by_receipt_oldest_promise_first(routed):
     assert order(routed, early).status == "allocated"
     assert order(routed, late).status == "backordered"
     with routed.write() as s:
-        inventory.adjust(s, ACTOR, "LANTERN", "RNO", 1, "found in returns cage")
+        restock.adjust(s, ACTOR, "LANTERN", "RNO", 1, "found in returns cage")
     assert order(routed, late).status == "allocated"
     with routed.read() as s:
         assert check.run(s) == []
         texts = s.scalars(select(AuditEvent.summary).where(AuditEvent.order_id == late, AuditEvent.action == "order.routed")).all()
         assert any("stock arrived" in t for t in texts)
+
+
+def test_the_ledger_says_what_arrived_and_restock_releases_the_waiting_orders(routed):
+    """inventory changes stock and reports it; only the step above (restock) routes the orders that waited."""
+    waiting, _ = place(routed, "w1", [("LANTERN", 1)])
+    with routed.write() as s:
+        change = inventory.receive(s, ACTOR, "LANTERN", "EWR", 1)
+    assert (change.delta, change.arrived) == (1, True)
+    assert order(routed, waiting).status == "backordered"  # the ledger alone routes nothing
+    with routed.write() as s:
+        assert restock.count(s, ACTOR, "LANTERN", "EWR", 1).arrived is False  # nothing found: nothing released
+    assert order(routed, waiting).status == "backordered"
+    with routed.write() as s:
+        restock.count(s, ACTOR, "LANTERN", "EWR", 2)
+    assert order(routed, waiting).status == "allocated"
 
 
 def test_routing_again_changes_nothing(routed):
@@ -357,7 +372,7 @@ def test_property_no_overallocation_every_line_accounted(routed, levels, batch, 
         routing.save_rule(s, ACTOR, "mode", {}, {"split": "allow" if split else "ship_complete"})
         for i, (sku, loc) in enumerate((s_, l) for s_ in SKUS for l in ("RNO", "EWR", "3PL")):
             if levels[i]:
-                inventory.receive(s, ACTOR, sku, loc, levels[i])
+                restock.receive(s, ACTOR, sku, loc, levels[i])
     with routed.write() as s:
         results = routing.import_and_route(s, ACTOR, [
             make_order(f"p{i}", lines, **(dict(channel="edi", order_type="wholesale") if wholesale[i] else {}))

@@ -86,6 +86,28 @@ def test_zpl_labels_are_zpl(ep, clock):
     assert label.tracking_number.encode() in label.label_zpl
 
 
+def test_each_purchase_gets_the_format_its_station_asks_for(ep, clock):
+    c = carrier(ep, clock)  # the connection's default is PDF; a thermal station asks for ZPL
+    shipment_id, quotes = c.rates(WAREHOUSE, CUSTOMER, [BOX], reference="shipment:47", label_format="ZPL")
+    assert ep.shipments[shipment_id]["options"]["label_format"] == "ZPL"
+    label = c.buy(shipment_id, quotes[0].rate_id, idempotency_key="k", label_format="ZPL")
+    assert label.label_pdf is None and label.label_zpl.startswith(b"^XA") and label.labels() == {"zpl": label.label_zpl}
+    shipment_id, quotes = c.rates(WAREHOUSE, CUSTOMER, [BOX], reference="shipment:48", label_format="PNG")
+    label = c.buy(shipment_id, quotes[0].rate_id, idempotency_key="k2", label_format="PNG")
+    assert label.label_png.startswith(b"\x89PNG") and set(label.labels()) == {"png"}
+
+
+def test_a_label_bought_in_another_format_is_converted_by_the_carrier_not_bought_again(ep, clock):
+    c = carrier(ep, clock)
+    shipment_id, quotes = c.rates(WAREHOUSE, CUSTOMER, [BOX], reference="shipment:49")
+    first = c.buy(shipment_id, quotes[0].rate_id, idempotency_key="k")
+    assert first.label_pdf.startswith(b"%PDF")
+    again = c.buy(shipment_id, quotes[0].rate_id, idempotency_key="k", label_format="ZPL")
+    assert again.label_zpl.startswith(b"^XA") and again.tracking_number.encode() in again.label_zpl
+    assert again.tracking_number == first.tracking_number and ep.buy_calls == 1
+    assert ep.shipments[shipment_id]["postage_label"]["label_pdf_url"]  # the PDF is still there too
+
+
 def test_refund_is_idempotent_and_completes_later(ep, clock):
     c = carrier(ep, clock)
     shipment_id, quotes = c.rates(WAREHOUSE, CUSTOMER, [BOX], reference="shipment:46")

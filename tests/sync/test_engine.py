@@ -230,7 +230,7 @@ class ScriptedCarrier:
     refunds: list = field(default_factory=list)
     fail_after_buy: bool = False
 
-    def rates(self, ship_from, ship_to, parcels, *, reference):
+    def rates(self, ship_from, ship_to, parcels, *, reference, label_format=None):
         from sync.base import RateQuote
 
         if self.offline:
@@ -240,7 +240,7 @@ class ScriptedCarrier:
         return sid, [RateQuote("r_cheap", "USPS", "Ground", 590, "USD", 5), RateQuote("r_fast", "UPS", "NextDay", 2400, "USD", 1),
                      RateQuote("r_mid", "UPS", "Ground", 810, "USD", 2)]
 
-    def buy(self, remote_shipment_id, rate_id, *, idempotency_key):
+    def buy(self, remote_shipment_id, rate_id, *, idempotency_key, label_format=None):
         from sync.base import LabelPurchase
 
         if self.offline:
@@ -298,9 +298,17 @@ def test_label_bought_once_even_when_the_answer_is_lost_then_tracked_to_delivery
     assert len(carrier.bought) == 1 and carrier.created == 1  # one remote shipment, one purchase
     with synced.read() as s:
         sh = s.get(Shipment, sid)
-        assert (sh.status, sh.tracking_number, sh.carrier_ref, sh.label_cost_minor) == ("shipped", "TRK1", "shp_1", 810)
+        # Bought, not yet on the box: "label ready", and the shop hears nothing until the label has printed.
+        assert (sh.status, sh.tracking_number, sh.carrier_ref, sh.label_cost_minor) == ("packed", "TRK1", "shp_1", 810)
         assert shipments.label_data(s, sid, "pdf").startswith(b"%PDF")
         assert s.scalar(select(OutboxMessage.payload).where(OutboxMessage.topic == "label.buy"))["rate_id"] == "r_mid"  # cheapest on time
+        assert s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.topic == "fulfillment.create")) == 0
+    with synced.write() as s:
+        assert shipments.label_printed(s, ACTOR, sid)
+        assert not shipments.label_printed(s, ACTOR, sid)  # once
+    with synced.read() as s:
+        sh = s.get(Shipment, sid)
+        assert (sh.status, sh.carrier, sh.service, sh.tracking_number) == ("shipped", "UPS", "r_mid", "TRK1")
         assert s.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.topic == "fulfillment.create")) == 1
     t0 = datetime.now(timezone.utc)
     carrier.events = [TrackingUpdate("trk_shp_1", "in_transit", t0, "Departed Reno"),
@@ -310,6 +318,86 @@ def test_label_bought_once_even_when_the_answer_is_lost_then_tracked_to_delivery
     with synced.read() as s:
         assert s.get(SalesOrder, oid).status == "delivered"
         assert shipments.tracking_targets(s, "easypost") == []
+
+
+def packed_for_a_station(db, ext, label_format):
+    """A shipment packed at a station whose printer takes ``label_format``, its label asked for (request_label)."""
+    with db.write() as s:
+        (r,) = routing.import_and_route(s, ACTOR, [make_order(ext, [("MUG-RED", 1)])])
+        w = fulfilment.build_wave(s, ACTOR, "RNO", limit=50)
+        for t in fulfilment.open_tasks(s, w.wave_id):
+            fulfilment.confirm_pick(s, ACTOR, t.task_id, t.quantity, bin_code=t.bin_code, item_code=t.sku)
+        view = fulfilment.packing_view(s, r.order_id)
+        res = fulfilment.complete_packing(s, ACTOR, r.order_id, [fulfilment.PackedBox(shipments.PackageSpec("S", 700), {view.lines[0].line_id: 1})])
+        shipments.request_label(s, ACTOR, res.shipment_id, "easypost", label_format=label_format)
+    return res.shipment_id
+
+
+@pytest.mark.parametrize("station_format", ["ZPL", "PDF"])
+def test_the_label_comes_in_the_format_the_station_printer_takes_over_real_http(synced, station_format):
+    """Defaults: the station prints ZPL, the EasyPost connection says PDF. The station's format wins: the label is
+    bought once, in that format, and waits "label ready" (the order packed) until it has printed."""
+    from oms.floor_queries import label_states
+    from oms.models import Shipment
+    from sync.carriers.easypost import EasyPostCarrier
+    from sync.emulators.easypost import EasyPostEmulator
+
+    from oms.models import Location
+
+    with synced.write() as s:
+        sync_store.add_connector(s, ACTOR, code="easypost", role="carrier", kind="easypost", name="EasyPost", base_url="http://127.0.0.1:1")
+        reno = s.scalar(select(Location).where(Location.code == "RNO"))
+        reno.address1, reno.city, reno.region, reno.postal_code, reno.country = "1200 Industrial Way", "Reno", "NV", "89502", "US"
+    sid = packed_for_a_station(synced, f"fmt-{station_format}", station_format)
+    with EasyPostEmulator(api_key="EZTK_test", seed=3) as ep:
+        carrier = EasyPostCarrier("easypost", "EZTK_test", base_url=ep.url)  # the connection's default: PDF
+        engine = Engine(synced, {}, carriers={"easypost": carrier})
+        reports = engine.run_once() + engine.run_once()
+        assert ep.buy_calls == 1, [r.errors for r in reports]
+    want = station_format.lower()
+    with synced.read() as s:
+        assert set(shipments.label_files(s, sid)) == {want}
+        assert shipments.label_data(s, sid, want).startswith(b"^XA" if want == "zpl" else b"%PDF")
+        (st,) = label_states(s, [sid])
+        assert (st.state, st.formats) == ("ready", (want,))
+        assert s.get(Shipment, sid).status == "packed"
+
+
+def test_a_label_asked_for_a_box_unpacked_before_the_carrier_was_reached_is_not_bought(synced):
+    from oms.floor_queries import label_states
+
+    with synced.write() as s:
+        sync_store.add_connector(s, ACTOR, code="easypost", role="carrier", kind="easypost", name="EasyPost", base_url="http://127.0.0.1:1")
+    _oid, sid = packed_shipment(synced, "unpacked")
+    carrier = ScriptedCarrier(offline=True)
+    engine = Engine(synced, {}, carriers={"easypost": carrier})
+    engine.run_once()
+    with synced.read() as s:
+        (st,) = label_states(s, [sid])
+        assert st.state == "offline" and st.offline_since is not None  # what the packing station says while it waits
+    with synced.write() as s:
+        shipments.void(s, ACTOR, sid, reason="customer cancelled at the bench")
+        s.execute(OutboxMessage.__table__.update().values(next_attempt_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
+    carrier.offline = False
+    engine._stop.clear()
+    engine.run_once()
+    assert carrier.created == 0 and carrier.bought == {}
+    with synced.read() as s:
+        assert s.scalar(select(OutboxMessage.status).where(OutboxMessage.topic == "label.buy")) == "superseded"
+
+
+def test_a_label_the_carrier_refuses_says_why_to_the_station(synced):
+    from oms.floor_queries import label_states
+
+    with synced.write() as s:
+        sync_store.add_connector(s, ACTOR, code="easypost", role="carrier", kind="easypost", name="EasyPost", base_url="http://127.0.0.1:1")
+    _oid, sid = packed_shipment(synced, "refused")
+    carrier = ScriptedCarrier()
+    carrier.rates = lambda *a, **k: (_ for _ in ()).throw(PermanentError("ADDRESS.VERIFY.FAILURE: Address not found"))
+    Engine(synced, {}, carriers={"easypost": carrier}).run_once()
+    with synced.read() as s:
+        (st,) = label_states(s, [sid])
+        assert (st.state, st.error) == ("refused", "ADDRESS.VERIFY.FAILURE: Address not found")
 
 
 def test_voiding_a_labelled_shipment_refunds_the_label(synced):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from oms import catalog, check, fulfilment, inventory, routing, shipments, sync_store
+from oms import catalog, check, fulfilment, inventory, restock, routing, shipments, sync_store
 from oms.models import OrderLine, OutboxMessage, SalesOrder
 from sync.channels.shopify import ShopifyChannel
 from sync.emulators._server import FakeClock
@@ -38,7 +38,7 @@ def shop_world(db):
         sync_store.add_connector(s, ACTOR, code="web", role="channel", kind="shopify", name="Web", base_url="http://127.0.0.1:1")
         for sku in DEFAULT_SKUS:
             pid = catalog.add_product(s, ACTOR, sku, sku.title())
-            inventory.receive(s, ACTOR, pid, lid, 100000, bin="A-01-1")
+            restock.receive(s, ACTOR, pid, lid, 100000, bin="A-01-1")
     return db
 
 
@@ -126,7 +126,7 @@ def test_offline_shift_drains_one_fulfillment_per_shipment_in_order(shop_world):
         with shop_world.write() as s:  # three deliveries of every SKU arrive during the outage
             for _truck in range(3):
                 for sku in DEFAULT_SKUS:
-                    inventory.receive(s, ACTOR, sku, "RNO", 10, bin="A-01-1")
+                    restock.receive(s, ACTOR, sku, "RNO", 10, bin="A-01-1")
         (r,) = engine.run_once()
         assert r.offline
         with shop_world.read() as s:
