@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -36,7 +37,14 @@ def main(argv: list[str] | None = None) -> int:
             from desktop.app import run
 
             return run(args)
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # here, where a reader gone away is caught, not at exit
+        return code
+    except BrokenPipeError:
+        # `quayside orders list | head`: the reader has what it wanted. Stop quietly, and point stdout at nothing so
+        # the interpreter's own flush at exit does not fail again (the Python documentation's recipe, for SIGPIPE).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except OmsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

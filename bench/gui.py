@@ -339,7 +339,8 @@ def measure(db, repeats: int, log) -> dict[str, list[float]]:
         tracking = s.scalars(select(Shipment.tracking_number).where(Shipment.id.in_([rng.randint(1, 1000) * 53 for _ in range(20)]))).all()
         eans = s.scalars(select(Barcode.code).where(Barcode.kind == "ean", Barcode.id.in_([rng.randint(1, 100_000) * 2 - 1 for _ in range(60)]))).all()
     terms = [e[:4] for e in emails[:8]] + [n[:6] for n in numbers[:8]] + [k for k in skus[:6]] + [t[:10] for t in tracking[:6]] \
-        + ["olivia", "Garcia", "Northwind"]
+        + ["olivia", "Garcia", "Northwind"] \
+        + [e[3:8] for e in emails[8:14]] + [n[-5:] for n in numbers[8:12]] + ["obins", "arcia", "on7@"]  # inside words
     for _ in range(max(1, repeats // 3)):
         for term in terms:
             window.queue.search.blockSignals(True)

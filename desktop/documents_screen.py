@@ -60,7 +60,7 @@ class DocumentsModel(PagedTableModel):
         self._filter = DocumentFilter()
         self._references: dict[int, str] = {}
         self._titles = [self.tr("Time"), self.tr("Partner"), self.tr("Document"), self.tr("PO / reference"),
-                        self.tr("Status"), self.tr("ISA / GS / ST"), self.tr("Problem")]
+                        self.tr("Status"), self.tr("Control numbers"), self.tr("Problem")]
 
     @property
     def query_filter(self) -> DocumentFilter:

@@ -22,13 +22,16 @@ from desktop.qt import (
     QCoreApplication,
     QDate,
     QDateEdit,
+    QEvent,
     QFont,
+    QFontMetrics,
     QHBoxLayout,
     QHeaderView,
     QItemSelectionModel,
     QLabel,
     QLineEdit,
     QModelIndex,
+    QObject,
     QPushButton,
     QSplitter,
     Qt,
@@ -64,8 +67,10 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("status", "Status"),
     ("location", "Location"),
 )
-# The Backordered bucket shows how long each order has waited and when its promise is lost, in place of Ship by.
+# The Backordered bucket shows how long each order has waited and when its promise is lost, in place of when it
+# was placed and its ship-by (the table stays within a 1366-pixel screen).
 BACKORDER_COLUMNS = ("backorder_age", "promise")
+NOT_BACKORDER_COLUMNS = ("placed", "ship_by")
 DEFAULT_SORT = {  # work buckets: most urgent promise first; history: newest first
     "backordered": QueueSort("promise", False),
     "shipped_today": QueueSort("placed", True),
@@ -73,6 +78,11 @@ DEFAULT_SORT = {  # work buckets: most urgent promise first; history: newest fir
 }
 WORK_SORT = QueueSort("ship_by", False)
 ANY_DATE = QDate(2000, 1, 1)  # a date edit at its minimum means "no bound"
+# Where the columns' widths are kept. Not "queue": a layout saved before the columns were fitted to their texts
+# stretched Location over half the table and cut order numbers, and would come back on every start.
+HEADER_STATE = "queueColumns"
+SHARE_SPARE = ("customer", "destination")  # the columns that share what the others leave
+MIN_SHARED_WIDTH = 64
 
 ORDER_ID_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 
@@ -84,11 +94,15 @@ def default_sort(bucket: str) -> QueueSort:
 class OrderQueueModel(PagedTableModel):
     """Rows of the queue for a bucket, filters, search and sort, paged (see PagedTableModel).
 
-    ``refresh()`` re-reads the count and the pages in use and keeps the selection on
-    the same orders.
+    Every read of the rows also reads, in the same session, the data version they were
+    read at and, when the filters, the search or the data changed since the last
+    ones, the bucket counts: the buckets, the list and its footer always tell of the
+    same moment (``counts_read``). ``refresh()`` re-reads the count and the pages in
+    use and keeps the selection on the same orders.
     """
 
     refreshed = Signal()
+    counts_read = Signal(object)  # {bucket key: orders}, read with the rows
 
     def __init__(self, tasks: Tasks, parent=None) -> None:
         super().__init__(tasks, len(COLUMNS), page_size=PAGE_SIZE, max_pages=MAX_PAGES, parent=parent)
@@ -97,6 +111,9 @@ class OrderQueueModel(PagedTableModel):
         self._sort = default_sort("all")
         self._now = datetime.now().astimezone()
         self._titles = [self.tr(t) for _k, t in COLUMNS]
+        self.version: queries.DataVersion | None = None  # the data the rows on show were read from
+        self._counts_of: tuple[QueueFilter, queries.DataVersion] | None = None  # what the counts on show are of
+        self._new_counts: dict[str, int] | None = None
 
     # -- the query -------------------------------------------------------------------------------
 
@@ -108,46 +125,70 @@ class OrderQueueModel(PagedTableModel):
     def query_sort(self) -> QueueSort:
         return self._sort
 
+    def _read(self, f: QueueFilter, s: QueueSort, pages):
+        """The job that reads, in one session: the data version, the rows' count and ``pages(total)``, and the
+        bucket counts unless those on show are already of these filters and this version."""
+        size, counts_of = self._page_size, self._counts_of
+        counts_key = replace(f, bucket="")
+
+        def job(session):
+            version = queries.data_version(session)  # first: a change made meanwhile shows as a newer version
+            resolved = queries.resolve_search(session, f) if f.search else f
+            counts = None
+            if counts_of != (counts_key, version):
+                counts = queries.bucket_counts(session, replace(resolved, bucket=""))
+                total = counts[f.bucket]  # the list holds what its bucket counts: one number, read once
+            else:
+                total = queries.queue_count(session, resolved)
+            read = {p: queries.queue_page(session, resolved, s, p * size, size, total=total) for p in pages(total)}
+            return total, read, (resolved, version, counts_key, counts)
+
+        return job
+
     def set_query(self, f: QueueFilter, sort: QueueSort | None = None) -> None:
         """Show another bucket, filter, search or order; the old rows stay until the new ones arrive."""
         self._filter = f
         if sort is not None:
             self._sort = sort
-        f, s, size = self._filter, self._sort, self._page_size
+        self._load(self._read(self._filter, self._sort, lambda _total: [0]))
 
-        def job(session):
-            resolved = queries.resolve_search(session, f) if f.search else f
-            total = queries.queue_count(session, resolved)
-            return total, {0: queries.queue_page(session, resolved, s, 0, size, total=total)}, resolved
-
-        self._load(job)
-
-    def _rows_reset(self, resolved: QueueFilter) -> None:
-        self._resolved = resolved
+    def _rows_reset(self, extra) -> None:
+        self._resolved, version, counts_key, counts = extra
+        self._took(version, counts_key, counts)
         self._now = datetime.now().astimezone()
+
+    def _took(self, version, counts_key, counts) -> None:
+        self.version = version
+        if counts is not None:
+            self._counts_of = (counts_key, version)
+            self._new_counts = counts
+
+    def _load_done(self, gen: int, result) -> None:
+        super()._load_done(gen, result)
+        self._emit_counts()
+
+    def _emit_counts(self) -> None:
+        counts, self._new_counts = self._new_counts, None
+        if counts is not None:
+            self.counts_read.emit(counts)
 
     def _page_job(self, page: int):
         f, s, total, size = self._resolved, self._sort, self._total, self._page_size
         return lambda session: queries.queue_page(session, f, s, page * size, size, total=total)
 
     def refresh(self) -> None:
-        """Re-read the count and the pages in view; the selection follows its orders."""
+        """Re-read the count, the bucket counts and the pages in view; the selection follows its orders."""
         gen = self._generation
-        f, s, size = self._filter, self._sort, self._page_size
+        size = self._page_size
         keep = list(self._pages.keys())[-3:]  # the most recently used pages are the ones in view
-
-        def job(session):
-            resolved = queries.resolve_search(session, f) if f.search else f
-            total = queries.queue_count(session, resolved)
-            return resolved, total, {p: queries.queue_page(session, resolved, s, p * size, size, total=total)
-                                     for p in keep if p * size < total}
-
+        job = self._read(self._filter, self._sort, lambda total: [p for p in keep if p * size < total])
         self._tasks.read(job, lambda result: self._refresh_done(gen, result), self._failed, owner=self)
 
     def _refresh_done(self, gen: int, result) -> None:
         if gen != self._generation:
             return
-        self._resolved, total, pages = result
+        total, pages, (self._resolved, version, counts_key, counts) = result
+        self._took(version, counts_key, counts)
         self._now = datetime.now().astimezone()
         if total > self._total:
             self.beginInsertRows(QModelIndex(), self._total, total - 1)
@@ -171,6 +212,7 @@ class OrderQueueModel(PagedTableModel):
             self._total = total
             self.endRemoveRows()
         self.total_changed.emit(total)
+        self._emit_counts()
         self.refreshed.emit()
 
     def order_id(self, row: int) -> int | None:
@@ -256,6 +298,13 @@ class OrderQueueModel(PagedTableModel):
         if key == "ship_by":
             text = fmt.short_datetime(row.ship_by, self._now)
             if fmt.ship_by_state(row.ship_by, row.status, self._now) == "late":
+                # Past days without their hour, so the column stays narrow; the tooltip has the time.
+                day = fmt.local(row.ship_by)
+                days = (self._now.date() - day.date()).days
+                if days == 1:
+                    text = self.tr("Yesterday")
+                elif days > 1:
+                    text = f"{day.day} {day.strftime('%b')}"
                 text = self.tr("{when} · late").format(when=text)
             return text
         if key == "customer":
@@ -297,6 +346,25 @@ def age_text(since: datetime | None, now: datetime) -> str:
     return t("Queue", "{d} d {h} h").format(d=days, h=hours) if days < 7 and hours else t("Queue", "{d} d").format(d=days)
 
 
+class AnyDateEdit(QDateEdit):
+    """A date filter that reads "Any" at its minimum date; Tab and Shift+Tab always move on to the next field.
+
+    Qt's date edit keeps Tab for moving between day, month and year, and while its
+    special text ("Any") is on show it swallows Tab altogether: a person tabbing
+    through the filters was stuck in it. Left and Right still move between the parts.
+    """
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        mods = event.modifiers()
+        if event.key() in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab) and not mods & (
+                Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier):
+            forward = event.key() == Qt.Key.Key_Tab and not mods & Qt.KeyboardModifier.ShiftModifier
+            QWidget.focusNextPrevChild(self, forward)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+
 class BucketList(QTableWidget):
     """The buckets down the left, each with its count; one is current."""
 
@@ -305,6 +373,7 @@ class BucketList(QTableWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(len(queries.BUCKETS), 2, parent)
         self.setObjectName("bucketList")
+        self.setTabKeyNavigation(False)  # Up and Down choose a bucket; Tab moves on to the list
         self.horizontalHeader().hide()
         self.verticalHeader().hide()
         self.setShowGrid(False)
@@ -326,7 +395,10 @@ class BucketList(QTableWidget):
             self.setItem(i, 0, title)
             self.setItem(i, 1, count)
         self.itemSelectionChanged.connect(self._chosen)
-        self.setMinimumWidth(180)
+        self.ensurePolished()
+        metrics = QFontMetrics(self.font())
+        widest = max(metrics.horizontalAdvance(self.item(i, 0).text()) for i in range(self.rowCount()))
+        self.setMinimumWidth(widest + metrics.horizontalAdvance("0,000") + 28)  # every title whole, and its count
 
     def keys(self) -> list[str]:
         return [b.key for b in queries.BUCKETS]
@@ -364,8 +436,9 @@ class OrdersQueueScreen(QWidget):
         self.tasks = tasks
         self.actor = actor
         self.state = state
-        self._version: queries.DataVersion | None = None
         self._restoring = True
+        self._enter_pending = False  # Enter was pressed in the search box: act when its results arrive
+        self._counts: dict[str, int] = {}
         self.model = OrderQueueModel(tasks, self)
 
         # -- search and filters
@@ -413,15 +486,14 @@ class OrdersQueueScreen(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionsMovable(True)
         header.setSortIndicatorShown(True)
-        for col, width in enumerate((166, 86, 106, 130, 80, 136, 130, 124, 90, 104, 76)):
-            self.table.setColumnWidth(col, width)
+        self._fit_columns()
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("queueSplitter")
         self.splitter.addWidget(self.buckets)
         self.splitter.addWidget(self.table)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([180, 1000])
+        self.splitter.setSizes([self.buckets.minimumWidth(), 1000])
         self.splitter.setChildrenCollapsible(False)
 
         # -- actions
@@ -436,6 +508,12 @@ class OrdersQueueScreen(QWidget):
         self.reroute_button.setToolTip(self.tr("Give back the selected orders' reservations and route them again"))
         self.summary = QLabel()
         self.summary.setObjectName("queueSummary")
+        self.empty_note = QLabel(self.table.viewport())
+        self.empty_note.setObjectName("queueEmptyNote")
+        self.empty_note.setWordWrap(True)
+        self.empty_note.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self.empty_note.setStyleSheet(f"color: {fmt.MUTED_COLOR.name()}; font-size: 15px; background: transparent;")
+        self.empty_note.hide()
         actions = QHBoxLayout()
         actions.setSpacing(8)
         actions.addWidget(self.open_button)
@@ -485,6 +563,10 @@ class OrdersQueueScreen(QWidget):
         self.model.total_changed.connect(lambda _n: self._update_summary())
         self.model.failed.connect(self.message)
         self.model.loaded.connect(self._after_load)
+        self.model.counts_read.connect(self._counts_read)
+        self.search.installEventFilter(self)
+        self.table.installEventFilter(self)
+        self.table.viewport().installEventFilter(self)
         header.sortIndicatorChanged.connect(self._sort_changed)
 
         self._poll = QTimer(self)
@@ -497,7 +579,7 @@ class OrdersQueueScreen(QWidget):
     # -- setup -------------------------------------------------------------------------------------
 
     def _date_edit(self, name: str) -> QDateEdit:
-        edit = QDateEdit()
+        edit = AnyDateEdit()
         edit.setObjectName(name)
         edit.setCalendarPopup(True)
         edit.setMinimumDate(ANY_DATE)
@@ -506,6 +588,55 @@ class OrdersQueueScreen(QWidget):
         edit.setDate(ANY_DATE)
         edit.setMinimumWidth(118)
         return edit
+
+    def _fit_columns(self) -> None:
+        """Widths from the texts the columns show, in the table's font: order numbers, dates and statuses are never
+        cut; the customer and the destination share what is left (a saved layout, once restored, wins)."""
+        self.table.ensurePolished()  # the style sheet's fonts, not the defaults
+        self.table.horizontalHeader().ensurePolished()
+        plain, bold = QFontMetrics(self.table.font()), QFont(self.table.font())
+        bold.setBold(True)
+        bold_metrics = QFontMetrics(bold)
+        header = self.table.horizontalHeader()
+        section = QFont(self.table.font())  # the style sheet's header sections: 9.5 pt, weight 600
+        section.setPointSizeF(9.5)
+        section.setWeight(QFont.Weight.DemiBold)
+        header_metrics = QFontMetrics(section)
+        now = datetime.now().astimezone()
+        samples = {
+            "number": [("113-1424041-8661658", True), ("PO4502881", True)],  # a marketplace number is the longest
+            "channel": [("northwind", False)],
+            "placed": [(fmt.short_datetime(now.replace(month=12, day=28), now, relative_past=False), False)],
+            "ship_by": [(fmt.short_datetime(now + timedelta(days=1), now), False),
+                        (self.tr("{when} · late").format(when=fmt.short_datetime(now.replace(hour=22, minute=0), now)), True)],
+            "backorder_age": [(age_text(now - timedelta(days=6, hours=23), now), False)],
+            "promise": [(self.tr("missed {day}").format(day="28 Dec"), False)],
+            "units": [("12 / 120", False)],
+            "status": [(queries.status_title(st), False) for st in queries.STATUS_TITLES],
+            "location": [("DFW3PL", False)],
+        }
+        sort_arrow, padding = 16, 16
+        for col, (key, title) in enumerate(COLUMNS):
+            if key in SHARE_SPARE:
+                continue
+            width = header_metrics.horizontalAdvance(self.tr(title)) + sort_arrow
+            for text, is_bold in samples.get(key, ()):
+                width = max(width, (bold_metrics if is_bold else plain).horizontalAdvance(text) + padding)
+            self.table.setColumnWidth(col, width)
+        header.setStretchLastSection(False)
+
+    def _share_spare_width(self) -> None:
+        """The customer and the destination share the width the other columns leave, when the table's width or its
+        columns change. By hand, not with Stretch sections: those cost a bucket switch 25 ms of header layout."""
+        header = self.table.horizontalHeader()
+        cols = [i for i, (k, _t) in enumerate(COLUMNS) if k in SHARE_SPARE]
+        used = sum(header.sectionSize(i) for i in range(header.count()) if i not in cols and not header.isSectionHidden(i))
+        spare = self.table.viewport().width() - used
+        each = max(MIN_SHARED_WIDTH, spare // len(cols))
+        if all(header.sectionSize(i) == each for i in cols):
+            return
+        for i in cols:
+            self.table.setColumnWidth(i, each)
 
     def start(self) -> None:
         """Load the filter choices, then the queue; start watching for changes."""
@@ -532,13 +663,12 @@ class OrdersQueueScreen(QWidget):
         self.buckets.select(saved.get("bucket", "all"))
         self._restoring = False
         self.apply_filters()
-        self.refresh_counts()
 
     def _restore(self) -> None:
         self.state.restore_splitter("queue", self.splitter)
         header = self.table.horizontalHeader()
         header.blockSignals(True)
-        self.state.restore_header("queue", header)
+        self.state.restore_header(HEADER_STATE, header)
         header.blockSignals(False)
         saved = self.state.value("queue/filters", {}) or {}
         self.buckets.blockSignals(True)
@@ -548,7 +678,7 @@ class OrdersQueueScreen(QWidget):
 
     def save_state(self) -> None:
         self.state.save_splitter("queue", self.splitter)
-        self.state.save_header("queue", self.table.horizontalHeader())
+        self.state.save_header(HEADER_STATE, self.table.horizontalHeader())
         self.state.set_value("queue/filters", self._saved_filters())
 
     def _saved_filters(self) -> dict:
@@ -610,25 +740,59 @@ class OrdersQueueScreen(QWidget):
             return
         self._search_timer.stop()
         f = self.current_filter()
-        filters_changed = replace(f, bucket="", search="") != replace(self.model.query_filter, bucket="", search="")
         sort = self._sort_for(f.bucket)
         self._show_backorder_columns(f.bucket == "backordered")
         self._show_sort(sort)
         self.model.set_query(f, sort)
         self.state.set_value("queue/filters", self._saved_filters())
-        if filters_changed:
-            self.refresh_counts()
         self._update_summary()
 
     def _show_backorder_columns(self, show: bool) -> None:
         for i, (key, _t) in enumerate(COLUMNS):
             if key in BACKORDER_COLUMNS:
                 self.table.setColumnHidden(i, not show)
-            elif key == "ship_by":
+            elif key in NOT_BACKORDER_COLUMNS:
                 self.table.setColumnHidden(i, show)
+        self._share_spare_width()
 
     def _search_now(self) -> None:
-        self.apply_filters()
+        """Enter in the search box: search now, then open the one order found, or go into the list of several."""
+        self._enter_pending = True
+        if self.current_filter() != self.model.query_filter:
+            self.apply_filters()
+        elif not self.model.is_loading:
+            self._after_enter()
+
+    def _after_enter(self) -> None:
+        self._enter_pending = False
+        rows = self.model.rowCount()
+        if rows == 1 and self.model.query_filter.search:
+            self._open_row(0)
+        elif rows:
+            self._into_results()
+
+    def _into_results(self) -> None:
+        """Down or Enter from the search box: into the list, on its current row (the first after a search)."""
+        if not self.model.rowCount():
+            return
+        if not self.table.selectionModel().hasSelection():
+            self.table.selectionModel().setCurrentIndex(
+                self.model.index(0, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.KeyPress and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            key = event.key()
+            if watched is self.search and key in (Qt.Key.Key_Down, Qt.Key.Key_PageDown):
+                self._into_results()
+                return True
+            if watched is self.table and key == Qt.Key.Key_Up and self.table.currentIndex().row() <= 0:
+                self.focus_search()  # Up from the first row goes back to the search
+                return True
+        elif event.type() == QEvent.Type.Resize and watched is self.table.viewport():
+            self._place_empty_note()
+            self._share_spare_width()
+        return super().eventFilter(watched, event)
 
     def _bucket_chosen(self, _key: str) -> None:
         self.apply_filters()
@@ -651,30 +815,21 @@ class OrdersQueueScreen(QWidget):
         self._restoring = False
         self.apply_filters()
 
-    def refresh_counts(self) -> None:
-        f = replace(self.current_filter(), search="")
-        self.tasks.read(lambda s: queries.bucket_counts(s, f), self.buckets.set_counts, self.message.emit, owner=self,
-                        latest="counts")
-
     def refresh(self) -> None:
         """F5, an action of ours, or another station's change: reread rows and counts in place."""
         self.model.refresh()
-        self.refresh_counts()
 
     def poll(self) -> None:
-        """Notice changes made elsewhere (another station on the same PostgreSQL) cheaply."""
-        if not self.isVisible():
+        """Notice changes made elsewhere (sync, another station on the same PostgreSQL) cheaply."""
+        if not self.isVisible() or self.model.version is None:
             return
-
-        def job(session):
-            return queries.data_version(session)
-
-        self.tasks.read(job, self._version_read, lambda _m: None, owner=self)
+        self.tasks.read(queries.data_version, self._version_read, lambda _m: None, owner=self)
 
     def _version_read(self, version: queries.DataVersion) -> None:
-        if self._version is not None and version != self._version:
+        # Compared with the version the rows and counts on show were read at, not with the previous look: a change
+        # made between the queue's read and this look is a change too.
+        if version != self.model.version and not self.model.is_loading:
             self.refresh()
-        self._version = version
 
     # -- selection and actions -------------------------------------------------------------------------
 
@@ -701,6 +856,13 @@ class OrdersQueueScreen(QWidget):
             self.table.selectionModel().setCurrentIndex(
                 self.model.index(0, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
         self._update_summary()
+        if self._enter_pending and self.model.query_filter == self.current_filter():
+            self._after_enter()
+
+    def _counts_read(self, counts: dict[str, int]) -> None:
+        self._counts = counts
+        self.buckets.set_counts(counts)
+        self._update_summary()
 
     def _update_actions(self) -> None:
         n = len(self.selected_ids())
@@ -719,6 +881,34 @@ class OrdersQueueScreen(QWidget):
         if n > 1:
             text += self.tr("  ·  {n} selected").format(n=n)
         self.summary.setText(text)
+        self._update_empty_note()
+
+    def _update_empty_note(self) -> None:
+        """Over an empty list: why it is empty, and where the orders searched for are."""
+        f = self.model.query_filter
+        text = ""
+        if not self.model.rowCount() and not self.model.is_loading:
+            bucket = self.tr(queries.BUCKETS_BY_KEY[f.bucket].title)
+            elsewhere = self._counts.get("all", 0) if f.bucket != "all" else 0
+            filtered = replace(f, bucket="", search="") != QueueFilter(bucket="")
+            if f.search and elsewhere:
+                text = self.tr("No orders in {bucket} match “{text}”.").format(bucket=bucket, text=f.search) + "\n" + (
+                    self.tr("1 order matches in All orders: choose All orders to see it.") if elsewhere == 1 else
+                    self.tr("{n} orders match in All orders: choose All orders to see them.").format(n=f"{elsewhere:,}"))
+            elif f.search:
+                text = self.tr("No orders match “{text}”.").format(text=f.search) + "\n"
+                text += (self.tr("Clear filters to search every order.") if filtered else
+                         self.tr("Search looks inside order numbers, shop order numbers, customer names, emails and "
+                                 "SKUs, and at the start of tracking numbers."))
+            elif filtered:
+                text = self.tr("No orders in {bucket} with these filters.").format(bucket=bucket)
+            else:
+                text = self.tr("No orders in {bucket} now.").format(bucket=bucket)
+        self.empty_note.setText(text)
+        self.empty_note.setVisible(bool(text))
+
+    def _place_empty_note(self) -> None:
+        self.empty_note.setGeometry(24, 28, max(0, self.table.viewport().width() - 48), 120)
 
     def hold_selected(self) -> None:
         from desktop.dialogs import ReasonDialog, hold_reasons
@@ -802,5 +992,4 @@ class OrdersQueueScreen(QWidget):
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
-        if self._version is not None:
-            self.poll()
+        self.poll()

@@ -18,7 +18,6 @@ from oms import documents, printing, shipments
 from oms.audit import Actor
 from oms.documents import carrier_labels
 from oms.errors import InvalidInput
-from oms.models import Shipment
 from oms.settings import Settings
 
 LABEL_MEDIA = "Custom.4x6in"
@@ -117,7 +116,7 @@ def shipment_documents(session, shipment_id: int, settings: Settings, *, label: 
                              documents.sscc_labels(session, shipment_id, settings.label_format, dpi=settings.label_dpi),
                              settings.label_printer, _label_media(settings)))
     if slip:
-        order_id = session.get(Shipment, shipment_id).order_id
+        order_id = shipments.order_of(session, shipment_id)
         docs.append(Document(_t("Packing slip, shipment {id}").format(id=shipment_id),
                              documents.packing_slip(session, order_id, shipment_id, paper=settings.paper_size, settings=settings),
                              settings.document_printer, settings.paper_size))

@@ -22,7 +22,7 @@ from desktop.tasks import Tasks
 from oms import sync_queries
 from oms.audit import Actor
 from oms.sync_queries import SyncOverview
-from sync.cli import build_connectors
+from sync.connectors import build_connectors
 from sync.engine import Engine, RunReport
 
 log = logging.getLogger("quayside.desktop.sync")

@@ -30,6 +30,7 @@ def read_only_table(name: str, headers: list[str], stretch: int | None = None, *
     t.setAlternatingRowColors(True)
     t.setShowGrid(False)
     t.setWordWrap(False)
+    t.setTabKeyNavigation(False)  # rows are chosen with the arrows; Tab moves on to the next field
     t.horizontalHeader().setHighlightSections(False)
     mode = QHeaderView.ResizeMode.ResizeToContents if fit_contents else QHeaderView.ResizeMode.Interactive
     t.horizontalHeader().setSectionResizeMode(mode)
@@ -51,6 +52,7 @@ def record_view(name: str, model, *, row_height: int = 32, many: bool = False) -
     t.setAlternatingRowColors(True)
     t.setShowGrid(False)
     t.setWordWrap(False)
+    t.setTabKeyNavigation(False)  # rows are chosen with the arrows; Tab moves on to the next field
     t.verticalHeader().hide()
     t.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
     t.verticalHeader().setDefaultSectionSize(row_height)

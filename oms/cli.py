@@ -17,6 +17,7 @@ from .errors import NotFound
 from .i18n import _
 from .models import Channel, Location, OrderLine, OrderStatus, SalesOrder, Shipment, StockMovement
 from .money import format_money
+from .queries import status_title
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:
@@ -88,7 +89,7 @@ def cmd_seed(args) -> int:
     print(file=sys.stderr)
     print(_("Seeded {orders} orders over {products} products in {where}.").format(orders=report.orders, products=report.products, where=db.description))
     for status, n in sorted(report.by_status.items()):
-        print(f"  {status:20} {n}")
+        print(f"  {status_title(status):20} {n}")
     return 0
 
 
@@ -141,7 +142,7 @@ def cmd_orders_list(args) -> int:
         if not rows:
             print(_("No orders match."))
         for r in rows:
-            print(f"{r['number']:<22} {r['channel']:<10} {r['status']:<20} {r['placed_at']:%Y-%m-%d %H:%M}  "
+            print(f"{r['number']:<22} {r['channel']:<10} {status_title(r['status']):<20} {r['placed_at']:%Y-%m-%d %H:%M}  "
                   f"{r['units']:>4} units {r['total']:>11}  {r['customer']}")
     return 0
 
@@ -181,7 +182,7 @@ def cmd_orders_show(args) -> int:
     if args.json:
         _print_json(data)
         return 0
-    print(f"{data['number']}  ({data['channel']} {data['external_id']}, {data['type']})  {data['status'].upper()}")
+    print(f"{data['number']}  ({data['channel']} {data['external_id']}, {data['type']})  {status_title(data['status'])}")
     if data["on_hold"]:
         print(_("On hold: {reason}").format(reason=data["hold_reason"]))
     print(_("Placed {placed:%Y-%m-%d %H:%M} UTC, ship by {ship_by}").format(

@@ -3,8 +3,8 @@
 Every function takes an open session and returns plain frozen dataclasses, never
 ORM objects, so a GUI can hand the results across threads and render them without
 touching the database again. Everything here is bounded: pages have a limit,
-searches use index range scans, and counts that could grow with the table are
-capped or run on indexed columns only.
+searches use the text indexes of oms/order_search.py or index range scans, and
+counts that could grow with the table are capped or run on indexed columns only.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timezone
 from typing import Sequence
 
-from sqlalchemy import Select, and_, func, select, union
+from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from .gs1 import Gs1Error, classify_scan, is_valid_gtin, normalize_gtin
@@ -42,6 +42,7 @@ from .models import (
     User,
 )
 from .money import format_money
+from .order_search import MIN_SEARCH, search_ids
 
 # -- buckets -------------------------------------------------------------------------------
 
@@ -155,7 +156,6 @@ SORT_COLUMNS = {
     "location": SalesOrder.location_id,
     "promise": SalesOrder.ship_by,
 }
-MIN_SEARCH = 2  # one character matches too much to be a search
 SEARCH_CAP = 5000  # a search that matches more than this is narrowed, not paged through
 
 
@@ -168,34 +168,11 @@ def _prefix(column, text: str):
     return and_(column >= text, column < _next_prefix(text))
 
 
-def _variants(text: str) -> list[str]:
-    return list(dict.fromkeys(v for v in (text, text.lower(), text.upper(), text.capitalize(), text.title()) if v))
-
-
-def search_ids(text: str) -> Select | None:
-    """Order ids whose number, channel order id, customer, email, SKU or tracking number starts with text."""
-    q = " ".join(text.split())
-    if len(q) < MIN_SEARCH:
-        return None
-    variants = _variants(q)
-    numbers = variants + ([f"#{q}"] if not q.startswith("#") else [])
-    parts = []
-    parts += [select(SalesOrder.id).where(_prefix(SalesOrder.number, v)) for v in numbers]
-    parts += [select(SalesOrder.id).where(_prefix(SalesOrder.external_id, v)) for v in variants]
-    parts += [select(SalesOrder.id).where(_prefix(SalesOrder.customer_name, v)) for v in variants]
-    if q.isascii():
-        parts.append(select(SalesOrder.id).where(_prefix(SalesOrder.customer_email, q.lower())))
-    for v in dict.fromkeys((q, q.upper())):
-        parts.append(select(OrderLine.order_id).where(_prefix(OrderLine.sku, v)))
-        parts.append(select(Shipment.order_id).where(_prefix(Shipment.tracking_number, v)))
-    return union(*parts)
-
-
 def _day_start(since: datetime | None) -> datetime:
     return since or local_midnight()
 
 
-def _filtered(query: Select, f: QueueFilter, *, bucket: bool = True, search: bool = True,
+def _filtered(session: Session, query: Select, f: QueueFilter, *, bucket: bool = True, search: bool = True,
               since: datetime | None = None) -> Select:
     if bucket:
         b = BUCKETS_BY_KEY.get(f.bucket)
@@ -218,7 +195,7 @@ def _filtered(query: Select, f: QueueFilter, *, bucket: bool = True, search: boo
     if f.ship_by_before is not None:
         query = query.where(SalesOrder.ship_by < f.ship_by_before)
     if search:
-        ids = search_ids(f.search)
+        ids = search_ids(session, f.search)
         if ids is not None:
             query = query.where(SalesOrder.id.in_(ids.limit(SEARCH_CAP)))
         if f.order_ids is not None:
@@ -232,7 +209,7 @@ def resolve_search(session: Session, f: QueueFilter) -> QueueFilter:
     The count and every page of one search then read the same orders without
     searching again, which is most of the cost of a search.
     """
-    ids = search_ids(f.search)
+    ids = search_ids(session, f.search)
     if ids is None:
         return replace(f, search="")
     return replace(f, search="", order_ids=tuple(session.scalars(ids.limit(SEARCH_CAP))))
@@ -275,7 +252,7 @@ def queue_page(session: Session, f: QueueFilter, sort: QueueSort, offset: int, l
         if limit <= 0:
             return []
     order = (column.desc(), SalesOrder.id.desc()) if descending else (column.asc(), SalesOrder.id.asc())
-    query = _filtered(select(*_ROW_COLUMNS), f, since=since).order_by(*order).offset(offset).limit(limit)
+    query = _filtered(session, select(*_ROW_COLUMNS), f, since=since).order_by(*order).offset(offset).limit(limit)
     rows = session.execute(query).all()
     if reverse:
         rows.reverse()
@@ -311,18 +288,28 @@ def backordered_since(session: Session, order_ids: Sequence[int]) -> dict[int, d
 
 def queue_count(session: Session, f: QueueFilter, *, since: datetime | None = None) -> int:
     """How many orders the queue holds (a search is capped at SEARCH_CAP matches)."""
-    return int(session.scalar(_filtered(select(func.count()).select_from(SalesOrder), f, since=since)) or 0)
+    return int(session.scalar(_filtered(session, select(func.count()).select_from(SalesOrder), f, since=since)) or 0)
 
 
 def bucket_counts(session: Session, f: QueueFilter = QueueFilter(), *, since: datetime | None = None) -> dict[str, int]:
-    """Orders per bucket under the filters (not the search): one grouped pass over the status index."""
-    by_status = dict(session.execute(
-        _filtered(select(SalesOrder.status, func.count()).select_from(SalesOrder), f, bucket=False, search=False)
-        .group_by(SalesOrder.status)).all())
+    """Orders per bucket under the filters and the search (the filter's bucket aside): what each bucket's list
+    would show. Without a search, one grouped pass over the status index and one range of the shipped_at index;
+    with one, a single pass over the orders it found."""
+    shipped_today = SalesOrder.shipped_at >= _day_start(since)
+    if f.order_ids is not None:
+        rows = session.execute(
+            _filtered(session, select(SalesOrder.status, func.count(), func.sum(case((shipped_today, 1), else_=0)))
+                      .select_from(SalesOrder), f, bucket=False).group_by(SalesOrder.status)).all()
+        by_status = {status: n for status, n, _today in rows}
+        today = sum(int(t or 0) for _s, _n, t in rows)
+    else:
+        by_status = dict(session.execute(
+            _filtered(session, select(SalesOrder.status, func.count()).select_from(SalesOrder), f, bucket=False)
+            .group_by(SalesOrder.status)).all())
+        today = queue_count(session, replace(f, bucket="shipped_today"), since=since)
     counts = {b.key: sum(by_status.get(s, 0) for s in b.statuses) for b in BUCKETS if b.statuses}
     counts["all"] = sum(by_status.values())
-    counts["shipped_today"] = queue_count(session, QueueFilter(
-        "shipped_today", f.channel_id, f.location_id, f.order_type, f.ship_by_from, f.ship_by_before), since=since)
+    counts["shipped_today"] = today
     return counts
 
 
@@ -345,16 +332,18 @@ def queue_rows(session: Session, order_ids: Sequence[int]) -> dict[int, QueueRow
 class DataVersion:
     """A cheap fingerprint of the orders table: when it changes, the queue is stale."""
 
-    orders: int
+    newest_order: int | None  # orders are never deleted: a new one has a higher id
     last_change: datetime | None
 
 
 def data_version(session: Session) -> DataVersion:
-    # max() is answered from the end of the updated_at index; count(*) from the smallest index.
-    count, last = session.execute(select(func.count(), func.max(SalesOrder.updated_at)).select_from(SalesOrder)).one()
+    # Each answered from the end of an index (the primary key, updated_at), however many orders there are; as two
+    # subqueries, since SQLite reads a lone max() from an index but scans the table for two in one select.
+    newest, last = session.execute(select(select(func.max(SalesOrder.id)).scalar_subquery(),
+                                          select(func.max(SalesOrder.updated_at)).scalar_subquery())).one()
     if isinstance(last, str):  # SQLite returns the aggregate as text, outside the column type
         last = datetime.fromisoformat(last).replace(tzinfo=timezone.utc)
-    return DataVersion(int(count), last)
+    return DataVersion(newest, last)
 
 
 @dataclass(frozen=True)

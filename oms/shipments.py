@@ -292,6 +292,11 @@ LABEL_POLICIES = ("cheapest", "fastest", "cheapest_on_time")
 LABEL_FORMATS = ("PDF", "ZPL", "PNG")
 
 
+def order_of(session: Session, shipment_id: int) -> int:
+    """The id of the order a shipment belongs to."""
+    return _shipment(session, shipment_id).order_id
+
+
 def label_key(carrier_account: str, shipment_id: int) -> str:
     """The label purchase's outbox idempotency key: one purchase per shipment and carrier account."""
     return f"{carrier_account}:label:{shipment_id}"

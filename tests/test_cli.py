@@ -104,6 +104,33 @@ def test_db_upgrade_and_newer_database_refused(tmp_path):
     assert out.returncode == 2 and "newer version of Quayside" in out.stderr and "Traceback" not in out.stderr
 
 
+def test_statuses_read_as_on_screen(seeded):
+    from oms.models import OrderStatus
+    from oms.queries import status_title
+
+    rows = json.loads(run("orders", "list", "--json", "--limit", "500", "--db", seeded).stdout)
+    human = run("orders", "list", "--limit", "500", "--db", seeded).stdout.splitlines()
+    assert len(human) == len(rows)
+    for r, line in zip(rows, human):
+        assert f" {status_title(r['status'])} " in line, line
+        assert "_" not in line.split("  ")[2], line  # never "partially_allocated"
+    assert {r["status"] for r in rows} <= {s.value for s in OrderStatus}  # JSON keeps the values, for scripts
+    delivered = next(r for r in rows if r["status"] == "delivered")
+    shown = run("orders", "show", delivered["number"], "--db", seeded).stdout.splitlines()[0]
+    assert shown.endswith("  Delivered") and "DELIVERED" not in shown
+
+
+def test_output_cut_short_by_the_reader_is_no_error(seeded):
+    """`quayside orders list | head`: when the reader stops reading, the command stops quietly."""
+    for args in (["orders", "list", "--limit", "500"], ["orders", "list", "--json", "--limit", "500"]):
+        proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), *args, "--db", seeded], cwd=ROOT,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc.stdout.close()  # the reader is gone before the first line
+        _out, err = proc.communicate(timeout=300)
+        assert b"Traceback" not in err and b"BrokenPipe" not in err, err.decode()
+        assert proc.returncode == 1
+
+
 def _leaf_commands(parser, path=()):
     """Every runnable subcommand of the CLI, as (its words, its parser)."""
     import argparse

@@ -1,6 +1,10 @@
-"""The domain stays free of Qt, and of the sync and desktop packages; sync stays free of Qt."""
+"""The domain stays free of Qt, and of the sync and desktop packages; sync stays free of Qt; the import-linter
+contracts in pyproject.toml hold, and would catch a break."""
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -40,3 +44,46 @@ def test_checker_sees_a_forbidden_import(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("from PySide6.QtCore import QObject\nimport desktop.app\n")
     assert imported_roots(bad) >= {"PySide6", "desktop"}
+
+
+LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
+
+
+def lint_imports(cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(cwd)}
+    return subprocess.run([str(LINT_IMPORTS), "--no-cache"], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_the_import_contracts_hold():
+    out = lint_imports(ROOT)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+    assert "4 kept, 0 broken" in out.stdout
+
+
+def _contracts() -> str:
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    return text[text.index("[tool.importlinter]"):]
+
+
+@pytest.mark.parametrize("files,broken", [
+    ({"oms/orders.py": "import desktop.screenshots\n"}, "Layers"),
+    ({"sync/engine.py": "from PySide6 import QtCore\n"}, "never import Qt"),
+    ({"desktop/screen.py": "from sqlalchemy import select\n"}, "The desktop runs no SQL"),
+    ({"desktop/screen.py": "from oms.models import Order\n"}, "The desktop runs no SQL"),
+    ({"desktop/screen.py": "from sync import cli\n"}, "The desktop runs no SQL"),
+    ({"oms/inventory.py": "from oms import routing\n", "oms/routing.py": "from oms import inventory\n"}, "No import circles"),
+], ids=["upwards", "qt-in-sync", "sql-in-desktop", "models-in-desktop", "cli-in-desktop", "circle"])
+def test_a_broken_contract_fails(tmp_path, files, broken):
+    """The same contracts, on a small tree that breaks one of them: lint-imports fails and names it."""
+    (tmp_path / "pyproject.toml").write_text(_contracts(), encoding="utf-8")
+    for package in ("oms", "sync", "desktop"):
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text("")
+    (tmp_path / "oms" / "models.py").write_text("Order = object\n")
+    (tmp_path / "sync" / "cli.py").write_text("")
+    (tmp_path / "desktop" / "screenshots.py").write_text("import sqlalchemy\nimport oms.models\n")  # its allowed exception
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    out = lint_imports(tmp_path)
+    assert out.returncode == 1, out.stdout
+    assert [line for line in out.stdout.splitlines() if broken in line and "BROKEN" in line], out.stdout

@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from oms.models import Base
+from oms.order_search import is_search_index
 
 config = context.config
 target_metadata = Base.metadata
@@ -21,12 +22,18 @@ def run_migrations_online() -> None:
     _run(connection)
 
 
+def include_name(name, type_, parent_names) -> bool:
+    """The search's FTS5 tables and trigram indexes are the database's own, not the models'."""
+    return not is_search_index(name)
+
+
 def _run(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -3,6 +3,7 @@
 from datetime import datetime, timezone
 
 from PySide6.QtCore import QItemSelectionModel, QPoint, Qt
+from PySide6.QtWidgets import QApplication
 from sqlalchemy import func, select
 
 from desktop import orders_queue
@@ -10,6 +11,7 @@ from oms import orders, queries
 from oms.audit import Actor
 from oms.db import Database
 from oms.models import Channel, SalesOrder
+from oms.queries import QueueFilter
 from tests.conftest import make_order
 from tests.desktop.helpers import answer_dialog, open_window, row_ids
 
@@ -199,3 +201,157 @@ def test_enter_opens_the_selected_order(qtbot, tasks, window_state):
     assert window.detail.order.id == model.order_id(3)
     qtbot.keyClick(window.detail, Qt.Key.Key_Escape)
     assert window.orders_stack.currentWidget() is window.queue
+
+
+def counts_agree_with_lists(qtbot, window):
+    """Click every bucket: its count is the number of rows its list shows, and the footer says the same."""
+    for key in window.queue.buckets.keys():
+        click_bucket(qtbot, window, key)
+        rows = window.queue.model.rowCount()
+        assert window.queue.buckets.count_text(key) == f"{rows:,}", key
+        assert window.queue.summary.text().startswith("1 order" if rows == 1 else f"{rows:,} orders"), key
+
+
+def test_an_order_synced_just_after_the_queue_opened_shows_in_counts_and_list(qtbot, tasks, window_state, demo_db):
+    window = open_window(qtbot, tasks, window_state)
+    # Sync imports an order after the queue read its counts and rows, before its first look for changes.
+    with demo_db.write() as s:
+        orders.import_order(s, Actor("sync", "shop"), make_order("SYNC-1", [("MUG-RED-12OZ", 1)],
+                                                                  placed_at=datetime.now(timezone.utc)))
+    # The queue looks for changes every few seconds on its own; nobody presses F5.
+    qtbot.waitUntil(lambda: window.queue.buckets.count_text("all") == "121" and window.queue.model.rowCount() == 121,
+                    timeout=3 * orders_queue.POLL_MS)
+    assert window.queue.summary.text() == "121 orders"
+    counts_agree_with_lists(qtbot, window)
+
+
+def test_bucket_counts_agree_with_their_lists_after_changes(qtbot, tasks, window_state, demo_db):
+    window = open_window(qtbot, tasks, window_state)
+    counts_agree_with_lists(qtbot, window)
+    with demo_db.write() as s:
+        oid = s.scalar(select(SalesOrder.id).where(SalesOrder.status == "allocated").limit(1))
+        orders.hold(s, Actor("priya", "service-2"), oid, "Customer asked to wait")
+        orders.import_order(s, Actor("sync", "shop"), make_order("SYNC-2", [("MUG-RED-12OZ", 1)],
+                                                                  placed_at=datetime.now(timezone.utc)))
+    counts_agree_with_lists(qtbot, window)  # straight away, before any look for changes
+
+
+def unique_part_of_an_email(db, status=None):
+    """A piece from inside one order's email (not its start) that no other order's fields hold, and that order."""
+    with db.read() as s:
+        q = select(SalesOrder.id, SalesOrder.customer_email).where(SalesOrder.customer_email.like("%.%@%"))
+        if status:
+            q = q.where(SalesOrder.status == status)
+        for oid, email in s.execute(q.order_by(SalesOrder.id)):
+            local = email.split("@")[0]
+            piece = local[2:] + "@"  # "nnah.robinson7@": inside the address, from its third letter
+            if queries.queue_count(s, QueueFilter(search=piece)) == 1:
+                return piece, oid
+    raise AssertionError("no order with a unique email in the demo data")
+
+
+def press(qtbot, key, modifier=Qt.KeyboardModifier.NoModifier):
+    qtbot.keyClick(QApplication.focusWidget(), key, modifier)
+
+
+def type_text(qtbot, text):
+    qtbot.keyClicks(QApplication.focusWidget(), text, delay=30)  # a person typing, not a scanner
+
+
+def test_enter_in_the_search_opens_the_one_order_found(qtbot, tasks, window_state, demo_db):
+    window = open_window(qtbot, tasks, window_state)
+    piece, oid = unique_part_of_an_email(demo_db)
+    press(qtbot, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert QApplication.focusWidget() is window.queue.search
+    type_text(qtbot, piece)
+    press(qtbot, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.detail.order is not None and window.detail.order.id == oid)
+    assert window.orders_stack.currentWidget() is window.detail
+
+
+def test_down_and_enter_choose_among_several_found(qtbot, tasks, window_state, demo_db):
+    window = open_window(qtbot, tasks, window_state)
+    queue, model = window.queue, window.queue.model
+    press(qtbot, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    type_text(qtbot, "@example")
+    qtbot.waitUntil(lambda: model.query_filter.search == "@example" and not model.is_loading)
+    assert model.rowCount() > 2
+    press(qtbot, Qt.Key.Key_Down)  # from the search box into the results, on the first
+    assert QApplication.focusWidget() is queue.table and queue.table.currentIndex().row() == 0
+    press(qtbot, Qt.Key.Key_Down)
+    press(qtbot, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.detail.order is not None)
+    assert window.detail.order.id == model.order_id(1)
+    press(qtbot, Qt.Key.Key_Escape)
+    assert window.orders_stack.currentWidget() is queue
+    # Up from the first row goes back to the search; Enter there with several found goes into the list.
+    press(qtbot, Qt.Key.Key_Up)
+    press(qtbot, Qt.Key.Key_Up)
+    assert QApplication.focusWidget() is queue.search
+    press(qtbot, Qt.Key.Key_Return)
+    assert QApplication.focusWidget() is queue.table and window.orders_stack.currentWidget() is queue
+
+
+def test_tab_goes_through_every_filter_and_back(qtbot, tasks, window_state):
+    window = open_window(qtbot, tasks, window_state)
+    q = window.queue
+    press(qtbot, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    order = [q.channel, q.location, q.order_type, q.ship_from, q.ship_to, q.clear_filters, q.buckets, q.table]
+    seen = []
+    for _ in order:
+        press(qtbot, Qt.Key.Key_Tab)
+        seen.append(QApplication.focusWidget())
+    assert seen == order  # the "Ship by" dates, showing "Any", no longer keep Tab for themselves
+    for _ in order:
+        press(qtbot, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
+    assert QApplication.focusWidget() is q.search
+
+
+def test_a_search_that_finds_nothing_here_says_where_the_orders_are(qtbot, tasks, window_state, demo_db):
+    window = open_window(qtbot, tasks, window_state)
+    q = window.queue
+    piece, _oid = unique_part_of_an_email(demo_db, status="delivered")
+    click_bucket(qtbot, window, "ready_to_pick")
+    press(qtbot, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    type_text(qtbot, piece)
+    qtbot.waitUntil(lambda: q.model.query_filter.search == piece and not q.model.is_loading)
+    assert q.model.rowCount() == 0
+    assert q.empty_note.isVisible()
+    assert q.empty_note.text() == (f"No orders in Ready to pick match “{piece}”.\n"
+                                   "1 order matches in All orders: choose All orders to see it.")
+    assert q.buckets.count_text("all") == "1" and q.buckets.count_text("ready_to_pick") == "0"
+    press(qtbot, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    type_text(qtbot, "zzqx")
+    qtbot.waitUntil(lambda: q.model.query_filter.search == "zzqx" and not q.model.is_loading)
+    assert q.empty_note.text().startswith("No orders match “zzqx”.\nSearch looks inside order numbers")
+    press(qtbot, Qt.Key.Key_Escape)  # clears the search: every order of the bucket again, and no note
+    qtbot.waitUntil(lambda: q.model.query_filter.search == "" and not q.model.is_loading)
+    assert q.model.rowCount() > 0 and not q.empty_note.isVisible()
+
+
+def test_columns_fit_their_texts_and_an_old_saved_layout_does_not_come_back(qtbot, tasks, window_state, demo_db):
+    from desktop.tasks import Tasks
+
+    window = open_window(qtbot, tasks, window_state)
+    window.resize(1366, 768)
+    header = window.queue.table.horizontalHeader()
+    keys = [k for k, _t in orders_queue.COLUMNS]
+    model = window.queue.model
+    metrics = window.queue.table.fontMetrics()
+    # Every status and every order number shown is whole.
+    for r in range(min(model.rowCount(), 100)):
+        row = model.row_at(r)
+        assert metrics.horizontalAdvance(queries.status_title(row.status)) < header.sectionSize(keys.index("status"))
+        assert metrics.horizontalAdvance(row.number) < header.sectionSize(keys.index("number"))
+    assert not header.stretchLastSection()  # Location is not stretched over the table
+    # The customer and the destination share what the others leave: the table is filled, and no wider.
+    qtbot.waitUntil(lambda: header.sectionSize(keys.index("customer")) > 100)
+    shown = sum(header.sectionSize(i) for i in range(header.count()) if not header.isSectionHidden(i))
+    assert abs(shown - window.queue.table.viewport().width()) <= 2
+    assert header.sectionSize(keys.index("location")) < 2 * header.sectionSize(keys.index("channel"))
+    # A layout saved by an earlier version (Location stretched) under the old key is not restored.
+    window.close()
+    header.setStretchLastSection(True)
+    window_state.save_header("queue", header)
+    again = open_window(qtbot, Tasks(demo_db, immediate=True), window_state)
+    assert not again.queue.table.horizontalHeader().stretchLastSection()

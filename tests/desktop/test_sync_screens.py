@@ -18,7 +18,7 @@ from oms import seed, sync_queries, sync_store
 from oms.models import Allocation, Channel, SalesOrder
 from oms.settings import Settings
 from sync import credentials
-from sync.cli import build_connectors
+from sync.connectors import build_connectors
 from sync.engine import Engine
 from sync.emulators.shopify import ShopifyEmulator
 from tests.conftest import ACTOR

@@ -180,6 +180,14 @@ def test_pretty_reads_a_transaction_kept_without_its_envelope_and_places_the_fau
     assert reference("ST|850|0001\nBEG|00|SA|PO7||20261123\n", "850") == "PO7"
 
 
+def test_an_855_line_says_what_ships_and_until_when_the_rest_waits():
+    tx = ("ST*855*0001~BAK*00*AC*PO-9*20261207~PO1*1*20*EA*7.25**VN*MUG-RED~ACK*IA*20*EA*068*20261208~"
+          "PO1*2*4*EA*9.00**VN*LANT-BRASS~ACK*IB*4*EA*068*20261210~SE*7*0001~")
+    notes = [line.note for line in pretty(tx).lines if line.tag == "ACK"]
+    assert notes == ["Line status: accepted, 20 units, ships Tue 08 Dec 2026",
+                     "Line status: backordered, 4 units, until Thu 10 Dec 2026"]
+
+
 def test_pretty_never_raises_on_text_that_is_not_x12():
     for raw in ("", "this is not EDI", "\x00\x01garbage", "ISA*00*short", "ST"):
         doc = pretty(raw)

@@ -24,7 +24,7 @@ from sync.base import Offline
 from sync.channels.edi_x12.service import InboundReport
 from sync.channels.edi_x12.sftp import EdiSftpChannel, LoginRefused
 from sync.channels.edi_x12.x12 import parse_interchanges
-from sync.cli import build_connectors
+from sync.connectors import build_connectors
 from sync.engine import Engine
 from tests.edi.test_edi_flow import an_850, northwind
 

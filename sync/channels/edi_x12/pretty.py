@@ -10,8 +10,9 @@ nothing here raises for bad input.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date, datetime
 
-from oms.i18n import _
+from oms.i18n import _, ngettext
 
 from .x12 import Delimiters, X12Error, detect_delimiters, parse_interchanges
 
@@ -56,6 +57,21 @@ def segment_name(tag: str) -> str:
     return names.get(tag, "")
 
 
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        return 0
+
+
+def _date(text: str) -> date | None:
+    """An X12 date (CCYYMMDD), or None when the element holds something else."""
+    try:
+        return datetime.strptime(text, "%Y%m%d").date() if len(text) == 8 else None
+    except ValueError:
+        return None
+
+
 def _note(tag: str, elements: tuple[str, ...]) -> str:
     """The segment's name, with what its first elements say when that is the point of it."""
     el = lambda i: elements[i - 1] if len(elements) >= i else ""  # noqa: E731 - X12 counts elements from 1
@@ -75,7 +91,16 @@ def _note(tag: str, elements: tuple[str, ...]) -> str:
     if tag == "ACK":
         status = {"IA": _("accepted"), "IB": _("backordered"), "IR": _("rejected"), "IC": _("accepted, changed"),
                   "IQ": _("accepted, quantity changed"), "DR": _("date rescheduled")}.get(el(1))
-        return f"{name}: {status}" if status else name
+        if not status:
+            return name
+        parts = [status]
+        if el(2):
+            parts.append(ngettext("{n} unit", "{n} units", _int(el(2))).format(n=el(2)))
+        when = _date(el(5))
+        if when:  # ACK04/05: the date these units ship (or are expected to)
+            parts.append(_("until {date}").format(date=f"{when:%a %d %b %Y}") if el(1) == "IB"
+                         else _("ships {date}").format(date=f"{when:%a %d %b %Y}"))
+        return f"{name}: {', '.join(parts)}"
     return name
 
 
