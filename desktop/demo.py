@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from oms import edi, sync_queries, sync_store
 from oms.audit import Actor
 from oms.db import Database
+from oms.i18n import _
 from oms.settings import config_dir
 from sync import credentials
 from sync.emulators.easypost import EasyPostEmulator
@@ -72,7 +73,7 @@ class DemoSync:
             existing = {c.code: c for c in sync_store.connectors(s)}
             skus = sync_queries.demo_skus(s)
         if not skus:
-            self.notes.append("No product has stock to sell; the demo shop is not started.")
+            self.notes.append(_("No product has stock to sell; the demo shop is not started."))
             return self
         shop_cfg, carrier_cfg = existing.get(SHOP), existing.get(CARRIER)
         if self._ours(shop_cfg):
@@ -111,7 +112,10 @@ class DemoSync:
         if cfg is None:
             return True
         if not is_demo(cfg):
-            self.notes.append(f"A real connection named {cfg.code} exists; the demo leaves it alone.")
+            self.notes.append((_("Your own connection “{name}” is set up where the demo shop would be; the demo shop "
+                                 "stays off.") if cfg.role == "channel" else
+                               _("Your own connection “{name}” is set up where the demo carrier would be; the demo "
+                                 "carrier stays off.")).format(name=cfg.name))
             return False
         return cfg.enabled
 

@@ -338,6 +338,16 @@ def test_the_demo_shop_moves_to_a_free_port_when_its_own_is_taken(demo_db, secre
         squatter.close()
 
 
+def test_the_demo_leaves_a_real_shop_alone_and_says_so_in_words(demo_db, secret_store):
+    connect_shop(demo_db, "http://127.0.0.1:9", name="Harbor Web")
+    d = demo.DemoSync(demo_db, every_seconds=3600).start()
+    try:
+        assert d.shop is None
+        assert "Your own connection “Harbor Web” is set up where the demo shop would be; the demo shop stays off." in d.notes
+    finally:
+        d.stop()
+
+
 def _status(code, role, name, *, online=True, since=None, waiting=0, failed=0, enabled=True):
     return sync_store.ConnectorStatus(code, role, "shopify" if role == "channel" else "easypost", name, enabled, online,
                                       since, None, "", 0, 0, waiting, failed)
