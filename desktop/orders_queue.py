@@ -917,7 +917,9 @@ class OrdersQueueScreen(QWidget):
         if not ids:
             return
         dialog = ReasonDialog(self, self.tr("Put on hold"),
-                              self.tr("Put {n} selected order(s) on hold? They leave the pick and ship queues until released.").format(n=len(ids)),
+                              (self.tr("Put the selected order on hold? It leaves the pick and ship queues until released.") if len(ids) == 1
+                               else self.tr("Put {n} selected orders on hold? They leave the pick and ship queues until "
+                                            "released.").format(n=len(ids))),
                               self.tr("Put on hold"), suggestions=hold_reasons())
         if dialog.exec() != ReasonDialog.DialogCode.Accepted:
             return
@@ -960,7 +962,7 @@ class OrdersQueueScreen(QWidget):
 
         def finished(result) -> None:
             done, refused = result
-            text = self.tr("{n} order(s) {verb}.").format(n=done, verb=verb)
+            text = (self.tr("1 order {verb}.") if done == 1 else self.tr("{n} orders {verb}.")).format(n=done, verb=verb)
             if refused:
                 text += " " + self.tr("Not done: {why}").format(why=" ".join(refused[:3]))
                 if len(refused) > 3:

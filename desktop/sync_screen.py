@@ -23,6 +23,8 @@ from desktop.tasks import Tasks
 from desktop.window_state import WindowState
 from oms import sync_queries, sync_store
 from oms.audit import Actor
+from sync.engine import token_refused
+from sync.http import plain_error
 from desktop.tables import cell as _item, fill_table as _fill, read_only_table, selected_key as _key
 
 KIND_TITLES = {"shopify": "Shopify", "easypost": "EasyPost", "edi_folder": "X12 over folders", "edi_sftp": "X12 over SFTP"}
@@ -233,6 +235,8 @@ class SyncScreen(NoScanScreen, QWidget):
                 state = (self.tr("No password: add it under Settings → Trading partners") if st.role == "partner"
                          else self.tr("No token: add it under Settings"))
                 color = fmt.LATE_COLOR
+            elif token_refused(st.role, st.last_error):
+                state, color = self.tr("Token refused: update it under Settings"), fmt.LATE_COLOR
             elif st.online:
                 state, color = self.tr("Online"), fmt.OK_COLOR
             else:
@@ -249,7 +253,8 @@ class SyncScreen(NoScanScreen, QWidget):
                 _item(st.pushed, right=True),
                 _item(st.waiting, right=True, color=fmt.DUE_TODAY_COLOR if st.waiting and not st.online else None),
                 _item(st.failed, right=True, color=fmt.LATE_COLOR if st.failed else fmt.MUTED_COLOR, bold=bool(st.failed)),
-                _item(st.last_error or "—", tip=st.last_error, color=fmt.LATE_COLOR if st.last_error else fmt.MUTED_COLOR),
+                _item(plain_error(st.last_error) or "—", tip=st.last_error,
+                      color=fmt.LATE_COLOR if st.last_error else fmt.MUTED_COLOR),
             ])
         _fill(self.connectors, rows, [i for i in range(len(rows))])
         self.empty_label.setVisible(not overview.connectors)

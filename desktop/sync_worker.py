@@ -23,7 +23,8 @@ from oms import sync_queries
 from oms.audit import Actor
 from oms.sync_queries import SyncOverview
 from sync.connectors import build_connectors
-from sync.engine import Engine, RunReport
+from sync.engine import Engine, RunReport, token_refused
+from sync.http import plain_error
 
 log = logging.getLogger("quayside.desktop.sync")
 
@@ -102,6 +103,9 @@ def describe(overview: SyncOverview, problems: tuple[str, ...] = (), no_token: f
         if st.code in no_token:
             parts.append((_t("{name}: no password") if st.role == "partner" else _t("{name}: no token")).format(name=name))
             state = "error"
+        elif token_refused(st.role, st.last_error):
+            parts.append(_t("{name}: token refused, update it in Settings").format(name=name))
+            state = "error"
         elif not st.online and all_offline and st in remote:
             pass  # said once above
         elif not st.online:
@@ -120,7 +124,7 @@ def describe(overview: SyncOverview, problems: tuple[str, ...] = (), no_token: f
         if st.waiting or st.failed:
             line += " · " + _t("{w} waiting, {f} refused").format(w=st.waiting, f=st.failed)
         if st.last_error:
-            line += " · " + st.last_error[:200]
+            line += " · " + plain_error(st.last_error)[:200]
         details.append(line)
     if overview.quarantined:
         parts.append(_t("{n} unreadable").format(n=overview.quarantined))

@@ -14,7 +14,7 @@ from . import check as integrity
 from . import inventory, orders, seed
 from .db import Database
 from .errors import NotFound
-from .i18n import _
+from .i18n import _, ngettext
 from .models import Channel, Location, OrderLine, OrderStatus, SalesOrder, Shipment, StockMovement
 from .money import format_money
 from .queries import status_title
@@ -245,7 +245,8 @@ def cmd_check(args) -> int:
     if not findings:
         print(_("No problems found in {where}.").format(where=db.description))
         return 0
-    print(_("{n} problem(s) found in {where}:").format(n=len(findings), where=db.description))
+    print(ngettext("{n} problem found in {where}:", "{n} problems found in {where}:", len(findings)).format(
+        n=len(findings), where=db.description))
     for f in findings:
         print(f"- [{f.kind}] {f.message}")
     return 1

@@ -76,6 +76,18 @@ class RunReport:
             q=self.quarantined, s=self.pushed, f=self.failed)
 
 
+def refusal_text(role: str) -> str:
+    """The connection's stored state when the remote refused our token: what happened and what to do."""
+    if role == "carrier":
+        return _("token refused by the carrier: update it in Settings")
+    return _("token refused by the shop: update it in Settings")
+
+
+def token_refused(role: str, last_error: str) -> bool:
+    """True when a connection's last error is the remote refusing our token (the status bar turns red for it)."""
+    return bool(last_error) and last_error == refusal_text(role)
+
+
 def coalesce_inventory(rows: list[sync_store.OutboxRow]) -> tuple[list[sync_store.OutboxRow], list[int]]:
     """Keep only the newest inventory level per SKU and location; the older ones are superseded."""
     latest: dict[tuple, int] = {}
@@ -326,9 +338,7 @@ class Engine:
 
     def refusal(self, code: str) -> str:
         """What a person reads when the remote refuses our token, and what to do about it."""
-        if code in self.carriers:
-            return _("token refused by the carrier: update it in Settings")
-        return _("token refused by the shop: update it in Settings")
+        return refusal_text("carrier" if code in self.carriers else "channel")
 
     # -- running ------------------------------------------------------------------------
 

@@ -25,6 +25,16 @@ _IDEMPOTENT_METHODS = {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}
 _CALL_LIMIT_HEADER = "X-Shopify-Shop-Api-Call-Limit"
 
 
+_REQUEST_LINE = re.compile(r"^[A-Z]+ /\S*: ")
+
+
+def plain_error(error: str) -> str:
+    """An error as a person reads it on a screen: without the request it came from ('GET /admin/api/…: '),
+    which stays in the log and the tooltip. The Python exception's name goes too."""
+    text = _REQUEST_LINE.sub("", error or "")
+    return re.sub(r" \((?:[A-Z][A-Za-z]+Error|Timeout|ConnectTimeout|ReadTimeout)\)$", "", text)
+
+
 @dataclass(frozen=True)
 class Reply:
     """What the remote answered: status, headers, parsed JSON (or None) and the raw bytes."""

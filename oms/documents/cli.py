@@ -38,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--shipment", type=int, metavar="ID")
     c.add_argument("--paper", choices=["A4", "Letter"])
 
-    c = cmd("label", _("the 4x6 shipping label(s) of a shipment"), cmd_label)
+    c = cmd("label", _("the 4x6 shipping labels of a shipment, one per package"), cmd_label)
     c.add_argument("--shipment", type=int, required=True, metavar="ID")
     label_options(c)
 

@@ -182,7 +182,7 @@ def test_bulk_hold_then_release(qtbot, tasks, window_state, demo_db):
     qtbot.mouseClick(window.queue.hold_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: set(statuses(demo_db, ids).values()) == {"on_hold"})
     qtbot.waitUntil(lambda: all(i not in row_ids(model) for i in ids))
-    assert "2 order(s) put on hold" in window.statusBar().currentMessage()
+    assert "2 orders put on hold" in window.statusBar().currentMessage()
 
     click_bucket(qtbot, window, "on_hold")
     table.selectAll()

@@ -348,9 +348,9 @@ def test_the_demo_leaves_a_real_shop_alone_and_says_so_in_words(demo_db, secret_
         d.stop()
 
 
-def _status(code, role, name, *, online=True, since=None, waiting=0, failed=0, enabled=True):
+def _status(code, role, name, *, online=True, since=None, waiting=0, failed=0, enabled=True, error=""):
     return sync_store.ConnectorStatus(code, role, "shopify" if role == "channel" else "easypost", name, enabled, online,
-                                      since, None, "", 0, 0, waiting, failed)
+                                      since, None, error, 0, 0, waiting, failed)
 
 
 def test_status_line_reads_like_the_journeys():
@@ -388,6 +388,10 @@ def test_status_line_reads_like_the_journeys():
     two_shops = (_status("web", "channel", "Web"), _status("b2b", "channel", "Wholesale"), _status("x", "carrier", "Off", enabled=False))
     assert describe(SyncOverview(two_shops, 0, 0))[0] == "Web online · Wholesale online · 0 orders waiting to be packed"
     assert describe(SyncOverview((), 0, 9))[:2] == ("", "ok")
+    # A shop that refused our token: red, and what to do (the CLI and the Sync screen say it the same way).
+    refused_token = _status("web", "channel", "Web", error="token refused by the shop: update it in Settings")
+    assert describe(SyncOverview((refused_token, carrier), 0, 4))[:2] == (
+        "Shop: token refused, update it in Settings · Carrier online · 4 orders waiting to be packed", "error")
 
 
 def test_a_seeded_unreadable_edi_file_leaves_the_station_calm(demo_db, tmp_path):

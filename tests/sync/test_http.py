@@ -207,3 +207,12 @@ def test_header_parsers():
     assert remote_message({"errors": ["a", "b"]}) == "a; b"
     assert remote_message({"error": "invalid_request", "error_description": "bad"}) == "invalid_request: bad"
     assert remote_message("oops") == ""
+
+
+def test_an_error_on_screen_reads_without_its_request_line():
+    from sync.http import plain_error
+
+    assert plain_error("GET /admin/api/2024-10/orders.json: could not connect (ConnectionError)") == "could not connect"
+    assert plain_error("POST /v2/shipments/shp_1/buy: 422 Address invalid") == "422 Address invalid"
+    assert plain_error("token refused by the shop: update it in Settings") == "token refused by the shop: update it in Settings"
+    assert plain_error("") == ""

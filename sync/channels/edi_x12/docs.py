@@ -32,7 +32,7 @@ from typing import Any, Mapping, Sequence
 
 from oms import money
 from oms.gs1 import is_valid_sscc
-from oms.i18n import _
+from oms.i18n import _, ngettext
 
 from .x12 import Segment, Transaction, ValidationIssue, parse_date
 
@@ -505,7 +505,8 @@ def build_855(po: PurchaseOrder, line_statuses: Mapping[str, LineAck | Sequence[
     """
     missing = [l.line_id for l in po.lines if l.line_id not in line_statuses]
     if missing:
-        raise ValueError(_("The acknowledgment says nothing about line(s) {ids} of PO {po}.").format(
+        raise ValueError(ngettext("The acknowledgment says nothing about line {ids} of PO {po}.",
+                                  "The acknowledgment says nothing about lines {ids} of PO {po}.", len(missing)).format(
             ids=", ".join(missing), po=po.po_number))
     acks: dict[str, tuple[LineAck, ...]] = {}
     for line in po.lines:
@@ -571,7 +572,8 @@ def check_855_structure(transaction: Transaction) -> list[str]:
     if not any(s.tag == "BAK" for s in transaction.segments):
         problems.append(_("The 855 has no BAK segment."))
     if lines_without_ack:
-        problems.append(_("Line(s) {ids} have no ACK segment.").format(ids=", ".join(lines_without_ack)))
+        problems.append(ngettext("Line {ids} has no ACK segment.", "Lines {ids} have no ACK segment.",
+                                 len(lines_without_ack)).format(ids=", ".join(lines_without_ack)))
     if ctt is None or ctt.el(1) != str(po1):
         problems.append(_("CTT01 should be {n}, the number of PO1 lines.").format(n=po1))
     return problems
