@@ -117,7 +117,7 @@ class PackingScreen(QWidget):
         top = QHBoxLayout()
         top.setSpacing(16)
         top.addWidget(self.order_label)
-        top.addWidget(self.kind_label, 1, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        top.addWidget(self.kind_label, 1, Qt.AlignmentFlag.AlignVCenter)  # all the width between: two lines, not three
         top.addWidget(self.left_label, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         head.addLayout(top)
         head.addWidget(self.ship_label)
@@ -320,13 +320,16 @@ class PackingScreen(QWidget):
             self.ship_label.setText(v.ship_to)
             kind = [v.channel_name or v.channel, v.service]
             if v.wholesale:
-                kind.append(self.tr("wholesale: an SSCC label on each carton"))
+                kind.append(self.tr("SSCC label on each carton"))
             self.kind_label.setText(" · ".join(k for k in kind if k))
             totals = self.totals()
             expected = sum(l.expected for l in v.lines)
             left = sum(max(0, l.expected - totals.get(l.line_id, 0)) for l in v.lines)
-            self.left_label.setText(self.tr("All %n items scanned", "", expected) if not left
-                                    else self.tr("%n items left to scan", "", left))
+            if left:
+                text = self.tr("1 item left to scan") if left == 1 else self.tr("{n} items left to scan").format(n=left)
+            else:
+                text = self.tr("1 item scanned") if expected == 1 else self.tr("All {n} items scanned").format(n=expected)
+            self.left_label.setText(text)
             repolish(self.left_label, state="done" if not left else "")
             # What is in the tote to pack comes first; a line with nothing picked (backordered, or still on the
             # shelf) is listed after it, quiet, so the packer knows it is not missing from the tote.

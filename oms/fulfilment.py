@@ -651,8 +651,7 @@ def check_pack_scan(view: PackingView, code: str, packed: dict[int, int], *, sca
                 return ScanVerdict(False, line.line_id, _("Too many: all {q} of {sku} are already in the box.").format(q=line.expected, sku=line.sku))
             return ScanVerdict(True, line.line_id, _("{sku}: {n} of {q}").format(sku=line.sku, n=packed.get(line.line_id, 0) + 1, q=line.expected))
     if scanned_sku is None:  # a barcode no product of ours carries: say so, rather than repeat digits
-        return ScanVerdict(False, None, _("Wrong item: no product of ours has the barcode {code}; it is not in order {n}.").format(
-            code=code, n=view.number))
+        return ScanVerdict(False, None, _("Wrong item: unknown barcode {code}.").format(code=code))
     return ScanVerdict(False, None, _("Wrong item: {item} is not in order {n}.").format(item=scanned_sku, n=view.number))
 
 

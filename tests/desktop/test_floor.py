@@ -83,13 +83,19 @@ def totes(db, wave_id) -> dict[str, str]:
                               .where(WaveOrder.wave_id == wave_id)).all())
 
 
-def picked_and_at_the_bench(qtbot, window, scanner, db, number: str, **wave_filters):
-    """Build a wave, pick it all by scanner, and scan order ``number``'s tote at the packing bench: (wave id, screen)."""
+def picked_for_packing(qtbot, window, scanner, db, **wave_filters) -> int:
+    """Build a wave, pick it all by scanner, and go to the packing bench: the wave's id."""
     wave_id = build_wave(qtbot, window, **wave_filters)
     window.show_screen("picking")
     assert scanner.scan(f"WAVE-{wave_id}")[0]
     pick_by_scanner(window, scanner, db)
     window.show_screen("packing")
+    return wave_id
+
+
+def picked_and_at_the_bench(qtbot, window, scanner, db, number: str, **wave_filters):
+    """Build a wave, pick it all by scanner, and scan order ``number``'s tote at the packing bench: (wave id, screen)."""
+    wave_id = picked_for_packing(qtbot, window, scanner, db, **wave_filters)
     ok, text = scanner.scan(totes(db, wave_id)[number])
     assert ok, text
     return wave_id, window.packing
@@ -331,11 +337,7 @@ def test_packing_prints_label_and_slip_through_real_cups_and_failures_can_be_ret
     s = window.settings
     s.document_printer, s.label_printer, s.label_format = cups.pdf_queue, cups.zpl_queue, "zpl"
     add_floor(demo_db, [("#C1", [("FLOOR-MUG-RED", 1)]), ("#C2", [("FLOOR-MUG-BLU", 1)])])
-    wave_id = build_wave(qtbot, window)
-    window.show_screen("picking")
-    assert scanner.scan(f"WAVE-{wave_id}")[0]
-    pick_by_scanner(window, scanner, demo_db)
-    window.show_screen("packing")
+    wave_id = picked_for_packing(qtbot, window, scanner, demo_db)
     k = window.packing
     before = len(cups.listener.jobs)
     pack_by_scanner(window, scanner, demo_db, totes(demo_db, wave_id)["#C1"])
@@ -396,11 +398,7 @@ def test_on_defaults_the_carriers_label_prints_by_itself_and_only_then_the_order
     ids = add_floor(demo_db, [("#E1", [("FLOOR-MUG-RED", 1)])])
     with EasyPostEmulator(api_key="EZTK_test", seed=5) as ep:
         _easypost_connection(demo_db, ep.url)
-        wave_id = build_wave(qtbot, window)
-        window.show_screen("picking")
-        assert scanner.scan(f"WAVE-{wave_id}")[0]
-        pick_by_scanner(window, scanner, demo_db)
-        window.show_screen("packing")
+        wave_id = picked_for_packing(qtbot, window, scanner, demo_db)
         k = window.packing
         before = len(cups.listener.jobs)
         pack_by_scanner(window, scanner, demo_db, totes(demo_db, wave_id)["#E1"])
@@ -437,11 +435,7 @@ def test_offline_the_station_says_why_the_label_waits_and_a_label_that_cannot_pr
     window, scanner = station
     ids = add_floor(demo_db, [("#O1", [("FLOOR-MUG-RED", 1)]), ("#O2", [("FLOOR-MUG-BLU", 1)])])
     _easypost_connection(demo_db, "http://127.0.0.1:1")  # nothing listens there: offline
-    wave_id = build_wave(qtbot, window)
-    window.show_screen("picking")
-    assert scanner.scan(f"WAVE-{wave_id}")[0]
-    pick_by_scanner(window, scanner, demo_db)
-    window.show_screen("packing")
+    wave_id = picked_for_packing(qtbot, window, scanner, demo_db)
     k = window.packing
     for number in ("#O1", "#O2"):
         pack_by_scanner(window, scanner, demo_db, totes(demo_db, wave_id)[number])
@@ -495,11 +489,7 @@ def test_reprint_label_for_others_to_call(qtbot, demo_db, station):
     from desktop.packing_screen import reprint_label
 
     add_floor(demo_db, [("#R1", [("FLOOR-MUG-BLU", 1)])])
-    wave_id = build_wave(qtbot, window)
-    window.show_screen("picking")
-    assert scanner.scan(f"WAVE-{wave_id}")[0]
-    pick_by_scanner(window, scanner, demo_db)
-    window.show_screen("packing")
+    wave_id = picked_for_packing(qtbot, window, scanner, demo_db)
     pack_by_scanner(window, scanner, demo_db, totes(demo_db, wave_id)["#R1"])
     sid = window.packing.last_shipment
     outcomes = []
@@ -724,11 +714,7 @@ def test_a_label_the_carrier_refuses_is_said_in_red_with_the_carriers_words_and_
         s.get(SalesOrder, ids["#N1"]).ship_address1 = "Nowhere Lane 1"  # the carrier cannot find it
     with EasyPostEmulator(api_key="EZTK_test", seed=8) as ep:
         _easypost_connection(demo_db, ep.url)
-        wave_id = build_wave(qtbot, window)
-        window.show_screen("picking")
-        assert scanner.scan(f"WAVE-{wave_id}")[0]
-        pick_by_scanner(window, scanner, demo_db)
-        window.show_screen("packing")
+        wave_id = picked_for_packing(qtbot, window, scanner, demo_db)
         k = window.packing
         pack_by_scanner(window, scanner, demo_db, totes(demo_db, wave_id)["#N1"])
         report = _buy_labels(demo_db, ep.url)

@@ -76,7 +76,8 @@ def pack(s, order: dict) -> int:
     for sku, code in order["items"]:
         s.scan(code)
         s.wait_for(lambda: k.status.state == "ok", f"{sku} accepted")
-    s.wait_text(f"All {len(order['items'])} items scanned")
+    n = len(order["items"])
+    s.wait_text(f"All {n} items scanned" if n > 1 else "1 item scanned")
     s.key("Return")
     s.wait_text(f"Order {order['number']} packed")
     with s.db.read() as session:
