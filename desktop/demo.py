@@ -1,4 +1,4 @@
-"""Demo mode: an emulated Shopify shop and EasyPost account in-process, so a first start shows live sync without any account;
+"""Demo mode: an emulated shop and carrier account in-process (the first kinds the connector registry can emulate), so a first start shows live sync without any account;
 and a wholesale trading partner whose purchase orders came in by EDI, so the Documents screen has something to show.
 
 On the first start of an empty database (or with ``--demo``) Quayside starts both
@@ -27,9 +27,7 @@ from oms.audit import Actor
 from oms.db import Database
 from oms.i18n import _
 from oms.settings import config_dir
-from sync import credentials
-from sync.emulators.easypost import EasyPostEmulator
-from sync.emulators.shopify import ShopifyEmulator
+from sync import credentials, registry
 
 log = logging.getLogger("quayside.demo")
 
@@ -63,8 +61,8 @@ class DemoSync:
         self.first_orders = FIRST_ORDERS if first_orders is None else first_orders
         self.tracker_step = tracker_step or TRACKER_STEP
         self.intervals = {SHOP: SHOP_INTERVAL_S, CARRIER: CARRIER_INTERVAL_S}
-        self.shop: ShopifyEmulator | None = None
-        self.carrier: EasyPostEmulator | None = None
+        self.shop = None  # the demo shop's emulator, of the first shop kind the connector registry can emulate
+        self.carrier = None  # and the demo carrier's
         self.notes: list[str] = []  # what did not go to plan, in words
 
     def start(self) -> "DemoSync":
@@ -76,9 +74,10 @@ class DemoSync:
             self.notes.append(_("No product has stock to sell; the demo shop is not started."))
             return self
         shop_cfg, carrier_cfg = existing.get(SHOP), existing.get(CARRIER)
-        if self._ours(shop_cfg):
+        shop_spec, carrier_spec = registry.demo("channel"), registry.demo("carrier")
+        if shop_spec is not None and self._ours(shop_cfg):
             token, new = self._token(SHOP, shop_cfg)
-            shop = ShopifyEmulator(token=token, port=_port(shop_cfg), state_file=state_file(SHOP, token))
+            shop = shop_spec.emulator(token, port=_port(shop_cfg), state_file=state_file(SHOP, token))
             if new:
                 shop.seed_orders(self.first_orders, skus, spread=timedelta(hours=2))
             elif not shop.load():  # an older demo without its state file: at least never number an order twice
@@ -87,15 +86,16 @@ class DemoSync:
             self.shop = self._serve(shop, shop_cfg)
             self.shop.start_demo(self.every_seconds, skus)
             if shop_cfg is None:
-                self._connect(SHOP, "channel", "shopify", "Demo shop", self.shop.url, token)
-        if self._ours(carrier_cfg):
+                self._connect(SHOP, "channel", shop_spec.kind, "Demo shop", self.shop.url, token)
+        if carrier_spec is not None and self._ours(carrier_cfg):
             token, _new = self._token(CARRIER, carrier_cfg)
-            carrier = EasyPostEmulator(api_key=token, tracker_step=self.tracker_step, port=_port(carrier_cfg),
-                                       state_file=state_file(CARRIER, token))
+            carrier = carrier_spec.emulator(token, tracker_step=self.tracker_step, port=_port(carrier_cfg),
+                                            state_file=state_file(CARRIER, token))
             carrier.load()
             self.carrier = self._serve(carrier, carrier_cfg)
             if carrier_cfg is None:
-                self._connect(CARRIER, "carrier", "easypost", "Demo carrier (EasyPost)", self.carrier.url, token)
+                self._connect(CARRIER, "carrier", carrier_spec.kind, f"Demo carrier ({carrier_spec.title})", self.carrier.url,
+                              token)
         log.info("demo: shop at %s, carrier at %s", self.shop and self.shop.url, self.carrier and self.carrier.url)
         return self
 

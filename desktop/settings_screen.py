@@ -13,6 +13,7 @@ from desktop.partners_settings import PartnersPanel
 from desktop.screen import NoScanScreen
 from desktop.qt import (
     QAbstractItemView,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -37,11 +38,8 @@ from desktop.window_state import WindowState
 from oms import sync_store
 from oms.audit import Actor
 from oms.settings import Settings
-from sync import credentials
+from sync import credentials, registry
 
-KINDS = {"channel": ("shopify", "Shopify"), "carrier": ("easypost", "EasyPost")}
-DEFAULT_URLS = {"channel": "https://your-shop.myshopify.com", "carrier": "https://api.easypost.com"}
-DEFAULT_INTERVALS = {"channel": 60, "carrier": 300}
 
 
 @dataclass(frozen=True)
@@ -65,11 +63,12 @@ class ConnectionDialog(QDialog):
         super().__init__(parent)
         self.role = role
         self.existing = existing
-        kind_title = KINDS[role][1]
+        # The kinds of connection come from the connector registry; with several of a role, the person picks one.
+        self.specs = registry.specs(role)
+        spec = next((sp for sp in self.specs if existing is not None and sp.kind == existing.kind), self.specs[0])
         self.setObjectName("connectionDialog")
         if existing is None:
-            self.setWindowTitle(self.tr("Connect a {kind} shop").format(kind=kind_title) if role == "channel"
-                                else self.tr("Connect a {kind} carrier account").format(kind=kind_title))
+            self.setWindowTitle(self.tr("Connect a shop") if role == "channel" else self.tr("Connect a carrier account"))
         else:
             self.setWindowTitle(self.tr("Connection {name}").format(name=existing.name))
         self.setMinimumWidth(520)
@@ -77,37 +76,42 @@ class ConnectionDialog(QDialog):
         layout.setSpacing(12)
         form = QFormLayout()
         form.setSpacing(8)
+        self.kind_combo = QComboBox()
+        self.kind_combo.setObjectName("connectionKind")
+        for sp in self.specs:
+            self.kind_combo.addItem(sp.title, sp.kind)
+        self.kind_combo.setCurrentIndex(self.specs.index(spec))
         self.name_edit = QLineEdit(existing.name if existing else "")
         self.name_edit.setObjectName("connectionName")
-        self.name_edit.setPlaceholderText(self.tr("e.g. Harbor & Pine web shop") if role == "channel" else self.tr("e.g. EasyPost"))
+        self.name_edit.setPlaceholderText(self.tr("e.g. Harbor & Pine web shop") if role == "channel"
+                                          else self.tr("e.g. {kind}").format(kind=spec.title))
         self.code_edit = QLineEdit(existing.code if existing else "")
         self.code_edit.setObjectName("connectionCode")
         self.code_edit.setPlaceholderText(self.tr("short, no spaces, e.g. web"))
         self.url_edit = QLineEdit(existing.base_url if existing else "")
         self.url_edit.setObjectName("connectionUrl")
-        self.url_edit.setPlaceholderText(DEFAULT_URLS[role])
-        if existing is None and role == "carrier":
-            self.url_edit.setText(DEFAULT_URLS[role])
         self.token_edit = QLineEdit()
         self.token_edit.setObjectName("connectionToken")
         self.token_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.token_edit.setInputMethodHints(Qt.InputMethodHint.ImhSensitiveData | Qt.InputMethodHint.ImhNoPredictiveText)
-        if existing is None:
-            self.token_edit.setPlaceholderText(self.tr("Admin API access token (shpat_…)") if role == "channel"
-                                               else self.tr("API key"))
-        elif has_token:
+        if existing is not None and has_token:
             self.token_edit.setPlaceholderText(self.tr("A token is stored — type a new one only to replace it"))
-        else:
+        elif existing is not None:
             self.token_edit.setPlaceholderText(self.tr("No token stored — this connection cannot sync until you add one"))
         self.interval_spin = QSpinBox()
         self.interval_spin.setObjectName("connectionInterval")
         self.interval_spin.setRange(5, 3600)
         self.interval_spin.setSuffix(self.tr(" s"))
-        self.interval_spin.setValue(existing.interval_s if existing else DEFAULT_INTERVALS[role])
+        self.interval_spin.setValue(existing.interval_s if existing else spec.default_interval_s)
+        self.address_label, self.secret_label = QLabel(), QLabel()
+        if len(self.specs) > 1:
+            form.addRow(self.tr("Kind"), self.kind_combo)
+        else:
+            self.kind_combo.hide()
         form.addRow(self.tr("Name"), self.name_edit)
         form.addRow(self.tr("Code"), self.code_edit)
-        form.addRow(self.tr("Shop address") if role == "channel" else self.tr("API address"), self.url_edit)
-        form.addRow(self.tr("Token") if role == "channel" else self.tr("API key"), self.token_edit)
+        form.addRow(self.address_label, self.url_edit)
+        form.addRow(self.secret_label, self.token_edit)
         form.addRow(self.tr("Sync every"), self.interval_spin)
         layout.addLayout(form)
         if existing is not None:
@@ -133,7 +137,25 @@ class ConnectionDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
         self.name_edit.textEdited.connect(self._suggest_code)
+        self.kind_combo.currentIndexChanged.connect(lambda _i: self._kind_chosen())
+        self._kind_chosen()
         (self.name_edit if existing is None else self.token_edit).setFocus()
+
+    @property
+    def spec(self) -> registry.ConnectorSpec:
+        return self.specs[max(0, self.kind_combo.currentIndex())]
+
+    def _kind_chosen(self) -> None:
+        """The address and secret fields say what this kind of connection needs."""
+        spec = self.spec
+        self.address_label.setText(spec.address_title)
+        self.secret_label.setText(spec.secret_title)
+        self.url_edit.setPlaceholderText(spec.address_hint)
+        if self.existing is None:
+            if spec.default_address and not self.url_edit.isModified():
+                self.url_edit.setText(spec.default_address)
+            self.token_edit.setPlaceholderText(spec.secret_hint)
+            self.interval_spin.setValue(spec.default_interval_s)
 
     def _suggest_code(self, text: str) -> None:
         if self.existing is None and not self.code_edit.isModified():
@@ -364,7 +386,7 @@ class SettingsScreen(NoScanScreen, QWidget):
                 token, color = self.tr("Stored"), fmt.OK_COLOR
             else:
                 token, color = self.tr("No token — cannot sync"), fmt.LATE_COLOR
-            values = [c.name, c.code, f"{role} · {KINDS[c.role][1] if c.kind == KINDS[c.role][0] else c.kind}", c.base_url,
+            values = [c.name, c.code, f"{role} · {registry.title(c.kind)}", c.base_url,
                       self.tr("On, every {n} s").format(n=c.interval_s) if c.enabled else self.tr("Switched off"), token]
             for col, v in enumerate(values):
                 item = QTableWidgetItem(v)
@@ -427,11 +449,11 @@ class SettingsScreen(NoScanScreen, QWidget):
             dialog.show_error(self.tr("The connection needs its token: without one Quayside cannot sync with it."))
             return
         v = dialog.values()
-        role, kind, actor = dialog.role, KINDS[dialog.role][0], self.actor
+        role, spec, actor = dialog.role, dialog.spec, self.actor
 
         def job(session) -> str:
-            sync_store.add_connector(session, actor, code=v["code"], role=role, kind=kind, name=v["name"],
-                                     base_url=v["base_url"], interval_s=v["interval_s"])
+            sync_store.add_connector(session, actor, code=v["code"], role=role, kind=spec.kind, name=v["name"],
+                                     base_url=v["base_url"], options=dict(spec.options), interval_s=v["interval_s"])
             session.flush()
             # Inside the transaction, as the command line does: no connection is saved without its token.
             credentials.set_secret(v["code"], token)

@@ -23,11 +23,13 @@ from desktop.tasks import Tasks
 from desktop.window_state import WindowState
 from oms import sync_queries, sync_store
 from oms.audit import Actor
+from sync import registry
+from sync.channels.edi_x12.transports import TITLES as TRANSPORT_TITLES
 from sync.engine import token_refused
 from sync.http import plain_error
 from desktop.tables import cell as _item, fill_table as _fill, read_only_table, selected_key as _key
 
-KIND_TITLES = {"shopify": "Shopify", "easypost": "EasyPost", "edi_folder": "X12 over folders", "edi_sftp": "X12 over SFTP"}
+
 TOPIC_TITLES = {
     "fulfillment.create": "Fulfillment", "fulfillment.cancel": "Fulfillment cancel", "order.cancelled": "Cancellation",
     "inventory.set": "Stock level", "payment.capture": "Payment capture", "invoice.create": "Invoice",
@@ -48,7 +50,7 @@ def pretty(raw: str) -> str:
 
 
 def reference(q: sync_store.QuarantineView) -> str:
-    """The order's own number when the payload names it (Shopify's "#1007"), else the reference kept with it."""
+    """The order's own number when the payload names it (a shop's "#1007"), else the reference kept with it."""
     try:
         data = json.loads(q.raw)
     except (ValueError, TypeError):
@@ -72,6 +74,13 @@ def _titled(title_label: QLabel, widget: QWidget, *extra: QWidget) -> QWidget:
     box.addWidget(widget, 1)
     return w
 
+
+
+def kind_title(st: sync_store.ConnectorStatus) -> str:
+    """What kind of connection it is, in words: the registry's title, or a trading partner's transport."""
+    if st.role == "partner":
+        return TRANSPORT_TITLES.get(st.kind.removeprefix("edi_"), st.kind)
+    return registry.title(st.kind)
 
 class SyncScreen(NoScanScreen, QWidget):
     """What the shop and the carriers were told, what is waiting, and what needs a person."""
@@ -246,7 +255,7 @@ class SyncScreen(NoScanScreen, QWidget):
             role = {"channel": self.tr("Shop"), "carrier": self.tr("Carrier"), "partner": self.tr("Trading partner")}.get(st.role, st.role)
             rows.append([
                 _item(st.name or st.code, bold=True, tip=self.tr("Code: {code}").format(code=st.code)),
-                _item(f"{role} · {KIND_TITLES.get(st.kind, st.kind)}"),
+                _item(f"{role} · {kind_title(st)}"),
                 _item(state, color=color, bold=True),
                 _item(last),
                 _item(st.pulled, right=True),

@@ -13,42 +13,33 @@ from oms.cli import add_db_option, open_db
 from oms.errors import OmsError
 from oms.i18n import _
 
-from . import credentials
+from . import credentials, registry
 from .connectors import build_connectors
 
 CLI_ACTOR = Actor("cli", "cli")
 
 
-def register(sub) -> None:
-    p = sub.add_parser("channel", help=_("sales channel connections"))
-    csub = p.add_subparsers(dest="channel_command", required=True)
-    add = csub.add_parser("add", help=_("connect a sales channel"))
-    add.add_argument("kind", choices=sync_store.CHANNEL_KINDS)
-    add.add_argument("--code", help=_("short code for the channel (default: the name in lower case)"))
+def _connection_commands(sub, role: str, noun: str, help_text: str, add_help: str) -> None:
+    """``channel add KIND`` / ``carrier add KIND`` and ``list``: the kinds are those the registry knows."""
+    p = sub.add_parser(noun, help=help_text)
+    csub = p.add_subparsers(dest=f"{noun}_command", required=True)
+    add = csub.add_parser("add", help=add_help)
+    add.add_argument("kind", choices=registry.kinds(role))
+    add.add_argument("--code", help=_("short code for the connection (default: the name in lower case)"))
     add.add_argument("--name", required=True)
-    add.add_argument("--url", required=True, help=_("the shop's address, e.g. https://example.myshopify.com"))
+    add.add_argument("--url", help=_("the address of the shop or API (a carrier's own API host by default)"))
     add.add_argument("--token-stdin", action="store_true", help=_("read the API token from standard input"))
-    add.add_argument("--interval", type=int, default=60, help=_("seconds between syncs (default 60)"))
+    add.add_argument("--interval", type=int, help=_("seconds between syncs (default: the connector's own)"))
     add_db_option(add)
-    add.set_defaults(func=cmd_add, role="channel")
-    ls = csub.add_parser("list", help=_("configured channels and their state"))
+    add.set_defaults(func=cmd_add, role=role)
+    ls = csub.add_parser("list", help=_("configured connections and their state"))
     add_db_option(ls)
-    ls.set_defaults(func=cmd_list, role="channel")
+    ls.set_defaults(func=cmd_list, role=role)
 
-    p = sub.add_parser("carrier", help=_("carrier connections"))
-    ksub = p.add_subparsers(dest="carrier_command", required=True)
-    add = ksub.add_parser("add", help=_("connect a carrier account"))
-    add.add_argument("kind", choices=sync_store.CARRIER_KINDS)
-    add.add_argument("--code")
-    add.add_argument("--name", required=True)
-    add.add_argument("--url", default="https://api.easypost.com")
-    add.add_argument("--token-stdin", action="store_true", help=_("read the API key from standard input"))
-    add.add_argument("--interval", type=int, default=300)
-    add_db_option(add)
-    add.set_defaults(func=cmd_add, role="carrier")
-    ls = ksub.add_parser("list")
-    add_db_option(ls)
-    ls.set_defaults(func=cmd_list, role="carrier")
+
+def register(sub) -> None:
+    _connection_commands(sub, "channel", "channel", _("sales channel connections"), _("connect a sales channel"))
+    _connection_commands(sub, "carrier", "carrier", _("carrier connections"), _("connect a carrier account"))
 
     p = sub.add_parser("sync", help=_("pull orders and push updates for every connected channel"))
     p.add_argument("--once", action="store_true", help=_("one pass, then exit"))
@@ -59,6 +50,10 @@ def register(sub) -> None:
 
 
 def cmd_add(args) -> int:
+    spec = registry.spec(args.kind, args.role)
+    url = args.url or spec.default_address
+    if not url:
+        raise OmsError(_("Give the {kind} address with --url, e.g. {hint}.").format(kind=spec.title, hint=spec.address_hint))
     db = open_db(args)
     code = (args.code or args.name.lower().replace(" ", "-"))[:64]
     if args.token_stdin:
@@ -68,11 +63,12 @@ def cmd_add(args) -> int:
     else:
         raise OmsError(_("Give the API token with --token-stdin (it is never taken from the command line)."))
     with db.write() as s:
-        sync_store.add_connector(s, CLI_ACTOR, code=code, role=args.role, kind=args.kind, name=args.name,
-                                 base_url=args.url, interval_s=args.interval)
+        sync_store.add_connector(s, CLI_ACTOR, code=code, role=args.role, kind=spec.kind, name=args.name,
+                                 base_url=url, options=dict(spec.options),
+                                 interval_s=args.interval or spec.default_interval_s)
         credentials.set_secret(code, token)  # inside the transaction: no connection is saved without its token
     print(_("Connected {role} {code} ({kind}); the token is kept in {store}.").format(
-        role=args.role, code=code, kind=args.kind, store=credentials.store_name()))
+        role=args.role, code=code, kind=spec.title, store=credentials.store_name()))
     return 0
 
 
@@ -85,7 +81,7 @@ def cmd_list(args) -> int:
     for st in rows:
         state = _("online") if st.online else _("offline since {t:%H:%M}").format(t=st.offline_since)
         token = "" if credentials.get_secret(st.code) else _("  NO TOKEN")
-        print(f"{st.code:<14} {st.kind:<10} {state:<22} {_('waiting')} {st.waiting:<5} {_('failed')} {st.failed}{token}")
+        print(f"{st.code:<14} {registry.title(st.kind):<10} {state:<22} {_('waiting')} {st.waiting:<5} {_('failed')} {st.failed}{token}")
     return 0
 
 

@@ -19,9 +19,12 @@ from typing import Any
 
 from oms import money
 from oms.errors import InvalidInput
+from oms.i18n import _
 
 from ..base import (AddressData, LabelPurchase, Parcel, PermanentError, RateQuote, RemoteError, TrackingUpdate)
 from ..http import HttpClient
+from ..emulators.easypost import EasyPostEmulator
+from ..registry import ConnectorSpec
 
 log = logging.getLogger(__name__)
 
@@ -224,3 +227,16 @@ def _obj(reply) -> dict:
     if not isinstance(reply.data, dict):
         raise RemoteError("EasyPost answered with something other than a JSON object", status=reply.status, retryable=True)
     return reply.data
+
+
+def _build(code: str, base_url: str, api_key: str, options: dict, **http_options) -> EasyPostCarrier:
+    client = EasyPostCarrier.make_client(base_url, api_key, **http_options) if http_options else None
+    return EasyPostCarrier(code, api_key, base_url=base_url, client=client, label_format=options.get("label_format", "PDF"))
+
+
+SPEC = ConnectorSpec(
+    kind="easypost", role="carrier", title="EasyPost", build=_build,
+    address_title=_("API address"), address_hint="https://api.easypost.com", default_address="https://api.easypost.com",
+    secret_title=_("API key"), secret_hint=_("API key"), default_interval_s=30,
+    emulator=lambda secret, port=0, state_file=None, **kw: EasyPostEmulator(api_key=secret, port=port, state_file=state_file, **kw),
+)

@@ -27,10 +27,13 @@ from urllib.parse import parse_qs, urlsplit
 
 from oms import money
 from oms.errors import InvalidInput
+from oms.i18n import _
 from oms.orders import Address, NormalizedLine, NormalizedOrder, check_order
 
 from ..base import Cancellation, OutboundMessage, PermanentError, PullPage, Quarantine, RemoteError
 from ..http import HttpClient
+from ..emulators.shopify import ShopifyEmulator
+from ..registry import ConnectorSpec
 
 log = logging.getLogger(__name__)
 
@@ -508,3 +511,20 @@ def _fulfilled_lines(f: dict) -> dict[int, int]:
     for li in f.get("line_items", []):
         out[li["id"]] = out.get(li["id"], 0) + int(li["quantity"])
     return out
+
+
+def _build(code: str, base_url: str, token: str, options: dict, **http_options) -> ShopifyChannel:
+    extra = {k: options[k] for k in ("api_version", "location_map") if options.get(k)}
+    if http_options:
+        extra["client"] = ShopifyChannel.make_client(base_url, token, **(
+            {"api_version": options["api_version"]} if options.get("api_version") else {}), **http_options)
+    return ShopifyChannel(code, base_url, token, **extra)
+
+
+SPEC = ConnectorSpec(
+    kind="shopify", role="channel", title="Shopify", build=_build,
+    address_title=_("Shop address"), address_hint="https://your-shop.myshopify.com",
+    secret_title=_("Token"), secret_hint=_("Admin API access token (shpat_…)"),
+    default_interval_s=60,
+    emulator=lambda secret, port=0, state_file=None, **kw: ShopifyEmulator(token=secret, port=port, state_file=state_file, **kw),
+)

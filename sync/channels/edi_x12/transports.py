@@ -31,6 +31,10 @@ TRANSPORTS: dict[str, Callable[..., EdiTransportChannel]] = {
 }
 
 
+# How a partner's connection is called on screen, by its transport kind.
+TITLES = {"folder": _("X12 over folders"), "sftp": _("X12 over SFTP")}
+
+
 def partner_channel(db: Database, partner: edi.PartnerInfo, **options) -> EdiTransportChannel:
     """The channel for a partner's configured transport. Raises OmsError when the transport cannot be used as
     configured (no folder, no stored password) or is of a kind Quayside does not know."""
