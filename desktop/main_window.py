@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from desktop.documents_screen import DocumentsScreen
+from desktop.screens.documents_screen import DocumentsScreen
 from desktop.feedback import ScanFeedback
-from desktop.order_detail import OrderDetailScreen
-from desktop.orders_queue import OrdersQueueScreen
-from desktop.packing_screen import PackingScreen
-from desktop.picking_screen import PickingScreen
-from desktop.printing_screen import PrintingScreen
-from desktop.routing_screen import RoutingScreen
+from desktop.screens.order_detail import OrderDetailScreen
+from desktop.screens.orders_queue import OrdersQueueScreen
+from desktop.screens.packing_screen import PackingScreen
+from desktop.screens.picking_screen import PickingScreen
+from desktop.screens.printing_screen import PrintingScreen
+from desktop.screens.routing import RoutingScreen
 from desktop.qt import (
     QApplication,
     QButtonGroup,
@@ -26,10 +26,10 @@ from desktop.qt import (
     QWidget,
 )
 from desktop.scanner import ScanInputFilter, ScannerSettings, ScanRouter
-from desktop.stock_lookup import StockLookupScreen
-from desktop.sync_screen import sync_screens
+from desktop.screens.stock_lookup import StockLookupScreen
+from desktop.screens.sync_screen import sync_screens
 from desktop.tasks import Tasks
-from desktop.waves_screen import WavesScreen
+from desktop.screens.waves_screen import WavesScreen
 from desktop.window_state import WindowState
 from oms import queries
 from oms.audit import Actor

@@ -380,10 +380,10 @@ def main(argv: list[str] | None = None) -> int:
         ("dialog-cancel-line", CancelLineDialog(window, number, window.detail.order.lines[0].sku, 2)),
         ("dialog-note", NoteDialog(window, number)),
     ]
-    from desktop.settings_screen import ConnectionDialog
+    from desktop.screens.settings_screen import ConnectionDialog
 
     dialogs.append(("dialog-connection", ConnectionDialog(window, "channel")))
-    from desktop.partners_settings import PartnerDialog
+    from desktop.screens.partners_settings import PartnerDialog
     from oms import edi
 
     with db.read() as s:

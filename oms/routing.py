@@ -43,6 +43,8 @@ from .models import (
 )
 from .money import format_money
 
+# Order values in rules (value_min_minor, value_max_minor) are minor units of the business's own currency.
+RULE_CURRENCY = "USD"
 LIST_CONDITIONS = ("channel", "order_type", "country", "region", "postal_prefix", "sku", "sku_tag", "service_level")
 RANGE_CONDITIONS = ("weight_min_g", "weight_max_g", "value_min_minor", "value_max_minor")
 ACTIONS = ("allowed_locations", "preferred_locations", "split", "service_level", "hold_reason")
@@ -76,9 +78,9 @@ class Rule:
         if c.get("weight_max_g") is not None:
             parts.append(_("weight ≤ {kg} kg").format(kg=c["weight_max_g"] / 1000))
         if c.get("value_min_minor") is not None:
-            parts.append(_("value ≥ {v}").format(v=format_money(c["value_min_minor"], "USD")))
+            parts.append(_("value ≥ {v}").format(v=format_money(c["value_min_minor"], RULE_CURRENCY)))
         if c.get("value_max_minor") is not None:
-            parts.append(_("value ≤ {v}").format(v=format_money(c["value_max_minor"], "USD")))
+            parts.append(_("value ≤ {v}").format(v=format_money(c["value_max_minor"], RULE_CURRENCY)))
         when = _("when ") + _(" and ").join(parts) if parts else _("every order")
         a = self.actions
         does = []

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from desktop.documents_screen import COLUMNS
+from desktop.screens.documents_screen import COLUMNS
 from oms import edi, sync_queries
 from sync.channels.edi_x12.service import import_interchanges
 from sync.channels.edi_x12.x12 import Group, Segment, Transaction, write_interchange

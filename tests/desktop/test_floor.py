@@ -428,7 +428,7 @@ def test_offline_the_station_says_why_the_label_waits_and_a_label_that_cannot_pr
     """The carrier is unreachable: the packing screen says so in its own words. The network comes back and the label
     is bought; with no label printer it lands in Failed prints, which the Printing screen shows without F5, and the
     order stays packed ("label ready") rather than shipped. A restarted station picks the awaited label up again."""
-    from desktop.packing_screen import PackingScreen
+    from desktop.screens.packing_screen import PackingScreen
     from oms.models import ConnectorConfig
     from sync.emulators.easypost import EasyPostEmulator
 
@@ -486,7 +486,7 @@ def test_printing_screen_test_prints_and_discard(qtbot, demo_db, station, spool)
 
 def test_reprint_label_for_others_to_call(qtbot, demo_db, station):
     window, scanner = station
-    from desktop.packing_screen import reprint_label
+    from desktop.screens.packing_screen import reprint_label
 
     add_floor(demo_db, [("#R1", [("FLOOR-MUG-BLU", 1)])])
     wave_id = picked_for_packing(qtbot, window, scanner, demo_db)

@@ -6,7 +6,7 @@ from PySide6.QtCore import QItemSelectionModel, QPoint, Qt
 from PySide6.QtWidgets import QApplication
 from sqlalchemy import func, select
 
-from desktop import orders_queue
+from desktop.screens import orders_queue
 from oms import orders, queries
 from oms.audit import Actor
 from oms.db import Database

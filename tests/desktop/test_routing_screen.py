@@ -5,8 +5,8 @@ from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QApplication
 from sqlalchemy import func, select
 
-from desktop import orders_queue
-from desktop.routing_screen import proposed_rules
+from desktop.screens import orders_queue
+from desktop.screens.routing import proposed_rules
 from oms import queries, routing
 from oms.errors import Conflict
 from oms.models import RoutingDecision, SalesOrder

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from desktop import formatting as fmt
 from desktop.dialogs import ReasonDialog
-from desktop.picking_screen import wave_progress
+from desktop.screens.picking_screen import wave_progress
 from desktop.print_jobs import PrintOutcome, print_pdf
 from desktop.screen import NoScanScreen
 from desktop.qt import (

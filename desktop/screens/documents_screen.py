@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from desktop import formatting as fmt
-from desktop.edi_document_view import STATUS_COLORS, DocumentPane, direction_text
+from desktop.screens.edi_document_view import STATUS_COLORS, DocumentPane, direction_text
 from desktop.paged_model import (
     DISPLAY_ROLE,
     FONT_ROLE,

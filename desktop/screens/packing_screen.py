@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from desktop.order_scan import choose_order
-from desktop.picking_screen import scan_code
+from desktop.screens.picking_screen import scan_code
 from desktop.print_jobs import PrintOutcome, print_shipment, reprint_label
 from desktop.qt import (
     QAbstractItemView,

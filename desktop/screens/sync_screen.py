@@ -377,7 +377,7 @@ def sync_screens(window) -> list[tuple[str, str, QWidget]]:
     The worker is created here but started by the app (desktop.app), so tests and
     ``--smoke`` open the window without touching the network.
     """
-    from desktop.settings_screen import SettingsScreen
+    from desktop.screens.settings_screen import SettingsScreen
 
     window.sync_worker = SyncWorker(window.tasks, parent=window)
     window.sync_screen = SyncScreen(window.tasks, window.actor, window.state, window.sync_worker)

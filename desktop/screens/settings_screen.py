@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from desktop.partners_settings import PartnersPanel
+from desktop.screens.partners_settings import PartnersPanel
 from desktop.screen import NoScanScreen
 from desktop.qt import (
     QAbstractItemView,
