@@ -296,11 +296,16 @@ def test_import_and_route_holds_unknown_skus(routed):
     assert o.status == "on_hold" and allocations(routed, r.order_id) == []
 
 
-def test_simulate_writes_nothing_and_counts_moves(routed):
+def mugs_to_both_coasts(db, n: int) -> None:
+    """Mugs at Reno and Newark, and ``n`` one-mug orders, every other one to Seattle, the rest to Boston."""
     for loc in ("RNO", "EWR"):
-        stock(routed, "MUG-RED", loc, 50)
-    for i in range(6):
-        place(routed, f"s{i}", [("MUG-RED", 1)], ship_to=SEATTLE if i % 2 else BOSTON)
+        stock(db, "MUG-RED", loc, 50)
+    for i in range(n):
+        place(db, f"s{i}", [("MUG-RED", 1)], ship_to=SEATTLE if i % 2 else BOSTON)
+
+
+def test_simulate_writes_nothing_and_counts_moves(routed):
+    mugs_to_both_coasts(routed, 6)
     with routed.read() as s:
         counts = (s.scalar(select(func.count()).select_from(Allocation)), s.scalar(select(func.count()).select_from(AuditEvent)))
         proposed = routing.load_rules(s)
@@ -315,10 +320,7 @@ def test_simulate_writes_nothing_and_counts_moves(routed):
 
 
 def test_simulate_names_the_rule_above_that_takes_a_new_rules_orders(routed):
-    for loc in ("RNO", "EWR"):
-        stock(routed, "MUG-RED", loc, 50)
-    for i in range(4):
-        place(routed, f"h{i}", [("MUG-RED", 1)], ship_to=SEATTLE if i % 2 else BOSTON)
+    mugs_to_both_coasts(routed, 4)
     with routed.read() as s:
         proposed = routing.load_rules(s)
         above = routing.Rule(None, "Everything from Newark", {}, {"allowed_locations": ["EWR"], "split": "allow"})
