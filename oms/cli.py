@@ -143,7 +143,7 @@ def cmd_orders_list(args) -> int:
             print(_("No orders match."))
         for r in rows:
             print(f"{r['number']:<22} {r['channel']:<10} {status_title(r['status']):<20} {r['placed_at']:%Y-%m-%d %H:%M}  "
-                  f"{r['units']:>4} units {r['total']:>11}  {r['customer']}")
+                  f"{r['units']:>4} {ngettext('unit ', 'units', r['units'])} {r['total']:>11}  {r['customer']}")
     return 0
 
 

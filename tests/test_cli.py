@@ -114,6 +114,7 @@ def test_statuses_read_as_on_screen(seeded):
     for r, line in zip(rows, human):
         assert f" {status_title(r['status'])} " in line, line
         assert "_" not in line.split("  ")[2], line  # never "partially_allocated"
+        assert f" {r['units']} unit " in line if r["units"] == 1 else f" {r['units']} units " in line, line
     assert {r["status"] for r in rows} <= {s.value for s in OrderStatus}  # JSON keeps the values, for scripts
     delivered = next(r for r in rows if r["status"] == "delivered")
     shown = run("orders", "show", delivered["number"], "--db", seeded).stdout.splitlines()[0]
