@@ -7,9 +7,9 @@ from typing import Literal, Sequence
 from ..errors import InvalidInput
 from ..i18n import _
 from .barcodes import code128, sscc_symbol
-from .data import BinLabelData, ProductLabelData, ShippingLabelData, SsccLabelData
+from .data import BinLabelData, ProductLabelData, ShippingLabelData, SsccLabelData, service_name
 from .layout import (LEADING, SIZE_4X6, SIZE_SMALL, Bars, Box, Item, Label, Text, render_pdf, render_zpl, size_to_fit,
-                     text_lines, wrap)
+                     text_lines, text_width, wrap)
 
 LabelSize = Literal["4x6", "small"]
 Format = Literal["pdf", "zpl"]
@@ -67,10 +67,15 @@ def shipping_label(d: ShippingLabelData) -> Label:
     weight = _kg(d.weight_g)
     if d.package_count > 1:
         weight += "  " + _("(all: {w})").format(w=_kg(d.shipment_weight_g))
-    items.append(Text(M, 232, 8, _("SERVICE"), bold=True, width=110))
-    items.append(Text(M, 243, 12, (d.service or _("standard")).capitalize(), bold=True, width=110))
-    items.append(Text(120, 232, 8, _("WEIGHT"), bold=True, width=inner + M - 120, align="right"))
-    items.append(Text(120, 243, size_to_fit(weight, 12, 8, inner + M - 120), weight, width=inner + M - 120, align="right"))
+    # The service takes what the weight leaves, and shrinks before it is cut ("Ground Advantage" whole).
+    weight_size = size_to_fit(weight, 12, 8, inner - 100)
+    weight_width = min(inner - 100, text_width(weight, weight_size) + 4)
+    service = service_name(d.service or "standard")
+    service_width = inner - weight_width - 6
+    items.append(Text(M, 232, 8, _("SERVICE"), bold=True, width=service_width))
+    items.append(Text(M, 243, size_to_fit(service, 12, 7, service_width, bold=True), service, bold=True, width=service_width))
+    items.append(Text(M + inner - weight_width, 232, 8, _("WEIGHT"), bold=True, width=weight_width, align="right"))
+    items.append(Text(M + inner - weight_width, 243, weight_size, weight, width=weight_width, align="right"))
     if d.tracking_number:
         items.append(Text(M, 276, 8, _("TRACKING NUMBER (FOR REFERENCE)"), bold=True, width=inner))
         items.append(Text(M, 289, size_to_fit(d.tracking_number, 18, 10, inner, bold=True), d.tracking_number, bold=True,

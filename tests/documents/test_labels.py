@@ -364,3 +364,13 @@ def test_zpl_address_lines_are_field_blocks_that_stay_on_the_label(dpi):
         if label is ship:
             street = next(d for *_rest, d in fields if d.startswith("12345"))
             assert street.replace("\\&", " ") == "12345 Extraordinarily Long Boulevard Northwest, Suite 1000"
+
+
+
+def test_our_labels_service_is_named_whole_beside_the_weight():
+    """A carrier's service code prints in words and whole ("Ground Advantage"), never cut short beside the weight."""
+    label = shipping_label(ShippingLabelData(FROM, TO, "#10001", 2, "usps", "ground_advantage", "9400529466451918173150",
+                                             2250, 2250))
+    zpl = render([label], "zpl", dpi=203).decode()
+    assert "^FDGround Advantage^FS" in zpl
+    assert "Ground advan" not in zpl and "…" not in zpl
