@@ -68,17 +68,17 @@ BUCKETS: tuple[Bucket, ...] = (
 BUCKETS_BY_KEY = {b.key: b for b in BUCKETS}
 
 STATUS_TITLES = {
-    S.NEW.value: _("New"),
-    S.BACKORDERED.value: _("Backordered"),
-    S.PARTIALLY_ALLOCATED.value: _("Part allocated"),
-    S.ALLOCATED.value: _("Ready to pick"),
-    S.PICKING.value: _("Picking"),
-    S.PACKED.value: _("Packed"),
-    S.PARTIALLY_SHIPPED.value: _("Part shipped"),
-    S.SHIPPED.value: _("Shipped"),
-    S.DELIVERED.value: _("Delivered"),
-    S.CANCELLED.value: _("Cancelled"),
-    S.ON_HOLD.value: _("On hold"),
+    OrderStatus.NEW.value: _("New"),
+    OrderStatus.BACKORDERED.value: _("Backordered"),
+    OrderStatus.PARTIALLY_ALLOCATED.value: _("Part allocated"),
+    OrderStatus.ALLOCATED.value: _("Ready to pick"),
+    OrderStatus.PICKING.value: _("Picking"),
+    OrderStatus.PACKED.value: _("Packed"),
+    OrderStatus.PARTIALLY_SHIPPED.value: _("Part shipped"),
+    OrderStatus.SHIPPED.value: _("Shipped"),
+    OrderStatus.DELIVERED.value: _("Delivered"),
+    OrderStatus.CANCELLED.value: _("Cancelled"),
+    OrderStatus.ON_HOLD.value: _("On hold"),
 }
 
 ORDER_TYPE_TITLES = {OrderType.DTC.value: _("Direct to consumer"), OrderType.MARKETPLACE.value: _("Marketplace"),
