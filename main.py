@@ -8,8 +8,7 @@ import sys
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from oms import cli as oms_cli
-    from oms.documents import cli as doc_cli
+    from oms.cli import commands as oms_cli, documents as doc_cli
     from sync import cli as sync_cli
     from sync.channels.edi_x12 import cli as edi_cli
 
@@ -28,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from oms.errors import OmsError
+    from oms.core.errors import OmsError
 
     parser = build_parser()
     args = parser.parse_args(argv)

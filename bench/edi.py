@@ -17,10 +17,11 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from oms import catalog, edi, inventory, routing
-from oms.audit import Actor
-from oms.db import Database
-from oms.gs1 import sscc
+from oms import catalog, inventory, routing
+from oms.core.audit import Actor
+from oms.core.db import Database
+from oms.core.gs1 import sscc
+from oms.partners import edi
 from sync.channels.edi_x12.docs import build_856
 from sync.channels.edi_x12.service import import_interchanges, write_document
 from sync.channels.edi_x12.x12 import Group, Segment, Transaction, parse_interchanges, write_interchange
@@ -61,7 +62,7 @@ def main(argv: list[str]) -> int:
         db.migrate()
         skus = [f"SKU-{i:03d}" for i in range(200)]
         with db.write() as s:
-            lid = catalog.add_location(s, ACTOR, "RNO", "Reno", region="NV", postal_code="89502")
+            lid = inventory.add_location(s, ACTOR, "RNO", "Reno", region="NV", postal_code="89502")
             routing.seed_rates(s)
             routing.ensure_default_rule(s)
             for sku in skus:

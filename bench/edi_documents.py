@@ -19,12 +19,15 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
-from oms import catalog, edi, edi_queries
-from oms.audit import Actor
-from oms.db import Database
-from oms.edi_queries import DocumentFilter
-from oms.models import EdiDocument, SalesOrder
-from oms.orders import Address, NormalizedLine, NormalizedOrder, import_orders
+from oms import catalog
+from oms.core.audit import Actor
+from oms.core.db import Database
+from oms.orders.contract import Address, NormalizedLine, NormalizedOrder
+from oms.orders.intake import import_orders
+from oms.orders.models import SalesOrder
+from oms.partners import edi, edi_queries
+from oms.partners.edi_queries import DocumentFilter
+from oms.partners.models import EdiDocument
 
 ACTOR = Actor("bench", "bench")
 RAW_850 = ("ST*850*0001~\nBEG*00*SA*{po}**20261123~\nN1*ST*DC 14*92*0014~\n" + "PO1*{i}*6*EA*12.50**VN*SKU-1~\nPID*F****Item~\n" * 4

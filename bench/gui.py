@@ -34,21 +34,24 @@ def cache_path(orders: int, skus: int) -> Path:
 
 
 def build(db, orders: int, skus: int, *, rng: random.Random, log) -> None:
-    from oms import catalog, seed
-    from oms.gs1 import gs1_check_digit
-    from oms.models import (AuditEvent, Barcode, Bin, BinStock, Channel, Location, OrderLine, Package, Product, SalesOrder,
-                            Shipment, ShipmentLine, StockLevel, StockMovement)
+    from oms import inventory, orders as oms_orders, seed, users
+    from oms.catalog.models import Barcode, Product
+    from oms.core.gs1 import gs1_check_digit
+    from oms.core.models import AuditEvent
+    from oms.inventory.models import Bin, BinStock, Location, StockLevel, StockMovement
+    from oms.orders.models import Channel, OrderLine, SalesOrder
+    from oms.shipping.models import Package, Shipment, ShipmentLine
 
     now = datetime.now(timezone.utc)
     t0 = time.monotonic()
     with db.write() as s:
         for code, name, kind, prio, city, region, postal, aisles in seed.LOCATIONS:
-            lid = catalog.add_location(s, seed.SEED_ACTOR, code, name, kind=kind, priority=prio, city=city, region=region,
+            lid = inventory.add_location(s, seed.SEED_ACTOR, code, name, kind=kind, priority=prio, city=city, region=region,
                                        postal_code=postal)
-            catalog.add_bins(s, lid, [f"{a}-{bay:02d}-{lvl}" for a in aisles for bay in range(1, 13) for lvl in range(1, 5)])
+            inventory.add_bins(s, lid, [f"{a}-{bay:02d}-{lvl}" for a in aisles for bay in range(1, 13) for lvl in range(1, 5)])
         for code, name, kind, otype in seed.CHANNELS:
-            catalog.add_channel(s, seed.SEED_ACTOR, code, name, kind, otype)
-        catalog.add_user(s, seed.SEED_ACTOR, "maria", "Maria Lopez", "packer")
+            oms_orders.add_channel(s, seed.SEED_ACTOR, code, name, kind, otype)
+        users.add_user(s, seed.SEED_ACTOR, "maria", "Maria Lopez", "packer")
         locations = [r[0] for r in s.execute(select(Location.id).order_by(Location.priority))]
         bins = {lid: [b for b, in s.execute(select(Bin.id).where(Bin.location_id == lid))] for lid in locations}
         channels = dict(s.execute(select(Channel.code, Channel.id)).all())
@@ -209,8 +212,9 @@ def _bulk(db, model, rows: list[dict]) -> None:
 
 
 def open_or_build(url: str | None, orders: int, skus: int, *, rebuild: bool, log):
-    from oms.db import Database
-    from oms.models import Product, SalesOrder
+    from oms.catalog.models import Product
+    from oms.core.db import Database
+    from oms.orders.models import SalesOrder
 
     if url is None:
         path = cache_path(orders, skus)
@@ -275,10 +279,12 @@ def measure(db, repeats: int, log) -> dict[str, list[float]]:
     from desktop.qt import QSettings
     from desktop.tasks import Tasks
     from desktop.window_state import WindowState
-    from oms import queries
-    from oms.gs1 import classify_scan
-    from oms.models import Barcode, OrderLine, SalesOrder, Shipment
-    from oms.settings import Settings
+    from oms import desk
+    from oms.catalog.models import Barcode
+    from oms.core.gs1 import classify_scan
+    from oms.core.settings import Settings
+    from oms.orders.models import OrderLine, SalesOrder
+    from oms.shipping.models import Shipment
 
     app = application()
     tmp = Path(tempfile.mkdtemp(prefix="quayside-bench-"))
@@ -315,7 +321,7 @@ def measure(db, repeats: int, log) -> dict[str, list[float]]:
     model = window.queue.model
 
     for _ in range(repeats):
-        for key in [b.key for b in queries.BUCKETS]:
+        for key in [b.key for b in desk.BUCKETS]:
             t = time.perf_counter()
             window.queue.buckets.select(key)
             _wait(app, lambda: not model.is_loading and model.query_filter.bucket == key)
@@ -328,7 +334,7 @@ def measure(db, repeats: int, log) -> dict[str, list[float]]:
     for _ in range(repeats):
         t = time.perf_counter()
         with db.read() as s:
-            queries.bucket_counts(s)
+            desk.bucket_counts(s)
         results["counts"].append(time.perf_counter() - t)
 
     with db.read() as s:

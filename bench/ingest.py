@@ -22,9 +22,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from oms import catalog, inventory, orders
-from oms.audit import Actor
-from oms.db import Database
-from oms.orders import Address, NormalizedLine, NormalizedOrder
+from oms.core.audit import Actor
+from oms.core.db import Database
+from oms.orders.contract import Address, NormalizedLine, NormalizedOrder
 
 ACTOR = Actor("bench", "bench")
 PRODUCTS = 500
@@ -34,8 +34,8 @@ def prepare(path: Path) -> None:
     db = Database(f"sqlite:///{path}")
     db.migrate()
     with db.write() as s:
-        locs = [catalog.add_location(s, ACTOR, code, code, priority=p) for code, p in (("RNO", 10), ("EWR", 20), ("DFW", 30))]
-        catalog.add_channel(s, ACTOR, "web", "Web shop", "shopify")
+        locs = [inventory.add_location(s, ACTOR, code, code, priority=p) for code, p in (("RNO", 10), ("EWR", 20), ("DFW", 30))]
+        orders.add_channel(s, ACTOR, "web", "Web shop", "shopify")
         for i in range(PRODUCTS):
             pid = catalog.add_product(s, ACTOR, f"SKU-{i:05d}", f"Product {i}", price=1000 + i)
             inventory.receive(s, ACTOR, pid, locs[0], 1_000_000)

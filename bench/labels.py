@@ -27,11 +27,11 @@ def main(argv: list[str]) -> int:
     from reportlab.lib.units import inch
     from reportlab.pdfgen.canvas import Canvas
 
+    from oms.core.gs1 import sscc
     from oms.documents.data import Address, ShippingLabelData, SsccLabelData
     from oms.documents.labels import render, shipping_label, sscc_label
     from oms.documents.pages import render_pick_list
-    from oms.fulfilment import PickListData, PickTaskView
-    from oms.gs1 import sscc
+    from oms.fulfilment.floor import PickListData, PickTaskView
 
     n = args.count
     frm = Address("Harbor & Pine Goods", street=("1200 Industrial Way",), city="Reno", region="NV", postal_code="89502", country="US")

@@ -22,10 +22,11 @@ from sqlalchemy import select
 
 from bench.ingest import ACTOR, make_orders
 from bench.route import prepare_routing
-from oms import fulfilment, routing, shipments
-from oms.db import Database
-from oms.models import WaveOrder
-from oms.shipments import PackageSpec
+from oms import fulfilment, intake
+from oms.core.db import Database
+from oms.fulfilment.models import WaveOrder
+from oms.shipping import shipments
+from oms.shipping.shipments import PackageSpec
 
 
 def pct(values: list[float], p: float) -> float:
@@ -45,7 +46,7 @@ def main(argv: list[str]) -> int:
         batch = make_orders(args.orders)
         for i in range(0, len(batch), 500):
             with db.write() as s:
-                routing.import_and_route(s, ACTOR, batch[i:i + 500])
+                intake.take_in(s, ACTOR, batch[i:i + 500])
         totes = []
         while True:
             with db.write() as s:

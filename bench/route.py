@@ -21,8 +21,11 @@ from sqlalchemy import select
 
 from bench.ingest import ACTOR, PRODUCTS, make_orders, prepare
 from oms import inventory, orders, routing
-from oms.db import Database
-from oms.models import Location, Product, SalesOrder
+from oms.catalog.models import Product
+from oms.core.db import Database
+from oms.inventory.models import Location
+from oms.orders.models import SalesOrder
+from oms.routing import service
 
 RULES = [
     ("Hold very large web orders", {"channel": ["web"], "value_min_minor": 500000}, {"hold_reason": "Check payment"}),
@@ -63,7 +66,7 @@ def main(argv: list[str]) -> int:
     batch = make_orders(args.orders)
     from dataclasses import replace
 
-    from oms.orders import Address
+    from oms.orders.contract import Address
 
     batch = [replace(o, ship_to=Address("Ada", "", "1 Main St", "", "City", rng.choice(regions), "10001", "US")) for o in batch]
     with tempfile.TemporaryDirectory() as tmp:
@@ -82,12 +85,12 @@ def main(argv: list[str]) -> int:
         # Baseline: planning only, nothing written.
         with db.read() as s:
             rules = routing.load_rules(s)
-            locations = routing._locations(s)
+            locations = service._locations(s)
             rates = routing.RateBook.load(s)
             t0 = time.perf_counter()
             for i in range(0, len(ids), args.batch):
-                facts, _meta, _lines = routing._facts(s, ids[i:i + args.batch])
-                avail = routing._available(s, {l.product_id for f in facts.values() for l in f.lines})
+                facts, _meta, _lines = service._facts(s, ids[i:i + args.batch])
+                avail = service._available(s, {l.product_id for f in facts.values() for l in f.lines})
                 for f in facts.values():
                     rule = routing.first_match(rules, f)
                     plans = routing.candidate_plans(f, rule, locations, avail, rates, now)

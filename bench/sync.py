@@ -22,10 +22,11 @@ from types import SimpleNamespace
 
 from sqlalchemy import func, select
 
-from oms import catalog, inventory, routing, sync_store
-from oms.audit import Actor
-from oms.db import Database
-from oms.models import SalesOrder
+from oms import catalog, inventory, routing
+from oms.core.audit import Actor
+from oms.core.db import Database
+from oms.integration import sync_store
+from oms.orders.models import SalesOrder
 from sync.channels.shopify import ShopifyChannel
 from sync.emulators.shopify import DEFAULT_SKUS
 from sync.engine import Engine
@@ -65,7 +66,7 @@ def _run(args, emu, server) -> int:
         db = Database(f"sqlite:///{Path(tmp) / 'sync.sqlite3'}")
         db.migrate()
         with db.write() as s:
-            lid = catalog.add_location(s, ACTOR, "RNO", "Reno", region="NV", postal_code="89502")
+            lid = inventory.add_location(s, ACTOR, "RNO", "Reno", region="NV", postal_code="89502")
             routing.seed_rates(s)
             routing.ensure_default_rule(s)
             sync_store.add_connector(s, ACTOR, code="web", role="channel", kind="shopify", name="Web", base_url=emu.url)

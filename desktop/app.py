@@ -32,9 +32,9 @@ from desktop.qt import (
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
 from oms import seed
-from oms.db import Database
-from oms.errors import OmsError
-from oms.settings import Settings
+from oms.core.db import Database
+from oms.core.errors import OmsError
+from oms.core.settings import Settings
 
 log = logging.getLogger("quayside.app")
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"

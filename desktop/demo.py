@@ -22,11 +22,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from oms import edi, sync_queries, sync_store
-from oms.audit import Actor
-from oms.db import Database
-from oms.i18n import _
-from oms.settings import config_dir
+from oms.core.audit import Actor
+from oms.core.db import Database
+from oms.core.i18n import _
+from oms.core.settings import config_dir
+from oms.integration import sync_queries, sync_store
+from oms.partners import edi
 from sync import credentials, registry
 
 log = logging.getLogger("quayside.demo")

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from desktop.screens.documents_screen import DocumentsScreen
 from desktop.feedback import ScanFeedback
-from desktop.screens.order_detail import OrderDetailScreen
-from desktop.screens.orders_queue import OrdersQueueScreen
-from desktop.screens.packing_screen import PackingScreen
-from desktop.screens.picking_screen import PickingScreen
-from desktop.screens.printing_screen import PrintingScreen
-from desktop.screens.routing import RoutingScreen
 from desktop.qt import (
     QApplication,
     QButtonGroup,
     QFrame,
+    QHBoxLayout,
     QKeySequence,
     QLabel,
     QMainWindow,
@@ -22,18 +16,24 @@ from desktop.qt import (
     Qt,
     QToolButton,
     QVBoxLayout,
-    QHBoxLayout,
     QWidget,
 )
 from desktop.scanner import ScanInputFilter, ScannerSettings, ScanRouter
+from desktop.screens.documents_screen import DocumentsScreen
+from desktop.screens.order_detail import OrderDetailScreen
+from desktop.screens.orders_queue import OrdersQueueScreen
+from desktop.screens.packing_screen import PackingScreen
+from desktop.screens.picking_screen import PickingScreen
+from desktop.screens.printing_screen import PrintingScreen
+from desktop.screens.routing import RoutingScreen
 from desktop.screens.stock_lookup import StockLookupScreen
 from desktop.screens.sync_screen import sync_screens
-from desktop.tasks import Tasks
 from desktop.screens.waves_screen import WavesScreen
+from desktop.tasks import Tasks
 from desktop.window_state import WindowState
-from oms import queries
-from oms.audit import Actor
-from oms.settings import Settings
+from oms import users
+from oms.core.audit import Actor
+from oms.core.settings import Settings
 
 MESSAGE_MS = 8000
 
@@ -189,7 +189,7 @@ class MainWindow(QMainWindow):
         username = self.settings.user
 
         def job(session):
-            return queries.user_display_name(session, username)
+            return users.user_display_name(session, username)
 
         self.tasks.read(job, self._user_loaded, lambda _m: None, owner=self)
 

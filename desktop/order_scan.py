@@ -13,9 +13,9 @@ from typing import Callable, Sequence
 from desktop import formatting as fmt
 from desktop.qt import QDialog, QEvent, QLabel, Qt, QVBoxLayout, QWidget, Signal
 from desktop.tables import cell, fill_table, read_only_table
-from oms import queries
-from oms.gs1 import Scan
-from oms.queries import OrderMatch
+from oms import desk
+from oms.core.gs1 import Scan
+from oms.desk.queue import OrderMatch
 
 CHOICE_QSS = """
 #orderChoiceTitle { font-size: 15pt; font-weight: 700; color: #10263a; }
@@ -110,7 +110,7 @@ def find_scanned_order(screen, scan: Scan, found: Callable[[int], None]) -> None
     ref = scan.sscc or scan.value
 
     def job(session):
-        return queries.orders_matching(session, ref)
+        return desk.orders_matching(session, ref)
 
     def done(matches: list[OrderMatch]) -> None:
         if not matches:

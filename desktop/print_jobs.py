@@ -14,11 +14,12 @@ from typing import Callable
 
 from desktop.qt import QCoreApplication
 from desktop.tasks import Tasks
-from oms import documents, printing, shipments
-from oms.audit import Actor
+from oms import documents, printing
+from oms.core.audit import Actor
+from oms.core.errors import InvalidInput
+from oms.core.settings import Settings
 from oms.documents import carrier_labels
-from oms.errors import InvalidInput
-from oms.settings import Settings
+from oms.shipping import shipments
 
 LABEL_MEDIA = "Custom.4x6in"
 

@@ -20,7 +20,7 @@ from desktop.qt import (
     Slot,
     isValid,
 )
-from oms.gs1 import GS, Gs1Error, Scan, classify_scan
+from oms.core.gs1 import GS, Gs1Error, Scan, classify_scan
 
 __all__ = ["ScanInputFilter", "ScanRouter", "ScanTarget", "ScannerSettings", "scan_kind_name"]
 

@@ -57,8 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     from desktop.tasks import Tasks
     from desktop.window_state import WindowState
     from oms import seed
-    from oms.db import Database
-    from oms.settings import Settings
+    from oms.core.db import Database
+    from oms.core.settings import Settings
 
     app = application()
     db = Database(f"sqlite:///{tmp / 'demo.sqlite3'}")
@@ -91,8 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     shots: list[tuple[str, callable]] = []
     from sqlalchemy import select
 
-    from oms.gs1 import classify_scan
-    from oms.models import SalesOrder, WaveOrder
+    from oms.core.gs1 import classify_scan
+    from oms.fulfilment.models import WaveOrder
+    from oms.orders.models import SalesOrder
 
     def queue_all():
         window.back_to_queue()
@@ -117,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
             with db.read() as s:
                 from sqlalchemy import select
 
-                from oms.models import SalesOrder
+                from oms.orders.models import SalesOrder
 
                 oid = s.scalar(select(SalesOrder.id).where(SalesOrder.status == status).order_by(SalesOrder.id.desc()).limit(1))
             if oid is None:
@@ -142,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def stock_scan_error():
         # A real scan of a barcode that is in no product: the error flash and its message.
-        from oms.gs1 import classify_scan
+        from oms.core.gs1 import classify_scan
 
         stock_product()
         window.router.route(classify_scan("4006381333931"))
@@ -151,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # -- the floor: a wave built for Reno, its first picks, a tote at the packing bench
     from oms import fulfilment
-    from oms.audit import Actor
+    from oms.core.audit import Actor
 
     floor_wave: dict[str, int] = {}
 
@@ -248,8 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     # -- sync: the demo shop and carrier in-process, one unreadable order, one refused message, then an outage
     os.environ.setdefault("OMS_SECRET_STORE", "file")  # never the user's keyring
     from desktop import demo as demo_mode
-    from oms import audit as oms_audit
-    from oms import sync_store
+    from oms.core import outbox
+    from oms.integration import sync_store
 
     demo_mode.SHOP_INTERVAL_S = demo_mode.CARRIER_INTERVAL_S = 1
     sync_demo: dict[str, object] = {}
@@ -261,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
             broken["line_items"][0]["quantity"] = broken["line_items"][0]["current_quantity"] = "two"
             d.shop.add_order(broken)
             with db.write() as s:
-                oms_audit.enqueue(s, "easypost", "label.refund", "easypost:refund:shot", {"carrier_ref": "shp_gone"})
+                outbox.enqueue(s, "easypost", "label.refund", "easypost:refund:shot", {"carrier_ref": "shp_gone"})
                 s.flush()
                 (row,) = sync_store.due(s, "easypost")
                 sync_store.mark_failed(s, row.id, "EasyPost 422 SHIPMENT.REFUND.UNAVAILABLE: the label was already used")
@@ -384,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
 
     dialogs.append(("dialog-connection", ConnectionDialog(window, "channel")))
     from desktop.screens.partners_settings import PartnerDialog
-    from oms import edi
+    from oms.partners import edi
 
     with db.read() as s:
         acme = next((p for p in edi.partners(s) if p.code == demo_mode.EDI_PARTNER), None)
@@ -408,7 +409,7 @@ def main(argv: list[str] | None = None) -> int:
     # The real refusal of a database from a newer Quayside, as a person would meet it.
     from sqlalchemy import text
 
-    from oms.errors import OmsError
+    from oms.core.errors import OmsError
 
     if not wanted("dialog-startup-error"):
         window.close()

@@ -19,9 +19,9 @@ from typing import Callable
 from desktop import formatting as fmt
 from desktop.qt import QCoreApplication, QObject, Qt, QTimer, Signal, Slot
 from desktop.tasks import Tasks
-from oms import sync_queries
-from oms.audit import Actor
-from oms.sync_queries import SyncOverview
+from oms.core.audit import Actor
+from oms.integration import sync_queries
+from oms.integration.sync_queries import SyncOverview
 from sync.connectors import build_connectors
 from sync.engine import Engine, RunReport, token_refused
 from sync.http import plain_error

@@ -15,8 +15,8 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any, Callable
 
 from desktop.qt import QCoreApplication, QObject, Qt, Signal, Slot, isValid
-from oms.db import Database
-from oms.errors import OmsError
+from oms.core.db import Database
+from oms.core.errors import OmsError
 
 log = logging.getLogger(__name__)
 

@@ -7,21 +7,12 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .i18n import _
-from .models import (
-    Allocation,
-    BinStock,
-    Bin,
-    Location,
-    OrderLine,
-    Product,
-    SalesOrder,
-    Shipment,
-    ShipmentLine,
-    StockLevel,
-    StockMovement,
-)
-from .orders import LineQty, derive_status
+from oms.catalog.models import Product
+from oms.core.i18n import _
+from oms.inventory.models import Bin, BinStock, Location, StockLevel, StockMovement
+from oms.orders.models import Allocation, OrderLine, SalesOrder
+from oms.orders.status import LineQty, derive_status
+from oms.shipping.models import Shipment, ShipmentLine
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,17 @@ from typing import Callable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import catalog, fulfilment, orders, restock, routing, shipments
-from .audit import Actor
-from .db import Database
-from .gs1 import gs1_check_digit
-from .models import Allocation, Bin, BinStock, Location, OrderLine, Product, SalesOrder, at_time
-from .orders import Address, NormalizedLine, NormalizedOrder
+from oms import catalog, fulfilment, intake, inventory, orders, orders as oms_orders, routing, users
+from oms.catalog.models import Product
+from oms.core.audit import Actor
+from oms.core.db import Database
+from oms.core.gs1 import gs1_check_digit
+from oms.core.types import at_time
+from oms.inventory.models import Bin, BinStock, Location
+from oms.orders.contract import Address, NormalizedLine, NormalizedOrder
+from oms.orders.models import Allocation, OrderLine, SalesOrder
+from oms.routing import restock
+from oms.shipping import shipments
 
 SEED_ACTOR = Actor("demo", "seed")
 GS1_PREFIX = "0614141"  # the GS1 example company prefix
@@ -108,19 +113,19 @@ def master_data(db: Database, *, rng: random.Random | None = None, products: int
         if s.scalar(select(func.count()).select_from(Product)):
             return
         for code, name, kind, prio, city, region, postal, aisles in LOCATIONS:
-            lid = catalog.add_location(s, SEED_ACTOR, code, name, kind=kind, priority=prio, city=city, region=region,
+            lid = inventory.add_location(s, SEED_ACTOR, code, name, kind=kind, priority=prio, city=city, region=region,
                                        postal_code=postal, address1=f"{rng.randint(100, 9999)} Industrial Way")
             bins = [f"{a}-{bay:02d}-{level}" for a in aisles for bay in range(1, 13) for level in range(1, 5)]
-            catalog.add_bins(s, lid, bins)
+            inventory.add_bins(s, lid, bins)
         for code, name, kind, otype in CHANNELS:
-            catalog.add_channel(s, SEED_ACTOR, code, name, kind, otype)
+            oms_orders.add_channel(s, SEED_ACTOR, code, name, kind, otype)
         routing.seed_rates(s)
         routing.ensure_default_rule(s)
         for name, conditions, actions in RULES:
             routing.save_rule(s, SEED_ACTOR, name, conditions, actions)
         for username, display, role in [("maria", "Maria Lopez", "packer"), ("deshawn", "Deshawn Carter", "picker"),
                                         ("priya", "Priya Raman", "service"), ("tom", "Tom Becker", "supervisor")]:
-            catalog.add_user(s, SEED_ACTOR, username, display, role)
+            users.add_user(s, SEED_ACTOR, username, display, role)
         skus = _product_specs(products)
         item_ref = 10000
         bins_by_loc = {lid: codes for lid, codes in _bins(s).items()}
@@ -185,7 +190,7 @@ def demo_orders(db: Database, n: int, *, rng: random.Random | None = None, now: 
         with db.write() as s:
             for order in batch:
                 with at_time(order.placed_at):
-                    result = routing.import_and_route(s, SEED_ACTOR, [order])[0]
+                    result = intake.take_in(s, SEED_ACTOR, [order]).results[0]
                 _advance(s, rng, result.order_id, order, now)
         done += len(batch)
         if progress:
@@ -309,4 +314,3 @@ def _bin_with(s: Session, pid: int, lid: int, qty: int) -> str | None:
 def is_seeded(db: Database) -> bool:
     with db.read() as s:
         return bool(s.scalar(select(func.count()).select_from(Product)))
-

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from oms.orders import NormalizedOrder
+from oms.orders.contract import NormalizedOrder
 
 
 class RemoteError(Exception):

@@ -7,11 +7,11 @@ import logging
 import signal
 import sys
 
-from oms import sync_store
-from oms.audit import Actor
 from oms.cli import add_db_option, open_db
-from oms.errors import OmsError
-from oms.i18n import _
+from oms.core.audit import Actor
+from oms.core.errors import OmsError
+from oms.core.i18n import _
+from oms.integration import sync_store
 
 from . import credentials, registry
 from .connectors import build_connectors

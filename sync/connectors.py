@@ -3,9 +3,10 @@ trading partners. Used by ``sync --once``/``sync`` and by the desktop's sync wor
 
 from __future__ import annotations
 
-from oms import edi, sync_store
-from oms.errors import NotFound, OmsError
-from oms.i18n import _
+from oms.core.errors import NotFound, OmsError
+from oms.core.i18n import _
+from oms.integration import sync_store
+from oms.partners import edi
 
 from . import credentials, registry
 from .channels.edi_x12.transports import TRANSPORTS, partner_channel

@@ -15,9 +15,9 @@ import json
 import os
 from pathlib import Path
 
-from oms.errors import OmsError
-from oms.i18n import _
-from oms.settings import config_dir
+from oms.core.errors import OmsError
+from oms.core.i18n import _
+from oms.core.settings import config_dir
 
 SERVICE = "Quayside"
 

@@ -22,18 +22,22 @@ from typing import Callable
 
 from sqlalchemy import select
 
-from oms import orders, routing, shipments, sync_store
-from oms.audit import Actor
-from oms.db import Database
-from oms.errors import OmsError
-from oms.i18n import _
-from oms.models import Channel, OrderStatus, SalesOrder, Shipment, utcnow
+from oms import intake, orders
+from oms.core.audit import Actor
+from oms.core.db import Database
+from oms.core.errors import OmsError
+from oms.core.i18n import _
+from oms.core.types import utcnow
+from oms.integration import sync_store
+from oms.orders.models import Channel, OrderStatus, SalesOrder
+from oms.shipping import shipments
+from oms.shipping.models import Shipment
 
 from .base import (
     AddressData,
-    CredentialsRefused,
     CarrierConnector,
     ChannelConnector,
+    CredentialsRefused,
     Offline,
     OutboundMessage,
     Parcel,
@@ -174,21 +178,13 @@ class Engine:
             if sync_store.quarantine(s, code, ORDERS_STREAM, q.external_ref, q.raw, q.error):
                 report.quarantined += 1
         if page.orders:
-            try:
-                with s.begin_nested():
-                    results = routing.import_and_route(s, self.actor, page.orders)
-            except OmsError:
-                # One order the domain refuses must not hold back the rest of the page.
-                results = []
-                for order in page.orders:
-                    try:
-                        with s.begin_nested():
-                            results += routing.import_and_route(s, self.actor, [order])
-                    except OmsError as exc:
-                        sync_store.quarantine(s, code, ORDERS_STREAM, order.external_id, repr(order), str(exc))
-                        report.quarantined += 1
-            report.created += sum(1 for r in results if r.outcome == "created")
-            report.updated += sum(1 for r in results if r.outcome == "updated")
+            taken = intake.take_in(s, self.actor, page.orders)
+            for refused in taken.refused:
+                # One order the domain refuses must not hold back the rest of the page: it waits in quarantine.
+                sync_store.quarantine(s, code, ORDERS_STREAM, refused.order.external_id, repr(refused.order), refused.reason)
+                report.quarantined += 1
+            report.created += taken.created
+            report.updated += taken.updated
         channel_id = s.scalar(select(Channel.id).where(Channel.code == code))
         for c in page.cancellations:
             order = s.scalar(select(SalesOrder).where(SalesOrder.channel_id == channel_id, SalesOrder.external_id == c.external_id))
@@ -402,4 +398,3 @@ class Engine:
             self.apply_page(s, item.connector, page, report)
             sync_store.close_quarantined(s, actor, payload_id, "retried")
         return report.line()
-

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Callable
 
-from oms.errors import InvalidInput
-from oms.i18n import _
+from oms.core.errors import InvalidInput
+from oms.core.i18n import _
 
 ROLES = ("channel", "carrier")
 _PACKAGES = {"channel": "sync.channels", "carrier": "sync.carriers"}

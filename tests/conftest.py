@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from oms import catalog, restock
-from oms.audit import Actor
-from oms.db import Database
-from oms.models import Base
-from oms.orders import Address, NormalizedLine, NormalizedOrder
+from oms import catalog, inventory, orders
+from oms.core.audit import Actor
+from oms.core.db import Database
+from oms.orders.contract import Address, NormalizedLine, NormalizedOrder
+from oms.routing import restock
+from oms.schema import metadata
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 ACTOR = Actor("tester", "test-station")
@@ -133,7 +134,7 @@ def db(request, tmp_path, _sqlite_template, _pg_schema):
             pytest.skip("no PostgreSQL server (set OMS_TEST_POSTGRES_URL to require it)")
         url, schema = _pg_schema
         database = Database(url, schema=schema)
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
         with database.engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     yield database
@@ -153,13 +154,13 @@ def sqlite_db(tmp_path, _sqlite_template):
 def world(db):
     """Two warehouses with bins, a 3PL, a web channel and a few products with barcodes."""
     with db.write() as s:
-        reno = catalog.add_location(s, ACTOR, "RNO", "Reno", priority=10, region="NV", postal_code="89502")
-        newark = catalog.add_location(s, ACTOR, "EWR", "Newark", priority=20, region="NJ", postal_code="07114")
-        catalog.add_location(s, ACTOR, "3PL", "ShipRight Dallas", kind="3pl", priority=30)
-        catalog.add_bins(s, reno, ["A-01-1", "A-03-2", "C-11-1"])
-        catalog.add_bins(s, newark, ["A-01-1", "B-02-1"])
-        catalog.add_channel(s, ACTOR, "web", "Web shop", "shopify")
-        catalog.add_channel(s, ACTOR, "edi", "Northwind", "edi_x12", "wholesale")
+        reno = inventory.add_location(s, ACTOR, "RNO", "Reno", priority=10, region="NV", postal_code="89502")
+        newark = inventory.add_location(s, ACTOR, "EWR", "Newark", priority=20, region="NJ", postal_code="07114")
+        inventory.add_location(s, ACTOR, "3PL", "ShipRight Dallas", kind="3pl", priority=30)
+        inventory.add_bins(s, reno, ["A-01-1", "A-03-2", "C-11-1"])
+        inventory.add_bins(s, newark, ["A-01-1", "B-02-1"])
+        orders.add_channel(s, ACTOR, "web", "Web shop", "shopify")
+        orders.add_channel(s, ACTOR, "edi", "Northwind", "edi_x12", "wholesale")
         catalog.add_product(s, ACTOR, "MUG-RED", "Mug, red", price="14.00", weight_g=420,
                             barcodes=[("ean", "4006381333931")])
         catalog.add_product(s, ACTOR, "MUG-BLU", "Mug, blue", price="14.00", weight_g=420,

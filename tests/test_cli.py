@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from oms.db import Database
+from oms.core.db import Database
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -105,8 +105,8 @@ def test_db_upgrade_and_newer_database_refused(tmp_path):
 
 
 def test_statuses_read_as_on_screen(seeded):
-    from oms.models import OrderStatus
-    from oms.queries import status_title
+    from oms.orders.models import OrderStatus
+    from oms.orders.status import status_title
 
     rows = json.loads(run("orders", "list", "--json", "--limit", "500", "--db", seeded).stdout)
     human = run("orders", "list", "--limit", "500", "--db", seeded).stdout.splitlines()

@@ -5,6 +5,7 @@ import ast
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -57,7 +58,7 @@ def lint_imports(cwd: Path) -> subprocess.CompletedProcess:
 def test_the_import_contracts_hold():
     out = lint_imports(ROOT)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
-    assert "4 kept, 0 broken" in out.stdout
+    assert "5 kept, 0 broken" in out.stdout
 
 
 def _contracts() -> str:
@@ -65,25 +66,49 @@ def _contracts() -> str:
     return text[text.index("[tool.importlinter]"):]
 
 
+def _oms_layers() -> list[str]:
+    """The capability packages the contracts name, so the small tree has every layer."""
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]["contracts"]
+    (layers,) = [c["layers"] for c in contracts if c.get("containers") == ["oms"]]
+    return [name.strip() for layer in layers for name in layer.split("|")]
+
+
+def small_tree(root: Path) -> None:
+    """Every package and layer the contracts name, empty, and the screenshot stager's allowed exception."""
+    (root / "pyproject.toml").write_text(_contracts(), encoding="utf-8")
+    for package in ("oms", "sync", "desktop"):
+        (root / package).mkdir()
+        (root / package / "__init__.py").write_text("")
+    for layer in _oms_layers():
+        (root / "oms" / layer).mkdir()
+        (root / "oms" / layer / "__init__.py").write_text("")
+    (root / "oms" / "orders" / "models.py").write_text("SalesOrder = object\n")
+    (root / "sync" / "cli.py").write_text("")
+    (root / "sync" / "engine.py").write_text("")
+    (root / "desktop" / "screenshots.py").write_text("import sqlalchemy\nimport oms.orders.models\n")
+
+
 @pytest.mark.parametrize("files,broken", [
-    ({"oms/orders.py": "import desktop.screenshots\n"}, "Layers"),
+    ({"oms/orders/__init__.py": "import desktop.screenshots\n"}, "Layers"),
     ({"sync/engine.py": "from PySide6 import QtCore\n"}, "never import Qt"),
     ({"desktop/screen.py": "from sqlalchemy import select\n"}, "The desktop runs no SQL"),
-    ({"desktop/screen.py": "from oms.models import Order\n"}, "The desktop runs no SQL"),
+    ({"desktop/screen.py": "from oms.orders.models import SalesOrder\n"}, "The desktop runs no SQL"),
     ({"desktop/screen.py": "from sync import cli\n"}, "The desktop runs no SQL"),
-    ({"oms/inventory.py": "from oms import routing\n", "oms/routing.py": "from oms import inventory\n"}, "No import circles"),
-], ids=["upwards", "qt-in-sync", "sql-in-desktop", "models-in-desktop", "cli-in-desktop", "circle"])
+    ({"oms/inventory/__init__.py": "from oms import routing\n"}, "capabilities stand on each other"),
+    ({"sync/engine.py": "from sync import registry\n", "sync/registry.py": "from sync import engine\n"}, "No import circles"),
+], ids=["upwards", "qt-in-sync", "sql-in-desktop", "models-in-desktop", "cli-in-desktop", "capability-upwards", "circle"])
 def test_a_broken_contract_fails(tmp_path, files, broken):
     """The same contracts, on a small tree that breaks one of them: lint-imports fails and names it."""
-    (tmp_path / "pyproject.toml").write_text(_contracts(), encoding="utf-8")
-    for package in ("oms", "sync", "desktop"):
-        (tmp_path / package).mkdir()
-        (tmp_path / package / "__init__.py").write_text("")
-    (tmp_path / "oms" / "models.py").write_text("Order = object\n")
-    (tmp_path / "sync" / "cli.py").write_text("")
-    (tmp_path / "desktop" / "screenshots.py").write_text("import sqlalchemy\nimport oms.models\n")  # its allowed exception
+    small_tree(tmp_path)
     for name, text in files.items():
         (tmp_path / name).write_text(text)
     out = lint_imports(tmp_path)
     assert out.returncode == 1, out.stdout
     assert [line for line in out.stdout.splitlines() if broken in line and "BROKEN" in line], out.stdout
+
+
+def test_the_small_tree_alone_keeps_every_contract(tmp_path):
+    """Without the break, the small tree passes: each failure above is the break's doing."""
+    small_tree(tmp_path)
+    out = lint_imports(tmp_path)
+    assert out.returncode == 0, out.stdout

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from desktop import formatting as fmt
-from desktop.screens.edi_document_view import STATUS_COLORS, DocumentPane, direction_text
 from desktop.paged_model import (
     DISPLAY_ROLE,
     FONT_ROLE,
@@ -32,11 +31,12 @@ from desktop.qt import (
     Signal,
 )
 from desktop.screen import NoScanScreen
+from desktop.screens.edi_document_view import STATUS_COLORS, DocumentPane, direction_text
 from desktop.tables import on_enter, record_view
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
-from oms import edi_queries
-from oms.edi_queries import DocumentDetail, DocumentFilter, DocumentRow
+from oms.partners import edi_queries
+from oms.partners.edi_queries import DocumentDetail, DocumentFilter, DocumentRow
 from sync.channels.edi_x12.pretty import reference
 
 PAGE_SIZE = 100
@@ -166,7 +166,6 @@ class DocumentsModel(PagedTableModel):
         if key == "problem":
             return " ".join(row.error.split())
         return ""
-
 
     def _reference(self, row: DocumentRow) -> str:
         ref = reference(row.head, row.doc_type)

@@ -18,8 +18,9 @@ from desktop.qt import (
     QWidget,
     Signal,
 )
-from oms import edi_queries, queries
-from oms.edi_queries import DocumentDetail
+from oms import orders
+from oms.partners import edi_queries
+from oms.partners.edi_queries import DocumentDetail
 from sync.channels.edi_x12.pretty import PrettyDocument, pretty
 from sync.channels.edi_x12.x12 import Delimiters
 
@@ -251,7 +252,7 @@ class DocumentPane(QWidget):
             if row.shipment_id:
                 order = self.tr("{order}, shipment {id}").format(order=order, id=row.shipment_id)
             if detail.order_status:
-                order += " · " + queries.status_title(detail.order_status)
+                order += " · " + orders.status_title(detail.order_status)
             if detail.hold_reason:
                 order += " — " + detail.hold_reason
             self._fact("order", order)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-
 from desktop import formatting as fmt
 from desktop.dialogs import CancelLineDialog, NoteDialog, ReasonDialog, hold_reasons
 from desktop.order_scan import accepts_order_scan, find_scanned_order
 from desktop.print_jobs import print_shipment
-from desktop.reroute import RerouteDialog
 from desktop.qt import (
     QFrame,
     QGridLayout,
@@ -23,14 +21,17 @@ from desktop.qt import (
     QWidget,
     Signal,
 )
+from desktop.reroute import RerouteDialog
+from desktop.tables import cell as _item, read_only_table
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
-from oms import floor_queries, orders, queries, routing, wording
-from oms.audit import Actor
-from oms.floor_queries import LabelState
-from oms.gs1 import Scan
-from oms.queries import OrderDetail
-from desktop.tables import cell as _item, read_only_table
+from oms import desk, orders, routing
+from oms.core import wording
+from oms.core.audit import Actor
+from oms.core.gs1 import Scan
+from oms.desk.detail import OrderDetail
+from oms.fulfilment import floor_queries
+from oms.fulfilment.floor_queries import LabelState
 
 LINE_COLUMNS = ("SKU", "Description", "Ordered", "Allocated", "Backordered", "Picked", "Packed", "Shipped", "Cancelled",
                 "Returned")
@@ -94,7 +95,7 @@ class Timeline(QScrollArea):
         self._layout.setSpacing(0)
         self._layout.addStretch(1)
         self.setWidget(self._body)
-        self.entries: list[queries.TimelineEntry] = []
+        self.entries: list[desk.TimelineEntry] = []
 
     def set_entries(self, entries) -> None:
         self.entries = list(entries)
@@ -324,7 +325,7 @@ class OrderDetailScreen(QWidget):
         self._requested = order_id
 
         def job(session):
-            detail = queries.order_detail(session, order_id)
+            detail = desk.order_detail(session, order_id)
             packed = [x.id for x in detail.shipments if x.status == "packed"] if detail is not None else []
             return detail, {st.shipment_id: st for st in floor_queries.label_states(session, packed)}
 
@@ -348,11 +349,11 @@ class OrderDetailScreen(QWidget):
         keep_line = self.lines.currentRow() if self.order is not None and self.order.id == d.id else -1
         self.order = d
         self.title.setText(d.number)
-        self.status_badge.setText(queries.status_title(d.status))
+        self.status_badge.setText(orders.status_title(d.status))
         self.status_badge.setProperty("status", d.status)
         self.status_badge.style().unpolish(self.status_badge)
         self.status_badge.style().polish(self.status_badge)
-        type_title = queries.ORDER_TYPE_TITLES.get(d.order_type, d.order_type)
+        type_title = orders.ORDER_TYPE_TITLES.get(d.order_type, d.order_type)
         self.subtitle.setText(f"{d.channel_name}  ·  {d.external_id}  ·  {type_title}")
         if d.on_hold:
             self.hold_banner.setText(self.tr("On hold: {reason}").format(reason=d.hold_reason or self.tr("no reason given")))
@@ -466,7 +467,7 @@ class OrderDetailScreen(QWidget):
             f"<td style='padding-bottom:3px'>{v}</td></tr>" for k, v in rows)
         return f"<table cellspacing='0' cellpadding='0'>{cells}</table>"
 
-    def selected_line(self) -> queries.LineView | None:
+    def selected_line(self) -> desk.LineView | None:
         if self.order is None:
             return None
         rows = self.lines.selectionModel().selectedRows()

@@ -45,10 +45,10 @@ from desktop.qt import (
 from desktop.tables import on_enter, record_view
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
-from oms import orders, queries, routing
-from oms.audit import Actor
-from oms.gs1 import Scan
-from oms.queries import QueueFilter, QueueRow, QueueSort
+from oms import desk, orders, routing
+from oms.core.audit import Actor
+from oms.core.gs1 import Scan
+from oms.desk.queue import QueueFilter, QueueRow, QueueSort
 
 PAGE_SIZE = 100
 MAX_PAGES = 30  # the sliding window: at most this many pages are kept in memory
@@ -111,8 +111,8 @@ class OrderQueueModel(PagedTableModel):
         self._sort = default_sort("all")
         self._now = datetime.now().astimezone()
         self._titles = [self.tr(t) for _k, t in COLUMNS]
-        self.version: queries.DataVersion | None = None  # the data the rows on show were read from
-        self._counts_of: tuple[QueueFilter, queries.DataVersion] | None = None  # what the counts on show are of
+        self.version: desk.DataVersion | None = None  # the data the rows on show were read from
+        self._counts_of: tuple[QueueFilter, desk.DataVersion] | None = None  # what the counts on show are of
         self._new_counts: dict[str, int] | None = None
 
     # -- the query -------------------------------------------------------------------------------
@@ -132,15 +132,15 @@ class OrderQueueModel(PagedTableModel):
         counts_key = replace(f, bucket="")
 
         def job(session):
-            version = queries.data_version(session)  # first: a change made meanwhile shows as a newer version
-            resolved = queries.resolve_search(session, f) if f.search else f
+            version = desk.data_version(session)  # first: a change made meanwhile shows as a newer version
+            resolved = desk.resolve_search(session, f) if f.search else f
             counts = None
             if counts_of != (counts_key, version):
-                counts = queries.bucket_counts(session, replace(resolved, bucket=""))
+                counts = desk.bucket_counts(session, replace(resolved, bucket=""))
                 total = counts[f.bucket]  # the list holds what its bucket counts: one number, read once
             else:
-                total = queries.queue_count(session, resolved)
-            read = {p: queries.queue_page(session, resolved, s, p * size, size, total=total) for p in pages(total)}
+                total = desk.queue_count(session, resolved)
+            read = {p: desk.queue_page(session, resolved, s, p * size, size, total=total) for p in pages(total)}
             return total, read, (resolved, version, counts_key, counts)
 
         return job
@@ -174,7 +174,7 @@ class OrderQueueModel(PagedTableModel):
 
     def _page_job(self, page: int):
         f, s, total, size = self._resolved, self._sort, self._total, self._page_size
-        return lambda session: queries.queue_page(session, f, s, page * size, size, total=total)
+        return lambda session: desk.queue_page(session, f, s, page * size, size, total=total)
 
     def refresh(self) -> None:
         """Re-read the count, the bucket counts and the pages in view; the selection follows its orders."""
@@ -234,7 +234,7 @@ class OrderQueueModel(PagedTableModel):
 
     def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
         key = COLUMNS[column][0]
-        if key not in queries.SORT_COLUMNS:
+        if key not in desk.SORT_COLUMNS:
             return
         sort = QueueSort(key, order == Qt.SortOrder.DescendingOrder)
         if sort != self._sort:
@@ -314,7 +314,7 @@ class OrderQueueModel(PagedTableModel):
         if key == "units":
             return f"{row.line_count} / {row.unit_count}"
         if key == "status":
-            return queries.status_title(row.status)
+            return orders.status_title(row.status)
         if key == "location":
             return row.location or "—"
         if key == "backorder_age":
@@ -371,7 +371,7 @@ class BucketList(QTableWidget):
     bucket_chosen = Signal(str)
 
     def __init__(self, parent=None) -> None:
-        super().__init__(len(queries.BUCKETS), 2, parent)
+        super().__init__(len(desk.BUCKETS), 2, parent)
         self.setObjectName("bucketList")
         self.setTabKeyNavigation(False)  # Up and Down choose a bucket; Tab moves on to the list
         self.horizontalHeader().hide()
@@ -387,7 +387,7 @@ class BucketList(QTableWidget):
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.verticalHeader().setDefaultSectionSize(40)
         self.setWordWrap(False)
-        for i, b in enumerate(queries.BUCKETS):
+        for i, b in enumerate(desk.BUCKETS):
             title = QTableWidgetItem(self.tr(b.title))
             title.setData(ORDER_ID_ROLE, b.key)
             count = QTableWidgetItem("")
@@ -401,17 +401,17 @@ class BucketList(QTableWidget):
         self.setMinimumWidth(widest + metrics.horizontalAdvance("0,000") + 28)  # every title whole, and its count
 
     def keys(self) -> list[str]:
-        return [b.key for b in queries.BUCKETS]
+        return [b.key for b in desk.BUCKETS]
 
     def current_key(self) -> str:
         row = self.currentRow()
-        return queries.BUCKETS[row].key if row >= 0 else "all"
+        return desk.BUCKETS[row].key if row >= 0 else "all"
 
     def select(self, key: str) -> None:
         self.selectRow(self.keys().index(key) if key in self.keys() else len(self.keys()) - 1)
 
     def set_counts(self, counts: dict[str, int]) -> None:
-        for i, b in enumerate(queries.BUCKETS):
+        for i, b in enumerate(desk.BUCKETS):
             n = counts.get(b.key)
             self.item(i, 1).setText("" if n is None else f"{n:,}")
 
@@ -612,7 +612,7 @@ class OrdersQueueScreen(QWidget):
             "backorder_age": [(age_text(now - timedelta(days=6, hours=23), now), False)],
             "promise": [(self.tr("missed {day}").format(day="28 Dec"), False)],
             "units": [("12 / 120", False)],
-            "status": [(queries.status_title(st), False) for st in queries.STATUS_TITLES],
+            "status": [(orders.status_title(st), False) for st in orders.STATUS_TITLES],
             "location": [("DFW3PL", False)],
         }
         sort_arrow, padding = 16, 16
@@ -641,12 +641,12 @@ class OrdersQueueScreen(QWidget):
     def start(self) -> None:
         """Load the filter choices, then the queue; start watching for changes."""
         def options(session):
-            return queries.filter_options(session)
+            return desk.filter_options(session)
 
         self.tasks.read(options, self._options_loaded, self.message.emit, owner=self)
         self._poll.start()
 
-    def _options_loaded(self, opts: queries.FilterOptions) -> None:
+    def _options_loaded(self, opts: desk.FilterOptions) -> None:
         saved = self.state.value("queue/filters", {}) or {}
         self._restoring = True
         for combo, choices, key in ((self.channel, opts.channels, "channel"), (self.location, opts.locations, "location"),
@@ -719,7 +719,7 @@ class OrdersQueueScreen(QWidget):
     def _sort_for(self, bucket: str) -> QueueSort:
         saved = self.state.value(f"queue/sort/{bucket}")
         sort = default_sort(bucket)
-        if isinstance(saved, list) and len(saved) == 2 and saved[0] in queries.SORT_COLUMNS:
+        if isinstance(saved, list) and len(saved) == 2 and saved[0] in desk.SORT_COLUMNS:
             sort = QueueSort(saved[0], bool(saved[1]))
         # Ship by and Promise missed read the same column; sort by the one the bucket shows.
         if bucket == "backordered" and sort.column == "ship_by":
@@ -798,7 +798,7 @@ class OrdersQueueScreen(QWidget):
         self.apply_filters()
 
     def _sort_changed(self, column: int, order) -> None:
-        if COLUMNS[column][0] not in queries.SORT_COLUMNS:  # the backorder age is not an indexed column
+        if COLUMNS[column][0] not in desk.SORT_COLUMNS:  # the backorder age is not an indexed column
             self._show_sort(self.model.query_sort)
             return
         sort = QueueSort(COLUMNS[column][0], order == Qt.SortOrder.DescendingOrder)
@@ -823,9 +823,9 @@ class OrdersQueueScreen(QWidget):
         """Notice changes made elsewhere (sync, another station on the same PostgreSQL) cheaply."""
         if not self.isVisible() or self.model.version is None:
             return
-        self.tasks.read(queries.data_version, self._version_read, lambda _m: None, owner=self)
+        self.tasks.read(desk.data_version, self._version_read, lambda _m: None, owner=self)
 
-    def _version_read(self, version: queries.DataVersion) -> None:
+    def _version_read(self, version: desk.DataVersion) -> None:
         # Compared with the version the rows and counts on show were read at, not with the previous look: a change
         # made between the queue's read and this look is a change too.
         if version != self.model.version and not self.model.is_loading:
@@ -876,8 +876,8 @@ class OrdersQueueScreen(QWidget):
         total = self.model.rowCount()
         n = len(self.table.selectionModel().selectedRows()) if self.table.selectionModel() else 0
         text = self.tr("{n} orders").format(n=f"{total:,}") if total != 1 else self.tr("1 order")
-        if self.model.query_filter.search and total >= queries.SEARCH_CAP:
-            text = self.tr("More than {n} matches — type more to narrow the search").format(n=f"{queries.SEARCH_CAP:,}")
+        if self.model.query_filter.search and total >= desk.SEARCH_CAP:
+            text = self.tr("More than {n} matches — type more to narrow the search").format(n=f"{desk.SEARCH_CAP:,}")
         if n > 1:
             text += self.tr("  ·  {n} selected").format(n=n)
         self.summary.setText(text)
@@ -888,7 +888,7 @@ class OrdersQueueScreen(QWidget):
         f = self.model.query_filter
         text = ""
         if not self.model.rowCount() and not self.model.is_loading:
-            bucket = self.tr(queries.BUCKETS_BY_KEY[f.bucket].title)
+            bucket = self.tr(desk.BUCKETS_BY_KEY[f.bucket].title)
             elsewhere = self._counts.get("all", 0) if f.bucket != "all" else 0
             filtered = replace(f, bucket="", search="") != QueueFilter(bucket="")
             if f.search and elsewhere:
@@ -948,7 +948,7 @@ class OrdersQueueScreen(QWidget):
         db = self.tasks.db
 
         def job():
-            from oms.errors import OmsError
+            from oms.core.errors import OmsError
 
             done, refused = 0, []
             for oid in ids:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from desktop import formatting as fmt
 from desktop.order_scan import choose_order
-from desktop.screens.picking_screen import scan_code
 from desktop.print_jobs import PrintOutcome, print_shipment, reprint_label
 from desktop.qt import (
     QAbstractItemView,
@@ -25,18 +25,21 @@ from desktop.qt import (
     QWidget,
     Signal,
 )
-from desktop import formatting as fmt
+from desktop.screens.picking_screen import scan_code
 from desktop.station import STATION_QSS, ScanStatus, card, label, repolish
 from desktop.sync_worker import clock_time
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
-from oms import floor_queries, fulfilment, shipments, sync_store
-from oms.audit import Actor
-from oms.errors import NotFound, SeveralMatches
-from oms.floor_queries import LabelState
-from oms.fulfilment import PackedBox, PackingView, PackResult
-from oms.gs1 import Scan
-from oms.settings import Settings
+from oms import fulfilment
+from oms.core.audit import Actor
+from oms.core.errors import NotFound, SeveralMatches
+from oms.core.gs1 import Scan
+from oms.core.settings import Settings
+from oms.fulfilment import floor_queries
+from oms.fulfilment.floor import PackedBox, PackingView, PackResult
+from oms.fulfilment.floor_queries import LabelState
+from oms.integration import sync_store
+from oms.shipping import shipments
 
 COMMAND_COMPLETE = ("COMPLETE", "DONE")
 COMMAND_NEW_BOX = "NEWBOX"
@@ -664,7 +667,7 @@ class PackingScreen(QWidget):
             carriers = sync_store.connectors(session, "carrier", enabled_only=True)
             if carriers:
                 shipments.request_label(session, self.actor, result.shipment_id, carriers[0].code,
-                                        label_format=settings.label_format.upper())
+                                        label_format=settings.label_format.upper(), carrier_name=carriers[0].name)
                 return result, "awaiting"
             shipments.confirm(session, self.actor, result.shipment_id, carrier="Own", service="",
                               tracking_number=str(result.shipment_id))

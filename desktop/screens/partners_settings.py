@@ -33,10 +33,10 @@ from desktop.qt import (
 )
 from desktop.tables import cell, fill_table, read_only_table, selected_key
 from desktop.tasks import Tasks
-from oms import edi
-from oms.audit import Actor
-from oms.edi import ItemXrefInfo, PartnerInfo, ShipToInfo
-from oms.edi_queries import type_title
+from oms.core.audit import Actor
+from oms.partners import edi
+from oms.partners.edi import ItemXrefInfo, PartnerInfo, ShipToInfo
+from oms.partners.edi_queries import type_title
 from sync import credentials
 
 ISA_QUALIFIERS = (("ZZ", "ZZ mutually defined"), ("01", "01 DUNS"), ("08", "08 UCC EDI comm. id"), ("12", "12 phone number"),

@@ -23,10 +23,11 @@ from desktop.qt import (
 from desktop.station import STATION_QSS, ScanStatus, card, label, repolish
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
-from oms import floor_queries, fulfilment
-from oms.audit import Actor
-from oms.fulfilment import OpenTask
-from oms.gs1 import Scan
+from oms import fulfilment
+from oms.core.audit import Actor
+from oms.core.gs1 import Scan
+from oms.fulfilment import floor_queries
+from oms.fulfilment.floor import OpenTask
 
 COMMAND_SHORT = "SHORT"  # the command barcode on the pick list and at the bins
 WAVE_PREFIX = "WAVE-"  # the pick list's header barcode

@@ -8,7 +8,6 @@ from the command line shows here at once, without F5.
 from __future__ import annotations
 
 from desktop.print_jobs import PrintOutcome, carrier_label_shipment, confirm_printed_labels, send, test_documents
-from desktop.screen import NoScanScreen
 from desktop.qt import (
     QAbstractItemView,
     QComboBox,
@@ -27,13 +26,14 @@ from desktop.qt import (
     QWidget,
     Signal,
 )
+from desktop.screen import NoScanScreen
 from desktop.station import STATION_QSS, label
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
 from oms import printing
-from oms.audit import Actor
-from oms.printing import FailedJob, Printer
-from oms.settings import Settings
+from oms.core.audit import Actor
+from oms.core.settings import Settings
+from oms.printing.printers import FailedJob, Printer
 
 PAPER_SIZES = ("Letter", "A4", "Legal")
 
@@ -190,7 +190,6 @@ class PrintingScreen(NoScanScreen, QWidget):
 
     def refresh(self) -> None:
         self.tasks.background(_printers_and_jobs, self._loaded, self._say_error, owner=self)
-
 
     # -- showing -------------------------------------------------------------------------------------------
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from desktop.screens.partners_settings import PartnersPanel
-from desktop.screen import NoScanScreen
+from desktop import formatting as fmt
 from desktop.qt import (
     QAbstractItemView,
     QComboBox,
@@ -25,21 +24,21 @@ from desktop.qt import (
     QPushButton,
     QSpinBox,
     Qt,
-    QTabWidget,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
     Signal,
 )
-from desktop import formatting as fmt
+from desktop.screen import NoScanScreen
+from desktop.screens.partners_settings import PartnersPanel
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
-from oms import sync_store
-from oms.audit import Actor
-from oms.settings import Settings
+from oms.core.audit import Actor
+from oms.core.settings import Settings
+from oms.integration import sync_store
 from sync import credentials, registry
-
 
 
 @dataclass(frozen=True)
@@ -311,7 +310,6 @@ class SettingsScreen(NoScanScreen, QWidget):
     def focus_search(self) -> None:
         self.refresh()
         self.station_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
-
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)

@@ -16,15 +16,12 @@ from desktop.qt import (
     QWidget,
     Signal,
 )
-from desktop.tables import cell as _item
-from desktop.tables import fill_table as _fill
-from desktop.tables import on_enter
-from desktop.tables import read_only_table as _table
+from desktop.tables import cell as _item, fill_table as _fill, on_enter, read_only_table as _table
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
-from oms import queries
-from oms.gs1 import Scan
-from oms.queries import StockDetail, StockLookup
+from oms import desk
+from oms.core.gs1 import Scan
+from oms.desk.stock import StockDetail, StockLookup
 
 MOVEMENT_TITLES = {"receipt": "Receipt", "ship": "Shipped", "adjust": "Adjustment", "transfer": "Transfer",
                    "return": "Return", "count": "Count"}
@@ -191,7 +188,7 @@ class StockLookupScreen(QWidget):
         if not text and not gtin:
             return
         def job(session):
-            return queries.stock_lookup(session, text, gtin=gtin)
+            return desk.stock_lookup(session, text, gtin=gtin)
 
         def done(result: StockLookup) -> None:
             self._show(result)
@@ -216,7 +213,7 @@ class StockLookupScreen(QWidget):
         query = self.result.query
 
         def job(session):
-            return StockLookup(query, product=queries.stock_detail(session, pid))
+            return StockLookup(query, product=desk.stock_detail(session, pid))
 
         self.tasks.read(job, self._show, lambda m: self._set_message(m, error=True), owner=self)
 
@@ -286,7 +283,7 @@ class StockLookupScreen(QWidget):
     def refresh(self) -> None:
         if self.result is not None and self.result.product is not None:
             pid, query = self.result.product.id, self.result.query
-            self.tasks.read(lambda s: StockLookup(query, product=queries.stock_detail(s, pid)), self._show,
+            self.tasks.read(lambda s: StockLookup(query, product=desk.stock_detail(s, pid)), self._show,
                             lambda m: self._set_message(m, error=True), owner=self)
         elif self.search.text().strip():
             self.look_up()

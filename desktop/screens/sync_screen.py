@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from desktop import formatting as fmt
-from desktop.screen import NoScanScreen
 from desktop.qt import (
     QHBoxLayout,
     QLabel,
@@ -18,17 +17,17 @@ from desktop.qt import (
     QWidget,
     Signal,
 )
+from desktop.screen import NoScanScreen
 from desktop.sync_worker import ROLE_ORDER, SyncSummary, SyncWorker, without_worker
+from desktop.tables import cell as _item, fill_table as _fill, read_only_table, selected_key as _key
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
-from oms import sync_queries, sync_store
-from oms.audit import Actor
+from oms.core.audit import Actor
+from oms.integration import sync_queries, sync_store
 from sync import registry
 from sync.channels.edi_x12.transports import TITLES as TRANSPORT_TITLES
 from sync.engine import token_refused
 from sync.http import plain_error
-from desktop.tables import cell as _item, fill_table as _fill, read_only_table, selected_key as _key
-
 
 TOPIC_TITLES = {
     "fulfillment.create": "Fulfillment", "fulfillment.cancel": "Fulfillment cancel", "order.cancelled": "Cancellation",
@@ -75,12 +74,12 @@ def _titled(title_label: QLabel, widget: QWidget, *extra: QWidget) -> QWidget:
     return w
 
 
-
 def kind_title(st: sync_store.ConnectorStatus) -> str:
     """What kind of connection it is, in words: the registry's title, or a trading partner's transport."""
     if st.role == "partner":
         return TRANSPORT_TITLES.get(st.kind.removeprefix("edi_"), st.kind)
     return registry.title(st.kind)
+
 
 class SyncScreen(NoScanScreen, QWidget):
     """What the shop and the carriers were told, what is waiting, and what needs a person."""
@@ -212,7 +211,6 @@ class SyncScreen(NoScanScreen, QWidget):
     def focus_search(self) -> None:
         self.refresh()
         self.connectors.setFocus(Qt.FocusReason.ShortcutFocusReason)
-
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)

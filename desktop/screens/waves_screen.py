@@ -6,9 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from desktop import formatting as fmt
 from desktop.dialogs import ReasonDialog
-from desktop.screens.picking_screen import wave_progress
 from desktop.print_jobs import PrintOutcome, print_pdf
-from desktop.screen import NoScanScreen
 from desktop.qt import (
     QBuffer,
     QByteArray,
@@ -34,13 +32,16 @@ from desktop.qt import (
     QWidget,
     Signal,
 )
+from desktop.screen import NoScanScreen
+from desktop.screens.picking_screen import wave_progress
 from desktop.station import STATION_QSS, label
+from desktop.tables import cell as _item, read_only_table
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
-from oms import documents, floor_queries, fulfilment
-from oms.audit import Actor
-from oms.settings import Settings
-from desktop.tables import cell as _item, read_only_table
+from oms import documents, fulfilment
+from oms.core.audit import Actor
+from oms.core.settings import Settings
+from oms.fulfilment import floor_queries
 
 KINDS = (("all", "All orders, a tote each"), ("single", "Single-unit orders, batch picked"),
          ("multi", "Multi-unit orders, a tote each"))
@@ -245,7 +246,6 @@ class WavesScreen(NoScanScreen, QWidget):
     def refresh(self) -> None:
         self.tasks.read(lambda s: floor_queries.waves(s), self._waves_loaded, self.message.emit, owner=self)
         self._load_ready()
-
 
     # -- loading -------------------------------------------------------------------------------------------
 

@@ -11,11 +11,12 @@ from typing import Sequence
 
 from sqlalchemy.orm import Session
 
-from ..errors import InvalidInput
-from ..i18n import _
-from ..settings import Settings
-from . import carrier_labels
-from . import data as _data
+from oms import fulfilment
+from oms.core.errors import InvalidInput
+from oms.core.i18n import _
+from oms.core.settings import Settings
+
+from . import carrier_labels, data as _data
 from .labels import Format, LabelSize, bin_label, product_label, render, shipping_label, sscc_label
 from .pages import render_packing_slip, render_packing_slips, render_pick_list
 
@@ -43,8 +44,6 @@ def _check(fmt: str, dpi: int) -> None:
 
 def pick_list(session: Session, wave_id: int, paper: str = "Letter") -> bytes:
     """The wave's pick list as PDF (reads oms.fulfilment.pick_list)."""
-    from .. import fulfilment  # imported here: documents must not need fulfilment to load
-
     return render_pick_list(fulfilment.pick_list(session, wave_id), paper)
 
 
@@ -100,7 +99,7 @@ def new_sscc_labels(session: Session, count: int, fmt: Format = "pdf", *, dpi: i
     """
     _check(fmt, dpi)
     settings = settings or Settings.load()
-    ssccs = _data.allocate_ssccs(session, count, settings.gs1_company_prefix, settings.sscc_serial_start)
+    ssccs = fulfilment.allocate_ssccs(session, count, settings.gs1_company_prefix, settings.sscc_serial_start)
     labels = [sscc_label(_data.SsccLabelData(code, carton_index=i + 1, carton_count=count)) for i, code in enumerate(ssccs)]
     return ssccs, render(labels, fmt, dpi=dpi, title=_("SSCC labels"))
 

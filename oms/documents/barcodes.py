@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Literal
 
-from ..errors import InvalidInput
-from ..gs1 import GS, Gs1Data, is_valid_gtin, is_valid_sscc
-from ..i18n import _
+from oms.core.errors import InvalidInput
+from oms.core.gs1 import GS, Gs1Data, is_valid_gtin, is_valid_sscc
+from oms.core.i18n import _
 
 Symbology = Literal["code128", "gs1-128", "ean13", "upca", "ean8"]
 
-#: Barcode kinds (oms.models.Barcode.kind) that carry a GS1 trade item number.
+#: Barcode kinds (oms.catalog.models.Barcode.kind) that carry a GS1 trade item number.
 GTIN_KINDS = ("gtin", "ean", "upc")
 
 

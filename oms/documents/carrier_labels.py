@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import io
 
-from ..errors import InvalidInput
-from ..i18n import _
+from oms.core.errors import InvalidInput
+from oms.core.i18n import _
 
 LABEL_WIDTH_IN = 4
 LABEL_HEIGHT_IN = 6

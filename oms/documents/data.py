@@ -9,23 +9,15 @@ from typing import Iterable, Sequence
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from ..errors import Conflict, InvalidInput, NotFound
-from ..fulfilment import allocate_ssccs  # noqa: F401 - the labels take their serials from the floor's counter
-from ..i18n import _
-from ..models import (
-    Barcode,
-    Bin,
-    Location,
-    OrderType,
-    Pallet,
-    Product,
-    SalesOrder,
-    Shipment,
-    ShipmentLine,
-    ShipmentStatus,
-    utcnow,
-)
-from ..settings import Settings
+from oms.catalog.models import Barcode, Product
+from oms.core.errors import Conflict, InvalidInput, NotFound
+from oms.core.i18n import _
+from oms.core.settings import Settings
+from oms.core.types import utcnow
+from oms.inventory.models import Bin, Location
+from oms.orders.models import OrderType, SalesOrder
+from oms.shipping.models import Pallet, Shipment, ShipmentLine, ShipmentStatus
+
 from .barcodes import Symbol, product_symbol
 
 
@@ -332,5 +324,3 @@ def packing_slips_data(session: Session, order_ref: str | int, shipment_id: int 
 
 
 # -- SSCC serials ------------------------------------------------------------------------------------
-
-

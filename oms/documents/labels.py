@@ -4,12 +4,27 @@ from __future__ import annotations
 
 from typing import Literal, Sequence
 
-from ..errors import InvalidInput
-from ..i18n import _
+from oms.core.errors import InvalidInput
+from oms.core.i18n import _
+
 from .barcodes import code128, sscc_symbol
 from .data import BinLabelData, ProductLabelData, ShippingLabelData, SsccLabelData, service_name
-from .layout import (LEADING, SIZE_4X6, SIZE_SMALL, Bars, Box, Item, Label, Text, render_pdf, render_zpl, size_to_fit,
-                     text_lines, text_width, wrap)
+from .layout import (
+    LEADING,
+    SIZE_4X6,
+    SIZE_SMALL,
+    Bars,
+    Box,
+    Item,
+    Label,
+    Text,
+    render_pdf,
+    render_zpl,
+    size_to_fit,
+    text_lines,
+    text_width,
+    wrap,
+)
 
 LabelSize = Literal["4x6", "small"]
 Format = Literal["pdf", "zpl"]

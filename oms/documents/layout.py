@@ -11,15 +11,16 @@ from typing import Literal, Sequence, Union
 
 from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode.code128 import Code128
-from reportlab.graphics.barcode.eanbc import Ean8BarcodeWidget, Ean13BarcodeWidget, UPCA
+from reportlab.graphics.barcode.eanbc import UPCA, Ean8BarcodeWidget, Ean13BarcodeWidget
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib.units import inch, mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from ..errors import InvalidInput
-from ..i18n import _
+from oms.core.errors import InvalidInput
+from oms.core.i18n import _
+
 from .barcodes import Symbol, code128_codewords, code128_subset_c, linear_modules, quiet_modules
 
 Align = Literal["left", "center", "right"]

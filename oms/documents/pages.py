@@ -11,14 +11,15 @@ from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
-from ..errors import InvalidInput
-from ..i18n import _, ngettext
+from oms.core.errors import InvalidInput
+from oms.core.i18n import _, ngettext
+
 from .barcodes import code128
 from .data import PackingSlipData
 from .layout import Bars, Box, Text, column_width, draw_pdf, fit, font, set_code, size_to_fit, text_width, wrap
 
 if TYPE_CHECKING:  # the fulfilment module builds it; documents only read it
-    from ..fulfilment import PickListData
+    from oms.fulfilment.floor import PickListData
 
 Paper = Literal["A4", "Letter"]
 MARGIN = 14 * mm

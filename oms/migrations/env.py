@@ -3,11 +3,11 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from oms.models import Base
-from oms.order_search import is_search_index
+from oms.desk.search import is_search_index
+from oms.schema import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def run_migrations_online() -> None:

@@ -17,13 +17,13 @@ from datetime import datetime, timezone
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-from oms import money
-from oms.errors import InvalidInput
-from oms.i18n import _
+from oms.core import money
+from oms.core.errors import InvalidInput
+from oms.core.i18n import _
 
-from ..base import (AddressData, LabelPurchase, Parcel, PermanentError, RateQuote, RemoteError, TrackingUpdate)
-from ..http import HttpClient
+from ..base import AddressData, LabelPurchase, Parcel, PermanentError, RateQuote, RemoteError, TrackingUpdate
 from ..emulators.easypost import EasyPostEmulator
+from ..http import HttpClient
 from ..registry import ConnectorSpec
 
 log = logging.getLogger(__name__)

@@ -25,14 +25,14 @@ from decimal import Decimal
 from typing import Any, Mapping
 from urllib.parse import parse_qs, urlsplit
 
-from oms import money
-from oms.errors import InvalidInput
-from oms.i18n import _
-from oms.orders import Address, NormalizedLine, NormalizedOrder, check_order
+from oms.core import money
+from oms.core.errors import InvalidInput
+from oms.core.i18n import _
+from oms.orders.contract import Address, NormalizedLine, NormalizedOrder, check_order
 
 from ..base import Cancellation, OutboundMessage, PermanentError, PullPage, Quarantine, RemoteError
-from ..http import HttpClient
 from ..emulators.shopify import ShopifyEmulator
+from ..http import HttpClient
 from ..registry import ConnectorSpec
 
 log = logging.getLogger(__name__)

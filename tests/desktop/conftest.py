@@ -12,7 +12,7 @@ from PySide6.QtCore import QSettings
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
 from oms import seed
-from oms.db import Database
+from oms.core.db import Database
 
 DEMO_NOW = datetime(2026, 11, 20, 15, 0, tzinfo=timezone.utc)
 

@@ -12,10 +12,11 @@ from sqlalchemy import select
 
 from desktop.main_window import scanner_settings
 from desktop.scanner import ScanInputFilter
-from oms import catalog, restock, routing
-from oms.audit import Actor
-from oms.gs1 import gs1_check_digit
-from oms.models import Barcode, Product
+from oms import catalog, intake
+from oms.catalog.models import Barcode, Product
+from oms.core.audit import Actor
+from oms.core.gs1 import gs1_check_digit
+from oms.routing import restock
 from tests.conftest import make_order
 
 SETUP = Actor("setup", "test")
@@ -102,8 +103,8 @@ def add_floor(db, orders: list[tuple[str, list[tuple[str, int]]]], *, lantern_at
     ids = {}
     with db.write() as s:
         for number, lines in orders:
-            (r,) = routing.import_and_route(s, SETUP, [make_order(f"FLOOR-{number}", lines, number=number,
-                                                                  placed_at=datetime(2026, 11, 20, 14, 0, tzinfo=timezone.utc))])
+            (r,) = intake.take_in(s, SETUP, [make_order(f"FLOOR-{number}", lines, number=number,
+                                                                  placed_at=datetime(2026, 11, 20, 14, 0, tzinfo=timezone.utc))]).results
             ids[number] = r.order_id
     return ids
 

@@ -6,7 +6,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from desktop.main_window import MainWindow
-from oms.settings import Settings
+from oms.core.settings import Settings
 
 
 def open_window(qtbot, tasks, window_state, **kw) -> MainWindow:

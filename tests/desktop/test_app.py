@@ -13,9 +13,10 @@ from sqlalchemy import text
 from desktop import app as desktop_app
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
-from oms import edi_queries, seed
-from oms.db import Database
-from oms.settings import Settings
+from oms import seed
+from oms.core.db import Database
+from oms.core.settings import Settings
+from oms.partners import edi_queries
 
 ROOT = Path(__file__).resolve().parents[2]
 

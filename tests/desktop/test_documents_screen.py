@@ -11,7 +11,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from desktop.screens.documents_screen import COLUMNS
-from oms import edi, sync_queries
+from oms.integration import sync_queries
+from oms.partners import edi
 from sync.channels.edi_x12.service import import_interchanges
 from sync.channels.edi_x12.x12 import Group, Segment, Transaction, write_interchange
 from tests.conftest import ACTOR

@@ -9,10 +9,14 @@ import pytest
 from PySide6.QtCore import Qt
 from sqlalchemy import func, select
 
-from oms import check, orders, printing
-from oms.gs1 import is_valid_sscc
-from oms.models import AuditEvent, Location, OrderLine, OutboxMessage, Package, SalesOrder, Shipment, Wave, WaveOrder
-from tests.desktop.floor_helpers import BLUE, RED, TOTE_EAN, SETUP, Scanner, add_floor, barcode_of
+from oms import check, intake, orders, printing
+from oms.core.gs1 import is_valid_sscc
+from oms.core.models import AuditEvent, OutboxMessage
+from oms.fulfilment.models import Wave, WaveOrder
+from oms.inventory.models import Location
+from oms.orders.models import OrderLine, SalesOrder
+from oms.shipping.models import Package, Shipment
+from tests.desktop.floor_helpers import BLUE, RED, SETUP, TOTE_EAN, Scanner, add_floor, barcode_of
 from tests.desktop.helpers import open_window
 from tests.documents.conftest import cups  # noqa: F401 - the real CUPS fixture, shared with the document tests
 
@@ -280,15 +284,14 @@ def test_partial_shipment_says_what_was_left_out(qtbot, demo_db, station):
 
 def test_wholesale_cartons_get_ssccs_and_a_carrier_connector_means_awaiting_label(qtbot, demo_db, station):
     window, scanner = station
-    from oms import routing
-    from oms.models import ConnectorConfig
+    from oms.integration.models import ConnectorConfig
     from tests.conftest import make_order
     from tests.desktop.floor_helpers import SETUP
 
     add_floor(demo_db, [])
     with demo_db.write() as s:
-        (r,) = routing.import_and_route(s, SETUP, [make_order("FLOOR-W1", [("FLOOR-MUG-RED", 2)], channel="northwind",
-                                                              number="PO-F1", order_type="wholesale")])
+        (r,) = intake.take_in(s, SETUP, [make_order("FLOOR-W1", [("FLOOR-MUG-RED", 2)], channel="northwind",
+                                                              number="PO-F1", order_type="wholesale")]).results
         s.add(ConnectorConfig(code="easypost", role="carrier", kind="easypost", name="EasyPost", base_url="http://127.0.0.1:9",
                               options={}, enabled=True, interval_s=60))
     wave_id, k = picked_and_at_the_bench(qtbot, window, scanner, demo_db, "PO-F1", channel="northwind")
@@ -302,7 +305,7 @@ def test_wholesale_cartons_get_ssccs_and_a_carrier_connector_means_awaiting_labe
         assert s.get(Shipment, sid).status == "packed"
         assert s.scalar(select(OutboxMessage.topic).where(OutboxMessage.idempotency_key == f"easypost:label:{sid}")) == "label.buy"
     # The sync engine buys the label: the next poll prints it and the shipment leaves "awaiting".
-    from oms import shipments
+    from oms.shipping import shipments
     from tests.desktop.floor_helpers import SETUP as ACTOR
 
     label = b"^XA^FO50,50^A0N,40,40^FDCARRIER LABEL^FS^XZ"
@@ -366,7 +369,7 @@ def test_packing_prints_label_and_slip_through_real_cups_and_failures_can_be_ret
 
 def _easypost_connection(db, base_url: str) -> None:
     """An EasyPost connection as Settings adds it: no options, so its own label format is the default (PDF)."""
-    from oms.models import ConnectorConfig
+    from oms.integration.models import ConnectorConfig
 
     with db.write() as s:
         s.add(ConnectorConfig(code="easypost", role="carrier", kind="easypost", name="EasyPost", base_url=base_url,
@@ -429,7 +432,7 @@ def test_offline_the_station_says_why_the_label_waits_and_a_label_that_cannot_pr
     is bought; with no label printer it lands in Failed prints, which the Printing screen shows without F5, and the
     order stays packed ("label ready") rather than shipped. A restarted station picks the awaited label up again."""
     from desktop.screens.packing_screen import PackingScreen
-    from oms.models import ConnectorConfig
+    from oms.integration.models import ConnectorConfig
     from sync.emulators.easypost import EasyPostEmulator
 
     window, scanner = station
@@ -602,16 +605,15 @@ def _three_orders_numbered_1002(db) -> list[int]:
     """One shop that numbered three orders #1002 (its numbering started again): same channel, same number."""
     from datetime import datetime, timezone
 
-    from oms import routing
     from tests.conftest import make_order
 
     add_floor(db, [])
     ids = []
     with db.write() as s:
         for i, (who, day) in enumerate((("Ada Lovelace", 3), ("Grace Hopper", 4), ("Alan Turing", 5))):
-            (r,) = routing.import_and_route(s, SETUP, [make_order(f"DUP-{i}", [("FLOOR-MUG-RED", 1)], number="#1002",
+            (r,) = intake.take_in(s, SETUP, [make_order(f"DUP-{i}", [("FLOOR-MUG-RED", 1)], number="#1002",
                                                                   customer_name=who,
-                                                                  placed_at=datetime(2026, 11, day, 9, 0, tzinfo=timezone.utc))])
+                                                                  placed_at=datetime(2026, 11, day, 9, 0, tzinfo=timezone.utc))]).results
             ids.append(r.order_id)
         grace = s.scalars(select(OrderLine).where(OrderLine.order_id == ids[1])).one()
         orders.record_pick(s, SETUP, grace.id, 1, bin="A-03-2")  # Grace's mug is in a tote, waiting to be packed
@@ -667,8 +669,7 @@ def test_a_scan_that_matches_several_orders_asks_which_one_in_the_orders_queue(q
 
 def test_seven_lines_fit_at_1366x768_and_the_screen_says_how_many_items_are_left(qtbot, demo_db, station):
     """Issue #14: the 7th line was below the fold at 1366x768 and nothing said how many items were left in all."""
-    from oms import catalog, orders as order_service
-    from oms import inventory
+    from oms import catalog, inventory, orders as order_service
     from tests.conftest import make_order, stock
 
     window, scanner = station

@@ -4,7 +4,7 @@ from PySide6.QtCore import Qt
 from sqlalchemy import select
 
 from desktop.tasks import Tasks
-from oms.models import Channel
+from oms.orders.models import Channel
 from tests.desktop.helpers import open_window
 
 

@@ -4,8 +4,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 from sqlalchemy import select
 
-from oms import queries
-from oms.models import AuditEvent, OrderLine, OrderNote, SalesOrder
+from oms import desk, intake
+from oms.core.models import AuditEvent
+from oms.orders.models import OrderLine, OrderNote, SalesOrder
 from tests.desktop.helpers import answer_dialog, open_window
 
 
@@ -25,7 +26,7 @@ def test_detail_shows_lines_shipments_and_timeline(qtbot, tasks, window_state, d
     oid = order_with(demo_db, "delivered")
     detail = open_detail(qtbot, window, oid)
     with demo_db.read() as s:
-        expected = queries.order_detail(s, oid)
+        expected = desk.order_detail(s, oid)
     assert detail.title.text() == expected.number
     assert detail.status_badge.text() == "Delivered"
     assert detail.lines.rowCount() == len(expected.lines)
@@ -143,7 +144,7 @@ def test_a_refused_action_is_explained(qtbot, tasks, window_state, demo_db):
     detail = open_detail(qtbot, window, oid)
     # Another station ships it meanwhile... simplest stand-in: it is cancelled behind our back.
     from oms import orders
-    from oms.audit import Actor
+    from oms.core.audit import Actor
 
     with demo_db.write() as s:
         orders.cancel_order(s, Actor("priya", "service-2"), oid, reason="Customer asked")
@@ -174,7 +175,7 @@ def test_a_refused_action_is_explained(qtbot, tasks, window_state, demo_db):
 
 
 def test_scanning_an_order_number_opens_it(qtbot, tasks, window_state, demo_db):
-    from oms.gs1 import classify_scan
+    from oms.core.gs1 import classify_scan
 
     window = open_window(qtbot, tasks, window_state)
     with demo_db.read() as s:
@@ -213,15 +214,14 @@ def test_a_late_routing_plan_is_said_in_red(qtbot, tasks, window_state, demo_db)
     from datetime import datetime, timedelta, timezone
 
     from desktop import formatting as fmt
-    from oms import routing
-    from oms.models import Product
+    from oms.catalog.models import Product
     from tests.conftest import ACTOR, make_order
 
     now = datetime.now(timezone.utc)
     with demo_db.write() as s:
         sku = s.scalar(select(Product.sku).where(Product.active.is_(True)).order_by(Product.id).limit(1))
-        (result,) = routing.import_and_route(s, ACTOR, [make_order("LATE-1", ((sku, 1),), placed_at=now - timedelta(hours=1),
-                                                                   deliver_by=now - timedelta(days=1), number="#LATE-1")])
+        (result,) = intake.take_in(s, ACTOR, [make_order("LATE-1", ((sku, 1),), placed_at=now - timedelta(hours=1),
+                                                                   deliver_by=now - timedelta(days=1), number="#LATE-1")]).results
     window = open_window(qtbot, tasks, window_state)
     detail = open_detail(qtbot, window, result.order_id)
     routing_view = detail.order.routing
@@ -234,7 +234,7 @@ def test_a_late_routing_plan_is_said_in_red(qtbot, tasks, window_state, demo_db)
 
 
 def test_the_warehouse_is_named_not_coded(qtbot, tasks, window_state, demo_db):
-    from oms.models import Location
+    from oms.inventory.models import Location
 
     window = open_window(qtbot, tasks, window_state)
     oid = order_with(demo_db, "allocated")
@@ -251,9 +251,10 @@ def test_a_packed_box_says_where_its_carrier_label_is_and_printing_it_from_the_d
         qtbot, tasks, window_state, demo_db, tmp_path, monkeypatch):
     """Priya sees "awaiting label", then "label ready to print"; Reprint label prints it (on the station's label
     printer) and only then does the shipment read shipped."""
-    from oms import printing, shipments
-    from oms.models import Shipment
-    from oms.settings import Settings
+    from oms import printing
+    from oms.core.settings import Settings
+    from oms.shipping import shipments
+    from oms.shipping.models import Shipment
     from tests.conftest import ACTOR
     from tests.documents.conftest import Listener
 

@@ -7,11 +7,11 @@ from PySide6.QtWidgets import QApplication
 from sqlalchemy import func, select
 
 from desktop.screens import orders_queue
-from oms import orders, queries
-from oms.audit import Actor
-from oms.db import Database
-from oms.models import Channel, SalesOrder
-from oms.queries import QueueFilter
+from oms import desk, orders
+from oms.core.audit import Actor
+from oms.core.db import Database
+from oms.desk.queue import QueueFilter
+from oms.orders.models import Channel, SalesOrder
 from tests.conftest import make_order
 from tests.desktop.helpers import answer_dialog, open_window, row_ids
 
@@ -35,7 +35,7 @@ def test_queue_opens_on_all_orders_with_counts(qtbot, tasks, window_state, demo_
     assert model.rowCount() == 120
     assert window.queue.buckets.count_text("all") == "120"
     with demo_db.read() as s:
-        counts = queries.bucket_counts(s)
+        counts = desk.bucket_counts(s)
     for key, n in counts.items():
         assert window.queue.buckets.count_text(key) == f"{n:,}"
     # Newest first; late open orders are shown in red.
@@ -245,7 +245,7 @@ def unique_part_of_an_email(db, status=None):
         for oid, email in s.execute(q.order_by(SalesOrder.id)):
             local = email.split("@")[0]
             piece = local[2:] + "@"  # "nnah.robinson7@": inside the address, from its third letter
-            if queries.queue_count(s, QueueFilter(search=piece)) == 1:
+            if desk.queue_count(s, QueueFilter(search=piece)) == 1:
                 return piece, oid
     raise AssertionError("no order with a unique email in the demo data")
 
@@ -341,7 +341,7 @@ def test_columns_fit_their_texts_and_an_old_saved_layout_does_not_come_back(qtbo
     # Every status and every order number shown is whole.
     for r in range(min(model.rowCount(), 100)):
         row = model.row_at(r)
-        assert metrics.horizontalAdvance(queries.status_title(row.status)) < header.sectionSize(keys.index("status"))
+        assert metrics.horizontalAdvance(orders.status_title(row.status)) < header.sectionSize(keys.index("status"))
         assert metrics.horizontalAdvance(row.number) < header.sectionSize(keys.index("number"))
     assert not header.stretchLastSection()  # Location is not stretched over the table
     # The customer and the destination share what the others leave: the table is filled, and no wider.

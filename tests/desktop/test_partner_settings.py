@@ -7,8 +7,11 @@ import pytest
 from PySide6.QtCore import Qt
 from sqlalchemy import func, select
 
-from oms import edi, sync_queries
-from oms.models import AuditEvent, Channel, TradingPartner
+from oms.core.models import AuditEvent
+from oms.integration import sync_queries
+from oms.orders.models import Channel
+from oms.partners import edi
+from oms.partners.models import TradingPartner
 from sync import credentials
 from tests.desktop.helpers import open_window
 

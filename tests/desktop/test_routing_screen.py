@@ -7,9 +7,10 @@ from sqlalchemy import func, select
 
 from desktop.screens import orders_queue
 from desktop.screens.routing import proposed_rules
-from oms import queries, routing
-from oms.errors import Conflict
-from oms.models import RoutingDecision, SalesOrder
+from oms import desk, routing
+from oms.core.errors import Conflict
+from oms.orders.models import SalesOrder
+from oms.routing.models import RoutingDecision
 from tests.desktop.helpers import answer_dialog, open_window
 
 
@@ -204,7 +205,7 @@ def test_order_detail_shows_the_routing_explanation_and_plans(qtbot, tasks, wind
     window = open_window(qtbot, tasks, window_state)
     with demo_db.read() as s:
         oid = s.scalar(select(SalesOrder.id).where(SalesOrder.status == "allocated").order_by(SalesOrder.id).limit(1))
-        expected = queries.latest_routing(s, oid)
+        expected = desk.latest_routing(s, oid)
     detail = open_detail(qtbot, window, oid)
     assert expected is not None and expected.explanation.startswith("Rule “")
     assert expected.explanation.replace("&", "&amp;") in detail.routing_text.text()

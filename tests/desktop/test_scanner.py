@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QLineEdit, QPushButton, QWidget
 
 from desktop.feedback import SOUNDS_DIR, FlashOverlay, ScanFeedback
 from desktop.scanner import ScanInputFilter, ScannerSettings, ScanRouter
-from oms.gs1 import GS, Scan, classify_scan
+from oms.core.gs1 import GS, Scan, classify_scan
 
 SCANNER_GAP_MS = 4  # a USB scanner types a character every few milliseconds
 HUMAN_GAP_MS = 120  # a fast typist

@@ -3,8 +3,8 @@
 from PySide6.QtCore import Qt
 from sqlalchemy import select
 
-from oms.gs1 import classify_scan
-from oms.models import Barcode, Product
+from oms.catalog.models import Barcode, Product
+from oms.core.gs1 import classify_scan
 from tests.desktop.helpers import open_window
 
 

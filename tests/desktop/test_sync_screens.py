@@ -10,17 +10,17 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 from sqlalchemy import func, select
 
-from desktop import app as desktop_app
-from desktop import demo
+from desktop import app as desktop_app, demo
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
-from oms import seed, sync_queries, sync_store
-from oms.models import Allocation, Channel, SalesOrder
-from oms.settings import Settings
+from oms import seed
+from oms.core.settings import Settings
+from oms.integration import sync_queries, sync_store
+from oms.orders.models import Allocation, Channel, SalesOrder
 from sync import credentials
 from sync.connectors import build_connectors
-from sync.engine import Engine
 from sync.emulators.shopify import ShopifyEmulator
+from sync.engine import Engine
 from tests.conftest import ACTOR
 from tests.desktop.helpers import open_window
 
@@ -156,9 +156,9 @@ def test_sync_screen_lists_quarantine_with_payload_and_retry_and_dismiss_work(qt
 def test_sync_screen_shows_failed_messages_with_the_remote_error_and_sends_again(qtbot, window, demo_db):
     connect_shop(demo_db, "http://127.0.0.1:9")
     with demo_db.write() as s:
-        from oms import audit
+        from oms.core import outbox
 
-        audit.enqueue(s, "shop", "fulfillment.create", "shop:fulfillment:gui-1", {"x": 1})
+        outbox.enqueue(s, "shop", "fulfillment.create", "shop:fulfillment:gui-1", {"x": 1})
         s.flush()
         (row,) = sync_store.due(s, "shop")
         sync_store.mark_failed(s, row.id, "422 Unprocessable Entity: fulfillment_order is closed")
@@ -357,7 +357,7 @@ def test_status_line_reads_like_the_journeys():
     from datetime import datetime
 
     from desktop.sync_worker import describe
-    from oms.sync_queries import SyncOverview
+    from oms.integration.sync_queries import SyncOverview
 
     nine_thirty = datetime.now().astimezone().replace(hour=9, minute=30, second=0, microsecond=0)
     shop, carrier = _status("web", "channel", "Web"), _status("ep", "carrier", "EasyPost")
@@ -408,7 +408,7 @@ def test_a_seeded_unreadable_edi_file_leaves_the_station_calm(demo_db, tmp_path)
 def test_the_status_bar_counts_what_waits_at_the_packing_bench(demo_db):
     """The count matches what the Packing screen would open: orders with picked units not yet packed."""
     from oms import fulfilment, orders
-    from oms.models import OrderLine
+    from oms.orders.models import OrderLine
 
     with demo_db.write() as s:  # Deshawn picks two orders into their totes
         for order_id in s.scalars(select(SalesOrder.id).where(SalesOrder.status == "allocated").order_by(SalesOrder.id).limit(2)):

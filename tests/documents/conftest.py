@@ -18,10 +18,11 @@ import pytest
 import zxingcpp
 from sqlalchemy import select
 
-from oms import inventory, orders, shipments
+from oms import inventory, orders
 from oms.documents.barcodes import Symbol
-from oms.models import OrderLine
-from oms.shipments import PackageSpec, PackItem
+from oms.orders.models import OrderLine
+from oms.shipping import shipments
+from oms.shipping.shipments import PackageSpec, PackItem
 from tests.conftest import ACTOR, make_order, stock
 
 

@@ -7,11 +7,11 @@ import argparse
 import pypdfium2 as pdfium
 import pytest
 
-from oms.documents import cli as doc_cli
-from oms.errors import OmsError
-from oms.shipments import PackageSpec
-from tests.documents.conftest import Listener, decode_pdf, decode_zpl, expected, packed_shipment
+from oms.cli import documents as doc_cli
+from oms.core.errors import OmsError
 from oms.documents.barcodes import code128, gtin_symbol, sscc_symbol
+from oms.shipping.shipments import PackageSpec
+from tests.documents.conftest import Listener, decode_pdf, decode_zpl, expected, packed_shipment
 
 
 def run(*argv: str) -> int:

@@ -10,6 +10,8 @@ import pytest
 import zxingcpp
 
 from oms import documents
+from oms.core.errors import Conflict, InvalidInput, NotFound
+from oms.core.gs1 import is_valid_sscc, parse_element_string, sscc
 from oms.documents.barcodes import code128, gtin_symbol, product_symbol, sscc_symbol
 from oms.documents.data import (
     Address,
@@ -17,14 +19,12 @@ from oms.documents.data import (
     ProductLabelData,
     ShippingLabelData,
     SsccLabelData,
-    allocate_ssccs,
 )
 from oms.documents.labels import bin_label, product_label, render, shipping_label, sscc_label
 from oms.documents.layout import dots
-from oms.errors import Conflict, InvalidInput, NotFound
-from oms.gs1 import is_valid_sscc, parse_element_string, sscc
-from oms.shipments import PackageSpec
-from oms.models import Shipment
+from oms.fulfilment import allocate_ssccs
+from oms.shipping.models import Shipment
+from oms.shipping.shipments import PackageSpec
 from tests.documents.conftest import decode_pdf, decode_zpl, expected, packed_shipment, pdf_pages, zpl_labels
 
 DPIS = (203, 300)
@@ -229,7 +229,7 @@ def test_sscc_labels_need_ssccs(world):
 
 
 def test_new_sscc_labels_take_fresh_serials_from_the_range_start(world):
-    from oms.settings import Settings
+    from oms.core.settings import Settings
 
     settings = Settings(gs1_company_prefix="0614141", sscc_serial_start=5000)
     with world.write() as s:
@@ -364,7 +364,6 @@ def test_zpl_address_lines_are_field_blocks_that_stay_on_the_label(dpi):
         if label is ship:
             street = next(d for *_rest, d in fields if d.startswith("12345"))
             assert street.replace("\\&", " ") == "12345 Extraordinarily Long Boulevard Northwest, Suite 1000"
-
 
 
 def test_our_labels_service_is_named_whole_beside_the_weight():

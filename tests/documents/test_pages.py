@@ -9,14 +9,14 @@ import pypdfium2 as pdfium
 import pytest
 
 from oms import documents
+from oms.core.errors import Conflict, InvalidInput, NotFound
 from oms.documents.barcodes import code128
 from oms.documents.pages import render_pick_list
-from oms.errors import Conflict, InvalidInput, NotFound
-from oms.shipments import PackageSpec
+from oms.shipping.shipments import PackageSpec
 from tests.documents.conftest import decode_pdf, expected, packed_shipment
 
 try:
-    from oms.fulfilment import PickListData, PickTaskView
+    from oms.fulfilment.floor import PickListData, PickTaskView
 except ImportError:  # documents only need the shape
     PickListData = PickTaskView = None
 
@@ -124,7 +124,7 @@ def test_packing_slip_shipment_of_another_order(world):
 def test_long_packing_slip_breaks_pages(world):
     lines = tuple((sku, 1) for sku in ("MUG-RED", "MUG-BLU", "LANTERN"))
     _oid, sid = packed_shipment(world, lines=lines)
-    from oms.documents.data import PackingSlipData, ShopInfo, SlipLine, Address
+    from oms.documents.data import Address, PackingSlipData, ShopInfo, SlipLine
     from oms.documents.pages import render_packing_slip
 
     data = PackingSlipData(ShopInfo("Shop", ("1 Quay",), "", "Send it back."), "#9", datetime.now(timezone.utc), "Ada",
@@ -159,8 +159,8 @@ def test_shipped_order_slip_shows_what_shipped_in_each_box(world):
     """`doc packing-slip --order N` on a shipped order: a slip per box with what went in it, never "0 units"."""
     from sqlalchemy import select
 
-    from oms import shipments
-    from oms.models import OrderLine
+    from oms.orders.models import OrderLine
+    from oms.shipping import shipments
     from tests.conftest import ACTOR
 
     oid, first = packed_shipment(world, lines=(("MUG-RED", 3), ("LANTERN", 1)), pack={0: 2},

@@ -8,12 +8,12 @@ import uuid
 import pytest
 
 from oms import printing
+from oms.core.errors import NotFound
+from oms.documents.barcodes import code128
 from oms.documents.data import BinLabelData
 from oms.documents.labels import bin_label, render
-from oms.errors import NotFound
-from oms.printing import PrintError, PrintFailed
+from oms.printing.printers import PrintError, PrintFailed
 from tests.documents.conftest import Listener, decode_pdf, expected, free_port
-from oms.documents.barcodes import code128
 
 
 def zpl_labels(n: int = 2) -> bytes:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from oms.gs1 import sscc
+from oms.core.gs1 import sscc
 from sync.channels.edi_x12.ack import build_997, parse_997
 from sync.channels.edi_x12.docs import (
     LineAck,

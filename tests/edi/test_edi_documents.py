@@ -7,8 +7,10 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import text
 
-from oms import catalog, edi, edi_queries, restock, routing
-from oms.edi_queries import DocumentFilter
+from oms import catalog, inventory, routing
+from oms.partners import edi, edi_queries
+from oms.partners.edi_queries import DocumentFilter
+from oms.routing import restock
 from sync.channels.edi_x12.pretty import pretty, reference
 from sync.channels.edi_x12.service import import_interchanges
 from sync.channels.edi_x12.x12 import Delimiters, Group, Segment, Transaction, write_interchange
@@ -36,8 +38,8 @@ def wrong_count(text: str) -> str:
 @pytest.fixture
 def docs_db(db):
     with db.write() as s:
-        lid = catalog.add_location(s, ACTOR, "RNO", "Reno", region="NV", postal_code="89502", city="Reno", address1="1 Dock St")
-        catalog.add_bins(s, lid, ["A-01-1"])
+        lid = inventory.add_location(s, ACTOR, "RNO", "Reno", region="NV", postal_code="89502", city="Reno", address1="1 Dock St")
+        inventory.add_bins(s, lid, ["A-01-1"])
         routing.seed_rates(s)
         routing.ensure_default_rule(s)
         catalog.add_product(s, ACTOR, "LANT-BRASS", "Storm lantern, brass")

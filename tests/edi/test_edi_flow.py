@@ -5,10 +5,16 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from oms import catalog, check, edi, fulfilment, inventory, restock, routing, shipments, sync_store
-from oms.errors import OmsError
-from oms.models import EdiDocument, Package, Pallet, SalesOrder
-from oms.shipments import PackageSpec
+from oms import catalog, check, fulfilment, inventory, routing
+from oms.core.errors import OmsError
+from oms.integration import sync_store
+from oms.orders.models import SalesOrder
+from oms.partners import edi
+from oms.partners.models import EdiDocument
+from oms.routing import restock
+from oms.shipping import shipments
+from oms.shipping.models import Package, Pallet
+from oms.shipping.shipments import PackageSpec
 from sync.channels.edi_x12.ack import parse_997
 from sync.channels.edi_x12.docs import check_810_structure, check_855_structure, check_856_structure
 from sync.channels.edi_x12.folder import EdiFolderChannel
@@ -28,8 +34,8 @@ def partner_db(db, tmp_path):
 
 def northwind(s, transport: dict) -> int:
     """Stock in Reno, and the partner Northwind on ``transport`` with its item and ship-to cross-references."""
-    lid = catalog.add_location(s, ACTOR, "RNO", "Reno", region="NV", postal_code="89502", city="Reno", address1="1 Dock St")
-    catalog.add_bins(s, lid, ["A-01-1", "A-02-1"])
+    lid = inventory.add_location(s, ACTOR, "RNO", "Reno", region="NV", postal_code="89502", city="Reno", address1="1 Dock St")
+    inventory.add_bins(s, lid, ["A-01-1", "A-02-1"])
     routing.seed_rates(s)
     routing.ensure_default_rule(s)
     catalog.add_product(s, ACTOR, "LANT-BRASS", "Storm lantern, brass", barcodes=[("upc", "036000291452")])
@@ -172,7 +178,7 @@ def test_truncated_file_imports_nothing(partner_db):
 def test_unacknowledged_documents_become_exceptions_and_a_997_clears_them(partner_db):
     from datetime import timedelta
 
-    from oms.models import utcnow
+    from oms.core.types import utcnow
     from sync.channels.edi_x12.service import flag_unacknowledged
 
     db, channel = partner_db
@@ -325,7 +331,7 @@ def test_partners_are_connections_in_the_sync_status(partner_db):
         [st] = [c for c in sync_store.statuses(s) if c.code == "northwind"]
         assert st.online and st.last_success_at is not None and st.waiting == 0 and st.pushed == 2  # the 997 and the 855
     from desktop.sync_worker import describe
-    from oms.sync_queries import SyncOverview
+    from oms.integration.sync_queries import SyncOverview
 
     text, state, _details = describe(SyncOverview((st,), 0, 0))
     assert (text, state) == ("EDI online · 0 orders waiting to be packed", "ok")

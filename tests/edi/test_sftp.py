@@ -17,8 +17,11 @@ import pytest
 from sqlalchemy import event, func, select
 
 import main
-from oms import sync_store
-from oms.models import ConnectorState, EdiDocument, OutboxMessage, SalesOrder
+from oms.core.models import OutboxMessage
+from oms.integration import sync_store
+from oms.integration.models import ConnectorState
+from oms.orders.models import SalesOrder
+from oms.partners.models import EdiDocument
 from sync import credentials
 from sync.base import Offline
 from sync.channels.edi_x12.service import InboundReport

@@ -54,8 +54,8 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy import func, select
 
-from oms.db import Database
-from oms.models import Channel, SalesOrder
+from oms.core.db import Database
+from oms.orders.models import Channel, SalesOrder
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORTS = ROOT / "test-reports" / "journeys"

@@ -9,8 +9,12 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from oms import fulfilment
-from oms.audit import Actor
-from oms.models import Allocation, Barcode, Location, OrderLine, SalesOrder, Shipment, WaveOrder
+from oms.catalog.models import Barcode
+from oms.core.audit import Actor
+from oms.fulfilment.models import WaveOrder
+from oms.inventory.models import Location
+from oms.orders.models import Allocation, OrderLine, SalesOrder
+from oms.shipping.models import Shipment
 
 DESHAWN = Actor("deshawn", "pick-1")
 

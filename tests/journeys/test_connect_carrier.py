@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QApplication, QLineEdit
 
-from oms import sync_store
+from oms.integration import sync_store
 from sync import credentials
 from sync.emulators.easypost import EasyPostEmulator
 

@@ -14,8 +14,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from oms import edi
-from oms.models import Product, SalesOrder, StockLevel
+from oms.catalog.models import Product
+from oms.inventory.models import StockLevel
+from oms.orders.models import SalesOrder
+from oms.partners import edi
 
 FIXTURE = Path(__file__).resolve().parents[1] / "edi" / "fixtures" / "quayside_850_two_groups.x12"
 PO = "HM-4471"

@@ -11,9 +11,9 @@ from __future__ import annotations
 from PySide6.QtWidgets import QLabel
 from sqlalchemy import select
 
-from oms import queries
-from oms.models import SalesOrder
-from oms.queries import QueueFilter
+from oms import desk
+from oms.desk.queue import QueueFilter
+from oms.orders.models import SalesOrder
 
 
 def a_caller(db):
@@ -29,8 +29,8 @@ def a_caller(db):
             by_email = email.split("@")[0][3:] + "@"  # "nah.robinson7@"
             if len(by_surname) < 4:
                 continue
-            several = queries.queue_count(s, QueueFilter(search=by_surname))
-            if 2 <= several <= 12 and queries.queue_count(s, QueueFilter(search=by_email)) == 1:
+            several = desk.queue_count(s, QueueFilter(search=by_surname))
+            if 2 <= several <= 12 and desk.queue_count(s, QueueFilter(search=by_email)) == 1:
                 return oid, name, by_surname, several, by_email
     raise AssertionError("the demo data has no shipped order with a surname shared by a few orders")
 

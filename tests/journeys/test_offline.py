@@ -12,8 +12,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from oms import sync_queries
-from oms.models import OutboxMessage, SalesOrder, Shipment
+from oms.core.models import OutboxMessage
+from oms.integration import sync_queries
+from oms.orders.models import SalesOrder
+from oms.shipping.models import Shipment
 from tests.documents.conftest import cups  # noqa: F401 - the real CUPS: a cups-pdf queue and a raw queue to a listener
 from tests.journeys.packing_steps import choose_printers, pack, picked_orders_at_the_bench
 

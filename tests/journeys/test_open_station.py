@@ -14,7 +14,7 @@ import re
 from PySide6.QtWidgets import QLabel
 from sqlalchemy import select
 
-from oms.models import Channel, SalesOrder
+from oms.orders.models import Channel, SalesOrder
 
 SYNC_CALM = re.compile(r"^Shop online · Carrier online · (EDI online · )?(\d+) orders? waiting to be packed$")
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from oms.models import OutboxMessage, SalesOrder, Shipment
+from oms.core.models import OutboxMessage
+from oms.orders.models import SalesOrder
+from oms.shipping.models import Shipment
 from tests.documents.conftest import cups  # noqa: F401 - the real CUPS: a cups-pdf queue and a raw queue to a listener
 from tests.journeys.packing_steps import choose_printers, picked_orders_at_the_bench
 

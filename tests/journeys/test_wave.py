@@ -13,8 +13,10 @@ import re
 
 from sqlalchemy import func, select
 
-from oms.models import (Allocation, Barcode, Bin, BinStock, Location, OrderLine, PickTask, Product, SalesOrder,
-                        StockLevel, WaveOrder)
+from oms.catalog.models import Barcode, Product
+from oms.fulfilment.models import PickTask, WaveOrder
+from oms.inventory.models import Bin, BinStock, Location, StockLevel
+from oms.orders.models import Allocation, OrderLine, SalesOrder
 
 WAVE_SIZE = 40  # the Size field's default
 

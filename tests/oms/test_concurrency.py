@@ -7,8 +7,9 @@ import pytest
 from sqlalchemy import func, select
 
 from oms import check, inventory, orders
-from oms.db import Database
-from oms.models import OrderLine, StockLevel
+from oms.core.db import Database
+from oms.inventory.models import StockLevel
+from oms.orders.models import OrderLine
 from tests.conftest import ACTOR, make_order, stock
 
 WORKERS = 8

@@ -3,9 +3,9 @@
 import pytest
 from sqlalchemy import inspect, text
 
-from oms.db import Database, describe_url, resolve_url
-from oms.errors import DatabaseVersionError, OmsError
-from oms.models import Base
+from oms.core.db import Database, describe_url, resolve_url
+from oms.core.errors import DatabaseVersionError, OmsError
+from oms.schema import metadata
 
 
 def test_migration_from_empty_sqlite(tmp_path):
@@ -13,7 +13,7 @@ def test_migration_from_empty_sqlite(tmp_path):
     report = db.migrate()
     assert report.before is None and report.after == db.head_revision()
     tables = set(inspect(db.engine).get_table_names())
-    assert {t.name for t in Base.metadata.sorted_tables} <= tables
+    assert {t.name for t in metadata.sorted_tables} <= tables
     assert db.migrate().before == db.head_revision()  # second start: nothing to do
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -23,8 +23,9 @@ def test_migration_from_empty_sqlite(tmp_path):
 
 @pytest.mark.postgres
 def test_migration_from_empty_postgres():
-    from tests.conftest import postgres_url
     import uuid
+
+    from tests.conftest import postgres_url
 
     url = postgres_url()
     if url is None:
@@ -36,7 +37,7 @@ def test_migration_from_empty_postgres():
     try:
         db = Database(url, schema=schema)
         assert db.migrate().before is None
-        assert {t.name for t in Base.metadata.sorted_tables} <= set(inspect(db.engine).get_table_names(schema=schema))
+        assert {t.name for t in metadata.sorted_tables} <= set(inspect(db.engine).get_table_names(schema=schema))
         assert db.current_revision() == db.head_revision()
         db.dispose()
     finally:
@@ -52,12 +53,12 @@ def test_models_match_migrations(tmp_path):
 
     db = Database(f"sqlite:///{tmp_path / 'm.sqlite3'}")
     db.migrate()
-    from oms.order_search import is_search_index
+    from oms.desk.search import is_search_index
 
     # The search's FTS5 tables are SQLite's own (migration 0011), not the models'; env.py leaves them out the same way.
     opts = {"include_name": lambda name, _type, _parents: not is_search_index(name)}
     with db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts=opts), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn, opts=opts), metadata)
     assert diff == []
 
 
@@ -116,7 +117,7 @@ def test_upgrading_a_populated_sqlite_file_keeps_every_row(tmp_path):
     from sqlalchemy import func, select
 
     from oms import seed
-    from oms.models import Package, Shipment, ShipmentLine, TrackingEvent
+    from oms.shipping.models import Package, Shipment, ShipmentLine, TrackingEvent
 
     path = tmp_path / "old.sqlite3"
     db = Database(f"sqlite:///{path}")

@@ -5,9 +5,9 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from oms import edi
-from oms.errors import Conflict, InvalidInput
-from oms.models import Channel
+from oms.core.errors import Conflict, InvalidInput
+from oms.orders.models import Channel
+from oms.partners import edi
 from tests.conftest import ACTOR
 
 
@@ -89,7 +89,7 @@ def test_items_resolve_by_xref_gtin_or_vendor_part(partner):
 
 
 def test_update_partner_checks_like_add_partner_and_is_audited(partner):
-    from oms.models import AuditEvent
+    from oms.core.models import AuditEvent
 
     db, pid = partner
     with db.write() as s:
@@ -129,8 +129,8 @@ def test_two_partners_cannot_share_an_isa_sender_id(partner):
 
 
 def test_item_and_ship_to_codes_are_added_once_removed_and_audited(partner):
-    from oms.errors import NotFound
-    from oms.models import AuditEvent
+    from oms.core.errors import NotFound
+    from oms.core.models import AuditEvent
 
     db, pid = partner
     with db.write() as s:

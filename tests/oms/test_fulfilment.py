@@ -6,12 +6,20 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from oms import check, fulfilment, inventory, orders, restock, routing, shipments
-from oms.errors import Conflict, InvalidInput, NotFound
-from oms.fulfilment import PackedBox
-from oms.gs1 import is_valid_sscc
-from oms.models import (AuditEvent, OrderLine, OutboxMessage, Package, Pallet, PickTask, SalesOrder, StockLevel, Wave)
-from oms.shipments import PackageSpec
+from oms import check, fulfilment, intake, inventory, orders, routing
+from oms.core.errors import Conflict, InvalidInput, NotFound
+from oms.core.gs1 import is_valid_sscc
+from oms.core.models import AuditEvent, OutboxMessage
+from oms.fulfilment import models as fulfilment_models
+from oms.fulfilment.floor import PackedBox
+from oms.fulfilment.models import Wave
+from oms.inventory import models as inventory_models
+from oms.inventory.models import StockLevel
+from oms.orders.models import OrderLine, SalesOrder
+from oms.routing import restock
+from oms.shipping import shipments
+from oms.shipping.models import Package, Pallet
+from oms.shipping.shipments import PackageSpec
 from tests.conftest import ACTOR, make_order, stock
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
@@ -32,7 +40,7 @@ def floor(world):
 
 def place(db, ext, lines, **kw):
     with db.write() as s:
-        (r,) = routing.import_and_route(s, ACTOR, [make_order(ext, lines, **kw)])
+        (r,) = intake.take_in(s, ACTOR, [make_order(ext, lines, **kw)]).results
     return r.order_id
 
 
@@ -78,7 +86,7 @@ def test_wave_filters(floor):
     place(floor, "edi", [("MUG-RED", 1)], channel="edi", order_type="wholesale")
     with floor.write() as s:
         w = fulfilment.build_wave(s, ACTOR, "RNO", cutoff_at=NOW + timedelta(hours=4), channel="web")
-        orders_in = s.scalars(select(fulfilment.WaveOrder.order_id).where(fulfilment.WaveOrder.wave_id == w.wave_id)).all()
+        orders_in = s.scalars(select(fulfilment_models.WaveOrder.order_id).where(fulfilment_models.WaveOrder.wave_id == w.wave_id)).all()
     assert orders_in == [soon]
     with pytest.raises(NotFound):
         with floor.write() as s:
@@ -150,9 +158,9 @@ def test_short_pick_goes_back_to_routing_and_newark_takes_it(floor):
     assert "Newark" in res.explanation and "short pick at C-11-1" in res.explanation
     with floor.read() as s:
         o = s.get(SalesOrder, oid)
-        assert o.status == "allocated" and s.get(inventory.Location, o.location_id).code == "EWR"
-        reno = s.scalar(select(StockLevel.on_hand).join(inventory.Location).where(
-            inventory.Location.code == "RNO", StockLevel.product_id == inventory.product_id(s, "LANTERN")))
+        assert o.status == "allocated" and s.get(inventory_models.Location, o.location_id).code == "EWR"
+        reno = s.scalar(select(StockLevel.on_hand).join(inventory_models.Location).where(
+            inventory_models.Location.code == "RNO", StockLevel.product_id == inventory.product_id(s, "LANTERN")))
         assert reno == 0  # the count made the books match the empty bin
         timeline = s.scalars(select(AuditEvent.summary).where(AuditEvent.order_id == oid).order_by(AuditEvent.id)).all()
         assert any(t.startswith("Short pick at C-11-1: 0 of 1") for t in timeline)
@@ -174,7 +182,7 @@ def test_short_pick_that_undercuts_other_orders_reroutes_them_too(floor):
 
 
 def _walk_c_before_a(db):
-    from oms.models import Bin
+    from oms.inventory.models import Bin
 
     with db.write() as s:
         for b in s.scalars(select(Bin).where(Bin.code.in_(["A-01-1", "C-11-1"]))):
@@ -184,7 +192,7 @@ def _walk_c_before_a(db):
 def test_short_pick_sends_the_line_to_another_bin_of_the_same_warehouse(floor):
     """C-11-1 is empty but Reno has more lanterns in A-01-1: routing keeps the order in Reno and the wave
     gets a pick at A-01-1 for the missing one, so the order still goes out complete in this wave."""
-    from oms import floor_queries
+    from oms.fulfilment import floor_queries
 
     stock(floor, "LANTERN", "RNO", 6, bin="A-01-1")
     _walk_c_before_a(floor)
@@ -198,7 +206,7 @@ def test_short_pick_sends_the_line_to_another_bin_of_the_same_warehouse(floor):
         fulfilment.short_pick(s, ACTOR, first.task_id, 0, bin_code="C-11-1")
     with floor.read() as s:
         o = s.get(SalesOrder, oid)
-        assert s.get(inventory.Location, o.location_id).code == "RNO" and o.status == "allocated"
+        assert s.get(inventory_models.Location, o.location_id).code == "RNO" and o.status == "allocated"
         tasks = fulfilment.open_tasks(s, w.wave_id)
         assert sorted((t.bin_code, t.quantity) for t in tasks) == [("A-01-1", 1), ("A-01-1", 5)]
         summary = floor_queries.wave(s, w.wave_id)
@@ -212,7 +220,7 @@ def test_short_pick_sends_the_line_to_another_bin_of_the_same_warehouse(floor):
 
 def test_short_pick_split_newark_takes_the_missing_unit_and_reno_keeps_its_picks(floor):
     """One lantern of three is missing in Reno: Newark ships that one, Reno's two stay on the wave in A-01-1."""
-    from oms.models import Allocation
+    from oms.orders.models import Allocation
 
     stock(floor, "LANTERN", "RNO", 2, bin="A-01-1")
     _walk_c_before_a(floor)
@@ -224,8 +232,8 @@ def test_short_pick_split_newark_takes_the_missing_unit_and_reno_keeps_its_picks
         res = fulfilment.short_pick(s, ACTOR, first.task_id, 0, bin_code="C-11-1")
     assert "Newark" in res.explanation
     with floor.read() as s:
-        where = dict(s.execute(select(inventory.Location.code, Allocation.quantity)
-                               .join(Allocation, Allocation.location_id == inventory.Location.id)).all())
+        where = dict(s.execute(select(inventory_models.Location.code, Allocation.quantity)
+                               .join(Allocation, Allocation.location_id == inventory_models.Location.id)).all())
         assert where == {"RNO": 2, "EWR": 1}
         assert [(t.bin_code, t.quantity) for t in fulfilment.open_tasks(s, w.wave_id)] == [("A-01-1", 2)]
         assert check.run(s) == []
@@ -288,23 +296,23 @@ def pick_all(db, wave_id):
 
 def test_a_scan_of_a_number_three_orders_share_lists_them_to_choose_from(floor):
     """One shop, three orders #1002 (its numbering started again): "give the channel as well" cannot help."""
-    from oms import queries
-    from oms.errors import SeveralMatches
+    from oms import desk
+    from oms.core.errors import SeveralMatches
 
     ids = [place(floor, f"dup{i}", [("MUG-RED", 1)], number="#1002", customer_name=who,
                  placed_at=datetime(2026, 11, 3 + i, 9, 0, tzinfo=timezone.utc))
            for i, who in enumerate(("Ada Lovelace", "Grace Hopper", "Alan Turing"))]
     with floor.read() as s:
-        found = queries.orders_matching(s, "#1002")
+        found = desk.orders_matching(s, "#1002")
         assert [m.order_id for m in found] == ids[::-1]  # newest first
         assert [m.customer for m in found] == ["Alan Turing", "Grace Hopper", "Ada Lovelace"]
         assert {m.status for m in found} == {"Ready to pick"} and all(m.destination == "Seattle, WA" for m in found)
-        assert queries.orders_matching(s, "1002") == found  # typed without the #
-        assert queries.find_order(s, "#1002") is None  # not one order: the person must choose
+        assert desk.orders_matching(s, "1002") == found  # typed without the #
+        assert desk.find_order(s, "#1002") is None  # not one order: the person must choose
         with pytest.raises(SeveralMatches, match="3 orders match #1002") as several:
             fulfilment.find_for_packing(s, "#1002")
         assert [m.order_id for m in several.value.matches] == ids[::-1]
-        assert queries.orders_matching(s, "dup1")[0].order_id == ids[1]  # the channel's own order id is one order
+        assert desk.orders_matching(s, "dup1")[0].order_id == ids[1]  # the channel's own order id is one order
 
 
 def test_packing_verification_and_multi_package(floor):
@@ -313,7 +321,7 @@ def test_packing_verification_and_multi_package(floor):
         w = fulfilment.build_wave(s, ACTOR, "RNO")
     pick_all(floor, w.wave_id)
     with floor.read() as s:
-        tote = s.scalar(select(fulfilment.WaveOrder.tote).where(fulfilment.WaveOrder.order_id == oid))
+        tote = s.scalar(select(fulfilment_models.WaveOrder.tote).where(fulfilment_models.WaveOrder.order_id == oid))
         assert fulfilment.find_for_packing(s, tote) == oid
         assert fulfilment.find_for_packing(s, "#10422") == oid
         with pytest.raises(NotFound, match="not an order number or a tote"):

@@ -5,12 +5,11 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
-from oms import gs1
-from oms.errors import InvalidInput
-from oms.gs1 import (
+from oms.core import gs1
+from oms.core.errors import InvalidInput
+from oms.core.gs1 import (
     GS,
     Gs1Data,
     Gs1Error,

@@ -4,8 +4,8 @@ import pytest
 from sqlalchemy import func, select
 
 from oms import check, inventory
-from oms.errors import Conflict, InsufficientStock, InvalidInput, NotFound
-from oms.models import BinStock, StockLevel, StockMovement
+from oms.core.errors import Conflict, InsufficientStock, InvalidInput, NotFound
+from oms.inventory.models import BinStock, StockLevel, StockMovement
 from tests.conftest import ACTOR, stock
 
 

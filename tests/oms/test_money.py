@@ -5,8 +5,8 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, strategies as st
 
-from oms import money
-from oms.errors import InvalidInput
+from oms.core import money
+from oms.core.errors import InvalidInput
 
 CURRENCIES = ["USD", "EUR", "JPY", "KWD", "GBP"]
 

@@ -6,9 +6,11 @@ import pytest
 from sqlalchemy import func, select
 
 from oms import check, inventory, orders
-from oms.errors import Conflict, InvalidInput, NotFound
-from oms.models import AuditEvent, OrderLine, OutboxMessage, SalesOrder, StockLevel
-from oms.orders import Address, NormalizedLine
+from oms.core.errors import Conflict, InvalidInput, NotFound
+from oms.core.models import AuditEvent, OutboxMessage
+from oms.inventory.models import StockLevel
+from oms.orders.contract import Address, NormalizedLine
+from oms.orders.models import OrderLine, SalesOrder
 from tests.conftest import ACTOR, make_order, stock
 
 

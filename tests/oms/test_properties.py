@@ -1,12 +1,14 @@
 """Property tests: whatever sequence of stock operations happens, the ledger equals the levels."""
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import delete, func, select
 
-from oms import check, inventory, orders, restock
-from oms.errors import OmsError
-from oms.models import AuditEvent, StockLevel, StockMovement
+from oms import check, inventory, orders
+from oms.core.errors import OmsError
+from oms.core.models import AuditEvent
+from oms.inventory import stock
+from oms.inventory.models import StockLevel, StockMovement
+from oms.routing import restock
 from tests.conftest import ACTOR, make_order
 
 SKUS = ["MUG-RED", "MUG-BLU", "LANTERN"]
@@ -45,7 +47,7 @@ def test_ledger_equals_levels_and_nothing_is_oversold(world, ops):
                 elif kind == "adjust":
                     restock.adjust(s, ACTOR, sku, loc, n, "property test")
                 elif kind == "reserve":
-                    inventory._ensure_level(s, pid, lid)
+                    stock._ensure_level(s, pid, lid)
                     inventory.reserve(s, pid, lid, n)
                 elif kind == "release":
                     inventory.release(s, pid, lid, n)
@@ -95,7 +97,7 @@ order_lines = st.lists(st.tuples(st.sampled_from(SKUS), st.integers(1, 5)), min_
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(stock_qty=st.lists(st.integers(0, 8), min_size=3, max_size=3), batch=st.lists(order_lines, min_size=1, max_size=8))
 def test_import_is_idempotent_and_every_line_is_allocated_or_backordered(world, stock_qty, batch):
-    from oms.models import Allocation, OrderLine, SalesOrder
+    from oms.orders.models import Allocation, OrderLine, SalesOrder
 
     with world.write() as s:
         for model in (Allocation, OrderLine, SalesOrder, StockMovement, StockLevel, AuditEvent):

@@ -4,15 +4,16 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from oms import orders, queries, shipments
-from oms.queries import QueueFilter, QueueSort
+from oms import desk, orders, users
+from oms.desk.queue import QueueFilter, QueueSort
+from oms.shipping import shipments
 from tests.conftest import ACTOR, make_order, stock
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
 
 
 def at_reno(session, order, products):
-    from oms.inventory import location_id
+    from oms.inventory.stock import location_id
 
     return location_id(session, "RNO")
 
@@ -36,7 +37,7 @@ def queue(world):
         orders.hold(s, ACTOR, ids[1], "Address check")
     # Order 2 goes all the way: picked, packed, shipped now with a tracking number.
     with world.write() as s:
-        detail = queries.order_detail(s, ids[2])
+        detail = desk.order_detail(s, ids[2])
         line = detail.lines[0]
         orders.record_pick(s, ACTOR, line.id, 1, bin="A-01-1")
         sid = shipments.pack(s, ACTOR, ids[2], [shipments.PackItem(line.id, 1)])
@@ -49,33 +50,33 @@ def queue(world):
 def test_buckets_hold_the_right_orders_and_counts_agree(queue):
     db, ids = queue
     with db.read() as s:
-        counts = queries.bucket_counts(s)
+        counts = desk.bucket_counts(s)
         assert counts == {"to_route": 2, "on_hold": 1, "backordered": 3, "ready_to_pick": 3, "picking": 0,
                           "ready_to_ship": 0, "shipped_today": 1, "all": 10}
-        for b in queries.BUCKETS:
+        for b in desk.BUCKETS:
             f = QueueFilter(bucket=b.key)
-            rows = queries.queue_page(s, f, QueueSort(), 0, 50)
-            assert len(rows) == counts[b.key] == queries.queue_count(s, f)
+            rows = desk.queue_page(s, f, QueueSort(), 0, 50)
+            assert len(rows) == counts[b.key] == desk.queue_count(s, f)
             if b.statuses:
                 assert {r.status for r in rows} <= set(b.statuses)
-        held = queries.queue_page(s, QueueFilter(bucket="on_hold"), QueueSort(), 0, 5)[0]
+        held = desk.queue_page(s, QueueFilter(bucket="on_hold"), QueueSort(), 0, 5)[0]
         assert held.id == ids[1] and held.hold_reason == "Address check" and held.customer == "Grace Hopper"
 
 
 def test_filters_channel_location_type_and_ship_by(queue):
     db, ids = queue
     with db.read() as s:
-        opts = queries.filter_options(s)
+        opts = desk.filter_options(s)
         edi = next(c.id for c in opts.channels if c.code == "edi")
         rno = next(c.id for c in opts.locations if c.code == "RNO")
-        assert [r.id for r in queries.queue_page(s, QueueFilter(channel_id=edi), QueueSort(), 0, 50)] == [ids[9]]
-        assert queries.queue_count(s, QueueFilter(location_id=rno)) == 8
-        assert queries.queue_count(s, QueueFilter(order_type="wholesale")) == 0
+        assert [r.id for r in desk.queue_page(s, QueueFilter(channel_id=edi), QueueSort(), 0, 50)] == [ids[9]]
+        assert desk.queue_count(s, QueueFilter(location_id=rno)) == 8
+        assert desk.queue_count(s, QueueFilter(order_type="wholesale")) == 0
         # make_order promises shipment two days after placing.
         start = T0 + timedelta(days=2, hours=3)
         f = QueueFilter(ship_by_from=start, ship_by_before=start + timedelta(hours=3))
-        assert {r.id for r in queries.queue_page(s, f, QueueSort(), 0, 50)} == set(ids[3:6])
-        assert queries.bucket_counts(s, QueueFilter(channel_id=edi))["all"] == 1
+        assert {r.id for r in desk.queue_page(s, f, QueueSort(), 0, 50)} == set(ids[3:6])
+        assert desk.bucket_counts(s, QueueFilter(channel_id=edi))["all"] == 1
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -103,13 +104,13 @@ def test_filters_channel_location_type_and_ship_by(queue):
 def test_search(queue, text, expected):
     db, ids = queue
     with db.read() as s:
-        rows = queries.queue_page(s, QueueFilter(search=text), QueueSort("placed", False), 0, 50)
+        rows = desk.queue_page(s, QueueFilter(search=text), QueueSort("placed", False), 0, 50)
         want = ids if expected is None else [ids[i] for i in expected]
         assert [r.id for r in rows] == want
-        assert queries.queue_count(s, QueueFilter(search=text)) == len(want)
-        counts = queries.bucket_counts(s, QueueFilter(search=text))
+        assert desk.queue_count(s, QueueFilter(search=text)) == len(want)
+        counts = desk.bucket_counts(s, QueueFilter(search=text))
         assert counts["all"] == len(want)  # the buckets count what it finds
-        assert queries.bucket_counts(s, queries.resolve_search(s, QueueFilter(search=text))) == counts
+        assert desk.bucket_counts(s, desk.resolve_search(s, QueueFilter(search=text))) == counts
 
 
 def test_search_follows_a_changed_email_and_a_new_order(queue):
@@ -123,34 +124,34 @@ def test_search_follows_a_changed_email_and_a_new_order(queue):
 
     def found(text):
         with db.read() as s:
-            return [r.id for r in queries.queue_page(s, QueueFilter(search=text), QueueSort("placed", False), 0, 50)]
+            return [r.id for r in desk.queue_page(s, QueueFilter(search=text), QueueSort("placed", False), 0, 50)]
 
     assert found("stanford") == [ids[6]] and found("don@") == []
     assert found("obins") == [new] and found("son7@") == [new] and found("Robinson") == [new]
     assert found("mug-b") == [new]
 
 
-@pytest.mark.parametrize("column", sorted(queries.SORT_COLUMNS))
+@pytest.mark.parametrize("column", sorted(desk.SORT_COLUMNS))
 def test_every_column_sorts_and_pages_read_the_same_from_either_end(queue, column):
     db, _ids = queue
     with db.read() as s:
         for descending in (False, True):
             sort = QueueSort(column, descending)
-            whole = queries.queue_page(s, QueueFilter(), sort, 0, 50)
+            whole = desk.queue_page(s, QueueFilter(), sort, 0, 50)
             paged = []
             for offset in range(0, 10, 3):
-                paged += queries.queue_page(s, QueueFilter(), sort, offset, 3, total=10)
+                paged += desk.queue_page(s, QueueFilter(), sort, offset, 3, total=10)
             assert [r.id for r in paged] == [r.id for r in whole]
     if column == "customer":
         with db.read() as s:
-            names = [r.customer for r in queries.queue_page(s, QueueFilter(), QueueSort("customer", False), 0, 50)]
+            names = [r.customer for r in desk.queue_page(s, QueueFilter(), QueueSort("customer", False), 0, 50)]
         assert names == sorted(names)
 
 
 def test_order_detail_merges_audit_tracking_and_notes(queue):
     db, ids = queue
     with db.read() as s:
-        d = queries.order_detail(s, ids[2])
+        d = desk.order_detail(s, ids[2])
     assert d.status == "shipped" and not d.is_open and not d.can_cancel
     assert d.ship_to == ("Ada Lovelace", "1 Main St", "Seattle, WA 98101", "US")
     assert [(l.sku, l.ordered, l.shipped) for l in d.lines] == [("MUG-RED", 1, 1)]
@@ -165,60 +166,59 @@ def test_order_detail_merges_audit_tracking_and_notes(queue):
     assert texts.count("Customer called: leave at the back door") == 1
     assert d.timeline == tuple(sorted(d.timeline, key=lambda e: e.at, reverse=True))
     with db.read() as s:
-        assert queries.order_detail(s, 999_999) is None
-        backordered = queries.order_detail(s, ids[0])
+        assert desk.order_detail(s, 999_999) is None
+        backordered = desk.order_detail(s, ids[0])
     assert backordered.lines[0].backordered == 2 and backordered.lines[0].cancellable == 2 and backordered.can_cancel
 
 
 def test_find_order_by_number_external_id_and_tracking(queue):
     db, ids = queue
     with db.read() as s:
-        assert queries.find_order(s, "#1003") == ids[3]
-        assert queries.find_order(s, "1003") == ids[3]
-        assert queries.find_order(s, "1003 ") == ids[3]
-        assert queries.find_order(s, "1Z999AA10123456784") == ids[2]
-        assert queries.find_order(s, "nothing") is None
+        assert desk.find_order(s, "#1003") == ids[3]
+        assert desk.find_order(s, "1003") == ids[3]
+        assert desk.find_order(s, "1003 ") == ids[3]
+        assert desk.find_order(s, "1Z999AA10123456784") == ids[2]
+        assert desk.find_order(s, "nothing") is None
 
 
 def test_stock_lookup_by_sku_barcode_gtin14_and_name(queue):
     db, _ids = queue
     with db.read() as s:
-        by_sku = queries.stock_lookup(s, "MUG-RED").product
+        by_sku = desk.stock_lookup(s, "MUG-RED").product
         assert by_sku.sku == "MUG-RED" and by_sku.on_hand == 49  # 50 received, one shipped
         rno = next(l for l in by_sku.levels if l.location == "RNO")
         assert (rno.allocated, rno.available) == (4, 45)  # five reserved, one of them since shipped
         assert [(b.location, b.bin) for b in by_sku.bins] == [("RNO", "A-01-1")]
         assert by_sku.movements[0].kind == "ship" and by_sku.movements[-1].kind == "receipt"
-        assert queries.stock_lookup(s, "mug-red").product.sku == "MUG-RED"
-        assert queries.stock_lookup(s, "4006381333931").product.sku == "MUG-RED"  # EAN-13 as stored
-        assert queries.stock_lookup(s, "", gtin="04006381333931").product.sku == "MUG-RED"  # GTIN-14 from a scan
-        assert queries.stock_lookup(s, "036000291452").product.sku == "MUG-BLU"  # UPC-A
-        assert queries.stock_lookup(s, "(01)00036000291452(10)LOT7").product.sku == "MUG-BLU"  # GS1 data
-        lantern = queries.stock_lookup(s, "storm")
+        assert desk.stock_lookup(s, "mug-red").product.sku == "MUG-RED"
+        assert desk.stock_lookup(s, "4006381333931").product.sku == "MUG-RED"  # EAN-13 as stored
+        assert desk.stock_lookup(s, "", gtin="04006381333931").product.sku == "MUG-RED"  # GTIN-14 from a scan
+        assert desk.stock_lookup(s, "036000291452").product.sku == "MUG-BLU"  # UPC-A
+        assert desk.stock_lookup(s, "(01)00036000291452(10)LOT7").product.sku == "MUG-BLU"  # GS1 data
+        lantern = desk.stock_lookup(s, "storm")
         assert lantern.product.sku == "LANTERN" and lantern.product.backordered == 6
-        several = queries.stock_lookup(s, "mug")
+        several = desk.stock_lookup(s, "mug")
         assert several.product is None and [c.sku for c in several.candidates] == ["MUG-BLU", "MUG-RED"]
-        assert "No product matches" in queries.stock_lookup(s, "teapot").message
+        assert "No product matches" in desk.stock_lookup(s, "teapot").message
 
 
 def test_data_version_changes_with_any_order_change(queue):
     db, ids = queue
     with db.read() as s:
-        before = queries.data_version(s)
+        before = desk.data_version(s)
     assert before.newest_order == ids[-1]
     with db.write() as s:
         orders.release_hold(s, ACTOR, ids[1])
     with db.read() as s:
-        after = queries.data_version(s)
+        after = desk.data_version(s)
     assert after != before and after.newest_order == ids[-1]
 
 
 def test_user_display_name(world):
-    from oms import catalog
 
     with world.write() as s:
-        catalog.add_user(s, ACTOR, "maria", "Maria Lopez", "packer")
+        users.add_user(s, ACTOR, "maria", "Maria Lopez", "packer")
     with world.read() as s:
-        assert queries.user_display_name(s, "maria") == "Maria Lopez"
-        assert queries.user_display_name(s, "nobody") is None
-        assert queries.user_display_name(s, "") is None
+        assert users.user_display_name(s, "maria") == "Maria Lopez"
+        assert users.user_display_name(s, "nobody") is None
+        assert users.user_display_name(s, "") is None

@@ -4,15 +4,18 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import delete, func, select
 
-from oms import check, inventory, orders, restock, routing
-from oms.errors import Conflict, InvalidInput
-from oms.models import (Allocation, AuditEvent, OrderLine, RoutingDecision, RoutingRule, SalesOrder, StockLevel,
-                        StockMovement)
-from oms.orders import Address
+from oms import check, intake, inventory, orders, routing
+from oms.core.errors import Conflict, InvalidInput
+from oms.core.models import AuditEvent
+from oms.inventory import models as inventory_models
+from oms.inventory.models import StockLevel, StockMovement
+from oms.orders.contract import Address
+from oms.orders.models import Allocation, OrderLine, SalesOrder
+from oms.routing import restock
+from oms.routing.models import RoutingDecision, RoutingRule
 from tests.conftest import ACTOR, make_order, stock
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)  # a Monday afternoon
@@ -40,9 +43,9 @@ def place(db, ext, lines, ship_to=SEATTLE, **kw):
 def allocations(db, order_id):
     with db.read() as s:
         return sorted(s.execute(
-            select(OrderLine.sku, inventory.Location.code, Allocation.quantity)
+            select(OrderLine.sku, inventory_models.Location.code, Allocation.quantity)
             .join(Allocation, Allocation.order_line_id == OrderLine.id)
-            .join(inventory.Location, inventory.Location.id == Allocation.location_id)
+            .join(inventory_models.Location, inventory_models.Location.id == Allocation.location_id)
             .where(OrderLine.order_id == order_id)).all())
 
 
@@ -136,7 +139,7 @@ def test_hold_rule(routed):
 ])
 def test_each_condition_kind(routed, conditions, matching, other):
     with routed.write() as s:
-        from oms.models import Product
+        from oms.catalog.models import Product
         s.scalars(select(Product).where(Product.sku == "MUG-BLU")).one().tags = "fragile"
     rule(routed, "Under test", conditions, {"hold_reason": "matched"})
     for ext, kw, expect in (("m", matching, "held"), ("o", other, None)):
@@ -288,10 +291,10 @@ def test_reroute_by_hand(routed):
             routing.reroute(s, ACTOR, oid, reason="too late")
 
 
-def test_import_and_route_holds_unknown_skus(routed):
+def test_intake_holds_unknown_skus(routed):
     stock(routed, "MUG-RED", "RNO", 5)
     with routed.write() as s:
-        (r,) = routing.import_and_route(s, ACTOR, [make_order("1", [("MUG-RED", 1), ("NOPE", 1)])])
+        (r,) = intake.take_in(s, ACTOR, [make_order("1", [("MUG-RED", 1), ("NOPE", 1)])]).results
     o = order(routed, r.order_id)
     assert o.status == "on_hold" and allocations(routed, r.order_id) == []
 
@@ -342,7 +345,7 @@ def test_concurrent_routing_never_oversells(routed):
         try:
             for k in range(15):
                 with routed.write() as s:
-                    routing.import_and_route(s, ACTOR, [make_order(f"st{n}-{k}", [("LANTERN", 1)])])
+                    intake.take_in(s, ACTOR, [make_order(f"st{n}-{k}", [("LANTERN", 1)])]).results
         except Exception as exc:  # noqa: BLE001
             errors.append(repr(exc))
 
@@ -376,9 +379,9 @@ def test_property_no_overallocation_every_line_accounted(routed, levels, batch, 
             if levels[i]:
                 restock.receive(s, ACTOR, sku, loc, levels[i])
     with routed.write() as s:
-        results = routing.import_and_route(s, ACTOR, [
+        results = intake.take_in(s, ACTOR, [
             make_order(f"p{i}", lines, **(dict(channel="edi", order_type="wholesale") if wholesale[i] else {}))
-            for i, lines in enumerate(batch)])
+            for i, lines in enumerate(batch)]).results
     with routed.read() as s:
         for lvl in s.scalars(select(StockLevel)):
             assert 0 <= lvl.allocated <= lvl.on_hand

@@ -9,8 +9,10 @@ from sqlalchemy import select
 
 from desktop import demo
 from oms import seed
-from oms.gs1 import gs1_check_digit
-from oms.models import Channel, Package, SalesOrder, Shipment, at_time
+from oms.core.gs1 import gs1_check_digit
+from oms.core.types import at_time
+from oms.orders.models import Channel, SalesOrder
+from oms.shipping.models import Package, Shipment
 
 NOW = datetime(2026, 12, 4, 15, 0, tzinfo=timezone.utc)
 

@@ -5,10 +5,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from oms import check, inventory, orders, shipments
-from oms.errors import Conflict, InvalidInput
-from oms.models import OrderLine, OutboxMessage, SalesOrder, StockLevel, StockMovement
-from oms.shipments import PackageSpec, PackItem
+from oms import check, inventory, orders
+from oms.core.errors import Conflict, InvalidInput
+from oms.core.models import OutboxMessage
+from oms.inventory.models import StockLevel, StockMovement
+from oms.orders.models import OrderLine, SalesOrder
+from oms.shipping import shipments
+from oms.shipping.shipments import PackageSpec, PackItem
 from tests.conftest import ACTOR, make_order, stock
 
 

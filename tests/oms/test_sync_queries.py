@@ -1,8 +1,11 @@
 """What the status bar counts, on SQLite and PostgreSQL: orders waiting at the packing bench, and unreadable
 payloads that a person at this station must look at (a trading partner's are for the Documents screen)."""
 
-from oms import edi, orders, shipments, sync_queries, sync_store
-from oms.shipments import PackageSpec, PackItem
+from oms import orders
+from oms.integration import sync_queries, sync_store
+from oms.partners import edi
+from oms.shipping import shipments
+from oms.shipping.shipments import PackageSpec, PackItem
 from tests.conftest import ACTOR
 from tests.oms.test_shipments import picked_order
 

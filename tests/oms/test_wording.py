@@ -6,16 +6,18 @@ import pytest
 from sqlalchemy import select
 
 from desktop import demo
-from oms import queries, routing, seed, shipments, sync_store
-from oms.models import OrderLine, SalesOrder
-from oms.shipments import PackageSpec, PackItem
+from oms import desk, routing, seed
+from oms.integration import sync_store
+from oms.orders.models import OrderLine, SalesOrder
+from oms.shipping import shipments
+from oms.shipping.shipments import PackageSpec, PackItem
 from tests.conftest import ACTOR
 from tests.oms.test_shipments import picked_order
 
 
 def timeline(db, order_id) -> list[str]:
     with db.read() as s:
-        return [e.text for e in queries.order_detail(s, order_id).timeline]
+        return [e.text for e in desk.order_detail(s, order_id).timeline]
 
 
 def test_the_timeline_says_one_unit_one_package_and_names_the_carrier(world):
@@ -24,7 +26,7 @@ def test_the_timeline_says_one_unit_one_package_and_names_the_carrier(world):
         sync_store.add_connector(s, ACTOR, code="easypost", role="carrier", kind="easypost", name="Demo carrier (EasyPost)",
                                  base_url="http://127.0.0.1:9")
         sid = shipments.pack(s, ACTOR, oid, [PackItem(line, 1)], [PackageSpec("M", 900)])
-        shipments.request_label(s, ACTOR, sid, "easypost")
+        shipments.request_label(s, ACTOR, sid, "easypost", carrier_name="Demo carrier (EasyPost)")
     texts = timeline(world, oid)
     assert any(t.startswith("Imported with 1 line, 1 unit") for t in texts), texts
     assert "Packed 1 unit in 1 package" in texts
@@ -58,7 +60,7 @@ def test_an_item_a_partner_sent_that_we_do_not_know_is_named_in_words(demo_edi_d
     with demo_edi_db.read() as s:
         order = s.scalar(select(SalesOrder).where(SalesOrder.number == "4500813"))
         skus = list(s.scalars(select(OrderLine.sku).where(OrderLine.order_id == order.id)))
-        detail = queries.order_detail(s, order.id)
+        detail = desk.order_detail(s, order.id)
     assert "BP:ACME-99999" in skus  # what the partner sent is kept as it came
     assert order.on_hold and order.hold_reason == "Not in the catalogue: Buyer's part number ACME-99999"
     assert not any("BP:" in e.text for e in detail.timeline), [e.text for e in detail.timeline]

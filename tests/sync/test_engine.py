@@ -6,8 +6,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from oms import check, fulfilment, orders, routing, shipments, sync_store
-from oms.models import OutboxMessage, QuarantinedPayload, SalesOrder
+from oms import check, fulfilment, intake, orders, routing
+from oms.core.models import OutboxMessage
+from oms.fulfilment import models as fulfilment_models
+from oms.integration import sync_store
+from oms.integration.models import QuarantinedPayload
+from oms.orders.models import SalesOrder
+from oms.shipping import shipments
 from sync.base import Cancellation, Offline, PermanentError, PullPage, Quarantine, RemoteError
 from sync.engine import Engine, coalesce_inventory
 from tests.conftest import ACTOR, make_order, run_at_once, stock
@@ -124,7 +129,7 @@ def test_upstream_cancellation_before_and_after_shipping(synced):
         for t in fulfilment.open_tasks(s, w.wave_id):
             fulfilment.confirm_pick(s, ACTOR, t.task_id, t.quantity, bin_code=t.bin_code, item_code=t.sku)
         early = s.scalar(select(SalesOrder.id).where(SalesOrder.external_id == "early"))
-        orders_in_wave = s.scalars(select(fulfilment.WaveOrder.order_id).where(fulfilment.WaveOrder.wave_id == w.wave_id)).all()
+        orders_in_wave = s.scalars(select(fulfilment_models.WaveOrder.order_id).where(fulfilment_models.WaveOrder.wave_id == w.wave_id)).all()
         for oid in orders_in_wave:
             if oid == late:
                 view = fulfilment.packing_view(s, oid)
@@ -174,7 +179,7 @@ def test_retryable_error_backs_off_and_keeps_order_permanent_error_fails(synced)
     clock = [now]
     with synced.write() as s:
         for i in range(3):
-            from oms.audit import enqueue
+            from oms.core.outbox import enqueue
             enqueue(s, "web", "order.cancelled", f"k{i}", {"external_id": str(i)})
     ch = ScriptedChannel(push_errors=[RemoteError("503 from the shop", status=503)])
     engine = Engine(synced, {"web": ch}, clock=lambda: clock[0])
@@ -208,7 +213,7 @@ def test_retry_quarantined_needs_a_connector_that_can_reread(synced):
     engine.run_once()
     with synced.read() as s:
         (q,) = sync_store.quarantined(s)
-    from oms.errors import OmsError
+    from oms.core.errors import OmsError
 
     with pytest.raises(OmsError, match="cannot read a payload again"):
         engine.retry_quarantined(q.id, ACTOR)
@@ -264,7 +269,7 @@ class ScriptedCarrier:
 
 def packed_shipment(db, ext="lab"):
     with db.write() as s:
-        (r,) = routing.import_and_route(s, ACTOR, [make_order(ext, [("MUG-RED", 1)], deliver_by=datetime.now(timezone.utc) + timedelta(days=3))])
+        (r,) = intake.take_in(s, ACTOR, [make_order(ext, [("MUG-RED", 1)], deliver_by=datetime.now(timezone.utc) + timedelta(days=3))]).results
         w = fulfilment.build_wave(s, ACTOR, "RNO", limit=50)
         for t in fulfilment.open_tasks(s, w.wave_id):
             fulfilment.confirm_pick(s, ACTOR, t.task_id, t.quantity, bin_code=t.bin_code, item_code=t.sku)
@@ -275,7 +280,7 @@ def packed_shipment(db, ext="lab"):
 
 
 def test_label_bought_once_even_when_the_answer_is_lost_then_tracked_to_delivery(synced):
-    from oms.models import Shipment
+    from oms.shipping.models import Shipment
     from sync.base import TrackingUpdate
 
     with synced.write() as s:
@@ -323,7 +328,7 @@ def test_label_bought_once_even_when_the_answer_is_lost_then_tracked_to_delivery
 def packed_for_a_station(db, ext, label_format):
     """A shipment packed at a station whose printer takes ``label_format``, its label asked for (request_label)."""
     with db.write() as s:
-        (r,) = routing.import_and_route(s, ACTOR, [make_order(ext, [("MUG-RED", 1)])])
+        (r,) = intake.take_in(s, ACTOR, [make_order(ext, [("MUG-RED", 1)])]).results
         w = fulfilment.build_wave(s, ACTOR, "RNO", limit=50)
         for t in fulfilment.open_tasks(s, w.wave_id):
             fulfilment.confirm_pick(s, ACTOR, t.task_id, t.quantity, bin_code=t.bin_code, item_code=t.sku)
@@ -337,12 +342,11 @@ def packed_for_a_station(db, ext, label_format):
 def test_the_label_comes_in_the_format_the_station_printer_takes_over_real_http(synced, station_format):
     """Defaults: the station prints ZPL, the EasyPost connection says PDF. The station's format wins: the label is
     bought once, in that format, and waits "label ready" (the order packed) until it has printed."""
-    from oms.floor_queries import label_states
-    from oms.models import Shipment
+    from oms.fulfilment.floor_queries import label_states
+    from oms.inventory.models import Location
+    from oms.shipping.models import Shipment
     from sync.carriers.easypost import EasyPostCarrier
     from sync.emulators.easypost import EasyPostEmulator
-
-    from oms.models import Location
 
     with synced.write() as s:
         sync_store.add_connector(s, ACTOR, code="easypost", role="carrier", kind="easypost", name="EasyPost", base_url="http://127.0.0.1:1")
@@ -364,7 +368,7 @@ def test_the_label_comes_in_the_format_the_station_printer_takes_over_real_http(
 
 
 def test_a_label_asked_for_a_box_unpacked_before_the_carrier_was_reached_is_not_bought(synced):
-    from oms.floor_queries import label_states
+    from oms.fulfilment.floor_queries import label_states
 
     with synced.write() as s:
         sync_store.add_connector(s, ACTOR, code="easypost", role="carrier", kind="easypost", name="EasyPost", base_url="http://127.0.0.1:1")
@@ -387,7 +391,7 @@ def test_a_label_asked_for_a_box_unpacked_before_the_carrier_was_reached_is_not_
 
 
 def test_a_label_the_carrier_refuses_says_why_to_the_station(synced):
-    from oms.floor_queries import label_states
+    from oms.fulfilment.floor_queries import label_states
 
     with synced.write() as s:
         sync_store.add_connector(s, ACTOR, code="easypost", role="carrier", kind="easypost", name="EasyPost", base_url="http://127.0.0.1:1")

@@ -12,8 +12,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from oms import catalog, check, fulfilment, inventory, restock, routing, shipments, sync_store
-from oms.models import OrderLine, OutboxMessage, SalesOrder
+from oms import catalog, check, fulfilment, inventory, routing
+from oms.catalog import models as catalog_models
+from oms.integration import sync_store
+from oms.inventory import models as inventory_models
+from oms.orders.models import OrderLine, SalesOrder
+from oms.routing import restock
+from oms.shipping import shipments
 from sync.channels.shopify import ShopifyChannel
 from sync.emulators._server import FakeClock
 from sync.emulators.shopify import DEFAULT_SKUS, ShopifyEmulator
@@ -31,8 +36,8 @@ def minor(s: str) -> int:
 @pytest.fixture
 def shop_world(db):
     with db.write() as s:
-        lid = catalog.add_location(s, ACTOR, "RNO", "Reno", region="NV", postal_code="89502")
-        catalog.add_bins(s, lid, ["A-01-1"])
+        lid = inventory.add_location(s, ACTOR, "RNO", "Reno", region="NV", postal_code="89502")
+        inventory.add_bins(s, lid, ["A-01-1"])
         routing.seed_rates(s)
         routing.ensure_default_rule(s)
         sync_store.add_connector(s, ACTOR, code="web", role="channel", kind="shopify", name="Web", base_url="http://127.0.0.1:1")
@@ -147,8 +152,8 @@ def test_offline_shift_drains_one_fulfillment_per_shipment_in_order(shop_world):
         sent_after = len([c for c in emu.calls if c[1].endswith("/inventory_levels/set.json")]) - sent_before
         assert sent_after == len(DEFAULT_SKUS)
         with shop_world.read() as s:
-            ours = dict(s.execute(select(inventory.Product.sku, inventory.StockLevel.on_hand - inventory.StockLevel.allocated)
-                                  .join(inventory.StockLevel, inventory.StockLevel.product_id == inventory.Product.id)).all())
+            ours = dict(s.execute(select(catalog_models.Product.sku, inventory_models.StockLevel.on_hand - inventory_models.StockLevel.allocated)
+                                  .join(inventory_models.StockLevel, inventory_models.StockLevel.product_id == catalog_models.Product.id)).all())
         levels = {l["sku"] if "sku" in l else l.get("inventory_item_id"): l["available"] for l in emu.inventory_levels()}
         assert sorted(levels.values()) == sorted(ours.values())
     finally:
@@ -170,7 +175,7 @@ def test_kill_9_mid_import_then_resume_gives_the_same_orders(shop_world, tmp_pat
         env = {**os.environ, "OMS_DATABASE_URL": shop_world.url, "OMS_CONFIG_DIR": str(tmp_path / "cfg"),
                "OMS_SECRET_STORE": "file", "QT_QPA_PLATFORM": "offscreen"}
         with shop_world.write() as s:  # point the channel at this emulator
-            from oms.models import ConnectorConfig
+            from oms.integration.models import ConnectorConfig
             s.get(ConnectorConfig, "web").base_url = emu.url
         subprocess.run([sys.executable, "-c", "from sync import credentials; credentials.set_secret('web', '%s')" % TOKEN],
                        env=env, cwd=ROOT, check=True)
@@ -208,7 +213,7 @@ def test_a_refused_token_is_said_plainly_and_sync_once_fails(shop_world, tmp_pat
         env = {**os.environ, "OMS_DATABASE_URL": shop_world.url, "OMS_CONFIG_DIR": str(tmp_path / "cfg"),
                "OMS_SECRET_STORE": "file", "QT_QPA_PLATFORM": "offscreen"}
         with shop_world.write() as s:
-            from oms.models import ConnectorConfig
+            from oms.integration.models import ConnectorConfig
             s.get(ConnectorConfig, "web").base_url = emu.url
         subprocess.run([sys.executable, "-c", "from sync import credentials; credentials.set_secret('web', 'shpat_wrong')"],
                        env=env, cwd=ROOT, check=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from oms.errors import InvalidInput
+from oms.core.errors import InvalidInput
 from sync import registry
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from desktop import formatting as fmt
 from desktop.qt import (
     QCheckBox,
     QComboBox,
@@ -17,9 +18,9 @@ from desktop.qt import (
     QWidget,
     Signal,
 )
-from desktop import formatting as fmt
-from oms import money, queries, routing
-from oms.routing import Rule
+from oms import orders, routing
+from oms.core import money
+from oms.routing.rules import Rule
 
 # -- the form ----------------------------------------------------------------------------------------
 
@@ -161,7 +162,7 @@ class RuleForm(QWidget):
 
         self.channel = ChoiceBoxes("condChannel")
         self.order_type = ChoiceBoxes("condOrderType")
-        self.order_type.set_choices([(k, self.tr(v)) for k, v in queries.ORDER_TYPE_TITLES.items()])
+        self.order_type.set_choices([(k, self.tr(v)) for k, v in orders.ORDER_TYPE_TITLES.items()])
         self.country = self._line("condCountry", self.tr("Any country — e.g. US, CA"))
         self.region = self._line("condRegion", self.tr("Any state or region — e.g. CA, OR, WA"))
         self.postal_prefix = self._line("condPostal", self.tr("Any postal code — e.g. 94, 97 (starts with)"))
@@ -444,5 +445,3 @@ class FormError(ValueError):
         super().__init__(message)
         self.field = field
         self.message = message
-
-

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from desktop import formatting as fmt
 from desktop.qt import (
     QAbstractItemView,
     QAbstractTableModel,
@@ -16,10 +17,8 @@ from desktop.qt import (
     QTableView,
     Signal,
 )
-from desktop import formatting as fmt
-from oms.routing import Rule
-
 from desktop.screens.routing.setup import RuleRow, rule_row
+from oms.routing.rules import Rule
 
 RULE_MIME = "application/x-quayside-routing-rule-row"
 
@@ -215,5 +214,3 @@ class RuleTable(QTableView):
         self.setColumnWidth(0, 34)
         self.setColumnWidth(1, 64)
         self.setColumnWidth(2, 200)
-
-

@@ -22,17 +22,17 @@ from desktop.qt import (
     QWidget,
     Signal,
 )
-from desktop.tasks import Tasks
-from desktop.window_state import WindowState
-from oms import routing
-from oms.audit import Actor
-from oms.gs1 import Scan
-from oms.routing import Rule, SimulationReport
-
 from desktop.screens.routing.rule_form import FormError, RuleForm
 from desktop.screens.routing.rule_list import RuleListModel, RuleTable
 from desktop.screens.routing.setup import RoutingSetup, Verdict, check, load_setup, proposed_rules
 from desktop.screens.routing.simulation import SimulationPanel
+from desktop.tasks import Tasks
+from desktop.window_state import WindowState
+from oms import routing
+from oms.core.audit import Actor
+from oms.core.gs1 import Scan
+from oms.routing.rules import Rule
+from oms.routing.simulation import SimulationReport
 
 VALIDATE_DEBOUNCE_MS = 250
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from oms import queries, routing
-from oms.errors import InvalidInput
-from oms.routing import Rule
-
+from oms import desk, routing
+from oms.core.errors import InvalidInput
+from oms.routing.rules import Rule
 
 # Form fields, each named after the condition or action key it edits ("weight" and "value" cover a min/max pair).
 CONDITION_GROUPS: dict[str, tuple[str, ...]] = {
@@ -51,7 +50,7 @@ def rule_row(rule: Rule) -> RuleRow:
 
 def load_setup(session) -> RoutingSetup:
     rules = routing.load_rules(session)  # may add the default rule: run in a write session
-    opts = queries.filter_options(session)
+    opts = desk.filter_options(session)
     return RoutingSetup(tuple(rule_row(r) for r in rules), tuple((c.code, c.name) for c in opts.channels),
                         tuple((c.code, c.name) for c in opts.locations))
 
@@ -104,5 +103,3 @@ def proposed_rules(current: list[Rule], edited: Rule) -> list[Rule]:
     at = next((i for i, r in enumerate(rules) if r.is_default), len(rules))
     rules.insert(at, edited)
     return rules
-
-

@@ -19,8 +19,8 @@ from desktop.qt import (
     QVBoxLayout,
 )
 from oms import routing
-from oms.money import format_money
-from oms.routing import SimulationReport
+from oms.core.money import format_money
+from oms.routing.simulation import SimulationReport
 
 DEFAULT_SIMULATE_LAST = 2000
 EXAMPLES_SHOWN = 5  # enough to recognise the orders; the rest are counted
@@ -172,5 +172,3 @@ class SimulationPanel(QFrame):
         if self.report is not None:
             self.stale.setText(self.tr("The rule has changed since this simulation; simulate again to see its effect."))
             self.stale.show()
-
-

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Literal
 
-from oms.i18n import _
+from oms.core.i18n import _
 
 from .x12 import Group, Interchange, Segment, Transaction, ValidationIssue, X12Error
 

@@ -6,10 +6,10 @@ import getpass
 import sys
 from pathlib import Path
 
-from oms import edi
 from oms.cli import add_db_option, open_db
-from oms.errors import OmsError
-from oms.i18n import _
+from oms.core.errors import OmsError
+from oms.core.i18n import _
+from oms.partners import edi
 
 
 def register(sub) -> None:
@@ -146,7 +146,7 @@ def _host_port(value: str) -> tuple[str, int]:
 
 
 def cmd_partner_add(args) -> int:
-    from oms.audit import Actor
+    from oms.core.audit import Actor
     from sync import credentials
 
     if args.folder:

@@ -30,9 +30,9 @@ from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping, Sequence
 
-from oms import money
-from oms.gs1 import is_valid_sscc
-from oms.i18n import _, ngettext
+from oms.core import money
+from oms.core.gs1 import is_valid_sscc
+from oms.core.i18n import _, ngettext
 
 from .x12 import Segment, Transaction, ValidationIssue, parse_date
 

@@ -9,14 +9,13 @@ import time
 import uuid
 from pathlib import Path
 
-from oms.db import Database
+from oms.core.db import Database
 
 from ...base import PullPage, process_alive
 from .transport import EdiTransportChannel
 
 CLAIM, SEP = ".taking", "~"  # a claimed inbox file: .taking~host~pid~nonce~name
 STALE_CLAIM_S = 15 * 60
-
 
 
 class EdiFolderChannel(EdiTransportChannel):

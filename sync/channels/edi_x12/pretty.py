@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from oms.i18n import _, ngettext
+from oms.core.i18n import _, ngettext
 
 from .x12 import Delimiters, X12Error, detect_delimiters, parse_interchanges
 

@@ -15,17 +15,32 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from oms import audit, edi, money, orders, routing, sync_store, wording
-from oms.audit import Actor
-from oms.errors import NotFound, OmsError
-from oms.i18n import _, ngettext
-from oms.models import Channel, EdiDocument, OrderLine, OutboxMessage, SalesOrder, Shipment, utcnow
-from oms.orders import Address, NormalizedLine, NormalizedOrder
+from oms import intake, orders
+from oms.core import money, outbox, wording
+from oms.core.audit import Actor
+from oms.core.errors import NotFound, OmsError
+from oms.core.i18n import _, ngettext
+from oms.core.models import OutboxMessage
+from oms.core.types import utcnow
+from oms.integration import sync_store
+from oms.orders.contract import Address, NormalizedLine, NormalizedOrder
+from oms.orders.models import Channel, OrderLine, SalesOrder
+from oms.partners import edi
+from oms.partners.models import EdiDocument
+from oms.shipping.models import Shipment
 
 from .ack import build_997, parse_997
 from .docs import LineAck, PurchaseOrder, build_810, build_855, build_856, read_850, read_860
-from .x12 import (Delimiters, Group, Interchange, Transaction, ValidationIssue, X12Error, parse_interchanges,
-                  write_interchange)
+from .x12 import (
+    Delimiters,
+    Group,
+    Interchange,
+    Transaction,
+    ValidationIssue,
+    X12Error,
+    parse_interchanges,
+    write_interchange,
+)
 
 READERS = {"850": read_850, "860": read_860}  # the transaction sets a partner may send us (997s are read apart)
 
@@ -102,7 +117,7 @@ def _queue_many(session: Session, partner: edi.PartnerInfo, doc_type: str, items
         {"direction": "out", "doc_type": doc_type, "status": "queued", "raw": text, "isa": isa, "gs": gs, "st": f"{st:04d}",
          "order_id": order_id, "shipment_id": shipment_id}
         for _key, (text, isa, gs, st), order_id, shipment_id in items])
-    audit.enqueue_many(session, partner.code, "edi.send", [
+    outbox.enqueue_many(session, partner.code, "edi.send", [
         (key, {"document_id": doc_id, "doc_type": doc_type, "filename": f"{partner.code}_{doc_type}_{isa:09d}.x12"}, order_id)
         for doc_id, (key, (_text, isa, _gs, _st), order_id, _sh) in zip(doc_ids, items)])
 
@@ -171,12 +186,16 @@ def _import_interchange(session: Session, partner: edi.PartnerInfo, ic: Intercha
         accepted: list[dict] = []
         batch: list[tuple[Transaction, PurchaseOrder]] = []
 
-        changed: set[int] = set()  # orders an 860 changed: what they need now is routed after the group
-
-        def take(pairs: list[tuple[Transaction, PurchaseOrder]], results: list[tuple[int, str]]) -> None:
+        def take(pairs: list[tuple[Transaction, PurchaseOrder]], results: list[tuple[int | None, str]]) -> None:
             for (tx, po), (order_id, outcome) in zip(pairs, results):
-                if po.set_id == "860" and outcome == "updated":
-                    changed.add(order_id)
+                if order_id is None:  # the domain refused this PO: outcome is why, and the partner hears it in the 997
+                    issues.append(ValidationIssue(level="segment", code="8", position=2, segment="BEG", element=3,
+                                                  element_code="7", bad_value=po.po_number, message=outcome,
+                                                  transaction_control=tx.control, group_control=group.control))
+                    _reject(session, partner, ic, group, tx, filename, outcome)
+                    report.rejected += 1
+                    report.problems.append(outcome)
+                    continue
                 accepted.append({"direction": "in", "doc_type": po.set_id, "status": "accepted", "raw": tx.raw, "isa": ic.control,
                                  "gs": group.control, "st": tx.control, "order_id": order_id, "filename": filename})
                 if outcome == "created":
@@ -244,12 +263,11 @@ def _import_interchange(session: Session, partner: edi.PartnerInfo, ic: Intercha
         if "997" in partner.documents:
             text, isa, gs, st = write_document(session, partner, "FA", "997", build_997(ic, group, issues))
             _queue(session, partner, "997", f"{partner.code}:997:{ic.control}:{group.control}", text, isa, gs, st)
-        # Orders created here are routed and acknowledged as the group leaves them (one cancelled in the same group is not).
+        # Orders came in (and were routed) through the intake; those created here are acknowledged as the group leaves
+        # them, with what routing made of each line (one cancelled in the same group is not).
         routed = [(oid, po) for oid, po in created.items() if oid not in cancelled]
-        if routed or changed:
-            routing.route_orders(session, actor, [oid for oid, _po in routed] + sorted(changed - cancelled - set(created)))
-            if "855" in partner.documents:
-                send_855s(session, partner, routed)
+        if routed and "855" in partner.documents:
+            send_855s(session, partner, routed)
 
 
 def _reject(session, partner, ic, group, tx, filename, message) -> None:
@@ -338,17 +356,20 @@ def _cancel_po(session: Session, partner: edi.PartnerInfo, po: PurchaseOrder, ac
     return existing, "cancelled"
 
 
-def _apply_pos(session: Session, partner: edi.PartnerInfo, pos: list[PurchaseOrder], actor: Actor) -> list[tuple[int, str]]:
-    """New or replacing POs (distinct numbers) imported as one batch: [(order id, created|updated|unchanged)]."""
+def _apply_pos(session: Session, partner: edi.PartnerInfo, pos: list[PurchaseOrder], actor: Actor
+               ) -> list[tuple[int | None, str]]:
+    """New or replacing POs (distinct numbers) taken in as one batch through the intake, which imports and routes them:
+    [(order id, created|updated|unchanged)], or (None, why) for a PO the domain refused."""
     ship_tos: dict = {}
     mapped = [po_to_order(session, partner, po, ship_tos) for po in pos]
-    results = orders.import_orders(session, actor, [order for order, _unknown in mapped])
-    for result, (_order, unknown) in zip(results, mapped):
-        if unknown and result.outcome == "created":
+    taken = intake.take_in(session, actor, [order for order, _unknown in mapped])
+    why = {id(r.order): r.reason for r in taken.refused}
+    for result, (order, unknown) in zip(taken.results, mapped):
+        if result is not None and unknown and result.outcome == "created":
             o = session.get(SalesOrder, result.order_id)
             if not o.on_hold:
                 orders.hold(session, actor, o.id, _("Not matched from the purchase order: {what}").format(what=", ".join(unknown))[:300])
-    return [(r.order_id, r.outcome) for r in results]
+    return [(r.order_id, r.outcome) if r is not None else (None, why[id(order)]) for r, (order, _u) in zip(taken.results, mapped)]
 
 
 def _find_po(session: Session, partner: edi.PartnerInfo, po_number: str) -> int | None:
@@ -398,12 +419,16 @@ def _apply_change(session: Session, partner: edi.PartnerInfo, po: PurchaseOrder,
     changed = replace(current, lines=tuple(lines.values()), ship_to=ship_to, subtotal_minor=total, total_minor=total,
                       ship_by=_aware(po.ship_no_later or po.requested_ship) or current.ship_by,
                       deliver_by=_aware(po.requested_delivery or po.cancel_after) or current.deliver_by)
-    (result,) = orders.import_orders(session, actor, [changed])
+    # Deleted lines are cancelled first, so the intake routes only what the partner still wants.
     reason = _("Deleted by {p} (860 change order)").format(p=partner.code)
     for ext in deleted:
         line = session.scalar(select(OrderLine).where(OrderLine.order_id == order_id, OrderLine.external_line_id == ext))
         if line.quantity - line.shipped - line.cancelled - line.picked > 0:
             orders.cancel_line(session, actor, line.id, reason=reason, notify_channel=False)
+    taken = intake.take_in(session, actor, [changed])
+    if taken.refused:
+        raise OmsError(taken.refused[0].reason)
+    (result,) = taken.results
     if unknown:
         o = session.get(SalesOrder, order_id)
         orders.hold(session, actor, o.id, _("Not matched from the purchase order: {what}").format(what=", ".join(unknown))[:300])

@@ -26,11 +26,11 @@ from pathlib import Path
 
 import paramiko
 
-from oms import edi
-from oms.db import Database
-from oms.errors import OmsError
-from oms.i18n import _
-from oms.settings import config_dir
+from oms.core.db import Database
+from oms.core.errors import OmsError
+from oms.core.i18n import _
+from oms.core.settings import config_dir
+from oms.partners import edi
 
 from ... import credentials
 from ...base import Offline, PullPage, RemoteError

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from oms import edi, sync_store
-from oms.db import Database
-from oms.errors import OmsError
-from oms.i18n import _
-from oms.models import EdiDocument
+from oms.core.db import Database
+from oms.core.errors import OmsError
+from oms.core.i18n import _
+from oms.integration import sync_store
+from oms.partners import edi
+from oms.partners.models import EdiDocument
 
 from ...base import OutboundMessage, PermanentError, PullPage
 from .service import document_for_message, flag_unacknowledged, import_interchanges

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Callable
 
-from oms import edi
-from oms.db import Database
-from oms.errors import OmsError
-from oms.i18n import _
+from oms.core.db import Database
+from oms.core.errors import OmsError
+from oms.core.i18n import _
+from oms.partners import edi
 
 from .folder import EdiFolderChannel
 from .sftp import EdiSftpChannel

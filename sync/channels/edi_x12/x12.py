@@ -30,11 +30,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date as date_type
-from datetime import datetime, timezone
+from datetime import date as date_type, datetime, timezone
 from typing import Collection, Iterable, Literal, Sequence
 
-from oms.i18n import _
+from oms.core.i18n import _
 
 __all__ = [
     "Delimiters",

@@ -1,0 +1,66 @@
+"""Core tables: the audit trail and the outbox, written by every capability in its own transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from oms.core.types import LINE, SHORT, Base, utcnow
+
+
+class AuditEvent(Base):
+    """Who did what, from which station, with the state before and after."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    user: Mapped[str] = mapped_column(String(SHORT), default="")
+    station: Mapped[str] = mapped_column(String(SHORT), default="")
+    action: Mapped[str] = mapped_column(String(SHORT))
+    entity: Mapped[str] = mapped_column(String(SHORT))
+    entity_id: Mapped[str] = mapped_column(String(SHORT))
+    order_id: Mapped[Optional[int]] = mapped_column(Integer)
+    summary: Mapped[str] = mapped_column(String(LINE), default="")
+    before: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    after: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+
+    __table_args__ = (
+        Index("ix_audit_event_order", "order_id", "at"),
+        Index("ix_audit_event_entity", "entity", "entity_id"),
+    )
+
+
+class OutboxMessage(Base):
+    """A message a remote party must receive, written in the same transaction as the change."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    destination: Mapped[str] = mapped_column(String(SHORT))  # channel or carrier code
+    topic: Mapped[str] = mapped_column(String(SHORT))
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    order_id: Mapped[Optional[int]] = mapped_column(Integer)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[Optional[datetime]] = mapped_column()
+
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'sent', 'failed', 'superseded')", name="status"),
+        Index("ix_outbox_pending", "destination", "status", "id"),
+    )

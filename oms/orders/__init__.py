@@ -1,0 +1,76 @@
+"""Orders: what a customer asked for, and what has become of it.
+
+The connector contract (`NormalizedOrder`, `Address`, `check_order`) that every channel
+maps onto; idempotent import and reconciliation of changed orders; holds, cancellation,
+notes, allocation by hand; sales channels; and the status derived from the lines. Owns the
+channel, order, line, allocation and note tables."""
+
+from .channels import (
+    add_channel,
+)
+from .contract import (
+    Address,
+    NormalizedLine,
+    NormalizedOrder,
+    check_order,
+    unknown_items_reason,
+)
+from .intake import (
+    Allocator,
+    ImportResult,
+    as_normalized,
+    import_order,
+    import_orders,
+)
+from .lifecycle import (
+    AllocationOutcome,
+    add_note,
+    allocate_order,
+    cancel_line,
+    cancel_order,
+    deallocate_order,
+    find_order,
+    hold,
+    record_pick,
+    release_hold,
+)
+from .status import (
+    ORDER_TYPE_TITLES,
+    STATUS_TITLES,
+    LineQty,
+    derive_status,
+    refresh_loaded_status,
+    refresh_status,
+    status_title,
+)
+
+__all__ = [
+    "Address",
+    "NormalizedLine",
+    "NormalizedOrder",
+    "check_order",
+    "unknown_items_reason",
+    "STATUS_TITLES",
+    "ORDER_TYPE_TITLES",
+    "status_title",
+    "LineQty",
+    "derive_status",
+    "refresh_status",
+    "refresh_loaded_status",
+    "add_channel",
+    "ImportResult",
+    "Allocator",
+    "import_orders",
+    "import_order",
+    "as_normalized",
+    "AllocationOutcome",
+    "allocate_order",
+    "deallocate_order",
+    "find_order",
+    "hold",
+    "release_hold",
+    "cancel_line",
+    "cancel_order",
+    "add_note",
+    "record_pick",
+]

@@ -1,0 +1,41 @@
+"""Printing: the station's printers, found through CUPS, and print jobs sent to them (PDF and raw ZPL)."""
+
+from .printers import (
+    LP_TIMEOUT_S,
+    TCP_TIMEOUT_S,
+    DocFormat,
+    FailedJob,
+    Printer,
+    PrintError,
+    PrintFailed,
+    discard,
+    failed_jobs,
+    keep,
+    list_printers,
+    print_document,
+    print_pdf,
+    print_raw,
+    printer_status,
+    retry,
+    spool_dir,
+)
+
+__all__ = [
+    "DocFormat",
+    "LP_TIMEOUT_S",
+    "TCP_TIMEOUT_S",
+    "PrintError",
+    "PrintFailed",
+    "Printer",
+    "FailedJob",
+    "list_printers",
+    "printer_status",
+    "print_pdf",
+    "print_raw",
+    "print_document",
+    "keep",
+    "spool_dir",
+    "failed_jobs",
+    "retry",
+    "discard",
+]
