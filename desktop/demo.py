@@ -29,6 +29,7 @@ from oms.core.settings import config_dir
 from oms.integration import sync_queries, sync_store
 from oms.partners import edi
 from sync import credentials, registry
+from sync.channels.edi_x12 import transports
 
 log = logging.getLogger("quayside.demo")
 
@@ -200,8 +201,8 @@ def seed_edi(db: Database, folder: str | None = None) -> bool:
         return False
     path = folder or str(config_dir() / "edi-demo" / EDI_PARTNER)
     with db.write() as s:
-        pid = edi.add_partner(s, EDI_ACTOR, code=EDI_PARTNER, name="ACME Stores", our_id="QUAYSIDE", their_id="ACMESTORES",
-                              transport={"kind": "folder", "path": path})
+        pid = transports.add_partner(s, EDI_ACTOR, code=EDI_PARTNER, name="ACME Stores", our_id="QUAYSIDE", their_id="ACMESTORES",
+                                     transport={"kind": "folder", "path": path})
         edi.add_item_xref(s, pid, "BP", "ACME-10442", skus[3], actor=EDI_ACTOR)
         edi.add_ship_to(s, pid, "0014", "ACME Stores DC 14", address1="1 Dock Rd", city="Sparks", region="NV",
                         postal_code="89431", actor=EDI_ACTOR)

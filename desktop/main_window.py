@@ -171,8 +171,8 @@ class MainWindow(QMainWindow):
         # -- wiring between screens
         self.queue.open_order.connect(self.open_order)
         self.detail.back_requested.connect(self.back_to_queue)
-        self.detail.order_changed.connect(lambda _id: self.queue.refresh())
         self.tasks.failed.connect(self.show_message)
+        self.tasks.changed.connect(self.apply_changes)
 
         # -- keyboard
         QShortcut(QKeySequence(QKeySequence.StandardKey.Find), self, activated=self.focus_search)
@@ -320,6 +320,16 @@ class MainWindow(QMainWindow):
 
     def refresh(self) -> None:
         self.current_screen().refresh()
+
+    def apply_changes(self, changes) -> None:
+        """A write committed (oms.core.changes.Changes): each screen that shows what it changed reads it again.
+
+        The screen in view does so now; the queue too, so its rows and counts are right on coming back to it; the
+        others read on being shown anyway. A screen names what it shows in ``SHOWS`` (capabilities of oms/)."""
+        for screen in (self.queue, self.detail, *(w for _k, _t, w in self.screens[1:])):
+            shows = getattr(screen, "SHOWS", ())
+            if shows and changes.touches(*shows) and (screen is self.queue or screen.isVisible()):
+                screen.refresh()
 
     def go_back(self) -> None:
         self.current_screen().go_back()

@@ -15,6 +15,7 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any, Callable
 
 from desktop.qt import QCoreApplication, QObject, Qt, Signal, Slot, isValid
+from oms.core.changes import NO_CHANGES
 from oms.core.db import Database
 from oms.core.errors import OmsError
 
@@ -61,11 +62,13 @@ class Tasks(QObject):
     """The GUI's way to the database and to slow work.
 
     ``read(fn)`` runs ``fn(session)`` in a read session, ``write(fn)`` in a
-    transaction that commits on success, ``call(fn)`` runs ``fn()`` on the database
+    transaction that commits on success (and then emits ``changed`` with what it
+    changed, which the main window hands to the screens), ``call(fn)`` runs ``fn()`` on the database
     thread (migrations, seeding), ``background(fn)`` on the second pool.
     """
 
     failed = Signal(str)  # a task without its own error path went wrong
+    changed = Signal(object)  # oms.core.changes.Changes: a write committed, and this is what it changed
 
     def __init__(self, db: Database, *, immediate: bool = False, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -94,11 +97,53 @@ class Tasks(QObject):
         self._submit(self._db_executor, job, done, error, owner)
 
     def write(self, fn: Callable, done: Done | None = None, error: Failed | None = None, *, owner: QObject | None = None) -> None:
-        def job():
-            with self.db.write() as session:
-                return fn(session)
+        """``fn(session)`` in a transaction; once it has committed, ``done`` has the result and ``changed`` says
+        what the write changed (oms.core.changes), for every screen, even when ``owner`` has gone meanwhile."""
+        def alive() -> bool:
+            return owner is None or isValid(owner)
 
-        self._submit(self._db_executor, job, done, error, owner)
+        def finished(outcome) -> None:
+            result, changes = outcome
+            if done is not None and alive():
+                done(result)
+            if changes:
+                self.changed.emit(changes)
+
+        def failed(message: str) -> None:
+            if error is None:
+                self.failed.emit(message)
+            elif alive():
+                error(message)
+
+        self._submit(self._db_executor, lambda: self.db.run(fn), finished, failed, None)
+
+    def write_each(self, items: list, fn: Callable, done: Done | None = None, error: Failed | None = None, *,
+                   owner: QObject | None = None) -> None:
+        """``fn(session, item)`` for each item in a transaction of its own, so one refusal does not stop the rest;
+        ``done`` has (how many were done, the refusals in words), and ``changed`` what they changed together."""
+        def job():
+            done_n, refused, changes = 0, [], NO_CHANGES
+            for item in items:
+                try:
+                    _result, changed = self.db.run(lambda session: fn(session, item))
+                except OmsError as exc:
+                    refused.append(str(exc))
+                    continue
+                done_n += 1
+                changes = changes | changed
+            return (done_n, refused), changes
+
+        def alive() -> bool:
+            return owner is None or isValid(owner)
+
+        def finished(outcome) -> None:
+            result, changes = outcome
+            if done is not None and alive():
+                done(result)
+            if changes:
+                self.changed.emit(changes)
+
+        self._submit(self._db_executor, job, finished, lambda m: error(m) if error and alive() else self.failed.emit(m), None)
 
     def call(self, fn: Callable[[], Any], done: Done | None = None, error: Failed | None = None, *,
              owner: QObject | None = None) -> None:

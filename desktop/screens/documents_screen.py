@@ -232,6 +232,7 @@ class StatusChips(QWidget):
 
 
 class DocumentsScreen(NoScanScreen, QWidget):
+    SHOWS = ("partners",)  # read again after a write that changes these
     """Every EDI document in and out: filters and search over the log, the chosen one laid out beside it."""
 
     open_order = Signal(int)

@@ -135,10 +135,10 @@ class Timeline(QScrollArea):
 
 
 class OrderDetailScreen(QWidget):
+    SHOWS = ("orders", "routing", "fulfilment", "shipping")  # read again after a write that changes these
     """The order a person opened from the queue or by scanning its barcode."""
 
     back_requested = Signal()
-    order_changed = Signal(int)
     loaded = Signal(int)  # an order has been shown
     message = Signal(str)
     scan_result = Signal(object, str)  # ok (bool), message
@@ -509,12 +509,8 @@ class OrderDetailScreen(QWidget):
         def done(outcome) -> None:
             self.message.emit(outcome.summary())
 
-        def printed(outcome) -> None:
-            done(outcome)
-            if outcome.labels_printed:  # a label that was only ready has gone to the printer: the box has shipped
-                self.refresh()
-
-        print_shipment(self.tasks, shipment.id, None, label=label, slip=slip, done=printed,
+        # A label that was only ready and has now gone to the printer ships the box: that write refreshes the order.
+        print_shipment(self.tasks, shipment.id, None, label=label, slip=slip, done=done,
                        error=lambda m: self.message.emit(m), owner=self, actor=self.actor)
 
     def _update_actions(self) -> None:
@@ -545,12 +541,9 @@ class OrderDetailScreen(QWidget):
         d = self.order
         if d is None:
             return
-        order_id = d.id
 
-        def finished(_result) -> None:
+        def finished(_result) -> None:  # the order is read again from what the change changed (MainWindow.apply_changes)
             self.message.emit(done_text)
-            self.order_changed.emit(order_id)
-            self.refresh()
 
         def failed(message: str) -> None:
             self.message.emit(message)

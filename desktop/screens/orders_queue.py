@@ -423,12 +423,12 @@ class BucketList(QTableWidget):
 
 
 class OrdersQueueScreen(QWidget):
+    SHOWS = ("orders", "routing", "fulfilment", "shipping")  # read again after a write that changes these
     """Buckets, filters and search over the order table, with bulk hold and release."""
 
     open_order = Signal(int)
     scan_result = Signal(object, str)  # ok (bool), message: for the station's sound and flash
     message = Signal(str)  # a short line for the status bar
-    orders_changed = Signal()
 
     def __init__(self, tasks: Tasks, actor: Actor, state: WindowState, parent=None) -> None:
         super().__init__(parent)
@@ -945,20 +945,6 @@ class OrdersQueueScreen(QWidget):
 
     def _bulk(self, ids: list[int], action, verb: str) -> None:
         """Apply an action to each order in its own transaction; one refusal does not stop the rest."""
-        db = self.tasks.db
-
-        def job():
-            from oms.core.errors import OmsError
-
-            done, refused = 0, []
-            for oid in ids:
-                try:
-                    with db.write() as s:
-                        action(s, oid)
-                    done += 1
-                except OmsError as exc:
-                    refused.append(str(exc))
-            return done, refused
 
         def finished(result) -> None:
             done, refused = result
@@ -968,10 +954,8 @@ class OrdersQueueScreen(QWidget):
                 if len(refused) > 3:
                     text += " " + self.tr("(and {n} more)").format(n=len(refused) - 3)
             self.message.emit(text)
-            self.refresh()
-            self.orders_changed.emit()
 
-        self.tasks.call(job, finished, self.message.emit, owner=self)
+        self.tasks.write_each(ids, action, finished, self.message.emit, owner=self)
 
     # -- keyboard and scanner --------------------------------------------------------------------------
 

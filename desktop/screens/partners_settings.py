@@ -38,6 +38,7 @@ from oms.partners import edi
 from oms.partners.edi import ItemXrefInfo, PartnerInfo, ShipToInfo
 from oms.partners.edi_queries import type_title
 from sync import credentials
+from sync.channels.edi_x12 import transports
 
 ISA_QUALIFIERS = (("ZZ", "ZZ mutually defined"), ("01", "01 DUNS"), ("08", "08 UCC EDI comm. id"), ("12", "12 phone number"),
                   ("14", "14 DUNS + suffix"), ("16", "16 DUNS + 4 digits"))
@@ -67,9 +68,9 @@ class PartnerChanges:
 def save_partner(session, actor: Actor, partner_id: int | None, changes: PartnerChanges) -> str:
     """Everything a dialog holds, in the caller's transaction; the password last, after the database accepted all."""
     if partner_id is None:
-        partner_id = edi.add_partner(session, actor, code=changes.code, **changes.values)
+        partner_id = transports.add_partner(session, actor, code=changes.code, **changes.values)
     else:
-        edi.update_partner(session, actor, partner_id, **changes.values)
+        transports.update_partner(session, actor, partner_id, **changes.values)
     for qualifier, code in changes.xrefs_removed:
         edi.remove_item_xref(session, actor, partner_id, qualifier, code)
     for x in changes.xrefs_added:

@@ -46,6 +46,7 @@ class _Figure(QFrame):
 
 
 class StockLookupScreen(QWidget):
+    SHOWS = ("inventory", "catalog")  # read again after a write that changes these
     """Answers "how many, where" for one product, by scan or by typing."""
 
     scan_result = Signal(object, str)  # ok (bool), message

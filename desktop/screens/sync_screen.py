@@ -82,6 +82,7 @@ def kind_title(st: sync_store.ConnectorStatus) -> str:
 
 
 class SyncScreen(NoScanScreen, QWidget):
+    SHOWS = ("integration", "core")  # connections, quarantine and the outbox: read again after a write to them
     """What the shop and the carriers were told, what is waiting, and what needs a person."""
 
     scan_result = Signal(object, str)
@@ -336,7 +337,6 @@ class SyncScreen(NoScanScreen, QWidget):
         def done(_r) -> None:
             self.message.emit(self.tr("The message goes to {code} again.").format(code=m.destination))
             self.worker.sync_now()
-            self.refresh()
 
         self.tasks.write(lambda s: sync_store.requeue(s, actor, m.id), done, self.message.emit, owner=self)
 
@@ -363,7 +363,6 @@ class SyncScreen(NoScanScreen, QWidget):
 
         def done(_r) -> None:
             self.message.emit(self.tr("{ref} dismissed; it stays in the audit log.").format(ref=q.external_ref))
-            self.refresh()
 
         self.tasks.write(lambda s: sync_store.close_quarantined(s, actor, q.id, "dismissed"), done, self.message.emit,
                          owner=self)

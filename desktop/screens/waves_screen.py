@@ -94,6 +94,7 @@ class PdfPreview(QDialog):
 
 
 class WavesScreen(NoScanScreen, QWidget):
+    SHOWS = ("fulfilment",)  # read again after a write that changes these
     """Deshawn's start of the shift: build the wave for the cut-off, print its pick list, then pick it."""
 
     scan_result = Signal(object, str)

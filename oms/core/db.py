@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -16,13 +16,24 @@ from sqlalchemy.exc import ArgumentError, DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
+from oms.core.changes import COLLECT, Changes, tables_written
 from oms.core.errors import DatabaseVersionError, OmsError
 from oms.core.i18n import _
 
+T = TypeVar("T")
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 # Taken by whichever station migrates first, so two stations starting together
 # against one PostgreSQL server do not race each other through the migrations.
 _PG_MIGRATION_LOCK = 7_320_611
+
+
+def _collect_changes(conn, statement, multiparams, params, execution_options) -> None:
+    """The engine tells a write transaction run by ``Database.run`` each table it writes (see oms.core.changes)."""
+    written = execution_options.get(COLLECT)
+    if written is None:
+        written = conn.get_execution_options().get(COLLECT)
+    if written is not None:
+        written.update(tables_written(statement))
 
 
 def default_sqlite_path() -> Path:
@@ -99,6 +110,7 @@ class Database:
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine)
+        event.listen(self.engine, "before_execute", _collect_changes)
         self._write_engine = self.engine.execution_options(oms_write=True)
         self._read_factory = sessionmaker(self.engine, expire_on_commit=False)
         self._write_factory = sessionmaker(self._write_engine, expire_on_commit=False)
@@ -125,6 +137,15 @@ class Database:
         with self._write_factory() as session:
             with session.begin():
                 yield session
+
+    def run(self, fn: Callable[[Session], T]) -> tuple[T, Changes]:
+        """``fn(session)`` in a write transaction, as ``write()``; returns its result and what it changed."""
+        written: set[str] = set()
+        with self._write_factory() as session:
+            with session.begin():
+                session.connection(execution_options={COLLECT: written})
+                result = fn(session)
+        return result, Changes(frozenset(written))
 
     def session(self) -> Session:
         """A write-capable session the caller manages (commit/rollback) itself."""

@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from oms.catalog.models import Barcode, Product
+from oms.core.address import Address
 from oms.core.errors import Conflict, InvalidInput, NotFound
 from oms.core.i18n import _
 from oms.core.settings import Settings
@@ -19,25 +20,6 @@ from oms.orders.models import OrderType, SalesOrder
 from oms.shipping.models import Pallet, Shipment, ShipmentLine, ShipmentStatus
 
 from .barcodes import Symbol, product_symbol
-
-
-@dataclass(frozen=True)
-class Address:
-    name: str = ""
-    company: str = ""
-    street: tuple[str, ...] = ()
-    city: str = ""
-    region: str = ""
-    postal_code: str = ""
-    country: str = ""
-    phone: str = ""
-
-    def lines(self) -> list[str]:
-        """The address as printed, without blank lines."""
-        city = " ".join(p for p in (f"{self.city}," if self.city and (self.region or self.postal_code) else self.city,
-                                     self.region, self.postal_code) if p)
-        out = [self.name, self.company, *self.street, city, self.country]
-        return [line for line in out if line and line.strip()]
 
 
 @dataclass(frozen=True)
@@ -136,14 +118,13 @@ class PackingSlipData:
 
 
 def location_address(loc: Location, name: str | None = None) -> Address:
-    return Address(name=name if name is not None else loc.name, street=(loc.address1,) if loc.address1 else (),
+    return Address(name=name if name is not None else loc.name, address1=loc.address1,
                    city=loc.city, region=loc.region, postal_code=loc.postal_code, country=loc.country)
 
 
 def order_address(order: SalesOrder) -> Address:
-    street = tuple(s for s in (order.ship_address1, order.ship_address2) if s)
-    return Address(order.ship_name or order.customer_name, order.ship_company, street, order.ship_city,
-                   order.ship_region, order.ship_postal_code, order.ship_country, order.ship_phone)
+    return Address(order.ship_name or order.customer_name, order.ship_company, order.ship_address1, order.ship_address2,
+                   order.ship_city, order.ship_region, order.ship_postal_code, order.ship_country, order.ship_phone)
 
 
 def find_order(session: Session, ref: str) -> SalesOrder:

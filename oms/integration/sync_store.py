@@ -15,7 +15,7 @@ from oms.core.errors import Conflict, InvalidInput, NotFound
 from oms.core.i18n import _
 from oms.core.models import OutboxMessage
 from oms.core.types import LINE, NAME, SHORT, utcnow
-from oms.core.upsert import _insert_ignore
+from oms.core.upsert import insert_ignore
 from oms.integration.models import ConnectorConfig, ConnectorState, InventoryPush, QuarantinedPayload, SyncCursor
 from oms.orders.models import Channel
 from oms.partners.models import TradingPartner
@@ -289,7 +289,7 @@ def take_lease(session: Session, code: str, holder: str, *, now: datetime | None
     is ``takeover_from``, a holder known to be gone). Several stations on one database thus never pull the same
     pages or send the same message at once."""
     now = now or utcnow()
-    _insert_ignore(session, ConnectorState, {"code": code, "online": True, "pulled": 0, "pushed": 0, "last_error": "",
+    insert_ignore(session, ConnectorState, {"code": code, "online": True, "pulled": 0, "pushed": 0, "last_error": "",
                                              "lease_holder": ""}, ["code"])  # two stations may arrive first at once
     table = ConnectorState.__table__
     taken = session.connection().execute(
@@ -349,7 +349,7 @@ def statuses(session: Session) -> list[ConnectorStatus]:
     for p in session.scalars(select(TradingPartner).order_by(TradingPartner.code)):
         st = session.get(ConnectorState, p.code)
         out.append(ConnectorStatus(
-            p.code, "partner", f"edi_{(p.transport or {}).get('kind', 'folder')}", p.name, p.active, st.online if st else True,
+            p.code, "partner", f"edi_{(p.transport or {}).get('kind') or 'x12'}", p.name, p.active, st.online if st else True,
             st.offline_since if st else None, st.last_success_at if st else None, st.last_error if st else "",
             st.pulled if st else 0, st.pushed if st else 0, waiting.get(p.code, 0), failed.get(p.code, 0)))
     return out

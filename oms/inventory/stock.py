@@ -16,7 +16,7 @@ from oms.core.audit import Actor
 from oms.core.errors import Conflict, InsufficientStock, InvalidInput, NotFound
 from oms.core.i18n import _
 from oms.core.types import utcnow
-from oms.core.upsert import _insert_ignore
+from oms.core.upsert import insert_ignore
 from oms.inventory.models import Bin, BinStock, Location, MovementKind, StockLevel, StockMovement
 
 
@@ -101,7 +101,7 @@ _RESERVE = (
 
 
 def _ensure_level(session: Session, pid: int, lid: int) -> None:
-    _insert_ignore(
+    insert_ignore(
         session,
         StockLevel,
         {"product_id": pid, "location_id": lid, "on_hand": 0, "allocated": 0, "updated_at": utcnow()},
@@ -125,7 +125,7 @@ def _change_on_hand(session: Session, pid: int, lid: int, delta: int) -> bool:
 
 def _change_bin(session: Session, bid: int, pid: int, delta: int) -> bool:
     if delta > 0:
-        _insert_ignore(session, BinStock, {"bin_id": bid, "product_id": pid, "on_hand": 0}, ["bin_id", "product_id"])
+        insert_ignore(session, BinStock, {"bin_id": bid, "product_id": pid, "on_hand": 0}, ["bin_id", "product_id"])
     result = session.execute(
         update(_bin_t)
         .where(_bin_t.c.bin_id == bid, _bin_t.c.product_id == pid, _bin_t.c.on_hand + delta >= 0)
@@ -360,7 +360,7 @@ def count(
         # Guard against a concurrent change between our read and this write.
         guard = (_bin_t.c.on_hand == seen) if bid is not None else (_level_t.c.on_hand == seen)
         if bid is not None:
-            _insert_ignore(session, BinStock, {"bin_id": bid, "product_id": pid, "on_hand": 0}, ["bin_id", "product_id"])
+            insert_ignore(session, BinStock, {"bin_id": bid, "product_id": pid, "on_hand": 0}, ["bin_id", "product_id"])
             moved = session.execute(
                 update(_bin_t).where(_bin_t.c.bin_id == bid, _bin_t.c.product_id == pid, guard).values(on_hand=counted)
             ).rowcount

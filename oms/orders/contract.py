@@ -11,23 +11,11 @@ from functools import cached_property
 from typing import Iterable
 
 from oms.core import money, validate, wording
+from oms.core.address import Address
 from oms.core.errors import InvalidInput
 from oms.core.i18n import _
 from oms.core.types import LINE, NAME, SHORT
 from oms.orders.models import OrderType
-
-
-@dataclass(frozen=True)
-class Address:
-    name: str = ""
-    company: str = ""
-    address1: str = ""
-    address2: str = ""
-    city: str = ""
-    region: str = ""
-    postal_code: str = ""
-    country: str = ""
-    phone: str = ""
 
 
 @dataclass(frozen=True)

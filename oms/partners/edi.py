@@ -15,13 +15,12 @@ from oms.core.errors import Conflict, InvalidInput, NotFound
 from oms.core.gs1 import is_valid_gtin, normalize_gtin
 from oms.core.i18n import _
 from oms.core.types import LINE, NAME, SHORT, utcnow
-from oms.core.upsert import _insert_ignore
+from oms.core.upsert import insert_ignore
 from oms.orders.models import Channel, OrderType
 from oms.partners.models import EdiControl, EdiDocument, EdiItemXref, EdiShipTo, TradingPartner
 
 VERSIONS = ("004010", "005010")
 DOCUMENT_TYPES = ("850", "860", "855", "856", "810", "997")  # the transaction sets Quayside reads or writes
-TRANSPORTS = ("folder", "sftp")
 MAX_ACK_TIMEOUT_H = 24 * 30
 CONTROL_LEVELS = ("isa", "gs", "st")
 GTIN_QUALIFIERS = ("UP", "UK", "EN", "UA")  # UPC, GTIN-14, EAN, U.P.C./EAN case code
@@ -85,10 +84,14 @@ def _check_documents(documents: str | tuple | list) -> str:
 
 
 def _check_transport(transport: dict | None) -> dict[str, Any]:
-    transport = dict(transport or {"kind": "folder"})
-    kind = transport.get("kind")
-    if kind not in TRANSPORTS:
-        raise InvalidInput(_("The transport is a pair of folders or SFTP."))
+    """What the database keeps of a partner's transport: its kind and plain settings, never a secret.
+
+    Which kinds exist and what each one needs (a folder, an SFTP host) is the transports' own business, in
+    ``sync.channels.edi_x12.transports``, which checks a transport before it is handed here.
+    """
+    transport = dict(transport or {})
+    if transport and not isinstance(transport.get("kind"), str) or transport.get("kind") == "":
+        raise InvalidInput(_("A partner's transport names its kind."))
     if any(str(key).lower() in ("password", "passphrase") for key in transport):
         raise InvalidInput(_("Passwords are not kept in the database; they go to the token store."))
     for key, value in transport.items():
@@ -96,19 +99,6 @@ def _check_transport(transport: dict | None) -> dict[str, Any]:
             transport[key] = validate.text(value, _("transport setting {key}").format(key=key), LINE)
         elif not isinstance(value, (int, float, bool, type(None))):
             raise InvalidInput(_("The transport setting {key} must be text or a number.").format(key=key))
-    if kind == "sftp":
-        transport["host"] = validate.text(transport.get("host"), _("SFTP host"), NAME, required=True)
-        if any(c.isspace() or c in "/@" for c in transport["host"]):
-            raise InvalidInput(_("The SFTP host is a name or address such as sftp.partner.com, not {h!r}.").format(h=transport["host"]))
-        port = transport.get("port", 22)
-        if isinstance(port, str) and port.strip().isdigit():
-            port = int(port)
-        if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-            raise InvalidInput(_("The SFTP port is a number from 1 to 65535, not {p!r}.").format(p=port))
-        transport["port"] = port
-        transport["user"] = validate.text(transport.get("user"), _("SFTP user"), SHORT, required=True)
-        transport["inbox"] = validate.text(transport.get("inbox"), _("remote inbox"), LINE, required=True)
-        transport["outbox"] = validate.text(transport.get("outbox"), _("remote outbox"), LINE, required=True)
     return transport
 
 
@@ -256,7 +246,7 @@ def next_control(session: Session, partner_id: int, level: str, count: int = 1) 
             .values(next_value=table.c.next_value + count).returning(table.c.next_value - count))
     value = session.connection().execute(take).scalar()
     if value is None:  # the partner's first document at this level
-        _insert_ignore(session, EdiControl, {"partner_id": partner_id, "level": level, "next_value": 1}, ["partner_id", "level"])
+        insert_ignore(session, EdiControl, {"partner_id": partner_id, "level": level, "next_value": 1}, ["partner_id", "level"])
         value = session.connection().execute(take).scalar_one()
     limit = 999_999_999
     if value + count - 1 > limit:

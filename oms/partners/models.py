@@ -44,7 +44,7 @@ class TradingPartner(Base):
     documents: Mapped[str] = mapped_column(String(LINE), default="850,855,856,810,997")
     item_qualifier: Mapped[str] = mapped_column(String(2), default="UP")  # UP/EN (GTIN), VN (our SKU), BP (theirs)
     usage: Mapped[str] = mapped_column(String(1), default="P")
-    transport: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # {"kind": "folder"|"sftp", ...}
+    transport: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # {"kind": ..., settings}: kinds are the transports' (sync)
     ack_timeout_h: Mapped[int] = mapped_column(Integer, default=24)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 

@@ -17,6 +17,7 @@ from oms.core.audit import Actor
 from oms.core.errors import Conflict, NotFound
 from oms.core.i18n import _
 from oms.core.types import utcnow
+from oms.core.upsert import insert_or_add
 from oms.inventory.models import Location, StockLevel
 from oms.orders.models import Allocation, Channel, OrderLine, OrderStatus, OrderType, SalesOrder
 from oms.routing.models import RoutingDecision
@@ -104,21 +105,6 @@ _ORDER_UPDATE = (
     .values(status=bindparam("st"), location_id=bindparam("loc", type_=Integer), on_hold=bindparam("hold"),
             hold_reason=bindparam("reason"), updated_at=bindparam("now"))
 )
-
-
-def _upsert_allocations(session: Session, rows: list[dict]) -> None:
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    table = Allocation.__table__
-    stmt = dialect_insert(table)
-    stmt = stmt.on_conflict_do_update(index_elements=["order_line_id", "location_id"],
-                                      set_={"quantity": table.c.quantity + stmt.excluded.quantity})
-    session.connection().execute(stmt, rows)
 
 
 def route_orders(session: Session, actor: Actor, order_ids: Sequence[int], *, reason: str = "",
@@ -248,7 +234,7 @@ def route_orders(session: Session, actor: Actor, order_ids: Sequence[int], *, re
     conn = session.connection()
     if line_updates:
         conn.execute(_LINE_UPDATE, line_updates)
-    _upsert_allocations(session, alloc_rows)
+    insert_or_add(session, Allocation.__table__, alloc_rows, ["order_line_id", "location_id"], "quantity")
     if order_updates:
         conn.execute(_ORDER_UPDATE, order_updates)
     if decisions:

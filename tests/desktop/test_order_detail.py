@@ -44,6 +44,9 @@ def test_detail_shows_lines_shipments_and_timeline(qtbot, tasks, window_state, d
 def test_hold_with_reason_then_release(qtbot, tasks, window_state, demo_db):
     window = open_window(qtbot, tasks, window_state)
     oid = order_with(demo_db, "allocated")
+    buckets = window.queue.buckets
+    qtbot.waitUntil(lambda: buckets.count_text("on_hold") != "")
+    on_hold_before = int(buckets.count_text("on_hold").replace(",", ""))
     detail = open_detail(qtbot, window, oid)
     assert detail.hold_button.isVisible() and not detail.release_button.isVisible()
 
@@ -58,6 +61,8 @@ def test_hold_with_reason_then_release(qtbot, tasks, window_state, demo_db):
     assert detail.release_button.isVisible() and not detail.hold_button.isVisible()
     assert detail.timeline.entries[0].text == "Put on hold: Address check"
     assert detail.timeline.entries[0].who == "maria @ test-station"
+    # The queue behind it read what the hold changed, with no signal between the two screens (MainWindow.apply_changes).
+    qtbot.waitUntil(lambda: buckets.count_text("on_hold") == f"{on_hold_before + 1:,}")
 
     def release(dialog):
         qtbot.keyClicks(dialog.reason_edit, "Customer confirmed")

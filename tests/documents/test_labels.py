@@ -28,9 +28,9 @@ from oms.shipping.shipments import PackageSpec
 from tests.documents.conftest import decode_pdf, decode_zpl, expected, packed_shipment, pdf_pages, zpl_labels
 
 DPIS = (203, 300)
-FROM = Address("Harbor & Pine Goods", street=("1200 Industrial Way",), city="Reno", region="NV", postal_code="89502",
+FROM = Address("Harbor & Pine Goods", address1="1200 Industrial Way", city="Reno", region="NV", postal_code="89502",
                country="US")
-TO = Address("Ada Lovelace", "Analytical Engines Ltd", ("1 Main St", "Suite 400"), "Seattle", "WA", "98101", "US")
+TO = Address("Ada Lovelace", "Analytical Engines Ltd", "1 Main St", "Suite 400", "Seattle", "WA", "98101", "US")
 
 # Published GS1 examples (GS1 General Specifications; EAN/UPC examples as printed on packs).
 GS1_SSCC = "106141411234567897"  # (00) 1 0614141 123456789 7
@@ -329,7 +329,7 @@ def test_a_carrier_png_label_prints_on_a_pdf_printer_and_a_zpl_one_is_refused_pl
 
 
 LONG_TO = Address("Alexandria Montgomery-Featherstonehaugh", "Northwind Retail Store 221",
-                  ("12345 Extraordinarily Long Boulevard Northwest, Suite 1000",), "Rancho Santa Margarita", "CA",
+                  "12345 Extraordinarily Long Boulevard Northwest, Suite 1000", "", "Rancho Santa Margarita", "CA",
                   "92688-1234", "United States")
 _TEXT_FIELD = re.compile(r"\^FO(\d+),(\d+)\^A0N,(\d+),\d+(?:\^FB(\d+),(\d+),(\d+),([LCRJ]),0)?\^FH\^FD(.*?)\^FS")
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from oms.core.errors import Conflict, InvalidInput
 from oms.orders.models import Channel
 from oms.partners import edi
+from sync.channels.edi_x12 import transports
 from tests.conftest import ACTOR
 
 
@@ -35,14 +36,29 @@ def test_partner_gets_a_wholesale_channel_and_is_found_by_sender(partner):
     (dict(their_qualifier="ZZZ"), "two characters"),
     (dict(their_id="X" * 16), "at most 15"),
     (dict(their_id="NORTH*WIND"), "separator"),
-    (dict(transport={"kind": "carrier pigeon"}), "folders or SFTP"),
+    (dict(transport={"kind": "carrier pigeon"}), "one of: X12 over folders, X12 over SFTP"),
+    (dict(transport={"kind": "folder"}), "partner folder"),
 ])
 def test_bad_partner_settings_are_refused(world, kw, message):
-    args = dict(code="p2", name="P2", our_id="US", their_id="THEM")
+    """As the CLI, the Settings dialog and the demo save a partner: its transport checked for its kind, then the rest."""
+    args = dict(code="p2", name="P2", our_id="US", their_id="THEM", transport={"kind": "folder", "path": "/srv/edi/p2"})
     args.update(kw)
     with pytest.raises(InvalidInput, match=message):
         with world.write() as s:
-            edi.add_partner(s, ACTOR, **args)
+            transports.add_partner(s, ACTOR, **args)
+
+
+def test_the_domain_keeps_a_transport_as_plain_settings_of_any_kind_but_never_a_secret(world):
+    """Which kinds exist is the transports' business (sync), not the domain's: it stores what they checked."""
+    with world.write() as s:
+        pid = edi.add_partner(s, ACTOR, code="p3", name="P3", our_id="US", their_id="THEM3",
+                              transport={"kind": "as2", "url": "https://as2.example"})
+        assert edi.partner(s, pid).transport == {"kind": "as2", "url": "https://as2.example"}
+    for transport, message in [({"path": "/x"}, "names its kind"), ({"kind": "as2", "password": "x"}, "not kept"),
+                               ({"kind": "as2", "nested": {"a": 1}}, "text or a number")]:
+        with pytest.raises(InvalidInput, match=message):
+            with world.write() as s:
+                edi.update_partner(s, ACTOR, pid, transport=transport)
 
 
 def test_control_numbers_strictly_increase_across_stations(partner):
@@ -93,7 +109,7 @@ def test_update_partner_checks_like_add_partner_and_is_audited(partner):
 
     db, pid = partner
     with db.write() as s:
-        info = edi.update_partner(s, ACTOR, pid, name="Northwind Retail West", ack_timeout_h=48, documents="850,997",
+        info = transports.update_partner(s, ACTOR, pid, name="Northwind Retail West", ack_timeout_h=48, documents="850,997",
                                   transport={"kind": "sftp", "host": "sftp.northwind.example", "port": "2222", "user": "qs",
                                              "inbox": "/out", "outbox": "/in"})
     assert (info.name, info.ack_timeout_h, info.documents) == ("Northwind Retail West", 48, ("850", "997"))
@@ -111,7 +127,7 @@ def test_update_partner_checks_like_add_partner_and_is_audited(partner):
                         (dict(transport={"kind": "sftp", "host": "h"}), "SFTP user"), (dict(colour="red"), "no setting")]:
         with pytest.raises(InvalidInput, match=message):
             with db.write() as s:
-                edi.update_partner(s, ACTOR, pid, **kw)
+                transports.update_partner(s, ACTOR, pid, **kw)
     with db.read() as s:
         assert edi.partner(s, pid).name == "Northwind Retail West"  # nothing of the refused changes stayed
 

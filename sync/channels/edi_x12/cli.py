@@ -158,11 +158,13 @@ def cmd_partner_add(args) -> int:
         transport, secret = {"kind": "folder", "path": str(Path(args.folder).resolve())}, None
     else:
         transport, secret = _sftp_transport(args)
+    from . import transports  # here: paramiko loads only for the commands that reach a partner
+
     db = open_db(args)
     with db.write() as s:
-        edi.add_partner(s, Actor("cli", "cli"), code=args.code, name=args.name, our_id=args.our_id, their_id=args.their_id,
-                        our_qualifier=args.our_qualifier, their_qualifier=args.their_qualifier, version=args.version,
-                        delimiters=args.delimiters, transport=transport)
+        transports.add_partner(s, Actor("cli", "cli"), code=args.code, name=args.name, our_id=args.our_id, their_id=args.their_id,
+                                  our_qualifier=args.our_qualifier, their_qualifier=args.their_qualifier,
+                                  version=args.version, delimiters=args.delimiters, transport=transport)
         if secret:  # inside the transaction: no partner is saved without its password
             credentials.set_secret(credentials.sftp_secret_name(args.code), secret)
     if args.folder:

@@ -9,7 +9,10 @@ import time
 import uuid
 from pathlib import Path
 
+from oms.core import validate
 from oms.core.db import Database
+from oms.core.i18n import _
+from oms.core.types import LINE
 
 from ...base import PullPage, process_alive
 from .transport import EdiTransportChannel
@@ -28,6 +31,13 @@ class EdiFolderChannel(EdiTransportChannel):
         self.archive, self.error = self.root / "archive", self.root / "error"
         for folder in (self.inbox, self.outbox, self.archive, self.error):
             folder.mkdir(parents=True, exist_ok=True)
+
+    @staticmethod
+    def check_settings(transport: dict) -> dict:
+        """A folder transport's settings, checked: the folder that holds inbox/ and outbox/."""
+        transport = dict(transport)
+        transport["path"] = validate.text(transport.get("path"), _("partner folder"), LINE, required=True)
+        return transport
 
     def pull_orders(self, cursor: str | None) -> PullPage:
         """Take in every file waiting in the inbox, oldest first; each file is one transaction.

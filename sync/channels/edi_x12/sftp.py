@@ -26,10 +26,12 @@ from pathlib import Path
 
 import paramiko
 
+from oms.core import validate
 from oms.core.db import Database
-from oms.core.errors import OmsError
+from oms.core.errors import InvalidInput, OmsError
 from oms.core.i18n import _
 from oms.core.settings import config_dir
+from oms.core.types import LINE, NAME, SHORT
 from oms.partners import edi
 
 from ... import credentials
@@ -117,6 +119,25 @@ class EdiSftpChannel(EdiTransportChannel):
         self._client: paramiko.SSHClient | None = None
         self._sftp: paramiko.SFTPClient | None = None
         self._used_at = 0.0
+
+    @staticmethod
+    def check_settings(transport: dict) -> dict:
+        """An SFTP transport's settings, checked: host, port, user, remote inbox and outbox (the password is kept in
+        the token store, never here)."""
+        transport = dict(transport)
+        transport["host"] = validate.text(transport.get("host"), _("SFTP host"), NAME, required=True)
+        if any(c.isspace() or c in "/@" for c in transport["host"]):
+            raise InvalidInput(_("The SFTP host is a name or address such as sftp.partner.com, not {h!r}.").format(h=transport["host"]))
+        port = transport.get("port", 22)
+        if isinstance(port, str) and port.strip().isdigit():
+            port = int(port)
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+            raise InvalidInput(_("The SFTP port is a number from 1 to 65535, not {p!r}.").format(p=port))
+        transport["port"] = port
+        transport["user"] = validate.text(transport.get("user"), _("SFTP user"), SHORT, required=True)
+        transport["inbox"] = validate.text(transport.get("inbox"), _("remote inbox"), LINE, required=True)
+        transport["outbox"] = validate.text(transport.get("outbox"), _("remote outbox"), LINE, required=True)
+        return transport
 
     @classmethod
     def for_partner(cls, db: Database, partner: edi.PartnerInfo, *, timeout=None) -> EdiSftpChannel:
