@@ -99,23 +99,7 @@ class Tasks(QObject):
     def write(self, fn: Callable, done: Done | None = None, error: Failed | None = None, *, owner: QObject | None = None) -> None:
         """``fn(session)`` in a transaction; once it has committed, ``done`` has the result and ``changed`` says
         what the write changed (oms.core.changes), for every screen, even when ``owner`` has gone meanwhile."""
-        def alive() -> bool:
-            return owner is None or isValid(owner)
-
-        def finished(outcome) -> None:
-            result, changes = outcome
-            if done is not None and alive():
-                done(result)
-            if changes:
-                self.changed.emit(changes)
-
-        def failed(message: str) -> None:
-            if error is None:
-                self.failed.emit(message)
-            elif alive():
-                error(message)
-
-        self._submit(self._db_executor, lambda: self.db.run(fn), finished, failed, None)
+        self._submit(self._db_executor, lambda: self.db.run(fn), *self._committed(done, error, owner), None)
 
     def write_each(self, items: list, fn: Callable, done: Done | None = None, error: Failed | None = None, *,
                    owner: QObject | None = None) -> None:
@@ -133,17 +117,7 @@ class Tasks(QObject):
                 changes = changes | changed
             return (done_n, refused), changes
 
-        def alive() -> bool:
-            return owner is None or isValid(owner)
-
-        def finished(outcome) -> None:
-            result, changes = outcome
-            if done is not None and alive():
-                done(result)
-            if changes:
-                self.changed.emit(changes)
-
-        self._submit(self._db_executor, job, finished, lambda m: error(m) if error and alive() else self.failed.emit(m), None)
+        self._submit(self._db_executor, job, *self._committed(done, error, owner), None)
 
     def call(self, fn: Callable[[], Any], done: Done | None = None, error: Failed | None = None, *,
              owner: QObject | None = None) -> None:
@@ -160,6 +134,27 @@ class Tasks(QObject):
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     # -- internals -------------------------------------------------------------------------
+
+    def _committed(self, done: Done | None, error: Failed | None, owner: QObject | None) -> tuple[Done, Failed]:
+        """The success and error paths of a write that returns (result, changes): ``done`` and ``error`` only while
+        ``owner`` lives; ``changed`` always, since the change has happened whoever asked for it."""
+        def alive() -> bool:
+            return owner is None or isValid(owner)
+
+        def finished(outcome) -> None:
+            result, changes = outcome
+            if done is not None and alive():
+                done(result)
+            if changes:
+                self.changed.emit(changes)
+
+        def failed(message: str) -> None:
+            if error is None:
+                self.failed.emit(message)
+            elif alive():
+                error(message)
+
+        return finished, failed
 
     def _newest_only(self, key: tuple[int, str], done: Done) -> Done:
         n = self._asked[key] = self._asked.get(key, 0) + 1
