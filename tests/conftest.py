@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from oms import catalog, inventory, orders
+from oms import catalog, intake, inventory, orders, routing
 from oms.core.audit import Actor
 from oms.core.db import Database
+from oms.orders import ImportResult
 from oms.orders.contract import Address, NormalizedLine, NormalizedOrder
 from oms.routing import restock
 from oms.schema import metadata
@@ -184,6 +185,24 @@ def make_order(external_id: str = "1001", lines=(("MUG-RED", 2),), *, channel: s
 def stock(db, sku, location, qty, bin=None):
     with db.write() as s:
         restock.receive(s, ACTOR, sku, location, qty, bin=bin)
+
+
+def ship_from(db, code: str = "RNO") -> None:
+    """Routing for tests that need their orders reserved at one location: rates seeded, and a rule
+    above the default that allows only `code` for every order (added once, however often asked)."""
+    name = f"Tests: everything ships from {code}"
+    with db.write() as s:
+        routing.seed_rates(s)
+        if not any(r.name == name for r in routing.load_rules(s)):
+            routing.save_rule(s, ACTOR, name, {}, {"allowed_locations": [code]})
+
+
+def take_in(session, *batch: NormalizedOrder, actor: Actor = ACTOR) -> list[ImportResult]:
+    """Orders in through the one intake door (imported, then routed), in the caller's transaction: the
+    import result of each; the test fails if the door refused an order or could not route one."""
+    report = intake.take_in(session, actor, batch)
+    assert report.refused == [] and report.unrouted == [], (report.refused, report.unrouted)
+    return report.results
 
 
 def run_at_once(engines, timeout: float = 60) -> tuple[list, list[str]]:

@@ -1,9 +1,10 @@
 """Orders: what a customer asked for, and what has become of it.
 
 The connector contract (`NormalizedOrder`, `Address`, `check_order`) that every channel
-maps onto; idempotent import and reconciliation of changed orders; holds, cancellation,
-notes, allocation by hand; sales channels; and the status derived from the lines. Owns the
-channel, order, line, allocation and note tables."""
+maps onto; idempotent import and reconciliation of changed orders (reserving stock is
+routing's, through `oms.intake.take_in`); holds, cancellation, notes, deallocation before a
+re-route; sales channels; and the status derived from the lines. Owns the channel, order,
+line, allocation and note tables."""
 
 from .channels import (
     add_channel,
@@ -16,16 +17,13 @@ from .contract import (
     unknown_items_reason,
 )
 from .intake import (
-    Allocator,
     ImportResult,
     as_normalized,
     import_order,
     import_orders,
 )
 from .lifecycle import (
-    AllocationOutcome,
     add_note,
-    allocate_order,
     cancel_line,
     cancel_order,
     deallocate_order,
@@ -59,12 +57,9 @@ __all__ = [
     "refresh_loaded_status",
     "add_channel",
     "ImportResult",
-    "Allocator",
     "import_orders",
     "import_order",
     "as_normalized",
-    "AllocationOutcome",
-    "allocate_order",
     "deallocate_order",
     "find_order",
     "hold",

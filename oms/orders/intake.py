@@ -1,16 +1,19 @@
 """Import of normalized orders: new ones inserted, known ones reconciled with what changed upstream,
-idempotent by channel and external id."""
+idempotent by channel and external id.
+
+Import only imports: a new order comes in unallocated (or held, when it names SKUs we do not
+know). Reserving stock is routing's, under the routing rules; `oms.intake.take_in` is the door
+that does both, in one transaction, for every source."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Callable, Iterable, Sequence
+from typing import Iterable, Sequence
 
 from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
-from oms import inventory
 from oms.catalog.models import Product
 from oms.core import audit
 from oms.core.audit import Actor
@@ -19,7 +22,7 @@ from oms.core.i18n import _, ngettext
 from oms.core.types import utcnow
 from oms.orders.contract import Address, NormalizedLine, NormalizedOrder, check_order, unknown_items_reason
 from oms.orders.lifecycle import _hold, _release_line
-from oms.orders.models import Allocation, Channel, OrderLine, OrderStatus, SalesOrder
+from oms.orders.models import Channel, OrderLine, OrderStatus, SalesOrder
 from oms.orders.status import LineQty, derive_status, refresh_status
 
 
@@ -28,9 +31,6 @@ class ImportResult:
     order_id: int
     outcome: str  # "created", "unchanged", "updated"
     changes: tuple[str, ...] = ()
-
-
-Allocator = Callable[[Session, NormalizedOrder, dict[str, int]], int | None]
 
 
 def _channel_ids(session: Session, codes: Iterable[str]) -> dict[str, int]:
@@ -61,15 +61,12 @@ def import_orders(
     session: Session,
     actor: Actor,
     orders: Sequence[NormalizedOrder],
-    *,
-    allocate: Allocator | None = None,
 ) -> list[ImportResult]:
     """Import a batch of normalized orders in the caller's transaction.
 
     The same payload twice changes nothing; a changed payload updates what may still
     change and records the difference. Lines with unknown SKUs are kept and flagged,
-    and their order held. ``allocate`` (routing) names the location to reserve at, or
-    None to leave the order unallocated.
+    and their order held. Nothing is reserved here: routing does that (`oms.intake.take_in`).
     """
     checked = [check_order(o) for o in orders]
     keys = {}
@@ -103,45 +100,33 @@ def import_orders(
         else:
             results[i] = _apply_update(session, actor, row.id, o, products)
     if new:
-        for i, result in zip([i for i, _o in new], _insert_new(session, actor, [o for _i, o in new], channels, products, allocate)):
+        for i, result in zip([i for i, _o in new], _insert_new(session, actor, [o for _i, o in new], channels, products)):
             results[i] = result
     return [results[i] for i in range(len(checked))]
 
 
-def import_order(session: Session, actor: Actor, order: NormalizedOrder, *, allocate: Allocator | None = None) -> ImportResult:
-    return import_orders(session, actor, [order], allocate=allocate)[0]
+def import_order(session: Session, actor: Actor, order: NormalizedOrder) -> ImportResult:
+    return import_orders(session, actor, [order])[0]
 
 
-def _insert_new(session, actor, orders, channels, products, allocate) -> list[ImportResult]:
+def _insert_new(session, actor, orders, channels, products) -> list[ImportResult]:
     now = utcnow()
-    plans = []  # per order: (row, line rows, allocations [(line index, qty)], location, hold reason)
+    plans = []  # per order: (order row, line rows)
     for o in orders:
         unknown = [l.sku for l in o.lines if l.sku not in products]
-        hold_reason = ""
-        if unknown:
-            hold_reason = unknown_items_reason(unknown)
-        location = None
-        reserved: list[int] = [0] * len(o.lines)
-        backordered: list[int] = [0] * len(o.lines)
-        if allocate is not None and not unknown:
-            location = allocate(session, o, products)
-            if location is not None:
-                _reserve_lines(session, location, [(products[l.sku], l.quantity) for l in o.lines], reserved, backordered)
+        hold_reason = unknown_items_reason(unknown) if unknown else ""
         line_rows = [
             {
                 "external_line_id": l.external_line_id, "product_id": products.get(l.sku), "sku": l.sku,
                 "description": l.description, "unknown_sku": l.sku not in products, "quantity": l.quantity,
-                "unit_price_minor": l.unit_price_minor, "allocated": reserved[j], "backordered": backordered[j],
+                "unit_price_minor": l.unit_price_minor, "allocated": 0, "backordered": 0,
             }
-            for j, l in enumerate(o.lines)
+            for l in o.lines
         ]
-        status = derive_status(
-            [LineQty(l.quantity, reserved[j], backordered[j]) for j, l in enumerate(o.lines)],
-            on_hold=bool(hold_reason), delivered=False,
-        )
+        status = derive_status([LineQty(l.quantity) for l in o.lines], on_hold=bool(hold_reason), delivered=False)
         row = _order_row(o, channels[o.channel], now)
-        row.update(status=status.value, on_hold=bool(hold_reason), hold_reason=hold_reason, location_id=location)
-        plans.append((row, line_rows, location))
+        row.update(status=status.value, on_hold=bool(hold_reason), hold_reason=hold_reason, location_id=None)
+        plans.append((row, line_rows))
 
     # Core inserts on the tables: the ORM's bulk path would add per-row bookkeeping we do not need.
     conn = session.connection()
@@ -150,22 +135,13 @@ def _insert_new(session, actor, orders, channels, products, allocate) -> list[Im
         conn.execute(insert(orders_t).returning(orders_t.c.id, sort_by_parameter_order=True), [p[0] for p in plans]).scalars()
     )
     all_lines = []
-    for oid, (_row, line_rows, _loc) in zip(order_ids, plans):
+    for oid, (_row, line_rows) in zip(order_ids, plans):
         for lr in line_rows:
             lr["order_id"] = oid
             all_lines.append(lr)
-    line_ids = list(conn.execute(insert(lines_t).returning(lines_t.c.id, sort_by_parameter_order=True), all_lines).scalars())
-    location_of = {oid: plan[2] for oid, plan in zip(order_ids, plans)}
-    allocations = [
-        {"order_line_id": lid, "location_id": location_of[lr["order_id"]], "product_id": lr["product_id"],
-         "quantity": lr["allocated"], "created_at": now}
-        for lid, lr in zip(line_ids, all_lines)
-        if lr["allocated"]
-    ]
-    if allocations:
-        conn.execute(insert(Allocation.__table__), allocations)
+    conn.execute(insert(lines_t), all_lines)
     audits = []
-    for oid, (row, line_rows, loc) in zip(order_ids, plans):
+    for oid, (row, line_rows) in zip(order_ids, plans):
         summary = (ngettext("Imported with {n} line", "Imported with {n} lines", len(line_rows)).format(n=len(line_rows)) + ", "
                    + ngettext("{units} unit", "{units} units", row["unit_count"]).format(units=row["unit_count"]))
         if row["hold_reason"]:
@@ -173,25 +149,10 @@ def _insert_new(session, actor, orders, channels, products, allocate) -> list[Im
         audits.append({
             "at": now, "user": actor.user, "station": actor.station, "action": "order.imported", "entity": "order",
             "entity_id": str(oid), "order_id": oid, "summary": summary[:300], "before": None,
-            "after": {"status": row["status"], "location_id": loc},
+            "after": {"status": row["status"]},
         })
     audit.record_many(session, audits)
     return [ImportResult(oid, "created") for oid in order_ids]
-
-
-def _reserve_lines(session: Session, lid: int, lines: list[tuple[int, int]], reserved: list[int], backordered: list[int]) -> None:
-    """Reserve an order's lines at one location in one statement; a line that cannot be had is backordered."""
-    wanted: dict[int, int] = {}
-    for pid, qty in lines:
-        wanted[pid] = wanted.get(pid, 0) + qty
-    got = inventory.try_reserve_many(session, lid, wanted)
-    for j, (pid, qty) in enumerate(lines):
-        if pid in got:
-            reserved[j] = qty
-        elif sum(1 for p, _q in lines if p == pid) > 1 and inventory.try_reserve(session, pid, lid, qty):
-            reserved[j] = qty  # two lines of one SKU: give each line what there is, in line order
-        else:
-            backordered[j] = qty
 
 
 _MUTABLE_HEADER = (

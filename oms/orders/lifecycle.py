@@ -1,9 +1,8 @@
 """An order's life after import: holds and their release, cancellation of lines or the whole order,
-notes, allocation and deallocation by hand, and picks recorded against lines."""
+notes, deallocation before an order is routed again, and picks recorded against lines. Allocation is
+routing's (`oms.routing`), reached through the intake door (`oms.intake.take_in`) or a re-route."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -14,7 +13,6 @@ from oms.core.audit import Actor
 from oms.core.errors import Conflict, InvalidInput, NotFound
 from oms.core.i18n import _, ngettext
 from oms.core.types import utcnow
-from oms.inventory.models import Location
 from oms.orders.models import Allocation, Channel, OrderLine, OrderNote, OrderStatus, SalesOrder
 from oms.orders.status import refresh_status
 
@@ -22,53 +20,6 @@ from oms.orders.status import refresh_status
 def _hold(order: SalesOrder, reason: str) -> None:
     order.on_hold = True
     order.hold_reason = (f"{order.hold_reason}; {reason}" if order.hold_reason and reason not in order.hold_reason else reason)[:300]
-
-
-@dataclass(frozen=True)
-class AllocationOutcome:
-    allocated: int
-    backordered: int
-
-
-def allocate_order(session: Session, actor: Actor, order_id: int, location: int | str, *, reason: str = "") -> AllocationOutcome:
-    """Reserve what each open line still needs at one location; what is missing is backordered."""
-    lid = inventory.location_id(session, location)
-    order = _order_for_update(session, order_id)
-    if order.on_hold:
-        raise Conflict(_("Order {number} is on hold ({reason}); release it first.").format(number=order.number, reason=order.hold_reason))
-    total_alloc = total_back = 0
-    for line in order.lines:
-        need = line.quantity - line.shipped - line.cancelled - line.allocated
-        if need <= 0 or line.product_id is None:
-            continue
-        line.backordered = 0
-        if inventory.try_reserve(session, line.product_id, lid, need):
-            _add_allocation(session, line, lid, need)
-            total_alloc += need
-        else:
-            line.backordered = need
-            total_back += need
-    order.location_id = lid
-    session.flush()
-    refresh_status(session, order_id)
-    code = session.scalar(select(Location.code).where(Location.id == lid))
-    summary = _("Allocated {a} units at {loc}").format(a=total_alloc, loc=code)
-    if total_back:
-        summary += _(", {b} backordered").format(b=total_back)
-    if reason:
-        summary += f" ({reason})"
-    audit.record(session, actor, "order.allocated", "order", order_id, summary=summary,
-                 after={"location_id": lid, "allocated": total_alloc, "backordered": total_back}, order_id=order_id)
-    return AllocationOutcome(total_alloc, total_back)
-
-
-def _add_allocation(session: Session, line: OrderLine, lid: int, qty: int) -> None:
-    line.allocated += qty
-    existing = session.scalar(select(Allocation).where(Allocation.order_line_id == line.id, Allocation.location_id == lid))
-    if existing:
-        existing.quantity += qty
-    else:
-        session.add(Allocation(order_line_id=line.id, location_id=lid, product_id=line.product_id, quantity=qty))
 
 
 def _release_line(session: Session, line: OrderLine, qty: int) -> None:

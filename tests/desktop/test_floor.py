@@ -669,7 +669,7 @@ def test_a_scan_that_matches_several_orders_asks_which_one_in_the_orders_queue(q
 
 def test_seven_lines_fit_at_1366x768_and_the_screen_says_how_many_items_are_left(qtbot, demo_db, station):
     """Issue #14: the 7th line was below the fold at 1366x768 and nothing said how many items were left in all."""
-    from oms import catalog, inventory, orders as order_service
+    from oms import catalog, orders as order_service
     from tests.conftest import make_order, stock
 
     window, scanner = station
@@ -679,11 +679,9 @@ def test_seven_lines_fit_at_1366x768_and_the_screen_says_how_many_items_are_left
         for i, sku in enumerate(skus):
             catalog.add_product(s, SETUP, sku, f"Seven-line test item {i + 1}", price="5.00", weight_g=200)
     for sku in skus:
-        stock(demo_db, sku, "RNO", 5, bin="A-01-1")
+        stock(demo_db, sku, "RNO", 5, bin="A-01-1")  # only Reno has them: routing reserves them there
     with demo_db.write() as s:
-        at_reno = lambda session, order, products: inventory.location_id(session, "RNO")  # noqa: E731
-        r = order_service.import_order(s, SETUP, make_order("SEVEN", [(sku, 2 if i == 0 else 1) for i, sku in enumerate(skus)]),
-                                       allocate=at_reno)
+        (r,) = intake.take_in(s, SETUP, [make_order("SEVEN", [(sku, 2 if i == 0 else 1) for i, sku in enumerate(skus)])]).results
         for line in s.scalars(select(OrderLine).where(OrderLine.order_id == r.order_id)):
             order_service.record_pick(s, SETUP, line.id, line.quantity, bin="A-01-1")
     window.show_screen("packing")

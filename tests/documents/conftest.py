@@ -18,12 +18,12 @@ import pytest
 import zxingcpp
 from sqlalchemy import select
 
-from oms import inventory, orders
+from oms import orders
 from oms.documents.barcodes import Symbol
 from oms.orders.models import OrderLine
 from oms.shipping import shipments
 from oms.shipping.shipments import PackageSpec, PackItem
-from tests.conftest import ACTOR, make_order, stock
+from tests.conftest import ACTOR, make_order, ship_from, stock, take_in
 
 
 @dataclass(frozen=True)
@@ -94,13 +94,13 @@ def expected(symbol: Symbol) -> Read:
 
 def packed_shipment(db, lines=(("MUG-RED", 3), ("LANTERN", 1)), *, pack=None, channel="web", ext="1", packages=None,
                     tracking="1Z999AA10123456784"):
-    """Import, allocate at Reno, pick everything; pack `pack` (line index -> qty, default all); confirm with tracking."""
+    """In by the intake door and routed to Reno, pick everything; pack `pack` (line index -> qty, default all);
+    confirm with tracking."""
+    ship_from(db, "RNO")
     for sku, qty in lines:
         stock(db, sku, "RNO", 20, bin="A-01-1")
     with db.write() as s:
-        at_reno = lambda session, order, products: inventory.location_id(session, "RNO")  # noqa: E731
-        r = orders.import_order(s, ACTOR, make_order(ext, lines, channel=channel,
-                                                     order_type="wholesale" if channel == "edi" else "dtc"), allocate=at_reno)
+        (r,) = take_in(s, make_order(ext, lines, channel=channel, order_type="wholesale" if channel == "edi" else "dtc"))
         line_ids = s.scalars(select(OrderLine.id).where(OrderLine.order_id == r.order_id).order_by(OrderLine.id)).all()
         for lid, (_sku, qty) in zip(line_ids, lines):
             orders.record_pick(s, ACTOR, lid, qty, bin="A-01-1")

@@ -1,4 +1,4 @@
-"""Stations racing for the same stock: the database hands out each unit exactly once."""
+"""Stations racing for the same stock through the intake door: the database hands out each unit exactly once."""
 
 import multiprocessing
 import threading
@@ -6,19 +6,15 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from oms import check, inventory, orders
+from oms import check
 from oms.core.db import Database
 from oms.inventory.models import StockLevel
 from oms.orders.models import OrderLine
-from tests.conftest import ACTOR, make_order, stock
+from tests.conftest import make_order, ship_from, stock, take_in
 
 WORKERS = 8
 ORDERS_EACH = 25
 STOCK = 100
-
-
-def _reno(session, order, products):
-    return inventory.location_id(session, "RNO")
 
 
 def _station(url: str, schema: str | None, worker: int, errors) -> None:
@@ -26,7 +22,7 @@ def _station(url: str, schema: str | None, worker: int, errors) -> None:
     try:
         for k in range(ORDERS_EACH):
             with db.write() as s:
-                orders.import_order(s, ACTOR, make_order(f"w{worker}-{k}", [("LANTERN", 1)]), allocate=_reno)
+                take_in(s, make_order(f"w{worker}-{k}", [("LANTERN", 1)]))
     except Exception as exc:  # noqa: BLE001 - reported to the test
         errors.append(f"worker {worker}: {exc!r}")
     finally:
@@ -47,6 +43,7 @@ def _assert_exact(db):
 def test_threads_on_sqlite_never_oversell(world):
     if world.dialect != "sqlite":
         pytest.skip("the thread race is the SQLite case; PostgreSQL races across processes below")
+    ship_from(world, "RNO")  # the rule in place before the race: stations only read it
     stock(world, "LANTERN", "RNO", STOCK)
     errors: list[str] = []
     threads = [threading.Thread(target=_station, args=(world.url, None, w, errors)) for w in range(WORKERS)]
@@ -62,6 +59,7 @@ def test_threads_on_sqlite_never_oversell(world):
 def test_processes_on_postgres_never_oversell(world):
     if world.dialect != "postgresql":
         pytest.skip("processes race on the shared PostgreSQL server")
+    ship_from(world, "RNO")  # the rule in place before the race: stations only read it
     stock(world, "LANTERN", "RNO", STOCK)
     ctx = multiprocessing.get_context("spawn")
     with ctx.Manager() as manager:

@@ -1,21 +1,17 @@
-"""Order import, allocation, holds and cancellation through the services."""
+"""Order import (alone and through the intake door, which routes), holds and cancellation through the services."""
 
 from dataclasses import replace
 
 import pytest
 from sqlalchemy import func, select
 
-from oms import check, inventory, orders
+from oms import check, orders, routing
 from oms.core.errors import Conflict, InvalidInput, NotFound
 from oms.core.models import AuditEvent, OutboxMessage
 from oms.inventory.models import StockLevel
 from oms.orders.contract import Address, NormalizedLine
 from oms.orders.models import OrderLine, SalesOrder
-from tests.conftest import ACTOR, make_order, stock
-
-
-def at_reno(session, order, products):
-    return inventory.location_id(session, "RNO")
+from tests.conftest import ACTOR, make_order, ship_from, stock, take_in
 
 
 def load(db, order_id):
@@ -50,40 +46,56 @@ def test_same_payload_twice_changes_nothing(world):
         assert s.scalar(select(func.count()).select_from(SalesOrder)) == 1
 
 
-def test_import_with_allocation_reserves_and_backorders(world):
+def test_import_alone_reserves_nothing(world):
     stock(world, "MUG-RED", "RNO", 3)
     with world.write() as s:
-        a = orders.import_order(s, ACTOR, make_order("1", [("MUG-RED", 2)]), allocate=at_reno)
-        b = orders.import_order(s, ACTOR, make_order("2", [("MUG-RED", 2), ("LANTERN", 1)]), allocate=at_reno)
+        r = orders.import_order(s, ACTOR, make_order("1", [("MUG-RED", 2)]))
+    o, lines = load(world, r.order_id)
+    assert (o.status, o.location_id, [(l.allocated, l.backordered) for l in lines]) == ("new", None, [(0, 0)])
+    with world.read() as s:
+        assert s.scalar(select(StockLevel.allocated)) == 0
+
+
+def test_intake_reserves_and_backorders(world):
+    ship_from(world, "RNO")
+    stock(world, "MUG-RED", "RNO", 3)
+    with world.write() as s:
+        a, b = take_in(s, make_order("1", [("MUG-RED", 2)]), make_order("2", [("MUG-RED", 2), ("LANTERN", 1)]))
     assert load(world, a.order_id)[0].status == "allocated"
     o, lines = load(world, b.order_id)
     assert o.status == "backordered"
     assert [(l.allocated, l.backordered) for l in lines] == [(0, 2), (0, 1)]
-    # Stock arriving releases the backorder on its own (routing); allocating by hand then has nothing to do.
+    # Stock arriving releases the backorder on its own (routing); routing it again then has nothing to do.
     stock(world, "MUG-RED", "RNO", 5)
     stock(world, "LANTERN", "RNO", 5)
-    assert load(world, b.order_id)[0].status == "allocated"
+    o, lines = load(world, b.order_id)
+    assert o.status == "allocated" and [(l.allocated, l.backordered) for l in lines] == [(2, 0), (1, 0)]
     with world.write() as s:
-        assert orders.allocate_order(s, ACTOR, b.order_id, "RNO") == orders.AllocationOutcome(0, 0)
+        assert routing.route_order(s, ACTOR, b.order_id).outcome == "skipped"
     with world.read() as s:
+        assert sorted(s.scalars(select(StockLevel.allocated))) == [1, 4]
         assert check.run(s) == []
 
 
 def test_partial_allocation_status(world):
+    ship_from(world, "RNO")
     stock(world, "MUG-RED", "RNO", 5)
     with world.write() as s:
-        r = orders.import_order(s, ACTOR, make_order("1", [("MUG-RED", 2), ("LANTERN", 1)]), allocate=at_reno)
+        (r,) = take_in(s, make_order("1", [("MUG-RED", 2), ("LANTERN", 1)]))
     o, lines = load(world, r.order_id)
     assert o.status == "partially_allocated"
     assert [(l.allocated, l.backordered) for l in lines] == [(2, 0), (0, 1)]
 
 
 def test_unknown_sku_is_imported_flagged_and_held(world):
+    ship_from(world, "RNO")
+    stock(world, "MUG-RED", "RNO", 5)
     with world.write() as s:
-        r = orders.import_order(s, ACTOR, make_order("7", [("MUG-RED", 1), ("GHOST-1", 2)]), allocate=at_reno)
+        (r,) = take_in(s, make_order("7", [("MUG-RED", 1), ("GHOST-1", 2)]))
     o, lines = load(world, r.order_id)
     assert o.status == "on_hold" and o.hold_reason == "Unknown SKU GHOST-1"
     assert [(l.sku, l.unknown_sku, l.product_id is None) for l in lines] == [("MUG-RED", False, False), ("GHOST-1", True, True)]
+    assert [l.allocated for l in lines] == [0, 0]  # a held order is not routed: nothing reserved
     with pytest.raises(Conflict, match="unknown SKUs"):
         with world.write() as s:
             orders.release_hold(s, ACTOR, r.order_id)
@@ -123,31 +135,37 @@ def test_unknown_channel(world):
 
 
 def test_changed_payload_updates_and_records_difference(world):
+    ship_from(world, "RNO")
     stock(world, "MUG-RED", "RNO", 10)
     with world.write() as s:
-        r = orders.import_order(s, ACTOR, make_order("9", [("MUG-RED", 2)]), allocate=at_reno)
+        (r,) = take_in(s, make_order("9", [("MUG-RED", 2)]))
     edited = make_order("9", [("MUG-RED", 3), ("LANTERN", 1)],
                         ship_to=Address("Ada Lovelace", "", "2 Side St", "", "Seattle", "WA", "98102", "US"))
     with world.write() as s:
-        res = orders.import_order(s, ACTOR, edited)
+        (res,) = take_in(s, edited)
     assert res.outcome == "updated"
     assert "ship-to address" in res.changes and "MUG-RED quantity 2 → 3" in res.changes
     o, lines = load(world, r.order_id)
     assert o.ship_address1 == "2 Side St" and [l.quantity for l in lines] == [3, 1]
+    # Routed again for what it now needs: the third mug is reserved, the lantern (none in stock) waits.
+    assert [(l.allocated, l.backordered) for l in lines] == [(3, 0), (0, 1)]
     assert o.status == "partially_allocated"
     with world.read() as s:
         summary = s.scalars(select(AuditEvent.summary).where(AuditEvent.action == "order.updated")).one()
     assert "ship-to address" in summary
     with world.write() as s:
-        assert orders.import_order(s, ACTOR, edited).outcome == "unchanged"
+        assert take_in(s, edited)[0].outcome == "unchanged"
 
 
 def test_shrinking_a_line_gives_stock_back(world):
+    ship_from(world, "RNO")
     stock(world, "MUG-RED", "RNO", 10)
     with world.write() as s:
-        r = orders.import_order(s, ACTOR, make_order("9", [("MUG-RED", 4)]), allocate=at_reno)
+        (r,) = take_in(s, make_order("9", [("MUG-RED", 4)]))
+    with world.read() as s:
+        assert s.scalar(select(StockLevel.allocated)) == 4
     with world.write() as s:
-        orders.import_order(s, ACTOR, make_order("9", [("MUG-RED", 1)]))
+        take_in(s, make_order("9", [("MUG-RED", 1)]))
     with world.read() as s:
         assert s.scalar(select(StockLevel.allocated)) == 1
         assert check.run(s) == []
@@ -155,13 +173,14 @@ def test_shrinking_a_line_gives_stock_back(world):
 
 
 def test_address_change_after_picking_is_refused_and_held(world):
+    ship_from(world, "RNO")
     stock(world, "MUG-RED", "RNO", 10, bin="A-01-1")
     with world.write() as s:
-        r = orders.import_order(s, ACTOR, make_order("9", [("MUG-RED", 1)]), allocate=at_reno)
+        (r,) = take_in(s, make_order("9", [("MUG-RED", 1)]))
         line_id = s.scalar(select(OrderLine.id))
         orders.record_pick(s, ACTOR, line_id, 1, bin="A-01-1")
     with world.write() as s:
-        res = orders.import_order(s, ACTOR, make_order("9", [("MUG-RED", 1)], ship_to=Address("Ada", city="Tacoma", country="US")))
+        (res,) = take_in(s, make_order("9", [("MUG-RED", 1)], ship_to=Address("Ada", city="Tacoma", country="US")))
     assert any("not applied: ship-to address" in c for c in res.changes)
     o, _ = load(world, r.order_id)
     assert o.on_hold and "ship-to address" in o.hold_reason and o.ship_city == "Seattle"
@@ -186,9 +205,10 @@ def test_hold_and_release(world):
 
 
 def test_cancel_order_releases_stock_and_tells_channel(world):
+    ship_from(world, "RNO")
     stock(world, "MUG-RED", "RNO", 10)
     with world.write() as s:
-        r = orders.import_order(s, ACTOR, make_order("5", [("MUG-RED", 3)]), allocate=at_reno)
+        (r,) = take_in(s, make_order("5", [("MUG-RED", 3)]))
     with world.write() as s:
         orders.cancel_order(s, ACTOR, r.order_id, reason="customer asked")
     o, lines = load(world, r.order_id)
@@ -204,9 +224,10 @@ def test_cancel_order_releases_stock_and_tells_channel(world):
 
 
 def test_cancel_line_partially(world):
+    ship_from(world, "RNO")
     stock(world, "MUG-RED", "RNO", 10)
     with world.write() as s:
-        r = orders.import_order(s, ACTOR, make_order("5", [("MUG-RED", 3), ("LANTERN", 1)]), allocate=at_reno)
+        (r,) = take_in(s, make_order("5", [("MUG-RED", 3), ("LANTERN", 1)]))
     _, lines = load(world, r.order_id)
     with world.write() as s:
         orders.cancel_line(s, ACTOR, lines[1].id, reason="out of stock for good")
@@ -219,9 +240,10 @@ def test_cancel_line_partially(world):
 
 
 def test_picked_units_block_cancellation(world):
+    ship_from(world, "RNO")
     stock(world, "MUG-RED", "RNO", 10, bin="A-01-1")
     with world.write() as s:
-        r = orders.import_order(s, ACTOR, make_order("5", [("MUG-RED", 2)]), allocate=at_reno)
+        (r,) = take_in(s, make_order("5", [("MUG-RED", 2)]))
         line_id = s.scalar(select(OrderLine.id))
         orders.record_pick(s, ACTOR, line_id, 2, bin="A-01-1")
     assert load(world, r.order_id)[0].status == "picking"

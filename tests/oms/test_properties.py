@@ -3,13 +3,13 @@
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import delete, func, select
 
-from oms import check, inventory, orders
+from oms import check, intake, inventory
 from oms.core.errors import OmsError
 from oms.core.models import AuditEvent
 from oms.inventory import stock
 from oms.inventory.models import StockLevel, StockMovement
 from oms.routing import restock
-from tests.conftest import ACTOR, make_order
+from tests.conftest import ACTOR, make_order, ship_from
 
 SKUS = ["MUG-RED", "MUG-BLU", "LANTERN"]
 LOCS = ["RNO", "EWR"]
@@ -96,23 +96,26 @@ order_lines = st.lists(st.tuples(st.sampled_from(SKUS), st.integers(1, 5)), min_
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(stock_qty=st.lists(st.integers(0, 8), min_size=3, max_size=3), batch=st.lists(order_lines, min_size=1, max_size=8))
-def test_import_is_idempotent_and_every_line_is_allocated_or_backordered(world, stock_qty, batch):
+def test_intake_is_idempotent_and_every_line_is_allocated_or_backordered(world, stock_qty, batch):
     from oms.orders.models import Allocation, OrderLine, SalesOrder
+    from oms.routing.models import RoutingDecision
 
+    ship_from(world, "RNO")
     with world.write() as s:
-        for model in (Allocation, OrderLine, SalesOrder, StockMovement, StockLevel, AuditEvent):
+        for model in (Allocation, RoutingDecision, OrderLine, SalesOrder, StockMovement, StockLevel, AuditEvent):
             s.execute(delete(model))
         for sku, q in zip(SKUS, stock_qty):
             if q:
                 restock.receive(s, ACTOR, sku, "RNO", q)
     payloads = [make_order(f"p{i}", lines) for i, lines in enumerate(batch)]
-    reno = lambda s, o, p: inventory.location_id(s, "RNO")  # noqa: E731
     with world.write() as s:
-        first = orders.import_orders(s, ACTOR, payloads, allocate=reno)
+        first = intake.take_in(s, ACTOR, payloads)
     with world.write() as s:
-        second = orders.import_orders(s, ACTOR, payloads, allocate=reno)
-    assert [r.outcome for r in second] == ["unchanged"] * len(payloads)
-    assert [r.order_id for r in second] == [r.order_id for r in first]
+        second = intake.take_in(s, ACTOR, payloads)
+    assert first.refused == [] and len(first.routed) == len(payloads)
+    assert [r.outcome for r in second.results] == ["unchanged"] * len(payloads)
+    assert [r.order_id for r in second.results] == [r.order_id for r in first.results]
+    assert second.routed == []  # nothing new or changed: nothing routed, nothing reserved twice
     with world.read() as s:
         assert s.scalar(select(func.count()).select_from(SalesOrder)) == len(payloads)
         for line in s.scalars(select(OrderLine)):

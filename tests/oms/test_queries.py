@@ -7,20 +7,16 @@ import pytest
 from oms import desk, orders, users
 from oms.desk.queue import QueueFilter, QueueSort
 from oms.shipping import shipments
-from tests.conftest import ACTOR, make_order, stock
+from tests.conftest import ACTOR, make_order, ship_from, stock, take_in
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
 
 
-def at_reno(session, order, products):
-    from oms.inventory.stock import location_id
-
-    return location_id(session, "RNO")
-
-
 @pytest.fixture
 def queue(world):
-    """Ten orders across buckets: allocated, backordered, held, new and one shipped today."""
+    """Ten orders across buckets: allocated, backordered, held, new and one shipped today.
+    The first eight come in by the intake door (routed); the last two are imported alone, so they wait to be routed."""
+    ship_from(world, "RNO")
     stock(world, "MUG-RED", "RNO", 50, bin="A-01-1")
     people = [("Ada Lovelace", "ada@example.com"), ("Grace Hopper", "grace@example.com"),
               ("Alan Turing", "alan@example.com"), ("Edsger Dijkstra", "edsger@example.com"),
@@ -33,7 +29,7 @@ def queue(world):
             lines = [("MUG-RED", 1)] if i % 3 else [("LANTERN", 2)]  # no lantern stock: backordered
             o = make_order(f"10{i:02d}", lines, customer_name=name, customer_email=email,
                            placed_at=T0 + timedelta(hours=i), channel="edi" if i == 9 else "web")
-            ids.append(orders.import_order(s, ACTOR, o, allocate=at_reno if i < 8 else None).order_id)
+            ids.append((take_in(s, o) if i < 8 else orders.import_orders(s, ACTOR, [o]))[0].order_id)
         orders.hold(s, ACTOR, ids[1], "Address check")
     # Order 2 goes all the way: picked, packed, shipped now with a tracking number.
     with world.write() as s:

@@ -5,26 +5,22 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from oms import check, inventory, orders
+from oms import check, orders
 from oms.core.errors import Conflict, InvalidInput
 from oms.core.models import OutboxMessage
 from oms.inventory.models import StockLevel, StockMovement
 from oms.orders.models import OrderLine, SalesOrder
 from oms.shipping import shipments
 from oms.shipping.shipments import PackageSpec, PackItem
-from tests.conftest import ACTOR, make_order, stock
-
-
-def at_reno(session, order, products):
-    return inventory.location_id(session, "RNO")
+from tests.conftest import ACTOR, make_order, ship_from, stock, take_in
 
 
 def picked_order(db, lines=(("MUG-RED", 2),), channel="web", ext="1"):
+    ship_from(db, "RNO")
     for sku, qty in lines:
         stock(db, sku, "RNO", 10, bin="A-01-1")
     with db.write() as s:
-        r = orders.import_order(s, ACTOR, make_order(ext, lines, channel=channel, order_type="wholesale" if channel == "edi" else "dtc"),
-                                allocate=at_reno)
+        (r,) = take_in(s, make_order(ext, lines, channel=channel, order_type="wholesale" if channel == "edi" else "dtc"))
         line_ids = s.scalars(select(OrderLine.id).where(OrderLine.order_id == r.order_id).order_by(OrderLine.id)).all()
         for lid, (_sku, qty) in zip(line_ids, lines):
             orders.record_pick(s, ACTOR, lid, qty, bin="A-01-1")
