@@ -262,7 +262,7 @@ class StockLookupScreen(QWidget):
             label.style().polish(label)
         _fill(self.levels, [
             [_item(v, right=c >= 2, bold=c in (0, 4), color=fmt.MUTED_COLOR if c >= 2 and v == 0 else None)
-             for c, v in enumerate([l.location, l.location_name, l.on_hand, l.allocated, l.available])]
+             for c, v in enumerate([l.location_code, l.location_name, l.on_hand, l.allocated, l.available])]
             for l in p.levels])
         _fill(self.bins, [[_item(v, right=c == 2, bold=c == 1) for c, v in enumerate([b.location, b.bin, b.on_hand])]
                           for b in p.bins])

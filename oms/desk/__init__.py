@@ -59,7 +59,6 @@ from .search import (
 )
 from .stock import (
     BinRow,
-    LevelRow,
     MovementRow,
     ProductHit,
     StockDetail,
@@ -114,7 +113,6 @@ __all__ = [
     "order_detail",
     "latest_routing",
     "ProductHit",
-    "LevelRow",
     "BinRow",
     "MovementRow",
     "StockDetail",

@@ -6,15 +6,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from oms import inventory
 from oms.catalog.models import Barcode, Product
 from oms.core.gs1 import Gs1Error, classify_scan, is_valid_gtin, normalize_gtin
 from oms.core.i18n import _
 from oms.desk.queue import _prefix
 from oms.desk.search import MIN_SEARCH
 from oms.inventory.models import Bin, BinStock, Location, StockLevel, StockMovement
+from oms.inventory.stock import LevelView
 from oms.orders.models import OrderLine
 
 
@@ -25,18 +27,6 @@ class ProductHit:
     name: str
     on_hand: int
     available: int
-
-
-@dataclass(frozen=True)
-class LevelRow:
-    location: str
-    location_name: str
-    on_hand: int
-    allocated: int
-
-    @property
-    def available(self) -> int:
-        return self.on_hand - self.allocated
 
 
 @dataclass(frozen=True)
@@ -65,7 +55,7 @@ class StockDetail:
     name: str
     active: bool
     barcodes: tuple[str, ...]
-    levels: tuple[LevelRow, ...]
+    levels: tuple[LevelView, ...]  # every active location, zero where it has none
     bins: tuple[BinRow, ...]
     backordered: int  # units open orders wait for
     movements: tuple[MovementRow, ...]
@@ -165,14 +155,7 @@ def stock_detail(session: Session, product_id: int, *, movements: int = 15) -> S
     if p is None:
         return None
     barcodes = tuple(session.scalars(select(Barcode.code).where(Barcode.product_id == product_id).order_by(Barcode.id)))
-    levels = tuple(
-        LevelRow(r.code, r.name, r.on_hand or 0, r.allocated or 0)
-        for r in session.execute(
-            select(Location.code, Location.name, StockLevel.on_hand, StockLevel.allocated)
-            .select_from(Location)
-            .outerjoin(StockLevel, and_(StockLevel.location_id == Location.id, StockLevel.product_id == product_id))
-            .where(Location.active.is_(True)).order_by(Location.priority, Location.code))
-    )
+    levels = tuple(inventory.levels(session, product_id))
     bins = tuple(
         BinRow(*r) for r in session.execute(
             select(Location.code, Bin.code, BinStock.on_hand)

@@ -182,7 +182,7 @@ def test_stock_lookup_by_sku_barcode_gtin14_and_name(queue):
     with db.read() as s:
         by_sku = desk.stock_lookup(s, "MUG-RED").product
         assert by_sku.sku == "MUG-RED" and by_sku.on_hand == 49  # 50 received, one shipped
-        rno = next(l for l in by_sku.levels if l.location == "RNO")
+        rno = next(l for l in by_sku.levels if l.location_code == "RNO")
         assert (rno.allocated, rno.available) == (4, 45)  # five reserved, one of them since shipped
         assert [(b.location, b.bin) for b in by_sku.bins] == [("RNO", "A-01-1")]
         assert by_sku.movements[0].kind == "ship" and by_sku.movements[-1].kind == "receipt"
