@@ -79,6 +79,10 @@ class NormalizedOrder:
     service_level: str = "standard"
     ship_by: datetime | None = None
     deliver_by: datetime | None = None
+    # The channel says the order must wait (payment not taken yet, fulfilled by the marketplace itself): it is
+    # imported on hold with this reason and not reserved; when a later import no longer says so, the hold lifts
+    # and the order is routed. Empty: nothing waits on the channel.
+    channel_hold: str = ""
 
     def fingerprint(self) -> str:
         """A stable hash of the content, so an unchanged re-import is recognised at once."""
@@ -174,6 +178,7 @@ def _check_order(order: NormalizedOrder) -> NormalizedOrder:
         discount_minor=order.discount_minor, total_minor=order.total_minor,
         service_level=t(order.service_level, "service level", SHORT) or "standard",
         ship_by=order.ship_by, deliver_by=order.deliver_by,
+        channel_hold=t(order.channel_hold, "channel's hold reason", 200),
     )
 
 
@@ -347,6 +352,15 @@ def unknown_items_reason(skus: Iterable[str]) -> str:
     return _("Not in the catalogue: {items}").format(items=", ".join(wording.sku(s) for s in skus))
 
 
+CHANNEL_RELEASED = "channel hold lifted"  # in ImportResult.changes when a channel's hold lifted: route the order
+
+
+def channel_hold_reason(channel: str, reason: str) -> str:
+    """An order's hold reason while its channel makes it wait: "[amazon] Pending: not paid yet". The channel's
+    code in brackets marks the hold as the channel's, so a later import that no longer says so can lift it."""
+    return f"[{channel}] {reason}"[:300]
+
+
 def import_order(session: Session, actor: Actor, order: NormalizedOrder, *, allocate: Allocator | None = None) -> ImportResult:
     return import_orders(session, actor, [order], allocate=allocate)[0]
 
@@ -359,10 +373,12 @@ def _insert_new(session, actor, orders, channels, products, allocate) -> list[Im
         hold_reason = ""
         if unknown:
             hold_reason = unknown_items_reason(unknown)
+        if o.channel_hold:
+            hold_reason = "; ".join(filter(None, (channel_hold_reason(o.channel, o.channel_hold), hold_reason)))
         location = None
         reserved: list[int] = [0] * len(o.lines)
         backordered: list[int] = [0] * len(o.lines)
-        if allocate is not None and not unknown:
+        if allocate is not None and not hold_reason:
             location = allocate(session, o, products)
             if location is not None:
                 _reserve_lines(session, location, [(products[l.sku], l.quantity) for l in o.lines], reserved, backordered)
@@ -504,6 +520,19 @@ def _apply_update(session: Session, actor: Actor, order_id: int, o: NormalizedOr
     for ext_id, line in lines.items():
         if ext_id not in {l.external_line_id for l in o.lines} and line.cancelled < line.quantity - line.shipped:
             refused.append(_("removal of line {sku} (cancel it instead)").format(sku=line.sku))
+    mark = f"[{o.channel}] "
+    if o.channel_hold and not (order.on_hold and order.hold_reason.startswith(mark)):
+        if order.status not in (OrderStatus.SHIPPED.value, OrderStatus.DELIVERED.value, OrderStatus.CANCELLED.value):
+            if not order.on_hold:  # waits again (a payment reversed): what it held goes back for others
+                for line in order.lines:
+                    _release_line(session, line, line.allocated)  # only what is reserved and not yet picked
+            _hold(order, channel_hold_reason(o.channel, o.channel_hold))
+            changes.append(_("on hold in the channel: {reason}").format(reason=o.channel_hold))
+    elif (not o.channel_hold and order.on_hold and order.hold_reason.startswith(mark) and "; " not in order.hold_reason
+          and not any(l.unknown_sku and l.cancelled < l.quantity for l in order.lines)):
+        before["hold_reason"], after["hold_reason"] = order.hold_reason, ""
+        order.on_hold, order.hold_reason = False, ""
+        changes.append(CHANNEL_RELEASED)
     order.payload_hash = o.fingerprint()
     order.updated_at = utcnow()
     if refused:

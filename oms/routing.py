@@ -755,8 +755,9 @@ def route_order(session: Session, actor: Actor, order_id: int, **kw) -> RouteRes
 def import_and_route(session: Session, actor: Actor, batch: Sequence[orders.NormalizedOrder]) -> list[orders.ImportResult]:
     """Import orders and route the new ones at once (unless a rule or an unknown SKU holds them)."""
     results = orders.import_orders(session, actor, batch)
-    created = [r.order_id for r in results if r.outcome == "created"]
-    route_orders(session, actor, created)
+    # New orders, and those whose channel has just stopped making them wait (a payment taken).
+    due = [r.order_id for r in results if r.outcome == "created" or orders.CHANNEL_RELEASED in r.changes]
+    route_orders(session, actor, due)
     return results
 
 
