@@ -65,10 +65,13 @@ class Unreadable(ValueError):
     """A WooCommerce order we cannot turn into ours; the message is shown to a person."""
 
 
-def split_keys(secret: str) -> tuple[str, str]:
-    """``consumer_key:consumer_secret`` -> the two; refused in words when it is not that."""
+def split_keys(secret: str, *, strict: bool = True) -> tuple[str, str]:
+    """``consumer_key:consumer_secret`` -> the two; refused in words when it is not that. Not ``strict``: what was
+    stored is sent as it is (the shop then refuses it, and the Sync screen says to replace the keys)."""
     key, sep, sec = (secret or "").strip().partition(":")
     if not sep or not key.strip() or not sec.strip():
+        if not strict:
+            return (secret or "").strip(), ""
         raise InvalidInput(_("Give the WooCommerce keys as consumer key, a colon, consumer secret (ck_…:cs_…)."))
     return key.strip(), sec.strip()
 
@@ -92,9 +95,15 @@ class WooCommerceChannel:
 
     def __init__(self, code: str, shop_url: str, secret: str, *, client: HttpClient | None = None,
                  location_map: Mapping[str, Any] | None = None, page_size: int = MAX_PER_PAGE,
-                 overlap: timedelta = timedelta(minutes=2), start_at: datetime | None = None):
+                 overlap: timedelta = timedelta(minutes=2), start_at: datetime | None = None, **http_options):
         self.code = code
-        self.client = client or self.make_client(shop_url, secret)
+        self.problem = ""  # a connection that cannot work as stored (a plain-http address): said on every call
+        if client is None:
+            try:
+                client = self.make_client(shop_url, secret, **http_options)
+            except InvalidInput as exc:
+                self.problem = str(exc)
+        self.client = client
         self.location_map = dict(location_map or {})
         self.page_size = page_size  # above 100 the shop refuses; kept as given so that refusal is seen, not hidden
         self.overlap = overlap
@@ -103,11 +112,16 @@ class WooCommerceChannel:
 
     @staticmethod
     def make_client(shop_url: str, secret: str, **http_options) -> HttpClient:
-        return HttpClient(f"{check_address(shop_url)}/wp-json", auth=split_keys(secret), **http_options)
+        return HttpClient(f"{check_address(shop_url)}/wp-json", auth=split_keys(secret, strict=False), **http_options)
 
     # -- pull -----------------------------------------------------------------------------------
 
+    def _usable(self) -> None:
+        if self.problem:
+            raise PermanentError(f"{self.code}: {self.problem}")
+
     def pull_orders(self, cursor: str | None) -> PullPage:
+        self._usable()
         state = _read_cursor(cursor)
         in_pass = "a" in state
         since = state.get("since") or (_gmt(self.start_at) if self.start_at else None)
@@ -258,6 +272,7 @@ class WooCommerceChannel:
                    "inventory.set": self._push_inventory}.get(message.topic)
         if handler is None:
             return {"skipped": f"WooCommerce has no use for {message.topic}"}
+        self._usable()
         try:
             return handler(message.payload)
         except (KeyError, TypeError, ValueError) as exc:
@@ -470,12 +485,11 @@ def _obj(reply) -> dict:
 
 
 def _build(code: str, base_url: str, secret: str, options: dict, **http_options) -> WooCommerceChannel:
-    client = WooCommerceChannel.make_client(base_url, secret, **http_options)
-    return WooCommerceChannel(code, base_url, secret, client=client, location_map=options.get("location_map") or None)
+    return WooCommerceChannel(code, base_url, secret, location_map=options.get("location_map") or None, **http_options)
 
 
 def _emulator(secret: str, port: int = 0, state_file=None, **kw) -> WooCommerceEmulator:
-    key, sec = split_keys(secret) if ":" in (secret or "") else (secret, secret)
+    key, sec = split_keys(secret, strict=False)
     return WooCommerceEmulator(consumer_key=key, consumer_secret=sec, port=port, state_file=state_file, **kw)
 
 

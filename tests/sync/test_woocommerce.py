@@ -319,3 +319,13 @@ def test_stock_goes_by_sku_through_the_batch_endpoints_for_products_and_variatio
         assert "skipped" in level("MUG-RED", 99, loc="SHOP")
         assert emu.stock("MUG-RED") == 12 and emu.stock("TEE-M-BLK") == 3
         assert [w for w, _b in emu.batch_calls] == ["product", "product_variation"]
+
+
+def test_keys_the_shop_refuses_or_a_plain_http_address_are_said_plainly(woo_world):
+    with emulator() as emu:
+        emu.seed_orders(2, DEFAULT_SKUS)
+        spec = registry.spec("woocommerce", "channel")
+        (r,) = Engine(woo_world, {"woo": spec.build("woo", emu.url, "ck_only", {}, max_attempts=1)}).run_once()
+        assert r.refused == "token refused by the shop: update it in Settings"
+        (r,) = Engine(woo_world, {"woo": spec.build("woo", "http://shop.example.com", f"{KEY}:{SECRET}", {})}).run_once()
+        assert not r.offline and "https://" in r.errors[0] and r.pulled == 0
