@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import bisect
 import copy
 import json
 import math
@@ -80,6 +81,8 @@ class WooCommerceEmulator(EmulatorServer):
         self.modify_mid_pull = 0  # fault: the next N order listings past page 1 touch an order already served
         self._next_id = 700
         self._number = 1000
+        self._changes = 0  # bumped on every change, so a cached listing knows it is stale
+        self._listing_cache: dict[tuple, tuple] = {}
         self._last_page: dict[str, list[int]] = {}  # listing key -> the ids of the page served last (repeat fault)
         self._demo_stop = threading.Event()
         self._demo_thread: threading.Thread | None = None
@@ -277,6 +280,7 @@ class WooCommerceEmulator(EmulatorServer):
         self.products = {int(p["id"]): p for p in state["products"]}
         self.variations = {int(k): {int(v["id"]): v for v in vs} for k, vs in state["variations"]}
         self._next_id = int(state["next_id"])
+        self._changes += 1
 
     # -- plumbing ---------------------------------------------------------------------------------
 
@@ -327,6 +331,7 @@ class WooCommerceEmulator(EmulatorServer):
         return order
 
     def _stamp(self, oid: int, when: datetime) -> None:
+        self._changes += 1
         self.modified[oid] = when
         order = self.orders[oid]
         order["date_modified_gmt"], order["date_modified"] = gmt(when), local(when)
@@ -369,20 +374,12 @@ class WooCommerceEmulator(EmulatorServer):
         statuses = [s for s in (q.get("status") or "any").split(",") if s]
         if any(s not in STATUSES + ("any",) for s in statuses):
             raise _error(400, "rest_invalid_param", "Invalid parameter(s): status", {"status": "status is not one of " + ", ".join(STATUSES)})
-        rows = []
-        for oid, o in self.orders.items():
-            st = o.get("status")
-            if "any" in statuses and st == "trash" or "any" not in statuses and st not in statuses:
-                continue
-            m, c = self.modified[oid], _when(o.get("date_created_gmt")) or self.modified[oid]
-            # WordPress's date_query takes these bounds inclusively, to the second.
-            if "modified_after" in bounds and m < bounds["modified_after"] or "modified_before" in bounds and m > bounds["modified_before"]:
-                continue
-            if "after" in bounds and c < bounds["after"] or "before" in bounds and c > bounds["before"]:
-                continue
-            key = {"modified": m, "date": c, "id": oid}.get(orderby, c)
-            rows.append((key, oid))
-        rows.sort(reverse=order == "desc")
+        rows = self._sorted(orderby, order == "desc", tuple(sorted(statuses)))
+        if "modified_after" in bounds and orderby == "modified" and order == "asc":
+            # The list is sorted by modified time: start where the bound is instead of looking at every order.
+            rows = rows[bisect.bisect_left(rows, (bounds.pop("modified_after"), -1)):]
+        if bounds:
+            rows = [r for r in rows if self._within(r[1], bounds)]
         total = len(rows)
         pages = max(1, math.ceil(total / per_page))
         listing = json.dumps({k: v for k, v in q.items() if k != "page"}, sort_keys=True)
@@ -390,14 +387,39 @@ class WooCommerceEmulator(EmulatorServer):
         if page > 1 and self._last_page.get(listing) and self.roll(self.faults.rate_duplicate_page):
             ids = self._last_page[listing]  # the previous page again (a caching proxy in front of the shop)
         self._last_page[listing] = ids
-        body = [copy.deepcopy(self.orders[oid]) for oid in ids]
+        body = [self.orders[oid] for oid in ids]  # serialised under the lock by the server
         if page > 1 and self.modify_mid_pull > 0 and rows:
+            body = copy.deepcopy(body)  # as served, before the edit below
             # A person edits an order the client has already read: it moves to the end of a modified-sorted list.
             self.modify_mid_pull -= 1
             victim = rows[0][1]
             self.orders[victim]["customer_note"] = (self.orders[victim].get("customer_note") or "") + " Please gift-wrap."
             self._touch(victim)
         return Response(200, body, self._page_headers(req, total, pages, page))
+
+    def _sorted(self, orderby: str, desc: bool, statuses: tuple[str, ...]) -> list[tuple[Any, int]]:
+        """The orders of these statuses sorted for a listing, kept until an order changes (as a database index would)."""
+        key = (orderby, desc, statuses, self._changes, len(self.orders))
+        cached = self._listing_cache.get(key[:3])
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        rows = []
+        for oid, o in self.orders.items():
+            st = o.get("status")
+            if "any" in statuses and st == "trash" or "any" not in statuses and st not in statuses:
+                continue
+            created = _when(o.get("date_created_gmt")) or self.modified[oid]
+            rows.append(({"modified": self.modified[oid], "date": created, "id": oid}.get(orderby, created), oid))
+        rows.sort(reverse=desc)
+        self._listing_cache[key[:3]] = (key, rows)
+        return rows
+
+    def _within(self, oid: int, bounds: dict[str, datetime]) -> bool:
+        """WordPress's date_query takes these bounds inclusively, to the second."""
+        m = self.modified[oid]
+        c = _when(self.orders[oid].get("date_created_gmt")) or m
+        return not ("modified_after" in bounds and m < bounds["modified_after"] or "modified_before" in bounds and m > bounds["modified_before"]
+                    or "after" in bounds and c < bounds["after"] or "before" in bounds and c > bounds["before"])
 
     def _page_headers(self, req: Request, total: int, pages: int, page: int) -> dict[str, str]:
         headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(pages)}
