@@ -45,6 +45,8 @@ class ConnectorSpec:
     # emulator(secret, port=0, state_file=None, **options) -> a server to .start() and .stop().
     emulator: Callable[..., Any] | None = None
     demo_order: int = 100  # demo mode's main shop or carrier is the emulated kind with the lowest (then by title)
+    # demo_secret(word) -> a secret of this kind's shape made from a random word (keys in two or three parts), for demo mode
+    demo_secret: Callable[[str], str] = lambda word: word  # noqa: E731 - a plain default, kept as the instance's
 
 
 @lru_cache(maxsize=1)

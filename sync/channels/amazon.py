@@ -473,8 +473,10 @@ def _build(code: str, base_url: str, secret: str, options: dict, **http_options)
 
 
 def _emulator(secret: str, port: int = 0, state_file=None, **kw) -> AmazonEmulator:
+    """The emulator for tests and demo mode: by default a minute of Amazon's throttling passes in a second."""
     parts = (secret or "").split()
     ids = dict(zip(("client_id", "client_secret", "refresh_token"), parts)) if len(parts) == 3 else {}
+    kw.setdefault("time_scale", 60.0)
     return AmazonEmulator(port=port, state_file=state_file, **ids, **kw)
 
 
@@ -485,4 +487,5 @@ SPEC = ConnectorSpec(
     secret_title=_("LWA keys"), secret_hint=_("client id, client secret and refresh token, separated by spaces"),
     default_interval_s=120,
     emulator=_emulator,
+    demo_secret=lambda word: f"amzn1.application-oa2-client.{word} amzn1.oa2-cs.v1.{word} Atzr|{word}",
 )

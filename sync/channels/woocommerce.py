@@ -498,5 +498,5 @@ SPEC = ConnectorSpec(
     address_title=_("Shop address"), address_hint="https://shop.example.com",
     secret_title=_("API keys"), secret_hint=_("consumer key:consumer secret (ck_…:cs_…)"),
     default_interval_s=60,
-    emulator=_emulator,
+    emulator=_emulator, demo_secret=lambda word: f"ck_{word}:cs_{word}",
 )

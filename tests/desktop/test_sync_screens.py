@@ -17,7 +17,7 @@ from desktop.window_state import WindowState
 from oms import seed, sync_queries, sync_store
 from oms.models import Allocation, Channel, SalesOrder
 from oms.settings import Settings
-from sync import credentials
+from sync import credentials, registry
 from sync.connectors import build_connectors
 from sync.engine import Engine
 from sync.emulators.shopify import ShopifyEmulator
@@ -258,12 +258,19 @@ def test_demo_mode_starts_shop_and_carrier_syncs_new_orders_and_stops(qtbot, tmp
     shop_url = startup.demo.shop.url
     with demo_db.read() as s:
         infos = {c.code: c for c in sync_store.connectors(s)}
-    assert set(infos) == {"shop", "easypost"} and all(c.options == {"demo": True} for c in infos.values())
+    # The shop and the carrier, and beside the shop every other channel the registry can emulate.
+    others = {f"demo-{sp.kind}": sp for sp in registry.specs("channel") if sp.emulator and sp is not registry.demo("channel")}
+    assert len(others) >= 2 and set(startup.demo.others) == set(others)
+    assert set(infos) == {"shop", "easypost", *others} and all(c.options == {"demo": True} for c in infos.values())
     assert infos["shop"].base_url == shop_url and shop_url.startswith("http://127.0.0.1:")
     assert credentials.get_secret("shop") == startup.demo.shop.token
+    for code, sp in others.items():
+        assert infos[code].kind == sp.kind and infos[code].base_url == startup.demo.others[code].url
+        assert credentials.get_secret(code)  # keys of the kind's own shape, in the token store
     qtbot.waitUntil(lambda: channel_orders(demo_db) > 3, timeout=20_000)  # the 2 first ones and new ones arriving
-    qtbot.waitUntil(lambda: window.sync_label.text().startswith("Shop online · Carrier online · "),
-                    timeout=10_000)
+    qtbot.waitUntil(lambda: all(channel_orders(demo_db, code) >= 1 for code in others), timeout=30_000)
+    words = ["Demo shop online"] + [f"Demo {sp.title} online" for sp in others.values()] + ["Carrier online"]
+    qtbot.waitUntil(lambda: all(w in window.sync_label.text() for w in words), timeout=10_000)
     assert window.sync_label.property("state") == "ok"
 
     window.close()
