@@ -329,3 +329,46 @@ def test_keys_the_shop_refuses_or_a_plain_http_address_are_said_plainly(woo_worl
         assert r.refused == "token refused by the shop: update it in Settings"
         (r,) = Engine(woo_world, {"woo": spec.build("woo", "http://shop.example.com", f"{KEY}:{SECRET}", {})}).run_once()
         assert not r.offline and "https://" in r.errors[0] and r.pulled == 0
+
+
+# -- the cursor, as a property ----------------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def shared_shop():
+    with emulator(seed=21) as emu:
+        yield emu
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seconds=st.lists(st.integers(0, 6), min_size=1, max_size=160), page_size=st.integers(1, 100),
+       edits=st.lists(st.integers(0, 159), max_size=4))
+def test_any_run_of_shared_timestamps_pages_sizes_and_mid_pull_edits_reads_each_order(shared_shop, seconds, page_size, edits):
+    """Orders modified in a handful of seconds (so many share one), any page size, edits while paging: one pass
+    reads every order that was there when it started, and none twice unless it changed during the pass."""
+    emu = shared_shop
+    with emu.lock:
+        emu.orders.clear()
+        emu.modified.clear()
+        emu._changes += 1
+    items = {sku: emu.add_product(sku) for sku in DEFAULT_SKUS[:2]}
+    base = emu.now() - timedelta(hours=3)
+    ids = [emu.add_order(emu.make_order(items, base), modified=base + timedelta(seconds=s)) for s in seconds]
+    ch = channel(emu, page_size=page_size)
+    seen, cursor, changed = [], None, set()
+    for _ in range(10_000):
+        page = ch.pull_orders(cursor)
+        seen += [int(o.external_id) for o in page.orders]
+        cursor = page.next_cursor
+        if edits and not page.done:  # a person edits an order the pass may already have read
+            victim = ids[edits.pop() % len(ids)]
+            emu.edit_order(victim, customer_note="ring twice")
+            changed.add(victim)
+        if page.done:
+            break
+    assert set(seen) == set(ids)
+    doubled = {i for i in seen if seen.count(i) > 1}
+    assert doubled <= changed
