@@ -63,6 +63,7 @@ class SyncSummary:
     text: str = ""
     state: str = "ok"  # ok, offline, error
     details: tuple[str, ...] = field(default=())  # one line per connector, for a tooltip
+    progress: dict[str, str] = field(default_factory=dict)  # code -> what its pass in hand waits for, in words
 
 
 ROLE_ORDER = {"channel": 0, "carrier": 1, "partner": 2}  # shops first, then carriers, then EDI trading partners
@@ -319,8 +320,21 @@ class SyncWorker(QObject):
         self.tasks.read(sync_queries.overview, lambda ov: self._publish(ov, problems, built, running),
                         lambda m: log.warning("sync status: %s", m), owner=self)
 
+    def progress(self) -> dict[str, str]:
+        """What each connector's pass in hand waits for, from those that say (a rate-limited marketplace)."""
+        found = {}
+        for code, connector in self.channels.items():
+            say = getattr(connector, "progress", None)
+            try:
+                text = say() if callable(say) else ""
+            except Exception:  # noqa: BLE001 - words for a screen must never stop the status bar
+                text = ""
+            if text:
+                found[code] = text
+        return found
+
     def _publish(self, overview: SyncOverview, problems, built, running) -> None:
         text, state, details = describe(overview, problems, without_worker(overview, built))
-        self.summary = SyncSummary(overview, problems, running, text, state, details)
+        self.summary = SyncSummary(overview, problems, running, text, state, details, self.progress())
         self.summary_changed.emit(self.summary)
         self.status_changed.emit(text, state)

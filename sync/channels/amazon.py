@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import random
 import time
 from dataclasses import dataclass
@@ -44,7 +45,7 @@ from urllib.parse import quote, urlsplit
 
 from oms import money
 from oms.errors import InvalidInput
-from oms.i18n import _
+from oms.i18n import _, ngettext
 from oms.orders import Address, NormalizedLine, NormalizedOrder, check_order
 
 from ..base import Cancellation, CredentialsRefused, Offline, OutboundMessage, PermanentError, PullPage, Quarantine, RemoteError
@@ -83,6 +84,7 @@ class TokenBucket:
         self.tokens = float(burst)
         self.at = clock()
         self.waited = 0.0
+        self.until = 0.0  # while waiting: when the next request may go (on ``clock``)
 
     def _refill(self) -> None:
         now = self.clock()
@@ -96,6 +98,7 @@ class TokenBucket:
     def take(self) -> float:
         wait = self.wait_time()
         if wait > 0:
+            self.until = self.clock() + wait
             self.sleep(wait)
             self.waited += wait
             self._refill()
@@ -164,6 +167,7 @@ class AmazonChannel:
         self.requests = 0
         self._token: _Token | None = None
         self.location_map: dict[str, Any] = {}
+        self._to_go = 0  # orders of the page in hand whose items are still to be read
 
     # -- login and calls --------------------------------------------------------------------------
 
@@ -225,9 +229,15 @@ class AmazonChannel:
             return reply
         raise last or RemoteError(f"{op}: gave up")
 
-    def next_request_in(self, op: str = "getOrderItems") -> float:
-        """Seconds until the bucket lets the next request of ``op`` go (for a screen that shows the wait)."""
-        return self.buckets[op].wait_time()
+    def progress(self) -> str:
+        """What a pass in hand is waiting for, in words for the Sync screen ("next request in 12 s, 34 orders to
+        go"); empty between passes. Read from another thread: only plain numbers are looked at."""
+        to_go = self._to_go
+        if not to_go:
+            return ""
+        wait = max(0.0, max(b.until for b in self.buckets.values()) - self.clock())
+        words = ngettext("{n} order to go", "{n} orders to go", to_go).format(n=to_go)
+        return (_("next request in {s} s").format(s=math.ceil(wait)) + ", " + words) if wait >= 1 else words
 
     # -- pull -----------------------------------------------------------------------------------
 
@@ -252,7 +262,20 @@ class AmazonChannel:
             raise RemoteError(f"{self.code}: Amazon's getOrders answer has no payload.Orders list", retryable=True)
         before = payload.get("LastUpdatedBefore") or state.get("before")
         orders, cancellations, quarantined = [], [], []
-        for raw in payload["Orders"]:
+        try:
+            self._map_page(payload["Orders"], orders, cancellations, quarantined)
+        finally:
+            self._to_go = 0
+        if payload.get("NextToken"):
+            nxt = {"after": after, "before": before, "next": payload["NextToken"]}
+            return PullPage(orders, cancellations, quarantined, json.dumps(nxt), done=False)
+        # The next pass starts where Amazon says this one's view ended; without its word, where this one started.
+        return PullPage(orders, cancellations, quarantined, json.dumps({"after": before or after}), done=True)
+
+    def _map_page(self, raws: list, orders: list, cancellations: list, quarantined: list) -> None:
+        """Each order of a getOrders page with its items, mapped; what cannot be read is quarantined with the reason."""
+        for n, raw in enumerate(raws):
+            self._to_go = len(raws) - n
             ref = raw.get("AmazonOrderId") if isinstance(raw, dict) else None
             items: list[dict] | None = None
             try:
@@ -260,6 +283,8 @@ class AmazonChannel:
                     raise Unreadable("The order has no AmazonOrderId.")
                 items = self.order_items(ref)
                 order, cancel = self.map_order(raw, items)
+            except CredentialsRefused:
+                raise  # nothing more can be read: the whole pass stops and says so
             except PermanentError as exc:  # Amazon will not give this order's items: keep the order with the reason
                 quarantined.append(Quarantine(str(ref or "(no id)"), json.dumps(raw, ensure_ascii=False), str(exc)))
                 continue
@@ -270,11 +295,6 @@ class AmazonChannel:
             orders.append(order)
             if cancel:
                 cancellations.append(cancel)
-        if payload.get("NextToken"):
-            nxt = {"after": after, "before": before, "next": payload["NextToken"]}
-            return PullPage(orders, cancellations, quarantined, json.dumps(nxt), done=False)
-        # The next pass starts where Amazon says this one's view ended; without its word, where this one started.
-        return PullPage(orders, cancellations, quarantined, json.dumps({"after": before or after}), done=True)
 
     def order_items(self, order_id: str) -> list[dict]:
         items: list[dict] = []

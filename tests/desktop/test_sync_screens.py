@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 from argparse import Namespace
 
@@ -430,3 +431,29 @@ def test_the_status_bar_counts_what_waits_at_the_packing_bench(demo_db):
         packed = s.scalar(select(func.count()).select_from(SalesOrder).where(SalesOrder.status == "packed"))
     assert overview.to_pack == at_the_bench == 2
     assert packed > 0  # packed orders wait for the carrier, not for the packer: not counted
+
+
+def test_the_sync_screen_shows_a_marketplace_pass_waiting_on_its_rate_limit(qtbot, window, demo_db):
+    """Amazon lets getOrderItems through 30 at once, then slowly: the Sync screen says how long and how many are left."""
+    from sync.emulators.amazon import AmazonEmulator
+
+    keys = ("amzn1.application-oa2-client.gui", "amzn1.oa2-cs.v1.gui", "Atzr|gui")
+    with AmazonEmulator(client_id=keys[0], client_secret=keys[1], refresh_token=keys[2], time_scale=0.05) as amazon:
+        amazon.seed_orders(36, skus(demo_db))
+        with demo_db.write() as s:
+            sync_store.add_connector(s, ACTOR, code="amz", role="channel", kind="amazon", name="Amazon US",
+                                     base_url=amazon.url, interval_s=60)
+        credentials.set_secret("amz", " ".join(keys))
+        window.sync_worker.start()
+        window.show_screen("sync")
+        screen = window.sync_screen
+
+        def state() -> str:
+            rows = [r for r in range(screen.connectors.rowCount()) if screen.connectors.item(r, 0).text() == "Amazon US"]
+            return screen.connectors.item(rows[0], 2).text() if rows else ""
+
+        # 30 items at once, then one every 40 s: six orders wait for theirs.
+        qtbot.waitUntil(lambda: "next request in" in state(), timeout=20_000)
+        assert re.fullmatch(r"Online · next request in \d+ s, 6 orders to go", state()), state()
+        window.sync_worker.stop()  # closing never waits out the bucket
+        assert not window.sync_worker.running
