@@ -24,7 +24,9 @@ Decisions worth knowing:
 * Statuses: ``Unshipped`` and ``PartiallyShipped`` are work; ``Pending`` (payment not authorised) is held,
   not reserved, until it becomes ``Unshipped``; ``Canceled`` is a cancellation; orders fulfilled by Amazon
   (``AFN``) are shown held as fulfilled by Amazon and never routed or reserved. ``LatestShipDate`` is the
-  ship-by promise, ``LatestDeliveryDate`` the deliver-by one.
+  ship-by promise, ``LatestDeliveryDate`` the deliver-by one. Routing rules match Amazon orders by their
+  channel, their order type (``marketplace``) and service level, which a Prime order raises to at least
+  ``expedited``; ``IsBusinessOrder`` has no routing fact yet.
 * Push: ``confirmShipment`` once per package (``packageReferenceId`` is our shipment id; Amazon refusing a
   package it already has means it was confirmed by an earlier try). Stock of a SKU goes through
   ``patchListingsItem`` (``fulfillment_availability``) less the connection's ``stock_buffer``.
@@ -380,7 +382,7 @@ class AmazonChannel:
                             country=_s(addr.get("CountryCode")).upper(), phone=_s(addr.get("Phone"))),
             subtotal_minor=subtotal, shipping_minor=shipping, tax_minor=tax, discount_minor=discount,
             total_minor=_money(total, currency, "order total") if total else subtotal + shipping + tax - discount,
-            service_level=LEVELS.get(_s(o.get("ShipmentServiceLevelCategory")), "standard"),
+            service_level=_level(o),
             ship_by=_time(o["LatestShipDate"], "latest ship date") if o.get("LatestShipDate") else None,
             deliver_by=_time(o["LatestDeliveryDate"], "latest delivery date") if o.get("LatestDeliveryDate") else None,
             channel_hold=hold,
@@ -395,6 +397,8 @@ class AmazonChannel:
     def push(self, message: OutboundMessage) -> dict[str, Any]:
         handler = {"fulfillment.create": self._confirm_shipment, "inventory.set": self._push_stock}.get(message.topic)
         if handler is None:
+            if message.topic == "order.cancelled":
+                return {"skipped": "Amazon orders are cancelled in Seller Central; Quayside does not cancel them there yet"}
             return {"skipped": f"Amazon has no use for {message.topic}"}
         try:
             return handler(message.payload)
@@ -440,6 +444,12 @@ class AmazonChannel:
             issues = "; ".join(str(i.get("message")) for i in data.get("issues") or [] if isinstance(i, dict))
             raise PermanentError(f"Amazon did not accept the stock of {sku}: {data.get('status')} {issues}")
         return {"sku": sku, "quantity": quantity, "status": data.get("status")}
+
+
+def _level(o: dict) -> str:
+    """The service level routing rules match on: Amazon's category, and a Prime order at least expedited."""
+    level = LEVELS.get(_s(o.get("ShipmentServiceLevelCategory")), "standard")
+    return "expedited" if o.get("IsPrime") is True and level == "standard" else level
 
 
 def _money(value: Any, currency: str, what: str, *, default: int | None = None) -> int:

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from oms import catalog, check, restock, routing, sync_store
-from oms.models import SalesOrder
+from oms.models import Location, SalesOrder
 from sync import registry
 from sync.base import OutboundMessage
 from sync.channels.amazon import AmazonChannel, TokenBucket
@@ -296,3 +296,26 @@ def test_stock_goes_through_listings_items_less_the_buffer():
         ch.push(OutboundMessage(2, "inventory.set", "k2", {"sku": "CAP/NAVY", "location_code": "RNO", "available": 1}))
         assert emu.listings == {"MUG-RED": [{"fulfillment_channel_code": "DEFAULT", "quantity": 7}],
                                 "CAP/NAVY": [{"fulfillment_channel_code": "DEFAULT", "quantity": 0}]}
+
+
+def test_routing_rules_match_amazon_orders_and_prime_ones_by_their_service_level(amz_world):
+    with amz_world.write() as s:
+        lid = catalog.add_location(s, ACTOR, "EWR", "Newark", region="NJ", postal_code="07114")
+        catalog.add_bins(s, lid, ["P-01-1"])
+        for sku in DEFAULT_SKUS:
+            restock.receive(s, ACTOR, sku, "EWR", 1000, bin="P-01-1")
+        routing.save_rule(s, ACTOR, "Amazon Prime from Newark", {"channel": ["amz"], "service_level": ["expedited"]},
+                          {"allowed_locations": ["EWR"]})
+    clock = FakeClock()
+    with emulator(clock, seed=14) as emu:
+        ids = emu.seed_orders(40, DEFAULT_SKUS)
+        for oid in ids:
+            emu.orders[oid]["ShipmentServiceLevelCategory"] = "Standard"
+        prime = {oid for oid in ids if emu.orders[oid]["IsPrime"]}
+        assert prime and len(prime) < len(ids)
+        drain(Engine(amz_world, {"amz": channel(emu, clock)}))
+    with amz_world.read() as s:
+        ewr = s.scalar(select(Location.id).where(Location.code == "EWR"))
+    got = by_ext(amz_world)
+    assert {oid for oid, o in got.items() if o.location_id == ewr} == prime
+    assert all(o.order_type == "marketplace" for o in got.values())
