@@ -72,3 +72,28 @@ def test_woocommerce_emulator_serves_orders_from_a_folder_and_refuses_wrong_keys
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+REFERENCE = Path("/work/shared/reference")
+
+
+@pytest.mark.skipif(not REFERENCE.exists(), reason="the public reference payloads are not on this machine")
+def test_the_public_reference_payloads_are_read_or_refused_with_the_reason():
+    """Vendors' own fixtures (hand-edited, see SOURCES.md): each is read, or quarantined saying why."""
+    woo = WooCommerceChannel("woo", "https://shop.example.com", "ck_a:cs_b")
+    edited = json.loads((REFERENCE / "woocommerce" / "woocommerce-ios__order.json").read_text(encoding="utf-8"))["data"]
+    assert "quantity 1.5" in woo.parse_raw(json.dumps(edited)).quarantined[0].error
+    refunded = json.loads((REFERENCE / "woocommerce" / "woocommerce-ios__order-details-partially-refunded.json")
+                          .read_text(encoding="utf-8"))["data"]
+    (order,) = woo.parse_raw(json.dumps(refunded)).orders
+    assert order.total_minor == 30445 and len(order.lines) == 8 and "completed" in order.channel_hold
+    amazon = AmazonChannel("amz", "https://sellingpartnerapi-na.amazon.com", "a b c")
+    sample = json.loads((REFERENCE / "amazon-sp-api" / "sp-api-samples__orders-getOrder.json").read_text(encoding="utf-8"))["payload"]
+    items = json.loads((REFERENCE / "amazon-sp-api" / "sp-api-samples__orders-getOrderItems.json")
+                       .read_text(encoding="utf-8"))["payload"]["OrderItems"]
+    # Two samples from different orders: BRL items under a USD order are refused, not converted.
+    page = amazon.parse_raw(json.dumps({"Order": sample, "OrderItems": items}))
+    assert "in BRL, not the order currency USD" in page.quarantined[0].error
+    (mapped,) = amazon.parse_raw(json.dumps({"Order": {**sample, "OrderTotal": None, "MarketplaceId": "A2Q3Y263D00KWC"},
+                                             "OrderItems": items})).orders
+    assert mapped.currency == "BRL" and mapped.lines[0].description == "Blusão Moletom com Capuz Plus Size"
