@@ -50,7 +50,7 @@ from oms.errors import InvalidInput
 from oms.i18n import _, ngettext
 from oms.orders import Address, NormalizedLine, NormalizedOrder, check_order
 
-from ..base import Cancellation, CredentialsRefused, Offline, OutboundMessage, PermanentError, PullPage, Quarantine, RemoteError
+from ..base import Cancellation, CredentialsRefused, OutboundMessage, PermanentError, PullPage, Quarantine, RemoteError
 from ..emulators.amazon import AmazonEmulator
 from ..http import HttpClient
 from ..registry import ConnectorSpec
@@ -216,8 +216,8 @@ class AmazonChannel:
                     self.throttled += 1
                     self.buckets[op].empty()
                     log.info("%s: %s throttled (429); backing off", self.code, op)
-                elif not exc.retryable or not (idempotent or isinstance(exc, Offline) and "could not connect" in str(exc)):
-                    raise
+                elif not exc.retryable or not idempotent:
+                    raise  # a POST that may have reached Amazon: the outbox sends it again, and Amazon refuses a repeat
                 if attempt == self.max_attempts:
                     raise
                 self.sleep(self.rng.uniform(0, min(30.0, 0.5 * 2 ** (attempt - 1))))

@@ -48,7 +48,7 @@ def test_a_persons_hold_is_never_lifted_by_the_channel(world):
     o, _lines = load(world, r.order_id)
     assert o.on_hold and "GHOST-1" in o.hold_reason and "[web] on-hold" in o.hold_reason
     with world.write() as s:
-        (u,) = routing.import_and_route(s, ACTOR, [make_order("8", [("GHOST-1", 1)])])
+        routing.import_and_route(s, ACTOR, [make_order("8", [("GHOST-1", 1)])])
     o, _lines = load(world, r.order_id)
     assert o.on_hold and "GHOST-1" in o.hold_reason  # the unknown SKU still holds it
 

@@ -1,6 +1,5 @@
 """WooCommerce: the connector, the emulator and the engine together, over real HTTP on loopback, on both databases."""
 
-import copy
 import json
 import random
 from datetime import datetime, timedelta, timezone
