@@ -7,14 +7,17 @@ Decisions worth knowing:
   so the keys never cross a network in clear. We use ``requests`` through our ``HttpClient`` rather than
   the ``woocommerce`` package, which adds nothing but OAuth 1.0a for plain HTTP (which we refuse anyway)
   and would bypass our retries, rate manners and error wording.
-* Orders are asked for by ``modified_after`` with ``orderby=modified&order=asc`` in pages of at most 100
-  (WooCommerce refuses more with a 400). Page numbers shift when an order is modified during a pull (it
-  moves to the end), so after each page the next query starts again just before the last modified time
-  seen, page 1, and a (modified time, id) cursor skips what this pass has already read. Only when a whole
-  page shares one second (more than a page of orders modified in the same second) does the pull go on to
-  the next page number of the same query. Every page is read until ``X-WP-TotalPages``.
-* Between passes the cursor keeps the highest modified time seen minus ``overlap``: orders written in the
-  same second as the last one read are read again next time (unchanged, since import is idempotent).
+* Orders are asked for by ``modified_after`` (strictly after, as WordPress's date query has it) with
+  ``orderby=modified&order=asc`` in pages of at most 100 (WooCommerce refuses more with a 400). Page numbers
+  shift when an order is modified during a pull (it moves to the end), so after each page the next query
+  starts again just before the last modified second read, page 1, and the (modified second, ids read in it)
+  cursor skips what this pass has read; WooCommerce orders ties in a second as it likes, so ids are kept, not
+  compared. When a whole page shares one second (more than a page of orders modified in the same second),
+  that second is read by id, page by page, starting over when its total drops (an order left it, the pages
+  shifted) or a page comes twice. Every page is read until ``X-WP-TotalPages`` says there is no other.
+* Between passes the cursor keeps the latest modified second read minus ``overlap``: orders written in the
+  same second as the last one read, or in a crowded second after its pages were read, are read next time
+  (the rest unchanged, since import is idempotent).
 * Statuses: ``processing`` is work; ``pending``, ``on-hold`` and ``failed`` are imported held until the shop
   says ``processing`` (payment not taken); ``completed`` that Quayside never shipped is held ("completed in
   the shop"); ``cancelled`` and ``refunded`` are cancellations. Refunds listed on an order are read: a
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Mapping
@@ -89,8 +93,9 @@ class WooCommerceChannel:
     """``ChannelConnector`` for one WooCommerce shop.
 
     Cursor (opaque to the engine, JSON): between passes ``{"since": GMT time or null}``; within a pass also
-    ``"a"`` (the current query's ``modified_after``), ``"p"`` (its page), and ``"t"``/``"id"``: the highest
-    (modified time, order id) read in this pass.
+    ``"a"`` (the current query's ``modified_after``), ``"t"`` (the latest modified second read) and ``"seen"``
+    (the ids read at that second); while paging through one crowded second, ``"blk"`` (that second), ``"p"``
+    (its page), ``"bid"`` (the highest id read in it) and ``"n"`` (its total at the last page, to see a shift).
     """
 
     def __init__(self, code: str, shop_url: str, secret: str, *, client: HttpClient | None = None,
@@ -123,56 +128,105 @@ class WooCommerceChannel:
     def pull_orders(self, cursor: str | None) -> PullPage:
         self._usable()
         state = _read_cursor(cursor)
+        if state.get("blk"):
+            return self._pull_block(state)
         in_pass = "a" in state
         since = state.get("since") or (_gmt(self.start_at) if self.start_at else None)
         after = state["a"] if in_pass else since
-        page = int(state.get("p") or 1) if in_pass else 1
-        floor = (_parse_gmt(state["t"]), int(state["id"])) if in_pass and state.get("t") else None
-        params: dict[str, Any] = {"orderby": "modified", "order": "asc", "per_page": self.page_size, "page": page,
+        t = _parse_gmt(state["t"]) if in_pass and state.get("t") else None
+        seen = set(state.get("seen") or []) if in_pass else set()
+        params: dict[str, Any] = {"orderby": "modified", "order": "asc", "per_page": self.page_size, "page": 1,
                                   "dates_are_gmt": "true", "status": "any"}
         if after:
             params["modified_after"] = after
         reply = self.client.get("wc/v3/orders", params=params)
-        if not isinstance(reply.data, list):
-            raise RemoteError(f"{self.code}: WooCommerce's order list is not a JSON array", retryable=True)
+        rows = _rows(reply, self.code)
+        page = self._read(rows, lambda m, oid: t is not None and (m < t or m == t and oid in seen))
+        for m, oid in page.keys:
+            if t is None or m > t:
+                t, seen = m, {oid}
+            elif m == t:
+                seen.add(oid)
+        seconds = {m for m, _oid in page.all_keys}
+        more = _pages(reply) > 1 if _pages(reply) else len(rows) >= self.page_size
+        if more and len(seconds) == 1:
+            # A whole page modified in one second: page through that second by id instead.
+            (block,) = seconds
+            nxt = {"since": since, "blk": _gmt(block), "p": 1, "seen": sorted(seen if block == t else set()), "bid": 0}
+            return page.result(json.dumps(nxt), done=False)
+        if more and seconds:
+            # Start again just before the last second read: page numbers shift when an order is modified meanwhile.
+            nxt = {"since": since, "a": _gmt(max(seconds) - timedelta(seconds=1)), "t": _gmt(t), "seen": sorted(seen)}
+            return page.result(json.dumps(nxt), done=False)
+        if more:
+            raise RemoteError(f"{self.code}: WooCommerce sent a full page of orders without modified dates", retryable=True)
+        return page.result(json.dumps({"since": self._next_since(since, t)}), done=True)
+
+    def _pull_block(self, state: dict) -> PullPage:
+        """Orders modified in one second, more than a page of them: by id, page after page. An order modified
+        meanwhile leaves the second (it is read again later in the pass); when that shifts the pages (the total
+        drops) or the shop serves a page again, the second is read again from its first page, skipping what was read."""
+        block, p, bid = _parse_gmt(state["blk"]), int(state.get("p") or 1), int(state.get("bid") or 0)
+        seen = set(state.get("seen") or [])
+        params = {"orderby": "id", "order": "asc", "per_page": self.page_size, "page": p, "dates_are_gmt": "true",
+                  "status": "any", "modified_after": _gmt(block - timedelta(seconds=1)),
+                  "modified_before": _gmt(block + timedelta(seconds=1))}
+        reply = self.client.get("wc/v3/orders", params=params)
+        rows = _rows(reply, self.code)
+        page = self._read(rows, lambda m, oid: m != block or oid <= bid or oid in seen)
         try:
-            total_pages = int(reply.headers.get("X-WP-TotalPages") or 0)
+            total = int(reply.headers.get("X-WP-Total") or -1)
         except ValueError:
-            total_pages = 0
-        orders, cancellations, quarantined = [], [], []
-        last_key = None
-        for raw in reply.data:
+            total = -1
+        shifted = state.get("n") is not None and 0 <= total < int(state["n"])
+        if shifted:  # what was read now may lie past orders the shift skipped: keep the ids, not a floor
+            seen |= {oid for _m, oid in page.keys}
+            new_bid = bid
+        else:  # every id of the second up to this page's last has been read
+            new_bid = max([bid, *(oid for _m, oid in page.keys)])
+        # Pages of one second come in id order: a page that starts at or before the last id of the page before it
+        # is that page (or an earlier one) served again.
+        ids = [oid for m, oid in page.all_keys if m == block]
+        repeated = (p > 1 and state.get("last") is not None and bool(ids) and min(ids) <= int(state["last"])
+                    and int(state.get("r") or 0) < 10)
+        pages = _pages(reply) or (p + 1 if len(rows) >= self.page_size else p)
+        base = {"since": state.get("since"), "blk": state["blk"], "seen": sorted(seen), "bid": new_bid, "n": total}
+        if shifted:
+            return page.result(json.dumps({**base, "p": 1}), done=False)
+        if repeated:
+            return page.result(json.dumps({**base, "p": p, "last": state["last"], "r": int(state.get("r") or 0) + 1}), done=False)
+        base["last"] = max(ids) if ids else state.get("last")
+        if p < pages:
+            return page.result(json.dumps({**base, "p": p + 1}), done=False)
+        # The second is read: on after it (WooCommerce's modified_after is strictly after).
+        nxt = {"since": state.get("since"), "a": _gmt(block), "t": _gmt(block), "seen": []}
+        return page.result(json.dumps(nxt), done=False)
+
+    def _read(self, rows: list, skip) -> "_Page":
+        """Map a page's orders, leaving out those ``skip(modified, id)`` says were read already in this pass."""
+        page = _Page()
+        for raw in rows:
             key = _key(raw)
             if key is not None:
-                last_key = key if last_key is None or key > last_key else last_key
-                if floor is not None and key <= floor:
-                    continue  # read already in this pass (the query starts again a second early)
-                floor = key if floor is None or key > floor else floor
+                page.all_keys.append(key)
+                if skip(*key):
+                    continue
+                page.keys.append(key)
             try:
                 order, cancel = self.map_order(raw)
             except (Unreadable, InvalidInput) as exc:
-                quarantined.append(Quarantine(_ref(raw), json.dumps(raw, ensure_ascii=False), str(exc)))
+                page.quarantined.append(Quarantine(_ref(raw), json.dumps(raw, ensure_ascii=False), str(exc)))
                 continue
-            orders.append(order)
+            page.orders.append(order)
             if cancel:
-                cancellations.append(cancel)
-        more = len(reply.data) >= self.page_size and (page < total_pages if total_pages else True)
-        hw = {"t": _gmt(floor[0]), "id": floor[1]} if floor else {}
-        if more and last_key is not None:
-            restart = _gmt(last_key[0] - timedelta(seconds=1))
-            if after is None or _parse_gmt(restart) > _parse_gmt(after):
-                nxt = {"since": since, "a": restart, "p": 1, **hw}
-            else:  # a whole page in one second: the same query's next page
-                nxt = {"since": since, "a": after, "p": page + 1, **hw}
-            return PullPage(orders, cancellations, quarantined, json.dumps(nxt), done=False)
-        if more:  # nothing on the page had a readable modified time: page on
-            return PullPage(orders, cancellations, quarantined, json.dumps({"since": since, "a": after, "p": page + 1, **hw}), done=False)
-        new_since = since
-        if floor is not None:
-            candidate = floor[0] - self.overlap
-            if since is None or candidate > _parse_gmt(since):
-                new_since = _gmt(candidate)
-        return PullPage(orders, cancellations, quarantined, json.dumps({"since": new_since}), done=True)
+                page.cancellations.append(cancel)
+        return page
+
+    def _next_since(self, since: str | None, t: datetime | None) -> str | None:
+        if t is None:
+            return since
+        candidate = t - self.overlap
+        return _gmt(candidate) if since is None or candidate > _parse_gmt(since) else since
 
     def parse_raw(self, raw: str) -> PullPage:
         """Read a quarantined order again (the engine's retry)."""
@@ -376,6 +430,31 @@ class WooCommerceChannel:
             if page >= pages or not data:
                 return rows
             page += 1
+
+
+@dataclass
+class _Page:
+    orders: list = field(default_factory=list)
+    cancellations: list = field(default_factory=list)
+    quarantined: list = field(default_factory=list)
+    keys: list = field(default_factory=list)  # (modified, id) of the orders read now
+    all_keys: list = field(default_factory=list)  # and of every order on the page
+
+    def result(self, cursor: str, *, done: bool) -> PullPage:
+        return PullPage(self.orders, self.cancellations, self.quarantined, cursor, done=done)
+
+
+def _rows(reply, code: str) -> list:
+    if not isinstance(reply.data, list):
+        raise RemoteError(f"{code}: WooCommerce's order list is not a JSON array", retryable=True)
+    return reply.data
+
+
+def _pages(reply) -> int:
+    try:
+        return int(reply.headers.get("X-WP-TotalPages") or 0)
+    except ValueError:
+        return 0
 
 
 def service_level(shipping_lines: Any) -> str:

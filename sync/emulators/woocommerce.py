@@ -4,7 +4,8 @@ products and variations with their batch endpoints, and faults.
 It holds the contracts a client trips over in a real shop: ``per_page`` above 100 is refused with a 400
 ``rest_invalid_param``; every list says ``X-WP-Total`` and ``X-WP-TotalPages`` and links the next page;
 pages are numbered, so an order modified while a client pages moves to the end of a list sorted by
-``modified`` (the others shift up a place); dates come as ``*_gmt`` without an offset and as site-local time.
+``modified`` (the others shift up a place); ``modified_after``/``modified_before`` are strict, as WordPress's
+date query makes them; dates come as ``*_gmt`` without an offset and as site-local time.
 Keys go as HTTP Basic (``consumer_key:consumer_secret``), as WooCommerce takes them over HTTPS.
 """
 
@@ -377,7 +378,7 @@ class WooCommerceEmulator(EmulatorServer):
         rows = self._sorted(orderby, order == "desc", tuple(sorted(statuses)))
         if "modified_after" in bounds and orderby == "modified" and order == "asc":
             # The list is sorted by modified time: start where the bound is instead of looking at every order.
-            rows = rows[bisect.bisect_left(rows, (bounds.pop("modified_after"), -1)):]
+            rows = rows[bisect.bisect_right(rows, (bounds.pop("modified_after"), 2**63)):]
         if bounds:
             rows = [r for r in rows if self._within(r[1], bounds)]
         total = len(rows)
@@ -415,11 +416,11 @@ class WooCommerceEmulator(EmulatorServer):
         return rows
 
     def _within(self, oid: int, bounds: dict[str, datetime]) -> bool:
-        """WordPress's date_query takes these bounds inclusively, to the second."""
+        """WordPress's date_query takes these bounds strictly (``inclusive`` is false), to the second."""
         m = self.modified[oid]
         c = _when(self.orders[oid].get("date_created_gmt")) or m
-        return not ("modified_after" in bounds and m < bounds["modified_after"] or "modified_before" in bounds and m > bounds["modified_before"]
-                    or "after" in bounds and c < bounds["after"] or "before" in bounds and c > bounds["before"])
+        return not ("modified_after" in bounds and m <= bounds["modified_after"] or "modified_before" in bounds and m >= bounds["modified_before"]
+                    or "after" in bounds and c <= bounds["after"] or "before" in bounds and c >= bounds["before"])
 
     def _page_headers(self, req: Request, total: int, pages: int, page: int) -> dict[str, str]:
         headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(pages)}

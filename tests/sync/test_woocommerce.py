@@ -175,7 +175,7 @@ def test_killed_mid_pull_resumes_from_the_cursor(woo_world):
         assert r.created == 100
         with woo_world.read() as s:
             cursor = json.loads(sync_store.get_cursor(s, "woo", "orders"))
-        assert cursor["a"] and cursor["id"]
+        assert cursor["a"] and cursor["t"] and cursor["seen"]
         drain(Engine(woo_world, {"woo": channel(emu)}))
     with woo_world.read() as s:
         ids = s.scalars(select(SalesOrder.external_id)).all()
@@ -332,7 +332,7 @@ def test_keys_the_shop_refuses_or_a_plain_http_address_are_said_plainly(woo_worl
 
 # -- the cursor, as a property ----------------------------------------------------------------------------
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import HealthCheck, example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 
@@ -342,13 +342,17 @@ def shared_shop():
         yield emu
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@example(seconds=[0, 0, 0], page_size=1, edits=[0, 1], repeats=0.0)  # found by hypothesis: a page shift in a crowded second
+@example(seconds=[0, 0, 0, 0], page_size=1, edits=[0, 1], repeats=0.0)  # and its ids read past the orders it skipped
 @given(seconds=st.lists(st.integers(0, 6), min_size=1, max_size=160), page_size=st.integers(1, 100),
-       edits=st.lists(st.integers(0, 159), max_size=4))
-def test_any_run_of_shared_timestamps_pages_sizes_and_mid_pull_edits_reads_each_order(shared_shop, seconds, page_size, edits):
-    """Orders modified in a handful of seconds (so many share one), any page size, edits while paging: one pass
-    reads every order that was there when it started, and none twice unless it changed during the pass."""
+       edits=st.lists(st.integers(0, 159), max_size=4), repeats=st.sampled_from([0.0, 0.3]))
+def test_any_run_of_shared_timestamps_pages_sizes_and_mid_pull_edits_reads_each_order(shared_shop, seconds, page_size, edits,
+                                                                                      repeats):
+    """Orders modified in a handful of seconds (so many share one), any page size, edits while paging, pages served
+    twice: one pass reads every order that was there when it started, and none twice unless it changed meanwhile."""
     emu = shared_shop
+    emu.set_faults(rate_duplicate_page=repeats)
     with emu.lock:
         emu.orders.clear()
         emu.modified.clear()
