@@ -142,6 +142,7 @@ class AmazonChannel:
 
     def __init__(self, code: str, endpoint: str, secret: str, *, marketplace_ids: list[str] | None = None,
                  lwa_url: str | None = None, seller_id: str = "", stock_buffer: int = 0,
+                 location_map: Mapping[str, Any] | None = None,
                  start_at: datetime | None = None, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None,
                  max_attempts: int = 8, timeout: float | tuple[float, float] = (3.05, 30), session=None):
@@ -168,7 +169,9 @@ class AmazonChannel:
         self.throttled = 0  # 429s we were answered
         self.requests = 0
         self._token: _Token | None = None
-        self.location_map: dict[str, Any] = {}
+        # Our locations whose stock Amazon is told (the engine queues their levels); Amazon keeps one figure per
+        # merchant-fulfilled SKU, so the first location is the one told.
+        self.location_map: dict[str, Any] = dict(location_map or {})
         self._to_go = 0  # orders of the page in hand whose items are still to be read
 
     # -- login and calls --------------------------------------------------------------------------
@@ -432,6 +435,8 @@ class AmazonChannel:
         sku, available = str(p["sku"]), p["available"]
         if not isinstance(available, int) or isinstance(available, bool):
             raise PermanentError(f"inventory.set for {sku}: available must be a whole number, not {available!r}")
+        if self.location_map and str(p["location_code"]) != next(iter(self.location_map)):
+            return {"skipped": f"Amazon keeps one stock figure; it is told {next(iter(self.location_map))}'s, not {p['location_code']}'s"}
         if not self.seller_id:
             return {"skipped": "the connection has no seller_id, which Listings Items needs"}
         quantity = max(0, available - self.stock_buffer)
@@ -499,7 +504,8 @@ def _build(code: str, base_url: str, secret: str, options: dict, **http_options)
     extra = {k: http_options[k] for k in ("sleep", "rng", "max_attempts", "timeout", "session") if k in http_options}
     return AmazonChannel(code, base_url, secret, marketplace_ids=options.get("marketplace_ids") or None,
                          lwa_url=options.get("lwa_url") or None, seller_id=options.get("seller_id") or "",
-                         stock_buffer=int(options.get("stock_buffer") or 0), **extra)
+                         stock_buffer=int(options.get("stock_buffer") or 0), location_map=options.get("location_map") or None,
+                         **extra)
 
 
 def _emulator(secret: str, port: int = 0, state_file=None, **kw) -> AmazonEmulator:

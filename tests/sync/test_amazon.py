@@ -293,11 +293,32 @@ def test_confirm_shipment_exactly_once_per_package_through_faults():
 def test_stock_goes_through_listings_items_less_the_buffer():
     clock = FakeClock()
     with emulator(clock) as emu:
-        ch = channel(emu, clock, seller_id="A2SELLER", stock_buffer=2)
+        ch = channel(emu, clock, seller_id="A2SELLER", stock_buffer=2, location_map={"RNO": "DEFAULT"})
         assert ch.push(OutboundMessage(1, "inventory.set", "k", {"sku": "MUG-RED", "location_code": "RNO", "available": 9}))["quantity"] == 7
         ch.push(OutboundMessage(2, "inventory.set", "k2", {"sku": "CAP/NAVY", "location_code": "RNO", "available": 1}))
+        assert "skipped" in ch.push(OutboundMessage(3, "inventory.set", "k3", {"sku": "MUG-RED", "location_code": "EWR", "available": 50}))
         assert emu.listings == {"MUG-RED": [{"fulfillment_channel_code": "DEFAULT", "quantity": 7}],
                                 "CAP/NAVY": [{"fulfillment_channel_code": "DEFAULT", "quantity": 0}]}
+
+
+def test_the_engine_tells_amazon_the_stock_of_the_mapped_location_once_per_sku_after_coalescing(amz_world):
+    clock = FakeClock()
+    with emulator(clock) as emu:
+        emu.seed_orders(3, DEFAULT_SKUS)
+        ch = channel(emu, clock, seller_id="A2SELLER", stock_buffer=5, location_map={"RNO": "DEFAULT"})
+        engine = Engine(amz_world, {"amz": ch})
+        drain(engine)
+        with amz_world.write() as s:
+            for _truck in range(3):  # stock moves three times before the next pass
+                restock.receive(s, ACTOR, "MUG-RED", "RNO", 10, bin="A-01-1")
+        patches = len([c for c in emu.calls if c[0] == "PATCH"])
+        drain(engine)
+        assert len([c for c in emu.calls if c[0] == "PATCH"]) - patches == 1  # the latest figure, once
+        with amz_world.read() as s:
+            from oms.models import Product, StockLevel
+            available = s.scalar(select(StockLevel.on_hand - StockLevel.allocated).join(Product, Product.id == StockLevel.product_id)
+                                 .where(Product.sku == "MUG-RED"))
+        assert emu.listings["MUG-RED"] == [{"fulfillment_channel_code": "DEFAULT", "quantity": available - 5}]
 
 
 def test_routing_rules_match_amazon_orders_and_prime_ones_by_their_service_level(amz_world):

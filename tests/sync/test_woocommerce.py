@@ -330,6 +330,25 @@ def test_keys_the_shop_refuses_or_a_plain_http_address_are_said_plainly(woo_worl
         assert not r.offline and "https://" in r.errors[0] and r.pulled == 0
 
 
+
+def test_the_engine_tells_the_shop_the_stock_of_the_mapped_location_once_per_sku_after_coalescing(woo_world):
+    with emulator() as emu:
+        emu.seed_orders(3, DEFAULT_SKUS)
+        engine = Engine(woo_world, {"woo": channel(emu, location_map={"RNO": "stock"})})
+        drain(engine)
+        assert {sku for sku in DEFAULT_SKUS if emu.stock(sku)} == set(DEFAULT_SKUS)  # every SKU told once
+        with woo_world.write() as s:
+            for _truck in range(3):
+                restock.receive(s, ACTOR, "BAG-TOTE", "RNO", 7, bin="A-01-1")
+        batches = len(emu.batch_calls)
+        drain(engine)
+        assert len(emu.batch_calls) - batches == 1
+        with woo_world.read() as s:
+            from oms.models import Product, StockLevel
+            available = s.scalar(select(StockLevel.on_hand - StockLevel.allocated).join(Product, Product.id == StockLevel.product_id)
+                                 .where(Product.sku == "BAG-TOTE"))
+        assert emu.stock("BAG-TOTE") == available
+
 # -- the cursor, as a property ----------------------------------------------------------------------------
 
 from hypothesis import HealthCheck, example, given, settings  # noqa: E402
