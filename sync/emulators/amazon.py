@@ -286,6 +286,8 @@ class AmazonEmulator(EmulatorServer):
         return None
 
     def decorate(self, req: Request, resp: Response) -> None:
+        if resp.headers and not resp.headers.get("Retry-After", "x"):
+            resp.headers = {k: v for k, v in resp.headers.items() if k != "Retry-After"}  # Amazon sends none
         op = self.operation(req)
         if op != "token" and resp.status != 429:
             resp.headers = dict(resp.headers or {})
@@ -459,7 +461,7 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     emu = AmazonEmulator(port=args.port, client_id=args.client_id, client_secret=args.client_secret,
                          refresh_token=args.refresh_token, time_scale=args.time_scale, state_file=args.state,
-                         faults=Faults(rate_5xx=0.05) if args.faults else None)
+                         faults=Faults(rate_5xx=0.05, rate_429=0.03, retry_after="") if args.faults else None)
     if args.faults:
         emu.item_page_size, emu.change_between_pages = 1, 10**9
     if emu.load():

@@ -226,6 +226,26 @@ def test_statuses_are_reconciled(woo_world):
         assert check.run(s) == []
 
 
+def test_an_order_that_cannot_be_mapped_is_quarantined_with_the_reason_and_read_again_once_fixed(woo_world):
+    with emulator() as emu:
+        t = emu.now() - timedelta(hours=1)
+        broken = fixture_order(id=4800, number="4800")
+        broken["line_items"][0]["quantity"] = 1.5
+        emu.add_order(broken, modified=t)
+        (good,) = emu.seed_orders(1, DEFAULT_SKUS)
+        engine = Engine(woo_world, {"woo": channel(emu)})
+        (r,) = engine.run_once()
+        assert r.created == 1 and r.quarantined == 1
+        with woo_world.read() as s:
+            (q,) = sync_store.quarantined(s)
+        assert q.external_ref == "4800" and "quantity 1.5, not a whole number" in q.error and '"quantity": 1.5' in q.raw
+        # The shop's data is put right by hand in the payload (as a person would after fixing the product): read again.
+        with woo_world.write() as s:
+            from oms.models import QuarantinedPayload
+            s.get(QuarantinedPayload, q.id).raw = q.raw.replace('"quantity": 1.5', '"quantity": 2')
+        assert "1 new" in engine.retry_quarantined(q.id, ACTOR)
+    assert "4800" in orders_by_ext(woo_world)
+
 def test_no_sku_and_unknown_sku_lines_are_held_with_the_reason_never_dropped(woo_world):
     with emulator() as emu:
         t = emu.now() - timedelta(hours=1)
