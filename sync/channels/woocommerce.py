@@ -122,8 +122,9 @@ class WooCommerceChannel:
     # -- pull -----------------------------------------------------------------------------------
 
     def _usable(self) -> None:
+        """A connection stored with an address it cannot use says so on every call; what waits to be sent waits."""
         if self.problem:
-            raise PermanentError(f"{self.code}: {self.problem}")
+            raise RemoteError(f"{self.code}: {self.problem}", retryable=True)
 
     def pull_orders(self, cursor: str | None) -> PullPage:
         self._usable()

@@ -414,3 +414,17 @@ def test_any_run_of_shared_timestamps_pages_sizes_and_mid_pull_edits_reads_each_
     assert set(seen) == set(ids)
     doubled = {i for i in seen if seen.count(i) > 1}
     assert doubled <= changed
+
+
+def test_messages_for_a_connection_with_a_plain_http_address_wait_instead_of_failing(woo_world):
+    spec = registry.spec("woocommerce", "channel")
+    ch = spec.build("woo", "http://shop.example.com", f"{KEY}:{SECRET}", {})
+    with woo_world.write() as s:
+        from oms import audit
+        audit.enqueue(s, "woo", "fulfillment.create", "woo:fulfillment:1",
+                      {"order_external_id": "1", "shipment_id": 1, "lines": [], "tracking_number": "1Z"})
+    (r,) = Engine(woo_world, {"woo": ch}).run_once()
+    assert r.failed == 0 and "https://" in r.errors[-1]
+    with woo_world.read() as s:
+        (st,) = sync_store.statuses(s)
+    assert st.waiting == 1 and st.failed == 0
