@@ -77,8 +77,9 @@ def describe(overview: SyncOverview, problems: tuple[str, ...] = (), no_token: f
     person's action here: a connection without its token, a shop or carrier that refused an update
     or sent what could not be read. A trading partner's refused or unreadable documents are for the
     Documents screen, not an alarm at the packing bench. A connection is called "Shop" or "Carrier"
-    when it is the only one of its kind, else by its name, so the line stays short enough for a
-    1366-pixel screen.
+    when it is the only one of its kind, else by its name; three or more of a kind that are all
+    online with nothing refused are counted ("3 shops online"), so the line stays short enough for
+    a 1366-pixel screen.
     """
     enabled = sorted((st for st in overview.connectors if st.enabled), key=lambda c: ROLE_ORDER.get(c.role, 9))
     if not enabled:
@@ -96,7 +97,22 @@ def describe(overview: SyncOverview, problems: tuple[str, ...] = (), no_token: f
         parts.append(_n("Offline since {time} — {n} update waiting", "Offline since {time} — {n} updates waiting",
                         waiting).format(time=since, n=waiting))
         state = "offline"
+    calm_roles = set()  # three or more of a kind, all online with nothing refused: said once, counted
+    for role in set(roles):
+        mine = [st for st in enabled if st.role == role]
+        if (role != "partner" and len(mine) >= 3 and all(st.online and not st.failed and st.code not in no_token
+                                                          and not token_refused(st.role, st.last_error) for st in mine)):
+            calm_roles.add(role)
+    counted: set[str] = set()
     for st in enabled:
+        if st.role in calm_roles:
+            if st.role not in counted:
+                counted.add(st.role)
+                n = roles.count(st.role)
+                parts.append((_n("{n} shop online", "{n} shops online", n) if st.role == "channel"
+                              else _n("{n} carrier online", "{n} carriers online", n)).format(n=n))
+            details.append(f"{st.name}: " + _t("online") + (" · " + plain_error(st.last_error)[:200] if st.last_error else ""))
+            continue
         if roles.count(st.role) == 1:
             name = {"channel": _t("Shop"), "carrier": _t("Carrier"), "partner": _t("EDI")}.get(st.role, st.code)
         else:
