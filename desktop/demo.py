@@ -1,5 +1,7 @@
 """Demo mode: an emulated shop and carrier account in-process (the first kinds the connector registry can emulate), so a first start shows live sync without any account;
-and a wholesale trading partner whose purchase orders came in by EDI, so the Documents screen has something to show.
+beside the shop, every other sales channel the registry can emulate (a marketplace, a second web shop), each
+with its own demo connection ``demo-<kind>``; and a wholesale trading partner whose purchase orders came in by
+EDI, so the Documents screen has something to show.
 
 On the first start of an empty database (or with ``--demo``) Quayside starts both
 emulators on free loopback ports, connects a "shop" channel and an "easypost" carrier
@@ -41,6 +43,7 @@ FIRST_ORDERS = 6  # waiting in the shop when the demo starts, so the first sync 
 TRACKER_STEP = timedelta(minutes=2)  # a demo parcel moves on every two minutes instead of every six hours
 SHOP_INTERVAL_S = 10
 CARRIER_INTERVAL_S = 30
+OTHER_EVERY = 3  # the other demo channels take a new order three times less often than the shop
 
 
 def is_demo(info: sync_store.ConnectorInfo) -> bool:
@@ -65,6 +68,7 @@ class DemoSync:
         self.intervals = {SHOP: SHOP_INTERVAL_S, CARRIER: CARRIER_INTERVAL_S}
         self.shop = None  # the demo shop's emulator, of the first shop kind the connector registry can emulate
         self.carrier = None  # and the demo carrier's
+        self.others: dict[str, object] = {}  # connection code -> the emulator of another channel kind, beside the shop
         self.notes: list[str] = []  # what did not go to plan, in words
 
     def start(self) -> "DemoSync":
@@ -98,14 +102,34 @@ class DemoSync:
             if carrier_cfg is None:
                 self._connect(CARRIER, "carrier", carrier_spec.kind, f"Demo carrier ({carrier_spec.title})", self.carrier.url,
                               token)
-        log.info("demo: shop at %s, carrier at %s", self.shop and self.shop.url, self.carrier and self.carrier.url)
+        for spec in registry.specs("channel"):
+            if spec.emulator is None or spec is shop_spec:
+                continue
+            code = f"demo-{spec.kind}"
+            cfg = existing.get(code)
+            if not self._ours(cfg):
+                continue
+            token, new = self._token(code, cfg, spec.demo_secret)
+            emulator = spec.emulator(token, port=_port(cfg), state_file=state_file(code, token))
+            if new:
+                emulator.seed_orders(max(1, self.first_orders // 2), skus, spread=timedelta(hours=2))
+            else:
+                emulator.load()
+            self.others[code] = self._serve(emulator, cfg)
+            self.others[code].start_demo(self.every_seconds * OTHER_EVERY, skus)
+            if cfg is None:
+                self.intervals[code] = SHOP_INTERVAL_S
+                self._connect(code, "channel", spec.kind, f"Demo {spec.title}", self.others[code].url, token)
+        log.info("demo: shop at %s, carrier at %s, beside them %s", self.shop and self.shop.url, self.carrier and self.carrier.url,
+                 ", ".join(f"{code} at {e.url}" for code, e in self.others.items()) or "nothing")
         return self
 
     def stop(self) -> None:
-        for emulator in (self.shop, self.carrier):
+        for emulator in (self.shop, self.carrier, *self.others.values()):
             if emulator is not None:
                 emulator.stop()
         self.shop = self.carrier = None
+        self.others = {}
 
     # -- internals ------------------------------------------------------------------------------
 
@@ -121,11 +145,11 @@ class DemoSync:
             return False
         return cfg.enabled
 
-    def _token(self, code: str, cfg: sync_store.ConnectorInfo | None) -> tuple[str, bool]:
+    def _token(self, code: str, cfg: sync_store.ConnectorInfo | None, shape=lambda word: word) -> tuple[str, bool]:
         token = credentials.get_secret(code) if cfg is not None else None
         if token:
             return token, False
-        token = f"demo_{secrets.token_urlsafe(18)}"
+        token = shape(f"demo_{secrets.token_urlsafe(18)}")
         if cfg is not None:
             credentials.set_secret(code, token)  # the demo connection lost its token (another machine): a new pair
         return token, True
@@ -147,7 +171,7 @@ class DemoSync:
     def _connect(self, code: str, role: str, kind: str, name: str, url: str, token: str) -> None:
         with self.db.write() as s:
             sync_store.add_connector(s, DEMO_ACTOR, code=code, role=role, kind=kind, name=name, base_url=url,
-                                     options={"demo": True}, interval_s=self.intervals[code])
+                                     options={"demo": True}, interval_s=self.intervals.get(code, SHOP_INTERVAL_S))
             credentials.set_secret(code, token)
 
 

@@ -63,6 +63,7 @@ class SyncSummary:
     text: str = ""
     state: str = "ok"  # ok, offline, error
     details: tuple[str, ...] = field(default=())  # one line per connector, for a tooltip
+    progress: dict[str, str] = field(default_factory=dict)  # code -> what its pass in hand waits for, in words
 
 
 ROLE_ORDER = {"channel": 0, "carrier": 1, "partner": 2}  # shops first, then carriers, then EDI trading partners
@@ -76,8 +77,9 @@ def describe(overview: SyncOverview, problems: tuple[str, ...] = (), no_token: f
     person's action here: a connection without its token, a shop or carrier that refused an update
     or sent what could not be read. A trading partner's refused or unreadable documents are for the
     Documents screen, not an alarm at the packing bench. A connection is called "Shop" or "Carrier"
-    when it is the only one of its kind, else by its name, so the line stays short enough for a
-    1366-pixel screen.
+    when it is the only one of its kind, else by its name; three or more of a kind that are all
+    online with nothing refused are counted ("3 shops online"), so the line stays short enough for
+    a 1366-pixel screen.
     """
     enabled = sorted((st for st in overview.connectors if st.enabled), key=lambda c: ROLE_ORDER.get(c.role, 9))
     if not enabled:
@@ -95,7 +97,22 @@ def describe(overview: SyncOverview, problems: tuple[str, ...] = (), no_token: f
         parts.append(_n("Offline since {time} — {n} update waiting", "Offline since {time} — {n} updates waiting",
                         waiting).format(time=since, n=waiting))
         state = "offline"
+    calm_roles = set()  # three or more of a kind, all online with nothing refused: said once, counted
+    for role in set(roles):
+        mine = [st for st in enabled if st.role == role]
+        if (role != "partner" and len(mine) >= 3 and all(st.online and not st.failed and st.code not in no_token
+                                                          and not token_refused(st.role, st.last_error) for st in mine)):
+            calm_roles.add(role)
+    counted: set[str] = set()
     for st in enabled:
+        if st.role in calm_roles:
+            if st.role not in counted:
+                counted.add(st.role)
+                n = roles.count(st.role)
+                parts.append((_n("{n} shop online", "{n} shops online", n) if st.role == "channel"
+                              else _n("{n} carrier online", "{n} carriers online", n)).format(n=n))
+            details.append(f"{st.name}: " + _t("online") + (" · " + plain_error(st.last_error)[:200] if st.last_error else ""))
+            continue
         if roles.count(st.role) == 1:
             name = {"channel": _t("Shop"), "carrier": _t("Carrier"), "partner": _t("EDI")}.get(st.role, st.code)
         else:
@@ -319,8 +336,21 @@ class SyncWorker(QObject):
         self.tasks.read(sync_queries.overview, lambda ov: self._publish(ov, problems, built, running),
                         lambda m: log.warning("sync status: %s", m), owner=self)
 
+    def progress(self) -> dict[str, str]:
+        """What each connector's pass in hand waits for, from those that say (a rate-limited marketplace)."""
+        found = {}
+        for code, connector in self.channels.items():
+            say = getattr(connector, "progress", None)
+            try:
+                text = say() if callable(say) else ""
+            except Exception:  # noqa: BLE001 - words for a screen must never stop the status bar
+                text = ""
+            if text:
+                found[code] = text
+        return found
+
     def _publish(self, overview: SyncOverview, problems, built, running) -> None:
         text, state, details = describe(overview, problems, without_worker(overview, built))
-        self.summary = SyncSummary(overview, problems, running, text, state, details)
+        self.summary = SyncSummary(overview, problems, running, text, state, details, self.progress())
         self.summary_changed.emit(self.summary)
         self.status_changed.emit(text, state)

@@ -82,6 +82,9 @@ class ChannelConnector(Protocol):
     def push(self, message: OutboundMessage) -> dict[str, Any]:
         """Deliver one outbox message idempotently; return what the remote answered (for the log)."""
 
+    # Optional: ``progress() -> str``, what a pass in hand waits for in words ("next request in 12 s, 34 orders
+    # to go"), empty between passes; read from another thread, so it only looks at plain numbers.
+
 
 @dataclass(frozen=True)
 class Parcel:

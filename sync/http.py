@@ -105,8 +105,9 @@ def remote_message(data: Any) -> str:
     errors = data.get("errors")  # Shopify: a string, a list, or {field: [messages]}
     if isinstance(errors, str):
         return errors
-    if isinstance(errors, list):
-        return "; ".join(str(e) for e in errors)
+    if isinstance(errors, list):  # Amazon SP-API: [{"code", "message", "details"}]
+        return "; ".join(": ".join(str(e[k]) for k in ("code", "message", "details") if e.get(k)) if isinstance(e, dict)
+                         else str(e) for e in errors)
     if isinstance(errors, dict):
         parts = []
         for key, value in errors.items():
@@ -188,7 +189,9 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
         expect_json: bool = True,
+        form: Mapping[str, str] | None = None,
     ) -> Reply:
+        """One call; ``form`` sends an HTML form body (an OAuth token grant) instead of ``json_body``."""
         method = method.upper()
         url = self.url(path)
         if idempotent is None:
@@ -204,7 +207,7 @@ class HttpClient:
         for attempt in range(1, self.max_attempts + 1):
             last = attempt == self.max_attempts
             try:
-                resp = self.session.request(method, url, params=params, json=json_body, headers=send_headers,
+                resp = self.session.request(method, url, params=params, json=json_body, data=form, headers=send_headers,
                                             auth=auth, timeout=self.timeout, allow_redirects=False)
             except requests.RequestException as exc:
                 kind = "timed out" if isinstance(exc, requests.Timeout) else "could not connect"

@@ -44,6 +44,9 @@ class ConnectorSpec:
     # The emulator for tests and demo mode, a loopback server of the same API, or None:
     # emulator(secret, port=0, state_file=None, **options) -> a server to .start() and .stop().
     emulator: Callable[..., Any] | None = None
+    demo_order: int = 100  # demo mode's main shop or carrier is the emulated kind with the lowest (then by title)
+    # demo_secret(word) -> a secret of this kind's shape made from a random word (keys in two or three parts), for demo mode
+    demo_secret: Callable[[str], str] = lambda word: word  # noqa: E731 - a plain default, kept as the instance's
 
 
 @lru_cache(maxsize=1)
@@ -82,8 +85,8 @@ def spec(kind: str, role: str | None = None) -> ConnectorSpec:
 
 
 def demo(role: str) -> ConnectorSpec | None:
-    """The kind demo mode runs for a role: the first one that has an emulator."""
-    return next((s for s in specs(role) if s.emulator is not None), None)
+    """The kind demo mode runs for a role: the first one that has an emulator, by ``demo_order`` then title."""
+    return next((s for s in sorted(specs(role), key=lambda s: s.demo_order) if s.emulator is not None), None)
 
 
 def title(kind: str) -> str:

@@ -247,6 +247,8 @@ class SyncScreen(NoScanScreen, QWidget):
                 state, color = self.tr("Token refused: update it under Settings"), fmt.LATE_COLOR
             elif st.online:
                 state, color = self.tr("Online"), fmt.OK_COLOR
+                if summary and summary.progress.get(st.code):  # a pass in hand, paced by the remote's rate limits
+                    state = self.tr("Online · {progress}").format(progress=summary.progress[st.code])
             else:
                 since = fmt.short_datetime(st.offline_since) if st.offline_since else "?"
                 state, color = self.tr("Offline since {time}").format(time=since), fmt.DUE_TODAY_COLOR

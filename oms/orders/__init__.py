@@ -17,6 +17,8 @@ from .contract import (
     unknown_items_reason,
 )
 from .intake import (
+    CHANNEL_RELEASED,
+    channel_hold_reason,
     ImportResult,
     as_normalized,
     import_order,
@@ -43,6 +45,8 @@ from .status import (
 )
 
 __all__ = [
+    "CHANNEL_RELEASED",
+    "channel_hold_reason",
     "Address",
     "NormalizedLine",
     "NormalizedOrder",

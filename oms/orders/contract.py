@@ -49,6 +49,10 @@ class NormalizedOrder:
     service_level: str = "standard"
     ship_by: datetime | None = None
     deliver_by: datetime | None = None
+    # The channel says the order must wait (payment not taken yet, fulfilled by the marketplace itself): it is
+    # imported on hold with this reason and not reserved; when a later import no longer says so, the hold lifts
+    # and the order is routed. Empty: nothing waits on the channel.
+    channel_hold: str = ""
 
     def fingerprint(self) -> str:
         """A stable hash of the content, so an unchanged re-import is recognised at once."""
@@ -59,6 +63,8 @@ class NormalizedOrder:
         values = []
         for f in fields(self):
             value = getattr(self, f.name)
+            if f.name == "channel_hold" and not value:
+                continue  # came later than the rest: an order that does not wait hashes as it always did
             if f.name == "lines":
                 value = tuple((l.external_line_id, l.sku, l.quantity, l.unit_price_minor, l.description) for l in value)
             elif f.name == "ship_to":
@@ -137,6 +143,7 @@ def _check_order(order: NormalizedOrder) -> NormalizedOrder:
         discount_minor=order.discount_minor, total_minor=order.total_minor,
         service_level=t(order.service_level, "service level", SHORT) or "standard",
         ship_by=order.ship_by, deliver_by=order.deliver_by,
+        channel_hold=t(order.channel_hold, "channel's hold reason", 200),
     )
 
 

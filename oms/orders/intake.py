@@ -105,6 +105,15 @@ def import_orders(
     return [results[i] for i in range(len(checked))]
 
 
+CHANNEL_RELEASED = "channel hold lifted"  # in ImportResult.changes when a channel's hold lifted (the intake routes it)
+
+
+def channel_hold_reason(channel: str, reason: str) -> str:
+    """An order's hold reason while its channel makes it wait: "[amazon] Pending: not paid yet". The channel's
+    code in brackets marks the hold as the channel's, so a later import that no longer says so can lift it."""
+    return f"[{channel}] {reason}"[:300]
+
+
 def import_order(session: Session, actor: Actor, order: NormalizedOrder) -> ImportResult:
     return import_orders(session, actor, [order])[0]
 
@@ -115,6 +124,8 @@ def _insert_new(session, actor, orders, channels, products) -> list[ImportResult
     for o in orders:
         unknown = [l.sku for l in o.lines if l.sku not in products]
         hold_reason = unknown_items_reason(unknown) if unknown else ""
+        if o.channel_hold:
+            hold_reason = "; ".join(filter(None, (channel_hold_reason(o.channel, o.channel_hold), hold_reason)))
         line_rows = [
             {
                 "external_line_id": l.external_line_id, "product_id": products.get(l.sku), "sku": l.sku,
@@ -227,6 +238,19 @@ def _apply_update(session: Session, actor: Actor, order_id: int, o: NormalizedOr
     for ext_id, line in lines.items():
         if ext_id not in {l.external_line_id for l in o.lines} and line.cancelled < line.quantity - line.shipped:
             refused.append(_("removal of line {sku} (cancel it instead)").format(sku=line.sku))
+    mark = f"[{o.channel}] "
+    if o.channel_hold and not (order.on_hold and order.hold_reason.startswith(mark)):
+        if order.status not in (OrderStatus.SHIPPED.value, OrderStatus.DELIVERED.value, OrderStatus.CANCELLED.value):
+            if not order.on_hold:  # waits again (a payment reversed): what it held goes back for others
+                for line in order.lines:
+                    _release_line(session, line, line.allocated)  # only what is reserved and not yet picked
+            _hold(order, channel_hold_reason(o.channel, o.channel_hold))
+            changes.append(_("on hold in the channel: {reason}").format(reason=o.channel_hold))
+    elif (not o.channel_hold and order.on_hold and order.hold_reason.startswith(mark) and "; " not in order.hold_reason
+          and not any(l.unknown_sku and l.cancelled < l.quantity for l in order.lines)):
+        before["hold_reason"], after["hold_reason"] = order.hold_reason, ""
+        order.on_hold, order.hold_reason = False, ""
+        changes.append(CHANNEL_RELEASED)
     order.payload_hash = o.fingerprint()
     order.updated_at = utcnow()
     if refused:

@@ -525,6 +525,6 @@ SPEC = ConnectorSpec(
     kind="shopify", role="channel", title="Shopify", build=_build,
     address_title=_("Shop address"), address_hint="https://your-shop.myshopify.com",
     secret_title=_("Token"), secret_hint=_("Admin API access token (shpat_…)"),
-    default_interval_s=60,
+    default_interval_s=60, demo_order=0,
     emulator=lambda secret, port=0, state_file=None, **kw: ShopifyEmulator(token=secret, port=port, state_file=state_file, **kw),
 )

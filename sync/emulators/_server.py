@@ -383,7 +383,7 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout test); nothing to answer
             self.close_connection = True
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _any
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _any
 
     def log_message(self, format, *args):  # keep test output clean; requests are in emulator.calls
         log.debug("%s: " + format, self.emulator.name, *args)

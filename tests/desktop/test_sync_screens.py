@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 from argparse import Namespace
 
@@ -17,7 +18,7 @@ from oms import seed
 from oms.core.settings import Settings
 from oms.integration import sync_queries, sync_store
 from oms.orders.models import Allocation, Channel, SalesOrder
-from sync import credentials
+from sync import credentials, registry
 from sync.connectors import build_connectors
 from sync.emulators.shopify import ShopifyEmulator
 from sync.engine import Engine
@@ -258,12 +259,19 @@ def test_demo_mode_starts_shop_and_carrier_syncs_new_orders_and_stops(qtbot, tmp
     shop_url = startup.demo.shop.url
     with demo_db.read() as s:
         infos = {c.code: c for c in sync_store.connectors(s)}
-    assert set(infos) == {"shop", "easypost"} and all(c.options == {"demo": True} for c in infos.values())
+    # The shop and the carrier, and beside the shop every other channel the registry can emulate.
+    others = {f"demo-{sp.kind}": sp for sp in registry.specs("channel") if sp.emulator and sp is not registry.demo("channel")}
+    assert len(others) >= 2 and set(startup.demo.others) == set(others)
+    assert set(infos) == {"shop", "easypost", *others} and all(c.options == {"demo": True} for c in infos.values())
     assert infos["shop"].base_url == shop_url and shop_url.startswith("http://127.0.0.1:")
     assert credentials.get_secret("shop") == startup.demo.shop.token
+    for code, sp in others.items():
+        assert infos[code].kind == sp.kind and infos[code].base_url == startup.demo.others[code].url
+        assert credentials.get_secret(code)  # keys of the kind's own shape, in the token store
     qtbot.waitUntil(lambda: channel_orders(demo_db) > 3, timeout=20_000)  # the 2 first ones and new ones arriving
-    qtbot.waitUntil(lambda: window.sync_label.text().startswith("Shop online · Carrier online · "),
-                    timeout=10_000)
+    qtbot.waitUntil(lambda: all(channel_orders(demo_db, code) >= 1 for code in others), timeout=30_000)
+    shops = 1 + len(others)
+    qtbot.waitUntil(lambda: window.sync_label.text().startswith(f"{shops} shops online · Carrier online · "), timeout=10_000)
     assert window.sync_label.property("state") == "ok"
 
     window.close()
@@ -387,6 +395,13 @@ def test_status_line_reads_like_the_journeys():
         "Shop online · Carrier online · EDI online · 6 orders waiting to be packed", "ok")
     two_shops = (_status("web", "channel", "Web"), _status("b2b", "channel", "Wholesale"), _status("x", "carrier", "Off", enabled=False))
     assert describe(SyncOverview(two_shops, 0, 0))[0] == "Web online · Wholesale online · 0 orders waiting to be packed"
+    # Three shops or more, all well, are counted: the line must fit a 1366-pixel screen. One in trouble is named.
+    three = (*two_shops, _status("amz", "channel", "Amazon US"), carrier)
+    assert describe(SyncOverview(three, 0, 5))[:2] == ("3 shops online · Carrier online · 5 orders waiting to be packed", "ok")
+    amazon_off = _status("amz", "channel", "Amazon US", online=False, since=nine_thirty, waiting=2)
+    assert describe(SyncOverview((*two_shops, amazon_off, carrier), 0, 5), now=nine_thirty)[0] == (
+        "Web online · Wholesale online · Amazon US offline since 9:30 — 2 updates waiting · Carrier online · "
+        "5 orders waiting to be packed")
     assert describe(SyncOverview((), 0, 9))[:2] == ("", "ok")
     # A shop that refused our token: red, and what to do (the CLI and the Sync screen say it the same way).
     refused_token = _status("web", "channel", "Web", error="token refused by the shop: update it in Settings")
@@ -407,7 +422,8 @@ def test_a_seeded_unreadable_edi_file_leaves_the_station_calm(demo_db, tmp_path)
 
 def test_the_status_bar_counts_what_waits_at_the_packing_bench(demo_db):
     """The count matches what the Packing screen would open: orders with picked units not yet packed."""
-    from oms import fulfilment, orders
+    from oms import fulfilment
+    from oms import orders
     from oms.orders.models import OrderLine
 
     with demo_db.write() as s:  # Deshawn picks two orders into their totes
@@ -423,3 +439,29 @@ def test_the_status_bar_counts_what_waits_at_the_packing_bench(demo_db):
         packed = s.scalar(select(func.count()).select_from(SalesOrder).where(SalesOrder.status == "packed"))
     assert overview.to_pack == at_the_bench == 2
     assert packed > 0  # packed orders wait for the carrier, not for the packer: not counted
+
+
+def test_the_sync_screen_shows_a_marketplace_pass_waiting_on_its_rate_limit(qtbot, window, demo_db):
+    """Amazon lets getOrderItems through 30 at once, then slowly: the Sync screen says how long and how many are left."""
+    from sync.emulators.amazon import AmazonEmulator
+
+    keys = ("amzn1.application-oa2-client.gui", "amzn1.oa2-cs.v1.gui", "Atzr|gui")
+    with AmazonEmulator(client_id=keys[0], client_secret=keys[1], refresh_token=keys[2], time_scale=0.05) as amazon:
+        amazon.seed_orders(36, skus(demo_db))
+        with demo_db.write() as s:
+            sync_store.add_connector(s, ACTOR, code="amz", role="channel", kind="amazon", name="Amazon US",
+                                     base_url=amazon.url, interval_s=60)
+        credentials.set_secret("amz", " ".join(keys))
+        window.sync_worker.start()
+        window.show_screen("sync")
+        screen = window.sync_screen
+
+        def state() -> str:
+            rows = [r for r in range(screen.connectors.rowCount()) if screen.connectors.item(r, 0).text() == "Amazon US"]
+            return screen.connectors.item(rows[0], 2).text() if rows else ""
+
+        # 30 items at once, then one every 40 s: six orders wait for theirs.
+        qtbot.waitUntil(lambda: "next request in" in state(), timeout=20_000)
+        assert re.fullmatch(r"Online · next request in \d+ s, 6 orders to go", state()), state()
+        window.sync_worker.stop()  # closing never waits out the bucket
+        assert not window.sync_worker.running

@@ -1,7 +1,7 @@
 """6:40 — Maria opens the packing station (JOURNEYS.md).
 
 A fresh install with default settings: the first start seeds the demo data and starts the demo
-shop and carrier. The status bar is calm, says the shop and the carrier are online and how many
+shops and carrier. The status bar is calm, says the shops and the carrier are online and how many
 orders wait for this station, nothing red and nothing cut on a 1366x768 screen. She goes to
 Packing and closes Quayside; the next morning it opens on Packing again, and the demo shop still
 has its orders and goes on numbering from where it was (never a second "#1002").
@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from oms.orders.models import Channel, SalesOrder
 
-SYNC_CALM = re.compile(r"^Shop online · Carrier online · (EDI online · )?(\d+) orders? waiting to be packed$")
+# The demo shop, and beside it every other channel the registry can emulate: counted when there are three or more.
+SYNC_CALM = re.compile(r"^(Shop|\d+ shops) online · Carrier online · (EDI online · )?(\d+) orders? waiting to be packed$")
 
 
 def shop_numbers(station) -> list[str]:

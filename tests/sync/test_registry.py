@@ -15,9 +15,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_each_connector_package_declares_its_spec():
-    assert [(s.kind, s.role, s.title) for s in registry.specs()] == [("easypost", "carrier", "EasyPost"),
-                                                                    ("shopify", "channel", "Shopify")]
-    assert registry.kinds("channel") == ["shopify"] and registry.kinds("carrier") == ["easypost"]
+    assert [(s.kind, s.role, s.title) for s in registry.specs()] == [("amazon", "channel", "Amazon"),
+                                                                    ("easypost", "carrier", "EasyPost"),
+                                                                    ("shopify", "channel", "Shopify"),
+                                                                    ("woocommerce", "channel", "WooCommerce")]
+    assert registry.kinds("channel") == ["amazon", "shopify", "woocommerce"] and registry.kinds("carrier") == ["easypost"]
     shop = registry.spec("shopify", "channel")
     assert shop.address_title == "Shop address" and shop.secret_hint.startswith("Admin API access token")
     assert registry.spec("easypost").default_address == "https://api.easypost.com"
@@ -25,7 +27,7 @@ def test_each_connector_package_declares_its_spec():
 
 
 def test_an_unknown_kind_is_refused_in_words():
-    with pytest.raises(InvalidInput, match="Quayside connects to shopify as a sales channel, not 'ebay'"):
+    with pytest.raises(InvalidInput, match="Quayside connects to amazon, shopify, woocommerce as a sales channel, not 'ebay'"):
         registry.spec("ebay", "channel")
     with pytest.raises(InvalidInput, match="not 'shopify'"):
         registry.spec("shopify", "carrier")
