@@ -68,6 +68,7 @@ class ReasonDialog(QDialog):
             back.setDefault(True)
         else:
             self.ok_button.setDefault(True)
+            back.setAutoDefault(False)  # tabbing past it must not make Return cancel
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)

@@ -30,8 +30,16 @@ def _connection_commands(sub, role: str, noun: str, help_text: str, add_help: st
     add.add_argument("--url", help=_("the address of the shop or API (a carrier's own API host by default)"))
     add.add_argument("--token-stdin", action="store_true", help=_("read the API token from standard input"))
     add.add_argument("--interval", type=int, help=_("seconds between syncs (default: the connector's own)"))
+    add.add_argument("--set", action="append", default=[], metavar="SETTING=VALUE", dest="settings",
+                     help=_("a setting of this kind of connection (may repeat); `{noun} kinds` lists them").format(noun=noun))
     add_db_option(add)
     add.set_defaults(func=cmd_add, role=role)
+    kinds = csub.add_parser("kinds", help=_("the kinds of {noun} Quayside connects to, and their settings").format(noun=noun))
+    kinds.set_defaults(func=cmd_kinds, role=role)
+    test = csub.add_parser("test", help=_("try a connection: one cheap call with its address and token"))
+    test.add_argument("code")
+    add_db_option(test)
+    test.set_defaults(func=cmd_test, role=role)
     ls = csub.add_parser("list", help=_("configured connections and their state"))
     add_db_option(ls)
     ls.set_defaults(func=cmd_list, role=role)
@@ -54,6 +62,13 @@ def cmd_add(args) -> int:
     url = args.url or spec.default_address
     if not url:
         raise OmsError(_("Give the {kind} address with --url, e.g. {hint}.").format(kind=spec.title, hint=spec.address_hint))
+    given = {}
+    for item in args.settings:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise OmsError(_("Give a setting as SETTING=VALUE, e.g. --set stock_buffer=2; not {item!r}.").format(item=item))
+        given[key.strip()] = value
+    options = registry.options(spec, given)  # before anything is asked or written: a typo is refused at once
     db = open_db(args)
     code = (args.code or args.name.lower().replace(" ", "-"))[:64]
     if args.token_stdin:
@@ -64,11 +79,49 @@ def cmd_add(args) -> int:
         raise OmsError(_("Give the API token with --token-stdin (it is never taken from the command line)."))
     with db.write() as s:
         sync_store.add_connector(s, CLI_ACTOR, code=code, role=args.role, kind=spec.kind, name=args.name,
-                                 base_url=url, options=dict(spec.options),
+                                 base_url=url, options=options,
                                  interval_s=args.interval or spec.default_interval_s)
         credentials.set_secret(code, token)  # inside the transaction: no connection is saved without its token
     print(_("Connected {role} {code} ({kind}); the token is kept in {store}.").format(
         role=args.role, code=code, kind=spec.title, store=credentials.store_name()))
+    return 0
+
+
+def cmd_kinds(args) -> int:
+    for spec in registry.specs(args.role):
+        print(f"{spec.kind:<14} {spec.title}")
+        print(f"  {'--url':<22} {spec.address_title}: {spec.address_hint}")
+        for st in spec.settings:
+            print(f"  {'--set ' + st.key + '=':<22} {st.title}: {st.hint}")
+    return 0
+
+
+def cmd_test(args) -> int:
+    """Exit 0 when the remote accepted the connection, 1 with the reason when it did not."""
+    from .base import CredentialsRefused, Offline, RemoteError
+
+    db = open_db(args)
+    with db.read() as s:
+        config = next((c for c in sync_store.connectors(s, args.role) if c.code == args.code), None)
+    if config is None:
+        raise OmsError(_("There is no {role} connection {code}; `{role} list` shows them.").format(role=args.role, code=args.code))
+    token = credentials.get_secret(config.code)
+    if not token:
+        raise OmsError(_("{code} has no token stored; add the connection again with its token.").format(code=config.code))
+    spec = registry.spec(config.kind, config.role)
+    try:
+        print(registry.try_connection(spec, config.code, config.base_url, token, config.options, max_attempts=1, timeout=15))
+    except CredentialsRefused as exc:
+        print(_("{code} did not connect: the {remote} refused its token ({why}).").format(
+            code=config.code, remote=_("shop") if args.role == "channel" else _("carrier"), why=exc), file=sys.stderr)
+        return 1
+    except Offline as exc:
+        print(_("{code} did not connect: nothing answered at {url} ({why}).").format(
+            code=config.code, url=config.base_url, why=exc), file=sys.stderr)
+        return 1
+    except RemoteError as exc:
+        print(_("{code} did not connect: {why}").format(code=config.code, why=exc), file=sys.stderr)
+        return 1
     return 0
 
 

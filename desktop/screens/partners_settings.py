@@ -166,6 +166,7 @@ class PartnerDialog(QDialog):
                                                   QDialogButtonBox.ButtonRole.AcceptRole)
         self.save_button.setObjectName("primaryButton")
         self.save_button.setDefault(True)
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setAutoDefault(False)  # Return never cancels
         self.buttons.rejected.connect(self.reject)
 
         layout = QVBoxLayout(self)

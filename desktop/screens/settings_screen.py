@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from desktop import formatting as fmt
 from desktop.qt import (
     QAbstractItemView,
+    QCoreApplication,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -36,6 +37,7 @@ from desktop.screens.partners_settings import PartnersPanel
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
 from oms.core.audit import Actor
+from oms.core.errors import OmsError
 from oms.core.settings import Settings
 from oms.integration import sync_store
 from sync import credentials, registry
@@ -54,14 +56,35 @@ def token_state(codes: list[str]) -> TokenState:
     return TokenState(credentials.store_name(), fallback, {c: bool(credentials.get_secret(c)) for c in codes})
 
 
+def _t(text: str) -> str:
+    return QCoreApplication.translate("ConnectionDialog", text)
+
+
+def try_connection(spec: registry.ConnectorSpec, code: str, base_url: str, secret: str, options: dict) -> str:
+    """The kind's connection test, in words, whether it connected or not. Network: run it in the background."""
+    from sync.base import CredentialsRefused, Offline, RemoteError
+
+    try:
+        return registry.try_connection(spec, code or "test", base_url, secret, options, max_attempts=1, timeout=10)
+    except CredentialsRefused as exc:
+        raise OmsError(_t("Refused: {kind} did not accept the {secret} ({why}).").format(
+            kind=spec.title, secret=spec.secret_title.lower(), why=exc)) from None
+    except Offline as exc:
+        raise OmsError(_t("Nothing answered at {url} ({why}).").format(url=base_url, why=exc)) from None
+    except RemoteError as exc:
+        raise OmsError(_t("{kind} answered with a problem: {why}").format(kind=spec.title, why=exc)) from None
+
+
 class ConnectionDialog(QDialog):
-    """Add a shop or carrier connection, or give an existing one a new token."""
+    """Add a shop or carrier connection, or give an existing one a new token; either can be tried first."""
 
     def __init__(self, parent: QWidget | None, role: str, existing: sync_store.ConnectorInfo | None = None,
-                 has_token: bool | None = None) -> None:
+                 has_token: bool | None = None, tasks: Tasks | None = None) -> None:
         super().__init__(parent)
         self.role = role
         self.existing = existing
+        self.tasks = tasks
+        self.setting_edits: dict[str, QLineEdit] = {}
         # The kinds of connection come from the connector registry; with several of a role, the person picks one.
         self.specs = registry.specs(role)
         spec = next((sp for sp in self.specs if existing is not None and sp.kind == existing.kind), self.specs[0])
@@ -113,6 +136,15 @@ class ConnectionDialog(QDialog):
         form.addRow(self.secret_label, self.token_edit)
         form.addRow(self.tr("Sync every"), self.interval_spin)
         layout.addLayout(form)
+        # The kind's own settings (Amazon's marketplaces, a stock buffer), as the registry declares them.
+        self.settings_form = QFormLayout()
+        self.settings_form.setSpacing(8)
+        layout.addLayout(self.settings_form)
+        self.test_label = QLabel()
+        self.test_label.setObjectName("connectionTestResult")
+        self.test_label.setWordWrap(True)
+        self.test_label.hide()
+        layout.addWidget(self.test_label)
         if existing is not None:
             # sync_store has no way to change a connection yet; only its token can be replaced here.
             for w in (self.name_edit, self.code_edit, self.url_edit, self.interval_spin):
@@ -133,6 +165,12 @@ class ConnectionDialog(QDialog):
                                                   QDialogButtonBox.ButtonRole.AcceptRole)
         self.save_button.setObjectName("primaryButton")
         self.save_button.setDefault(True)
+        # Tabbing past Cancel must not make Return cancel: only Connect answers Return from a field.
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setAutoDefault(False)
+        self.test_button = self.buttons.addButton(self.tr("Test connection"), QDialogButtonBox.ButtonRole.ActionRole)
+        self.test_button.setObjectName("testConnection")
+        self.test_button.setAutoDefault(False)
+        self.test_button.clicked.connect(self.test_connection)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
         self.name_edit.textEdited.connect(self._suggest_code)
@@ -155,6 +193,21 @@ class ConnectionDialog(QDialog):
                 self.url_edit.setText(spec.default_address)
             self.token_edit.setPlaceholderText(spec.secret_hint)
             self.interval_spin.setValue(spec.default_interval_s)
+        while self.settings_form.rowCount():
+            self.settings_form.removeRow(0)
+        self.setting_edits = {}
+        kept = self.existing.options if self.existing is not None else {}
+        before: QWidget = self.interval_spin  # the settings come next in Tab order, before the buttons
+        for st in spec.settings:
+            edit = QLineEdit(st.show(kept[st.key]) if st.key in kept else "")
+            edit.setObjectName(f"setting_{st.key}")
+            edit.setPlaceholderText(st.hint)
+            edit.setEnabled(self.existing is None)
+            self.settings_form.addRow(st.title, edit)
+            self.setting_edits[st.key] = edit
+            QWidget.setTabOrder(before, edit)
+            before = edit
+        self.test_label.hide()
 
     def _suggest_code(self, text: str) -> None:
         if self.existing is None and not self.code_edit.isModified():
@@ -168,6 +221,46 @@ class ConnectionDialog(QDialog):
     def values(self) -> dict:
         return {"name": self.name_edit.text().strip(), "code": self.code_edit.text().strip(),
                 "base_url": self.url_edit.text().strip(), "interval_s": self.interval_spin.value()}
+
+    def options(self) -> dict:
+        """The kind's settings as typed, checked (InvalidInput says which and why); defaults for those left empty."""
+        if self.existing is not None:
+            return dict(self.existing.options)
+        return registry.options(self.spec, {k: e.text() for k, e in self.setting_edits.items() if e.text().strip()})
+
+    def test_connection(self) -> None:
+        """One cheap call with what is typed (or the stored token), in the background; the answer shows here."""
+        if self.tasks is None:
+            return
+        spec, v, typed = self.spec, self.values(), self.token()
+        code = self.existing.code if self.existing is not None else v["code"]
+        try:
+            options = self.options()
+        except OmsError as exc:
+            self._tested(False, str(exc))
+            return
+        if not v["base_url"]:
+            self._tested(False, self.tr("Type the {what} first.").format(what=spec.address_title.lower()))
+            return
+
+        def job() -> str:
+            secret = typed or (credentials.get_secret(code) if self.existing is not None else "")
+            if not secret:
+                raise OmsError(_t("Type the {secret} first.").format(secret=spec.secret_title.lower()))
+            return try_connection(spec, code, v["base_url"], secret, options)
+
+        self.test_button.setEnabled(False)
+        self.test_label.setText(self.tr("Trying {url}…").format(url=v["base_url"]))
+        self.test_label.setProperty("error", "false")
+        self.test_label.show()
+        self.tasks.background(job, lambda text: self._tested(True, text), lambda text: self._tested(False, text), owner=self)
+
+    def _tested(self, ok: bool, text: str) -> None:
+        self.test_button.setEnabled(True)
+        self.test_label.setText(("✓ " if ok else "✗ ") + text)
+        self.test_label.setProperty("error", "false" if ok else "true")
+        self.test_label.setStyleSheet(f"color: {fmt.OK_COLOR if ok else fmt.LATE_COLOR};")
+        self.test_label.show()
 
     def token(self) -> str:
         return self.token_edit.text().strip()
@@ -413,7 +506,7 @@ class SettingsScreen(NoScanScreen, QWidget):
 
     def open_dialog(self, role: str, existing: sync_store.ConnectorInfo | None = None) -> ConnectionDialog:
         has_token = self.tokens.has_token.get(existing.code) if (existing and self.tokens) else None
-        dialog = ConnectionDialog(self, role, existing, has_token)
+        dialog = ConnectionDialog(self, role, existing, has_token, self.tasks)
         dialog.save_button.clicked.connect(lambda: self._save(dialog))
         dialog.finished.connect(lambda _r: dialog.deleteLater())
         self.dialog = dialog
@@ -448,10 +541,15 @@ class SettingsScreen(NoScanScreen, QWidget):
             return
         v = dialog.values()
         role, spec, actor = dialog.role, dialog.spec, self.actor
+        try:
+            options = dialog.options()
+        except OmsError as exc:
+            dialog.show_error(str(exc))
+            return
 
         def job(session) -> str:
             sync_store.add_connector(session, actor, code=v["code"], role=role, kind=spec.kind, name=v["name"],
-                                     base_url=v["base_url"], options=dict(spec.options), interval_s=v["interval_s"])
+                                     base_url=v["base_url"], options=options, interval_s=v["interval_s"])
             session.flush()
             # Inside the transaction, as the command line does: no connection is saved without its token.
             credentials.set_secret(v["code"], token)

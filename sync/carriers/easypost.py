@@ -81,6 +81,11 @@ class EasyPostCarrier:
 
     # -- rates ----------------------------------------------------------------------------------
 
+    def check_connection(self) -> str:
+        """A cheap call that proves the address and the key: the account's first saved address, if any."""
+        _obj(self.client.get("addresses", params={"page_size": 1}))
+        return _("EasyPost accepted the key.")
+
     def rates(self, ship_from: AddressData, ship_to: AddressData, parcels: list[Parcel], *, reference: str,
               label_format: str | None = None) -> tuple[str, list[RateQuote]]:
         if len(parcels) != 1:
@@ -238,5 +243,6 @@ SPEC = ConnectorSpec(
     kind="easypost", role="carrier", title="EasyPost", build=_build,
     address_title=_("API address"), address_hint="https://api.easypost.com", default_address="https://api.easypost.com",
     secret_title=_("API key"), secret_hint=_("API key"), default_interval_s=30,
+    test=lambda connector: connector.check_connection(),
     emulator=lambda secret, port=0, state_file=None, **kw: EasyPostEmulator(api_key=secret, port=port, state_file=state_file, **kw),
 )

@@ -53,7 +53,7 @@ from oms.orders.contract import Address, NormalizedLine, NormalizedOrder, check_
 from ..base import Cancellation, CredentialsRefused, OutboundMessage, PermanentError, PullPage, Quarantine, RemoteError
 from ..emulators.amazon import AmazonEmulator
 from ..http import HttpClient
-from ..registry import ConnectorSpec
+from ..registry import ConnectorSpec, Setting, whole_number, words_list
 
 log = logging.getLogger(__name__)
 
@@ -245,6 +245,18 @@ class AmazonChannel:
         return (_("next request in {s} s").format(s=math.ceil(wait)) + ", " + words) if wait >= 1 else words
 
     # -- pull -----------------------------------------------------------------------------------
+
+    def check_connection(self) -> str:
+        """A cheap call that proves the keys and the endpoint: a token from Login with Amazon, then one getOrders
+        call (one of its burst) for the last day's orders of the connection's marketplaces."""
+        since = datetime.fromtimestamp(self.clock(), timezone.utc) - timedelta(days=1)
+        data = self.call("getOrders", "GET", "orders/v0/orders", params={
+            "MarketplaceIds": ",".join(self.marketplace_ids), "CreatedAfter": since.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "MaxResultsPerPage": 1}).data
+        more = _(" and more") if (data or {}).get("payload", {}).get("NextToken") else ""
+        n = len((data or {}).get("payload", {}).get("Orders", []))
+        return _("Amazon accepted the keys; marketplaces {ids}; {n}{more} orders in the last day.").format(
+            ids=", ".join(self.marketplace_ids), n=n, more=more)
 
     def pull_orders(self, cursor: str | None) -> PullPage:
         state = _read_cursor(cursor)
@@ -522,6 +534,13 @@ SPEC = ConnectorSpec(
     default_address="https://sellingpartnerapi-na.amazon.com",
     secret_title=_("LWA keys"), secret_hint=_("client id, client secret and refresh token, separated by spaces"),
     default_interval_s=120,
+    settings=(
+        Setting("marketplace_ids", _("Marketplaces"), _("marketplace ids, e.g. ATVPDKIKX0DER (default: the endpoint's region)"),
+                parse=words_list, show=lambda ids: ", ".join(ids or [])),
+        Setting("seller_id", _("Seller id"), _("your merchant token, e.g. A2EXAMPLE123 (for stock through Listings)")),
+        Setting("stock_buffer", _("Stock buffer"), _("units held back from what Amazon is told, e.g. 2"), parse=whole_number),
+    ),
+    test=lambda connector: connector.check_connection(),
     emulator=_emulator,
     demo_secret=lambda word: f"amzn1.application-oa2-client.{word} amzn1.oa2-cs.v1.{word} Atzr|{word}",
 )

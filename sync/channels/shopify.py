@@ -33,7 +33,7 @@ from oms.orders.contract import Address, NormalizedLine, NormalizedOrder, check_
 from ..base import Cancellation, OutboundMessage, PermanentError, PullPage, Quarantine, RemoteError
 from ..emulators.shopify import ShopifyEmulator
 from ..http import HttpClient
-from ..registry import ConnectorSpec
+from ..registry import ConnectorSpec, Setting, location_map
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,12 @@ class ShopifyChannel:
                           **http_options)
 
     # -- pull -----------------------------------------------------------------------------------
+
+    def check_connection(self) -> str:
+        """A cheap call that proves the address and the token: the shop's locations (read for stock anyway)."""
+        locations = _data(self.client.get("locations.json")).get("locations", [])
+        return _("The shop answered: {n} locations ({names}).").format(
+            n=len(locations), names=", ".join(str(l.get("name", l.get("id"))) for l in locations[:4]) or "—")
 
     def pull_orders(self, cursor: str | None) -> PullPage:
         state = _read_cursor(cursor)
@@ -526,5 +532,8 @@ SPEC = ConnectorSpec(
     address_title=_("Shop address"), address_hint="https://your-shop.myshopify.com",
     secret_title=_("Token"), secret_hint=_("Admin API access token (shpat_…)"),
     default_interval_s=60, demo_order=0,
+    settings=(Setting("location_map", _("Locations in the shop"), _("our code=the shop's location id, e.g. RNO=655441491, EWR=655441492"),
+            parse=location_map, show=lambda m: ", ".join(f"{k}={v}" for k, v in (m or {}).items())),),
+    test=lambda connector: connector.check_connection(),
     emulator=lambda secret, port=0, state_file=None, **kw: ShopifyEmulator(token=secret, port=port, state_file=state_file, **kw),
 )

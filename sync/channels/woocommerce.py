@@ -50,7 +50,7 @@ from oms.orders.contract import Address, NormalizedLine, NormalizedOrder, check_
 from ..base import Cancellation, OutboundMessage, PermanentError, PullPage, Quarantine, RemoteError
 from ..emulators.woocommerce import WooCommerceEmulator
 from ..http import HttpClient
-from ..registry import ConnectorSpec
+from ..registry import ConnectorSpec, Setting, location_map
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +125,11 @@ class WooCommerceChannel:
         """A connection stored with an address it cannot use says so on every call; what waits to be sent waits."""
         if self.problem:
             raise RemoteError(f"{self.code}: {self.problem}", retryable=True)
+
+    def check_connection(self) -> str:
+        """A cheap call that proves the address and the keys: one order, and the count the shop gives with it."""
+        reply = self.client.get("wc/v3/orders", params={"per_page": 1})
+        return _("The shop answered: {n} orders.").format(n=reply.headers.get("X-WP-Total") or "?")
 
     def pull_orders(self, cursor: str | None) -> PullPage:
         self._usable()
@@ -578,5 +583,8 @@ SPEC = ConnectorSpec(
     address_title=_("Shop address"), address_hint="https://shop.example.com",
     secret_title=_("API keys"), secret_hint=_("consumer key:consumer secret (ck_…:cs_…)"),
     default_interval_s=60,
+    settings=(Setting("location_map", _("Locations in the shop"), _("our code=the shop's location id, e.g. RNO=1, EWR=2"),
+            parse=location_map, show=lambda m: ", ".join(f"{k}={v}" for k, v in (m or {}).items())),),
+    test=lambda connector: connector.check_connection(),
     emulator=_emulator, demo_secret=lambda word: f"ck_{word}:cs_{word}",
 )

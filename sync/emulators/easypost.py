@@ -56,6 +56,7 @@ class EasyPostEmulator(EmulatorServer):
         r("GET", r"/v2/shipments/(?P<id>shp_\w+)/label", self._convert_label)
         r("GET", r"/v2/trackers/(?P<id>trk_\w+)", lambda q: self._tracker(q.match["id"]))
         r("POST", r"/v2/trackers", self._create_tracker)
+        r("GET", r"/v2/addresses", lambda q: {"addresses": [], "has_more": False})
         r("GET", r"/files/postage_label/(?P<name>[\w.]+)", self._file, faults=False)
 
     # -- state kept across restarts ----------------------------------------------------------------

@@ -39,7 +39,18 @@ def test_a_woocommerce_shop_is_connected_through_settings_and_its_orders_arrive(
         s.key("Tab")
         s.type(shop.url)  # this test's loopback shop, typed as a person types an address
         s.key("Tab")
+        s.type("ck_harbor:cs_wrong")  # one key mistyped
+        s.click_text("Test connection")
+        s.wait_text("✗ Refused: WooCommerce did not accept the api keys", timeout=20)
+        s.tab_to(lambda w: isinstance(w, QLineEdit) and w.objectName() == "connectionToken", "the keys again")
+        s.key("Ctrl+A")
         s.type("ck_harbor:cs_p1ne")
+        s.click_text("Test connection")
+        s.wait_text("✓ The shop answered: 4 orders.", timeout=20)  # tried before it is kept: nothing written yet
+        with s.db.read() as session:
+            assert "harbor-woo" not in [c.code for c in sync_store.connectors(session)]
+        # Back to the keys past Cancel, as a keyboard goes round: Return there still connects, never cancels.
+        s.tab_to(lambda w: isinstance(w, QLineEdit) and w.objectName() == "connectionToken", "the keys, to save")
         s.key("Return")
         s.wait_text("Connected harbor-woo")
         s.wait_text("Shop · WooCommerce")
@@ -56,3 +67,48 @@ def test_a_woocommerce_shop_is_connected_through_settings_and_its_orders_arrive(
         s.wait_for(lambda: arrived() == 4, "the shop's four orders in the queue", timeout=30)
         s.click(s.window.nav_buttons["sync"])
         s.wait_text("Harbor Woo")  # its row on the Sync screen
+
+
+def test_an_amazon_store_in_europe_is_connected_with_its_marketplaces_and_tried_first(station):
+    """Amazon's own settings (its marketplaces, the stock held back) are asked in the dialog, as the registry
+    declares them, and kept with the connection; the keys are tried against the endpoint before they are kept."""
+    from sync.emulators.amazon import AmazonEmulator
+
+    s = station
+    keys = "amzn1.application-oa2-client.eu amzn1.oa2-cs.v1.eu Atzr|eu"
+    with AmazonEmulator(client_id="amzn1.application-oa2-client.eu", client_secret="amzn1.oa2-cs.v1.eu",
+                        refresh_token="Atzr|eu", marketplace_id="A1F83G8C2ARO7P") as amazon:
+        s.click(s.window.nav_buttons["settings"])
+        s.click_text("Connect a shop…")
+        s.wait_for(lambda: QApplication.activeModalWidget() is not None, "the connection dialog")
+        s.key("Shift+Tab")
+        s.type("A")
+        assert s.focused().currentText() == "Amazon"
+        assert s.sees("Marketplaces") and s.sees("Stock buffer")
+        s.key("Tab")
+        s.type("Amazon EU")
+        s.key("Tab")
+        s.key("Tab")
+        s.key("Ctrl+A")
+        s.type(amazon.url)
+        s.key("Tab")
+        s.type(keys)
+        s.key("Tab")  # past the interval: the kind's own settings come next
+        s.key("Tab")
+        assert s.focused().objectName() == "setting_marketplace_ids"
+        s.type("A1F83G8C2ARO7P, A1PA6795UKMFR9")
+        s.tab_to(lambda w: isinstance(w, QLineEdit) and w.objectName() == "setting_stock_buffer", "Stock buffer")
+        s.type("two")
+        s.key("Return")
+        s.wait_text("Stock buffer: A whole number of 0 or more, not 'two'.")  # said in the dialog; nothing kept
+        s.key("Ctrl+A")
+        s.type("2")
+        s.click_text("Test connection")
+        s.wait_text("✓ Amazon accepted the keys; marketplaces A1F83G8C2ARO7P, A1PA6795UKMFR9", timeout=20)
+        s.tab_to(lambda w: isinstance(w, QLineEdit) and w.objectName() == "setting_stock_buffer", "Stock buffer")
+        s.key("Return")
+        s.wait_text("Connected amazon-eu")
+        with s.db.read() as session:
+            [conn] = [c for c in sync_store.connectors(session) if c.code == "amazon-eu"]
+        assert conn.options["marketplace_ids"] == ["A1F83G8C2ARO7P", "A1PA6795UKMFR9"] and conn.options["stock_buffer"] == 2
+        assert credentials.get_secret("amazon-eu") == keys and "Atzr" not in repr(conn)
