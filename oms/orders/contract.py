@@ -53,6 +53,9 @@ class NormalizedOrder:
     # imported on hold with this reason and not reserved; when a later import no longer says so, the hold lifts
     # and the order is routed. Empty: nothing waits on the channel.
     channel_hold: str = ""
+    # The channel's words about the order (Amazon's prime and business, a shop's own tags), comma-separated;
+    # check_order makes them lower case, sorted and unique. Routing rules can match them (order_tag).
+    tags: str = ""
 
     def fingerprint(self) -> str:
         """A stable hash of the content, so an unchanged re-import is recognised at once."""
@@ -63,14 +66,19 @@ class NormalizedOrder:
         values = []
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name == "channel_hold" and not value:
-                continue  # came later than the rest: an order that does not wait hashes as it always did
+            if f.name in ("channel_hold", "tags") and not value:
+                continue  # came later than the rest: an order without them hashes as it always did
             if f.name == "lines":
                 value = tuple((l.external_line_id, l.sku, l.quantity, l.unit_price_minor, l.description) for l in value)
             elif f.name == "ship_to":
                 value = tuple(getattr(value, g.name) for g in fields(value))
             values.append(value)
         return hashlib.sha256(repr(values).encode()).hexdigest()
+
+
+def order_tags(text: str | None) -> str:
+    """Tags as kept: lower case, without blanks, sorted and each once ("Prime, gift ,prime" -> "gift,prime")."""
+    return ",".join(sorted({t.strip().lower() for t in (text or "").split(",") if t.strip()}))
 
 
 _checked: "weakref.WeakSet[NormalizedOrder]" = weakref.WeakSet()
@@ -144,6 +152,7 @@ def _check_order(order: NormalizedOrder) -> NormalizedOrder:
         service_level=t(order.service_level, "service level", SHORT) or "standard",
         ship_by=order.ship_by, deliver_by=order.deliver_by,
         channel_hold=t(order.channel_hold, "channel's hold reason", 200),
+        tags=t(order_tags(order.tags), "tags", LINE),
     )
 
 

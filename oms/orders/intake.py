@@ -51,7 +51,7 @@ def _order_row(o: NormalizedOrder, channel_id: int, now: datetime) -> dict:
         "customer_name": o.customer_name, "customer_email": o.customer_email,
         "ship_name": a.name, "ship_company": a.company, "ship_address1": a.address1, "ship_address2": a.address2,
         "ship_city": a.city, "ship_region": a.region, "ship_postal_code": a.postal_code, "ship_country": a.country,
-        "ship_phone": a.phone, "service_level": o.service_level, "placed_at": o.placed_at, "ship_by": o.ship_by,
+        "ship_phone": a.phone, "service_level": o.service_level, "tags": o.tags, "placed_at": o.placed_at, "ship_by": o.ship_by,
         "deliver_by": o.deliver_by, "payload_hash": o.fingerprint(), "created_at": now, "updated_at": now,
         "line_count": len(o.lines), "unit_count": sum(l.quantity for l in o.lines),
     }
@@ -168,7 +168,7 @@ def _insert_new(session, actor, orders, channels, products) -> list[ImportResult
 
 _MUTABLE_HEADER = (
     "customer_name", "customer_email", "service_level", "ship_by", "deliver_by", "subtotal_minor",
-    "shipping_minor", "tax_minor", "discount_minor", "total_minor", "number",
+    "shipping_minor", "tax_minor", "discount_minor", "total_minor", "number", "tags",
 )
 
 _ADDRESS = ("name", "company", "address1", "address2", "city", "region", "postal_code", "country", "phone")

@@ -82,6 +82,8 @@ class SalesOrder(Base):
     ship_country: Mapped[str] = mapped_column(String(2), default="")
     ship_phone: Mapped[str] = mapped_column(String(SHORT), default="")
     service_level: Mapped[str] = mapped_column(String(SHORT), default="standard")
+    # The channel's words about the order, comma-separated, lower case ("prime,business"): routing rules match them.
+    tags: Mapped[str] = mapped_column(String(LINE), default="", server_default="")
     location_id: Mapped[Optional[int]] = mapped_column(ForeignKey("location.id"))
     placed_at: Mapped[datetime] = mapped_column()
     ship_by: Mapped[Optional[datetime]] = mapped_column()

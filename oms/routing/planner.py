@@ -45,6 +45,7 @@ class OrderFacts:
     deliver_by: datetime | None
     lines: list[LineNeed]
     allocated_at: set[int] = field(default_factory=set)  # locations already holding some of it
+    tags: frozenset[str] = frozenset()  # the channel's words about the order: prime, business, a shop's tags
 
     @property
     def weight_g(self) -> int:
@@ -70,6 +71,8 @@ def matches(rule: Rule, f: OrderFacts) -> bool:
     if c.get("sku") and not {l.sku for l in f.lines} & set(c["sku"]):
         return False
     if c.get("sku_tag") and not set().union(*(l.tags for l in f.lines)) & set(c["sku_tag"]):
+        return False
+    if c.get("order_tag") and not f.tags & set(c["order_tag"]):
         return False
     weight = f.weight_g
     if c.get("weight_min_g") is not None and weight < c["weight_min_g"]:

@@ -21,7 +21,8 @@ from oms.routing.models import RoutingRule
 # Order values in rules (value_min_minor, value_max_minor) are minor units of the business's own currency.
 RULE_CURRENCY = "USD"
 
-LIST_CONDITIONS = ("channel", "order_type", "country", "region", "postal_prefix", "sku", "sku_tag", "service_level")
+LIST_CONDITIONS = ("channel", "order_type", "country", "region", "postal_prefix", "sku", "sku_tag", "service_level",
+                   "order_tag")
 
 RANGE_CONDITIONS = ("weight_min_g", "weight_max_g", "value_min_minor", "value_max_minor")
 
@@ -114,9 +115,9 @@ def check_rule(session: Session, name: str, conditions: dict, actions: dict) -> 
         clean_c["country"] = [validate.country(c) for c in clean_c["country"]]
     if "region" in clean_c:
         clean_c["region"] = [r.upper() for r in clean_c["region"]]
-    if "sku_tag" in clean_c:
-        clean_c["sku_tag"] = [t.lower() for t in clean_c["sku_tag"]]
-
+    for key in ("sku_tag", "order_tag"):  # tags are kept in lower case
+        if key in clean_c:
+            clean_c[key] = [t.lower() for t in clean_c[key]]
     clean_a: dict[str, Any] = {}
     codes = set(session.scalars(select(Location.code).where(Location.active.is_(True))))
     for key in ("allowed_locations", "preferred_locations"):

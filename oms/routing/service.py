@@ -52,7 +52,7 @@ def _facts(session: Session, order_ids: Sequence[int]) -> tuple[dict[int, OrderF
         select(SalesOrder.id, SalesOrder.number, Channel.code, SalesOrder.order_type, SalesOrder.ship_country,
                SalesOrder.ship_region, SalesOrder.ship_postal_code, SalesOrder.service_level, SalesOrder.total_minor,
                SalesOrder.currency, SalesOrder.placed_at, SalesOrder.ship_by, SalesOrder.deliver_by,
-               SalesOrder.on_hold, SalesOrder.status, SalesOrder.delivered_at)
+               SalesOrder.on_hold, SalesOrder.status, SalesOrder.delivered_at, SalesOrder.tags)
         .join(Channel, Channel.id == SalesOrder.channel_id).where(SalesOrder.id.in_(order_ids))).all()
     line_rows = session.execute(
         select(OrderLine.id, OrderLine.order_id, OrderLine.product_id, OrderLine.sku, OrderLine.quantity, OrderLine.allocated,
@@ -75,7 +75,7 @@ def _facts(session: Session, order_ids: Sequence[int]) -> tuple[dict[int, OrderF
                  for r in lines_by_order.get(h.id, []) if r.product_id is not None and r.quantity - r.shipped - r.cancelled - r.allocated > 0]
         facts[h.id] = OrderFacts(h.id, h.number, h.code, h.order_type, h.ship_country, h.ship_region, h.ship_postal_code,
                                  h.service_level, h.total_minor, h.currency, h.placed_at, h.ship_by, h.deliver_by, needs,
-                                 held_at.get(h.id, set()))
+                                 held_at.get(h.id, set()), frozenset(t for t in (h.tags or "").split(",") if t))
         meta[h.id] = {"on_hold": h.on_hold, "status": h.status, "delivered": h.delivered_at is not None}
     return facts, meta, lines_by_order
 

@@ -26,7 +26,7 @@ Decisions worth knowing:
   (``AFN``) are shown held as fulfilled by Amazon and never routed or reserved. ``LatestShipDate`` is the
   ship-by promise, ``LatestDeliveryDate`` the deliver-by one. Routing rules match Amazon orders by their
   channel, their order type (``marketplace``) and service level, which a Prime order raises to at least
-  ``expedited``; ``IsBusinessOrder`` has no routing fact yet.
+  ``expedited``, and by order tag: ``prime`` for ``IsPrime``, ``business`` for ``IsBusinessOrder``.
 * Push: ``confirmShipment`` once per package (``packageReferenceId`` is our shipment id; Amazon refusing a
   package it already has means it was confirmed by an earlier try). Stock of a SKU goes through
   ``patchListingsItem`` (``fulfillment_availability``) less the connection's ``stock_buffer``.
@@ -401,6 +401,8 @@ class AmazonChannel:
             ship_by=_time(o["LatestShipDate"], "latest ship date") if o.get("LatestShipDate") else None,
             deliver_by=_time(o["LatestDeliveryDate"], "latest delivery date") if o.get("LatestDeliveryDate") else None,
             channel_hold=hold,
+            # Prime and Business orders say so to routing rules (order tag prime / business), besides the level.
+            tags=",".join(t for t, flag in (("prime", o.get("IsPrime")), ("business", o.get("IsBusinessOrder"))) if flag is True),
         )
         order = check_order(order)
         cancel = Cancellation(str(oid), "Canceled on Amazon", _time(o["LastUpdateDate"], "update date") if o.get("LastUpdateDate") else None) \

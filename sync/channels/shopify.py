@@ -233,6 +233,7 @@ class ShopifyChannel:
             ),
             subtotal_minor=subtotal, shipping_minor=shipping, tax_minor=tax, discount_minor=discount, total_minor=total,
             service_level=service_level(shipping_lines),
+            tags=str(o.get("tags") or ""),  # the shop's own order tags ("wholesale, gift"): routing rules can match them
         )
         order = check_order(order)
         cancel = None

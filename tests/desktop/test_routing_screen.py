@@ -43,6 +43,7 @@ def test_new_rule_written_in_the_form_is_saved_above_the_default(qtbot, tasks, w
     qtbot.keyClicks(form.name, "Wholesale west coast ships from Reno")
     qtbot.mouseClick(form.order_type.boxes["wholesale"], Qt.MouseButton.LeftButton)
     qtbot.keyClicks(form.region, "ca, or, wa")
+    qtbot.keyClicks(form.order_tag, "Business")  # what Amazon says of a business buyer's order
     qtbot.keyClicks(form.weight_max, "30")
     qtbot.mouseClick(form.allowed.boxes["RNO"], Qt.MouseButton.LeftButton)
     form.split.setCurrentIndex(form.split.findData("ship_complete"))
@@ -53,12 +54,14 @@ def test_new_rule_written_in_the_form_is_saved_above_the_default(qtbot, tasks, w
     assert len(rules) == before + 1
     new = rules[-2]  # just above the default rule
     assert new.name == "Wholesale west coast ships from Reno" and rules[-1].is_default
-    assert new.conditions == {"order_type": ["wholesale"], "region": ["CA", "OR", "WA"], "weight_max_g": 30000}
+    assert new.conditions == {"order_type": ["wholesale"], "region": ["CA", "OR", "WA"], "order_tag": ["business"],
+                              "weight_max_g": 30000}
     assert new.actions == {"allowed_locations": ["RNO"], "split": "ship_complete"}
     # The list shows it in plain words, and the form now edits the saved rule.
     qtbot.waitUntil(lambda: form.rule is not None and form.rule.id == new.id)
     row = screen.model.row_of(new.id)
-    assert screen.model.index(row, 3).data() == "when order type is wholesale and region is CA or OR or WA and weight ≤ 30.0 kg"
+    assert screen.model.index(row, 3).data() == ("when order type is wholesale and region is CA or OR or WA and order tag is "
+                                                 "business and weight ≤ 30.0 kg")
     assert screen.model.index(row, 4).data() == "only from RNO; ship complete"
     assert not form.is_dirty() and not screen.save_button.isEnabled()
 

@@ -94,6 +94,7 @@ def test_the_fixture_maps_promises_unicode_pending_and_fulfilled_by_amazon():
     assert (mfn.subtotal_minor, mfn.shipping_minor, mfn.tax_minor, mfn.discount_minor, mfn.total_minor) == (4894, 599, 234, 390, 5337)
     pending, _c = ch.map_order(orders[1], FIXTURE["getOrderItems"][orders[1]["AmazonOrderId"]])
     assert pending.currency == "USD" and "Pending" in pending.channel_hold  # no total yet: the marketplace's currency
+    assert (mfn.tags, pending.tags) == ("prime", "business")  # IsPrime and IsBusinessOrder, for routing rules
     afn, _c = ch.map_order(orders[2], FIXTURE["getOrderItems"][orders[2]["AmazonOrderId"]])
     assert "fulfilled by Amazon" in afn.channel_hold
 

@@ -76,6 +76,7 @@ def test_a_realistic_order_maps_exactly(shop, clock):
     assert (mug.external_line_id, mug.sku, mug.quantity, mug.unit_price_minor, mug.description) == ("14001", "MUG-RED", 2, 1230, "Harbour Mug - Red")
     assert (tote.sku, tote.unit_price_minor, tote.description) == ("SHOPIFY-VARIANT-39007", 4500, "Rope Tote Bag")
     assert (o.customer_name, o.customer_email) == ("Inès Okafor", "ines.okafor@example.net")
+    assert o.tags == "vip,wholesale-lead"  # the shop's own tags, tidied, for routing rules
     assert (o.ship_to.name, o.ship_to.company, o.ship_to.address1, o.ship_to.address2, o.ship_to.city, o.ship_to.region,
             o.ship_to.postal_code, o.ship_to.country) == ("Inès Okafor", "Okafor Ceramics", "88 Water Street", "Unit 3",
                                                           "Louisville", "KY", "40202", "US")

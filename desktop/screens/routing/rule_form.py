@@ -168,6 +168,7 @@ class RuleForm(QWidget):
         self.postal_prefix = self._line("condPostal", self.tr("Any postal code — e.g. 94, 97 (starts with)"))
         self.sku = self._line("condSku", self.tr("Any SKU — e.g. MUG-RED-12OZ"))
         self.sku_tag = self._line("condSkuTag", self.tr("Any tag — e.g. fragile, outdoor"))
+        self.order_tag = self._line("condOrderTag", self.tr("Any tag the channel gave — e.g. prime, business"))
         self.weight_min = self._line("condWeightMin", self.tr("any"), narrow=True)
         self.weight_max = self._line("condWeightMax", self.tr("any"), narrow=True)
         self.value_min = self._line("condValueMin", self.tr("any"), narrow=True)
@@ -259,6 +260,7 @@ class RuleForm(QWidget):
         field("postal_prefix", self.tr("Postal code"), self.postal_prefix)
         field("sku", self.tr("SKU"), self.sku)
         field("sku_tag", self.tr("SKU tag"), self.sku_tag)
+        field("order_tag", self.tr("Order tag"), self.order_tag)
         field("weight", self.tr("Weight"), row_of(self.tr("from"), self.weight_min, self.tr("to"), self.weight_max,
                                                   self.tr("kg")))
         field("value", self.tr("Order value"), row_of(self.tr("from"), self.value_min, self.tr("to"), self.value_max,
@@ -284,7 +286,7 @@ class RuleForm(QWidget):
         layout.addLayout(self.grid)
         layout.addStretch(1)
 
-        for w in (self.name, self.country, self.region, self.postal_prefix, self.sku, self.sku_tag, self.weight_min,
+        for w in (self.name, self.country, self.region, self.postal_prefix, self.sku, self.sku_tag, self.order_tag, self.weight_min,
                   self.weight_max, self.value_min, self.value_max, self.hold_reason):
             w.textChanged.connect(self._changed)
         for c in (self.channel, self.order_type, self.service_level, self.allowed, self.preferred):
@@ -319,7 +321,7 @@ class RuleForm(QWidget):
     def _chain_tabs(self) -> None:
         """Tab walks the form top to bottom; boxes added when the places arrive would otherwise come last."""
         chain: list[QWidget] = [self.name, self.enabled, *self.channel.boxes.values(), *self.order_type.boxes.values(),
-                                self.country, self.region, self.postal_prefix, self.sku, self.sku_tag, self.weight_min,
+                                self.country, self.region, self.postal_prefix, self.sku, self.sku_tag, self.order_tag, self.weight_min,
                                 self.weight_max, self.value_min, self.value_max, *self.service_level.boxes.values(),
                                 *self.allowed.boxes.values(), *self.preferred.boxes.values(), self.split,
                                 self.forced_service, self.hold_reason]
@@ -345,6 +347,7 @@ class RuleForm(QWidget):
         self.postal_prefix.setText(_csv(c.get("postal_prefix")))
         self.sku.setText(_csv(c.get("sku")))
         self.sku_tag.setText(_csv(c.get("sku_tag")))
+        self.order_tag.setText(_csv(c.get("order_tag")))
         self.weight_min.setText(self._kg(c.get("weight_min_g")))
         self.weight_max.setText(self._kg(c.get("weight_max_g")))
         self.value_min.setText(self._money(c.get("value_min_minor")))
@@ -387,7 +390,7 @@ class RuleForm(QWidget):
     def _snapshot(self) -> tuple:
         return (self.name.text().strip(), self.enabled.isChecked(), tuple(self.channel.values()), tuple(self.order_type.values()),
                 self.country.text(), self.region.text(), self.postal_prefix.text(), self.sku.text(), self.sku_tag.text(),
-                self.weight_min.text(), self.weight_max.text(), self.value_min.text(), self.value_max.text(),
+                self.order_tag.text(), self.weight_min.text(), self.weight_max.text(), self.value_min.text(), self.value_max.text(),
                 tuple(self.service_level.values()), tuple(self.allowed.values()), tuple(self.preferred.values()),
                 self.split.currentData(), self.forced_service.currentData(), self.hold_reason.text().strip())
 
@@ -400,7 +403,8 @@ class RuleForm(QWidget):
         for key, value in (("channel", self.channel.values()), ("order_type", self.order_type.values()),
                            ("country", _split_csv(self.country.text())), ("region", _split_csv(self.region.text())),
                            ("postal_prefix", _split_csv(self.postal_prefix.text())), ("sku", _split_csv(self.sku.text())),
-                           ("sku_tag", _split_csv(self.sku_tag.text())), ("service_level", self.service_level.values())):
+                           ("sku_tag", _split_csv(self.sku_tag.text())), ("order_tag", _split_csv(self.order_tag.text())),
+                           ("service_level", self.service_level.values())):
             if value:
                 c[key] = value
         for key, edit, scale, field, what in (

@@ -13,7 +13,7 @@ from oms.routing.rules import Rule
 # Form fields, each named after the condition or action key it edits ("weight" and "value" cover a min/max pair).
 CONDITION_GROUPS: dict[str, tuple[str, ...]] = {
     "channel": ("channel",), "order_type": ("order_type",), "country": ("country",), "region": ("region",),
-    "postal_prefix": ("postal_prefix",), "sku": ("sku",), "sku_tag": ("sku_tag",),
+    "postal_prefix": ("postal_prefix",), "sku": ("sku",), "sku_tag": ("sku_tag",), "order_tag": ("order_tag",),
     "weight": ("weight_min_g", "weight_max_g"), "value": ("value_min_minor", "value_max_minor"),
     "service_level": ("service_level",),
 }
