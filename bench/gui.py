@@ -343,7 +343,9 @@ def measure(db, repeats: int, log) -> dict[str, list[float]]:
         numbers = s.scalars(select(SalesOrder.number).where(SalesOrder.id.in_([rng.randint(1, 1000) * 131 for _ in range(20)]))).all()
         skus = s.scalars(select(OrderLine.sku).where(OrderLine.id.in_([rng.randint(1, 2000) * 97 for _ in range(20)]))).all()
         tracking = s.scalars(select(Shipment.tracking_number).where(Shipment.id.in_([rng.randint(1, 1000) * 53 for _ in range(20)]))).all()
-        eans = s.scalars(select(Barcode.code).where(Barcode.kind == "ean", Barcode.id.in_([rng.randint(1, 100_000) * 2 - 1 for _ in range(60)]))).all()
+        top = s.scalar(select(func.max(Barcode.id))) or 1  # any size of catalogue: sixty EANs picked at random
+        eans = s.scalars(select(Barcode.code).where(Barcode.kind == "ean", Barcode.id.in_([rng.randint(1, top) for _ in range(120)]))
+                         .limit(60)).all()
     terms = [e[:4] for e in emails[:8]] + [n[:6] for n in numbers[:8]] + [k for k in skus[:6]] + [t[:10] for t in tracking[:6]] \
         + ["olivia", "Garcia", "Northwind"] \
         + [e[3:8] for e in emails[8:14]] + [n[-5:] for n in numbers[8:12]] + ["obins", "arcia", "on7@"]  # inside words

@@ -34,8 +34,8 @@ def main(argv: list[str]) -> int:
     from oms.fulfilment.floor import PickListData, PickTaskView
 
     n = args.count
-    frm = Address("Harbor & Pine Goods", street=("1200 Industrial Way",), city="Reno", region="NV", postal_code="89502", country="US")
-    to = Address("Ada Lovelace", "", ("1 Main St",), "Seattle", "WA", "98101", "US")
+    frm = Address("Harbor & Pine Goods", address1="1200 Industrial Way", city="Reno", region="NV", postal_code="89502", country="US")
+    to = Address("Ada Lovelace", "", "1 Main St", "", "Seattle", "WA", "98101", "US")
     tracking = [f"1Z999AA1{i:010d}" for i in range(n)]
 
     # Baseline: the least a PDF label can cost, one Code 128 on a bare canvas.
