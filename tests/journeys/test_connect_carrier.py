@@ -23,7 +23,7 @@ def test_a_carrier_account_is_connected_through_settings(station):
         assert dialog.windowTitle() == "Connect a carrier account"
         # The registry's words for the one carrier kind there is: its address, prefilled, and what its secret is called.
         assert s.sees("API address") and s.sees("https://api.easypost.com") and s.sees("API key")
-        assert isinstance(s.focused(), QLineEdit)  # the name, first
+        s.wait_for(lambda: isinstance(s.focused(), QLineEdit), "the name field to take the keys")  # the name, first
         s.type("Office EasyPost")
         s.key("Tab")
         assert s.focused().text() == "office-easypost"  # the code follows the name

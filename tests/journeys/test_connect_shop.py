@@ -25,7 +25,7 @@ def test_a_woocommerce_shop_is_connected_through_settings_and_its_orders_arrive(
         s.click_text("Connect a shop…")
         s.wait_for(lambda: QApplication.activeModalWidget() is not None, "the connection dialog")
         assert QApplication.activeModalWidget().windowTitle() == "Connect a shop"
-        assert isinstance(s.focused(), QLineEdit)  # the name, first
+        s.wait_for(lambda: isinstance(s.focused(), QLineEdit), "the name field to take the keys")  # the name, first
         s.key("Shift+Tab")  # back to the kind of shop
         assert isinstance(s.focused(), QComboBox)
         s.type("W")  # the list jumps to the kind that starts with W
@@ -81,6 +81,7 @@ def test_an_amazon_store_in_europe_is_connected_with_its_marketplaces_and_tried_
         s.click(s.window.nav_buttons["settings"])
         s.click_text("Connect a shop…")
         s.wait_for(lambda: QApplication.activeModalWidget() is not None, "the connection dialog")
+        s.wait_for(lambda: isinstance(s.focused(), QLineEdit), "the name field to take the keys")
         s.key("Shift+Tab")
         s.type("A")
         assert s.focused().currentText() == "Amazon"

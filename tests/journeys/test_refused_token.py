@@ -22,7 +22,8 @@ def give_token(s, token: str) -> None:
     s.click(table.viewport(), table.visualItemRect(table.item(row, 0)).center())
     s.click_text("Token…")
     s.wait_for(lambda: QApplication.activeModalWidget() is not None, "the token dialog")
-    assert isinstance(s.focused(), QLineEdit) and s.focused().objectName() == "connectionToken"
+    s.wait_for(lambda: isinstance(s.focused(), QLineEdit) and s.focused().objectName() == "connectionToken",
+               "the token field to take the keys")
     s.type(token)
     s.key("Return")
     s.wait_for(lambda: QApplication.activeModalWidget() is None, "the dialog to close")
