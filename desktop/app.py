@@ -31,7 +31,7 @@ from desktop.qt import (
 )
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
-from oms import seed
+from oms import backup, seed
 from oms.db import Database
 from oms.errors import OmsError
 from oms.settings import Settings
@@ -40,6 +40,8 @@ log = logging.getLogger("quayside.app")
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 DEMO_ORDERS = 300
 SMOKE_TIMEOUT_MS = 60_000
+BACKUP_CHECK_MS = 60 * 60 * 1000  # how often a running station asks whether the day's backup is due
+FIRST_BACKUP_DELAY_MS = 60_000  # the first ask: once the start-up work is out of the way
 
 
 def app_icon() -> QIcon:
@@ -137,7 +139,58 @@ class Startup(QObject):
     def begin(self) -> None:
         if not self.smoke:
             self.splash.show()
-        self.tasks.call(self.db.migrate, self._migrated, self._fail)
+        self.splash.step(self.tr("Checking the database…"))
+        folder = backup.backup_folder(self.db.url, self.settings.backup_folder)
+
+        def check():
+            problems = backup.check_database(self.db.url)
+            found = backup.list_backups(self.db.url, folder) if problems else []
+            return problems, (found[-1] if found else None)
+
+        self.tasks.call(check, self._checked_integrity, self._fail)
+
+    def _checked_integrity(self, found) -> None:
+        problems, latest = found
+        if not problems:
+            self.splash.step(self.tr("Opening the database…"))
+            self.tasks.call(self.db.migrate, self._migrated, self._fail)
+            return
+        where = backup.sqlite_path(self.db.url)
+        said = self.tr("The database {path} is damaged: {problem}").format(path=where, problem=problems[0])
+        if self.smoke or latest is None:
+            hint = "" if latest is not None else self.tr(
+                "\n\nThere is no backup of it to restore. Ask your supervisor, or start Quayside with another database.")
+            self._fail(said + hint)
+            return
+        self.splash.hide()
+        box = QMessageBox(QMessageBox.Icon.Warning, self.tr("The database is damaged"),
+                          said + "\n\n" + self.tr("Restore the latest backup, taken {when}? Work done since then is "
+                                                   "lost; the damaged file is kept beside it.").format(
+                              when=f"{latest.taken_at:%Y-%m-%d %H:%M}"))
+        box.setObjectName("damagedDatabase")
+        box.setWindowIcon(app_icon())
+        restore = box.addButton(self.tr("&Restore the backup"), QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(self.tr("&Quit"), QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(restore)
+
+        def answered() -> None:
+            if box.clickedButton() is not restore:
+                self._finish(1)
+                return
+            self.splash.show()
+            self.splash.step(self.tr("Restoring the backup of {when}…").format(when=f"{latest.taken_at:%Y-%m-%d %H:%M}"))
+
+            def restored(report) -> None:
+                log.warning("restored %s from %s; the damaged file is at %s", where, report.restored_from,
+                            report.saved_previous)
+                self.tasks.call(self.db.migrate, self._migrated, self._fail)
+
+            self.tasks.call(lambda: backup.restore(self.db.url, latest.path), restored, self._fail)
+
+        box.finished.connect(answered)
+        self.damaged_box = box
+        box.open()  # not exec(): the event loop keeps running, for the worker and for a test's keys
+        box.activateWindow()  # the keyboard goes to the question, with or without a window manager
 
     def _migrated(self, report) -> None:
         if report.before != report.after and report.before is not None:
@@ -184,6 +237,32 @@ class Startup(QObject):
         self.window.start()
         if not self.smoke:  # --smoke stays fast and off the network
             self._start_sync()
+            self._schedule_backups()
+
+    def _schedule_backups(self) -> None:
+        """A SQLite station backs itself up once a day while it runs (a shared server is backed up where it runs)."""
+        if backup.sqlite_path(self.db.url) is None:
+            return
+        folder = backup.backup_folder(self.db.url, self.settings.backup_folder)
+        url = self.db.url
+
+        def due() -> None:
+            self.tasks.background(lambda: backup.backup_if_due(url, folder), self._backed_up, self._backup_failed,
+                                  owner=self.window)
+
+        self.backup_timer = QTimer(self.window)
+        self.backup_timer.setInterval(BACKUP_CHECK_MS)
+        self.backup_timer.timeout.connect(due)
+        self.backup_timer.start()
+        QTimer.singleShot(FIRST_BACKUP_DELAY_MS, self.window, due)
+
+    def _backed_up(self, report) -> None:
+        if report is not None:
+            log.info("backed up to %s (%d older removed)", report.path, len(report.removed))
+
+    def _backup_failed(self, message: str) -> None:
+        log.error("scheduled backup failed: %s", message)
+        self.window.show_message(self.tr("The daily backup failed: {error}").format(error=message))
 
     def _start_sync(self) -> None:
         """Sync runs for the connected shops and carriers; on a demo database the emulators start first."""

@@ -6,14 +6,15 @@ import argparse
 import json
 import sys
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, or_, select
 
 from . import check as integrity
-from . import inventory, orders, seed
+from . import backup, inventory, orders, seed
 from .db import Database
-from .errors import NotFound
+from .errors import InvalidInput, NotFound
 from .i18n import _, ngettext
 from .models import Channel, Location, OrderLine, OrderStatus, SalesOrder, Shipment, StockMovement
 from .money import format_money
@@ -45,6 +46,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     u = dsub.add_parser("upgrade", help=_("create or migrate the database schema"))
     add_db_option(u)
     u.set_defaults(func=cmd_db_upgrade)
+    b = dsub.add_parser("backup", help=_("back the database up now (SQLite backup API, or pg_dump) and rotate old backups"))
+    add_db_option(b)
+    b.add_argument("--folder", metavar="DIR", help=_("where backups go (default: the backup_folder setting, "
+                                                      "else backups/ beside the SQLite file)"))
+    b.set_defaults(func=cmd_db_backup)
+    ls = dsub.add_parser("backups", help=_("list this database's backups, newest last"))
+    add_db_option(ls)
+    ls.add_argument("--folder", metavar="DIR")
+    ls.set_defaults(func=cmd_db_backups)
+    r = dsub.add_parser("restore", help=_("replace the SQLite database with a backup, after checking the backup"))
+    add_db_option(r)
+    r.add_argument("file", nargs="?", metavar="FILE", help=_("the backup file"))
+    r.add_argument("--latest", action="store_true", help=_("restore the newest backup in the backup folder"))
+    r.add_argument("--folder", metavar="DIR")
+    r.set_defaults(func=cmd_db_restore)
 
     p = sub.add_parser("orders", help=_("list or show orders"))
     osub = p.add_subparsers(dest="orders_command", required=True)
@@ -102,6 +118,58 @@ def cmd_db_upgrade(args) -> int:
         print(_("Upgraded {where} from schema {old} to {new}.").format(where=db.description, old=report.before or _("empty"), new=report.after))
         if report.backup:
             print(_("A copy of the database before the upgrade is at {path}.").format(path=report.backup))
+    return 0
+
+
+def _backup_folder(args, url: str):
+    from .settings import Settings
+
+    return backup.backup_folder(url, getattr(args, "folder", None) or Settings.load().backup_folder)
+
+
+def cmd_db_backup(args) -> int:
+    db = Database(getattr(args, "db", None))
+    try:
+        report = backup.backup(db.url, _backup_folder(args, db.url), schema=db.schema)
+    finally:
+        db.dispose()
+    print(_("Backed up {where} to {path}.").format(where=db.description, path=report.path))
+    for p in report.removed:
+        print(_("Removed the older backup {path}.").format(path=p))
+    return 0
+
+
+def cmd_db_backups(args) -> int:
+    db = Database(getattr(args, "db", None))
+    db.dispose()
+    folder = _backup_folder(args, db.url)
+    found = backup.list_backups(db.url, folder)
+    if not found:
+        print(_("There is no backup of {where} in {folder}.").format(where=db.description, folder=folder))
+        return 0
+    for b in found:
+        print(f"{b.taken_at:%Y-%m-%d %H:%M:%S}  {b.size / 1_048_576:8.1f} MB  {b.path}")
+    return 0
+
+
+def cmd_db_restore(args) -> int:
+    if bool(args.file) == bool(args.latest):
+        raise InvalidInput(_("Name the backup file to restore, or give --latest (not both)."))
+    db = Database(getattr(args, "db", None))
+    db.dispose()
+    source = backup.latest_backup(db.url, _backup_folder(args, db.url)).path if args.latest else Path(args.file)
+    report = backup.restore(db.url, source)
+    print(_("Restored {where} from {path} (schema {rev}).").format(where=db.description, path=report.restored_from,
+                                                                  rev=report.revision))
+    if report.saved_previous:
+        print(_("The database as it was before is at {path}.").format(path=report.saved_previous))
+    db = Database(db.url)
+    try:
+        migrated = db.migrate()
+    finally:
+        db.dispose()
+    if migrated.before != migrated.after:
+        print(_("Upgraded the restored database from schema {old} to {new}.").format(old=migrated.before, new=migrated.after))
     return 0
 
 

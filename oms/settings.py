@@ -30,6 +30,7 @@ class Settings:
     """Everything a station remembers between runs, except window state (QSettings)."""
 
     database_url: str = ""
+    backup_folder: str = ""  # empty: backups/ beside the SQLite file (oms.backup.backup_folder)
     station_name: str = field(default_factory=_default_station)
     user: str = ""
     company_name: str = "Harbor & Pine Goods"
