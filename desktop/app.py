@@ -31,7 +31,7 @@ from desktop.qt import (
 )
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
-from oms import backup, seed
+from oms import about, backup, logs, seed
 from oms.db import Database
 from oms.errors import OmsError
 from oms.settings import Settings
@@ -358,6 +358,8 @@ class Running:
 def start(args) -> Running:
     """Open the settings and the database and begin the start-up steps; the caller runs the event loop."""
     app = application()
+    logs.setup()  # again for a journey's fresh machine: the log goes to this machine's folder
+    log.info("Quayside %s starting", about.version())
     smoke = bool(getattr(args, "smoke", False))
     try:
         settings = Settings.load()

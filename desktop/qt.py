@@ -26,6 +26,7 @@ from PySide6.QtCore import (
     QVariantAnimation,
     Signal,
     Slot,
+    qVersion,
 )
 from PySide6.QtGui import (
     QAction,
@@ -64,6 +65,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMenu,
+    QMenuBar,
     QMessageBox,
     QPlainTextEdit,
     QProgressBar,
@@ -125,6 +128,8 @@ __all__ = [
     "QLabel",
     "QLineEdit",
     "QMainWindow",
+    "QMenu",
+    "QMenuBar",
     "QMessageBox",
     "QMimeData",
     "QModelIndex",
@@ -164,4 +169,5 @@ __all__ = [
     "Signal",
     "Slot",
     "isValid",
+    "qVersion",
 ]

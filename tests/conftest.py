@@ -26,6 +26,7 @@ def pytest_configure(config):
     # Keep the developer's own settings and data folder out of the tests.
     cfg = Path(os.environ.setdefault("OMS_CONFIG_DIR", str(Path(config.rootpath) / ".pytest-config")))
     cfg.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("OMS_LOG_DIR", str(cfg / "logs"))
     os.environ.pop("OMS_DATABASE_URL", None)
     config._xvfb = _real_x_display()
 

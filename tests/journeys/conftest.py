@@ -88,7 +88,7 @@ def pytest_runtest_makereport(item, call):
 # -- a fresh machine ---------------------------------------------------------------------------------
 
 FRESH_ENV = ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME")
-CLEARED_ENV = ("OMS_CONFIG_DIR", "OMS_DATABASE_URL", "OMS_SPOOL_DIR", "OMS_SECRET_STORE")
+CLEARED_ENV = ("OMS_CONFIG_DIR", "OMS_DATABASE_URL", "OMS_SPOOL_DIR", "OMS_SECRET_STORE", "OMS_LOG_DIR")
 
 
 class Machine:
@@ -195,6 +195,10 @@ class Station:
     # -- what a person sees
 
     def focused(self) -> QWidget:
+        """Where a person's keys go: an open menu or popup list (it holds the keyboard grab), else the focus widget."""
+        popup = QApplication.activePopupWidget()
+        if popup is not None:
+            return popup
         widget = QApplication.focusWidget()
         assert widget is not None, "no widget has the keyboard focus: a person's keys would go nowhere"
         return widget
