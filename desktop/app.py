@@ -198,7 +198,7 @@ class Startup(QObject):
         self.tasks.call(lambda: seed.is_seeded(self.db), self._checked, self._fail)
 
     def _checked(self, seeded: bool) -> None:
-        if seeded or getattr(self.args, "no_seed", False):
+        if seeded or getattr(self.args, "no_seed", False) or not self.settings.demo_data:
             self._open_window()
             return
         self.splash.step(self.tr("This database is empty: adding demo products, stock and orders…"))
@@ -338,6 +338,7 @@ class Running:
         self.tasks = tasks
         self.db = db
         self.code = code  # set when the start ended before the event loop (a database that cannot be opened)
+        self.wizard = None  # the first-run wizard while it asks
 
     @property
     def window(self):
@@ -356,25 +357,64 @@ class Running:
 
 
 def start(args) -> Running:
-    """Open the settings and the database and begin the start-up steps; the caller runs the event loop."""
+    """Open the settings and the database and begin the start-up steps; the caller runs the event loop.
+
+    On a first start (no settings file, no database named) the first-run wizard asks first; the start goes on when
+    it is finished (``Running.wizard`` is the wizard meanwhile)."""
     app = application()
     logs.setup()  # again for a journey's fresh machine: the log goes to this machine's folder
     log.info("Quayside %s starting", about.version())
+    from desktop import first_run
+
+    if first_run.needed(args):
+        running = Running(app, None, None, None)
+        helper = Tasks(None)  # the wizard's slow work (a server's answer, CUPS, a test print) before any database
+        wizard = first_run.FirstRunWizard(helper)
+        running.wizard = wizard
+
+        def finished(result: int) -> None:
+            running.wizard = None
+            helper.shutdown()
+            settings = wizard.result_settings()
+            wizard.deleteLater()  # by Qt, after this slot: nothing of it stays to be restyled or to receive events
+            if result != QDialog.DialogCode.Accepted:
+                log.info("first-run wizard closed; nothing saved")
+                QCoreApplication.exit(0)
+                return
+            settings.save()
+            log.info("first-run wizard: station %s (%s), %s", settings.station_name, settings.station_role,
+                     "shared database" if settings.database_url else "database on this computer")
+            if _begin(running, args, settings) is not None:
+                QCoreApplication.exit(1)
+
+        wizard.finished.connect(finished)
+        wizard.setWindowIcon(app_icon())
+        wizard.show()
+        wizard.activateWindow()  # the keyboard goes to the wizard, with or without a window manager
+        return running
+    running = Running(app, None, None, None)
+    running.code = _begin(running, args, None)
+    return running
+
+
+def _begin(running: Running, args, settings: Settings | None) -> int | None:
+    """Open the database and queue the start-up steps on ``running``; an exit code if the database cannot be opened."""
     smoke = bool(getattr(args, "smoke", False))
     try:
-        settings = Settings.load()
+        settings = settings or Settings.load()
         db = Database(getattr(args, "db", None))
     except OmsError as exc:
         if smoke:
             print(f"smoke FAILED: {exc}", file=sys.stderr)
         else:
             show_error(QCoreApplication.translate("App", "Quayside cannot start"), str(exc))
-        return Running(app, None, None, None, code=1)
+        return 1
     tasks = Tasks(db)
     state = WindowState(QSettings())
-    startup = Startup(args, settings, db, tasks, state)
-    QTimer.singleShot(0, startup.begin)
-    return Running(app, startup, tasks, db)
+    running.startup = Startup(args, settings, db, tasks, state)
+    running.tasks, running.db = tasks, db
+    QTimer.singleShot(0, running.startup.begin)
+    return None
 
 
 def run(args) -> int:

@@ -71,6 +71,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QRadioButton,
     QScrollArea,
     QSizePolicy,
     QSpinBox,
@@ -85,6 +86,8 @@ from PySide6.QtWidgets import (
     QToolButton,
     QVBoxLayout,
     QWidget,
+    QWizard,
+    QWizardPage,
 )
 from shiboken6 import isValid
 
@@ -144,6 +147,7 @@ __all__ = [
     "QPoint",
     "QProgressBar",
     "QPushButton",
+    "QRadioButton",
     "QScrollArea",
     "QSettings",
     "QShortcut",
@@ -166,6 +170,8 @@ __all__ = [
     "QVariantAnimation",
     "QVBoxLayout",
     "QWidget",
+    "QWizard",
+    "QWizardPage",
     "Signal",
     "Slot",
     "isValid",

@@ -151,6 +151,8 @@ def _start_app(argv: list[str]):
 
     running = desktop_app.start(build_parser().parse_args(argv))
     assert running.code is None, "Quayside did not start (see the dialog or the log)"
+    if running.wizard is not None:
+        _through_the_wizard(running)
 
     def up() -> bool:
         w = running.window
@@ -160,6 +162,22 @@ def _start_app(argv: list[str]):
         running.shutdown()
         raise AssertionError("the main window did not open with orders in the queue in time")
     return running
+
+
+def _through_the_wizard(running) -> None:
+    """A fresh machine's first start: the supervisor takes every default of the first-run wizard, Return on each
+    page (this computer's name, packing, a local database, printers later, demo data), as the journeys' day begins."""
+    wizard = running.wizard
+    if not _process_until(lambda: QApplication.activeWindow() is wizard, START_TIMEOUT_S):
+        raise AssertionError("the first-run wizard did not take the keyboard")
+    for _ in range(12):
+        if not wizard.isVisible():
+            return
+        page = wizard.currentId()
+        target = QApplication.activePopupWidget() or QApplication.focusWidget() or wizard
+        QTest.keyClick(target, Qt.Key.Key_Return)
+        _process_until(lambda: not wizard.isVisible() or wizard.currentId() != page, 5)
+    raise AssertionError(f"Return did not take the wizard past page {wizard.currentPage().objectName()}")
 
 
 def _stop_app(running) -> None:

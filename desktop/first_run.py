@@ -1,0 +1,337 @@
+"""The first-run wizard: on a station with no settings file, ask what a supervisor knows and a developer would
+otherwise put in a file — the station's name and role, its database, its printers, whether the scanner reads
+right, and demo data or an empty start. Its defaults (this computer's name, packing, a local SQLite file, no
+printers, demo data) lead to the same first start as before the wizard existed: Return on every page.
+
+Every answer lands in the settings file (oms.settings), where Settings and Printing change it later. Slow work
+(connecting to a server, asking CUPS, printing a test) runs on the task pool, never on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import io
+
+from desktop.qt import (
+    QButtonGroup,
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPixmap,
+    QPushButton,
+    QRadioButton,
+    Qt,
+    QVBoxLayout,
+    QWizard,
+    QWizardPage,
+    Signal,
+)
+from desktop.print_jobs import send, test_documents
+from desktop.tasks import Tasks
+from oms import db_probe, printing
+from oms.db import default_sqlite_path
+from oms.settings import Settings
+
+ROLES = ("packing", "picking", "receiving", "office")
+# Letters that keyboard layouts move (y/z on German, a/q and digits on French), a dash and mixed case: a scanner set
+# to another layout than the computer's reads this wrong in a way that tells which.
+SCAN_TEST = "QZy-7aW4"
+
+
+def needed(args) -> bool:
+    """A first start: no settings file yet, and no database given on the command line or in the environment."""
+    import os
+
+    if getattr(args, "smoke", False) or getattr(args, "db", None) or os.environ.get("OMS_DATABASE_URL"):
+        return False
+    return not Settings.path().exists()
+
+
+def garbled(expected: str, got: str) -> str:
+    """Why a scan came out as ``got``: in words a supervisor can act on; empty when it is right."""
+    if got == expected:
+        return ""
+    swap_yz = expected.translate(str.maketrans("yzYZ", "zyZY"))
+    if got == swap_yz:
+        return "The scanner swaps Y and Z: it types as on a German (QWERTZ) keyboard. Set the scanner's keyboard " \
+               "language to this computer's (the scanner's manual has a barcode for it)."
+    if got.swapcase() == expected:
+        return "Upper and lower case come out swapped: Caps Lock is on, or the scanner's case setting is inverted."
+    if any(c in got for c in "àé&\"'(§è!ç") or got.translate(str.maketrans("aqAQwzWZ", "qaQAzwZW")) == expected:
+        return "The scanner types as on a French (AZERTY) keyboard. Set the scanner's keyboard language to this computer's."
+    if got.lower() == expected.lower():
+        return "The letters come out in the wrong case: check Caps Lock and the scanner's case setting."
+    return f"The scanner typed {got!r} for {expected!r}. Check the scanner's keyboard language and its prefix and suffix."
+
+
+def _barcode_png(value: str) -> bytes:
+    import barcode
+    from barcode.writer import ImageWriter
+
+    out = io.BytesIO()
+    barcode.get("code128", value, writer=ImageWriter()).write(
+        out, options={"module_width": 0.4, "module_height": 14, "font_size": 10, "text_distance": 4, "quiet_zone": 4})
+    return out.getvalue()
+
+
+class StationPage(QWizardPage):
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
+        self.setObjectName("stationPage")
+        self.setTitle(self.tr("This station"))
+        self.setSubTitle(self.tr("The name shows on every label, pick list and change this station makes."))
+        form = QFormLayout(self)
+        self.name = QLineEdit(settings.station_name)
+        self.name.setObjectName("stationName")
+        self.name.setMaxLength(64)
+        self.role = QComboBox()
+        self.role.setObjectName("stationRole")
+        for key, title in zip(ROLES, (self.tr("Packing"), self.tr("Picking"), self.tr("Receiving"), self.tr("Office"))):
+            self.role.addItem(title, key)
+        self.role.setCurrentIndex(max(0, self.role.findData(settings.station_role)))
+        form.addRow(self.tr("Station &name:"), self.name)
+        form.addRow(self.tr("What it is &for:"), self.role)
+        self.name.textChanged.connect(self.completeChanged)
+
+    def isComplete(self) -> bool:  # noqa: N802 (Qt override)
+        return bool(self.name.text().strip())
+
+
+class DatabasePage(QWizardPage):
+    """A file on this computer, or a shared PostgreSQL server that must pass "Test connection" first."""
+
+    tested = Signal(object)
+
+    def __init__(self, tasks: Tasks) -> None:
+        super().__init__()
+        self.setObjectName("databasePage")
+        self.tasks = tasks
+        self.setTitle(self.tr("Where the orders are kept"))
+        self.setSubTitle(self.tr("One station on its own keeps them in a file on this computer. Several stations share "
+                                 "one PostgreSQL server."))
+        layout = QVBoxLayout(self)
+        self.local = QRadioButton(self.tr("On this &computer, in {path}").format(path=default_sqlite_path()))
+        self.local.setObjectName("databaseLocal")
+        self.shared = QRadioButton(self.tr("On a &shared PostgreSQL server"))
+        self.shared.setObjectName("databaseShared")
+        group = QButtonGroup(self)
+        group.addButton(self.local)
+        group.addButton(self.shared)
+        self.local.setChecked(True)
+        self.url = QLineEdit()
+        self.url.setObjectName("databaseUrl")
+        self.url.setPlaceholderText("postgresql://user:password@server/quayside")
+        self.test = QPushButton(self.tr("&Test connection"))
+        self.test.setObjectName("testConnection")
+        self.verdict = QLabel()
+        self.verdict.setObjectName("connectionVerdict")
+        self.verdict.setWordWrap(True)
+        for w in (self.local, self.shared, self.url, self.test, self.verdict):
+            layout.addWidget(w)
+        layout.addStretch(1)
+        self._ok_for: str | None = None  # the address that passed the test
+        self.local.toggled.connect(self._arrange)
+        self.url.textChanged.connect(self._arrange)
+        self.url.returnPressed.connect(self.test_connection)
+        self.test.clicked.connect(self.test_connection)
+        self._arrange()
+
+    def _arrange(self) -> None:
+        shared = self.shared.isChecked()
+        self.url.setEnabled(shared)
+        self.test.setEnabled(shared and bool(self.url.text().strip()))
+        if self._ok_for is not None and self._ok_for != self.url.text().strip():
+            self._ok_for = None
+            self.verdict.clear()
+        self.completeChanged.emit()
+
+    def test_connection(self) -> None:
+        url = self.url.text().strip()
+        if not url:
+            return
+        self.verdict.setText(self.tr("Connecting to the server…"))
+        self.verdict.setProperty("state", "")
+        self.test.setEnabled(False)
+
+        def done(result) -> None:
+            self.test.setEnabled(True)
+            self.verdict.setText(result.message)
+            self.verdict.setProperty("state", "ok" if result.ok else "error")
+            self.verdict.style().polish(self.verdict)
+            self._ok_for = url if result.ok and self.url.text().strip() == url else None
+            self.completeChanged.emit()
+            self.tested.emit(result)
+
+        self.tasks.background(lambda: db_probe.probe(url), done, lambda m: done(db_probe.Probe(False, m)), owner=self)
+
+    def database_url(self) -> str:
+        return self.url.text().strip() if self.shared.isChecked() else ""
+
+    def isComplete(self) -> bool:  # noqa: N802 (Qt override)
+        return self.local.isChecked() or (self._ok_for is not None and self._ok_for == self.url.text().strip())
+
+
+class PrintersPage(QWizardPage):
+    """The document printer (a CUPS queue) and the label printer (a CUPS queue or a ZPL printer at IP:9100)."""
+
+    def __init__(self, tasks: Tasks, settings: Settings) -> None:
+        super().__init__()
+        self.setObjectName("printersPage")
+        self.tasks = tasks
+        self.settings = settings
+        self.setTitle(self.tr("Printers"))
+        self.setSubTitle(self.tr("Leave a printer empty to choose it later on the Printing screen."))
+        form = QFormLayout(self)
+        self.document = QComboBox()
+        self.document.setObjectName("wizardDocumentPrinter")
+        self.document.addItem(self.tr("(none yet)"), "")
+        self.label = QComboBox()
+        self.label.setObjectName("wizardLabelPrinter")
+        self.label.setEditable(True)
+        self.label.lineEdit().setPlaceholderText(self.tr("a CUPS queue, or socket://192.168.1.50:9100"))
+        self.format = QComboBox()
+        self.format.setObjectName("wizardLabelFormat")
+        self.format.addItem(self.tr("ZPL (thermal label printer)"), "zpl")
+        self.format.addItem(self.tr("PDF (any printer)"), "pdf")
+        self.test_document = QPushButton(self.tr("Print a test &page"))
+        self.test_label = QPushButton(self.tr("Print a test &label"))
+        self.test_label.setObjectName("testLabel")
+        self.result = QLabel()
+        self.result.setObjectName("printResult")
+        self.result.setWordWrap(True)
+        form.addRow(self.tr("&Documents:"), self.document)
+        form.addRow("", self.test_document)
+        form.addRow(self.tr("La&bels:"), self.label)
+        form.addRow(self.tr("Label &language:"), self.format)
+        form.addRow("", self.test_label)
+        form.addRow(self.result)
+        self.test_document.clicked.connect(lambda: self._test("document"))
+        self.test_label.clicked.connect(lambda: self._test("label"))
+        self.tasks.background(printing.list_printers, self._listed, lambda m: self.result.setText(m), owner=self)
+
+    def _listed(self, printers) -> None:
+        for p in printers:
+            self.document.addItem(p.name, p.name)
+            self.label.addItem(p.name)
+        if not printers:
+            self.result.setText(self.tr("CUPS has no printers on this computer yet; a network label printer can still "
+                                        "be named by its address."))
+        self.label.setCurrentText("")
+
+    def apply(self, settings: Settings) -> None:
+        settings.document_printer = self.document.currentData() or ""
+        settings.label_printer = self.label.currentText().strip()
+        settings.label_format = self.format.currentData()
+
+    def _test(self, which: str) -> None:
+        trial = Settings(**{**self.settings.__dict__})
+        self.apply(trial)
+        trial.station_name = self.wizard().station.name.text().strip() or trial.station_name  # as typed a page ago
+        if not (trial.label_printer if which == "label" else trial.document_printer):
+            self.result.setText(self.tr("Choose the printer first."))
+            return
+        self.result.setText(self.tr("Printing…"))
+        self.tasks.background(lambda: send(test_documents(trial, which)), lambda o: self.result.setText(o.summary()),
+                              self.result.setText, owner=self)
+
+
+class ScanField(QLineEdit):
+    """Takes the scanner's Enter for itself, so a scan does not also press the wizard's Next."""
+
+    scanned = Signal(str)
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.text():
+            self.scanned.emit(self.text())
+            self.clear()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+
+class ScannerPage(QWizardPage):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("scannerPage")
+        self.setTitle(self.tr("The scanner"))
+        self.setSubTitle(self.tr("Scan the barcode on this screen. (No scanner at hand? Go on: this can be tried later.)"))
+        layout = QVBoxLayout(self)
+        picture = QLabel()
+        picture.setObjectName("scanTestBarcode")
+        pixmap = QPixmap()
+        pixmap.loadFromData(_barcode_png(SCAN_TEST))
+        picture.setPixmap(pixmap)
+        picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.field = ScanField()
+        self.field.setObjectName("scanTestField")
+        self.field.setPlaceholderText(self.tr("the scanner types here"))
+        self.read = QLabel()
+        self.read.setObjectName("scanTestResult")
+        self.read.setWordWrap(True)
+        for w in (picture, self.field, self.read):
+            layout.addWidget(w)
+        layout.addStretch(1)
+        self.field.scanned.connect(self._scanned)
+
+    def initializePage(self) -> None:  # noqa: N802 (Qt override)
+        self.field.setFocus()  # where the scanner's keys go; the person does nothing but scan
+
+    def _scanned(self, text: str) -> None:
+        problem = garbled(SCAN_TEST, text)
+        self.read.setProperty("state", "error" if problem else "ok")
+        self.read.style().polish(self.read)
+        if problem:
+            self.read.setText(self.tr("Read: {got}\n{problem}").format(got=text, problem=self.tr(problem)))
+        else:
+            self.read.setText(self.tr("Read: {got} — right. The scanner and this computer agree.").format(got=text))
+
+
+class StartPage(QWizardPage):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("startPage")
+        self.setTitle(self.tr("How to begin"))
+        layout = QVBoxLayout(self)
+        self.demo = QRadioButton(self.tr("With &demo data: three warehouses, 500 products and 300 orders, and a demo shop "
+                                         "and carrier, to learn Quayside on"))
+        self.demo.setObjectName("startDemo")
+        self.empty = QRadioButton(self.tr("&Empty, for real work: connect the shops and add the products next"))
+        self.empty.setObjectName("startEmpty")
+        group = QButtonGroup(self)
+        group.addButton(self.demo)
+        group.addButton(self.empty)
+        self.demo.setChecked(True)
+        note = QLabel(self.tr("A database that already holds orders is opened as it is, whatever is chosen here."))
+        note.setWordWrap(True)
+        for w in (self.demo, self.empty, note):
+            layout.addWidget(w)
+        layout.addStretch(1)
+
+
+class FirstRunWizard(QWizard):
+    """Asks, then saves the settings file; ``finished`` tells the start-up to go on (accepted) or stop."""
+
+    def __init__(self, tasks: Tasks) -> None:
+        super().__init__()
+        self.setObjectName("firstRunWizard")
+        self.setWindowTitle(self.tr("Set up this Quayside station"))
+        self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
+        self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
+        self.resize(720, 480)
+        self.settings = Settings()
+        self.station = StationPage(self.settings)
+        self.database = DatabasePage(tasks)
+        self.printers = PrintersPage(tasks, self.settings)
+        self.scanner = ScannerPage()
+        self.start = StartPage()
+        for page in (self.station, self.database, self.printers, self.scanner, self.start):
+            self.addPage(page)
+
+    def result_settings(self) -> Settings:
+        s = self.settings
+        s.station_name = self.station.name.text().strip()
+        s.station_role = self.station.role.currentData()
+        s.database_url = self.database.database_url()
+        self.printers.apply(s)
+        s.demo_data = self.start.demo.isChecked()
+        return s
