@@ -86,6 +86,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     st.add_argument("--json", action="store_true")
     st.set_defaults(func=cmd_stock_show)
 
+    p = sub.add_parser("products", help=_("the product catalogue"))
+    psub = p.add_subparsers(dest="products_command", required=True)
+    im = psub.add_parser("import", help=_("add products from a CSV file (SKU, title, barcodes, bin, stock); "
+                                          "all or nothing"))
+    add_db_option(im)
+    im.add_argument("file", metavar="FILE")
+    im.add_argument("--location", default="MAIN", help=_("where the stock is (created when missing; default MAIN)"))
+    im.add_argument("--location-name", default="Main warehouse")
+    im.set_defaults(func=cmd_products_import)
+
     p = sub.add_parser("check", help=_("check the database's integrity; exits 1 on any finding"))
     add_db_option(p)
     p.set_defaults(func=cmd_check)
@@ -118,6 +128,23 @@ def cmd_db_upgrade(args) -> int:
         print(_("Upgraded {where} from schema {old} to {new}.").format(where=db.description, old=report.before or _("empty"), new=report.after))
         if report.backup:
             print(_("A copy of the database before the upgrade is at {path}.").format(path=report.backup))
+    return 0
+
+
+def cmd_products_import(args) -> int:
+    from .audit import Actor
+    from .product_import import import_products, read_products
+
+    try:
+        text = Path(args.file).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(_("Cannot read {path}: {error}").format(path=args.file, error=exc)) from exc
+    rows = read_products(text)
+    db = open_db(args)
+    with db.write() as s:
+        report = import_products(s, Actor("cli", "cli"), rows, location=args.location, location_name=args.location_name)
+    print(_("Imported {n} products with {units} units in stock into {location} ({bins} new bins).").format(
+        n=report.products, units=report.units, location=report.location, bins=report.bins))
     return 0
 
 
