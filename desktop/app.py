@@ -132,6 +132,8 @@ class Startup(QObject):
         self.window = None
         self.demo = None  # desktop.demo.DemoSync while the demo shop and carrier run
         self.seeded_now = False  # demo data was added by this start: the demo shop starts too
+        self.products = None  # product rows the first-run wizard checked, imported at this start
+        self.imported = ""  # what that import did, said in the window's status bar
         self.started = time.monotonic()
         self.splash = StartupWindow()
         self.progress.connect(self._seed_progress)
@@ -198,6 +200,9 @@ class Startup(QObject):
         self.tasks.call(lambda: seed.is_seeded(self.db), self._checked, self._fail)
 
     def _checked(self, seeded: bool) -> None:
+        if self.products and not seeded:
+            self._import_products()
+            return
         if seeded or getattr(self.args, "no_seed", False) or not self.settings.demo_data:
             self._open_window()
             return
@@ -220,6 +225,31 @@ class Startup(QObject):
 
         self.tasks.call(fill, filled, self._fail)
 
+    def _import_products(self) -> None:
+        """The products the first-run wizard checked: imported before the window opens, all or nothing."""
+        from oms.audit import Actor
+        from oms.product_import import import_products
+
+        rows, self.products = self.products, None
+        self.splash.step(self.tr("Importing {n} products…").format(n=len(rows)))
+        actor = Actor("setup", self.settings.station_name)
+
+        def job(session):
+            return import_products(session, actor, rows)
+
+        def done(report) -> None:
+            self.imported = self.tr("Imported {n} products with {units} units in stock into {location}.").format(
+                n=report.products, units=report.units, location=report.location)
+            log.info("first run: %s", self.imported)
+            self._open_window()
+
+        def failed(message: str) -> None:
+            self.imported = message
+            log.error("first run: product import failed: %s", message)
+            self._open_window()  # the station opens empty; the message says what to fix
+
+        self.tasks.write(job, done, failed)
+
     def _seed_progress(self, done: int, total: int) -> None:
         self.splash.step(self.tr("Adding demo orders: {done} of {total}…").format(done=done, total=total), done, total)
 
@@ -235,6 +265,8 @@ class Startup(QObject):
         self.splash.close()
         self.window.activateWindow()  # the station's keyboard and scanner go to the window, with or without a window manager
         self.window.start()
+        if self.imported:
+            self.window.show_message(self.imported)
         if not self.smoke:  # --smoke stays fast and off the network
             self._start_sync()
             self._schedule_backups()
@@ -376,6 +408,7 @@ def start(args) -> Running:
             running.wizard = None
             helper.shutdown()
             settings = wizard.result_settings()
+            products = wizard.start.products()
             wizard.deleteLater()  # by Qt, after this slot: nothing of it stays to be restyled or to receive events
             if result != QDialog.DialogCode.Accepted:
                 log.info("first-run wizard closed; nothing saved")
@@ -384,7 +417,7 @@ def start(args) -> Running:
             settings.save()
             log.info("first-run wizard: station %s (%s), %s", settings.station_name, settings.station_role,
                      "shared database" if settings.database_url else "database on this computer")
-            if _begin(running, args, settings) is not None:
+            if _begin(running, args, settings, products=products) is not None:
                 QCoreApplication.exit(1)
 
         wizard.finished.connect(finished)
@@ -397,7 +430,7 @@ def start(args) -> Running:
     return running
 
 
-def _begin(running: Running, args, settings: Settings | None) -> int | None:
+def _begin(running: Running, args, settings: Settings | None, *, products=None) -> int | None:
     """Open the database and queue the start-up steps on ``running``; an exit code if the database cannot be opened."""
     smoke = bool(getattr(args, "smoke", False))
     try:
@@ -412,6 +445,7 @@ def _begin(running: Running, args, settings: Settings | None) -> int | None:
     tasks = Tasks(db)
     state = WindowState(QSettings())
     running.startup = Startup(args, settings, db, tasks, state)
+    running.startup.products = products
     running.tasks, running.db = tasks, db
     QTimer.singleShot(0, running.startup.begin)
     return None

@@ -14,6 +14,7 @@ import io
 from desktop.qt import (
     QButtonGroup,
     QComboBox,
+    QFileDialog,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -287,25 +288,100 @@ class ScannerPage(QWizardPage):
 
 
 class StartPage(QWizardPage):
-    def __init__(self) -> None:
+    """Demo data, or empty with (optionally) the products from a CSV file, checked here before Finish is allowed."""
+
+    def __init__(self, tasks: Tasks) -> None:
         super().__init__()
         self.setObjectName("startPage")
+        self.tasks = tasks
         self.setTitle(self.tr("How to begin"))
         layout = QVBoxLayout(self)
         self.demo = QRadioButton(self.tr("With &demo data: three warehouses, 500 products and 300 orders, and a demo shop "
                                          "and carrier, to learn Quayside on"))
         self.demo.setObjectName("startDemo")
-        self.empty = QRadioButton(self.tr("&Empty, for real work: connect the shops and add the products next"))
+        self.empty = QRadioButton(self.tr("&Empty, for real work: connect the shops next"))
         self.empty.setObjectName("startEmpty")
         group = QButtonGroup(self)
         group.addButton(self.demo)
         group.addButton(self.empty)
         self.demo.setChecked(True)
+        self.csv = QLineEdit()
+        self.csv.setObjectName("productsFile")
+        self.csv.setPlaceholderText(self.tr("products from a CSV file (SKU, title, barcodes, bin, stock): its path"))
+        self.browse = QPushButton(self.tr("&Choose file…"))
+        self.csv_result = QLabel()
+        self.csv_result.setObjectName("productsFileResult")
+        self.csv_result.setWordWrap(True)
         note = QLabel(self.tr("A database that already holds orders is opened as it is, whatever is chosen here."))
         note.setWordWrap(True)
-        for w in (self.demo, self.empty, note):
+        for w in (self.demo, self.empty, self.csv, self.browse, self.csv_result, note):
             layout.addWidget(w)
         layout.addStretch(1)
+        self._checked_file: str | None = None  # the path whose contents passed the check
+        self.rows = None
+        self.demo.toggled.connect(self._arrange)
+        self.csv.textChanged.connect(self._arrange)
+        self.csv.editingFinished.connect(self._check_file)
+        self.browse.clicked.connect(self._choose)
+        self._arrange()
+
+    def _arrange(self) -> None:
+        empty = self.empty.isChecked()
+        self.csv.setEnabled(empty)
+        self.browse.setEnabled(empty)
+        if self._checked_file is not None and self._checked_file != self.csv.text().strip():
+            self._checked_file, self.rows = None, None
+            self.csv_result.clear()
+        self.completeChanged.emit()
+
+    def _choose(self) -> None:
+        path, _filter = QFileDialog.getOpenFileName(self, self.tr("Products to import"), "",
+                                                    self.tr("CSV files (*.csv *.txt);;All files (*)"))
+        if path:
+            self.csv.setText(path)
+            self._check_file()
+
+    def _check_file(self) -> None:
+        path = self.csv.text().strip()
+        if not path or path == self._checked_file:
+            return
+        self.csv_result.setText(self.tr("Reading {path}…").format(path=path))
+
+        def read():
+            from pathlib import Path
+
+            from oms.product_import import read_products
+
+            return read_products(Path(path).expanduser().read_text(encoding="utf-8-sig"))
+
+        def done(rows) -> None:
+            if self.csv.text().strip() != path:
+                return
+            self._checked_file, self.rows = path, rows
+            units = sum(r.stock for r in rows)
+            self.csv_result.setProperty("state", "ok")
+            self.csv_result.setText(self.tr("{n} products with {units} units in stock, ready to import at the start.")
+                                    .format(n=len(rows), units=units))
+            self.completeChanged.emit()
+
+        def failed(message: str) -> None:
+            if self.csv.text().strip() != path:
+                return
+            self._checked_file, self.rows = None, None
+            self.csv_result.setProperty("state", "error")
+            self.csv_result.setText(message)
+            self.completeChanged.emit()
+
+        self.tasks.background(read, done, failed, owner=self)
+
+    def products(self):
+        """The checked rows to import at the start, or None."""
+        return self.rows if self.empty.isChecked() and self.csv.text().strip() else None
+
+    def isComplete(self) -> bool:  # noqa: N802 (Qt override)
+        if self.demo.isChecked() or not self.csv.text().strip():
+            return True
+        return self._checked_file == self.csv.text().strip() and self.rows is not None
 
 
 class FirstRunWizard(QWizard):
@@ -323,7 +399,7 @@ class FirstRunWizard(QWizard):
         self.database = DatabasePage(tasks)
         self.printers = PrintersPage(tasks, self.settings)
         self.scanner = ScannerPage()
-        self.start = StartPage()
+        self.start = StartPage(tasks)
         for page in (self.station, self.database, self.printers, self.scanner, self.start):
             self.addPage(page)
 

@@ -12,11 +12,11 @@ import json
 import uuid
 
 import pytest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWizard
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from oms.models import SalesOrder
+from oms.models import Product, SalesOrder
 from tests.conftest import postgres_url
 from tests.documents.conftest import Listener
 from tests.journeys.conftest import Machine, Station, _process_until, _stop_app
@@ -47,6 +47,11 @@ def _window_up(station, timeout: float = 120) -> None:
 
 def test_a_supervisor_sets_up_an_empty_packing_station_with_a_network_label_printer(tmp_path, qtbot, _journey_display):
     printer = Listener()
+    good, bad = tmp_path / "products.csv", tmp_path / "products-draft.csv"
+    good.write_text("SKU,Title,Barcodes,Bin,Stock\nMUG-RED,Mug red,4006381333931,A-01-1,12\n"
+                    "MUG-BLU,Mug blue,036000291452,A-01-2,1200\nLANTERN,Storm lantern,,,\n", encoding="utf-8")
+    bad.write_text("SKU,Title,Barcodes,Bin,Stock\nMUG-RED,Mug red,,A-01-1,12\nMUG-BLU,,,,\n"
+                   "LANTERN,Storm lantern,4006381333932,,\n", encoding="utf-8")
     with Machine(tmp_path / "home") as machine:
         s = _start_fresh(machine, qtbot)
         try:
@@ -84,12 +89,25 @@ def test_a_supervisor_sets_up_an_empty_packing_station_with_a_network_label_prin
             s.wait_for(lambda: _page(s) == "startPage", "the last page")
             s.key("Alt+E")  # Empty, for real work
             s.wait_for(lambda: s.running.wizard.start.empty.isChecked(), "the Empty choice to be ticked")
+            s.tab_to(lambda w: w.objectName() == "productsFile", "the products file")
+            s.type(str(bad))
+            s.key("Return")  # reads the file; Finish waits for it
+            s.wait_text("Line 3: the title is empty.")
+            assert s.sees("Line 4: the barcode 4006381333932 has a wrong check digit.")
+            assert not s.running.wizard.button(QWizard.WizardButton.FinishButton).isEnabled()
+            s.key("Ctrl+A")
+            s.type(str(good))
+            s.key("Return")
+            s.wait_text("3 products with 1212 units in stock, ready to import at the start.")
             s.key("Return")  # Finish
             _window_up(s)
             assert s.sees("Station RECV-1")
+            s.wait_for(lambda: "Imported 3 products with 1212 units in stock into MAIN." in s.status(),
+                       "the status bar to say what was imported")
             assert s.window.queue.model.rowCount() == 0
             with s.db.read() as session:
                 assert session.scalar(select(func.count()).select_from(SalesOrder)) == 0
+                assert session.scalar(select(func.count()).select_from(Product)) == 3
         finally:
             _stop_app(s.running)
             printer.close()
