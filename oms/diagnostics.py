@@ -16,7 +16,7 @@ from typing import Iterable
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from . import about, logs, sync_store
+from . import about, backup, logs, sync_store
 from .i18n import _
 from .settings import Settings
 from .sync_store import ConnectorStatus
@@ -31,12 +31,28 @@ class DatabaseFacts:
     revision: str | None
     head: str
     connectors: tuple[ConnectorStatus, ...]
+    sqlite_file: str | None = None  # the database file, for the backups beside it
 
 
 def database_facts(session: Session, *, description: str, head: str) -> DatabaseFacts:
     revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    return DatabaseFacts(session.get_bind().dialect.name, description, revision, head,
-                         tuple(sync_store.statuses(session)))
+    bind = session.get_bind()
+    sqlite_file = bind.url.database if bind.dialect.name == "sqlite" else None
+    return DatabaseFacts(bind.dialect.name, description, revision, head, tuple(sync_store.statuses(session)),
+                         sqlite_file)
+
+
+def _backups(facts: DatabaseFacts, settings: Settings) -> list[str]:
+    if not facts.sqlite_file or facts.sqlite_file == ":memory:":
+        return [_("A shared PostgreSQL database is backed up where its server runs (README, Backups).")]
+    url = f"sqlite:///{facts.sqlite_file}"
+    folder = backup.backup_folder(url, settings.backup_folder)
+    found = backup.list_backups(url, folder)
+    if not found:
+        return [f"{_('Folder')}: {folder}", _("No backup yet.")]
+    return [f"{_('Folder')}: {folder}",
+            f"{_('Newest')}: {found[-1].taken_at:%Y-%m-%d %H:%M} ({found[-1].size / 1_048_576:.1f} MB); "
+            f"{_('kept')}: {len(found)}"]
 
 
 def _when(value: datetime | None) -> str:
@@ -79,9 +95,12 @@ def report(facts: DatabaseFacts, settings: Settings, *, secrets: Iterable[str] =
         f"{_('Schema')}: {facts.revision or _('empty')}" + ("" if up_to_date else f" ({_('this version expects')} {facts.head})"),
         "",
         f"== {_('Station')}",
-        f"{_('Name')}: {settings.station_name}",
+        f"{_('Name')}: {settings.station_name} ({settings.station_role})",
         f"{_('Document printer')}: {settings.document_printer or '-'}",
         f"{_('Label printer')}: {settings.label_printer or '-'} ({settings.label_format}, {settings.label_dpi} dpi)",
+        "",
+        f"== {_('Backups')}",
+        *_backups(facts, settings),
         "",
         f"== {_('Printers (CUPS)')}",
         *_printers(),

@@ -54,7 +54,11 @@ def test_the_diagnostics_say_what_support_needs(station):
     assert "Operating system: Linux" in text and "Qt: 6.x" in text
     assert ("Kind: SQLite" if db.dialect == "sqlite" else "Kind: PostgreSQL") in text
     assert f"Schema: {db.head_revision()}" in text and "this version expects" not in text
-    assert "Name: PACK-2" in text and "Label printer: zebra (zpl, 203 dpi)" in text
+    assert "Name: PACK-2 (packing)" in text and "Label printer: zebra (zpl, 203 dpi)" in text
+    if db.dialect == "sqlite":
+        assert "== Backups\nFolder: " in text and "No backup yet." in text
+    else:
+        assert "backed up where its server runs" in text
     assert "== Printers (CUPS)" in text
     assert "shop (channel, shopify): offline since" in text and "last error: HTTP 503 from the shop" in text
     assert "ACME (partner, edi_sftp): online" in text
