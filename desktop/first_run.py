@@ -27,10 +27,10 @@ from desktop.qt import (
     QWizardPage,
     Signal,
 )
+from desktop.database_choice import DatabaseChoice
 from desktop.print_jobs import send, test_documents
 from desktop.tasks import Tasks
-from oms import db_probe, printing
-from oms.db import default_sqlite_path
+from oms import printing
 from oms.settings import Settings
 
 ROLES = ("packing", "picking", "receiving", "office")
@@ -101,75 +101,24 @@ class StationPage(QWizardPage):
 class DatabasePage(QWizardPage):
     """A file on this computer, or a shared PostgreSQL server that must pass "Test connection" first."""
 
-    tested = Signal(object)
-
     def __init__(self, tasks: Tasks) -> None:
         super().__init__()
         self.setObjectName("databasePage")
-        self.tasks = tasks
         self.setTitle(self.tr("Where the orders are kept"))
         self.setSubTitle(self.tr("One station on its own keeps them in a file on this computer. Several stations share "
                                  "one PostgreSQL server."))
         layout = QVBoxLayout(self)
-        self.local = QRadioButton(self.tr("On this &computer, in {path}").format(path=default_sqlite_path()))
-        self.local.setObjectName("databaseLocal")
-        self.shared = QRadioButton(self.tr("On a &shared PostgreSQL server"))
-        self.shared.setObjectName("databaseShared")
-        group = QButtonGroup(self)
-        group.addButton(self.local)
-        group.addButton(self.shared)
-        self.local.setChecked(True)
-        self.url = QLineEdit()
-        self.url.setObjectName("databaseUrl")
-        self.url.setPlaceholderText("postgresql://user:password@server/quayside")
-        self.test = QPushButton(self.tr("&Test connection"))
-        self.test.setObjectName("testConnection")
-        self.verdict = QLabel()
-        self.verdict.setObjectName("connectionVerdict")
-        self.verdict.setWordWrap(True)
-        for w in (self.local, self.shared, self.url, self.test, self.verdict):
-            layout.addWidget(w)
+        self.choice = DatabaseChoice(tasks)
+        self.shared = self.choice.shared
+        layout.addWidget(self.choice)
         layout.addStretch(1)
-        self._ok_for: str | None = None  # the address that passed the test
-        self.local.toggled.connect(self._arrange)
-        self.url.textChanged.connect(self._arrange)
-        self.url.returnPressed.connect(self.test_connection)
-        self.test.clicked.connect(self.test_connection)
-        self._arrange()
-
-    def _arrange(self) -> None:
-        shared = self.shared.isChecked()
-        self.url.setEnabled(shared)
-        self.test.setEnabled(shared and bool(self.url.text().strip()))
-        if self._ok_for is not None and self._ok_for != self.url.text().strip():
-            self._ok_for = None
-            self.verdict.clear()
-        self.completeChanged.emit()
-
-    def test_connection(self) -> None:
-        url = self.url.text().strip()
-        if not url:
-            return
-        self.verdict.setText(self.tr("Connecting to the server…"))
-        self.verdict.setProperty("state", "")
-        self.test.setEnabled(False)
-
-        def done(result) -> None:
-            self.test.setEnabled(True)
-            self.verdict.setText(result.message)
-            self.verdict.setProperty("state", "ok" if result.ok else "error")
-            self.verdict.style().polish(self.verdict)
-            self._ok_for = url if result.ok and self.url.text().strip() == url else None
-            self.completeChanged.emit()
-            self.tested.emit(result)
-
-        self.tasks.background(lambda: db_probe.probe(url), done, lambda m: done(db_probe.Probe(False, m)), owner=self)
+        self.choice.changed.connect(self.completeChanged)
 
     def database_url(self) -> str:
-        return self.url.text().strip() if self.shared.isChecked() else ""
+        return self.choice.database_url()
 
     def isComplete(self) -> bool:  # noqa: N802 (Qt override)
-        return self.local.isChecked() or (self._ok_for is not None and self._ok_for == self.url.text().strip())
+        return self.choice.complete()
 
 
 class PrintersPage(QWizardPage):
