@@ -52,6 +52,13 @@ def _build(tmp: Path) -> Path:
 def test_the_bundle_installs_from_its_tarball_and_starts_on_a_fresh_database(tmp_path):
     dist = _build(tmp_path)
     assert (dist / "quayside" / "quayside").exists()
+    internal = dist / "quayside" / "_internal"
+    # what is found at run time, not by following imports: each missing one fails a station, not the build
+    for part in ("oms/migrations/env.py", "resources/quayside.qss", "resources/sounds/success.wav",
+                 "pypdfium2_raw/libpdfium.so", "PySide6/Qt/plugins/platforms/libqxcb.so",
+                 "PySide6/Qt/plugins/printsupport", "PySide6/Qt/plugins/multimedia", "PySide6/Qt/plugins/imageformats"):
+        assert (internal / part).exists(), f"the bundle lacks {part}"
+    assert list(internal.glob("quayside-*.dist-info")), "the version and licences need the package metadata"
     size_mb = sum(f.stat().st_size for f in (dist / "quayside").rglob("*") if f.is_file() and not f.is_symlink()) / 1e6
     out = subprocess.run(["bash", str(ROOT / "installer" / "linux" / "make-tarball.sh")], cwd=ROOT, check=True,
                          capture_output=True, text=True, env={**os.environ, "DIST": str(dist), "BUILD": str(tmp_path / "b")})

@@ -39,6 +39,7 @@ def test_support_gets_the_diagnostics_by_keyboard_and_no_token_in_them(station):
     QApplication.clipboard().setText("")
 
     _open_menu(s)
+    s.shot("help-menu")
     s.key("D")  # Copy &diagnostics
     s.wait_for(lambda: "Diagnostics copied to the clipboard" in s.window.statusBar().currentMessage(),
                "the status bar to say the diagnostics are copied", timeout=30)
@@ -64,6 +65,7 @@ def test_support_gets_the_diagnostics_by_keyboard_and_no_token_in_them(station):
     s.tab_to(lambda w: w.objectName() == "aboutLibraries", "the list of libraries")
     s.type("PySide6")  # an item view jumps to what is typed
     s.wait_text("LGPL-3.0-only OR GPL-2.0-only OR GPL-3.0-only")
+    s.shot("about-box")
     table = box.findChild(QTableWidget, "aboutLibraries")
     assert table.item(table.currentRow(), 0).text() == "PySide6"
     s.key("Escape")

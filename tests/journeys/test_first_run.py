@@ -81,6 +81,7 @@ def test_a_supervisor_sets_up_an_empty_packing_station_with_a_network_label_prin
             s.wait_for(lambda: _page(s) == "scannerPage", "the scanner page")
             s.scan("QYz-7aW4")  # the scanner is set to a German keyboard
             s.wait_text("The scanner swaps Y and Z")
+            s.shot("first-run-scanner")
             s.scan("QZy-7aW4")  # set right, from the barcode in its manual
             s.wait_text("Read: QZy-7aW4 — right.")
             assert _page(s) == "scannerPage", "a scan's Enter must not press Next"
@@ -93,6 +94,7 @@ def test_a_supervisor_sets_up_an_empty_packing_station_with_a_network_label_prin
             s.type(str(bad))
             s.key("Return")  # reads the file; Finish waits for it
             s.wait_text("Line 3: the title is empty.")
+            s.shot("first-run-products")
             assert s.sees("Line 4: the barcode 4006381333932 has a wrong check digit.")
             assert not s.running.wizard.button(QWizard.WizardButton.FinishButton).isEnabled()
             s.key("Ctrl+A")
@@ -161,6 +163,7 @@ def test_a_shared_station_on_postgresql_is_told_plainly_what_is_wrong_first(tmp_
             s.type(wrong)
             s.key("Return")  # tests the connection
             s.wait_text("it has no database named quaysde", timeout=20)
+            s.shot("first-run-database")
             s.key("Alt+N")
             assert _page(s) == "databasePage", "a database that failed its test must not be taken"
 
