@@ -2,8 +2,9 @@
 
 Each journey test (one module per scene of JOURNEYS.md, marked ``journey`` automatically) gets a
 ``Station``: Quayside started the way ``main.py`` starts it (``desktop.app.start`` with the parser's
-defaults), on a fresh install of its own (empty config and data folders, default settings, the
-first-start path that seeds the demo data and starts the demo shop and carrier), as a top-level
+defaults), on a fresh install of its own (empty config and data folders; the first-run wizard answered
+with its defaults, Return on each page, which leads to the first-start path that seeds the demo data and
+starts the demo shop and carrier), as a top-level
 window on the X server the test session started (Xvfb, ``xcb`` platform; see ``tests/conftest.py``).
 
 The test then acts like a person at the station and nothing else:
