@@ -14,6 +14,7 @@ import io
 from desktop.qt import (
     QButtonGroup,
     QComboBox,
+    QCoreApplication,
     QFileDialog,
     QFormLayout,
     QLabel,
@@ -48,21 +49,26 @@ def needed(args) -> bool:
     return not Settings.path().exists()
 
 
+def _t(text: str) -> str:
+    return QCoreApplication.translate("FirstRun", text)
+
+
 def garbled(expected: str, got: str) -> str:
     """Why a scan came out as ``got``: in words a supervisor can act on; empty when it is right."""
     if got == expected:
         return ""
-    swap_yz = expected.translate(str.maketrans("yzYZ", "zyZY"))
-    if got == swap_yz:
-        return "The scanner swaps Y and Z: it types as on a German (QWERTZ) keyboard. Set the scanner's keyboard " \
-               "language to this computer's (the scanner's manual has a barcode for it)."
+    if got == expected.translate(str.maketrans("yzYZ", "zyZY")):
+        return _t("The scanner swaps Y and Z: it types as on a German (QWERTZ) keyboard. Set the scanner's keyboard "
+                  "language to this computer's (the scanner's manual has a barcode for it).")
     if got.swapcase() == expected:
-        return "Upper and lower case come out swapped: Caps Lock is on, or the scanner's case setting is inverted."
+        return _t("Upper and lower case come out swapped: Caps Lock is on, or the scanner's case setting is inverted.")
     if any(c in got for c in "àé&\"'(§è!ç") or got.translate(str.maketrans("aqAQwzWZ", "qaQAzwZW")) == expected:
-        return "The scanner types as on a French (AZERTY) keyboard. Set the scanner's keyboard language to this computer's."
+        return _t("The scanner types as on a French (AZERTY) keyboard. Set the scanner's keyboard language to this "
+                  "computer's.")
     if got.lower() == expected.lower():
-        return "The letters come out in the wrong case: check Caps Lock and the scanner's case setting."
-    return f"The scanner typed {got!r} for {expected!r}. Check the scanner's keyboard language and its prefix and suffix."
+        return _t("The letters come out in the wrong case: check Caps Lock and the scanner's case setting.")
+    return _t("The scanner typed {got!r} for {expected!r}. Check the scanner's keyboard language and its prefix and "
+              "suffix.").format(got=got, expected=expected)
 
 
 def _barcode_png(value: str) -> bytes:
@@ -231,7 +237,7 @@ class ScannerPage(QWizardPage):
         self.read.setProperty("state", "error" if problem else "ok")
         self.read.style().polish(self.read)
         if problem:
-            self.read.setText(self.tr("Read: {got}\n{problem}").format(got=text, problem=self.tr(problem)))
+            self.read.setText(self.tr("Read: {got}\n{problem}").format(got=text, problem=problem))
         else:
             self.read.setText(self.tr("Read: {got} — right. The scanner and this computer agree.").format(got=text))
 

@@ -351,7 +351,7 @@ def _save_current(target: Path, now: datetime) -> Path | None:
     saved = target.with_name(f"{target.name}.before-restore-{now.strftime(_STAMP)}")
     try:
         _backup_sqlite(target, saved)
-    except (IntegrityError, OmsError):
+    except OmsError:
         # Damaged: keep the bytes as they are, the write-ahead log with them, for whoever wants to look.
         for p, suffix in zip(_sqlite_files(target), ("", "-wal")):
             if p.exists():
