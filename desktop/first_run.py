@@ -96,8 +96,8 @@ class StationPage(QWizardPage):
         for key, title in zip(ROLES, (self.tr("Packing"), self.tr("Picking"), self.tr("Receiving"), self.tr("Office"))):
             self.role.addItem(title, key)
         self.role.setCurrentIndex(max(0, self.role.findData(settings.station_role)))
-        form.addRow(self.tr("Station &name:"), self.name)
-        form.addRow(self.tr("What it is &for:"), self.role)
+        form.addRow(self.tr("Station na&me:"), self.name)  # Alt+N is Next
+        form.addRow(self.tr("What it is f&or:"), self.role)
         self.name.textChanged.connect(self.completeChanged)
 
     def isComplete(self) -> bool:  # noqa: N802 (Qt override)
@@ -150,15 +150,15 @@ class PrintersPage(QWizardPage):
         self.format.addItem(self.tr("ZPL (thermal label printer)"), "zpl")
         self.format.addItem(self.tr("PDF (any printer)"), "pdf")
         self.test_document = QPushButton(self.tr("Print a test &page"))
-        self.test_label = QPushButton(self.tr("Print a test &label"))
+        self.test_label = QPushButton(self.tr("Print a &test label"))
         self.test_label.setObjectName("testLabel")
         self.result = QLabel()
         self.result.setObjectName("printResult")
         self.result.setWordWrap(True)
         form.addRow(self.tr("&Documents:"), self.document)
         form.addRow("", self.test_document)
-        form.addRow(self.tr("La&bels:"), self.label)
-        form.addRow(self.tr("Label &language:"), self.format)
+        form.addRow(self.tr("&Labels:"), self.label)  # Alt+B is Back
+        form.addRow(self.tr("Label lan&guage:"), self.format)
         form.addRow("", self.test_label)
         form.addRow(self.result)
         self.test_document.clicked.connect(lambda: self._test("document"))

@@ -17,3 +17,23 @@ from desktop.first_run import SCAN_TEST, garbled
 def test_each_garbling_is_named(typed, said):
     result = garbled(SCAN_TEST, typed)
     assert (said in result) if said else result == ""
+
+
+def test_no_two_things_on_a_wizard_page_answer_to_the_same_alt_key(qtbot):
+    import re
+
+    from PySide6.QtWidgets import QAbstractButton, QLabel, QWizard
+
+    from desktop.first_run import FirstRunWizard
+    from desktop.tasks import Tasks
+
+    tasks = Tasks(None, immediate=True)
+    wizard = FirstRunWizard(tasks)
+    qtbot.addWidget(wizard)
+    nav = [wizard.buttonText(b) for b in (QWizard.WizardButton.BackButton, QWizard.WizardButton.NextButton,
+                                          QWizard.WizardButton.FinishButton)]
+    for page_id in wizard.pageIds():
+        page = wizard.page(page_id)
+        texts = nav + [w.text() for kind in (QAbstractButton, QLabel) for w in page.findChildren(kind)]
+        keys = [m.group(1).lower() for t in texts for m in [re.search(r"&([^&\s])", t.replace("&&", ""))] if m]
+        assert len(keys) == len(set(keys)), (page.objectName(), sorted(keys))

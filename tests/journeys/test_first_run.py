@@ -9,6 +9,8 @@ journey gets the database's name wrong first and is told so in plain words befor
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import uuid
 
 import pytest
@@ -18,7 +20,7 @@ from sqlalchemy.engine import make_url
 
 from oms.models import Product, SalesOrder
 from tests.conftest import postgres_url
-from tests.documents.conftest import Listener
+from tests.documents.conftest import Listener, cups  # noqa: F401 - the real CUPS fixture, shared with the document tests
 from tests.journeys.conftest import Machine, Station, _process_until, _stop_app
 
 
@@ -187,3 +189,36 @@ def test_a_shared_station_on_postgresql_is_told_plainly_what_is_wrong_first(tmp_
             _stop_app(s.running)
         saved = json.loads((machine.config_dir / "settings.json").read_text())
         assert saved["database_url"] == empty_pg_database and saved["label_printer"] == ""
+
+
+@pytest.fixture
+def cups_printers(request):
+    if not all(shutil.which(c) or os.path.exists(f"/usr/sbin/{c}") for c in ("cupsd", "lp", "lpstat", "lpadmin")) \
+            or not os.path.exists("/usr/share/ppd/cups-pdf/CUPS-PDF_opt.ppd"):
+        pytest.skip("CUPS with cups-pdf is not installed")
+    return request.getfixturevalue("cups")
+
+
+def test_the_document_printer_prints_its_test_page_and_cancel_saves_nothing(tmp_path, qtbot, _journey_display,
+                                                                           cups_printers):
+    cups = cups_printers
+    with Machine(tmp_path / "home") as machine:
+        s = _start_fresh(machine, qtbot)
+        try:
+            s.key("Alt+N")
+            s.wait_for(lambda: _page(s) == "databasePage", "the database page")
+            s.key("Alt+N")
+            s.wait_for(lambda: _page(s) == "printersPage", "the printers page")
+            combo = s.running.wizard.printers.document
+            s.wait_for(lambda: combo.findText(cups.pdf_queue) >= 0, "this computer's CUPS printers in the list")
+            s.tab_to(lambda w: w is combo, "the document printer")
+            s.type(cups.pdf_queue, gap_ms=20)  # a list jumps to what is typed
+            assert combo.currentText() == cups.pdf_queue
+            s.key("Alt+P")  # Print a test page
+            s.wait_text("Printed: Test page.", timeout=30)
+            assert cups.find_pdf("Test page").read_bytes().startswith(b"%PDF")
+            s.key("Escape")  # Cancel: the supervisor will come back to it
+            s.wait_for(lambda: s.running.wizard is None, "the wizard to close")
+        finally:
+            _stop_app(s.running)
+        assert not (machine.config_dir / "settings.json").exists(), "a cancelled wizard saves nothing"
