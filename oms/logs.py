@@ -86,15 +86,24 @@ class _StationLog(RotatingFileHandler):
     """Marks our handler, so a second ``setup`` (a journey's next start, another folder) replaces it."""
 
 
-def setup(level: int = logging.INFO) -> Path:
-    """Send our loggers' records, and every warning, to the rotating log file; returns its path."""
+def setup(level: int = logging.INFO) -> Path | None:
+    """Send our loggers' records, and every warning, to the rotating log file; returns its path, or None when the
+    log folder cannot be written (Quayside runs on without a log file rather than not at all)."""
     path = log_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
     root = logging.getLogger()
     for h in list(root.handlers):
         if isinstance(h, _StationLog):  # a new handler each time: the file may have been moved away meanwhile
             root.removeHandler(h)
             h.close()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not os.access(path.parent, os.W_OK):
+            raise PermissionError(f"{path.parent} is not writable")
+    except OSError as exc:
+        import sys
+
+        print(f"Quayside keeps no log file: {exc}", file=sys.stderr)
+        return None
     handler = _StationLog(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=True)
     handler.setLevel(level)
     handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s"))

@@ -78,3 +78,13 @@ def test_setup_twice_keeps_one_handler_and_a_new_folder_replaces_the_old(log_dir
     path = logs.setup()
     ours = [h for h in logging.getLogger().handlers if isinstance(h, logs._StationLog)]
     assert len(ours) == 1 and ours[0].baseFilename == str(path)
+
+
+def test_an_unwritable_log_folder_leaves_quayside_running_without_a_log(tmp_path, monkeypatch, capsys):
+    blocked = tmp_path / "file-not-folder"
+    blocked.write_text("a file where the log folder should be")
+    monkeypatch.setenv("OMS_LOG_DIR", str(blocked / "logs"))
+    assert logs.setup() is None
+    assert "Quayside keeps no log file" in capsys.readouterr().err
+    assert not any(isinstance(h, logs._StationLog) for h in logging.getLogger().handlers)
+    logging.getLogger("quayside.test").warning("still fine")  # nothing breaks
