@@ -414,7 +414,14 @@ def start(args) -> Running:
                 log.info("first-run wizard closed; nothing saved")
                 QCoreApplication.exit(0)
                 return
-            settings.save()
+            try:
+                settings.save()
+            except OSError as exc:
+                show_error(QCoreApplication.translate("App", "Quayside cannot start"),
+                           QCoreApplication.translate("App", "The settings cannot be saved in {path}: {error}").format(
+                               path=Settings.path(), error=exc))
+                QCoreApplication.exit(1)
+                return
             log.info("first-run wizard: station %s (%s), %s", settings.station_name, settings.station_role,
                      "shared database" if settings.database_url else "database on this computer")
             if _begin(running, args, settings, products=products) is not None:
