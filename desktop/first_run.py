@@ -15,6 +15,7 @@ from desktop.qt import (
     QButtonGroup,
     QComboBox,
     QCoreApplication,
+    QEvent,
     QFileDialog,
     QFormLayout,
     QLabel,
@@ -192,9 +193,17 @@ class PrintersPage(QWizardPage):
 
 
 class ScanField(QLineEdit):
-    """Takes the scanner's Enter for itself, so a scan does not also press the wizard's Next."""
+    """Takes the scanner's Enter (or Tab, as some scanners end a read) for itself, so a scan does not also press the
+    wizard's Next or move on."""
 
     scanned = Signal(str)
+
+    def event(self, event) -> bool:  # Tab never reaches keyPressEvent: focus changes are decided before it
+        if event.type() == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Tab and self.text():
+            self.scanned.emit(self.text())
+            self.clear()
+            return True
+        return super().event(event)
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt override)
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.text():
