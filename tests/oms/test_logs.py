@@ -88,3 +88,19 @@ def test_an_unwritable_log_folder_leaves_quayside_running_without_a_log(tmp_path
     assert "Quayside keeps no log file" in capsys.readouterr().err
     assert not any(isinstance(h, logs._StationLog) for h in logging.getLogger().handlers)
     logging.getLogger("quayside.test").warning("still fine")  # nothing breaks
+
+
+from hypothesis import assume, given, settings as hsettings, strategies as st  # noqa: E402
+
+# What tokens, keys and passwords are made of (the marker's brackets are not among them, so a secret cannot be put
+# back together across "[redacted]"; a "secret" that is part of the word "redacted" is not one anybody holds).
+_token = st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~+/=:@!$%"),
+                 min_size=logs.MIN_SECRET_LENGTH, max_size=60)
+
+
+@given(secret=_token, before=st.text(max_size=40), after=st.text(max_size=40))
+@hsettings(max_examples=300, deadline=None)
+def test_a_known_secret_never_survives_redaction_wherever_it_sits(secret, before, after):
+    assume(secret not in logs.REDACTED)
+    cleaned = logs.redact(f"{before}{secret}{after}", [secret])
+    assert secret not in cleaned
