@@ -407,13 +407,15 @@ def start(args) -> Running:
         def finished(result: int) -> None:
             running.wizard = None
             helper.shutdown()
-            settings = wizard.result_settings()
-            products = wizard.start.products()
-            wizard.deleteLater()  # by Qt, after this slot: nothing of it stays to be restyled or to receive events
+            # Deleted by Qt once this slot has returned, never left to Python's garbage collector: nothing of it
+            # stays to be restyled or to receive events (a collected wizard crashed the next restyle).
+            wizard.deleteLater()
             if result != QDialog.DialogCode.Accepted:
                 log.info("first-run wizard closed; nothing saved")
-                QCoreApplication.exit(0)
+                QTimer.singleShot(0, lambda: QCoreApplication.exit(0))  # after the deletion above has happened
                 return
+            settings = wizard.result_settings()
+            products = wizard.start.products()
             try:
                 settings.save()
             except OSError as exc:
