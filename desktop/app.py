@@ -371,6 +371,13 @@ class Running:
         self.db = db
         self.code = code  # set when the start ended before the event loop (a database that cannot be opened)
         self.wizard = None  # the first-run wizard while it asks
+        self.looping = False  # run() is in the application's event loop (a test driving start() is not)
+
+    def quit(self, code: int) -> None:
+        """End the start here: the caller's event loop ends with ``code``; a caller without one reads ``code``."""
+        self.code = code
+        if self.looping:
+            QCoreApplication.exit(code)
 
     @property
     def window(self):
@@ -412,7 +419,7 @@ def start(args) -> Running:
             wizard.deleteLater()
             if result != QDialog.DialogCode.Accepted:
                 log.info("first-run wizard closed; nothing saved")
-                QTimer.singleShot(0, lambda: QCoreApplication.exit(0))  # after the deletion above has happened
+                QTimer.singleShot(0, lambda: running.quit(0))  # after the deletion above has happened
                 return
             settings = wizard.result_settings()
             products = wizard.start.products()
@@ -422,12 +429,12 @@ def start(args) -> Running:
                 show_error(QCoreApplication.translate("App", "Quayside cannot start"),
                            QCoreApplication.translate("App", "The settings cannot be saved in {path}: {error}").format(
                                path=Settings.path(), error=exc))
-                QCoreApplication.exit(1)
+                running.quit(1)
                 return
             log.info("first-run wizard: station %s (%s), %s", settings.station_name, settings.station_role,
                      "shared database" if settings.database_url else "database on this computer")
             if _begin(running, args, settings, products=products) is not None:
-                QCoreApplication.exit(1)
+                running.quit(1)
 
         wizard.finished.connect(finished)
         wizard.setWindowIcon(app_icon())
@@ -465,6 +472,7 @@ def run(args) -> int:
     running = start(args)
     if running.code is not None:
         return running.code
+    running.looping = True
     code = running.app.exec()
     running.shutdown()
     return code

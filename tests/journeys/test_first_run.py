@@ -218,7 +218,8 @@ def test_the_document_printer_prints_its_test_page_and_cancel_saves_nothing(tmp_
             s.wait_text("Printed: Test page.", timeout=30)
             assert cups.find_pdf("Test page").read_bytes().startswith(b"%PDF")
             s.key("Escape")  # Cancel: the supervisor will come back to it
-            s.wait_for(lambda: s.running.wizard is None, "the wizard to close")
+            s.wait_for(lambda: s.running.code == 0, "Quayside to end, with nothing wrong")
+            assert s.running.wizard is None and s.running.window is None
         finally:
             _stop_app(s.running)
         assert not (machine.config_dir / "settings.json").exists(), "a cancelled wizard saves nothing"
