@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 ARGS ?=
 
-.PHONY: run test journey-watch screenshots bench system-deps clean
+.PHONY: run test journey-watch screenshots bench bundle system-deps clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,8 +40,14 @@ journey-watch: $(TEST_STAMP) system-deps
 screenshots: $(TEST_STAMP) system-deps
 	bash scripts/screenshots.sh
 
+# The one-folder PyInstaller bundle in dist/quayside and the Linux tarball beside it (installer/README.md).
+bundle: $(STAMP) system-deps
+	$(PY) -m pip install -q -e '.[bundle]'
+	$(PY) -m PyInstaller --noconfirm --clean --log-level WARN --distpath dist --workpath build/pyinstaller installer/quayside.spec
+	bash installer/linux/make-tarball.sh
+
 bench: $(STAMP)
 	$(PY) -m bench $(ARGS)
 
 clean:
-	rm -rf $(VENV) screenshots .pytest-config
+	rm -rf $(VENV) screenshots .pytest-config build dist

@@ -31,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    from oms.core import logs
+
+    logs.setup()
     try:
         if args.command is None:
             from desktop.app import run

@@ -32,14 +32,18 @@ from desktop.qt import (
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
 from oms import seed
+from oms.core import backup, logs
 from oms.core.db import Database
 from oms.core.errors import OmsError
 from oms.core.settings import Settings
+from oms.station import about
 
 log = logging.getLogger("quayside.app")
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 DEMO_ORDERS = 300
 SMOKE_TIMEOUT_MS = 60_000
+BACKUP_CHECK_MS = 60 * 60 * 1000  # how often a running station asks whether the day's backup is due
+FIRST_BACKUP_DELAY_MS = 60_000  # the first ask: once the start-up work is out of the way
 
 
 def app_icon() -> QIcon:
@@ -130,6 +134,8 @@ class Startup(QObject):
         self.window = None
         self.demo = None  # desktop.demo.DemoSync while the demo shop and carrier run
         self.seeded_now = False  # demo data was added by this start: the demo shop starts too
+        self.products = None  # product rows the first-run wizard checked, imported at this start
+        self.imported = ""  # what that import did, said in the window's status bar
         self.started = time.monotonic()
         self.splash = StartupWindow()
         self.progress.connect(self._seed_progress)
@@ -137,7 +143,58 @@ class Startup(QObject):
     def begin(self) -> None:
         if not self.smoke:
             self.splash.show()
-        self.tasks.call(self.db.migrate, self._migrated, self._fail)
+        self.splash.step(self.tr("Checking the database…"))
+        folder = backup.backup_folder(self.db.url, self.settings.backup_folder)
+
+        def check():
+            problems = backup.check_database(self.db.url)
+            found = backup.list_backups(self.db.url, folder) if problems else []
+            return problems, (found[-1] if found else None)
+
+        self.tasks.call(check, self._checked_integrity, self._fail)
+
+    def _checked_integrity(self, found) -> None:
+        problems, latest = found
+        if not problems:
+            self.splash.step(self.tr("Opening the database…"))
+            self.tasks.call(self.db.migrate, self._migrated, self._fail)
+            return
+        where = backup.sqlite_path(self.db.url)
+        said = self.tr("The database {path} is damaged: {problem}").format(path=where, problem=problems[0])
+        if self.smoke or latest is None:
+            hint = "" if latest is not None else self.tr(
+                "\n\nThere is no backup of it to restore. Ask your supervisor, or start Quayside with another database.")
+            self._fail(said + hint)
+            return
+        self.splash.hide()
+        box = QMessageBox(QMessageBox.Icon.Warning, self.tr("The database is damaged"),
+                          said + "\n\n" + self.tr("Restore the latest backup, taken {when}? Work done since then is "
+                                                   "lost; the damaged file is kept beside it.").format(
+                              when=f"{latest.taken_at:%Y-%m-%d %H:%M}"))
+        box.setObjectName("damagedDatabase")
+        box.setWindowIcon(app_icon())
+        restore = box.addButton(self.tr("&Restore the backup"), QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(self.tr("&Quit"), QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(restore)
+
+        def answered() -> None:
+            if box.clickedButton() is not restore:
+                self._finish(1)
+                return
+            self.splash.show()
+            self.splash.step(self.tr("Restoring the backup of {when}…").format(when=f"{latest.taken_at:%Y-%m-%d %H:%M}"))
+
+            def restored(report) -> None:
+                log.warning("restored %s from %s; the damaged file is at %s", where, report.restored_from,
+                            report.saved_previous)
+                self.tasks.call(self.db.migrate, self._migrated, self._fail)
+
+            self.tasks.call(lambda: backup.restore(self.db.url, latest.path), restored, self._fail)
+
+        box.finished.connect(answered)
+        self.damaged_box = box
+        box.open()  # not exec(): the event loop keeps running, for the worker and for a test's keys
+        box.activateWindow()  # the keyboard goes to the question, with or without a window manager
 
     def _migrated(self, report) -> None:
         if report.before != report.after and report.before is not None:
@@ -145,7 +202,10 @@ class Startup(QObject):
         self.tasks.call(lambda: seed.is_seeded(self.db), self._checked, self._fail)
 
     def _checked(self, seeded: bool) -> None:
-        if seeded or getattr(self.args, "no_seed", False):
+        if self.products and not seeded:
+            self._import_products()
+            return
+        if seeded or getattr(self.args, "no_seed", False) or not self.settings.demo_data:
             self._open_window()
             return
         self.splash.step(self.tr("This database is empty: adding demo products, stock and orders…"))
@@ -167,6 +227,31 @@ class Startup(QObject):
 
         self.tasks.call(fill, filled, self._fail)
 
+    def _import_products(self) -> None:
+        """The products the first-run wizard checked: imported before the window opens, all or nothing."""
+        from oms.core.audit import Actor
+        from oms.product_import import import_products
+
+        rows, self.products = self.products, None
+        self.splash.step(self.tr("Importing {n} products…").format(n=len(rows)))
+        actor = Actor("setup", self.settings.station_name)
+
+        def job(session):
+            return import_products(session, actor, rows)
+
+        def done(report) -> None:
+            self.imported = self.tr("Imported {n} products with {units} units in stock into {location}.").format(
+                n=report.products, units=report.units, location=report.location)
+            log.info("first run: %s", self.imported)
+            self._open_window()
+
+        def failed(message: str) -> None:
+            self.imported = message
+            log.error("first run: product import failed: %s", message)
+            self._open_window()  # the station opens empty; the message says what to fix
+
+        self.tasks.write(job, done, failed)
+
     def _seed_progress(self, done: int, total: int) -> None:
         self.splash.step(self.tr("Adding demo orders: {done} of {total}…").format(done=done, total=total), done, total)
 
@@ -182,8 +267,36 @@ class Startup(QObject):
         self.splash.close()
         self.window.activateWindow()  # the station's keyboard and scanner go to the window, with or without a window manager
         self.window.start()
+        if self.imported:
+            self.window.show_message(self.imported)
         if not self.smoke:  # --smoke stays fast and off the network
             self._start_sync()
+            self._schedule_backups()
+
+    def _schedule_backups(self) -> None:
+        """A SQLite station backs itself up once a day while it runs (a shared server is backed up where it runs)."""
+        if backup.sqlite_path(self.db.url) is None:
+            return
+        folder = backup.backup_folder(self.db.url, self.settings.backup_folder)
+        url = self.db.url
+
+        def due() -> None:
+            self.tasks.background(lambda: backup.backup_if_due(url, folder), self._backed_up, self._backup_failed,
+                                  owner=self.window)
+
+        self.backup_timer = QTimer(self.window)
+        self.backup_timer.setInterval(BACKUP_CHECK_MS)
+        self.backup_timer.timeout.connect(due)
+        self.backup_timer.start()
+        QTimer.singleShot(FIRST_BACKUP_DELAY_MS, self.window, due)
+
+    def _backed_up(self, report) -> None:
+        if report is not None:
+            log.info("backed up to %s (%d older removed)", report.path, len(report.removed))
+
+    def _backup_failed(self, message: str) -> None:
+        log.error("scheduled backup failed: %s", message)
+        self.window.show_message(self.tr("The daily backup failed: {error}").format(error=message))
 
     def _start_sync(self) -> None:
         """Sync runs for the connected shops and carriers; on a demo database the emulators start first."""
@@ -259,6 +372,14 @@ class Running:
         self.tasks = tasks
         self.db = db
         self.code = code  # set when the start ended before the event loop (a database that cannot be opened)
+        self.wizard = None  # the first-run wizard while it asks
+        self.looping = False  # run() is in the application's event loop (a test driving start() is not)
+
+    def quit(self, code: int) -> None:
+        """End the start here: the caller's event loop ends with ``code``; a caller without one reads ``code``."""
+        self.code = code
+        if self.looping:
+            QCoreApplication.exit(code)
 
     @property
     def window(self):
@@ -277,23 +398,75 @@ class Running:
 
 
 def start(args) -> Running:
-    """Open the settings and the database and begin the start-up steps; the caller runs the event loop."""
+    """Open the settings and the database and begin the start-up steps; the caller runs the event loop.
+
+    On a first start (no settings file, no database named) the first-run wizard asks first; the start goes on when
+    it is finished (``Running.wizard`` is the wizard meanwhile)."""
     app = application()
+    logs.setup()  # again for a journey's fresh machine: the log goes to this machine's folder
+    log.info("Quayside %s starting", about.version())
+    from desktop import first_run
+
+    if first_run.needed(args):
+        running = Running(app, None, None, None)
+        helper = Tasks(None)  # the wizard's slow work (a server's answer, CUPS, a test print) before any database
+        wizard = first_run.FirstRunWizard(helper)
+        running.wizard = wizard
+
+        def finished(result: int) -> None:
+            running.wizard = None
+            helper.shutdown()
+            # Deleted by Qt once this slot has returned, never left to Python's garbage collector: nothing of it
+            # stays to be restyled or to receive events (a collected wizard crashed the next restyle).
+            wizard.deleteLater()
+            if result != QDialog.DialogCode.Accepted:
+                log.info("first-run wizard closed; nothing saved")
+                QTimer.singleShot(0, lambda: running.quit(0))  # after the deletion above has happened
+                return
+            settings = wizard.result_settings()
+            products = wizard.start.products()
+            try:
+                settings.save()
+            except OSError as exc:
+                show_error(QCoreApplication.translate("App", "Quayside cannot start"),
+                           QCoreApplication.translate("App", "The settings cannot be saved in {path}: {error}").format(
+                               path=Settings.path(), error=exc))
+                running.quit(1)
+                return
+            log.info("first-run wizard: station %s (%s), %s", settings.station_name, settings.station_role,
+                     "shared database" if settings.database_url else "database on this computer")
+            if _begin(running, args, settings, products=products) is not None:
+                running.quit(1)
+
+        wizard.finished.connect(finished)
+        wizard.setWindowIcon(app_icon())
+        wizard.show()
+        wizard.activateWindow()  # the keyboard goes to the wizard, with or without a window manager
+        return running
+    running = Running(app, None, None, None)
+    running.code = _begin(running, args, None)
+    return running
+
+
+def _begin(running: Running, args, settings: Settings | None, *, products=None) -> int | None:
+    """Open the database and queue the start-up steps on ``running``; an exit code if the database cannot be opened."""
     smoke = bool(getattr(args, "smoke", False))
     try:
-        settings = Settings.load()
+        settings = settings or Settings.load()
         db = Database(getattr(args, "db", None))
     except OmsError as exc:
         if smoke:
             print(f"smoke FAILED: {exc}", file=sys.stderr)
         else:
             show_error(QCoreApplication.translate("App", "Quayside cannot start"), str(exc))
-        return Running(app, None, None, None, code=1)
+        return 1
     tasks = Tasks(db)
     state = WindowState(QSettings())
-    startup = Startup(args, settings, db, tasks, state)
-    QTimer.singleShot(0, startup.begin)
-    return Running(app, startup, tasks, db)
+    running.startup = Startup(args, settings, db, tasks, state)
+    running.startup.products = products
+    running.tasks, running.db = tasks, db
+    QTimer.singleShot(0, running.startup.begin)
+    return None
 
 
 def run(args) -> int:
@@ -301,6 +474,7 @@ def run(args) -> int:
     running = start(args)
     if running.code is not None:
         return running.code
+    running.looping = True
     code = running.app.exec()
     running.shutdown()
     return code

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from desktop.feedback import ScanFeedback
+from desktop.help_menu import HelpMenu
 from desktop.qt import (
     QApplication,
     QButtonGroup,
@@ -153,6 +154,9 @@ class MainWindow(QMainWindow):
         # A long sync line or message gets the room it needs: the database, then the station, step aside.
         self._make_room_for: tuple[QLabel, ...] = (self.db_label, self.station_label)
         bar.messageChanged.connect(self._fit_message)
+
+        # -- menu: Help (Alt+H) with Copy diagnostics and About
+        self.help_menu = HelpMenu(self, tasks, settings, self.show_message)
 
         # -- scanner and feedback
         self.feedback = ScanFeedback(self, sound=settings.sound_enabled if sound is None else sound)

@@ -26,6 +26,7 @@ from PySide6.QtCore import (
     QVariantAnimation,
     Signal,
     Slot,
+    qVersion,
 )
 from PySide6.QtGui import (
     QAction,
@@ -64,10 +65,13 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMenu,
+    QMenuBar,
     QMessageBox,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QRadioButton,
     QScrollArea,
     QSizePolicy,
     QSpinBox,
@@ -82,6 +86,8 @@ from PySide6.QtWidgets import (
     QToolButton,
     QVBoxLayout,
     QWidget,
+    QWizard,
+    QWizardPage,
 )
 from shiboken6 import isValid
 
@@ -125,6 +131,8 @@ __all__ = [
     "QLabel",
     "QLineEdit",
     "QMainWindow",
+    "QMenu",
+    "QMenuBar",
     "QMessageBox",
     "QMimeData",
     "QModelIndex",
@@ -139,6 +147,7 @@ __all__ = [
     "QPoint",
     "QProgressBar",
     "QPushButton",
+    "QRadioButton",
     "QScrollArea",
     "QSettings",
     "QShortcut",
@@ -161,7 +170,10 @@ __all__ = [
     "QVariantAnimation",
     "QVBoxLayout",
     "QWidget",
+    "QWizard",
+    "QWizardPage",
     "Signal",
     "Slot",
     "isValid",
+    "qVersion",
 ]

@@ -5,7 +5,8 @@ need=(libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3
       xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-xinerama0 libxcb-cursor0
       libxcb-shape0 libxcb-randr0 libxcb-xkb1 fonts-dejavu-core
       cups cups-client cups-bsd printer-driver-cups-pdf
-      openssh-server)
+      openssh-server
+      appstream desktop-file-utils binutils)
 missing=()
 for p in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -8,6 +8,7 @@ import signal
 import sys
 
 from oms.cli import add_db_option, open_db
+from oms.core import logs
 from oms.core.audit import Actor
 from oms.core.errors import OmsError
 from oms.core.i18n import _
@@ -55,6 +56,29 @@ def register(sub) -> None:
     p.add_argument("--verbose", "-v", action="store_true")
     add_db_option(p)
     p.set_defaults(func=cmd_sync)
+
+    p = sub.add_parser("diagnostics", help=_("print what support needs to know (version, database, printers, "
+                                             "connections, the end of the log), every secret taken out"))
+    add_db_option(p)
+    p.add_argument("--lines", type=int, default=200, help=_("how many log lines (default 200)"))
+    p.set_defaults(func=cmd_diagnostics)
+
+
+def cmd_diagnostics(args) -> int:
+    from oms.core.settings import Settings
+    from oms.station import diagnostics
+
+    from .diagnostics import connection_secrets
+
+    db = open_db(args)
+    try:
+        with db.read() as s:
+            facts = diagnostics.database_facts(s, description=db.description, head=db.head_revision())
+    finally:
+        db.dispose()
+    sys.stdout.write(diagnostics.report(facts, Settings.load(), secrets=connection_secrets(facts.connectors),
+                                        log_lines=max(0, args.lines)))
+    return 0
 
 
 def cmd_add(args) -> int:
@@ -141,7 +165,14 @@ def cmd_list(args) -> int:
 def cmd_sync(args) -> int:
     from .engine import Engine
 
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(asctime)s %(message)s")
+    # To the terminal as well as to the log file (oms.logs), through the same redaction.
+    stream = logging.StreamHandler(sys.stderr)
+    stream.setLevel(logging.INFO if args.verbose else logging.WARNING)
+    stream.setFormatter(logs.RedactingFormatter("%(asctime)s %(message)s"))
+    logging.getLogger().addHandler(stream)
+    if args.verbose:
+        for name in logs.OUR_LOGGERS:
+            logging.getLogger(name).setLevel(logging.INFO)
     db = open_db(args)
     channels, carriers, intervals, problems = build_connectors(db, args.connector)
     for p in problems:

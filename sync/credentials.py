@@ -15,6 +15,7 @@ import json
 import os
 from pathlib import Path
 
+from oms.core import logs
 from oms.core.errors import OmsError
 from oms.core.i18n import _
 from oms.core.settings import config_dir
@@ -102,6 +103,7 @@ def _write_file(data: dict[str, str]) -> None:
 def set_secret(name: str, secret: str) -> None:
     if not secret or not secret.strip():
         raise OmsError(_("The token for {name} is empty.").format(name=name))
+    logs.remember_secret(secret)
     kr = _keyring()
     if kr is not None:
         kr.set_password(SERVICE, name, secret.strip())
@@ -113,9 +115,9 @@ def set_secret(name: str, secret: str) -> None:
 
 def get_secret(name: str) -> str | None:
     kr = _keyring()
-    if kr is not None:
-        return kr.get_password(SERVICE, name)
-    return _read_file().get(name)
+    secret = kr.get_password(SERVICE, name) if kr is not None else _read_file().get(name)
+    logs.remember_secret(secret)  # whatever this process holds is kept out of its log
+    return secret
 
 
 def delete_secret(name: str) -> None:

@@ -12,10 +12,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from oms import catalog, intake, inventory, orders, routing
+from oms import intake
+from oms import catalog
+from oms import inventory
+from oms import orders
+from oms import routing
 from oms.core.audit import Actor
 from oms.core.db import Database
-from oms.orders import ImportResult
+from oms.orders.intake import ImportResult
 from oms.orders.contract import Address, NormalizedLine, NormalizedOrder
 from oms.routing import restock
 from oms.schema import metadata
@@ -28,6 +32,7 @@ def pytest_configure(config):
     # Keep the developer's own settings and data folder out of the tests.
     cfg = Path(os.environ.setdefault("OMS_CONFIG_DIR", str(Path(config.rootpath) / ".pytest-config")))
     cfg.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("OMS_LOG_DIR", str(cfg / "logs"))
     os.environ.pop("OMS_DATABASE_URL", None)
     config._xvfb = _real_x_display()
 

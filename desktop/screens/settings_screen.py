@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from desktop import formatting as fmt
 from desktop.qt import (
     QAbstractItemView,
-    QCoreApplication,
     QComboBox,
+    QCoreApplication,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -33,6 +33,7 @@ from desktop.qt import (
     Signal,
 )
 from desktop.screen import NoScanScreen
+from desktop.screens.database_settings import DatabasePanel
 from desktop.screens.partners_settings import PartnersPanel
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
@@ -299,11 +300,18 @@ class SettingsScreen(NoScanScreen, QWidget):
         self.user_edit.setObjectName("stationUser")
         self.user_edit.setPlaceholderText(self.tr("user name, e.g. maria"))
         self.user_edit.setMaxLength(64)
+        self.role_combo = QComboBox()
+        self.role_combo.setObjectName("stationRole")
+        for key, role_title in (("packing", self.tr("Packing")), ("picking", self.tr("Picking")),
+                                ("receiving", self.tr("Receiving")), ("office", self.tr("Office"))):
+            self.role_combo.addItem(role_title, key)
+        self.role_combo.setCurrentIndex(max(0, self.role_combo.findData(settings.station_role)))
         self.save_station_button = QPushButton(self.tr("Save"))
         self.save_station_button.setObjectName("saveStation")
         station_form = QFormLayout()
         station_form.setSpacing(8)
         station_form.addRow(self.tr("Station name"), self.station_edit)
+        station_form.addRow(self.tr("Used for"), self.role_combo)
         station_form.addRow(self.tr("Signed-in user"), self.user_edit)
         station_note = QLabel(self.tr("Saved in {path}. The name and user are used from the next start.").format(
             path=Settings.path()))
@@ -375,6 +383,8 @@ class SettingsScreen(NoScanScreen, QWidget):
         self.tabs.setObjectName("settingsTabs")
         self.tabs.addTab(general, self.tr("Station and connections"))
         self.tabs.addTab(self.partners, self.tr("Trading partners"))
+        self.database = DatabasePanel(tasks, settings)
+        self.tabs.addTab(self.database, self.tr("Database and backups"))
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 14, 16, 12)
@@ -393,6 +403,7 @@ class SettingsScreen(NoScanScreen, QWidget):
         self.table.doubleClicked.connect(lambda _ix: self.edit_selected())
         self.partners.changed.connect(self._changed)
         self.partners.message.connect(self.message)
+        self.database.message.connect(self.message)
         self._update_buttons()
 
     # -- the screen protocol ---------------------------------------------------------------------------
@@ -416,6 +427,7 @@ class SettingsScreen(NoScanScreen, QWidget):
             self.message.emit(self.tr("The station needs a name."))
             return
         self.settings.station_name = name
+        self.settings.station_role = self.role_combo.currentData()
         self.settings.user = self.user_edit.text().strip()
         try:
             self.settings.save()

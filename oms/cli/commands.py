@@ -6,14 +6,16 @@ import argparse
 import json
 import sys
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, or_, select
 
 from oms import check as integrity, inventory, orders, seed
 from oms.cli.options import add_db_option, open_db
+from oms.core import backup
 from oms.core.db import Database
-from oms.core.errors import NotFound
+from oms.core.errors import InvalidInput, NotFound
 from oms.core.i18n import _, ngettext
 from oms.core.money import format_money
 from oms.inventory.models import Location, StockMovement
@@ -34,6 +36,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     u = dsub.add_parser("upgrade", help=_("create or migrate the database schema"))
     add_db_option(u)
     u.set_defaults(func=cmd_db_upgrade)
+    b = dsub.add_parser("backup", help=_("back the database up now (SQLite backup API, or pg_dump) and rotate old backups"))
+    add_db_option(b)
+    b.add_argument("--folder", metavar="DIR", help=_("where backups go (default: the backup_folder setting, "
+                                                      "else backups/ beside the SQLite file)"))
+    b.set_defaults(func=cmd_db_backup)
+    ls = dsub.add_parser("backups", help=_("list this database's backups, newest last"))
+    add_db_option(ls)
+    ls.add_argument("--folder", metavar="DIR")
+    ls.set_defaults(func=cmd_db_backups)
+    r = dsub.add_parser("restore", help=_("replace the SQLite database with a backup, after checking the backup"))
+    add_db_option(r)
+    r.add_argument("file", nargs="?", metavar="FILE", help=_("the backup file"))
+    r.add_argument("--latest", action="store_true", help=_("restore the newest backup in the backup folder"))
+    r.add_argument("--folder", metavar="DIR")
+    r.set_defaults(func=cmd_db_restore)
 
     p = sub.add_parser("orders", help=_("list or show orders"))
     osub = p.add_subparsers(dest="orders_command", required=True)
@@ -58,6 +75,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     st.add_argument("sku")
     st.add_argument("--json", action="store_true")
     st.set_defaults(func=cmd_stock_show)
+
+    p = sub.add_parser("products", help=_("the product catalogue"))
+    psub = p.add_subparsers(dest="products_command", required=True)
+    im = psub.add_parser("import", help=_("add products from a CSV file (SKU, title, barcodes, bin, stock); "
+                                          "all or nothing"))
+    add_db_option(im)
+    im.add_argument("file", metavar="FILE")
+    im.add_argument("--location", default="MAIN", help=_("where the stock is (created when missing; default MAIN)"))
+    im.add_argument("--location-name", default="Main warehouse")
+    im.set_defaults(func=cmd_products_import)
 
     p = sub.add_parser("check", help=_("check the database's integrity; exits 1 on any finding"))
     add_db_option(p)
@@ -91,6 +118,75 @@ def cmd_db_upgrade(args) -> int:
         print(_("Upgraded {where} from schema {old} to {new}.").format(where=db.description, old=report.before or _("empty"), new=report.after))
         if report.backup:
             print(_("A copy of the database before the upgrade is at {path}.").format(path=report.backup))
+    return 0
+
+
+def cmd_products_import(args) -> int:
+    from oms.core.audit import Actor
+    from oms.product_import import import_products, read_products
+
+    try:
+        text = Path(args.file).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(_("Cannot read {path}: {error}").format(path=args.file, error=exc)) from exc
+    rows = read_products(text)
+    db = open_db(args)
+    with db.write() as s:
+        report = import_products(s, Actor("cli", "cli"), rows, location=args.location, location_name=args.location_name)
+    print(_("Imported {n} products with {units} units in stock into {location} ({bins} new bins).").format(
+        n=report.products, units=report.units, location=report.location, bins=report.bins))
+    return 0
+
+
+def _backup_folder(args, url: str):
+    from oms.core.settings import Settings
+
+    return backup.backup_folder(url, getattr(args, "folder", None) or Settings.load().backup_folder)
+
+
+def cmd_db_backup(args) -> int:
+    db = Database(getattr(args, "db", None))
+    try:
+        report = backup.backup(db.url, _backup_folder(args, db.url), schema=db.schema)
+    finally:
+        db.dispose()
+    print(_("Backed up {where} to {path}.").format(where=db.description, path=report.path))
+    for p in report.removed:
+        print(_("Removed the older backup {path}.").format(path=p))
+    return 0
+
+
+def cmd_db_backups(args) -> int:
+    db = Database(getattr(args, "db", None))
+    db.dispose()
+    folder = _backup_folder(args, db.url)
+    found = backup.list_backups(db.url, folder)
+    if not found:
+        print(_("There is no backup of {where} in {folder}.").format(where=db.description, folder=folder))
+        return 0
+    for b in found:
+        print(f"{b.taken_at:%Y-%m-%d %H:%M:%S}  {b.size / 1_048_576:8.1f} MB  {b.path}")
+    return 0
+
+
+def cmd_db_restore(args) -> int:
+    if bool(args.file) == bool(args.latest):
+        raise InvalidInput(_("Name the backup file to restore, or give --latest (not both)."))
+    db = Database(getattr(args, "db", None))
+    db.dispose()
+    source = backup.latest_backup(db.url, _backup_folder(args, db.url)).path if args.latest else Path(args.file)
+    report = backup.restore(db.url, source)
+    print(_("Restored {where} from {path} (schema {rev}).").format(where=db.description, path=report.restored_from,
+                                                                  rev=report.revision))
+    if report.saved_previous:
+        print(_("The database as it was before is at {path}.").format(path=report.saved_previous))
+    db = Database(db.url)
+    try:
+        migrated = db.migrate()
+    finally:
+        db.dispose()
+    if migrated.before != migrated.after:
+        print(_("Upgraded the restored database from schema {old} to {new}.").format(old=migrated.before, new=migrated.after))
     return 0
 
 

@@ -72,3 +72,26 @@ def test_first_start_seeds_off_the_gui_thread_with_progress(qtbot, tmp_path, mon
     window.close()
     tasks.shutdown()
     db.dispose()
+
+
+def test_a_running_station_backs_itself_up_once_a_day(qtbot, tmp_path, monkeypatch, sqlite_db):
+    from oms.core import backup
+
+    monkeypatch.setattr(desktop_app, "FIRST_BACKUP_DELAY_MS", 50)
+    monkeypatch.setattr(desktop_app, "BACKUP_CHECK_MS", 100)  # the hourly check, every tenth of a second
+    monkeypatch.setattr(desktop_app.Startup, "_start_sync", lambda self: None)
+    tasks = Tasks(sqlite_db)
+    state = WindowState(QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat))
+    startup = desktop_app.Startup(Namespace(db=sqlite_db.url, smoke=False, no_seed=True), Settings(station_name="t"),
+                                  sqlite_db, tasks, state)
+    startup.begin()
+    qtbot.waitUntil(lambda: startup.window is not None, timeout=30_000)
+    qtbot.addWidget(startup.window)
+    folder = tmp_path / "backups"  # beside the database file
+    qtbot.waitUntil(lambda: len(backup.list_backups(sqlite_db.url, folder)) == 1, timeout=10_000)
+    (made,) = backup.list_backups(sqlite_db.url, folder)
+    assert backup.integrity_problems(made.path) == []
+    qtbot.wait(600)  # several more checks within the same day
+    assert len(backup.list_backups(sqlite_db.url, folder)) == 1
+    startup.window.close()
+    tasks.shutdown()

@@ -2,8 +2,9 @@
 
 Each journey test (one module per scene of JOURNEYS.md, marked ``journey`` automatically) gets a
 ``Station``: Quayside started the way ``main.py`` starts it (``desktop.app.start`` with the parser's
-defaults), on a fresh install of its own (empty config and data folders, default settings, the
-first-start path that seeds the demo data and starts the demo shop and carrier), as a top-level
+defaults), on a fresh install of its own (empty config and data folders; the first-run wizard answered
+with its defaults, Return on each page, which leads to the first-start path that seeds the demo data and
+starts the demo shop and carrier), as a top-level
 window on the X server the test session started (Xvfb, ``xcb`` platform; see ``tests/conftest.py``).
 
 The test then acts like a person at the station and nothing else:
@@ -88,7 +89,7 @@ def pytest_runtest_makereport(item, call):
 # -- a fresh machine ---------------------------------------------------------------------------------
 
 FRESH_ENV = ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME")
-CLEARED_ENV = ("OMS_CONFIG_DIR", "OMS_DATABASE_URL", "OMS_SPOOL_DIR", "OMS_SECRET_STORE")
+CLEARED_ENV = ("OMS_CONFIG_DIR", "OMS_DATABASE_URL", "OMS_SPOOL_DIR", "OMS_SECRET_STORE", "OMS_LOG_DIR")
 
 
 class Machine:
@@ -151,6 +152,8 @@ def _start_app(argv: list[str]):
 
     running = desktop_app.start(build_parser().parse_args(argv))
     assert running.code is None, "Quayside did not start (see the dialog or the log)"
+    if running.wizard is not None:
+        _through_the_wizard(running)
 
     def up() -> bool:
         w = running.window
@@ -160,6 +163,22 @@ def _start_app(argv: list[str]):
         running.shutdown()
         raise AssertionError("the main window did not open with orders in the queue in time")
     return running
+
+
+def _through_the_wizard(running) -> None:
+    """A fresh machine's first start: the supervisor takes every default of the first-run wizard, Return on each
+    page (this computer's name, packing, a local database, printers later, demo data), as the journeys' day begins."""
+    wizard = running.wizard
+    if not _process_until(lambda: QApplication.activeWindow() is wizard, START_TIMEOUT_S):
+        raise AssertionError("the first-run wizard did not take the keyboard")
+    for _ in range(12):
+        if not wizard.isVisible():
+            return
+        page = wizard.currentId()
+        target = QApplication.activePopupWidget() or QApplication.focusWidget() or wizard
+        QTest.keyClick(target, Qt.Key.Key_Return)
+        _process_until(lambda: not wizard.isVisible() or wizard.currentId() != page, 5)
+    raise AssertionError(f"Return did not take the wizard past page {wizard.currentPage().objectName()}")
 
 
 def _stop_app(running) -> None:
@@ -195,6 +214,10 @@ class Station:
     # -- what a person sees
 
     def focused(self) -> QWidget:
+        """Where a person's keys go: an open menu or popup list (it holds the keyboard grab), else the focus widget."""
+        popup = QApplication.activePopupWidget()
+        if popup is not None:
+            return popup
         widget = QApplication.focusWidget()
         assert widget is not None, "no widget has the keyboard focus: a person's keys would go nowhere"
         return widget
