@@ -126,3 +126,37 @@ def write_xlsx(tables: Iterable[Table], path: str | Path) -> None:
     tmp = Path(f"{path}.part")
     wb.save(tmp)
     tmp.replace(path)
+
+
+def write_pdf(tables: Iterable[Table], path: str | Path) -> None:
+    """A printable report (reportlab's platypus): each table with its period, its definition and its rows."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table as PdfTable, TableStyle
+
+    styles = getSampleStyleSheet()
+    small = styles["BodyText"].clone("small", fontSize=8, leading=10)
+    story: list = []
+    for t in tables:
+        story.append(Paragraph(t.title, styles["Heading2"]))
+        story.append(Paragraph(f"{t.period.start} – {t.period.end} · {_('previous period')} "
+                               f"{t.previous_period.start} – {t.previous_period.end}", small))
+        story.append(Spacer(1, 2 * mm))
+        data = [[Paragraph(f"<b>{c.title}</b>", small) for c in t.columns]]
+        data += [[shown(v, c.kind) for v, c in zip(row, t.columns)] for row in t.rows] or [[_("Nothing in this period.")]]
+        grid = PdfTable(data, repeatRows=1, hAlign="LEFT")
+        grid.setStyle(TableStyle([
+            ("FONTSIZE", (0, 0), (-1, -1), 8),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#DCE3F0")),
+            ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#F4F6FA")]),
+            ("ALIGN", (1, 1), (-1, -1), "RIGHT"),
+            ("LINEBELOW", (0, 0), (-1, 0), 0.5, colors.grey),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ]))
+        story += [grid, Spacer(1, 2 * mm), Paragraph(t.definition, small), Spacer(1, 6 * mm)]
+    tmp = Path(f"{path}.part")
+    SimpleDocTemplate(str(tmp), pagesize=landscape(A4), leftMargin=12 * mm, rightMargin=12 * mm, topMargin=12 * mm,
+                      bottomMargin=12 * mm, title=_("Quayside reports")).build(story)
+    tmp.replace(path)

@@ -663,3 +663,40 @@ def productivity(session: Session, period: Period, filters: Filters = Filters())
         a["o"].add(oid)
     return Productivity(tuple(ProductivityRow(k, u, st, a["l"], a["u"], len(a["h"]), _ids(a["o"]))
                               for (k, u, st), a in sorted(acc.items())))
+
+
+# --- drill-down ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderRef:
+    id: int
+    number: str
+    channel: str
+    status: str
+    placed_at: datetime
+    customer: str
+    location: str
+
+
+def orders_behind(session: Session, order_ids: Sequence[int], limit: int = 1000) -> tuple[OrderRef, ...]:
+    """The orders behind a number, oldest placed first (at most ``limit``)."""
+    ids = sorted(set(order_ids))[:limit]
+    out: list[OrderRef] = []
+    for i in range(0, len(ids), 500):
+        out += [OrderRef(*r) for r in session.execute(
+            select(SalesOrder.id, SalesOrder.number, Channel.code, SalesOrder.status, SalesOrder.placed_at,
+                   SalesOrder.customer_name, func.coalesce(Location.code, ""))
+            .join(Channel, Channel.id == SalesOrder.channel_id).outerjoin(Location, Location.id == SalesOrder.location_id)
+            .where(SalesOrder.id.in_(ids[i:i + 500])))]
+    return tuple(sorted(out, key=lambda r: (r.placed_at, r.id)))
+
+
+def choices(session: Session) -> dict[str, list[str]]:
+    """What the filters can be set to: channel and location codes, order types, carriers that have shipped."""
+    return {
+        "channel": list(session.scalars(select(Channel.code).order_by(Channel.code))),
+        "location": list(session.scalars(select(Location.code).order_by(Location.code))),
+        "order_type": [t.value for t in OrderType],
+        "carrier": [c for c in session.scalars(select(Shipment.carrier).distinct().order_by(Shipment.carrier)) if c],
+    }

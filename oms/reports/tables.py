@@ -32,6 +32,7 @@ class Table:
     columns: tuple[Column, ...]
     rows: tuple[tuple[Any, ...], ...]
     orders: tuple[tuple[int, ...], ...]  # the orders behind each row, for drill-down
+    parts: tuple[tuple[tuple[str, tuple[int, ...]], ...], ...] = ()  # per row, the orders that met and did not
 
 
 REPORTS: dict[str, str] = {
@@ -45,8 +46,11 @@ REPORTS: dict[str, str] = {
 }
 
 
-def _rate_row(title: str, now: Rate, before: Rate) -> tuple[tuple, tuple[int, ...]]:
-    return (title, now.hits, now.total, now.value, before.value), now.orders
+MET, NOT_MET = _("Met"), _("Not met")
+
+
+def _rate_row(title: str, now: Rate, before: Rate) -> tuple[tuple, tuple[int, ...], tuple]:
+    return (title, now.hits, now.total, now.value, before.value), now.orders, ((MET, now.hit_orders), (NOT_MET, now.miss_orders))
 
 
 _RATE_COLUMNS = (Column(_("Measure")), Column(_("Count"), "count"), Column(_("Of"), "count"), Column(_("Rate"), "rate"),
@@ -163,4 +167,4 @@ def build(session: Session, report: str, period: Period, filters: Filters = Filt
     extra = {"perfect": m.compare(m.perfect_order, session, period, filters)} if report == "on-time" else {}
     cols, rows = shape(compared, currency=currency, **extra)
     return Table(report, REPORTS[report], m.DEFINITIONS[key], period, period.previous(), tuple(cols),
-                 tuple(r for r, _o in rows), tuple(o for _r, o in rows))
+                 tuple(r[0] for r in rows), tuple(r[1] for r in rows), tuple(r[2] if len(r) > 2 else () for r in rows))
