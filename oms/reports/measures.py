@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Callable, Sequence, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import Integer, cast, exists, func, select
 from sqlalchemy.orm import Session
 
 from oms.core.errors import InvalidInput
@@ -333,6 +333,11 @@ def _order_where(session: Session, f: Filters, *, carrier_on_order: bool = True)
     return where
 
 
+def _exec(session: Session, query):
+    """Run a select on the session's connection: Core rows, without the ORM's per-row loading (half the time)."""
+    return session.connection().execute(query)
+
+
 def _ids(ids) -> tuple[int, ...]:
     return tuple(sorted(set(ids)))
 
@@ -348,7 +353,7 @@ def _first_filled_lines(session: Session, order_ids: set[int], lines_of: dict[in
     """The lines reserved whole at each order's first allocation (its first routing decision that was not a hold)."""
     first = (select(func.min(RoutingDecision.id).label("id")).where(RoutingDecision.outcome != "held")
              .group_by(RoutingDecision.order_id).subquery())
-    rows = session.execute(select(RoutingDecision.order_id, RoutingDecision.outcome, RoutingDecision.id)
+    rows = _exec(session, select(RoutingDecision.order_id, RoutingDecision.outcome, RoutingDecision.id)
                            .join(first, first.c.id == RoutingDecision.id)).all()
     filled: set[int] = set()
     partial = []
@@ -361,7 +366,7 @@ def _first_filled_lines(session: Session, order_ids: set[int], lines_of: dict[in
             partial.append((oid, did))
     for i in range(0, len(partial), 500):
         chunk = dict((did, oid) for oid, did in partial[i:i + 500])
-        for did, plan in session.execute(select(RoutingDecision.id, RoutingDecision.plan).where(RoutingDecision.id.in_(chunk))):
+        for did, plan in _exec(session, select(RoutingDecision.id, RoutingDecision.plan).where(RoutingDecision.id.in_(chunk))):
             placed = {l["line_id"] for s in (plan or {}).get("shipments", []) for l in s.get("lines", [])}
             short = {l["line_id"] for l in (plan or {}).get("short", [])}
             filled.update(lid for lid in lines_of.get(chunk[did], ()) if lid in placed and lid not in short)
@@ -373,7 +378,7 @@ def fill_rate(session: Session, period: Period, filters: Filters = Filters()) ->
          .join(SalesOrder, SalesOrder.id == OrderLine.order_id)
          .where(SalesOrder.placed_at >= period.since, SalesOrder.placed_at < period.before,
                 SalesOrder.status != S.CANCELLED.value, *_order_where(session, filters)))
-    rows = session.execute(q).all()
+    rows = _exec(session, q).all()
     lines_of: dict[int, list[int]] = defaultdict(list)
     for oid, lid, _q, _s in rows:
         lines_of[oid].append(lid)
@@ -432,10 +437,10 @@ def _durations(pairs: list[tuple[int, float]]) -> Durations:
 def cycle_time(session: Session, period: Period, filters: Filters = Filters(), *,
                hours: WorkingHours = WorkingHours()) -> CycleTime:
     where = _order_where(session, filters)
-    shipped = session.execute(select(SalesOrder.id, SalesOrder.placed_at, SalesOrder.shipped_at).where(
+    shipped = _exec(session, select(SalesOrder.id, SalesOrder.placed_at, SalesOrder.shipped_at).where(
         SalesOrder.status.in_(_SHIPPED), SalesOrder.shipped_at >= period.since, SalesOrder.shipped_at < period.before,
         *where)).all()
-    delivered = session.execute(select(SalesOrder.id, SalesOrder.placed_at, SalesOrder.delivered_at).where(
+    delivered = _exec(session, select(SalesOrder.id, SalesOrder.placed_at, SalesOrder.delivered_at).where(
         SalesOrder.delivered_at.is_not(None), SalesOrder.delivered_at >= period.since,
         SalesOrder.delivered_at < period.before, *where)).all()
     return CycleTime(
@@ -452,12 +457,12 @@ def cycle_time(session: Session, period: Period, filters: Filters = Filters(), *
 def on_time(session: Session, period: Period, filters: Filters = Filters()) -> OnTime:
     now = utcnow()
     where = _order_where(session, filters)
-    due = session.execute(select(SalesOrder.id, SalesOrder.status, SalesOrder.ship_by, SalesOrder.shipped_at).where(
+    due = _exec(session, select(SalesOrder.id, SalesOrder.status, SalesOrder.ship_by, SalesOrder.shipped_at).where(
         SalesOrder.ship_by >= period.since, SalesOrder.ship_by < period.before, SalesOrder.ship_by <= now,
         SalesOrder.status != S.CANCELLED.value, *where)).all()
     ship_hit = [o for o, st, by, at in due if st in _SHIPPED and at is not None and at <= by]
     ship_miss = set(o for o, *_r in due) - set(ship_hit)
-    arrived = session.execute(select(SalesOrder.id, SalesOrder.deliver_by, SalesOrder.delivered_at).where(
+    arrived = _exec(session, select(SalesOrder.id, SalesOrder.deliver_by, SalesOrder.delivered_at).where(
         SalesOrder.deliver_by >= period.since, SalesOrder.deliver_by < period.before,
         SalesOrder.delivered_at.is_not(None), *where)).all()
     del_hit = [o for o, by, at in arrived if at <= by]
@@ -470,25 +475,23 @@ PERFECT_CRITERIA = ("on_time_ship", "on_time_delivery", "complete", "undamaged",
 
 
 def perfect_order(session: Session, period: Period, filters: Filters = Filters()) -> PerfectOrder:
-    orders = session.execute(select(SalesOrder.id, SalesOrder.ship_by, SalesOrder.shipped_at, SalesOrder.deliver_by,
-                                    SalesOrder.delivered_at).where(
-        SalesOrder.status.in_(_SHIPPED), SalesOrder.shipped_at >= period.since, SalesOrder.shipped_at < period.before,
-        *_order_where(session, filters))).all()
+    where = [SalesOrder.status.in_(_SHIPPED), SalesOrder.shipped_at >= period.since, SalesOrder.shipped_at < period.before,
+             *_order_where(session, filters)]
+    orders = _exec(session, select(SalesOrder.id, SalesOrder.ship_by, SalesOrder.shipped_at, SalesOrder.deliver_by,
+                                   SalesOrder.delivered_at).where(*where)).all()
     ids = [o[0] for o in orders]
     incomplete: set[int] = set()
     returned: set[int] = set()
-    voided: set[int] = set()
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        for oid, short, ret in session.execute(
-                select(OrderLine.order_id, func.sum(OrderLine.quantity - OrderLine.shipped), func.sum(OrderLine.returned))
-                .where(OrderLine.order_id.in_(chunk)).group_by(OrderLine.order_id)):
-            if short:
-                incomplete.add(oid)
-            if ret:
-                returned.add(oid)
-        voided.update(session.scalars(select(Shipment.order_id).where(
-            Shipment.order_id.in_(chunk), Shipment.status == ShipmentStatus.VOIDED.value)))
+    for oid, short, ret in _exec(session, select(OrderLine.order_id, func.sum(OrderLine.quantity - OrderLine.shipped),
+                                                 func.sum(OrderLine.returned))
+                                 .join(SalesOrder, SalesOrder.id == OrderLine.order_id).where(*where)
+                                 .group_by(OrderLine.order_id)):
+        if short:
+            incomplete.add(oid)
+        if ret:
+            returned.add(oid)
+    voided = set(_exec(session, select(Shipment.order_id).join(SalesOrder, SalesOrder.id == Shipment.order_id)
+                       .where(Shipment.status == ShipmentStatus.VOIDED.value, *where)).scalars())
     failed: dict[str, list[int]] = {c: [] for c in PERFECT_CRITERIA}
     for oid, ship_by, shipped_at, deliver_by, delivered_at in orders:
         if ship_by is not None and shipped_at > ship_by:
@@ -536,7 +539,7 @@ class _Acc:
 
 def backorder_aging(session: Session, period: Period, filters: Filters = Filters()) -> BackorderAging:
     now = utcnow()
-    rows = session.execute(
+    rows = _exec(session,
         select(SalesOrder.id, OrderLine.sku, Location.code, OrderLine.backordered, SalesOrder.placed_at, SalesOrder.ship_by)
         .join(SalesOrder, SalesOrder.id == OrderLine.order_id).outerjoin(Location, Location.id == SalesOrder.location_id)
         .where(OrderLine.backordered > 0, SalesOrder.placed_at >= period.since, SalesOrder.placed_at < period.before,
@@ -556,6 +559,19 @@ def backorder_aging(session: Session, period: Period, filters: Filters = Filters
 # --- throughput and carrier cost -----------------------------------------------------------------------------
 
 
+def _shipment_where(session: Session, period: Period, filters: Filters) -> list:
+    """WHERE clauses for shipments confirmed in the period (with SalesOrder joined): the location and carrier filters
+    are the shipment's own."""
+    where = [Shipment.status == ShipmentStatus.SHIPPED.value, Shipment.shipped_at >= period.since,
+             Shipment.shipped_at < period.before,
+             *_order_where(session, Filters(filters.channel, None, filters.order_type), carrier_on_order=False)]
+    if filters.location:
+        where.append(Shipment.location_id == _code_id(session, Location, filters.location, _("location")))
+    if filters.carrier:
+        where.append(Shipment.carrier == filters.carrier)
+    return where
+
+
 def _shipped_rows(session: Session, period: Period, filters: Filters) -> list:
     """One row per shipment line shipped in the period: shipment, order, order line, units, when, location, channel,
     carrier."""
@@ -565,14 +581,8 @@ def _shipped_rows(session: Session, period: Period, filters: Filters) -> list:
          .join(SalesOrder, SalesOrder.id == Shipment.order_id)
          .join(Location, Location.id == Shipment.location_id)
          .join(Channel, Channel.id == SalesOrder.channel_id)
-         .where(Shipment.status == ShipmentStatus.SHIPPED.value, Shipment.shipped_at >= period.since,
-                Shipment.shipped_at < period.before, *_order_where(session, Filters(filters.channel, None, filters.order_type),
-                                                                    carrier_on_order=False)))
-    if filters.location:
-        q = q.where(Shipment.location_id == _code_id(session, Location, filters.location, _("location")))
-    if filters.carrier:
-        q = q.where(Shipment.carrier == filters.carrier)
-    return session.execute(q).all()
+         .where(*_shipment_where(session, period, filters)))
+    return _exec(session, q).all()
 
 
 GROUPS = ("location", "channel", "carrier")
@@ -601,15 +611,14 @@ def throughput(session: Session, period: Period, filters: Filters = Filters(), *
 
 def carrier_cost(session: Session, period: Period, filters: Filters = Filters()) -> CarrierCost:
     rows = _shipped_rows(session, period, filters)
-    sids = {r[0] for r in rows}
     cost: dict[int, int | None] = {}
     packages: dict[int, int] = defaultdict(int)
-    ids = sorted(sids)
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        cost.update(session.execute(select(Shipment.id, Shipment.label_cost_minor).where(Shipment.id.in_(chunk))).all())
-        packages.update(session.execute(select(Package.shipment_id, func.count()).where(Package.shipment_id.in_(chunk))
-                                        .group_by(Package.shipment_id)).all())
+    shipped = _shipment_where(session, period, filters)
+    cost.update(_exec(session, select(Shipment.id, Shipment.label_cost_minor)
+                      .join(SalesOrder, SalesOrder.id == Shipment.order_id).where(*shipped)).all())
+    packages.update(_exec(session, select(Package.shipment_id, func.count()).join(Shipment, Shipment.id == Package.shipment_id)
+                          .join(SalesOrder, SalesOrder.id == Shipment.order_id).where(*shipped)
+                          .group_by(Package.shipment_id)).all())
     per: dict[str, dict[str, Any]] = {}
     for sid, oid, _lid, qty, _at, _loc, _ch, carrier in rows:
         c = per.setdefault(carrier or _("(none)"), {"s": set(), "o": set(), "u": 0, "cs": set(), "co": set(), "cu": 0})
@@ -639,15 +648,14 @@ def productivity(session: Session, period: Period, filters: Filters = Filters())
          .join(SalesOrder, SalesOrder.id == AuditEvent.order_id)
          .where(AuditEvent.action.in_(("order.picked", "shipment.packed")), AuditEvent.at >= period.since,
                 AuditEvent.at < period.before, *_order_where(session, filters)))
-    events = session.execute(q).all()
-    packed_ids = sorted({int(e.entity_id) for e in events if e.action == "shipment.packed"})
-    pack_lines: dict[int, tuple[int, int]] = {}
-    for i in range(0, len(packed_ids), 500):
-        chunk = packed_ids[i:i + 500]
-        for sid, lines, units in session.execute(
-                select(ShipmentLine.shipment_id, func.count(func.distinct(ShipmentLine.order_line_id)), func.sum(ShipmentLine.quantity))
-                .where(ShipmentLine.shipment_id.in_(chunk)).group_by(ShipmentLine.shipment_id)):
-            pack_lines[sid] = (lines, units or 0)
+    events = _exec(session, q).all()
+    packed = (select(cast(AuditEvent.entity_id, Integer)).join(SalesOrder, SalesOrder.id == AuditEvent.order_id)
+              .where(AuditEvent.action == "shipment.packed", AuditEvent.at >= period.since, AuditEvent.at < period.before,
+                     *_order_where(session, filters)))
+    pack_lines: dict[int, tuple[int, int]] = {
+        sid: (lines, units or 0) for sid, lines, units in _exec(session, select(
+            ShipmentLine.shipment_id, func.count(func.distinct(ShipmentLine.order_line_id)), func.sum(ShipmentLine.quantity))
+            .where(ShipmentLine.shipment_id.in_(packed)).group_by(ShipmentLine.shipment_id))}
     acc: dict[tuple[str, str, str], dict[str, Any]] = {}
     for action, user, station, at, oid, entity_id, after in events:
         kind = "pick" if action == "order.picked" else "pack"
@@ -684,7 +692,7 @@ def orders_behind(session: Session, order_ids: Sequence[int], limit: int = 1000)
     ids = sorted(set(order_ids))[:limit]
     out: list[OrderRef] = []
     for i in range(0, len(ids), 500):
-        out += [OrderRef(*r) for r in session.execute(
+        out += [OrderRef(*r) for r in _exec(session,
             select(SalesOrder.id, SalesOrder.number, Channel.code, SalesOrder.status, SalesOrder.placed_at,
                    SalesOrder.customer_name, func.coalesce(Location.code, ""))
             .join(Channel, Channel.id == SalesOrder.channel_id).outerjoin(Location, Location.id == SalesOrder.location_id)
