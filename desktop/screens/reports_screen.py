@@ -292,6 +292,7 @@ class ReportsScreen(NoScanScreen, QWidget):
         self.tables: dict[str, Table] = {}
         self.dialog: OrdersBehind | None = None
         self.is_loading = False
+        self._again = False  # asked to read again while a read was running
         self._choices_loaded = False
 
         today = utcnow().date()
@@ -403,6 +404,9 @@ class ReportsScreen(NoScanScreen, QWidget):
         return reports.Filters(**{k: (box.currentData() or None) for k, box in self.filters.items()})
 
     def refresh(self) -> None:
+        if self.is_loading:  # writes in a burst (a wave packed box by box): one more read once this one is in
+            self._again = True
+            return
         try:
             period = self.period()
         except InvalidInput as exc:
@@ -421,12 +425,17 @@ class ReportsScreen(NoScanScreen, QWidget):
 
     def _failed(self, text: str) -> None:
         self.is_loading = False
+        self._again = False
         self.status.setText(text)
         self.message.emit(text)
 
     def _show(self, result) -> None:
         built, choices = result
         self.is_loading = False
+        if self._again:
+            self._again = False
+            self.refresh()
+            return
         if choices is not None:
             self._choices_loaded = True
             for key, values in choices.items():

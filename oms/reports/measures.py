@@ -349,12 +349,15 @@ def _rate(hits: int, total: int, hit_orders, miss_orders) -> Rate:
 # --- fill rate -----------------------------------------------------------------------------------------------
 
 
-def _first_filled_lines(session: Session, order_ids: set[int], lines_of: dict[int, list[int]]) -> set[int]:
-    """The lines reserved whole at each order's first allocation (its first routing decision that was not a hold)."""
-    first = (select(func.min(RoutingDecision.id).label("id")).where(RoutingDecision.outcome != "held")
+def _first_filled_lines(session: Session, where: list, order_ids: set[int], lines_of: dict[int, list[int]]) -> set[int]:
+    """The lines reserved whole at each order's first allocation (its first routing decision that was not a hold),
+    for the orders that ``where`` (on SalesOrder) picks."""
+    first = (select(func.min(RoutingDecision.id).label("id"))
+             .join(SalesOrder, SalesOrder.id == RoutingDecision.order_id)
+             .where(RoutingDecision.outcome != "held", *where)
              .group_by(RoutingDecision.order_id).subquery())
     rows = _exec(session, select(RoutingDecision.order_id, RoutingDecision.outcome, RoutingDecision.id)
-                           .join(first, first.c.id == RoutingDecision.id)).all()
+                 .join(first, first.c.id == RoutingDecision.id)).all()
     filled: set[int] = set()
     partial = []
     for oid, outcome, did in rows:
@@ -374,15 +377,15 @@ def _first_filled_lines(session: Session, order_ids: set[int], lines_of: dict[in
 
 
 def fill_rate(session: Session, period: Period, filters: Filters = Filters()) -> FillRate:
+    where = [SalesOrder.placed_at >= period.since, SalesOrder.placed_at < period.before,
+             SalesOrder.status != S.CANCELLED.value, *_order_where(session, filters)]
     q = (select(OrderLine.order_id, OrderLine.id, OrderLine.quantity, OrderLine.shipped)
-         .join(SalesOrder, SalesOrder.id == OrderLine.order_id)
-         .where(SalesOrder.placed_at >= period.since, SalesOrder.placed_at < period.before,
-                SalesOrder.status != S.CANCELLED.value, *_order_where(session, filters)))
+         .join(SalesOrder, SalesOrder.id == OrderLine.order_id).where(*where))
     rows = _exec(session, q).all()
     lines_of: dict[int, list[int]] = defaultdict(list)
     for oid, lid, _q, _s in rows:
         lines_of[oid].append(lid)
-    first = _first_filled_lines(session, set(lines_of), lines_of)
+    first = _first_filled_lines(session, where, set(lines_of), lines_of)
     n_lines = units = units_shipped = units_first = 0
     line_final = line_first = 0
     lf_hit, lf_miss, l1_hit, l1_miss, uf_hit, uf_miss, u1_hit, u1_miss = (set() for _i in range(8))
@@ -610,32 +613,32 @@ def throughput(session: Session, period: Period, filters: Filters = Filters(), *
 
 
 def carrier_cost(session: Session, period: Period, filters: Filters = Filters()) -> CarrierCost:
-    rows = _shipped_rows(session, period, filters)
-    cost: dict[int, int | None] = {}
-    packages: dict[int, int] = defaultdict(int)
-    shipped = _shipment_where(session, period, filters)
-    cost.update(_exec(session, select(Shipment.id, Shipment.label_cost_minor)
-                      .join(SalesOrder, SalesOrder.id == Shipment.order_id).where(*shipped)).all())
-    packages.update(_exec(session, select(Package.shipment_id, func.count()).join(Shipment, Shipment.id == Package.shipment_id)
-                          .join(SalesOrder, SalesOrder.id == Shipment.order_id).where(*shipped)
-                          .group_by(Package.shipment_id)).all())
+    # Per shipment, its units and packages by index look-ups (correlated), not a pass over every line ever shipped.
+    units = select(func.coalesce(func.sum(ShipmentLine.quantity), 0)).where(ShipmentLine.shipment_id == Shipment.id)
+    boxes = select(func.count()).select_from(Package).where(Package.shipment_id == Shipment.id)
+    rows = _exec(session, select(Shipment.id, Shipment.order_id, Shipment.carrier, Shipment.label_cost_minor,
+                                 units.scalar_subquery(), boxes.scalar_subquery())
+                 .join(SalesOrder, SalesOrder.id == Shipment.order_id)
+                 .where(*_shipment_where(session, period, filters))).all()
     per: dict[str, dict[str, Any]] = {}
-    for sid, oid, _lid, qty, _at, _loc, _ch, carrier in rows:
-        c = per.setdefault(carrier or _("(none)"), {"s": set(), "o": set(), "u": 0, "cs": set(), "co": set(), "cu": 0})
-        c["s"].add(sid)
+    for _sid, oid, carrier, cost, qty, n_boxes in rows:
+        c = per.setdefault(carrier or _("(none)"), {"s": 0, "o": set(), "u": 0, "p": 0, "cs": 0, "co": set(), "cu": 0,
+                                                    "spent": 0})
+        c["s"] += 1
         c["o"].add(oid)
         c["u"] += qty
-        if cost.get(sid) is not None:
-            c["cs"].add(sid)
+        c["p"] += n_boxes
+        if cost is not None:
+            c["cs"] += 1
             c["co"].add(oid)
             c["cu"] += qty
+            c["spent"] += cost
     out = []
     for carrier in sorted(per):
         c = per[carrier]
-        spent = sum(cost[s] for s in c["cs"])
-        out.append(CarrierCostRow(carrier, len(c["s"]), len(c["o"]), c["u"], sum(packages.get(s, 0) for s in c["s"]),
-                                  spent, len(c["cs"]), spent / len(c["co"]) if c["co"] else None,
-                                  spent / c["cu"] if c["cu"] else None, _ids(c["o"])))
+        out.append(CarrierCostRow(carrier, c["s"], len(c["o"]), c["u"], c["p"], c["spent"], c["cs"],
+                                  c["spent"] / len(c["co"]) if c["co"] else None,
+                                  c["spent"] / c["cu"] if c["cu"] else None, _ids(c["o"])))
     return CarrierCost(tuple(out))
 
 
