@@ -25,7 +25,6 @@ from desktop.qt import (
     QDateEdit,
     QDialog,
     QFileDialog,
-    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
