@@ -1,5 +1,5 @@
 """Reports: the operations dashboard. Key figures, a chart and a table for each measure, their definitions in words,
-a date range and filters, exports, and every number opens the orders behind it.
+a date range and filters, exports, and every number, row and bar opens the orders behind it.
 
 Charts are QtCharts (PySide6's own add-on, in the wheel the app already installs): bar charts are all these
 measures need, and it draws with the same painter and palette as the rest of the window, where pyqtgraph would
@@ -130,6 +130,25 @@ def _chart_data(t: Table) -> tuple[list[str], list[tuple[str, list[float]]], boo
                                                 ("Previous period", [num(r[7]) for r in rows])], False, "")
 
 
+def bar_row(t: Table, set_index: int, category: int) -> int | None:
+    """The table row a bar of ``_chart_data`` was drawn from (None for a previous period's bar)."""
+    if t.report == "fill-rate":
+        return (2 * category, 2 * category + 1, None)[set_index]
+    if t.report in ("on-time", "carrier-cost", "productivity"):
+        return category if set_index == 0 else None
+    if t.report == "cycle-time":
+        return category
+    if t.report == "backorders":  # the bucket's bar: every waiting line's row is the total's
+        return next((i for i, r in enumerate(t.rows) if r[0] == "Total"), None) if set_index == 0 else None
+    if t.report == "throughput":
+        categories, sets, _stacked, _unit = _chart_data(t)
+        body = [r for r in t.rows if r[0] not in ("Total", "Previous period total")]
+        buckets = sorted({r[0] for r in body})
+        key = sets[set_index][0]
+        return next((i for i, r in enumerate(t.rows) if r[0] == buckets[category] and r[1] == key), None)
+    return None
+
+
 class ReportPage(QWidget):
     """One measure: its definition, its chart and its table; Enter on a row opens the orders behind it."""
 
@@ -139,6 +158,7 @@ class ReportPage(QWidget):
         super().__init__()
         self.report = report
         self.table_data: Table | None = None
+        self.bar_sets: list[QBarSet] = []
         self.setObjectName(f"reportPage_{report}")
         self.definition = QLabel()
         self.definition.setObjectName("reportDefinition")
@@ -152,6 +172,7 @@ class ReportPage(QWidget):
         self.chart_view.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.chart_view.setMinimumHeight(220)
         self.chart_view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.chart_view.setToolTip(self.tr("Click a bar for the orders behind it"))
         self.table = read_only_table(f"reportTable_{report}", [""], None, row_height=28)
         on_enter(self.table, self._open_row)
         self.table.doubleClicked.connect(lambda _i: self._open_row())
@@ -184,10 +205,13 @@ class ReportPage(QWidget):
         self.chart.setTitle("")
         series = QStackedBarSeries() if stacked else QBarSeries()
         top = 0.0
-        for name, values in sets:
+        self.bar_sets = []
+        for k, (name, values) in enumerate(sets):
             bar = QBarSet(name)
             bar.append(values)
+            bar.clicked.connect(lambda index, k=k: self._open_bar(k, index))
             series.append(bar)
+            self.bar_sets.append(bar)
             top = max(top, *values) if values else top
         if stacked and sets:
             top = max(sum(v[i] for _n, v in sets) for i in range(len(categories)))
@@ -203,6 +227,14 @@ class ReportPage(QWidget):
         self.chart.addAxis(y, Qt.AlignmentFlag.AlignLeft)
         series.attachAxis(x)
         series.attachAxis(y)
+
+    def _open_bar(self, set_index: int, category: int) -> None:
+        """A bar clicked: the table row it was drawn from, and the orders behind that row."""
+        t = self.table_data
+        row = bar_row(t, set_index, category) if t is not None else None
+        if row is not None:
+            self.table.selectRow(row)
+            self.drill.emit(t, row)
 
     def _open_row(self) -> None:
         row = self.table.currentRow()

@@ -80,3 +80,26 @@ def test_exports_write_what_is_shown(qtbot, tasks, window_state, tmp_path):
     for title in reports.tables.REPORTS.values():
         assert title in text
     assert "Order fill, final" in text and "first allocation" in text
+
+
+def test_a_bar_opens_the_orders_it_was_drawn_from(qtbot, tasks, window_state, demo_db):
+    window = open_window(qtbot, tasks, window_state)
+    screen = _reports(qtbot, window)
+    page = screen.pages["fill-rate"]
+    assert [b.label() for b in page.bar_sets] == ["First time", "Final", "Final, previous period"]
+    page.bar_sets[1].clicked.emit(1)  # the Final bar over Order (QBarSet's own signal, as a click on it sends)
+    with demo_db.read() as s:
+        fill = reports.fill_rate(s, screen.period())
+    dialog = screen.dialog
+    qtbot.waitUntil(lambda: dialog.isVisible() and set(dialog.order_ids) == set(fill.order_final.orders))
+    assert page.table.currentRow() == 3
+    dialog.close()
+    page.bar_sets[2].clicked.emit(1)  # the previous period's bar: the orders are those of another period
+    assert screen.dialog is dialog
+    thr = screen.pages["throughput"]
+    t = screen.tables["throughput"]
+    first = t.rows[0]
+    k = [b.label() for b in thr.bar_sets].index(first[1])
+    thr.bar_sets[k].clicked.emit(0)
+    qtbot.waitUntil(lambda: screen.dialog is not dialog and set(screen.dialog.order_ids) == set(t.orders[0]))
+    screen.dialog.close()
