@@ -647,7 +647,7 @@ def carrier_cost(session: Session, period: Period, filters: Filters = Filters())
 
 def productivity(session: Session, period: Period, filters: Filters = Filters()) -> Productivity:
     q = (select(AuditEvent.action, AuditEvent.user, AuditEvent.station, AuditEvent.at, AuditEvent.order_id,
-                AuditEvent.entity_id, AuditEvent.after)
+                AuditEvent.entity_id, AuditEvent.after["quantity"].as_integer())  # the database reads the JSON
          .join(SalesOrder, SalesOrder.id == AuditEvent.order_id)
          .where(AuditEvent.action.in_(("order.picked", "shipment.packed")), AuditEvent.at >= period.since,
                 AuditEvent.at < period.before, *_order_where(session, filters)))
@@ -660,12 +660,12 @@ def productivity(session: Session, period: Period, filters: Filters = Filters())
             ShipmentLine.shipment_id, func.count(func.distinct(ShipmentLine.order_line_id)), func.sum(ShipmentLine.quantity))
             .where(ShipmentLine.shipment_id.in_(packed)).group_by(ShipmentLine.shipment_id))}
     acc: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for action, user, station, at, oid, entity_id, after in events:
+    for action, user, station, at, oid, entity_id, picked in events:
         kind = "pick" if action == "order.picked" else "pack"
         a = acc.setdefault((kind, user, station), {"l": 0, "u": 0, "h": set(), "o": set()})
         if kind == "pick":
             a["l"] += 1
-            a["u"] += int((after or {}).get("quantity", 0))
+            a["u"] += picked or 0
         else:
             lines, units = pack_lines.get(int(entity_id), (0, 0))
             a["l"] += lines
