@@ -26,6 +26,7 @@ from desktop.screens.orders_queue import OrdersQueueScreen
 from desktop.screens.packing_screen import PackingScreen
 from desktop.screens.picking_screen import PickingScreen
 from desktop.screens.printing_screen import PrintingScreen
+from desktop.screens.reports_screen import ReportsScreen
 from desktop.screens.routing import RoutingScreen
 from desktop.screens.stock_lookup import StockLookupScreen
 from desktop.screens.sync_screen import sync_screens
@@ -37,6 +38,9 @@ from oms.core.audit import Actor
 from oms.core.settings import Settings
 
 MESSAGE_MS = 8000
+
+# Screens past the tenth have no Ctrl+digit: their own key.
+MORE_SHORTCUTS = {"reports": "Ctrl+Shift+R"}
 
 
 def elide_words(text: str, fits) -> str:
@@ -120,6 +124,9 @@ class MainWindow(QMainWindow):
             self.nav_buttons[key] = b
             if i < 10:
                 QShortcut(QKeySequence(shortcut), self, activated=lambda key=key: self.show_screen(key))
+            elif key in MORE_SHORTCUTS:
+                QShortcut(QKeySequence(MORE_SHORTCUTS[key]), self, activated=lambda key=key: self.show_screen(key))
+                b.setToolTip(self.tr("{title} ({key})").format(title=title, key=MORE_SHORTCUTS[key]))
             else:
                 b.setToolTip(title)
         nav_layout.addStretch(1)
@@ -239,6 +246,8 @@ class MainWindow(QMainWindow):
         self.printing = PrintingScreen(self.tasks, self.state, self.settings, actor=self.actor)
         self.documents = DocumentsScreen(self.tasks, self.state)
         self.documents.open_order.connect(lambda order_id: self.open_order(order_id, back_to="documents"))
+        self.reports = ReportsScreen(self.tasks, self.state)
+        self.reports.open_order.connect(lambda order_id: self.open_order(order_id, back_to="reports"))
 
         def pick_wave(wave_id: int) -> None:
             self.show_screen("picking")
@@ -253,6 +262,7 @@ class MainWindow(QMainWindow):
             ("printing", self.tr("Printing"), self.printing),
             ("documents", self.tr("Documents"), self.documents),
             *sync_screens(self),
+            ("reports", self.tr("Reports"), self.reports),
         ]
 
     def current_screen_key(self) -> str:

@@ -44,6 +44,15 @@ from PySide6.QtGui import (
     QPixmap,
     QShortcut,
 )
+from PySide6.QtCharts import (
+    QBarCategoryAxis,
+    QBarSeries,
+    QBarSet,
+    QChart,
+    QChartView,
+    QStackedBarSeries,
+    QValueAxis,
+)
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtWidgets import (
@@ -92,6 +101,13 @@ from PySide6.QtWidgets import (
 from shiboken6 import isValid
 
 __all__ = [
+    "QBarCategoryAxis",
+    "QBarSeries",
+    "QBarSet",
+    "QChart",
+    "QChartView",
+    "QStackedBarSeries",
+    "QValueAxis",
     "QAbstractItemView",
     "QAbstractTableModel",
     "QAction",

@@ -325,6 +325,14 @@ def main(argv: list[str] | None = None) -> int:
         wait_until(app, lambda: not screen.model.is_loading and screen.pane.detail is not None
                    and screen.pane.detail.row.status == "rejected")
 
+    def reports_tab(report):
+        def show():
+            screen = window.reports
+            window.show_screen("reports")
+            wait_until(app, lambda: screen.tables and not screen.is_loading)
+            screen.tabs.setCurrentWidget(screen.pages[report])
+        return show
+
     shots = [
         ("routing-rules", routing_rules),
         ("routing-simulate", routing_simulate),
@@ -351,6 +359,9 @@ def main(argv: list[str] | None = None) -> int:
         ("settings", settings_screen),
         ("settings-partners", settings_partners),
         ("sync-offline", sync_offline),
+        ("reports", reports_tab("fill-rate")),
+        ("reports-throughput", reports_tab("throughput")),
+        ("reports-backorders", reports_tab("backorders")),
     ]
     # Waves and picking at every size before packing picks the wave's first totes.
     early = [shot for shot in shots if shot[0].startswith(("waves", "picking"))]
