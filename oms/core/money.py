@@ -62,6 +62,12 @@ def to_minor(amount: str | int | Decimal, currency: str) -> int:
     return int(minor.to_integral_value(rounding=ROUND_HALF_EVEN))
 
 
+def to_text(minor: int, currency: str) -> str:
+    """An amount as the APIs write it, with the currency's own decimals and no symbol: 1230 USD -> "12.30"."""
+    exp = exponent(currency)
+    return str(Decimal(minor).scaleb(-exp).quantize(Decimal(1).scaleb(-exp)))
+
+
 def format_money(minor: int, currency: str) -> str:
     exp = exponent(currency)
     sign = "-" if minor < 0 else ""

@@ -21,7 +21,6 @@ import hashlib
 import json
 import logging
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
 from typing import Any, Mapping
 from urllib.parse import parse_qs, urlsplit
 
@@ -363,7 +362,7 @@ class ShopifyChannel:
             take = min(amount, left[a["id"]])
             if take <= 0:
                 continue
-            body = {"transaction": {"kind": "capture", "amount": _decimal(take, currency), "currency": currency, "parent_id": a["id"]}}
+            body = {"transaction": {"kind": "capture", "amount": money.to_text(take, currency), "currency": currency, "parent_id": a["id"]}}
             t = _data(self.client.post(f"orders/{oid}/transactions.json", json_body=body))["transaction"]
             done.append(t["id"])
             captured_now += take
@@ -448,11 +447,6 @@ def _minor(value: Any, currency: str, what: str) -> int:
         return money.to_minor(value, currency)
     except InvalidInput as exc:
         raise Unreadable(f"The {what} is not an amount of money: {exc}") from None
-
-
-def _decimal(minor: int, currency: str) -> str:
-    exp = money.exponent(currency)
-    return str(Decimal(minor).scaleb(-exp).quantize(Decimal(1).scaleb(-exp)))
 
 
 def _s(value: Any) -> str:

@@ -306,7 +306,7 @@ class WooCommerceChannel:
             raise Unreadable(f"The order status {status!r} is not one Quayside knows.")
         elif status == "processing" and refunded:
             hold = _("WooCommerce: {amount} {currency} refunded; check what is left to ship").format(
-                amount=_decimal(refunded, currency), currency=currency)
+                amount=money.to_text(refunded, currency), currency=currency)
         order = NormalizedOrder(
             channel=self.code, external_id=str(oid), number=f"#{_s(o.get('number')) or oid}", placed_at=placed,
             currency=currency, lines=tuple(lines), order_type="dtc", customer_name=customer,
@@ -510,11 +510,6 @@ def _minor(value: Any, currency: str, what: str, *, negative: bool = False) -> i
         return sign * money.to_minor(text or "0", currency)
     except InvalidInput as exc:
         raise Unreadable(f"The {what} is not an amount of money: {exc}") from None
-
-
-def _decimal(minor: int, currency: str) -> str:
-    exp = money.exponent(currency)
-    return str(Decimal(minor).scaleb(-exp).quantize(Decimal(1).scaleb(-exp)))
 
 
 def _s(value: Any) -> str:

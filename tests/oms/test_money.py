@@ -39,3 +39,10 @@ def test_examples(text, currency, minor):
 def test_refusals(text, message):
     with pytest.raises(InvalidInput, match=message):
         money.to_minor(text, "USD")
+
+
+def test_an_amount_as_the_apis_write_it():
+    from oms.core import money
+
+    assert (money.to_text(1230, "USD"), money.to_text(5, "EUR"), money.to_text(1500, "JPY"), money.to_text(-1, "USD")) == \
+        ("12.30", "0.05", "1500", "-0.01")
