@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.elements import TextClause
@@ -52,7 +53,7 @@ class Changes:
 
     tables: frozenset[str] = field(default_factory=frozenset)
 
-    @property
+    @cached_property  # read by every screen the main window hands the change to: worked out once
     def capabilities(self) -> frozenset[str]:
         owners = _owners()
         return frozenset(owners.get(t, t) for t in self.tables - _BOOKKEEPING)
