@@ -18,6 +18,7 @@ from oms.shipping.shipments import PackageSpec
 from sync.channels.edi_x12.ack import parse_997
 from sync.channels.edi_x12.docs import check_810_structure, check_855_structure, check_856_structure
 from sync.channels.edi_x12.folder import EdiFolderChannel
+from sync.channels.edi_x12.service import import_interchanges
 from sync.channels.edi_x12.x12 import Delimiters, Group, Segment, Transaction, parse_interchanges, write_interchange
 from sync.engine import Engine
 from tests.conftest import ACTOR, run_at_once
@@ -122,6 +123,26 @@ def test_850_in_then_997_855_then_cartons_856_810(partner_db):
     before = sorted(p.name for p in channel.outbox.iterdir())
     engine.run_once()
     assert sorted(p.name for p in channel.outbox.iterdir()) == before
+
+
+def test_a_remnant_under_our_name_in_the_outbox_is_replaced_by_what_we_send(partner_db, caplog):
+    """A copied folder or an attempt cut short can leave another file under the name of our next document: the
+    partner must get our 997, not the remnant, and sending it again writes nothing twice."""
+    db, channel = partner_db
+    (channel.inbox / "po1.x12").write_text(an_850())
+    with db.write() as s:  # the file our 997 will have: import now, read its name from the outbox message
+        import_interchanges(s, (channel.inbox / "po1.x12").read_text(), filename="po1.x12", partner_code="northwind")
+        names = [m.payload["filename"] for m in s.scalars(select(sync_store.OutboxMessage)) if m.topic == "edi.send"]
+    (channel.inbox / "po1.x12").unlink()
+    assert names
+    for name in names:
+        (channel.outbox / name).write_text("ISA*stale remnant of another day~")
+    with caplog.at_level("WARNING", logger="quayside.edi"):
+        Engine(db, {"northwind": channel}).run_once()
+    docs = outbox_docs(channel)
+    assert parse_997(docs["997"][0][1]).group_control == "17"
+    assert "replacing it" in caplog.text
+    assert not [p for p in channel.outbox.iterdir() if p.name.startswith(".")], "no temporary file is left behind"
 
 
 def test_any_delimiters_and_a_cancellation(partner_db):

@@ -33,6 +33,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,6 +191,9 @@ def _stop_app(running) -> None:
         if w.isVisible():
             w.close()
     QApplication.processEvents()
+    # Closing waits a moment for a connector in a network call, then leaves it to finish on its own. The next
+    # test's machine lives at the same path: a pass still running would write its files into it.
+    _process_until(lambda: not [t for t in threading.enumerate() if t.name.startswith("quayside-sync-")], 120)
 
 
 # -- the station a test drives ------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from oms.catalog.models import Product
+from oms.core.models import OutboxMessage
 from oms.inventory.models import StockLevel
 from oms.orders.models import SalesOrder
 from oms.partners import edi
@@ -80,7 +81,14 @@ def test_an_850_arrives_and_its_997_and_855_go_out(station):
                 out["855"] = text
         return out
 
-    s.wait_for(lambda: len(answers()) == 2, "the 997 and the 855 for HM-4471 in outbox/", 150)
+    try:
+        s.wait_for(lambda: len(answers()) == 2, "the 997 and the 855 for HM-4471 in outbox/", 150)
+    except AssertionError as exc:  # say what was there instead, and what the outbox table holds for ACME
+        files = {p.name: p.read_text()[-160:] for p in sorted((folder / "outbox").glob("*"))}
+        with s.db.read() as session:
+            queued = [(m.id, m.topic, m.status, m.attempts, m.last_error) for m in session.scalars(
+                select(OutboxMessage).where(OutboxMessage.destination == "ACME").order_by(OutboxMessage.id))]
+        raise AssertionError(f"{exc}\noutbox/ holds {files}\nthe outbox table for ACME: {queued}") from None
     sent = answers()
     assert "AK5*A~" in sent["997"], "the 997 accepts the purchase order"
     # The 855 echoes each line with its status: the two in stock ship (IA), the one with none left is

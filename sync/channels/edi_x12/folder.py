@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import socket
@@ -19,6 +20,8 @@ from .transport import EdiTransportChannel
 
 CLAIM, SEP = ".taking", "~"  # a claimed inbox file: .taking~host~pid~nonce~name
 STALE_CLAIM_S = 15 * 60
+
+log = logging.getLogger("quayside.edi")
 
 
 class EdiFolderChannel(EdiTransportChannel):
@@ -90,9 +93,21 @@ class EdiFolderChannel(EdiTransportChannel):
         return [path for _mtime, _name, path in sorted(found)]
 
     def deliver(self, name: str, text: str) -> str:
+        """Write under a hidden temporary name, then rename into the outbox. The same file already there is the
+        same document from an attempt whose answer was lost: it is not written again. A different file under our
+        name (names carry our interchange control number, which is never reused) is a remnant, of a copy of this
+        folder or of an attempt cut short: ours replaces it, and the log says so, so the partner gets what we sent."""
         target = self.outbox / name
-        if not target.exists():  # a resend after a crash finds the file already there
+        data = text.encode("utf-8")
+        try:
+            there = target.read_bytes()
+        except FileNotFoundError:
+            there = None
+        if there != data:
+            if there is not None:
+                log.warning("%s: %s was in the outbox with other content (%d bytes, ours %d); replacing it", self.code,
+                            target, len(there), len(data))
             tmp = self.outbox / f".{name}.{uuid.uuid4().hex[:8]}.tmp"  # two stations may send the same document at once
-            tmp.write_text(text, encoding="utf-8")
+            tmp.write_bytes(data)
             os.replace(tmp, target)
         return str(target)
