@@ -423,11 +423,11 @@ def start(args) -> Running:
                 log.info("first-run wizard closed; nothing saved")
                 QTimer.singleShot(0, lambda: running.quit(0))  # after the deletion above has happened
                 return
-            settings = wizard.result_settings()
             products = wizard.start.products()
             try:
+                settings = wizard.result_settings()
                 settings.save()
-            except OSError as exc:
+            except (OSError, OmsError) as exc:
                 show_error(QCoreApplication.translate("App", "Quayside cannot start"),
                            QCoreApplication.translate("App", "The settings cannot be saved in {path}: {error}").format(
                                path=Settings.path(), error=exc))

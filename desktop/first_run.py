@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import io
 
+from desktop.database_choice import DatabaseChoice
+from desktop.print_jobs import send, test_documents
 from desktop.qt import (
     QButtonGroup,
     QComboBox,
@@ -29,10 +31,9 @@ from desktop.qt import (
     QWizardPage,
     Signal,
 )
-from desktop.database_choice import DatabaseChoice
-from desktop.print_jobs import send, test_documents
 from desktop.tasks import Tasks
 from oms import printing
+from oms.core import secrets
 from oms.core.settings import Settings
 
 ROLES = ("packing", "picking", "receiving", "office")
@@ -371,7 +372,7 @@ class FirstRunWizard(QWizard):
         s = self.settings
         s.station_name = self.station.name.text().strip()
         s.station_role = self.station.role.currentData()
-        s.database_url = self.database.database_url()
+        s.database_url = secrets.store_database_password(self.database.database_url())  # its password: keyring
         self.printers.apply(s)
         s.demo_data = self.start.demo.isChecked()
         return s

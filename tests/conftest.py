@@ -12,15 +12,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from oms import intake
-from oms import catalog
-from oms import inventory
-from oms import orders
-from oms import routing
+from oms import catalog, intake, inventory, orders, routing
 from oms.core.audit import Actor
 from oms.core.db import Database
-from oms.orders.intake import ImportResult
 from oms.orders.contract import Address, NormalizedLine, NormalizedOrder
+from oms.orders.intake import ImportResult
 from oms.routing import restock
 from oms.schema import metadata
 
@@ -96,6 +92,68 @@ def postgres_url() -> str | None:
         if required:
             raise RuntimeError(f"OMS_TEST_POSTGRES_URL={required} is set but the server cannot be reached: {exc}")
         return None
+
+
+def _pg_bin(tool: str) -> str | None:
+    found = shutil.which(tool)
+    if found:
+        return found
+    versions = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{tool}"))
+    return str(versions[-1]) if versions else None
+
+
+@pytest.fixture(scope="session")
+def password_postgres():
+    """A PostgreSQL server of the tests' own that asks for a password (scram-sha-256), as a shared station's does;
+    the machine's server trusts loopback and so never refuses one. Yields ``(url without password, password)``.
+
+    PostgreSQL refuses to run as root: then its files belong to the ``postgres`` user and it runs as that user.
+    """
+    import pwd
+    import secrets as pysecrets
+    import socket
+    import tempfile
+
+    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
+    if not (initdb and pg_ctl):
+        if os.environ.get("OMS_TEST_POSTGRES_URL"):
+            pytest.fail("the PostgreSQL server programs (initdb, pg_ctl) are not installed")
+        pytest.skip("the PostgreSQL server programs (initdb, pg_ctl) are not installed")
+    as_user: list[str] = []
+    owner = None
+    if os.geteuid() == 0:
+        owner = pwd.getpwnam("postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    base = Path(tempfile.mkdtemp(prefix="quayside-pg-"))
+    password = pysecrets.token_urlsafe(12)
+    (base / "pw").write_text(password)
+    if owner is not None:
+        for path in (base, base / "pw"):
+            os.chown(path, owner.pw_uid, owner.pw_gid)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    data, user = base / "data", "quayside"
+
+    def run(*argv: str) -> None:
+        done = subprocess.run([*as_user, *argv], capture_output=True, text=True, timeout=120)
+        if done.returncode:
+            raise RuntimeError(f"{' '.join(argv)} failed: {done.stdout}{done.stderr}")
+
+    run(initdb, "-D", str(data), "-U", user, "--auth=scram-sha-256", f"--pwfile={base / 'pw'}", "-E", "UTF8",
+        "--no-sync")
+    run(pg_ctl, "-D", str(data), "-l", str(base / "log"), "-w", "-t", "60", "-o",
+        f"-p {port} -c listen_addresses=127.0.0.1 -k {base} -c fsync=off", "start")
+    try:
+        url = f"postgresql+psycopg://{user}@127.0.0.1:{port}/postgres"
+        admin = create_engine(url.replace(f"{user}@", f"{user}:{password}@"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("CREATE DATABASE station"))
+        admin.dispose()
+        yield url.rsplit("/", 1)[0] + "/station", password
+    finally:
+        subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True, timeout=60)
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,8 @@ from __future__ import annotations
 from desktop.database_choice import DatabaseChoice
 from desktop.qt import QHBoxLayout, QLabel, QPushButton, Qt, QVBoxLayout, QWidget, Signal
 from desktop.tasks import Tasks
-from oms.core import backup
+from oms.core import backup, secrets
+from oms.core.errors import OmsError
 from oms.core.settings import Settings
 
 
@@ -63,7 +64,8 @@ class DatabasePanel(QWidget):
         self.refresh()
 
     def _arrange(self) -> None:
-        self.use.setEnabled(self.choice.complete() and self.choice.database_url() != self.settings.database_url)
+        self.use.setEnabled(self.choice.complete()
+                            and secrets.without_password(self.choice.database_url()) != self.settings.database_url)
 
     def refresh(self) -> None:
         url, folder = self.tasks.db.url, self.folder
@@ -82,10 +84,10 @@ class DatabasePanel(QWidget):
         self.tasks.background(state, self.backups.setText, self.backups.setText, owner=self)
 
     def use_database(self) -> None:
-        self.settings.database_url = self.choice.database_url()
         try:
+            self.settings.database_url = secrets.store_database_password(self.choice.database_url())  # password: keyring
             self.settings.save()
-        except OSError as exc:
+        except (OSError, OmsError) as exc:
             self.message.emit(self.tr("The settings could not be saved: {error}").format(error=exc))
             return
         self._arrange()

@@ -53,7 +53,9 @@ def resolve_url(url: str | None = None) -> str:
 
     configured = Settings.load().database_url
     if configured:
-        return configured
+        from oms.core.secrets import with_database_password
+
+        return with_database_password(configured)  # the settings file holds no password; the secret store does
     path = default_sqlite_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{path}"

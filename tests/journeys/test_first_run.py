@@ -11,16 +11,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import uuid
 
 import pytest
 from PySide6.QtWidgets import QApplication, QWizard
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from oms.catalog.models import Product
+from oms.core import secrets
 from oms.orders.models import SalesOrder
-from tests.conftest import postgres_url
 from tests.documents.conftest import Listener, cups  # noqa: F401 - the real CUPS fixture, shared with the document tests
 from tests.journeys.conftest import Machine, Station, _process_until, _stop_app
 
@@ -136,25 +135,25 @@ def test_a_supervisor_sets_up_an_empty_packing_station_with_a_network_label_prin
             _stop_app(running)
 
 
-@pytest.fixture
-def empty_pg_database():
-    url = postgres_url()
-    if url is None:
-        pytest.skip("no PostgreSQL server")
-    name = f"qs_station_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(url).set(drivername="postgresql", database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+def _start_again(machine: Machine):
+    """Quayside started once more on this machine, as main.py does."""
+    from desktop import app as desktop_app
+    from main import build_parser
+
+    return desktop_app.start(build_parser().parse_args([]))
 
 
 @pytest.mark.postgres
 def test_a_shared_station_on_postgresql_is_told_plainly_what_is_wrong_first(tmp_path, qtbot, _journey_display,
-                                                                            empty_pg_database):
-    wrong = empty_pg_database.rsplit("/", 1)[0] + "/quaysde"  # a typo in the database's name
+                                                                            password_postgres):
+    """The supervisor types the shared server's address with a wrong password, then a typo in the database's name,
+    and each time reads what is wrong; with both right, the station opens on the server. The settings file keeps
+    the address without the password, which is in the secret store."""
+    url, password = password_postgres
+    u = make_url(url).set(drivername="postgresql")
+    with_password = u.set(password=password).render_as_string(hide_password=False)
+    wrong_password = u.set(password="Pa55word").render_as_string(hide_password=False)
+    typo = u.set(password=password, database="staton").render_as_string(hide_password=False)
     with Machine(tmp_path / "home") as machine:
         s = _start_fresh(machine, qtbot)
         try:
@@ -163,15 +162,23 @@ def test_a_shared_station_on_postgresql_is_told_plainly_what_is_wrong_first(tmp_
             s.key("Alt+S")  # a shared PostgreSQL server
             s.wait_for(lambda: s.running.wizard.database.shared.isChecked(), "the shared server to be ticked")
             s.tab_to(lambda w: w.objectName() == "databaseUrl", "the server's address")
-            s.type(wrong)
+            s.type(wrong_password)
             s.key("Return")  # tests the connection
-            s.wait_text("it has no database named quaysde", timeout=20)
+            s.wait_text(f"The server 127.0.0.1:{u.port} refused the password for the user quayside", timeout=20)
+            s.shot("first-run-database-password")
+            s.key("Alt+N")
+            assert _page(s) == "databasePage", "a database that failed its test must not be taken"
+
+            s.key("Ctrl+A")
+            s.type(typo)
+            s.key("Return")
+            s.wait_text("it has no database named staton", timeout=20)
             s.shot("first-run-database")
             s.key("Alt+N")
             assert _page(s) == "databasePage", "a database that failed its test must not be taken"
 
             s.key("Ctrl+A")
-            s.type(empty_pg_database)
+            s.type(with_password)
             s.key("Return")
             s.wait_text("The database is empty: Quayside creates its tables at the first start", timeout=20)
             s.key("Alt+N")
@@ -188,8 +195,20 @@ def test_a_shared_station_on_postgresql_is_told_plainly_what_is_wrong_first(tmp_
             assert s.db.dialect == "postgresql" and s.db.current_revision() == s.db.head_revision()
         finally:
             _stop_app(s.running)
-        saved = json.loads((machine.config_dir / "settings.json").read_text())
-        assert saved["database_url"] == empty_pg_database and saved["label_printer"] == ""
+        written = (machine.config_dir / "settings.json").read_text()
+        saved = json.loads(written)
+        assert saved["database_url"] == u.render_as_string(hide_password=False) and saved["label_printer"] == ""
+        assert password not in written, "the settings file must not hold the database password"
+        assert secrets.get_secret(secrets.database_secret_name(saved["database_url"])) == password
+        # The next start finds the server with the kept password, and opens without the wizard.
+        running = _start_again(machine)
+        try:
+            assert running.wizard is None
+            s2 = Station(running, machine, qtbot)
+            _window_up(s2)
+            assert s2.db.dialect == "postgresql"
+        finally:
+            _stop_app(running)
 
 
 @pytest.fixture

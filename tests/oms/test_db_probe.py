@@ -73,6 +73,20 @@ def test_addresses_that_are_not_addresses():
     assert "not mysql" in probe("mysql://u@h/db").message
 
 
+@pytest.mark.postgres
+def test_a_server_that_asks_for_a_password_refuses_a_wrong_one_plainly(password_postgres):
+    url, password = password_postgres
+    u = make_url(url)
+    wrong = probe(u.set(password="not-" + password).render_as_string(hide_password=False))
+    assert not wrong.ok
+    assert wrong.message == (f"The server 127.0.0.1:{u.port} refused the password for the user quayside. "
+                             "Check the password (and the user name).")
+    none_given = probe(url)
+    assert not none_given.ok and "password" in none_given.message
+    right = probe(u.set(password=password).render_as_string(hide_password=False))
+    assert right.ok and "The database is empty" in right.message
+
+
 def test_a_wrong_password_in_the_servers_words():
     # The test server trusts loopback, so it never refuses a password: this is libpq's message for it, verbatim.
     u = make_url("postgresql+psycopg://quayside:wrong@db.example:5433/oms")
