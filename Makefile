@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 $(TEST_STAMP): $(STAMP)
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,bundle]'
 	@touch $@
 
 # Shared libraries Qt needs on a bare Debian/Ubuntu machine (root or sudo); skipped when present.
@@ -29,7 +29,7 @@ run: $(STAMP) system-deps
 
 # The tests start their own Xvfb for the journeys' real window (tests/conftest.py).
 test: $(TEST_STAMP) system-deps
-	$(PY) -m pytest -q $(ARGS)
+	$(PY) -m pytest -q --durations=15 $(ARGS)
 
 # Watch one journey on your own screen (DISPLAY set): make journey-watch JOURNEY=tests/journeys/test_find_order.py
 JOURNEY ?= tests/journeys

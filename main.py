@@ -13,6 +13,9 @@ def build_parser() -> argparse.ArgumentParser:
     from sync.channels.edi_x12 import cli as edi_cli
 
     parser = argparse.ArgumentParser(prog="quayside", description="Quayside order management")
+    from oms.station.about import version
+
+    parser.add_argument("--version", action="version", version=f"Quayside {version()}")
     parser.add_argument("--db", metavar="URL", help="database URL (default: OMS_DATABASE_URL, then the local SQLite file)")
     parser.add_argument("--smoke", action="store_true", help="start the GUI, check it, and exit (for CI and installers)")
     parser.add_argument("--no-seed", action="store_true", help="do not add demo data to an empty database")

@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -203,3 +204,8 @@ def test_a_file_that_is_not_a_database_is_one_clear_line_and_stays_untouched(tmp
                                       "Nothing was written to it.")
     assert path.read_bytes() == before
     assert not list(tmp_path.glob("notes.sqlite3-*")), "no WAL or journal left beside it"
+
+
+def test_version_says_which_quayside_this_is():
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert run("--version").stdout.strip() == f"Quayside {version}"
