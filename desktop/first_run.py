@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 
+from desktop import roles
 from desktop.database_choice import DatabaseChoice
 from desktop.print_jobs import send, test_documents
 from desktop.qt import (
@@ -36,7 +37,6 @@ from oms import printing
 from oms.core import secrets
 from oms.core.settings import Settings
 
-ROLES = ("packing", "picking", "receiving", "office")
 # Letters that keyboard layouts move (y/z on German, a/q and digits on French), a dash and mixed case: a scanner set
 # to another layout than the computer's reads this wrong in a way that tells which.
 SCAN_TEST = "QZy-7aW4"
@@ -95,9 +95,7 @@ class StationPage(QWizardPage):
         self.name.setMaxLength(64)
         self.role = QComboBox()
         self.role.setObjectName("stationRole")
-        for key, title in zip(ROLES, (self.tr("Packing"), self.tr("Picking"), self.tr("Receiving"), self.tr("Office"))):
-            self.role.addItem(title, key)
-        self.role.setCurrentIndex(max(0, self.role.findData(settings.station_role)))
+        roles.fill(self.role, settings.station_role)
         form.addRow(self.tr("Station na&me:"), self.name)  # Alt+N is Next
         form.addRow(self.tr("What it is f&or:"), self.role)
         self.name.textChanged.connect(self.completeChanged)

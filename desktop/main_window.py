@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from desktop import roles
 from desktop.feedback import ScanFeedback
 from desktop.help_menu import HelpMenu
 from desktop.qt import (
@@ -191,7 +192,8 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self.go_back)
 
         self.state.restore_geometry("main", self) or self.resize(1366, 768)
-        self.show_screen(self.state.value("main/screen", "orders") or "orders")
+        # Where its worker left it; a station nobody has used yet opens where its role works.
+        self.show_screen(self.state.value("main/screen", "") or roles.first_screen(settings.station_role))
 
     # -- start and stop --------------------------------------------------------------------------
 

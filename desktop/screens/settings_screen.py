@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from desktop import formatting as fmt
+from desktop import roles
 from desktop.qt import (
     QAbstractItemView,
     QComboBox,
@@ -302,10 +303,7 @@ class SettingsScreen(NoScanScreen, QWidget):
         self.user_edit.setMaxLength(64)
         self.role_combo = QComboBox()
         self.role_combo.setObjectName("stationRole")
-        for key, role_title in (("packing", self.tr("Packing")), ("picking", self.tr("Picking")),
-                                ("receiving", self.tr("Receiving")), ("office", self.tr("Office"))):
-            self.role_combo.addItem(role_title, key)
-        self.role_combo.setCurrentIndex(max(0, self.role_combo.findData(settings.station_role)))
+        roles.fill(self.role_combo, settings.station_role)
         self.save_station_button = QPushButton(self.tr("Save"))
         self.save_station_button.setObjectName("saveStation")
         station_form = QFormLayout()

@@ -32,7 +32,7 @@ class Settings:
     database_url: str = ""
     backup_folder: str = ""  # empty: backups/ beside the SQLite file (oms.backup.backup_folder)
     station_name: str = field(default_factory=_default_station)
-    station_role: str = "packing"  # packing, picking, receiving or office (asked by the first-run wizard)
+    station_role: str = "office"  # office, packing, picking or receiving (desktop/roles.py; asked by the first-run wizard)
     demo_data: bool = True  # an empty database gets the demo products and orders at start; False: it stays empty
     user: str = ""
     company_name: str = "Harbor & Pine Goods"

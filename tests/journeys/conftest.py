@@ -168,7 +168,7 @@ def _start_app(argv: list[str]):
 
 def _through_the_wizard(running) -> None:
     """A fresh machine's first start: the supervisor takes every default of the first-run wizard, Return on each
-    page (this computer's name, packing, a local database, printers later, demo data), as the journeys' day begins."""
+    page (this computer's name, office, a local database, printers later, demo data), as the journeys' day begins."""
     wizard = running.wizard
     if not _process_until(lambda: QApplication.activeWindow() is wizard, START_TIMEOUT_S):
         raise AssertionError("the first-run wizard did not take the keyboard")

@@ -47,7 +47,7 @@ def _window_up(station, timeout: float = 120) -> None:
     station.wait_for(lambda: QApplication.activeWindow() is station.window, "the window to take the keyboard")
 
 
-def test_a_supervisor_sets_up_an_empty_packing_station_with_a_network_label_printer(tmp_path, qtbot, _journey_display):
+def test_a_supervisor_sets_up_an_empty_receiving_station_with_a_network_label_printer(tmp_path, qtbot, _journey_display):
     printer = Listener()
     good, bad = tmp_path / "products.csv", tmp_path / "products-draft.csv"
     good.write_text("SKU,Title,Barcodes,Bin,Stock\nMUG-RED,Mug red,4006381333931,A-01-1,12\n"
@@ -106,6 +106,7 @@ def test_a_supervisor_sets_up_an_empty_packing_station_with_a_network_label_prin
             s.key("Return")  # Finish
             _window_up(s)
             assert s.sees("Station RECV-1")
+            assert s.window.nav_buttons["stock"].isChecked(), "a new receiving station opens on Stock, where it works"
             s.wait_for(lambda: "Imported 3 products with 1212 units in stock into MAIN." in s.status(),
                        "the status bar to say what was imported")
             assert s.window.queue.model.rowCount() == 0
@@ -157,7 +158,7 @@ def test_a_shared_station_on_postgresql_is_told_plainly_what_is_wrong_first(tmp_
     with Machine(tmp_path / "home") as machine:
         s = _start_fresh(machine, qtbot)
         try:
-            s.key("Return")  # the station's name as the computer is called, packing
+            s.key("Return")  # the station's name as the computer is called, an office desk
             s.wait_for(lambda: _page(s) == "databasePage", "the database page")
             s.key("Alt+S")  # a shared PostgreSQL server
             s.wait_for(lambda: s.running.wizard.database.shared.isChecked(), "the shared server to be ticked")

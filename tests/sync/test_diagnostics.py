@@ -46,7 +46,7 @@ def station(db, tmp_path, monkeypatch):
 def _report(db, **kw) -> str:
     with db.read() as s:
         facts = diagnostics.database_facts(s, description=db.description, head=db.head_revision())
-    return diagnostics.report(facts, Settings(station_name="PACK-2", label_printer="zebra"), **kw), facts
+    return diagnostics.report(facts, Settings(station_name="PACK-2", station_role="packing", label_printer="zebra"), **kw), facts
 
 
 def test_the_diagnostics_say_what_support_needs(station):
