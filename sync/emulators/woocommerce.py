@@ -80,6 +80,8 @@ class WooCommerceEmulator(EmulatorServer):
         self.variations: dict[int, dict[int, dict]] = {}  # parent product id -> variation id -> variation
         self.batch_calls: list[tuple[str, dict]] = []
         self.modify_mid_pull = 0  # fault: the next N order listings past page 1 touch an order already served
+        self.batch_5xx = 0  # fault: N batch requests fail with a 503, changing nothing ...
+        self.batch_5xx_after = 0  # ... once this many more have gone through
         self._next_id = 700
         self._number = 1000
         self._changes = 0  # bumped on every change, so a cached listing knows it is stale
@@ -507,10 +509,16 @@ class WooCommerceEmulator(EmulatorServer):
         return Response(200, rows[(page - 1) * per_page: page * per_page], self._page_headers(req, total, pages, page))
 
     def _apply_batch(self, items: dict[int, dict], body: Any, what: str) -> dict:
+        if self.batch_5xx > 0 and self.batch_5xx_after > 0:
+            self.batch_5xx_after -= 1
+        elif self.batch_5xx > 0:
+            self.batch_5xx -= 1
+            raise _error(503, "internal_server_error", "The server is temporarily unable to handle the request.")
         if not isinstance(body, dict):
             raise _error(400, "rest_invalid_json", "Invalid JSON body passed.")
         updates = body.get("update") or []
         if len(updates) + len(body.get("create") or []) + len(body.get("delete") or []) > 100:
+            # As WC_REST_Controller::check_batch_limit answers (woocommerce_rest_batch_items_limit, 100): a 413.
             raise _error(413, "woocommerce_rest_request_entity_too_large", "Unable to accept more than 100 items for this request.")
         done = []
         for u in updates:
