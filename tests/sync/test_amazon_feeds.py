@@ -242,3 +242,59 @@ def test_the_emulator_keeps_the_feed_contracts():
         # getFeedDocument is 0.0222 a second, burst 10: the eleventh at once is refused without a rate header.
         answers = [requests.get(f"{api}/documents/{doc_id}", headers=h, timeout=5) for _ in range(10)]
         assert [a.status_code for a in answers] == [200] * 9 + [429] and "x-amzn-RateLimit-Limit" not in answers[-1].headers
+
+
+# -- exactly once, whatever happens -------------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@pytest.fixture
+def shared(feed_world):
+    clock = FakeClock()
+    with emulator(clock) as emu:
+        yield feed_world, emu, clock, EngineClock()
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(moves=st.lists(st.tuples(st.integers(0, len(SKUS) - 1), st.integers(1, 30)), max_size=120),
+       threshold=st.sampled_from([0, 10, 50, 200]), fatal=st.integers(0, 2), kill=st.booleans(), wait=st.sampled_from([0, 45, 900]))
+def test_any_mix_of_feeds_patches_fatal_feeds_and_kills_applies_each_sent_level_once(shared, moves, threshold, fatal, kill, wait):
+    """Whatever the pass sizes, FATAL feeds, short waits and a station killed while Amazon processes: in the end
+    Amazon has every listed SKU's level less the buffer, and each level marked sent changed its listing once."""
+    db, emu, clock, when = shared
+    with db.write() as s:
+        for n, qty in moves:
+            restock.receive(s, ACTOR, SKUS[n], "RNO", qty, bin="A-01-1")
+    emu.fatal_feeds = fatal
+
+    def dies_while_polling(seconds):
+        if kill and emu.feeds and any(f["processingStatus"] in ("IN_QUEUE", "IN_PROGRESS") for f in emu.feeds.values()):
+            raise Killed()
+        clock.sleep(seconds)
+
+    first = channel(emu, clock, feed_threshold=threshold, feed_wait_s=wait, sleep=dies_while_polling)
+    try:
+        Engine(db, {"amz": first}, clock=when).run_once()
+    except Killed:
+        pass
+    for _pass in range(12):
+        when.advance(3600)
+        clock.sleep(600)
+        Engine(db, {"amz": channel(emu, clock, feed_threshold=threshold, feed_wait_s=wait)}, clock=when).run_once()
+        with db.read() as s:
+            if not sync_store.waiting_count(s, "amz"):
+                break
+    with db.read() as s:
+        from oms.catalog.models import Product
+        from oms.inventory.models import StockLevel
+        available = dict(s.execute(select(Product.sku, StockLevel.on_hand - StockLevel.allocated)
+                                   .join(Product, Product.id == StockLevel.product_id)).all())
+    rows = outbox(db)
+    assert not [m for m in rows if m.status == "pending"]
+    assert all(quantity(emu, sku) == available[sku] - BUFFER for sku in SKUS if sku != GHOST)
+    sent = Counter(m.payload["sku"] for m in rows if m.status == "sent")
+    assert {sku: n for sku, n in emu.applied.items()} == dict(sent)  # each sent level applied exactly once
+    assert {m.payload["sku"] for m in rows if m.status == "failed"} <= {GHOST}
+    assert emu.throttled == {}
