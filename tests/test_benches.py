@@ -17,7 +17,7 @@ SMALL = {
     "labels": ["--count", "5", "--lines", "5"],
     "edi": ["--pos", "20"],
     "edi_documents": ["--docs", "200"],
-    "woocommerce": ["--orders", "120"],
+    "woocommerce": ["--orders", "120", "--skus", "150"],
     "amazon": ["--orders", "20", "--time-scale", "1000"],
     "gui": ["--orders", "300", "--skus", "200", "--repeats", "1", "--rebuild"],
     "reports": ["--orders", "300", "--repeat", "1"],

@@ -563,6 +563,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--port", type=int, default=8803)
     p.add_argument("--orders-from", metavar="DIR", help="seed from WooCommerce order JSON files")
     p.add_argument("--seed-orders", type=int, default=25, help="generated orders when --orders-from is not given")
+    p.add_argument("--products", type=int, default=0, metavar="N", help="also sell N generated simple products (SKU P00001, P00002, …)")
     p.add_argument("--faults", action="store_true", help="misbehave: 5xx, slow pages, repeated pages, an order modified mid-pull")
     p.add_argument("--consumer-key", default="ck_test")
     p.add_argument("--consumer-secret", default="cs_test")
@@ -581,6 +582,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"loaded {emu.load_dir(args.orders_from)} orders from {args.orders_from}")
     else:
         emu.seed_orders(args.seed_orders)
+    for n in range(1, args.products + 1):
+        emu.add_product(f"P{n:05d}")
     if args.demo_every:
         emu.start_demo(args.demo_every)
     print(f"shop address for the WooCommerce connection: http://127.0.0.1:{args.port}  "
