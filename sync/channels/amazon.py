@@ -194,6 +194,7 @@ class AmazonChannel:
         # merchant-fulfilled SKU, so the first location is the one told.
         self.location_map: dict[str, Any] = dict(location_map or {})
         self._to_go = 0  # orders of the page in hand whose items are still to be read
+        self._feed_in_hand, self._feed_levels = "", 0  # the feed being polled, and how many levels it carries
 
     # -- login and calls --------------------------------------------------------------------------
 
@@ -259,6 +260,10 @@ class AmazonChannel:
     def progress(self) -> str:
         """What a pass in hand is waiting for, in words for the Sync screen ("next request in 12 s, 34 orders to
         go"); empty between passes. Read from another thread: only plain numbers are looked at."""
+        feed, levels = self._feed_in_hand, self._feed_levels
+        if feed and levels:
+            return ngettext("Amazon is processing feed {feed} ({n} stock level)", "Amazon is processing feed {feed} ({n} stock levels)",
+                            levels).format(feed=feed, n=levels)
         to_go = self._to_go
         if not to_go:
             return ""
@@ -573,6 +578,13 @@ class AmazonChannel:
 
     def _finish_feed(self, feed_id: str, held: list[OutboundMessage], remember, deadline: float) -> dict[int, Outcome]:
         """Poll a feed until Amazon is done with it (or ``deadline``), then read each message's outcome."""
+        self._feed_in_hand, self._feed_levels = feed_id, len(held)
+        try:
+            return self._poll_feed(feed_id, held, remember, deadline)
+        finally:
+            self._feed_in_hand, self._feed_levels = "", 0
+
+    def _poll_feed(self, feed_id: str, held: list[OutboundMessage], remember, deadline: float) -> dict[int, Outcome]:
         while True:
             try:
                 feed = self.call("getFeed", "GET", f"{FEEDS}/feeds/{quote(feed_id)}").data

@@ -155,14 +155,19 @@ def test_killed_while_amazon_processes_the_feed_resumes_polling_and_never_submit
     clock, when = FakeClock(), EngineClock()
     with emulator(clock) as emu:
 
+        said = []
+
         def dies_while_polling(seconds):
             if emu.feeds:  # the feed is submitted; the station dies waiting for it
+                said.append(first.progress())  # what the Sync screen shows meanwhile
                 raise Killed()
             clock.sleep(seconds)
 
+        first = channel(emu, clock, sleep=dies_while_polling)
         with pytest.raises(Killed):
-            Engine(feed_world, {"amz": channel(emu, clock, sleep=dies_while_polling)}, clock=when).run_once()
+            Engine(feed_world, {"amz": first}, clock=when).run_once()
         (feed_id,) = emu.feeds
+        assert said == [f"Amazon is processing feed {feed_id} (80 stock levels)"]
         held = outbox(feed_world)
         assert {m.status for m in held} == {"pending"}
         assert {m.payload[IN_FLIGHT]["feed"] for m in held} == {feed_id}  # written before the first poll
