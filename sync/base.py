@@ -86,7 +86,8 @@ class Outcome:
     ``sent``: delivered (or nothing to deliver, said in ``detail``); ``failed``: the remote refused it for good, a
     person must look (``detail`` says why); ``retry``: not delivered, try again after ``retry_after`` seconds or
     the outbox's back-off; ``waiting``: the remote has it and has not said yet (``detail`` says what it waits
-    for); it is asked again after ``retry_after`` seconds, and is no error.
+    for); it is asked again after ``retry_after`` seconds, and is no error; ``superseded``: a newer message of the
+    batch makes this one pointless (as the engine's coalescing would have, had it not been in flight).
     """
 
     state: str
@@ -108,6 +109,10 @@ class Outcome:
     @classmethod
     def waiting(cls, detail: str, retry_after: float) -> "Outcome":
         return cls("waiting", detail, retry_after)
+
+    @classmethod
+    def superseded(cls, detail: str = "") -> "Outcome":
+        return cls("superseded", detail)
 
 
 class ChannelConnector(Protocol):

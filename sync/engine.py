@@ -311,6 +311,8 @@ class Engine:
                     sync_store.mark_failed(s, row.id, o.detail)
                     report.failed += 1
                     report.errors.append(o.detail)
+                elif o.state == "superseded":
+                    sync_store.mark_superseded(s, [row.id])
                 elif o.state == "waiting":
                     sync_store.mark_waiting(s, row.id, o.detail, self.clock() + timedelta(seconds=o.retry_after or 60))
                     go_on = False

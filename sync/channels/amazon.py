@@ -535,6 +535,14 @@ class AmazonChannel:
             for m in fresh:
                 outcomes[m.id] = Outcome.waiting(_("waits for {what}").format(what=waiting), self.feed_poll_s)
             return outcomes
+        # A level whose feed came to nothing (FATAL) would go again later, after a newer one of the same SKU that goes
+        # now: the newer one makes it pointless.
+        newer = {(str(m.payload["sku"]), str(m.payload.get("location_code"))): m.id for m in fresh}
+        for held in in_flight.values():
+            for m in held:
+                later = newer.get((str(m.payload["sku"]), str(m.payload.get("location_code"))))
+                if later is not None and outcomes[m.id].state == "retry":
+                    outcomes[m.id] = Outcome.superseded(f"message {later} tells Amazon a newer level")
         if len(fresh) > self.feed_threshold:
             outcomes.update(self._submit_feed(fresh, remember))
             return outcomes

@@ -185,6 +185,32 @@ def test_killed_while_amazon_processes_the_feed_resumes_polling_and_never_submit
         assert Counter(m.status for m in outbox(feed_world)) == {"sent": 80, "failed": 1}
 
 
+def test_a_newer_level_replaces_one_whose_feed_came_to_nothing_while_the_station_was_down(feed_world):
+    clock, when = FakeClock(), EngineClock()
+    with emulator(clock) as emu:
+        emu.fatal_feeds = 1
+
+        def dies_while_polling(seconds):
+            if emu.feeds:
+                raise Killed()
+            clock.sleep(seconds)
+
+        with pytest.raises(Killed):
+            Engine(feed_world, {"amz": channel(emu, clock, sleep=dies_while_polling)}, clock=when).run_once()
+        with feed_world.write() as s:
+            restock.receive(s, ACTOR, "SKU-003", "RNO", 100, bin="A-01-1")
+        clock.sleep(600)  # the feed ends FATAL meanwhile
+        engine = Engine(feed_world, {"amz": channel(emu, clock)}, clock=when)
+        (report,) = engine.run_once()
+        assert "ended FATAL" in report.errors[0] and quantity(emu, "SKU-003") == 20 + 3 + 100 - BUFFER
+        old, new = [m for m in outbox(feed_world) if m.payload["sku"] == "SKU-003"]
+        assert (old.status, new.status) == ("superseded", "sent")  # the older level will not overwrite the newer
+        when.advance(3600)
+        engine.run_once()
+        assert told_right(emu, {"SKU-003": 100}) and emu.applied["SKU-003"] == 1
+        assert Counter(m.status for m in outbox(feed_world)) == {"sent": 79, "failed": 1, "superseded": 1}
+
+
 def test_polling_stops_after_the_wait_and_the_next_pass_reads_the_feed(feed_world):
     clock, when = FakeClock(), EngineClock()
     with emulator(clock) as emu:
@@ -264,11 +290,15 @@ def shared(feed_world):
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(moves=st.lists(st.tuples(st.integers(0, len(SKUS) - 1), st.integers(1, 30)), max_size=120),
+       later=st.lists(st.tuples(st.integers(0, len(SKUS) - 1), st.integers(1, 30)), max_size=60),
        threshold=st.sampled_from([0, 10, 50, 200]), fatal=st.integers(0, 2), kill=st.booleans(), wait=st.sampled_from([0, 45, 900]))
-def test_any_mix_of_feeds_patches_fatal_feeds_and_kills_applies_each_sent_level_once(shared, moves, threshold, fatal, kill, wait):
+def test_any_mix_of_feeds_patches_fatal_feeds_and_kills_applies_each_sent_level_once(shared, moves, later, threshold, fatal, kill, wait):
     """Whatever the pass sizes, FATAL feeds, short waits and a station killed while Amazon processes: in the end
     Amazon has every listed SKU's level less the buffer, and each level marked sent changed its listing once."""
     db, emu, clock, when = shared
+    with emu.lock:  # full buckets, as each example's first connector believes (a new station cannot know better)
+        emu._buckets.clear()
+        emu.throttled.clear()
     with db.write() as s:
         for n, qty in moves:
             restock.receive(s, ACTOR, SKUS[n], "RNO", qty, bin="A-01-1")
@@ -284,6 +314,9 @@ def test_any_mix_of_feeds_patches_fatal_feeds_and_kills_applies_each_sent_level_
         Engine(db, {"amz": first}, clock=when).run_once()
     except Killed:
         pass
+    with db.write() as s:  # stock moves on while the station is down (or between passes)
+        for n, qty in later:
+            restock.receive(s, ACTOR, SKUS[n], "RNO", qty, bin="A-01-1")
     for _pass in range(12):
         when.advance(3600)
         clock.sleep(600)
