@@ -18,7 +18,7 @@ SMALL = {
     "edi": ["--pos", "20"],
     "edi_documents": ["--docs", "200"],
     "woocommerce": ["--orders", "120", "--skus", "150"],
-    "amazon": ["--orders", "20", "--time-scale", "1000"],
+    "amazon": ["--orders", "20", "--time-scale", "1000", "--skus", "120"],
     "gui": ["--orders", "300", "--skus", "200", "--repeats", "1", "--rebuild"],
     "reports": ["--orders", "300", "--repeat", "1"],
     "backup": [],

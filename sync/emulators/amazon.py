@@ -49,6 +49,7 @@ LIMITS = {"getOrders": (0.0167, 20), "getOrder": (0.5, 30), "getOrderItems": (0.
           "getFeedDocument": (0.0222, 10), "token": (1000.0, 1000)}
 FEEDS = "/feeds/2021-06-30"
 FEED_TYPES = ("JSON_LISTINGS_FEED",)
+FEED_QUEUE_S, FEED_PROCESS_S = 30.0, 90.0  # Amazon's seconds a feed waits in the queue, then is processed
 DELAY = timedelta(minutes=2)
 TOKEN_LIFE_S = 3600
 FIRST = ["Ava", "Noah", "Zoë", "Mateo", "Priya", "Søren", "Fatima", "Oliver", "Sofía", "Jonas", "Amara", "Łukasz", "Chloé", "Kenji"]
@@ -92,7 +93,7 @@ class AmazonEmulator(EmulatorServer):
         self.listing_skus: set[str] = set()  # the seller's listings: what a patch or a feed message may change
         self.documents: dict[str, dict] = {}  # feed document id -> {"content_type", "body" (bytes), "signature", "result"}
         self.feeds: dict[str, dict] = {}  # feed id -> the Feed, plus "_doc" (its input document) and "_at" (created, on clock)
-        self.feed_queue_s, self.feed_process_s = 30.0, 90.0  # Amazon's seconds in the queue, then processing
+        self.feed_queue_s, self.feed_process_s = FEED_QUEUE_S, FEED_PROCESS_S
         self.fatal_feeds = 0  # fault: the next N feeds end FATAL, having changed nothing
         self.applied: dict[str, int] = {}  # sku -> how many times a feed or a patch changed its availability
         self.tokens: dict[str, float] = {}  # access token -> expiry on self.clock
@@ -640,6 +641,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--port", type=int, default=8804)
     p.add_argument("--orders-from", metavar="DIR", help="seed from SP-API JSON files (getOrder, getOrders, getOrderItems answers)")
     p.add_argument("--seed-orders", type=int, default=25, help="generated orders when --orders-from is not given")
+    p.add_argument("--listings", type=int, default=0, metavar="N", help="also list N generated SKUs (P00001, P00002, …)")
     p.add_argument("--faults", action="store_true", help="misbehave: 429 storms, 5xx, expired tokens, short item pages, changes between pages")
     p.add_argument("--time-scale", type=float, default=1.0, metavar="N", help="run the rate limits N times faster")
     p.add_argument("--client-id", default="amzn1.application-oa2-client.test")
@@ -659,6 +661,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"loaded {emu.load_dir(args.orders_from)} orders from {args.orders_from}")
     else:
         emu.seed_orders(args.seed_orders)
+    emu.add_listing(*(f"P{n:05d}" for n in range(1, args.listings + 1)))
     if args.demo_every:
         emu.start_demo(args.demo_every)
     print(f"endpoint for the Amazon connection: http://127.0.0.1:{args.port}  (LWA at /auth/o2/token; "
