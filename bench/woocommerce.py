@@ -126,7 +126,7 @@ def _stock(db: Database, url: str, secret: str, skus: int) -> tuple[tuple[float,
 def _push(db: Database, url: str, secret: str, *, batched: bool) -> tuple[float, int]:
     """One push pass of the engine over a new connector: (seconds, POST requests)."""
     ch = WooCommerceChannel("woo", url, secret, location_map={"RNO": "stock"})
-    ch._load_catalogue()  # the catalogue is read once and kept by both: not part of the figure
+    ch.load_catalogue()  # the catalogue is read once and kept by both: not part of the figure
     if not batched:
         ch.batch_topics = ()  # the engine then hands the messages over one at a time
     calls = _Counting(ch)

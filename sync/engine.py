@@ -37,10 +37,10 @@ from oms.shipping import shipments
 from oms.shipping.models import Shipment
 
 from .base import (
+    IN_FLIGHT,
     AddressData,
     CarrierConnector,
     ChannelConnector,
-    IN_FLIGHT,
     CredentialsRefused,
     Offline,
     OutboundMessage,

@@ -503,16 +503,16 @@ class WooCommerceChannel:
     def _items(self, skus: set[str]) -> dict[str, tuple[int, int]]:
         """(id, parent product id or 0) of each SKU the shop sells; the catalogue is read at most once here."""
         if skus and (self._catalogue is None or not skus <= self._catalogue.keys()):
-            self._load_catalogue()
+            self.load_catalogue()
         catalogue = self._catalogue or {}
         return {sku: catalogue[sku] for sku in skus if sku in catalogue}
 
     def _item(self, sku: str) -> tuple[int, int] | None:
         if self._catalogue is None or sku not in self._catalogue:
-            self._load_catalogue()
+            self.load_catalogue()
         return (self._catalogue or {}).get(sku)
 
-    def _load_catalogue(self) -> None:
+    def load_catalogue(self) -> None:
         """Read the shop's products, and the variations of the variable ones: SKU -> (id, parent id or 0)."""
         found: dict[str, tuple[int, int]] = {}
         for product in self._all("wc/v3/products"):

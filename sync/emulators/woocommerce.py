@@ -5,7 +5,10 @@ It holds the contracts a client trips over in a real shop: ``per_page`` above 10
 ``rest_invalid_param``; every list says ``X-WP-Total`` and ``X-WP-TotalPages`` and links the next page;
 pages are numbered, so an order modified while a client pages moves to the end of a list sorted by
 ``modified`` (the others shift up a place); ``modified_after``/``modified_before`` are strict, as WordPress's
-date query makes them; dates come as ``*_gmt`` without an offset and as site-local time.
+date query makes them; dates come as ``*_gmt`` without an offset and as site-local time. The batch endpoints
+take at most 100 items a request and refuse more as WooCommerce's ``check_batch_limit`` does (413
+``woocommerce_rest_request_entity_too_large``); an item they cannot update is answered in its place with an
+``error``. Fault switch ``batch_5xx`` (after ``batch_5xx_after`` requests): batch requests fail with a 503.
 Keys go as HTTP Basic (``consumer_key:consumer_secret``), as WooCommerce takes them over HTTPS.
 """
 
