@@ -173,3 +173,35 @@ def test_the_shop_refuses_more_than_100_items_a_request_in_its_own_words():
         assert reply.json() == {"code": "woocommerce_rest_request_entity_too_large",
                                 "message": "Unable to accept more than 100 items for this request.", "data": {"status": 413}}
         assert emu.stock(SIMPLE[0]) == 0 and emu.batch_calls == []
+
+
+def test_a_batch_goes_at_the_place_of_its_first_message_and_a_retry_holds_back_what_follows(stock_world):
+    """The engine's order: stock levels (one batch) before a cancellation queued after the first of them; when the
+    shop fails the batch, the cancellation behind it waits too, and everything goes once the shop is well."""
+    from datetime import datetime, timezone
+
+    from oms.core import outbox
+
+    clock = EngineClock()
+    with shop() as emu:
+        oid = emu.add_order(emu.make_order({s: emu.product_by_sku(s) for s in SIMPLE[:2]}, datetime.now(timezone.utc)))
+        with stock_world.write() as s:
+            outbox.enqueue(s, "woo", "inventory.set", "woo:inv:1", {"sku": "MUG-001", "location_code": "RNO", "available": 7})
+            outbox.enqueue(s, "woo", "order.cancelled", "woo:cancel:1", {"external_id": str(oid)})
+            outbox.enqueue(s, "woo", "inventory.set", "woo:inv:2", {"sku": "TEE-04", "location_code": "RNO", "available": 9})
+        ch = channel(emu)
+        ch.location_map = {}  # only the messages above go (no levels queued from our stock)
+        emu.batch_5xx = 4  # the shop fails the first batch request and each of its retries
+        engine = Engine(stock_world, {"woo": ch}, clock=clock)
+        (report,) = engine.run_once()
+        assert report.pushed == 0 and "503" in report.errors[0]
+        assert [m.status for m in messages(stock_world)] == ["pending"] * 3
+        assert emu.orders[oid]["status"] == "processing"  # the cancellation waited behind the stock levels
+
+        clock.advance(3600)
+        before = len(emu.calls)
+        (report,) = engine.run_once()
+        assert report.pushed == 3 and [m.status for m in messages(stock_world)] == ["sent"] * 3
+        writes = [(m, p) for m, p, _s in emu.calls[before:] if m in ("POST", "PUT")]
+        assert [m for m, _p in writes] == ["POST", "POST", "PUT"]  # both batches first, then the cancellation
+        assert emu.stock("MUG-001") == 7 and emu.stock("TEE-04") == 9 and emu.orders[oid]["status"] == "cancelled"
