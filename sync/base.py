@@ -73,6 +73,48 @@ class OutboundMessage:
     payload: dict[str, Any]
 
 
+# A payload key a connector sets (through ``remember``) while the remote holds a message under a reference the
+# connector will come back for (an Amazon feed being processed): such a message is never superseded by a newer
+# one for the same thing, since its outcome is still to be read; the newer one goes after it.
+IN_FLIGHT = "in_flight"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one message of a batch (``push_batch``).
+
+    ``sent``: delivered (or nothing to deliver, said in ``detail``); ``failed``: the remote refused it for good, a
+    person must look (``detail`` says why); ``retry``: not delivered, try again after ``retry_after`` seconds or
+    the outbox's back-off; ``waiting``: the remote has it and has not said yet (``detail`` says what it waits
+    for); it is asked again after ``retry_after`` seconds, and is no error; ``superseded``: a newer message of the
+    batch makes this one pointless (as the engine's coalescing would have, had it not been in flight).
+    """
+
+    state: str
+    detail: str = ""
+    retry_after: float | None = None
+
+    @classmethod
+    def sent(cls, detail: str = "") -> "Outcome":
+        return cls("sent", detail)
+
+    @classmethod
+    def failed(cls, detail: str) -> "Outcome":
+        return cls("failed", detail)
+
+    @classmethod
+    def retry(cls, detail: str, retry_after: float | None = None) -> "Outcome":
+        return cls("retry", detail, retry_after)
+
+    @classmethod
+    def waiting(cls, detail: str, retry_after: float) -> "Outcome":
+        return cls("waiting", detail, retry_after)
+
+    @classmethod
+    def superseded(cls, detail: str = "") -> "Outcome":
+        return cls("superseded", detail)
+
+
 class ChannelConnector(Protocol):
     code: str
 
@@ -84,6 +126,14 @@ class ChannelConnector(Protocol):
 
     # Optional: ``progress() -> str``, what a pass in hand waits for in words ("next request in 12 s, 34 orders
     # to go"), empty between passes; read from another thread, so it only looks at plain numbers.
+    #
+    # Optional, for APIs that take many messages in one call: ``batch_topics`` (the topics it takes so),
+    # ``batch_limit`` (the most messages one call takes) and
+    # ``push_batch(messages, remember) -> dict[message id, Outcome]``. The engine hands it every due message of
+    # one of those topics at once, in outbox order after coalescing, and records each outcome on its own.
+    # ``remember({message id: payload})`` writes new payloads at once, in one transaction (a step the connector
+    # must find again after a crash, such as the id of a feed it submitted). Raising Offline or
+    # CredentialsRefused leaves the whole batch waiting, as for one message; any other RemoteError retries it.
 
 
 @dataclass(frozen=True)

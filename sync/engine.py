@@ -3,7 +3,10 @@
 Each pulled page is written in one transaction together with its cursor, so a crash
 resumes at the page after the last one committed, without loss or duplicates (the
 import is idempotent anyway). Outbox rows are delivered per destination in id order,
-at least once; connectors make each remote call idempotent.
+at least once; connectors make each remote call idempotent. A connector that takes many
+messages of a topic in one call (``push_batch``, see ``sync.base``) is handed every due
+message of that topic at once, at the place of the first of them, and each message's
+outcome is recorded on its own.
 """
 
 from __future__ import annotations
@@ -34,12 +37,14 @@ from oms.shipping import shipments
 from oms.shipping.models import Shipment
 
 from .base import (
+    IN_FLIGHT,
     AddressData,
     CarrierConnector,
     ChannelConnector,
     CredentialsRefused,
     Offline,
     OutboundMessage,
+    Outcome,
     Parcel,
     PermanentError,
     PullPage,
@@ -93,14 +98,16 @@ def token_refused(role: str, last_error: str) -> bool:
 
 
 def coalesce_inventory(rows: list[sync_store.OutboxRow]) -> tuple[list[sync_store.OutboxRow], list[int]]:
-    """Keep only the newest inventory level per SKU and location; the older ones are superseded."""
+    """Keep only the newest inventory level per SKU and location; the older ones are superseded. One the remote
+    holds already (``IN_FLIGHT``) is kept: its outcome is still to be read, and the newer one goes after it."""
     latest: dict[tuple, int] = {}
     for r in rows:
         if r.topic == "inventory.set":
             latest[(r.payload.get("sku"), r.payload.get("location_code"))] = r.id
     keep, superseded = [], []
     for r in rows:
-        if r.topic == "inventory.set" and latest[(r.payload.get("sku"), r.payload.get("location_code"))] != r.id:
+        if (r.topic == "inventory.set" and latest[(r.payload.get("sku"), r.payload.get("location_code"))] != r.id
+                and not r.payload.get(IN_FLIGHT)):
             superseded.append(r.id)
         else:
             keep.append(r)
@@ -213,16 +220,30 @@ class Engine:
         if location_map:
             with self.db.write() as s:
                 sync_store.queue_inventory_changes(s, code, location_map)
+        # A connector that takes many messages of some topics in one call (``push_batch``) gets them so.
+        batch_topics = frozenset(getattr(connector, "batch_topics", ()) or ()) if hasattr(connector, "push_batch") else frozenset()
+        batch_limit = max(1, int(getattr(connector, "batch_limit", 100) or 100))
+        window = max(100, batch_limit) if batch_topics else 100
         while not self._stop.is_set():
             with self.db.write() as s:
                 if not self._hold(s, code):
                     return  # another station took over (this one stalled past its lease)
-                rows = sync_store.due(s, code, now=self.clock())
+                rows = sync_store.due(s, code, now=self.clock(), limit=window)
                 rows, superseded = coalesce_inventory(rows)
                 sync_store.mark_superseded(s, superseded)
             if not rows:
                 return
-            for row in rows:
+            batched: set[int] = set()
+            for n, row in enumerate(rows):
+                if row.id in batched:
+                    continue
+                if row.topic in batch_topics:
+                    # Every due message of this topic at once, in order, at the place of the first of them.
+                    batch = [r for r in rows[n:] if r.topic == row.topic and r.id not in batched][:batch_limit]
+                    batched.update(r.id for r in batch)
+                    if not self._push_batch(code, connector, batch, report):
+                        return  # offline, refused, or some wait for a retry: later messages wait for them
+                    continue
                 message = OutboundMessage(row.id, row.topic, row.idempotency_key, row.payload)
                 try:
                     if code in self.carriers:
@@ -255,6 +276,59 @@ class Engine:
                     sync_store.mark_sent(s, row.id)
                     sync_store.record_success(s, code, pushed=1)
                 report.pushed += 1
+
+    def _push_batch(self, code: str, connector, rows: list[sync_store.OutboxRow], report: RunReport) -> bool:
+        """Hand ``rows`` to the connector's ``push_batch`` and record each message's outcome. False when the pass
+        must stop here (offline, refused, or a message waits for a retry or for the remote's answer)."""
+        messages = [OutboundMessage(r.id, r.topic, r.idempotency_key, r.payload) for r in rows]
+
+        def remember(payloads: dict[int, dict]) -> None:
+            with self.db.write() as s:
+                for message_id, payload in payloads.items():
+                    sync_store.update_payload(s, message_id, payload)
+
+        try:
+            outcomes = connector.push_batch(messages, remember)
+        except Offline as exc:
+            self._failed(code, report, exc, offline=True)
+            return False
+        except CredentialsRefused as exc:
+            self._failed(code, report, exc, offline=False)  # the messages wait for a good token
+            return False
+        except PermanentError as exc:
+            outcomes = {m.id: Outcome.failed(str(exc)) for m in messages}
+        except RemoteError as exc:
+            outcomes = {m.id: Outcome.retry(str(exc), exc.retry_after) for m in messages}
+        go_on, sent, trouble = True, 0, ""
+        with self.db.write() as s:
+            for row in rows:
+                o = outcomes.get(row.id) or Outcome.retry(
+                    _("The connection said nothing about message {id}; it is sent again.").format(id=row.id))
+                if o.state == "sent":
+                    sync_store.mark_sent(s, row.id)
+                    sent += 1
+                elif o.state == "failed":
+                    sync_store.mark_failed(s, row.id, o.detail)
+                    report.failed += 1
+                    report.errors.append(o.detail)
+                elif o.state == "superseded":
+                    sync_store.mark_superseded(s, [row.id])
+                elif o.state == "waiting":
+                    sync_store.mark_waiting(s, row.id, o.detail, self.clock() + timedelta(seconds=o.retry_after or 60))
+                    go_on = False
+                else:
+                    retry_at = self.clock() + (sync_store.backoff_delay(row.attempts, jitter=self.rng.random())
+                                               if o.retry_after is None else timedelta(seconds=o.retry_after))
+                    sync_store.mark_retry(s, row.id, o.detail, retry_at)
+                    trouble = trouble or o.detail
+                    go_on = False
+            if sent:
+                sync_store.record_success(s, code, pushed=sent)
+            if trouble:
+                sync_store.record_failure(s, code, trouble, offline=False)
+                report.errors.append(trouble)
+        report.pushed += sent
+        return go_on
 
     # -- carriers -----------------------------------------------------------------------
 

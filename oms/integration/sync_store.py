@@ -227,6 +227,13 @@ def mark_retry(session: Session, message_id: int, error: str, retry_at: datetime
                     .values(attempts=OutboxMessage.attempts + 1, last_error=error[:4000], next_attempt_at=retry_at))
 
 
+def mark_waiting(session: Session, message_id: int, note: str, retry_at: datetime) -> None:
+    """The remote has the message and has not said yet how it went: ask again at ``retry_at``. Not a failed
+    attempt (the back-off does not grow); ``note`` says what it waits for."""
+    session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.status == "pending")
+                    .values(last_error=note[:4000], next_attempt_at=retry_at))
+
+
 def mark_failed(session: Session, message_id: int, error: str) -> None:
     """The remote refused for good: a person must look (the Sync screen lists these)."""
     session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)

@@ -30,10 +30,22 @@ Decisions worth knowing:
 * Push: ``confirmShipment`` once per package (``packageReferenceId`` is our shipment id; Amazon refusing a
   package it already has means it was confirmed by an earlier try). Stock of a SKU goes through
   ``patchListingsItem`` (``fulfillment_availability``) less the connection's ``stock_buffer``.
+* Many stock levels at once (more than ``feed_threshold``, 50 unless the connection says otherwise, after the
+  engine's coalescing) go as one ``JSON_LISTINGS_FEED`` (Feeds 2021-06-30): ``createFeedDocument``, the
+  document uploaded to the presigned URL, ``createFeed``, ``getFeed`` until ``DONE``/``FATAL``/``CANCELLED``,
+  then the processing report through ``getFeedDocument`` (gunzipped when Amazon says ``GZIP``): a message with
+  an ``ERROR`` issue (an unknown SKU) is failed with Amazon's words, the others are sent. Exactly once: the
+  feed id is written against its messages (``IN_FLIGHT``, through the engine's ``remember``) before the first
+  poll, so a station killed while Amazon processes resumes polling that feed on the next pass and never
+  submits it again; a newer level of the same SKU waits until that feed is done. Polling stops after
+  ``feed_wait_s`` and the messages wait for the next pass. A feed that ends ``FATAL`` or ``CANCELLED``, or that
+  Amazon no longer knows, is submitted again (the levels are absolute, so applying one twice changes nothing).
+  The only gap: a ``createFeed`` whose answer is lost (the station killed in that instant) is submitted again.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 import math
@@ -50,7 +62,8 @@ from oms.core.errors import InvalidInput
 from oms.core.i18n import _, ngettext
 from oms.orders.contract import Address, NormalizedLine, NormalizedOrder, check_order
 
-from ..base import Cancellation, CredentialsRefused, OutboundMessage, PermanentError, PullPage, Quarantine, RemoteError
+from ..base import (IN_FLIGHT, Cancellation, CredentialsRefused, Offline, OutboundMessage, Outcome, PermanentError, PullPage,
+                    Quarantine, RemoteError)
 from ..emulators.amazon import AmazonEmulator
 from ..http import HttpClient
 from ..registry import ConnectorSpec, Setting, whole_number, words_list
@@ -58,7 +71,11 @@ from ..registry import ConnectorSpec, Setting, whole_number, words_list
 log = logging.getLogger(__name__)
 
 # operation: (requests per second, burst), from the models' usage plans
-RATES = {"getOrders": (0.0167, 20), "getOrderItems": (0.5, 30), "confirmShipment": (2.0, 10), "patchListingsItem": (5.0, 5)}
+RATES = {"getOrders": (0.0167, 20), "getOrderItems": (0.5, 30), "confirmShipment": (2.0, 10), "patchListingsItem": (5.0, 5),
+         "createFeedDocument": (0.5, 15), "createFeed": (0.0083, 15), "getFeed": (2.0, 15), "getFeedDocument": (0.0222, 10)}
+FEEDS = "feeds/2021-06-30"
+FEED_CONTENT_TYPE = "application/json; charset=UTF-8"
+FEED_THRESHOLD = 50  # more stock levels than this in one pass go as one feed
 SAFETY = 0.98  # draw a little under the advertised rate: our clock and Amazon's do not tick together
 REGIONS = {"na": "ATVPDKIKX0DER", "eu": "A1F83G8C2ARO7P", "fe": "A1VC38T7YXB528"}
 LWA_URL = "https://api.amazon.com/auth/o2/token"
@@ -142,7 +159,8 @@ class AmazonChannel:
 
     def __init__(self, code: str, endpoint: str, secret: str, *, marketplace_ids: list[str] | None = None,
                  lwa_url: str | None = None, seller_id: str = "", stock_buffer: int = 0,
-                 location_map: Mapping[str, Any] | None = None,
+                 location_map: Mapping[str, Any] | None = None, feed_threshold: int = FEED_THRESHOLD,
+                 feed_poll_s: float = 30.0, feed_wait_s: float = 60.0,
                  start_at: datetime | None = None, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None,
                  max_attempts: int = 8, timeout: float | tuple[float, float] = (3.05, 30), session=None):
@@ -159,6 +177,9 @@ class AmazonChannel:
         self.lwa_url = lwa_url or (f"{self.endpoint}/auth/o2/token" if host in ("127.0.0.1", "localhost", "::1") else LWA_URL)
         self.seller_id = seller_id
         self.stock_buffer = max(0, int(stock_buffer or 0))
+        self.feed_threshold = max(0, int(feed_threshold))
+        self.feed_poll_s, self.feed_wait_s = max(0.0, feed_poll_s), max(0.0, feed_wait_s)
+        self.feeds = 0  # feeds submitted by this connector (for the tests and the bench)
         self.start_at = start_at
         self.clock, self.sleep = clock, sleep
         self.rng = rng or random.Random()
@@ -173,6 +194,7 @@ class AmazonChannel:
         # merchant-fulfilled SKU, so the first location is the one told.
         self.location_map: dict[str, Any] = dict(location_map or {})
         self._to_go = 0  # orders of the page in hand whose items are still to be read
+        self._feed_in_hand, self._feed_levels = "", 0  # the feed being polled, and how many levels it carries
 
     # -- login and calls --------------------------------------------------------------------------
 
@@ -198,7 +220,8 @@ class AmazonChannel:
         """One SP-API operation: its bucket first, the access token, one refresh on 401/403, back-off on 429."""
         if self.problem:
             raise CredentialsRefused(f"{self.code}: {self.problem}")
-        idempotent = method == "GET" or op == "patchListingsItem"
+        # A second document or an answer read again changes nothing; a second createFeed would be a second feed.
+        idempotent = method == "GET" or op in ("patchListingsItem", "createFeedDocument")
         refreshed = False
         last: RemoteError | None = None
         for attempt in range(1, self.max_attempts + 1):
@@ -237,6 +260,10 @@ class AmazonChannel:
     def progress(self) -> str:
         """What a pass in hand is waiting for, in words for the Sync screen ("next request in 12 s, 34 orders to
         go"); empty between passes. Read from another thread: only plain numbers are looked at."""
+        feed, levels = self._feed_in_hand, self._feed_levels
+        if feed and levels:
+            return ngettext("Amazon is processing feed {feed} ({n} stock level)", "Amazon is processing feed {feed} ({n} stock levels)",
+                            levels).format(feed=feed, n=levels)
         to_go = self._to_go
         if not to_go:
             return ""
@@ -445,17 +472,24 @@ class AmazonChannel:
             raise
         return {"confirmed": package["packageReferenceId"]}
 
-    def _push_stock(self, p: dict) -> dict:
+    def _stock_skip(self, p: dict) -> str:
+        """Why a stock level is not told to Amazon ("" when it is); a bad level raises PermanentError."""
         sku, available = str(p["sku"]), p["available"]
         if not isinstance(available, int) or isinstance(available, bool):
             raise PermanentError(f"inventory.set for {sku}: available must be a whole number, not {available!r}")
         if self.location_map and str(p["location_code"]) != next(iter(self.location_map)):
-            return {"skipped": f"Amazon keeps one stock figure; it is told {next(iter(self.location_map))}'s, not {p['location_code']}'s"}
+            return f"Amazon keeps one stock figure; it is told {next(iter(self.location_map))}'s, not {p['location_code']}'s"
         if not self.seller_id:
-            return {"skipped": "the connection has no seller_id, which Listings Items needs"}
-        quantity = max(0, available - self.stock_buffer)
-        body = {"productType": "PRODUCT", "patches": [{"op": "replace", "path": "/attributes/fulfillment_availability",
-                                                       "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": quantity}]}]}
+            return "the connection has no seller_id, which Listings Items needs"
+        return ""
+
+    def _push_stock(self, p: dict) -> dict:
+        skip = self._stock_skip(p)
+        if skip:
+            return {"skipped": skip}
+        sku = str(p["sku"])
+        quantity = max(0, p["available"] - self.stock_buffer)
+        body = {"productType": "PRODUCT", "patches": _availability(quantity)}
         reply = self.call("patchListingsItem", "PATCH", f"listings/2021-08-01/items/{quote(self.seller_id)}/{quote(sku, safe='')}",
                           params={"marketplaceIds": ",".join(self.marketplace_ids)}, json_body=body)
         data = reply.data if isinstance(reply.data, dict) else {}
@@ -463,6 +497,196 @@ class AmazonChannel:
             issues = "; ".join(str(i.get("message")) for i in data.get("issues") or [] if isinstance(i, dict))
             raise PermanentError(f"Amazon did not accept the stock of {sku}: {data.get('status')} {issues}")
         return {"sku": sku, "quantity": quantity, "status": data.get("status")}
+
+    # -- stock in batches: a feed when there are many ------------------------------------------------
+
+    batch_topics = ("inventory.set",)
+    batch_limit = 2000  # levels handed over at once (a JSON_LISTINGS_FEED takes up to 10,000 messages)
+
+    def push_batch(self, messages: list[OutboundMessage], remember: Callable[[dict[int, dict]], None]) -> dict[int, Outcome]:
+        """Every due stock level: the feeds Amazon still processes first, then the new levels, one by one through
+        ``patchListingsItem`` up to ``feed_threshold`` of them, else as one feed."""
+        outcomes: dict[int, Outcome] = {}
+        fresh: list[OutboundMessage] = []
+        in_flight: dict[str, list[OutboundMessage]] = {}
+        for m in messages:
+            try:
+                skip = self._stock_skip(m.payload)
+            except (KeyError, TypeError, ValueError) as exc:
+                outcomes[m.id] = Outcome.failed(f"{m.topic} message {m.id} is missing or has a bad field: {exc}")
+                continue
+            except PermanentError as exc:
+                outcomes[m.id] = Outcome.failed(str(exc))
+                continue
+            feed = (m.payload.get(IN_FLIGHT) or {}).get("feed")
+            if feed:
+                in_flight.setdefault(str(feed), []).append(m)
+            elif skip:
+                outcomes[m.id] = Outcome.sent(skip)
+            else:
+                fresh.append(m)
+        waiting = ""
+        for feed_id, held in in_flight.items():
+            log.info("%s: reading feed %s again (%d stock levels) after an earlier pass left it", self.code, feed_id, len(held))
+            resolved = self._finish_feed(feed_id, held, remember, self.clock() + self.feed_wait_s)
+            outcomes.update(resolved)
+            waiting = waiting or next((o.detail for o in resolved.values() if o.state == "waiting"), "")
+        if waiting:  # a newer level must not overtake an older one still in Amazon's hands
+            for m in fresh:
+                outcomes[m.id] = Outcome.waiting(_("waits for {what}").format(what=waiting), self.feed_poll_s)
+            return outcomes
+        # A level whose feed came to nothing (FATAL) would go again later, after a newer one of the same SKU that goes
+        # now: the newer one makes it pointless.
+        newer = {(str(m.payload["sku"]), str(m.payload.get("location_code"))): m.id for m in fresh}
+        for held in in_flight.values():
+            for m in held:
+                later = newer.get((str(m.payload["sku"]), str(m.payload.get("location_code"))))
+                if later is not None and outcomes[m.id].state == "retry":
+                    outcomes[m.id] = Outcome.superseded(f"message {later} tells Amazon a newer level")
+        if len(fresh) > self.feed_threshold:
+            outcomes.update(self._submit_feed(fresh, remember))
+            return outcomes
+        for n, m in enumerate(fresh):
+            try:
+                self._push_stock(m.payload)
+            except (Offline, CredentialsRefused):
+                raise  # the engine keeps the whole batch; what went already is the same figure sent again
+            except PermanentError as exc:
+                outcomes[m.id] = Outcome.failed(str(exc))
+                continue
+            except RemoteError as exc:  # 5xx or 429 after the retries: this one and the rest go later
+                for rest in fresh[n:]:
+                    outcomes[rest.id] = Outcome.retry(str(exc), exc.retry_after)
+                return outcomes
+            outcomes[m.id] = Outcome.sent()
+        return outcomes
+
+    def _submit_feed(self, fresh: list[OutboundMessage], remember) -> dict[int, Outcome]:
+        """One JSON_LISTINGS_FEED for these levels: document, upload, createFeed, the feed id remembered, then polled."""
+        entries = [(m, n, max(0, m.payload["available"] - self.stock_buffer)) for n, m in enumerate(fresh, 1)]
+        document = {"header": {"sellerId": self.seller_id, "version": "2.0", "issueLocale": "en_US"},
+                    "messages": [{"messageId": n, "sku": str(m.payload["sku"]), "operationType": "PATCH", "productType": "PRODUCT",
+                                  "patches": _availability(q)} for m, n, q in entries]}
+        created = self.call("createFeedDocument", "POST", f"{FEEDS}/documents", json_body={"contentType": FEED_CONTENT_TYPE}).data
+        if not isinstance(created, dict) or not created.get("feedDocumentId") or not created.get("url"):
+            raise RemoteError(f"{self.code}: createFeedDocument answered without a feedDocumentId and url")
+        self._transfer("PUT", created["url"], json_body=document, headers={"Content-Type": FEED_CONTENT_TYPE})
+        reply = self.call("createFeed", "POST", f"{FEEDS}/feeds", json_body={
+            "feedType": "JSON_LISTINGS_FEED", "marketplaceIds": self.marketplace_ids, "inputFeedDocumentId": created["feedDocumentId"]})
+        feed_id = str((reply.data or {}).get("feedId") or "") if isinstance(reply.data, dict) else ""
+        if not feed_id:
+            raise RemoteError(f"{self.code}: createFeed answered without a feedId")
+        self.feeds += 1
+        # Before the first poll: a station killed from here on finds the feed again and never submits it twice.
+        remember({m.id: {**m.payload, IN_FLIGHT: {"feed": feed_id, "message": n, "quantity": q}} for m, n, q in entries})
+        log.info("%s: %d stock levels went as feed %s", self.code, len(entries), feed_id)
+        held = [OutboundMessage(m.id, m.topic, m.idempotency_key, {**m.payload, IN_FLIGHT: {"feed": feed_id, "message": n, "quantity": q}})
+                for m, n, q in entries]
+        return self._finish_feed(feed_id, held, remember, self.clock() + self.feed_wait_s)
+
+    def _finish_feed(self, feed_id: str, held: list[OutboundMessage], remember, deadline: float) -> dict[int, Outcome]:
+        """Poll a feed until Amazon is done with it (or ``deadline``), then read each message's outcome."""
+        self._feed_in_hand, self._feed_levels = feed_id, len(held)
+        try:
+            return self._poll_feed(feed_id, held, remember, deadline)
+        finally:
+            self._feed_in_hand, self._feed_levels = "", 0
+
+    def _poll_feed(self, feed_id: str, held: list[OutboundMessage], remember, deadline: float) -> dict[int, Outcome]:
+        while True:
+            try:
+                feed = self.call("getFeed", "GET", f"{FEEDS}/feeds/{quote(feed_id)}").data
+            except PermanentError as exc:
+                if isinstance(exc, CredentialsRefused) or exc.status not in (400, 404):
+                    raise
+                return self._again(held, remember, f"Amazon no longer knows feed {feed_id} ({exc}); the stock goes again")
+            status = feed.get("processingStatus") if isinstance(feed, dict) else None
+            if status == "DONE":
+                return self._read_report(feed_id, feed, held)
+            if status in ("FATAL", "CANCELLED"):
+                why = self._fatal_reason(feed) if status == "FATAL" else ""
+                return self._again(held, remember, f"Amazon feed {feed_id} ended {status}{': ' + why if why else ''}; the stock goes again")
+            if self.clock() + self.feed_poll_s > deadline:
+                note = f"Amazon feed {feed_id} ({status or 'no status'})"
+                return {m.id: Outcome.waiting(note, self.feed_poll_s) for m in held}
+            self.sleep(self.feed_poll_s)
+
+    def _again(self, held: list[OutboundMessage], remember, why: str) -> dict[int, Outcome]:
+        """The feed is gone without a result: its levels are new again (retried, then submitted anew)."""
+        remember({m.id: {k: v for k, v in m.payload.items() if k != IN_FLIGHT} for m in held})
+        log.warning("%s: %s", self.code, why)
+        return {m.id: Outcome.retry(why) for m in held}
+
+    def _report(self, feed: dict) -> dict:
+        doc_id = feed.get("resultFeedDocumentId")
+        if not doc_id:
+            raise RemoteError(f"{self.code}: feed {feed.get('feedId')} is {feed.get('processingStatus')} without a report", retryable=True)
+        info = self.call("getFeedDocument", "GET", f"{FEEDS}/documents/{quote(str(doc_id))}").data
+        if not isinstance(info, dict) or not info.get("url"):
+            raise RemoteError(f"{self.code}: getFeedDocument answered without a url", retryable=True)
+        content = self._transfer("GET", info["url"]).content
+        try:
+            if info.get("compressionAlgorithm") == "GZIP":
+                content = gzip.decompress(content)
+            report = json.loads(content.decode("utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise RemoteError(f"{self.code}: the processing report of feed {feed.get('feedId')} is unreadable: {exc}", retryable=True) from None
+        if not isinstance(report, dict):
+            raise RemoteError(f"{self.code}: the processing report of feed {feed.get('feedId')} is not a JSON object", retryable=True)
+        return report
+
+    def _fatal_reason(self, feed: dict) -> str:
+        try:
+            report = self._report(feed)
+        except RemoteError as exc:
+            return str(exc)
+        return "; ".join(str(i.get("message")) for i in report.get("issues") or [] if isinstance(i, dict))
+
+    def _read_report(self, feed_id: str, feed: dict, held: list[OutboundMessage]) -> dict[int, Outcome]:
+        try:
+            report = self._report(feed)
+        except RemoteError as exc:  # done, but the report cannot be read yet: the messages stay with their feed
+            if isinstance(exc, (Offline, CredentialsRefused)):
+                raise
+            return {m.id: Outcome.waiting(f"the report of Amazon feed {feed_id}: {exc}", self.feed_poll_s) for m in held}
+        refused: dict[int, list[str]] = {}
+        general = []
+        for issue in report.get("issues") or []:
+            if not isinstance(issue, dict) or issue.get("severity") != "ERROR":
+                continue
+            text = " ".join(str(issue[k]) for k in ("code", "message") if issue.get(k))
+            if isinstance(issue.get("messageId"), int):
+                refused.setdefault(issue["messageId"], []).append(text)
+            else:
+                general.append(text)
+        outcomes = {}
+        for m in held:
+            n = m.payload[IN_FLIGHT]["message"]
+            sku = m.payload["sku"]
+            if n in refused:
+                outcomes[m.id] = Outcome.failed(f"Amazon refused the stock of {sku} in feed {feed_id}: {'; '.join(refused[n])}")
+            elif general:
+                outcomes[m.id] = Outcome.failed(f"Amazon refused feed {feed_id}: {'; '.join(general)}")
+            else:
+                outcomes[m.id] = Outcome.sent(f"feed {feed_id}: {m.payload[IN_FLIGHT]['quantity']}")
+        return outcomes
+
+    def _transfer(self, method: str, url: str, *, json_body: Any = None, headers: Mapping[str, str] | None = None):
+        """A presigned document URL (S3's): no access token, no SP-API bucket; repeated when it fails on the way."""
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                return self.client.request(method, url, json_body=json_body, headers=headers, idempotent=True, expect_json=False)
+            except RemoteError as exc:
+                if not exc.retryable or attempt == self.max_attempts or isinstance(exc, PermanentError):
+                    raise
+                self.sleep(self.rng.uniform(0, min(30.0, 0.5 * 2 ** (attempt - 1))))
+        raise RemoteError(f"{method} {url}: gave up")
+
+
+def _availability(quantity: int) -> list[dict]:
+    """The patch that sets a merchant-fulfilled SKU's available quantity."""
+    return [{"op": "replace", "path": "/attributes/fulfillment_availability",
+             "value": [{"fulfillment_channel_code": "DEFAULT", "quantity": quantity}]}]
 
 
 def _level(o: dict) -> str:
@@ -519,6 +743,7 @@ def _build(code: str, base_url: str, secret: str, options: dict, **http_options)
     return AmazonChannel(code, base_url, secret, marketplace_ids=options.get("marketplace_ids") or None,
                          lwa_url=options.get("lwa_url") or None, seller_id=options.get("seller_id") or "",
                          stock_buffer=int(options.get("stock_buffer") or 0), location_map=options.get("location_map") or None,
+                         feed_threshold=int(options["feed_threshold"]) if options.get("feed_threshold") not in (None, "") else FEED_THRESHOLD,
                          **extra)
 
 
@@ -541,6 +766,8 @@ SPEC = ConnectorSpec(
                 parse=words_list, show=lambda ids: ", ".join(ids or [])),
         Setting("seller_id", _("Seller id"), _("your merchant token, e.g. A2EXAMPLE123 (for stock through Listings)")),
         Setting("stock_buffer", _("Stock buffer"), _("units held back from what Amazon is told, e.g. 2"), parse=whole_number),
+        Setting("feed_threshold", _("Feed above"), _("more stock levels than this in one pass go as one feed (default 50)"),
+                parse=lambda text: whole_number(text) if text.strip() else FEED_THRESHOLD),
     ),
     test=lambda connector: connector.check_connection(),
     emulator=_emulator,

@@ -29,7 +29,12 @@ Decisions worth knowing:
   and the order is set to ``completed`` once every line has shipped. Each step reads before it writes, so a
   repeated message adds nothing twice.
 * Stock: WooCommerce has one stock figure per product, so the first location in ``location_map`` is the one
-  told; it goes by SKU through the products or variations ``batch`` endpoints.
+  told; it goes by SKU through the products or variations ``batch`` endpoints. The engine hands every due
+  stock level at once (``push_batch``): one request per 100 products (the most WooCommerce takes; it refuses
+  more with a 413) and per 100 variations of one product. SKUs are looked up in the shop's catalogue, read once
+  and kept; it is read again when a SKU is not in it or the shop says an id is no longer valid. A request the
+  shop fails (5xx after the client's retries) leaves its levels and the later ones to be sent again; those
+  already taken are marked sent. A SKU the shop does not sell is said and marked sent (nothing to tell).
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
 from oms.core import money
@@ -47,7 +52,8 @@ from oms.core.errors import InvalidInput
 from oms.core.i18n import _
 from oms.orders.contract import Address, NormalizedLine, NormalizedOrder, check_order
 
-from ..base import Cancellation, OutboundMessage, PermanentError, PullPage, Quarantine, RemoteError
+from ..base import (Cancellation, CredentialsRefused, Offline, OutboundMessage, Outcome, PermanentError, PullPage,
+                    Quarantine, RemoteError)
 from ..emulators.woocommerce import WooCommerceEmulator
 from ..http import HttpClient
 from ..registry import ConnectorSpec, Setting, location_map
@@ -55,6 +61,7 @@ from ..registry import ConnectorSpec, Setting, location_map
 log = logging.getLogger(__name__)
 
 MAX_PER_PAGE = 100
+MAX_PER_BATCH = 100  # WooCommerce's woocommerce_rest_batch_items_limit
 SHIPPED_META = "_quayside_shipments"
 WAITING = {"pending": "pending payment", "on-hold": "on hold, awaiting payment", "failed": "payment failed",
            "checkout-draft": "checkout not finished"}
@@ -413,18 +420,109 @@ class WooCommerceChannel:
             raise PermanentError(f"WooCommerce refused the stock of {sku}: {err.get('message') or err.get('code')}")
         return {"id": item_id, "stock_quantity": result.get("stock_quantity") if isinstance(result, dict) else None}
 
+    # -- stock in batches ---------------------------------------------------------------------------
+
+    batch_topics = ("inventory.set",)
+    batch_limit = 1000  # levels handed over at once; they go 100 to a request
+
+    def push_batch(self, messages: list[OutboundMessage], remember: Callable[[dict[int, dict]], None]) -> dict[int, Outcome]:
+        """Stock levels by SKU through ``products/batch`` and ``products/<id>/variations/batch``, 100 a request."""
+        self._usable()
+        outcomes: dict[int, Outcome] = {}
+        todo: list[tuple[OutboundMessage, str, int]] = []
+        told = next(iter(self.location_map), None)
+        for m in messages:
+            try:
+                sku, location, available = str(m.payload["sku"]), str(m.payload["location_code"]), m.payload["available"]
+            except (KeyError, TypeError) as exc:
+                outcomes[m.id] = Outcome.failed(f"{m.topic} message {m.id} is missing or has a bad field: {exc}")
+                continue
+            if not isinstance(available, int) or isinstance(available, bool):
+                outcomes[m.id] = Outcome.failed(f"inventory.set for {sku}: available must be a whole number, not {available!r}")
+            elif told is not None and location != told:
+                outcomes[m.id] = Outcome.sent(f"WooCommerce keeps one stock figure; it is told {told}'s, not {location}'s")
+            else:
+                todo.append((m, sku, max(0, available)))
+        for second in (False, True):
+            found = self._items({sku for _m, sku, _q in todo})
+            groups: dict[int, list[tuple[OutboundMessage, int, int]]] = {}
+            for m, sku, qty in todo:
+                if sku not in found:
+                    outcomes[m.id] = Outcome.sent(f"SKU {sku} is not in WooCommerce")
+                else:
+                    item_id, parent = found[sku]
+                    groups.setdefault(parent, []).append((m, item_id, qty))
+            stale = self._send_batches(groups, outcomes)
+            if not stale or second:
+                for m in stale:
+                    outcomes[m.id] = Outcome.retry(f"WooCommerce no longer knows the product of SKU {m.payload['sku']}; asked again later")
+                return outcomes
+            # Ids the shop no longer knows (a product deleted and made again): read the catalogue again, once.
+            self._catalogue = None
+            todo = [(m, sku, qty) for m, sku, qty in todo if m in stale]
+        return outcomes
+
+    def _send_batches(self, groups: dict[int, list[tuple[OutboundMessage, int, int]]], outcomes: dict[int, Outcome]) -> list[OutboundMessage]:
+        """Send each group (0: products; else the variations of that product) 100 a request; returns the messages
+        whose id the shop said was invalid. A failed request leaves it and every later one to be tried again."""
+        chunks = [(parent, items[i:i + MAX_PER_BATCH]) for parent, items in groups.items()
+                  for i in range(0, len(items), MAX_PER_BATCH)]
+        stale: list[OutboundMessage] = []
+        for n, (parent, chunk) in enumerate(chunks):
+            path = f"wc/v3/products/{parent}/variations/batch" if parent else "wc/v3/products/batch"
+            body = {"update": [{"id": item_id, "manage_stock": True, "stock_quantity": qty} for _m, item_id, qty in chunk]}
+            try:
+                reply = _obj(self.client.post(path, json_body=body, idempotent=True))
+            except (Offline, CredentialsRefused):
+                raise  # the engine keeps the whole batch; what went already is the same figure sent again
+            except RemoteError as exc:
+                for _parent, rest in chunks[n:]:
+                    for m, _i, _q in rest:
+                        outcomes[m.id] = Outcome.retry(f"WooCommerce did not take the stock of {m.payload['sku']}: {exc}",
+                                                       exc.retry_after)
+                log.info("%s: stock batch %d of %d failed (%s); it and the rest go again later", self.code, n + 1, len(chunks), exc)
+                return stale
+            results = reply.get("update") if isinstance(reply.get("update"), list) else []
+            if len(results) != len(chunk):  # answers come in the order asked; without that, match them by id
+                by_id = {r.get("id"): r for r in results if isinstance(r, dict)}
+                results = [by_id.get(item_id) for _m, item_id, _q in chunk]
+            for (m, item_id, qty), result in zip(chunk, results):
+                sku = m.payload["sku"]
+                err = result.get("error") if isinstance(result, dict) else None
+                if not isinstance(result, dict):
+                    outcomes[m.id] = Outcome.retry(f"WooCommerce's batch answer left out SKU {sku}")
+                elif isinstance(err, dict) and str(err.get("code") or "").endswith("_invalid_id"):
+                    stale.append(m)
+                elif err:
+                    message = err.get("message") or err.get("code") if isinstance(err, dict) else err
+                    outcomes[m.id] = Outcome.failed(f"WooCommerce refused the stock of {sku}: {message}")
+                else:
+                    outcomes[m.id] = Outcome.sent()
+        return stale
+
+    def _items(self, skus: set[str]) -> dict[str, tuple[int, int]]:
+        """(id, parent product id or 0) of each SKU the shop sells; the catalogue is read at most once here."""
+        if skus and (self._catalogue is None or not skus <= self._catalogue.keys()):
+            self.load_catalogue()
+        catalogue = self._catalogue or {}
+        return {sku: catalogue[sku] for sku in skus if sku in catalogue}
+
     def _item(self, sku: str) -> tuple[int, int] | None:
         if self._catalogue is None or sku not in self._catalogue:
-            found: dict[str, tuple[int, int]] = {}
-            for product in self._all("wc/v3/products"):
-                if product.get("sku"):
-                    found.setdefault(product["sku"], (int(product["id"]), 0))
-                if product.get("type") == "variable" and product.get("variations"):
-                    for v in self._all(f"wc/v3/products/{product['id']}/variations"):
-                        if v.get("sku"):
-                            found.setdefault(v["sku"], (int(v["id"]), int(product["id"])))
-            self._catalogue = found
-        return self._catalogue.get(sku)
+            self.load_catalogue()
+        return (self._catalogue or {}).get(sku)
+
+    def load_catalogue(self) -> None:
+        """Read the shop's products, and the variations of the variable ones: SKU -> (id, parent id or 0)."""
+        found: dict[str, tuple[int, int]] = {}
+        for product in self._all("wc/v3/products"):
+            if product.get("sku"):
+                found.setdefault(product["sku"], (int(product["id"]), 0))
+            if product.get("type") == "variable" and product.get("variations"):
+                for v in self._all(f"wc/v3/products/{product['id']}/variations"):
+                    if v.get("sku"):
+                        found.setdefault(v["sku"], (int(v["id"]), int(product["id"])))
+        self._catalogue = found
 
     def _all(self, path: str) -> list[dict]:
         rows, page = [], 1

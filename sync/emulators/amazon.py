@@ -1,9 +1,17 @@
-"""An Amazon Selling Partner API stand-in on loopback: Login with Amazon, Orders v0 and Listings Items, with the
-documented rate limits and faults.
+"""An Amazon Selling Partner API stand-in on loopback: Login with Amazon, Orders v0, Listings Items and Feeds
+2021-06-30, with the documented rate limits and faults.
 
 It serves the operations in the models' own shapes (``payload`` envelopes, PascalCase orders, ``errors`` lists):
 ``POST /auth/o2/token`` (the refresh-token grant; the LWA host is a different one in real life),
-``getOrders``, ``getOrder``, ``getOrderItems``, ``confirmShipment`` and ``patchListingsItem``.
+``getOrders``, ``getOrder``, ``getOrderItems``, ``confirmShipment``, ``patchListingsItem``, and the feed
+operations ``createFeedDocument``, ``createFeed``, ``getFeed`` and ``getFeedDocument`` (Feeds 2021-06-30
+answers without a ``payload`` envelope). The presigned document URLs point at ``/feed-documents/<id>`` here:
+no access token, no rate limit, a signature in the query, as S3's. A ``JSON_LISTINGS_FEED`` waits in the
+queue and is processed after a delay (``feed_queue_s`` + ``feed_process_s`` of Amazon's time, time-scaled);
+then its PATCH messages apply to the listings, and its processing report (gzip, as Amazon compresses them)
+says per message what was refused: an unknown SKU, a message without what a PATCH needs.
+The seller's listings are the SKUs of the orders and of ``seed_orders``/``start_demo``, and ``add_listing``;
+``patchListingsItem`` answers ``INVALID`` for any other SKU, as the feed's report does.
 
 * Each operation has a token bucket with the documented rate and burst, times ``time_scale`` (a test or a
   benchmark runs 100 times faster than an hour of real throttling); an empty bucket answers 429
@@ -20,6 +28,7 @@ from __future__ import annotations
 import argparse
 import base64
 import copy
+import gzip
 import json
 import secrets
 import threading
@@ -36,7 +45,11 @@ CENT = Decimal("0.01")
 US = "ATVPDKIKX0DER"
 # operation: (rate per second, burst), as the models document them
 LIMITS = {"getOrders": (0.0167, 20), "getOrder": (0.5, 30), "getOrderItems": (0.5, 30), "confirmShipment": (2.0, 10),
-          "patchListingsItem": (5.0, 5), "token": (1000.0, 1000)}
+          "patchListingsItem": (5.0, 5), "createFeedDocument": (0.5, 15), "createFeed": (0.0083, 15), "getFeed": (2.0, 15),
+          "getFeedDocument": (0.0222, 10), "token": (1000.0, 1000)}
+FEEDS = "/feeds/2021-06-30"
+FEED_TYPES = ("JSON_LISTINGS_FEED",)
+FEED_QUEUE_S, FEED_PROCESS_S = 30.0, 90.0  # Amazon's seconds a feed waits in the queue, then is processed
 DELAY = timedelta(minutes=2)
 TOKEN_LIFE_S = 3600
 FIRST = ["Ava", "Noah", "Zoë", "Mateo", "Priya", "Søren", "Fatima", "Oliver", "Sofía", "Jonas", "Amara", "Łukasz", "Chloé", "Kenji"]
@@ -77,6 +90,12 @@ class AmazonEmulator(EmulatorServer):
         self.items: dict[str, list[dict]] = {}
         self.packages: dict[str, list[dict]] = {}  # order id -> confirmed packages (confirmShipment bodies)
         self.listings: dict[str, dict] = {}  # sku -> the last fulfillment_availability value
+        self.listing_skus: set[str] = set()  # the seller's listings: what a patch or a feed message may change
+        self.documents: dict[str, dict] = {}  # feed document id -> {"content_type", "body" (bytes), "signature", "result"}
+        self.feeds: dict[str, dict] = {}  # feed id -> the Feed, plus "_doc" (its input document) and "_at" (created, on clock)
+        self.feed_queue_s, self.feed_process_s = FEED_QUEUE_S, FEED_PROCESS_S
+        self.fatal_feeds = 0  # fault: the next N feeds end FATAL, having changed nothing
+        self.applied: dict[str, int] = {}  # sku -> how many times a feed or a patch changed its availability
         self.tokens: dict[str, float] = {}  # access token -> expiry on self.clock
         self.grants = 0  # how many access tokens were handed out
         self.throttled: dict[str, int] = {}  # operation -> 429s answered for an empty bucket
@@ -96,6 +115,12 @@ class AmazonEmulator(EmulatorServer):
         r("GET", r"/orders/v0/orders/(?P<id>[\w-]+)/orderItems", self._get_order_items)
         r("POST", r"/orders/v0/orders/(?P<id>[\w-]+)/shipmentConfirmation", self._confirm_shipment)
         r("PATCH", r"/listings/2021-08-01/items/(?P<seller>[\w-]+)/(?P<sku>[^/]+)", self._patch_listing)
+        r("POST", FEEDS + r"/documents", self._create_feed_document)
+        r("GET", FEEDS + r"/documents/(?P<id>[\w.-]+)", self._get_feed_document)
+        r("POST", FEEDS + r"/feeds", self._create_feed)
+        r("GET", FEEDS + r"/feeds/(?P<id>\d+)", self._get_feed)
+        r("PUT", r"/feed-documents/(?P<id>[\w.-]+)", self._upload_document)
+        r("GET", r"/feed-documents/(?P<id>[\w.-]+)", self._download_document)
 
     # -- test and demo helpers --------------------------------------------------------------------
 
@@ -104,6 +129,11 @@ class AmazonEmulator(EmulatorServer):
         with self.lock:
             self.tokens.clear()
 
+    def add_listing(self, *skus: str) -> None:
+        """The seller lists these SKUs on Amazon (a patch or a feed may change their availability)."""
+        with self.lock:
+            self.listing_skus.update(skus)
+
     def add_order(self, order: dict, items: list[dict] | None = None) -> str:
         with self.lock:
             order = copy.deepcopy(order)
@@ -111,6 +141,7 @@ class AmazonEmulator(EmulatorServer):
             self.orders[oid] = order
             if items is not None:
                 self.items[oid] = copy.deepcopy(items)
+                self.listing_skus.update(i["SellerSKU"] for i in items if isinstance(i, dict) and i.get("SellerSKU"))
             order.setdefault("LastUpdateDate", order.get("PurchaseDate") or iso(self.now()))
             self._seq += 1
             return oid
@@ -180,6 +211,7 @@ class AmazonEmulator(EmulatorServer):
                     spread: timedelta = timedelta(days=2), channel: str = "MFN") -> list[str]:
         skus = list(skus)
         with self.lock:
+            self.listing_skus.update(skus)
             prices = {sku: Decimal(self.rng.randint(450, 6900)) / 100 for sku in skus}
             now = self.now() - DELAY - timedelta(minutes=1)
             start = start or now - spread
@@ -190,6 +222,7 @@ class AmazonEmulator(EmulatorServer):
 
     def start_demo(self, every_seconds: float = 20.0, skus: Iterable[str] = DEFAULT_SKUS) -> None:
         skus = list(skus)
+        self.add_listing(*skus)
 
         def loop():
             while not self._demo_stop.wait(every_seconds):
@@ -224,14 +257,18 @@ class AmazonEmulator(EmulatorServer):
                 count += 1
         for oid, found in items.items():
             self.items[oid] = found
+            self.listing_skus.update(i["SellerSKU"] for i in found if isinstance(i, dict) and i.get("SellerSKU"))
         return count
 
     def state(self) -> dict:
-        return {"orders": list(self.orders.values()), "items": self.items, "packages": self.packages, "listings": self.listings}
+        return {"orders": list(self.orders.values()), "items": self.items, "packages": self.packages, "listings": self.listings,
+                "listing_skus": sorted(self.listing_skus)}
 
     def restore(self, state: dict) -> None:
         self.orders = {o["AmazonOrderId"]: o for o in state["orders"]}
         self.items, self.packages, self.listings = state["items"], state["packages"], state["listings"]
+        self.listing_skus = set(state.get("listing_skus") or []) | set(self.listings) | {
+            i["SellerSKU"] for found in self.items.values() for i in found if isinstance(i, dict) and i.get("SellerSKU")}
 
     # -- plumbing ---------------------------------------------------------------------------------
 
@@ -241,10 +278,14 @@ class AmazonEmulator(EmulatorServer):
 
     def operation(self, req: Request) -> str:
         p = req.path
-        if p == "/auth/o2/token":
-            return "token"
+        if p == "/auth/o2/token" or p.startswith("/feed-documents/"):
+            return "token"  # LWA, and the presigned document URLs (S3's): no access token, no SP-API rate limit
         if p.startswith("/listings/"):
             return "patchListingsItem"
+        if p.startswith(FEEDS + "/documents"):
+            return "createFeedDocument" if req.method == "POST" else "getFeedDocument"
+        if p.startswith(FEEDS + "/feeds"):
+            return "createFeed" if req.method == "POST" else "getFeed"
         if p == "/orders/v0/orders":
             return "getOrders"
         if p.endswith("/orderItems"):
@@ -436,10 +477,159 @@ class AmazonEmulator(EmulatorServer):
         if not isinstance(patches, list) or not body.get("productType"):
             raise HttpError(400, errors("InvalidInput", "productType and patches are required."))
         sku = unquote(req.match["sku"])
+        issues = self._apply_patches(sku, patches)
+        if issues:
+            return {"sku": sku, "status": "INVALID", "submissionId": secrets.token_hex(16), "issues": issues}
+        return {"sku": sku, "status": "ACCEPTED", "submissionId": secrets.token_hex(16), "issues": []}
+
+    def _apply_patches(self, sku: str, patches: Any) -> list[dict]:
+        """Apply a listing's patches; the issues (ERROR) when it cannot, with nothing changed."""
+        if sku not in self.listing_skus:
+            return [{"code": "4000004", "message": f"The SKU '{sku}' is not listed by this seller in this marketplace.",
+                     "severity": "ERROR", "categories": []}]
+        if not isinstance(patches, list) or not patches or not all(isinstance(p, dict) for p in patches):
+            return [{"code": "4000001", "message": "The patches are missing or not a list of patch operations.",
+                     "severity": "ERROR", "categories": ["INVALID_ATTRIBUTE"]}]
+        for p in patches:
+            if p.get("path") == "/attributes/fulfillment_availability" and p.get("op") in ("replace", "merge"):
+                value = p.get("value")
+                if not isinstance(value, list) or not all(isinstance(v, dict) and isinstance(v.get("quantity"), int)
+                                                          and v["quantity"] >= 0 for v in value):
+                    return [{"code": "4000001", "message": "fulfillment_availability needs a whole quantity of 0 or more.",
+                             "severity": "ERROR", "attributeNames": ["fulfillment_availability"], "categories": ["INVALID_ATTRIBUTE"]}]
         for p in patches:
             if p.get("path") == "/attributes/fulfillment_availability" and p.get("op") in ("replace", "merge"):
                 self.listings[sku] = copy.deepcopy(p.get("value"))
-        return {"sku": sku, "status": "ACCEPTED", "submissionId": secrets.token_hex(16), "issues": []}
+                self.applied[sku] = self.applied.get(sku, 0) + 1
+        return []
+
+    # -- feeds ------------------------------------------------------------------------------------
+
+    def _create_feed_document(self, req: Request) -> Response:
+        body = req.json()
+        if not isinstance(body, dict) or not isinstance(body.get("contentType"), str) or not body["contentType"]:
+            raise HttpError(400, errors("InvalidInput", "contentType is required."))
+        doc_id = f"amzn1.tortuga.4.na.{secrets.token_hex(16)}"
+        signature = secrets.token_hex(20)
+        self.documents[doc_id] = {"content_type": body["contentType"], "body": None, "signature": signature, "result": False}
+        return Response(201, {"feedDocumentId": doc_id, "url": self._document_url(doc_id, signature)})
+
+    def _document_url(self, doc_id: str, signature: str) -> str:
+        return f"{self.url}/feed-documents/{doc_id}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=300&X-Amz-Signature={signature}"
+
+    def _document(self, req: Request) -> dict:
+        doc = self.documents.get(req.match["id"])
+        if doc is None or req.query.get("X-Amz-Signature") != doc["signature"]:
+            raise HttpError(403, "<Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated "
+                                 "does not match the signature you provided.</Message></Error>")
+        return doc
+
+    def _upload_document(self, req: Request) -> Response:
+        doc = self._document(req)
+        if doc["result"]:
+            raise HttpError(403, "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>")
+        if (req.headers.get("Content-Type") or "").replace(" ", "").lower() != doc["content_type"].replace(" ", "").lower():
+            raise HttpError(403, "<Error><Code>SignatureDoesNotMatch</Code><Message>The Content-Type is not the one the URL "
+                                 "was signed for.</Message></Error>")
+        doc["body"] = req.body
+        return Response(200, None, content_type="application/xml")
+
+    def _download_document(self, req: Request) -> Response:
+        doc = self._document(req)
+        if doc["body"] is None:
+            raise HttpError(404, "<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>")
+        return Response(200, doc["body"], content_type=doc["content_type"], faultable=False)
+
+    def _create_feed(self, req: Request) -> Response:
+        body = req.json()
+        if not isinstance(body, dict):
+            raise HttpError(400, errors("InvalidInput", "Invalid input"))
+        if body.get("feedType") not in FEED_TYPES:
+            raise HttpError(400, errors("InvalidInput", f"Invalid feedType {body.get('feedType')!r}; this emulator takes {', '.join(FEED_TYPES)}."))
+        ids = body.get("marketplaceIds")
+        if not isinstance(ids, list) or not 1 <= len(ids) <= 25 or self.marketplace_id not in ids:
+            raise HttpError(400, errors("InvalidInput", "marketplaceIds must list 1 to 25 marketplaces, yours among them."))
+        doc = self.documents.get(str(body.get("inputFeedDocumentId") or ""))
+        if doc is None or doc["result"] or doc["body"] is None:
+            raise HttpError(400, errors("InvalidInput", "Invalid input", "inputFeedDocumentId is unknown or its contents were not uploaded."))
+        feed_id = str(50_000_000_000 + len(self.feeds) + 1)
+        self.feeds[feed_id] = {"feedId": feed_id, "feedType": body["feedType"], "marketplaceIds": list(ids),
+                               "createdTime": iso(self.now()), "processingStatus": "IN_QUEUE",
+                               "_doc": body["inputFeedDocumentId"], "_at": self.clock(), "_fatal": self.fatal_feeds > 0}
+        if self.fatal_feeds > 0:
+            self.fatal_feeds -= 1
+        return Response(202, {"feedId": feed_id})
+
+    def _get_feed(self, req: Request) -> dict:
+        feed = self.feeds.get(req.match["id"])
+        if feed is None:
+            raise HttpError(404, errors("NotFound", f"Feed {req.match['id']} was not found."))
+        self._advance(feed)
+        return {k: v for k, v in feed.items() if not k.startswith("_")}
+
+    def _get_feed_document(self, req: Request) -> dict:
+        doc = self.documents.get(req.match["id"])
+        if doc is None:
+            raise HttpError(404, errors("NotFound", f"Document {req.match['id']} was not found."))
+        answer = {"feedDocumentId": req.match["id"], "url": self._document_url(req.match["id"], doc["signature"])}
+        if doc["result"]:
+            answer["compressionAlgorithm"] = "GZIP"
+        return answer
+
+    def _advance(self, feed: dict) -> None:
+        """Move a feed on by the emulator's clock: in the queue, processing, then done (or FATAL)."""
+        if feed["processingStatus"] not in ("IN_QUEUE", "IN_PROGRESS"):
+            return
+        waited = (self.clock() - feed["_at"]) * self.time_scale
+        if waited < self.feed_queue_s:
+            return
+        feed.setdefault("processingStartTime", iso(self.now()))
+        feed["processingStatus"] = "IN_PROGRESS"
+        if waited < self.feed_queue_s + self.feed_process_s:
+            return
+        report = self._process(feed)
+        result_id = f"amzn1.tortuga.4.na.{secrets.token_hex(16)}"
+        self.documents[result_id] = {"content_type": "application/json; charset=UTF-8", "signature": secrets.token_hex(20),
+                                     "result": True, "body": gzip.compress(json.dumps(report).encode("utf-8"))}
+        feed.update(processingStatus="FATAL" if feed["_fatal"] else "DONE", processingEndTime=iso(self.now()),
+                    resultFeedDocumentId=result_id)
+
+    def _process(self, feed: dict) -> dict:
+        """Apply a JSON_LISTINGS_FEED document; its processing report."""
+        try:
+            doc = json.loads(self.documents[feed["_doc"]]["body"].decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            doc = None
+        header = doc.get("header") if isinstance(doc, dict) else None
+        messages = doc.get("messages") if isinstance(doc, dict) else None
+        report_header = {"sellerId": (header or {}).get("sellerId", ""), "version": "2.0", "feedId": feed["feedId"]}
+        if feed["_fatal"] or not isinstance(header, dict) or not header.get("sellerId") or not isinstance(messages, list):
+            why = ("An internal error stopped the feed's processing; resubmit it." if feed["_fatal"]
+                   else "The feed document is not a JSON_LISTINGS_FEED with a header (sellerId) and messages.")
+            return {"header": report_header, "issues": [{"code": "4000000", "severity": "ERROR", "message": why}],
+                    "summary": {"errors": 1, "warnings": 0, "messagesProcessed": 0, "messagesAccepted": 0, "messagesInvalid": 0}}
+        issues: list[dict] = []
+        accepted = invalid = 0
+        for m in messages:
+            mid = m.get("messageId") if isinstance(m, dict) else None
+            if not isinstance(mid, int) or not isinstance(m.get("sku"), str) or m.get("operationType") not in ("PATCH", "UPDATE", "DELETE", "PARTIAL_UPDATE"):
+                found = [{"code": "4000001", "severity": "ERROR",
+                          "message": "The message needs a messageId (a number), a sku and an operationType."}]
+            elif m["operationType"] != "PATCH":
+                found = [{"code": "4000001", "severity": "ERROR", "message": f"This emulator only applies PATCH messages, not {m['operationType']}."}]
+            elif not m.get("productType"):
+                found = [{"code": "4000001", "severity": "ERROR", "message": "productType is required for PATCH."}]
+            else:
+                found = self._apply_patches(m["sku"], m.get("patches"))
+            for issue in found:
+                issues.append({"messageId": mid, **{k: v for k, v in issue.items() if k != "categories"}})
+            if found:
+                invalid += 1
+            else:
+                accepted += 1
+        return {"header": report_header, "issues": issues,
+                "summary": {"errors": len(issues), "warnings": 0, "messagesProcessed": len(messages),
+                            "messagesAccepted": accepted, "messagesInvalid": invalid}}
 
 
 def _norm(value: str) -> str:
@@ -451,6 +641,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--port", type=int, default=8804)
     p.add_argument("--orders-from", metavar="DIR", help="seed from SP-API JSON files (getOrder, getOrders, getOrderItems answers)")
     p.add_argument("--seed-orders", type=int, default=25, help="generated orders when --orders-from is not given")
+    p.add_argument("--listings", type=int, default=0, metavar="N", help="also list N generated SKUs (P00001, P00002, …)")
     p.add_argument("--faults", action="store_true", help="misbehave: 429 storms, 5xx, expired tokens, short item pages, changes between pages")
     p.add_argument("--time-scale", type=float, default=1.0, metavar="N", help="run the rate limits N times faster")
     p.add_argument("--client-id", default="amzn1.application-oa2-client.test")
@@ -470,6 +661,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"loaded {emu.load_dir(args.orders_from)} orders from {args.orders_from}")
     else:
         emu.seed_orders(args.seed_orders)
+    emu.add_listing(*(f"P{n:05d}" for n in range(1, args.listings + 1)))
     if args.demo_every:
         emu.start_demo(args.demo_every)
     print(f"endpoint for the Amazon connection: http://127.0.0.1:{args.port}  (LWA at /auth/o2/token; "

@@ -5,7 +5,10 @@ It holds the contracts a client trips over in a real shop: ``per_page`` above 10
 ``rest_invalid_param``; every list says ``X-WP-Total`` and ``X-WP-TotalPages`` and links the next page;
 pages are numbered, so an order modified while a client pages moves to the end of a list sorted by
 ``modified`` (the others shift up a place); ``modified_after``/``modified_before`` are strict, as WordPress's
-date query makes them; dates come as ``*_gmt`` without an offset and as site-local time.
+date query makes them; dates come as ``*_gmt`` without an offset and as site-local time. The batch endpoints
+take at most 100 items a request and refuse more as WooCommerce's ``check_batch_limit`` does (413
+``woocommerce_rest_request_entity_too_large``); an item they cannot update is answered in its place with an
+``error``. Fault switch ``batch_5xx`` (after ``batch_5xx_after`` requests): batch requests fail with a 503.
 Keys go as HTTP Basic (``consumer_key:consumer_secret``), as WooCommerce takes them over HTTPS.
 """
 
@@ -80,6 +83,8 @@ class WooCommerceEmulator(EmulatorServer):
         self.variations: dict[int, dict[int, dict]] = {}  # parent product id -> variation id -> variation
         self.batch_calls: list[tuple[str, dict]] = []
         self.modify_mid_pull = 0  # fault: the next N order listings past page 1 touch an order already served
+        self.batch_5xx = 0  # fault: N batch requests fail with a 503, changing nothing ...
+        self.batch_5xx_after = 0  # ... once this many more have gone through
         self._next_id = 700
         self._number = 1000
         self._changes = 0  # bumped on every change, so a cached listing knows it is stale
@@ -507,10 +512,16 @@ class WooCommerceEmulator(EmulatorServer):
         return Response(200, rows[(page - 1) * per_page: page * per_page], self._page_headers(req, total, pages, page))
 
     def _apply_batch(self, items: dict[int, dict], body: Any, what: str) -> dict:
+        if self.batch_5xx > 0 and self.batch_5xx_after > 0:
+            self.batch_5xx_after -= 1
+        elif self.batch_5xx > 0:
+            self.batch_5xx -= 1
+            raise _error(503, "internal_server_error", "The server is temporarily unable to handle the request.")
         if not isinstance(body, dict):
             raise _error(400, "rest_invalid_json", "Invalid JSON body passed.")
         updates = body.get("update") or []
         if len(updates) + len(body.get("create") or []) + len(body.get("delete") or []) > 100:
+            # As WC_REST_Controller::check_batch_limit answers (woocommerce_rest_batch_items_limit, 100): a 413.
             raise _error(413, "woocommerce_rest_request_entity_too_large", "Unable to accept more than 100 items for this request.")
         done = []
         for u in updates:
@@ -555,6 +566,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--port", type=int, default=8803)
     p.add_argument("--orders-from", metavar="DIR", help="seed from WooCommerce order JSON files")
     p.add_argument("--seed-orders", type=int, default=25, help="generated orders when --orders-from is not given")
+    p.add_argument("--products", type=int, default=0, metavar="N", help="also sell N generated simple products (SKU P00001, P00002, …)")
     p.add_argument("--faults", action="store_true", help="misbehave: 5xx, slow pages, repeated pages, an order modified mid-pull")
     p.add_argument("--consumer-key", default="ck_test")
     p.add_argument("--consumer-secret", default="cs_test")
@@ -573,6 +585,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"loaded {emu.load_dir(args.orders_from)} orders from {args.orders_from}")
     else:
         emu.seed_orders(args.seed_orders)
+    for n in range(1, args.products + 1):
+        emu.add_product(f"P{n:05d}")
     if args.demo_every:
         emu.start_demo(args.demo_every)
     print(f"shop address for the WooCommerce connection: http://127.0.0.1:{args.port}  "

@@ -104,6 +104,8 @@ def test_an_amazon_store_in_europe_is_connected_with_its_marketplaces_and_tried_
         s.wait_text("Stock buffer: A whole number of 0 or more, not 'two'.")  # said in the dialog; nothing kept
         s.key("Ctrl+A")
         s.type("2")
+        s.tab_to(lambda w: isinstance(w, QLineEdit) and w.objectName() == "setting_feed_threshold", "Feed above")
+        s.type("120")  # more stock levels than this in a pass go to Amazon as one feed
         s.click_text("Test connection")
         s.wait_text("✓ Amazon accepted the keys; marketplaces A1F83G8C2ARO7P, A1PA6795UKMFR9", timeout=20)
         s.tab_to(lambda w: isinstance(w, QLineEdit) and w.objectName() == "setting_stock_buffer", "Stock buffer")
@@ -112,4 +114,5 @@ def test_an_amazon_store_in_europe_is_connected_with_its_marketplaces_and_tried_
         with s.db.read() as session:
             [conn] = [c for c in sync_store.connectors(session) if c.code == "amazon-eu"]
         assert conn.options["marketplace_ids"] == ["A1F83G8C2ARO7P", "A1PA6795UKMFR9"] and conn.options["stock_buffer"] == 2
+        assert conn.options["feed_threshold"] == 120
         assert credentials.get_secret("amazon-eu") == keys and "Atzr" not in repr(conn)

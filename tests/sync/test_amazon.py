@@ -17,7 +17,7 @@ from oms.inventory.models import Location
 from oms.orders.models import SalesOrder
 from oms.routing import restock
 from sync import registry
-from sync.base import OutboundMessage
+from sync.base import OutboundMessage, PermanentError
 from sync.channels.amazon import AmazonChannel, TokenBucket
 from sync.emulators._server import FakeClock, iso
 from sync.emulators.amazon import DEFAULT_SKUS, AmazonEmulator
@@ -297,7 +297,10 @@ def test_confirm_shipment_exactly_once_per_package_through_faults():
 def test_stock_goes_through_listings_items_less_the_buffer():
     clock = FakeClock()
     with emulator(clock) as emu:
+        emu.add_listing("MUG-RED", "CAP/NAVY")  # the seller's listings on Amazon
         ch = channel(emu, clock, seller_id="A2SELLER", stock_buffer=2, location_map={"RNO": "DEFAULT"})
+        with pytest.raises(PermanentError, match="GHOST-1: INVALID The SKU 'GHOST-1' is not listed"):
+            ch.push(OutboundMessage(9, "inventory.set", "k9", {"sku": "GHOST-1", "location_code": "RNO", "available": 3}))
         assert ch.push(OutboundMessage(1, "inventory.set", "k", {"sku": "MUG-RED", "location_code": "RNO", "available": 9}))["quantity"] == 7
         ch.push(OutboundMessage(2, "inventory.set", "k2", {"sku": "CAP/NAVY", "location_code": "RNO", "available": 1}))
         assert "skipped" in ch.push(OutboundMessage(3, "inventory.set", "k3", {"sku": "MUG-RED", "location_code": "EWR", "available": 50}))
