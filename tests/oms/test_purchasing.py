@@ -18,6 +18,7 @@ from oms.orders.models import Allocation, OrderLine, SalesOrder
 from oms.routing.models import RoutingDecision
 from oms.purchasing import PoLineInput
 from oms.purchasing.models import PurchaseOrder, PurchaseOrderLine, QuarantinedStock, Receipt, ReceiptLine
+from oms.cli.commands import order_detail as order_detail_for_cli
 from tests.conftest import ACTOR, make_order, stock
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
@@ -290,6 +291,9 @@ def test_backorders_expect_the_po_that_will_reach_them(house):
         detail = desk.order_detail(s, early)
         (line,) = detail.lines
         assert line.expected_text == "expected 13 Dec from PO-1001"
+        assert desk.order_detail(s, nothing).lines[0].expected_text == ""
+        shown = order_detail_for_cli(s, late)["lines"][0]["expected"]  # `orders show` says it too
+        assert shown["po"] == second and shown["text"].startswith("expected ") and shown["text"].endswith(f"from {second}")
     # An overdue PO is expected from today on, plus the lead time.
     with house.read() as s:
         overdue = purchasing.expected_for_lines(s, [ids[early]], today=date(2026, 12, 15))
