@@ -13,6 +13,7 @@ shows a backorder's expected date. The PO's PDF is made in `oms.documents`."""
 from .models import PoStatus, ReceiptStatus
 from .orders import (
     OPEN_STATES,
+    PO_PREFIX,
     TRANSITIONS,
     PoLineInput,
     add_line,
@@ -58,6 +59,7 @@ __all__ = [
     "PoStatus",
     "ReceiptStatus",
     "OPEN_STATES",
+    "PO_PREFIX",
     "TRANSITIONS",
     "PoLineInput",
     "add_supplier",
