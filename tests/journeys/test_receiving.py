@@ -5,6 +5,8 @@ PO's barcode, then the mugs one by one; a second scan of the same mug adds to it
 types 3 and scans once for the next three. One mug is cracked: F9, scan, and it goes to quarantine. A seventh
 mug is one too many: the screen refuses it in words. The screen says which bin the mugs go in; he scans a wrong
 bin first (refused), then the right one, and they are put away. F12 finishes the receipt.
+
+10:40 — Priya at the desk tells a customer waiting for a backorder when it comes: the order says so.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from oms.catalog.models import Barcode, Product
 from oms.core.audit import Actor
 from oms.core.types import utcnow
 from oms.inventory.models import Bin, BinStock, Location
+from oms.orders.models import OrderLine, SalesOrder
 from oms.purchasing.models import QuarantinedStock, ReceiptLine
 
 SKU = "MUG-RED-12OZ"
@@ -102,3 +105,38 @@ def test_tom_receives_a_delivery_by_scanner(station):
                                 .where(Location.code == "RNO", Bin.code == right, Product.sku == SKU))
         assert in_bin >= 5
         assert purchasing.po_detail(session, number).status == "received"
+
+
+def test_priya_tells_a_waiting_customer_when_the_backorder_comes(station):
+    """10:40 — a customer asks about a backordered order. The buyer's PO for it is on its way: Priya opens the
+    order and reads when the stock is expected, and from which PO, on the order itself."""
+    s = station
+    with s.db.read() as session:
+        waiting = session.execute(
+            select(SalesOrder.id, SalesOrder.number, OrderLine.sku, OrderLine.backordered)
+            .join(OrderLine, OrderLine.order_id == SalesOrder.id)
+            .where(SalesOrder.status == "backordered", OrderLine.backordered > 0, SalesOrder.on_hold.is_(False))
+            .order_by(SalesOrder.id)).first()
+    assert waiting is not None, "the demo data has a backordered order"
+    oid, order_number, sku, short = waiting
+    due = utcnow().date() + timedelta(days=6)
+    with s.db.write() as session:
+        buyer = Actor("olivia", "office-1")
+        purchasing.add_supplier(session, buyer, "ACME", "Acme Ceramics")
+        _id, number = purchasing.create_po(session, buyer, "ACME", "RNO", lines=[
+            purchasing.PoLineInput(sku, short + 200, "2.35", due)])  # enough for every order waiting for it
+        purchasing.send_po(session, buyer, number)
+        expected = purchasing.expected_for_lines(session, [session.scalar(
+            select(OrderLine.id).where(OrderLine.order_id == oid, OrderLine.sku == sku))])
+    (when,) = expected.values()
+    assert when.po_number == number
+
+    s.key("Ctrl+1")
+    s.key("Ctrl+F")
+    s.type(order_number)
+    s.key("Return")
+    s.wait_for(lambda: s.window.detail.order is not None and s.window.detail.order.id == oid
+               and s.window.orders_stack.currentWidget() is s.window.detail, f"order {order_number} open")
+    text = f"{sku}: {short} backordered, expected {when.day.day} {when.day:%b} from {number}"
+    s.wait_text(text)
+    assert s.window.detail.expected_note.isVisible()
