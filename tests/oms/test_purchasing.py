@@ -352,3 +352,46 @@ def test_receipts_keep_the_ledger_equal_to_the_levels(house, tolerance, ordered,
             level = s.scalar(select(func.coalesce(func.sum(StockLevel.on_hand), 0))
                              .where(StockLevel.product_id == inventory.product_id(s, sku)))
             assert ledger == level == good[sku]
+
+
+def test_stations_scanning_one_delivery_at_once_never_take_in_more_than_the_tolerance(house):
+    """Six stations scan the same PO line at the same moment, twelve units between them, for ten ordered: the
+    database's conditional update lets exactly ten in, and the rest are refused in words, never an error."""
+    import threading
+
+    from oms.core.db import Database
+
+    number = new_po(house, [("LANTERN", 10, "9.00", DEC_10)])
+    with house.write() as s:
+        rid = purchasing.start_receipt(s, ACTOR, number).receipt_id
+    barrier = threading.Barrier(6)
+    took, refused, errors = [], [], []
+
+    def station(k: int) -> None:
+        db = Database(house.url, schema=house.schema)
+        try:
+            barrier.wait(10)
+            for _ in range(2):
+                try:
+                    with db.write() as s:
+                        purchasing.scan_item(s, ACTOR, rid, "LANTERN")
+                    took.append(k)
+                except Conflict as exc:
+                    refused.append(str(exc))
+        except Exception as exc:  # noqa: BLE001 - reported to the test
+            errors.append(repr(exc))
+        finally:
+            db.dispose()
+
+    threads = [threading.Thread(target=station, args=(k,)) for k in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert len(took) == 10 and len(refused) == 2 and all("Over-receipt refused" in r for r in refused)
+    assert on_hand(house, "LANTERN", "RNO") == 10
+    with house.read() as s:
+        assert s.scalar(select(func.count()).select_from(ReceiptLine)) == 1
+        assert s.scalar(select(ReceiptLine.good)) == 10
+        assert check.run(s) == []
