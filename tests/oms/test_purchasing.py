@@ -395,3 +395,20 @@ def test_stations_scanning_one_delivery_at_once_never_take_in_more_than_the_tole
         assert s.scalar(select(func.count()).select_from(ReceiptLine)) == 1
         assert s.scalar(select(ReceiptLine.good)) == 10
         assert check.run(s) == []
+
+
+def test_the_integrity_check_finds_a_po_line_that_disagrees_with_its_receipts(house):
+    number = new_po(house, [("MUG-RED", 4, "2.35", DEC_10)])
+    with house.write() as s:
+        rid = purchasing.start_receipt(s, ACTOR, number).receipt_id
+        purchasing.scan_item(s, ACTOR, rid, "MUG-RED", 2)
+        purchasing.scan_item(s, ACTOR, rid, "MUG-RED", 1, damaged=True)
+    with house.read() as s:
+        assert check.run(s) == []
+    with house.write() as s:  # a hand-made edit behind the services' back
+        s.execute(PurchaseOrderLine.__table__.update().values(received=4))
+        s.execute(QuarantinedStock.__table__.update().values(quantity=0))
+    with house.read() as s:
+        found = {(f.kind, f.message) for f in check.run(s)}
+    assert ("receipt", "PO-1001 MUG-RED: the PO line says 4 received (1 damaged) but its receipts count 3 (1 damaged).") in found
+    assert ("quarantine", "PO-1001 MUG-RED: 1 damaged on receipt but 0 in quarantine.") in found
