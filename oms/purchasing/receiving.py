@@ -23,8 +23,9 @@ from oms import inventory
 from oms.catalog.models import Product
 from oms.core import audit, validate
 from oms.core.audit import Actor
-from oms.core.errors import Conflict, InvalidInput, NotFound
+from oms.core.errors import Conflict, NotFound
 from oms.core.i18n import _
+from oms.core.settings import Settings
 from oms.core.types import utcnow
 from oms.core.upsert import insert_ignore
 from oms.inventory.models import Bin, BinStock, Location
@@ -117,8 +118,7 @@ def _open_receipt(session: Session, receipt_id: int) -> Receipt:
 
 
 def _house_tolerance() -> int:
-    from oms.core.settings import Settings
-
+    """The house's over-receipt tolerance, for suppliers without their own (a station setting, 0 % by default)."""
     return Settings.load().over_receipt_percent
 
 
@@ -291,9 +291,8 @@ def receive(session: Session, actor: Actor, po: int | str, code: str, quantity: 
             damaged: int = 0, tolerance_percent: int | None = None) -> list[ScanResult]:
     """Receive units of one item in one go (the command line's ``po receive``): good units, then `damaged` ones,
     put away into `bin` when one is given (any bin of the location: the person chose it)."""
+    validate.quantity(damaged, "damaged quantity", allow_zero=True)
     validate.quantity(quantity, allow_zero=damaged > 0)
-    if damaged < 0 or isinstance(damaged, bool) or not isinstance(damaged, int):
-        raise InvalidInput(_("The damaged quantity must be a whole number, not {value!r}.").format(value=damaged))
     start = start_receipt(session, actor, po)
     results = []
     if quantity:
