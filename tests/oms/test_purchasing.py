@@ -412,3 +412,17 @@ def test_the_integrity_check_finds_a_po_line_that_disagrees_with_its_receipts(ho
         found = {(f.kind, f.message) for f in check.run(s)}
     assert ("receipt", "PO-1001 MUG-RED: the PO line says 4 received (1 damaged) but its receipts count 3 (1 damaged).") in found
     assert ("quarantine", "PO-1001 MUG-RED: 1 damaged on receipt but 0 in quarantine.") in found
+
+
+def test_the_house_tolerance_comes_from_the_settings_when_the_supplier_has_none(house, tmp_path, monkeypatch):
+    from oms.core.settings import Settings
+
+    monkeypatch.setenv("OMS_CONFIG_DIR", str(tmp_path))
+    Settings(over_receipt_percent=20).save()
+    number = new_po(house, [("LANTERN", 10, "9.00", DEC_10)])
+    with house.write() as s:
+        rid = purchasing.start_receipt(s, ACTOR, number).receipt_id
+        assert purchasing.scan_item(s, ACTOR, rid, "LANTERN", 12).received == 12
+    with pytest.raises(Conflict, match="a tolerance of 20 % allows 12 in all"):
+        with house.write() as s:
+            purchasing.scan_item(s, ACTOR, rid, "LANTERN")
