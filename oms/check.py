@@ -1,4 +1,5 @@
-"""Integrity check: the ledger equals the levels, nothing is negative or over-allocated, statuses agree."""
+"""Integrity check: the ledger equals the levels, nothing is negative or over-allocated, statuses agree, and purchase
+order lines agree with their receipts and quarantine."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from oms.core.i18n import _
 from oms.inventory.models import Bin, BinStock, Location, StockLevel, StockMovement
 from oms.orders.models import Allocation, OrderLine, SalesOrder
 from oms.orders.status import LineQty, derive_status
+from oms.purchasing.models import PurchaseOrder, PurchaseOrderLine, QuarantinedStock, ReceiptLine
 from oms.shipping.models import Shipment, ShipmentLine
 
 
@@ -105,4 +107,23 @@ def run(session: Session, *, limit: int = 50) -> list[Finding]:
                              .where(SalesOrder.id.is_(None)))
     if orphans:
         add("orphan", _("{n} order lines belong to no order.").format(n=orphans))
+
+    # Purchasing: what a PO line says came equals what its receipts counted; its damaged units are in quarantine.
+    counted = {r[0]: (int(r[1] or 0), int(r[2] or 0)) for r in session.execute(
+        select(ReceiptLine.po_line_id, func.sum(ReceiptLine.good + ReceiptLine.damaged), func.sum(ReceiptLine.damaged))
+        .group_by(ReceiptLine.po_line_id))}
+    held = {r[0]: int(r[1] or 0) for r in session.execute(
+        select(ReceiptLine.po_line_id, func.sum(QuarantinedStock.quantity))
+        .join(QuarantinedStock, QuarantinedStock.receipt_line_id == ReceiptLine.id).group_by(ReceiptLine.po_line_id))}
+    for line in session.execute(select(PurchaseOrderLine.id, PurchaseOrder.number, PurchaseOrderLine.sku,
+                                       PurchaseOrderLine.received, PurchaseOrderLine.damaged)
+                                .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.po_id)
+                                .where((PurchaseOrderLine.received > 0) | PurchaseOrderLine.id.in_(list(counted) or [0]))):
+        got, damaged = counted.get(line.id, (0, 0))
+        if (line.received, line.damaged) != (got, damaged):
+            add("receipt", _("{po} {sku}: the PO line says {r} received ({d} damaged) but its receipts count {g} ({gd} damaged).")
+                .format(po=line.number, sku=line.sku, r=line.received, d=line.damaged, g=got, gd=damaged))
+        if held.get(line.id, 0) != damaged:
+            add("quarantine", _("{po} {sku}: {d} damaged on receipt but {q} in quarantine.").format(
+                po=line.number, sku=line.sku, d=damaged, q=held.get(line.id, 0)))
     return findings

@@ -22,6 +22,7 @@ SMALL = {
     "gui": ["--orders", "300", "--skus", "200", "--repeats", "1", "--rebuild"],
     "reports": ["--orders", "300", "--repeat", "1"],
     "backup": [],
+    "receiving": ["--scans", "100"],
 }
 
 

@@ -135,7 +135,7 @@ class Timeline(QScrollArea):
 
 
 class OrderDetailScreen(QWidget):
-    SHOWS = ("orders", "routing", "fulfilment", "shipping")  # read again after a write that changes these
+    SHOWS = ("orders", "routing", "fulfilment", "shipping", "purchasing")  # read again after a write that changes these
     """The order a person opened from the queue or by scanning its barcode."""
 
     back_requested = Signal()
@@ -284,6 +284,13 @@ class OrderDetailScreen(QWidget):
         page_layout.setSpacing(14)
         page_layout.addLayout(cards)
         page_layout.addLayout(section(self.tr("Lines"), self.lines, self.cancel_line_button))
+        # When a backordered line's stock is expected, and from which purchase order (the open POs say).
+        self.expected_note = QLabel()
+        self.expected_note.setObjectName("expectedNote")
+        self.expected_note.setWordWrap(True)
+        self.expected_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.expected_note.hide()
+        page_layout.addWidget(self.expected_note)
         page_layout.addWidget(self.splitter, 1)
         scroll = QScrollArea()
         scroll.setObjectName("detailScroll")
@@ -395,9 +402,15 @@ class OrderDetailScreen(QWidget):
                     item.setToolTip(self.tr("Unknown SKU: not in the catalogue"))
                 if c == 4 and v:
                     item.setForeground(fmt.DUE_TODAY_COLOR)
+                    if l.expected_text:
+                        item.setToolTip(l.expected_text)
                 self.lines.setItem(r, c, item)
         if 0 <= keep_line < len(d.lines):
             self.lines.selectRow(keep_line)
+        waiting = [self.tr("{sku}: {n} backordered, {expected}").format(sku=l.sku, n=l.backordered, expected=l.expected_text)
+                   for l in d.lines if l.backordered and l.expected_text]
+        self.expected_note.setText("\n".join(waiting))
+        self.expected_note.setVisible(bool(waiting))
         self.allocations.setRowCount(len(d.allocations))
         for r, a in enumerate(d.allocations):
             for c, v in enumerate([a.location, a.sku, a.quantity, fmt.short_datetime(a.at)]):

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
-from oms import check as integrity, inventory, orders, seed
+from oms import check as integrity, inventory, orders, purchasing, seed
 from oms.cli.options import add_db_option, open_db
 from oms.core import backup
 from oms.core.db import Database
@@ -257,6 +257,10 @@ def order_detail(s, order_id: int) -> dict:
             for sh in s.scalars(select(Shipment).where(Shipment.order_id == o.id).order_by(Shipment.id))
         ],
     }
+    waiting = purchasing.expected_for_lines(s, [l["id"] for l in data["lines"] if l["backordered"]])
+    for l in data["lines"]:
+        if l["id"] in waiting:
+            l["expected"] = {"date": waiting[l["id"]].day, "po": waiting[l["id"]].po_number, "text": waiting[l["id"]].text}
     return data
 
 
@@ -277,6 +281,8 @@ def cmd_orders_show(args) -> int:
     print(f"{'SKU':<22} {'ord':>4} {'alloc':>5} {'back':>4} {'pick':>4} {'pack':>4} {'ship':>4} {'canc':>4}")
     for l in data["lines"]:
         flag = _("  UNKNOWN SKU") if l["unknown_sku"] else ""
+        if l.get("expected"):
+            flag += f"  {l['expected']['text']}"
         print(f"{l['sku']:<22} {l['quantity']:>4} {l['allocated']:>5} {l['backordered']:>4} {l['picked']:>4} "
               f"{l['packed']:>4} {l['shipped']:>4} {l['cancelled']:>4}{flag}")
     for sh in data["shipments"]:

@@ -49,6 +49,7 @@ class Settings:
         "To return an item, write to us within 30 days with your order number. "
         "Pack it with this slip and send it to the return address above."
     )
+    over_receipt_percent: int = 0  # how far a delivery may exceed a PO line when its supplier sets no tolerance
     sscc_serial_start: int = 1  # first SSCC serial reference used for this company prefix
     scanner_max_interval_ms: int = 35
     scanner_min_length: int = 4

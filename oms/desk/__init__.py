@@ -7,7 +7,7 @@ function takes an open session and returns plain frozen dataclasses, never ORM o
 so a GUI can hand the results across threads. Everything is bounded: pages have a limit,
 searches use the text indexes of `desk.search` or index range scans, and counts that could
 grow with the table are capped or run on indexed columns only. It reads the tables of
-orders, routing, shipping and inventory and writes nothing."""
+orders, routing, shipping, inventory and purchasing (a backorder's expected date) and writes nothing."""
 
 from .detail import (
     AllocationView,

@@ -3,7 +3,7 @@ plans, shipments and the timeline of what happened, by whom."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy import func, select
@@ -14,6 +14,7 @@ from oms.core.money import format_money
 from oms.desk.queue import S
 from oms.inventory.models import Location
 from oms.orders.models import Allocation, Channel, OrderLine, OrderNote, SalesOrder
+from oms.purchasing import Expected, expected_for_lines
 from oms.routing.models import RoutingDecision
 from oms.shipping.models import Package, Shipment, ShipmentLine, TrackingEvent
 
@@ -33,6 +34,15 @@ class LineView:
     cancelled: int
     returned: int
     unit_price: str
+    expected: date | None = None  # a backordered line: when its stock is expected, from an open PO
+    expected_from: str = ""  # that PO's number
+
+    @property
+    def expected_text(self) -> str:
+        """"expected 12 Dec from PO-1042", or "" when no open PO covers the backorder."""
+        if self.expected is None:
+            return ""
+        return Expected(self.expected, self.expected_from).text
 
     @property
     def open(self) -> int:
@@ -158,6 +168,10 @@ def order_detail(session: Session, order_id: int) -> OrderDetail | None:
                  l.shipped, l.cancelled, l.returned, format_money(l.unit_price_minor, o["currency"]))
         for l in session.execute(select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.id)).scalars()
     )
+    waiting = expected_for_lines(session, [l.id for l in lines if l.backordered])
+    if waiting:
+        lines = tuple(replace(l, expected=waiting[l.id].day, expected_from=waiting[l.id].po_number) if l.id in waiting else l
+                      for l in lines)
     allocations = tuple(
         AllocationView(locations.get(a.location_id, ""), a.sku, a.quantity, a.created_at)
         for a in session.execute(

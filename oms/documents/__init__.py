@@ -1,4 +1,4 @@
-"""Printed documents: pick lists, packing slips and labels (PDF and ZPL II), with their barcodes.
+"""Printed documents: pick lists, packing slips, purchase orders and labels (PDF and ZPL II), with their barcodes.
 
 Every function takes an open session (or plain data) and returns the document's
 bytes, ready to save or hand to oms.printing; errors are OmsError subclasses
@@ -11,7 +11,7 @@ from typing import Sequence
 
 from sqlalchemy.orm import Session
 
-from oms import fulfilment
+from oms import fulfilment, purchasing
 from oms.core.errors import InvalidInput
 from oms.core.i18n import _
 from oms.core.settings import Settings
@@ -19,6 +19,7 @@ from oms.core.settings import Settings
 from . import carrier_labels, data as _data
 from .labels import Format, LabelSize, bin_label, product_label, render, shipping_label, sscc_label
 from .pages import render_packing_slip, render_packing_slips, render_pick_list
+from .purchase_order import render_purchase_order
 
 __all__ = [
     "bin_labels",
@@ -27,9 +28,11 @@ __all__ = [
     "packing_slip",
     "pick_list",
     "product_labels",
+    "purchase_order",
     "render_packing_slip",
     "render_packing_slips",
     "render_pick_list",
+    "render_purchase_order",
     "shipping_labels",
     "sscc_labels",
 ]
@@ -56,6 +59,13 @@ def packing_slip(session: Session, order_ref: str | int, shipment_id: int | None
     settings = settings or Settings.load()
     return render_packing_slips(_data.packing_slips_data(session, order_ref, shipment_id, settings),
                                 paper or settings.paper_size)
+
+
+def purchase_order(session: Session, po_ref: str | int, *, paper: str | None = None,
+                   settings: Settings | None = None) -> bytes:
+    """A purchase order (number as printed, or id) as PDF, with the company's name from the settings."""
+    settings = settings or Settings.load()
+    return render_purchase_order(purchasing.po_detail(session, po_ref), settings.company_name, paper or settings.paper_size)
 
 
 def detect_format(label: bytes) -> Format:

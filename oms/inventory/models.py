@@ -48,6 +48,8 @@ class Location(Base):
     postal_code: Mapped[str] = mapped_column(String(SHORT), default="")
     country: Mapped[str] = mapped_column(String(2), default="US")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Days from a delivery at the dock to units on the shelf, sellable; added to a PO's expected date.
+    receiving_lead_days: Mapped[int] = mapped_column(Integer, default=1)
 
     bins: Mapped[list[Bin]] = relationship(back_populates="location", order_by="Bin.pick_sequence")
 
@@ -61,6 +63,7 @@ class Bin(Base):
     location_id: Mapped[int] = mapped_column(ForeignKey("location.id"))
     code: Mapped[str] = mapped_column(String(SHORT))
     pick_sequence: Mapped[int] = mapped_column(Integer, default=0)
+    zone: Mapped[str] = mapped_column(String(SHORT), default="")  # putaway looks for an empty bin in a product's zone
 
     location: Mapped[Location] = relationship(back_populates="bins")
 

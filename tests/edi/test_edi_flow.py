@@ -394,3 +394,24 @@ def test_a_file_claimed_by_a_station_that_stopped_is_taken_over(partner_db, tmp_
     assert [p.name for p in channel.archive.iterdir()] == ["po1.x12"] and not dead.exists() and live.exists()
     with db.read() as s:
         assert s.scalars(select(SalesOrder.number)).all() == ["PO4500123"]
+
+
+def test_the_855_dates_a_backorder_by_the_open_po_that_will_reach_it(partner_db):
+    """Not ship-by plus a guess: the supplier's expected date plus the location's receiving lead time."""
+    from datetime import timedelta
+
+    from oms import purchasing
+    from oms.core.types import utcnow
+
+    db, channel = partner_db
+    due = utcnow().date() + timedelta(days=30)
+    with db.write() as s:
+        purchasing.add_supplier(s, ACTOR, "CANVAS", "Canvas & Co")
+        _id, number = purchasing.create_po(s, ACTOR, "CANVAS", "RNO", lines=[purchasing.PoLineInput("TOTE-NAT", 10, "3.10", due)])
+        purchasing.send_po(s, ACTOR, number)
+    (channel.inbox / "po1.x12").write_text(an_850())
+    Engine(db, {"northwind": channel}).run_once()
+    ack855 = outbox_docs(channel)["855"][0][1]
+    assert check_855_structure(ack855) == []
+    backordered = [seg.elements for seg in ack855.segments if seg.tag == "ACK" and seg.el(1) == "IB"]
+    assert backordered == [("IB", "6", "EA", "068", (due + timedelta(days=1)).strftime("%Y%m%d"))]  # Reno: a day to the shelf

@@ -15,7 +15,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from oms import intake, orders
+from oms import intake, orders, purchasing
 from oms.core import money, outbox, wording
 from oms.core.audit import Actor
 from oms.core.errors import NotFound, OmsError
@@ -443,18 +443,25 @@ def send_855(session: Session, partner: edi.PartnerInfo, order_id: int, po: Purc
 def send_855s(session: Session, partner: edi.PartnerInfo, routed: list[tuple[int, PurchaseOrder]]) -> None:
     """The 855s of routed orders, in a few statements: what each line got is read for all of them at once."""
     ids = [oid for oid, _po in routed]
-    lines: dict[int, dict[str, tuple[bool, int]]] = {oid: {} for oid in ids}
+    lines: dict[int, dict[str, tuple[bool, int, int]]] = {oid: {} for oid in ids}
     ship_by: dict[int, datetime | None] = {}
+    waiting: list[int] = []
     for chunk in (ids[k:k + 500] for k in range(0, len(ids), 500)):
-        for oid, ext, unknown, allocated in session.execute(
-                select(OrderLine.order_id, OrderLine.external_line_id, OrderLine.unknown_sku, OrderLine.allocated)
+        for oid, ext, unknown, allocated, line_id, backordered in session.execute(
+                select(OrderLine.order_id, OrderLine.external_line_id, OrderLine.unknown_sku, OrderLine.allocated,
+                       OrderLine.id, OrderLine.backordered)
                 .where(OrderLine.order_id.in_(chunk))):
-            lines[oid][ext] = (unknown, allocated)
+            lines[oid][ext] = (unknown, allocated, line_id)
+            if backordered:
+                waiting.append(line_id)
         ship_by.update(session.execute(select(SalesOrder.id, SalesOrder.ship_by).where(SalesOrder.id.in_(chunk))).all())
+    # A backordered line is expected when the open PO that will reach it arrives (its date plus the location's
+    # receiving lead time); without one, on the order's ship-by day, or a week from now.
+    from_pos = purchasing.expected_for_lines(session, waiting) if waiting else {}
     fallback = (utcnow() + timedelta(days=7)).date()
     documents = []
     for order_id, po in routed:
-        expected = ship_by[order_id].date() if ship_by.get(order_id) else fallback
+        guess = ship_by[order_id].date() if ship_by.get(order_id) else fallback
         statuses = {}
         for pl in po.lines:
             line = lines[order_id].get(pl.line_id)
@@ -467,6 +474,7 @@ def send_855s(session: Session, partner: edi.PartnerInfo, routed: list[tuple[int
                 acks.append(LineAck("IA", allocated))
             rest = pl.quantity - allocated
             if rest > 0:
+                expected = from_pos[line[2]].day if line[2] in from_pos else guess
                 acks.append(LineAck("IB", rest, expected))
             statuses[pl.line_id] = acks
         documents.append(build_855(po, statuses, seller_order_number=str(order_id)))
