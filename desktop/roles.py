@@ -1,7 +1,7 @@
 """What a station is for (asked by the first-run wizard, changed in Settings), and the screen it opens on.
 
 A station's window opens where its worker left it; the role decides only the very first screen, before anyone has
-used the station: a packing bench opens on Packing, a receiving dock on Stock, an office desk on the Orders queue.
+used the station: a packing bench opens on Packing, a receiving dock on Receiving, an office desk on the Orders queue.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ ROLES: dict[str, tuple[str, str]] = {
     "office": ("Office", "orders"),
     "packing": ("Packing", "packing"),
     "picking": ("Picking", "picking"),
-    "receiving": ("Receiving", "stock"),
+    "receiving": ("Receiving", "receiving"),
 }
 
 

@@ -106,7 +106,7 @@ def test_a_supervisor_sets_up_an_empty_receiving_station_with_a_network_label_pr
             s.key("Return")  # Finish
             _window_up(s)
             assert s.sees("Station RECV-1")
-            assert s.window.nav_buttons["stock"].isChecked(), "a new receiving station opens on Stock, where it works"
+            assert s.window.current_screen_key() == "receiving", "a new receiving station opens on Receiving, where it works"
             s.wait_for(lambda: "Imported 3 products with 1212 units in stock into MAIN." in s.status(),
                        "the status bar to say what was imported")
             assert s.window.queue.model.rowCount() == 0
