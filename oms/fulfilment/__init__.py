@@ -37,6 +37,22 @@ from .floor import (
     short_pick,
     short_pick_stop,
 )
+from .packing import (
+    MANUAL_CARRIER,
+    OWN_CARRIER,
+    BoxInfo,
+    Shipped,
+    ToteToPack,
+    box_choices,
+    box_spec,
+    default_box,
+    estimated_weight_g,
+    pack_and_ship,
+    pack_and_ship_batch,
+    ship_packed,
+    totes_to_pack,
+)
+from .picking import PickScan, PickStop, StopResult, confirm_picks, group_stops, open_stops, pick_stop
 
 __all__ = [
     "SERVICE_RANK",
@@ -70,4 +86,24 @@ __all__ = [
     "DEFAULT_BOXES",
     "ensure_box_presets",
     "box_presets",
+    "PickScan",
+    "PickStop",
+    "StopResult",
+    "confirm_picks",
+    "group_stops",
+    "open_stops",
+    "pick_stop",
+    "BoxInfo",
+    "OWN_CARRIER",
+    "MANUAL_CARRIER",
+    "Shipped",
+    "ToteToPack",
+    "box_choices",
+    "box_spec",
+    "default_box",
+    "estimated_weight_g",
+    "pack_and_ship",
+    "pack_and_ship_batch",
+    "ship_packed",
+    "totes_to_pack",
 ]

@@ -96,41 +96,80 @@ class WaveFilters:
     ship_by_before: datetime | None = None
 
 
-def _wave_candidates(session: Session, lid: int, filters: WaveFilters):
-    """The one definition of "ready for a new wave here": a select of (id, number, unit_count), most urgent first."""
+# The statuses a wave takes orders in, each with what else it asks: a wholesale order ships what is here now and
+# the rest when it arrives (the 855 said so); a consumer's order waits until all of it can go in one box.
+_READY = ((OrderStatus.ALLOCATED.value, None), (OrderStatus.PARTIALLY_SHIPPED.value, None),
+          (OrderStatus.PARTIALLY_ALLOCATED.value, OrderType.WHOLESALE.value))
+
+
+def _ready_conditions(session: Session, lid: int, filters: WaveFilters) -> list:
+    """Everything "ready for a new wave here" asks of an order but its status: not held, something reserved here,
+    not in an open wave of this location, and the filters.
+
+    "Reserved here" goes from the order to its few lines and looks each line's allocation up by its unique
+    (line, location) key: a handful of index probes per order, whatever the location holds. (Asked the other way
+    round, from the location's allocations to the order, it read every allocation of a busy warehouse per order.)
+    """
+    reserved_here = exists().where(Allocation.order_line_id == OrderLine.id, Allocation.location_id == lid)
+    has_here = exists(select(OrderLine.id).where(OrderLine.order_id == SalesOrder.id, reserved_here))
     in_open_wave = exists().where(
         WaveOrder.order_id == SalesOrder.id, WaveOrder.wave_id == Wave.id, Wave.location_id == lid,
         Wave.status == WaveStatus.OPEN.value)
-    has_here = exists().where(Allocation.order_line_id == OrderLine.id, OrderLine.order_id == SalesOrder.id,
-                              Allocation.location_id == lid)
-    q = select(SalesOrder.id, SalesOrder.number, SalesOrder.unit_count).where(
-        # A wholesale order ships what is here now and the rest when it arrives (the 855 said so);
-        # a consumer's order waits until all of it can go in one box.
-        or_(SalesOrder.status.in_([OrderStatus.ALLOCATED.value, OrderStatus.PARTIALLY_SHIPPED.value]),
-            and_(SalesOrder.status == OrderStatus.PARTIALLY_ALLOCATED.value,
-                 SalesOrder.order_type == OrderType.WHOLESALE.value)),
-        SalesOrder.on_hold.is_(False), has_here, ~in_open_wave)
+    conds = [SalesOrder.on_hold.is_(False), has_here, ~in_open_wave]
     if filters.channel:
         cid = session.scalar(select(Channel.id).where(Channel.code == filters.channel))
         if cid is None:
             raise NotFound(_("There is no sales channel {code}.").format(code=filters.channel))
-        q = q.where(SalesOrder.channel_id == cid)
+        conds.append(SalesOrder.channel_id == cid)
     if filters.order_type:
-        q = q.where(SalesOrder.order_type == filters.order_type)
+        conds.append(SalesOrder.order_type == filters.order_type)
     if filters.single_unit is True:
-        q = q.where(SalesOrder.unit_count == 1)
+        conds.append(SalesOrder.unit_count == 1)
     elif filters.single_unit is False:
-        q = q.where(SalesOrder.unit_count > 1)
+        conds.append(SalesOrder.unit_count > 1)
     if filters.ship_by_before is not None:
         validate.aware(filters.ship_by_before, "cut-off")
-        q = q.where(SalesOrder.ship_by <= filters.ship_by_before)
-    return q.order_by(SalesOrder.ship_by.is_(None), SalesOrder.ship_by, SalesOrder.placed_at, SalesOrder.id)
+        conds.append(SalesOrder.ship_by <= filters.ship_by_before)
+    return conds
+
+
+def _status_condition(status: str, order_type: str | None):
+    return and_(SalesOrder.status == status, SalesOrder.order_type == order_type) if order_type else SalesOrder.status == status
+
+
+def _wave_candidates(session: Session, lid: int, filters: WaveFilters, limit: int) -> list:
+    """The first ``limit`` orders ready for a new wave here, most urgent first: rows of (id, number, unit_count, ...).
+
+    Urgency is the promised ship-by (orders without one last), then the time placed. Each ready status is read
+    on its own along the index on (status, ship_by, placed_at, id), so that the database stops after ``limit``
+    orders instead of sorting the whole backlog; the few lists are merged here. Orders without a ship-by are read
+    only when those with one fall short.
+    """
+    conds = _ready_conditions(session, lid, filters)
+    cols = (SalesOrder.id, SalesOrder.number, SalesOrder.unit_count, SalesOrder.ship_by, SalesOrder.placed_at)
+    promised: list = []
+    for status, order_type in _READY:
+        promised += session.execute(
+            select(*cols).where(_status_condition(status, order_type), SalesOrder.ship_by.is_not(None), *conds)
+            .order_by(SalesOrder.ship_by, SalesOrder.placed_at, SalesOrder.id).limit(limit)).all()
+    promised.sort(key=lambda r: (r.ship_by, r.placed_at, r.id))
+    rows = promised[:limit]
+    if len(rows) < limit and filters.ship_by_before is None:
+        unpromised: list = []
+        for status, order_type in _READY:
+            unpromised += session.execute(
+                select(*cols).where(_status_condition(status, order_type), SalesOrder.ship_by.is_(None), *conds)
+                .order_by(SalesOrder.placed_at, SalesOrder.id).limit(limit - len(rows))).all()
+        unpromised.sort(key=lambda r: (r.placed_at, r.id))
+        rows += unpromised[:limit - len(rows)]
+    return rows
 
 
 def ready_for_wave(session: Session, location: int | str, filters: WaveFilters = WaveFilters()) -> int:
     """How many orders a wave built here with these filters could take (before its size limit)."""
     lid = inventory.location_id(session, location)
-    return session.scalar(select(func.count()).select_from(_wave_candidates(session, lid, filters).order_by(None).subquery())) or 0
+    ready = or_(*(_status_condition(status, order_type) for status, order_type in _READY))
+    return session.scalar(select(func.count()).select_from(SalesOrder).where(ready, *_ready_conditions(session, lid, filters))) or 0
 
 
 def build_wave(
@@ -155,8 +194,7 @@ def build_wave(
     lid = inventory.location_id(session, location)
     loc_code = session.scalar(select(Location.code).where(Location.id == lid))
     deadline = ship_by_before or cutoff_at
-    q = _wave_candidates(session, lid, WaveFilters(channel, order_type, single_unit, deadline)).limit(limit * 4)
-    candidates = session.execute(q).all()
+    candidates = _wave_candidates(session, lid, WaveFilters(channel, order_type, single_unit, deadline), limit * 4)
     services = dict(session.execute(select(SalesOrder.id, SalesOrder.service_level)
                                     .where(SalesOrder.id.in_([c.id for c in candidates]))).all()) if candidates else {}
     # Faster services go out first; within them, the ship-by order above stands.
