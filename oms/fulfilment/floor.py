@@ -220,20 +220,24 @@ def build_wave(
     audit.record(session, actor, "wave.built", "wave", wave.id,
                  summary=_("Wave {name}: {n} orders, {units} units").format(name=wave.name, n=len(chosen), units=units),
                  after={"orders": [c.id for c in chosen]})
-    for c in chosen:
-        audit.record(session, actor, "order.waved", "order", c.id, order_id=c.id,
-                     summary=_("Added to wave {name}, tote {tote}").format(name=wave.name, tote=totes[c.id]))
+    now = utcnow()
+    audit.record_many(session, [
+        {"at": now, "user": actor.user[:64], "station": actor.station[:64], "action": "order.waved", "entity": "order",
+         "entity_id": str(c.id), "order_id": c.id, "before": None, "after": None,
+         "summary": _("Added to wave {name}, tote {tote}").format(name=wave.name, tote=totes[c.id])[:300]} for c in chosen])
     return WaveResult(wave.id, len(chosen), units, len(tasks))
 
 
 def _plan_tasks(session: Session, wave_id: int, lid: int, totes: dict[int, str]) -> list[dict]:
     """Tasks for every unpicked allocated unit of the wave's orders, drawn from bins in walk order."""
-    lines = session.execute(
-        select(OrderLine.id, OrderLine.order_id, OrderLine.product_id, Allocation.quantity - OrderLine.picked)
-        .join(Allocation, Allocation.order_line_id == OrderLine.id)
-        .where(OrderLine.order_id.in_(list(totes)), Allocation.location_id == lid)
-        .order_by(OrderLine.order_id, OrderLine.id)).all()
-    return _draw_from_bins(session, wave_id, lid, [(l[0], l[2], l[3], totes[l[1]]) for l in lines])
+    # Lines by their orders, then each line's allocation here by its (line, location) key: joined in one
+    # statement, the database may start from the location's allocations and read the whole backlog's.
+    lines = session.execute(select(OrderLine.id, OrderLine.order_id, OrderLine.product_id, OrderLine.picked)
+                            .where(OrderLine.order_id.in_(list(totes))).order_by(OrderLine.order_id, OrderLine.id)).all()
+    here = dict(session.execute(select(Allocation.order_line_id, Allocation.quantity).where(
+        Allocation.order_line_id.in_([l.id for l in lines]), Allocation.location_id == lid)).all()) if lines else {}
+    return _draw_from_bins(session, wave_id, lid, [(l.id, l.product_id, here[l.id] - l.picked, totes[l.order_id])
+                                                   for l in lines if l.id in here])
 
 
 def _draw_from_bins(session: Session, wave_id: int, lid: int, needs: list[tuple[int, int, int, str]]) -> list[dict]:

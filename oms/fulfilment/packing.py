@@ -92,19 +92,25 @@ class ToteToPack:
 
 def totes_to_pack(session: Session, location: int | str | None = None, *, wave_id: int | None = None,
                   limit: int = 500) -> list[ToteToPack]:
-    """Orders of open or picked waves with picked units not yet packed, oldest wave first, tote by tote."""
-    waiting = (select(OrderLine.order_id, func.sum(OrderLine.picked - OrderLine.packed).label("units"))
-               .where(OrderLine.picked > OrderLine.packed).group_by(OrderLine.order_id).subquery())
-    q = (select(WaveOrder.tote, WaveOrder.order_id, SalesOrder.number, Wave.id, Wave.name, waiting.c.units)
+    """Orders of open or picked waves with picked units not yet packed, oldest wave first, tote by tote.
+
+    Read from the orders in status Picking (an order with units picked and not packed is in it, unless held), so
+    the question costs what is on the floor now, not the waves of the past year.
+    """
+    units = (select(func.sum(OrderLine.picked - OrderLine.packed)).where(OrderLine.order_id == SalesOrder.id)
+             .scalar_subquery())
+    q = (select(WaveOrder.tote, SalesOrder.id, SalesOrder.number, Wave.id, Wave.name, units)
+         .select_from(SalesOrder)
+         .join(WaveOrder, WaveOrder.order_id == SalesOrder.id)
          .join(Wave, Wave.id == WaveOrder.wave_id)
-         .join(SalesOrder, SalesOrder.id == WaveOrder.order_id)
-         .join(waiting, waiting.c.order_id == WaveOrder.order_id)
-         .where(Wave.status.in_([WaveStatus.OPEN.value, WaveStatus.PICKED.value])))
+         .where(SalesOrder.status == OrderStatus.PICKING.value, SalesOrder.on_hold.is_(False),
+                Wave.status.in_([WaveStatus.OPEN.value, WaveStatus.PICKED.value])))
     if wave_id is not None:
         q = q.where(Wave.id == wave_id)
     if location is not None:
         q = q.where(Wave.location_id == inventory.location_id(session, location))
-    rows = session.execute(q.order_by(Wave.id, WaveOrder.tote, WaveOrder.order_id).limit(limit)).all()
+    rows = [r for r in session.execute(q.order_by(Wave.id, WaveOrder.tote, SalesOrder.id)).all() if (r[5] or 0) > 0]
+    rows = rows[:limit]
     return [ToteToPack(r[0], r[1], r[2], r[3], r[4], int(r[5])) for r in rows]
 
 
