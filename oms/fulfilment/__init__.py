@@ -1,8 +1,12 @@
 """Fulfilment: the floor's work from an allocated order to a packed box.
 
 Waves and pick tasks in walk order, short picks, totes, the packing bench's scan checks,
-boxes and SSCC serials. It owns the wave, pick task and box tables and calls `routing`
-(a short pick re-routes), `shipping` (a packed box is a shipment) and `inventory`."""
+boxes and SSCC serials (`floor`); picks confirmed in one go, a wave's at once or one stop of the
+walk as the picking screen scans it (`picking`); the packing bench's decisions: the totes waiting,
+the box and its weight, how a packed box ships, and many whole orders packed and shipped at once
+(`packing`). It owns the wave, pick task and box tables and calls `routing` (a short pick
+re-routes), `shipping` (a packed box is a shipment), `integration` (is a carrier connected) and
+`inventory`."""
 
 from .floor import (
     DEFAULT_BOXES,
