@@ -245,12 +245,14 @@ def _draw_from_bins(session: Session, wave_id: int, lid: int, needs: list[tuple[
     units no open task has claimed; what no bin holds becomes a "no bin" task."""
     pids = {n[1] for n in needs}
     bins: dict[int, list[list]] = {}
-    for pid, bid, seq, qty in session.execute(
-            select(BinStock.product_id, Bin.id, Bin.pick_sequence, BinStock.on_hand)
-            .join(Bin, Bin.id == BinStock.bin_id)
-            .where(Bin.location_id == lid, BinStock.product_id.in_(pids), BinStock.on_hand > 0)
-            .order_by(Bin.pick_sequence)):
-        bins.setdefault(pid, []).append([bid, seq, qty])
+    # The products' bins first (by product), then which of them are here and where on the walk: asked in one join,
+    # the database walks every bin of the location in walk order and probes each for each product.
+    held = session.execute(select(BinStock.product_id, BinStock.bin_id, BinStock.on_hand)
+                           .where(BinStock.product_id.in_(pids), BinStock.on_hand > 0)).all()
+    walk = dict(session.execute(select(Bin.id, Bin.pick_sequence).where(
+        Bin.id.in_({h.bin_id for h in held}), Bin.location_id == lid)).all()) if held else {}
+    for pid, bid, qty in sorted((h for h in held if h.bin_id in walk), key=lambda h: (walk[h.bin_id], h.bin_id)):
+        bins.setdefault(pid, []).append([bid, walk[bid], qty])
     # Units already promised to open tasks (of any open wave) are not there for these.
     for bid, pid, promised in session.execute(
             select(PickTask.bin_id, PickTask.product_id, func.sum(PickTask.quantity - PickTask.picked - PickTask.short))
