@@ -8,14 +8,14 @@ A new wave's tasks leave out what open tasks have claimed of each product: pick 
 (product_id, status), so that is found without reading every task ever picked.
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-06 13:40:00.000000
 """
 from alembic import op
 
 
 revision = '0014'
-down_revision = '0012'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
