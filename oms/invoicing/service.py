@@ -195,7 +195,8 @@ def issue_credit_note(session: Session, actor: Actor, invoice_number: str, quant
     for ref, qty in quantities.items():
         validate.quantity(qty, _("units to credit of {ref}").format(ref=ref))
         ref_text = str(ref).strip()
-        matches = [l for l in goods_lines if l.sku.upper() == ref_text.upper() or str(l.position) == ref_text]
+        matches = ([l for l in goods_lines if l.sku.upper() == ref_text.upper()]
+                   or [l for l in goods_lines if str(l.position) == ref_text])
         if not matches:
             raise InvalidInput(_("{ref} is not a line of invoice {number}; its lines are {skus}.").format(
                 ref=ref_text, number=invoice.number, skus=", ".join(l.sku for l in goods_lines)))
@@ -210,13 +211,38 @@ def issue_credit_note(session: Session, actor: Actor, invoice_number: str, quant
             have = sum(l.quantity - done.get(l.id, 0) for l in matches)
             raise InvalidInput(_("Invoice {number} has {have} of {ref} left to credit, not {qty}.").format(
                 number=invoice.number, have=have, ref=ref_text, qty=qty))
-    shipping_line = next((l for l in invoice.lines if l.kind == LineKind.SHIPPING.value), None)
-    shipping_done = session.scalar(select(func.count(CreditNoteLine.id)).join(CreditNote, CreditNote.id == CreditNoteLine.credit_note_id)
-                                   .where(CreditNote.invoice_id == invoice.id, CreditNoteLine.kind == LineKind.SHIPPING.value))
-    if shipping and (shipping_line is None or shipping_done):
-        raise InvalidInput(_("Invoice {number} has no shipping left to credit.").format(number=invoice.number))
     if not picked and not shipping:
         raise InvalidInput(_("Say what to credit: units of the invoice's lines, or its shipping."))
+    return _issue_credit_note(session, actor, invoice, picked, shipping=shipping, reason=reason, issued_at=issued_at)
+
+
+def _shipping_credited(session: Session, invoice_id: int) -> bool:
+    return bool(session.scalar(select(func.count(CreditNoteLine.id))
+                               .join(CreditNote, CreditNote.id == CreditNoteLine.credit_note_id)
+                               .where(CreditNote.invoice_id == invoice_id, CreditNoteLine.kind == LineKind.SHIPPING.value)))
+
+
+def credit_shipment(session: Session, actor: Actor, shipment_id: int, *, reason: str) -> str | None:
+    """Credit whatever of a shipment's invoice is not credited yet (a shipped shipment voided); the credit note's
+    number, or None when the shipment has no invoice or nothing is left to credit."""
+    invoice = session.scalar(select(Invoice).where(Invoice.shipment_id == shipment_id))
+    if invoice is None:
+        return None
+    session.execute(select(Invoice.id).where(Invoice.id == invoice.id).with_for_update())
+    done = credited(session, invoice.id)
+    picked = [(l, l.quantity - done.get(l.id, 0)) for l in invoice.lines
+              if l.kind == LineKind.GOODS.value and l.quantity - done.get(l.id, 0) > 0]
+    shipping = any(l.kind == LineKind.SHIPPING.value for l in invoice.lines) and not _shipping_credited(session, invoice.id)
+    if not picked and not shipping:
+        return None
+    return _issue_credit_note(session, actor, invoice, picked, shipping=shipping, reason=validate.text(reason, "reason", LINE))
+
+
+def _issue_credit_note(session: Session, actor: Actor, invoice: Invoice, picked: list[tuple[InvoiceLine, int]], *,
+                       shipping: bool, reason: str, issued_at: datetime | None = None) -> str:
+    shipping_line = next((l for l in invoice.lines if l.kind == LineKind.SHIPPING.value), None)
+    if shipping and (shipping_line is None or _shipping_credited(session, invoice.id)):
+        raise InvalidInput(_("Invoice {number} has no shipping left to credit.").format(number=invoice.number))
     before = session.execute(select(func.coalesce(func.sum(CreditNote.goods_minor), 0),
                                     func.coalesce(func.sum(CreditNote.shipping_minor), 0),
                                     func.coalesce(func.sum(CreditNote.discount_minor), 0),

@@ -237,6 +237,8 @@ def void(session: Session, actor: Actor, shipment_id: int, *, reason: str) -> No
         else:
             line.packed -= sl.quantity
     if was_shipped:
+        # What was invoiced for the shipment is given back: the invoice stays, a credit note answers it.
+        invoicing.credit_shipment(session, actor, shipment.id, reason=_("Shipment voided: {reason}").format(reason=reason)[:300])
         channel = session.scalar(select(Channel.code).where(Channel.id == order.channel_id))
         outbox.enqueue(session, channel, "fulfillment.cancel", f"{channel}:fulfillment-cancel:{shipment.id}",
                       {"order_external_id": order.external_id, "shipment_id": shipment.id,
