@@ -52,6 +52,9 @@ log = logging.getLogger("quayside.sync")
 
 ORDERS_STREAM = "orders"
 SYNC_ACTOR = Actor("sync", "sync")
+# A batch connector's messages carry the name of the batch they were given to, under this key (see _push_batch).
+BATCH_KEY = "_batch"
+BATCH_SIZE = 100
 
 
 @dataclass
@@ -222,6 +225,10 @@ class Engine:
                 sync_store.mark_superseded(s, superseded)
             if not rows:
                 return
+            if callable(getattr(connector, "push_batch", None)):
+                if not self._push_batch(code, connector, rows, report):
+                    return
+                continue
             for row in rows:
                 message = OutboundMessage(row.id, row.topic, row.idempotency_key, row.payload)
                 try:
@@ -255,6 +262,45 @@ class Engine:
                     sync_store.mark_sent(s, row.id)
                     sync_store.record_success(s, code, pushed=1)
                 report.pushed += 1
+
+    def _push_batch(self, code: str, connector, rows: list[sync_store.OutboxRow], report: RunReport) -> bool:
+        """Send due messages as one batch (a connector that writes files). False when the pass must stop.
+
+        The batch is named by its first message's id, and the name is kept on every message in it before
+        anything is sent: a pass killed after the connector wrote the batch but before the messages were
+        marked sends the same messages under the same name again, and the connector writes a batch once.
+        """
+        first = rows[0].payload.get(BATCH_KEY)
+        if first:
+            members = [r for r in rows if r.payload.get(BATCH_KEY) == first]
+            batch_id = first
+        else:
+            members = [r for r in rows if not r.payload.get(BATCH_KEY)][:BATCH_SIZE]
+            batch_id = f"{code}-{members[0].id:010d}"
+            with self.db.write() as s:
+                for r in members:
+                    sync_store.update_payload(s, r.id, {**r.payload, BATCH_KEY: batch_id})
+        messages = [OutboundMessage(r.id, r.topic, r.idempotency_key,
+                                    {k: v for k, v in r.payload.items() if k != BATCH_KEY}) for r in members]
+        try:
+            connector.push_batch(batch_id, messages)
+        except Offline as exc:
+            self._failed(code, report, exc, offline=True)
+            return False
+        except RemoteError as exc:
+            with self.db.write() as s:
+                retry_at = self.clock() + sync_store.backoff_delay(members[0].attempts, jitter=self.rng.random())
+                for r in members:
+                    sync_store.mark_retry(s, r.id, str(exc), retry_at)
+                sync_store.record_failure(s, code, str(exc), offline=False)
+            report.errors.append(str(exc))
+            return False
+        with self.db.write() as s:
+            for r in members:
+                sync_store.mark_sent(s, r.id)
+            sync_store.record_success(s, code, pushed=len(members))
+        report.pushed += len(members)
+        return True
 
     # -- carriers -----------------------------------------------------------------------
 
@@ -348,8 +394,8 @@ class Engine:
                     report.elsewhere = sync_store.lease_holder(s, code, now=self.clock())
             if held:
                 try:
-                    if code in self.channels:
-                        self.pull(code, report)
+                    if code in self.channels and callable(getattr(self.channels[code], "pull_orders", None)):
+                        self.pull(code, report)  # a connection that only sends (an ERP hand-off) pulls nothing
                     if not report.offline:
                         self.push(code, report)
                     if code in self.carriers and not report.offline:

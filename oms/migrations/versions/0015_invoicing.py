@@ -1,7 +1,8 @@
 """invoicing
 
-Invoices for every shipment and credit notes against them, their gap-free number series (INV-, CN-), and the
-outbox's subscriptions (the connections that receive what the business issues: the ERP hand-off).
+Invoices for every shipment and credit notes against them, their gap-free number series (INV-, CN-), the
+outbox's subscriptions (the connections that receive what the business issues), and the ERP role of a
+connection (the ERP hand-off: a file drop or a webhook).
 
 Revision ID: 0015
 Revises: 0012
@@ -116,9 +117,15 @@ def upgrade() -> None:
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('destination', 'topic', name=op.f('pk_outbox_subscription')),
     )
+    with op.batch_alter_table('connector_config', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_connector_config_role'), type_='check')
+        batch_op.create_check_constraint(op.f('ck_connector_config_role'), "role IN ('channel', 'carrier', 'erp')")
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('connector_config', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_connector_config_role'), type_='check')
+        batch_op.create_check_constraint(op.f('ck_connector_config_role'), "role IN ('channel', 'carrier')")
     op.drop_table('outbox_subscription')
     op.drop_table('credit_note_line')
     op.drop_table('credit_note')
