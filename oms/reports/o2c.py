@@ -70,6 +70,7 @@ class FailedCapture:
 @dataclass(frozen=True)
 class EdiInvoice:
     partner: str
+    order_id: int | None
     order_number: str
     shipment_id: int | None
     invoice_number: str
@@ -182,13 +183,13 @@ def edi_invoices(session: Session, *, now: datetime | None = None, limit: int = 
         sid = (w.payload or {}).get("shipment_id")
         if sid in seen:
             continue
-        out.append(EdiInvoice(w.destination, numbers.get(w.order_id, ""), sid, invoice_of.get(sid, ""),
+        out.append(EdiInvoice(w.destination, w.order_id, numbers.get(w.order_id, ""), sid, invoice_of.get(sid, ""),
                               _("waiting to be sent"), None, None, False))
     states = {"acknowledged": _("997 arrived"), "unacknowledged": _("no 997 in time"), "rejected": _("rejected"),
               "queued": _("waiting to be sent")}
     for d in docs:
         overdue = d.status == "unacknowledged" or (d.status == "sent" and now - d.created_at > timedelta(hours=d.ack_timeout_h))
         state = states.get(d.status) or (_("no 997 in time") if overdue else _("sent: awaiting 997"))
-        out.append(EdiInvoice(d.code, numbers.get(d.order_id, ""), d.shipment_id, invoice_of.get(d.shipment_id, ""),
+        out.append(EdiInvoice(d.code, d.order_id, numbers.get(d.order_id, ""), d.shipment_id, invoice_of.get(d.shipment_id, ""),
                               state, d.created_at, d.acknowledged_at, overdue))
     return out
