@@ -15,7 +15,9 @@ import hashlib
 import hmac
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
+from oms.core.errors import InvalidInput
 from oms.core.i18n import _
 
 from ..base import OutboundMessage, PermanentError
@@ -61,6 +63,21 @@ class Webhook:
         return _("The ERP endpoint accepted a signed test call ({status}).").format(status=reply.status)
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def parse_endpoint(text: str) -> str:
+    """The ERP's endpoint: HTTPS (invoices are not sent in clear), or plain HTTP to this machine (a test receiver)."""
+    text = (text or "").strip()
+    parts = urlsplit(text)
+    if parts.scheme == "https" and parts.hostname:
+        return text
+    if parts.scheme == "http" and parts.hostname in LOOPBACK:
+        return text
+    raise InvalidInput(_("The ERP endpoint must be an https:// address (http:// only to this computer), not {url!r}.")
+                       .format(url=text))
+
+
 def _build(code: str, base_url: str, secret: str, options: dict, **http_options) -> Webhook:
     return Webhook(code, base_url, secret, **http_options)
 
@@ -71,6 +88,7 @@ SPEC = ConnectorSpec(
     secret_title=_("Shared signing secret"), secret_hint=_("the secret the ERP checks signatures with"),
     default_interval_s=30, subscribes=TOPICS,
     test=lambda connector: connector.check_connection(),
+    parse_address=parse_endpoint,
     emulator=lambda secret, port=0, state_file=None, **kw: ErpWebhookEmulator(secret=secret, port=port,
                                                                              state_file=state_file, **kw),
 )

@@ -226,6 +226,9 @@ def test_erp_add_on_the_command_line_then_sync_hands_everything_over(world, rece
     out = _cli(env, "erp", "add", "webhook", "--name", "Books", "--url", endpoint, "--token-stdin", stdin=SECRET + "\n")
     assert out.returncode == 0, out.stderr
     assert "Connected erp books (ERP webhook); the token is kept in" in out.stdout
+    plain = _cli(env, "erp", "add", "webhook", "--name", "Far", "--url", "http://erp.example.com/hook", "--token-stdin",
+                 stdin=SECRET + "\n")
+    assert plain.returncode != 0 and "must be an https:// address" in plain.stderr
     folder = tmp_path / "drop"
     missing = _cli(env, "erp", "add", "file-drop", "--name", "Ledger", "--url", str(folder))
     assert missing.returncode != 0 and "There is no folder" in missing.stderr

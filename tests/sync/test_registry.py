@@ -41,7 +41,7 @@ def test_an_unknown_kind_is_refused_in_words():
 
 def test_every_spec_builds_its_connector_and_emulator():
     for spec in registry.specs():
-        address = "file:///tmp" if spec.parse_address else "http://127.0.0.1:9"
+        address = spec.parse_address("/tmp") if spec.kind == "file-drop" else "http://127.0.0.1:9"
         built = spec.build("c1", address, "secret", dict(spec.options), max_attempts=1)
         assert built.code == "c1"
         if spec.emulator is None:  # a folder on this machine needs none
