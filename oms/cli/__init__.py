@@ -1,6 +1,5 @@
 """The command line of the domain: `seed`, `orders`, `stock`, `check`, `report`, `invoice`, `credit-note`, `o2c`,
-the `doc` commands and the
-database option the sync and EDI commands share. `main.py` puts them under one parser."""
+the `doc` commands and the database option the sync and EDI commands share. `main.py` puts them under one parser."""
 
 from .options import add_db_option, open_db
 
