@@ -278,3 +278,33 @@ def test_the_emulator_runs_from_the_command_line(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_a_bad_day_of_5xx_and_dropped_connections_still_delivers_each_record_once(world, receiver):
+    """The receiver answers 5xx to a third of the calls and drops a fifth of the connections (some after storing
+    the record); passes run until the outbox is empty. Every record is stored once, and in the order issued."""
+    endpoint = receiver.url + "/hooks/quayside"
+    spec = _add(world, "books", "webhook", endpoint)
+    for k in range(8):
+        _ship(world, f"B{k}")
+    expected = _expected_keys(world, "books")
+    receiver.rng.seed(7)
+    receiver.set_faults(rate_5xx=0.3, rate_drop=0.2)
+    clock = Clock()
+    engine = Engine(world, {"books": spec.build("books", endpoint, SECRET, {}, max_attempts=1, timeout=5)}, clock=clock)
+    passes = 0
+    while _pending(world, "books") and passes < 300:
+        engine.run_once()
+        clock.now += timedelta(hours=1)
+        passes += 1
+    assert _pending(world, "books") == []
+    receiver.clear_faults()
+    got = _received(receiver)
+    keys = [r["idempotency_key"] for r in got["records"]]
+    assert len(keys) == len(set(keys)) == len(expected) == 16 and set(keys) == expected
+    with world.read() as s:
+        issued = list(s.scalars(select(OutboxMessage.idempotency_key).where(OutboxMessage.destination == "books")
+                                .order_by(OutboxMessage.id)))
+    assert keys == issued
+    assert passes > 1 and got["posts"] > len(keys)  # the faults did bite
