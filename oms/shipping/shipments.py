@@ -164,9 +164,12 @@ def confirm(
             "carrier": carrier, "service": service, "tracking_number": tracking_number, "shipped_at": shipped_at.isoformat()}
     outbox.enqueue(session, channel, "fulfillment.create", f"{channel}:fulfillment:{shipment.id}", base, order_id=order.id)
     amount = sum(l["quantity"] * l["unit_price_minor"] for l in lines_out)
+    # Every shipment is invoiced as it leaves, whatever its channel; a partner's 810 carries the same number.
+    number = invoicing.invoice_shipment(session, actor, order, shipment.id, shipped_lines, issued_at=shipped_at)
     if order.order_type == OrderType.WHOLESALE.value:
         outbox.enqueue(session, channel, "invoice.create", f"{channel}:invoice:{shipment.id}",
-                      {**base, "currency": order.currency, "amount_minor": amount}, order_id=order.id)
+                      {**base, "currency": order.currency, "amount_minor": amount, "invoice_number": number},
+                      order_id=order.id)
         outbox.enqueue(session, channel, "asn.create", f"{channel}:asn:{shipment.id}", asn_data(session, shipment, order),
                       order_id=order.id)
     else:
@@ -176,8 +179,7 @@ def confirm(
                       {"order_external_id": order.external_id, "currency": order.currency, "amount_minor": amount,
                        "captured_before_minor": sum(p.get("amount_minor", 0) for p in earlier),
                        "final": status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED)}, order_id=order.id)
-    # Every shipment is invoiced as it leaves, whatever its channel, and the ERP hand-off hears of both.
-    number = invoicing.invoice_shipment(session, actor, order, shipment.id, shipped_lines, issued_at=shipped_at)
+    # The ERP hand-off hears of the shipment (and, through invoicing, of its invoice).
     outbox.publish(session, SHIPMENT_TOPIC, f"shipment:{shipment.id}",
                    {"type": "shipment", **base, "order_number": order.number, "channel": channel,
                     "invoice_number": number, "currency": order.currency}, order_id=order.id)

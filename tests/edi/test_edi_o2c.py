@@ -47,6 +47,8 @@ def test_an_810_is_followed_from_the_outbox_to_its_997(partner_db):  # noqa: F81
     assert row.state == "sent: awaiting 997" and row.sent_at is not None and not row.overdue
     with db.read() as s:
         sent = s.scalars(select(EdiDocument).where(EdiDocument.direction == "out", EdiDocument.doc_type == "810")).one()
+    # The 810 the partner pays against carries the invoice's own number.
+    assert "BIG*" in sent.raw and "*INV-000001*" in sent.raw.split("BIG*", 1)[1].split("~", 1)[0] + "*"
     ack = Group(functional_id="FA", sender="NORTHWIND", receiver="QUAYSIDE", control="61", transactions=(
         Transaction(set_id="997", control="0001", segments=(Segment("AK1", ("IN", sent.gs_control)),
                                                             Segment("AK9", ("A", "1", "1", "1")))),))
