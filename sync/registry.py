@@ -3,7 +3,7 @@
 A connector module (``sync/channels/*.py``, ``sync/carriers/*.py``, ``sync/erp/*.py``, and later 3PLs) offers a ``SPEC``:
 its kind and role, the words a person sees, its settings (with their defaults and how a typed value is
 checked), what its secret is called, how to build it, its connection test, and its emulator. The engine, the command line (``channel add KIND``, ``carrier add
-KIND``), the Settings and Sync screens and demo mode read this registry; none of them names a kind,
+KIND``, ``erp add KIND``), the Settings and Sync screens and demo mode read this registry; none of them names a kind,
 and neither does the domain. Adding a connector is a module with a ``SPEC`` in one of those packages.
 
 Connector modules are found by walking the packages (``pkgutil``), so nothing here imports them by

@@ -1,6 +1,9 @@
 """The transactional outbox: a message to a shop, carrier or partner is a row written in the same
 transaction as the change it reports, so a change and its message are kept or lost together. The sync
-workers send the rows later, when the machine is online."""
+workers send the rows later, when the machine is online.
+
+A message for one party is ``enqueue``d; what the business issues for whoever takes it (an invoice, a credit
+note, a confirmed shipment: an ERP hand-off) is ``publish``ed, one row per subscribed destination."""
 
 from __future__ import annotations
 
