@@ -5,7 +5,7 @@ outbox's subscriptions (the connections that receive what the business issues), 
 connection (the ERP hand-off: a file drop or a webhook).
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0014
 Create Date: 2026-12-06 14:00:00.000000
 """
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision = '0015'
-down_revision = '0012'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
