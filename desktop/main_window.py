@@ -252,6 +252,7 @@ class MainWindow(QMainWindow):
         self.reports = ReportsScreen(self.tasks, self.state)
         self.receiving = ReceivingScreen(self.tasks, self.actor, self.state)
         self.reports.open_order.connect(lambda order_id: self.open_order(order_id, back_to="reports"))
+        self.reports.show_in_queue.connect(self.show_in_queue)
 
         def pick_wave(wave_id: int) -> None:
             self.show_screen("picking")
@@ -269,6 +270,14 @@ class MainWindow(QMainWindow):
             ("reports", self.tr("Reports"), self.reports),
             ("receiving", self.tr("Receiving"), self.receiving),
         ]
+
+    def show_in_queue(self, order_ids: list[int], caption: str) -> None:
+        """The Orders queue with only these orders (the ones behind a report's figure)."""
+        self.queue.show_only(order_ids, caption)
+        self._back_to = None
+        self.detail.back_button.setText(self.tr("‹  Back to queue"))
+        self.orders_stack.setCurrentWidget(self.queue)
+        self.show_screen("orders")
 
     def current_screen_key(self) -> str:
         page = self.pages.currentWidget()

@@ -439,6 +439,7 @@ class OrdersQueueScreen(QWidget):
         self._restoring = True
         self._enter_pending = False  # Enter was pressed in the search box: act when its results arrive
         self._counts: dict[str, int] = {}
+        self._pinned: tuple[int, ...] | None = None  # the orders behind a report's figure (show_only)
         self.model = OrderQueueModel(tasks, self)
 
         # -- search and filters
@@ -527,6 +528,12 @@ class OrdersQueueScreen(QWidget):
         layout.setContentsMargins(16, 14, 16, 12)
         layout.setSpacing(10)
         layout.addLayout(filters)
+        # The orders behind a report's figure, when the queue was opened from one: said above the list.
+        self.pinned_note = QLabel()
+        self.pinned_note.setObjectName("pinnedNote")
+        self.pinned_note.setWordWrap(True)
+        self.pinned_note.hide()
+        layout.addWidget(self.pinned_note)
         layout.addWidget(self.splitter, 1)
         layout.addLayout(actions)
 
@@ -714,7 +721,30 @@ class OrdersQueueScreen(QWidget):
             ship_by_from=at_midnight(start) if start else None,
             ship_by_before=at_midnight(end, 1) if end else None,
             search=self.search.text().strip(),
+            pinned_ids=self._pinned,
         )
+
+    def show_only(self, order_ids: list[int], caption: str) -> None:
+        """Show only these orders (the ones behind a report's figure), under every other filter cleared; the note
+        above the list says whose they are, and Clear filters shows every order again."""
+        ids = tuple(dict.fromkeys(order_ids))[:desk.PIN_CAP]
+        self._pinned = ids
+        shown = len(ids)
+        note = self.tr("Only the {n} orders behind “{what}”. Clear filters shows every order.").format(n=shown, what=caption)
+        if len(set(order_ids)) > shown:
+            note = self.tr("Only the first {n} of the {total} orders behind “{what}”. Clear filters shows every order.").format(
+                n=shown, total=len(set(order_ids)), what=caption)
+        self.pinned_note.setText(note)
+        self.pinned_note.show()
+        self._restoring = True
+        for combo in (self.channel, self.location, self.order_type):
+            combo.setCurrentIndex(0)
+        self.ship_from.setDate(ANY_DATE)
+        self.ship_to.setDate(ANY_DATE)
+        self.search.clear()
+        self.buckets.select("all")
+        self._restoring = False
+        self.apply_filters()
 
     def _sort_for(self, bucket: str) -> QueueSort:
         saved = self.state.value(f"queue/sort/{bucket}")
@@ -806,6 +836,8 @@ class OrdersQueueScreen(QWidget):
         self.model.set_query(self.current_filter(), sort)
 
     def reset_filters(self) -> None:
+        self._pinned = None
+        self.pinned_note.hide()
         self._restoring = True
         for combo in (self.channel, self.location, self.order_type):
             combo.setCurrentIndex(0)

@@ -247,8 +247,10 @@ class OrdersBehind(QDialog):
     """The orders behind one number, all of them or those that met or missed it; Enter opens one."""
 
     open_order = Signal(int)
+    show_in_queue = Signal(object, str)  # order ids, what they are behind
 
-    def __init__(self, parent: QWidget, tasks: Tasks, title: str, parts: list[tuple[str, tuple[int, ...]]]) -> None:
+    def __init__(self, parent: QWidget, tasks: Tasks, title: str, parts: list[tuple[str, tuple[int, ...]]],
+                 what: str = "") -> None:
         super().__init__(parent)
         self.setObjectName("ordersBehind")
         self.setWindowTitle(title)
@@ -274,9 +276,17 @@ class OrdersBehind(QDialog):
         on_enter(self.table, self._open)
         self.table.doubleClicked.connect(lambda _i: self._open())
         layout.addWidget(self.table, 1)
-        hint = QLabel(self.tr("Enter opens the order; Escape closes this list."))
+        self.what = what or title
+        self.queue_button = QPushButton(self.tr("Show them in the Orders &queue"))
+        self.queue_button.setObjectName("ordersBehindQueue")
+        self.queue_button.setToolTip(self.tr("The queue with only these orders, to hold, re-route or open them there"))
+        self.queue_button.clicked.connect(self._to_queue)
+        hint = QLabel(self.tr("Enter opens the order; Alt+Q shows them all in the Orders queue; Escape closes this list."))
         hint.setObjectName("muted")
-        layout.addWidget(hint)
+        foot = QHBoxLayout()
+        foot.addWidget(hint, 1)
+        foot.addWidget(self.queue_button)
+        layout.addLayout(foot)
         self._load()
         if parent is not None:
             self.finished.connect(lambda _r: parent.window().activateWindow())
@@ -306,6 +316,12 @@ class OrdersBehind(QDialog):
             self.open_order.emit(self.order_ids[row])
             self.accept()
 
+    def _to_queue(self) -> None:
+        name, ids = self.parts[max(0, self.which.currentIndex())]
+        what = self.what if len(self.parts) == 1 or self.which.currentIndex() == 0 else f"{self.what}: {name}"
+        self.show_in_queue.emit(list(ids), what)
+        self.accept()
+
 
 class ReportsScreen(NoScanScreen, QWidget):
     SHOWS = ("orders", "shipping", "fulfilment", "invoicing")  # read again after a write that changes these
@@ -314,6 +330,7 @@ class ReportsScreen(NoScanScreen, QWidget):
     scan_result = Signal(object, str)
     message = Signal(str)
     open_order = Signal(int)
+    show_in_queue = Signal(object, str)  # the orders behind a figure, and what they are behind
     loaded = Signal()  # the figures on screen are for the dates and filters shown
 
     def __init__(self, tasks: Tasks, state: WindowState, parent=None) -> None:
@@ -517,8 +534,10 @@ class ReportsScreen(NoScanScreen, QWidget):
         parts = [(self.tr("All orders counted"), t.orders[row])]
         if t.parts and t.parts[row]:
             parts += [(self.tr(name), ids) for name, ids in t.parts[row]]
-        self.dialog = OrdersBehind(self, self.tasks, title, parts)
+        self.dialog = OrdersBehind(self, self.tasks, title, parts,
+                                   self.tr("{what}, {start} – {end}").format(what=what, start=t.period.start, end=t.period.end))
         self.dialog.open_order.connect(self.open_order)
+        self.dialog.show_in_queue.connect(self.show_in_queue)
         self.dialog.open()
 
     # -- export ---------------------------------------------------------------------------------------

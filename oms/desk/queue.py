@@ -59,6 +59,7 @@ class QueueFilter:
     ship_by_before: datetime | None = None
     search: str = ""
     order_ids: tuple[int, ...] | None = None  # a search already run (resolve_search): only these orders
+    pinned_ids: tuple[int, ...] | None = None  # the orders behind a report's figure: only these, with any other filter
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ SORT_COLUMNS = {
 }
 
 SEARCH_CAP = 5000  # a search that matches more than this is narrowed, not paged through
+PIN_CAP = 30000  # the most orders a report's figure opens in the queue (one bound parameter each)
 
 
 def _next_prefix(text: str) -> str:
@@ -144,6 +146,8 @@ def _filtered(session: Session, query: Select, f: QueueFilter, *, bucket: bool =
         query = query.where(SalesOrder.ship_by >= f.ship_by_from)
     if f.ship_by_before is not None:
         query = query.where(SalesOrder.ship_by < f.ship_by_before)
+    if f.pinned_ids is not None:
+        query = query.where(SalesOrder.id.in_(f.pinned_ids))
     if search:
         ids = search_ids(session, f.search)
         if ids is not None:
@@ -246,7 +250,7 @@ def bucket_counts(session: Session, f: QueueFilter = QueueFilter(), *, since: da
     would show. Without a search, one grouped pass over the status index and one range of the shipped_at index;
     with one, a single pass over the orders it found."""
     shipped_today = SalesOrder.shipped_at >= _day_start(since)
-    if f.order_ids is not None:
+    if f.order_ids is not None or f.pinned_ids is not None:
         rows = session.execute(
             _filtered(session, select(SalesOrder.status, func.count(), func.sum(case((shipped_today, 1), else_=0)))
                       .select_from(SalesOrder), f, bucket=False).group_by(SalesOrder.status)).all()

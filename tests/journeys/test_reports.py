@@ -58,3 +58,37 @@ def test_the_fill_rate_of_the_demo_data_and_the_orders_behind_it(station):
     assert s.window.detail.back_button.text().endswith("Back to reports")
     s.key("Escape")
     s.wait_for(lambda: s.window.pages.currentWidget() is screen, "Reports again")
+
+
+def test_the_orders_behind_a_figure_open_in_the_queue_with_only_them(station):
+    """From the orders behind the fill rate, Alt+Q: the Orders queue shows exactly those orders and says whose they
+    are; Clear filters shows every order again."""
+    s = station
+    screen = s.window.reports
+    s.key("Ctrl+Shift+R")
+    s.wait_for(lambda: s.window.pages.currentWidget() is screen and screen.tables and not screen.is_loading,
+               "the reports to be read")
+    tile = screen.tiles["order_fill"]
+    s.tab_to(lambda w: w is tile, "the order fill rate figure")
+    s.key("Return")
+    s.wait_for(lambda: screen.dialog is not None and screen.dialog.isVisible() and screen.dialog.order_ids,
+               "the orders behind the figure")
+    behind = set(screen.dialog.parts[0][1])
+    s.key("Alt+Q")
+    queue = s.window.queue
+    s.wait_for(lambda: s.window.pages.currentWidget() is s.window.orders_stack and queue.isVisible(), "the Orders queue")
+
+    def on_screen() -> set[int]:  # the rows read so far (the list reads its pages as they are scrolled to)
+        m = queue.model
+        return {m.order_id(r) for r in range(min(m.rowCount(), 40))} - {None} if not m.is_loading else set()
+
+    s.wait_for(lambda: queue.model.rowCount() == len(behind) and on_screen() and on_screen() <= behind,
+               f"exactly the {len(behind)} orders behind the fill rate in the queue")
+    s.wait_text(f"Only the {len(behind)} orders behind “Order fill rate")
+    s.wait_for(lambda: queue.buckets.count_text("all").replace(",", "") == str(len(behind)),
+               "the All bucket to count only those orders")
+    s.shot("reports-orders-in-queue")
+    s.tab_to(lambda w: w is queue.clear_filters, "Clear filters")
+    s.key("space")
+    s.wait_for(lambda: not queue.pinned_note.isVisible() and queue.model.query_filter.pinned_ids is None
+               and queue.model.rowCount() > len(behind), "every order again")

@@ -75,6 +75,20 @@ def test_filters_channel_location_type_and_ship_by(queue):
         assert desk.bucket_counts(s, QueueFilter(channel_id=edi))["all"] == 1
 
 
+def test_the_orders_behind_a_report_figure_are_exactly_the_ones_listed_and_counted(queue):
+    db, ids = queue
+    pinned = (ids[0], ids[1], ids[2], ids[7])  # to route, on hold, shipped, ready to pick
+    with db.read() as s:
+        f = QueueFilter(pinned_ids=pinned)
+        assert {r.id for r in desk.queue_page(s, f, QueueSort(), 0, 50)} == set(pinned) and desk.queue_count(s, f) == 4
+        counts = desk.bucket_counts(s, f)
+        assert counts["all"] == 4 and counts["on_hold"] == 1 and counts["shipped_today"] == 1
+        # with a search on top, only the pinned orders that match it
+        found = desk.resolve_search(s, QueueFilter(pinned_ids=pinned, search="Grace"))
+        assert [r.id for r in desk.queue_page(s, found, QueueSort(), 0, 50)] == [ids[1]]
+        assert desk.queue_count(s, QueueFilter(pinned_ids=(ids[3],), bucket="on_hold")) == 0
+
+
 @pytest.mark.parametrize("text, expected", [
     ("ada", [0]),  # customer name, any case
     ("GRACE", [1]),
