@@ -50,6 +50,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QTextEdit,
     QWidget,
@@ -151,18 +152,35 @@ def _start_app(argv: list[str]):
     from desktop import app as desktop_app
     from main import build_parser
 
-    running = desktop_app.start(build_parser().parse_args(argv))
-    assert running.code is None, "Quayside did not start (see the dialog or the log)"
-    if running.wizard is not None:
-        _through_the_wizard(running)
+    said: list[str] = []
 
-    def up() -> bool:
-        w = running.window
-        return bool(w is not None and w.isVisible() and w.queue.model.rowCount() > 0 and not w.queue.model.is_loading)
+    def close_startup_errors() -> None:
+        # "Quayside cannot start" waits for a person to press OK: a test would wait for ever. Read it, close it.
+        for w in QApplication.topLevelWidgets():
+            if isinstance(w, QMessageBox) and w.objectName() == "startupError" and w.isVisible():
+                said.append(f"{w.windowTitle()}: {w.text()}")
+                w.done(0)
 
-    if not _process_until(up, START_TIMEOUT_S):
-        running.shutdown()
-        raise AssertionError("the main window did not open with orders in the queue in time")
+    watch = QTimer()
+    watch.setInterval(250)
+    watch.timeout.connect(close_startup_errors)
+    watch.start()
+    try:
+        running = desktop_app.start(build_parser().parse_args(argv))
+        assert running.code is None, f"Quayside did not start: {said or '(see the log)'}"
+        if running.wizard is not None:
+            _through_the_wizard(running)
+
+        def up() -> bool:
+            w = running.window
+            return bool(said or w is not None and w.isVisible() and w.queue.model.rowCount() > 0
+                        and not w.queue.model.is_loading)
+
+        if not _process_until(up, START_TIMEOUT_S) or said:
+            running.shutdown()
+            raise AssertionError(f"the main window did not open with orders in the queue in time: {said or 'no message'}")
+    finally:
+        watch.stop()
     return running
 
 
