@@ -345,7 +345,7 @@ def test_columns_fit_their_texts_and_an_old_saved_layout_does_not_come_back(qtbo
         assert metrics.horizontalAdvance(row.number) < header.sectionSize(keys.index("number"))
     assert not header.stretchLastSection()  # Location is not stretched over the table
     # The customer and the destination share what the others leave: the table is filled, and no wider.
-    qtbot.waitUntil(lambda: header.sectionSize(keys.index("customer")) > 100)
+    qtbot.waitUntil(lambda: header.sectionSize(keys.index("customer")) > 100, timeout=20000)
     shown = sum(header.sectionSize(i) for i in range(header.count()) if not header.isSectionHidden(i))
     assert abs(shown - window.queue.table.viewport().width()) <= 2
     assert header.sectionSize(keys.index("location")) < 2 * header.sectionSize(keys.index("channel"))
