@@ -20,6 +20,7 @@ from .queries import (
     RmaSummary,
     TimelineEntry,
     UnitView,
+    dock_locations,
     list_rmas,
     order_rmas,
     reviews,
@@ -71,6 +72,6 @@ __all__ = [
     "DOCK", "ItemCheck", "Parcel", "Received", "check_item", "disposition_title", "open_parcel", "parse_disposition",
     "receive_unit", "record_not_on_rma", "record_unidentified",
     "ReviewView", "RmaDetail", "RmaLineView", "RmaSummary", "TimelineEntry", "UnitView", "list_rmas", "order_rmas",
-    "reviews", "rma_detail",
+    "reviews", "rma_detail", "dock_locations",
     "attach_return_label", "record_return_tracking", "request_return_label", "return_label_files", "tracking_targets",
 ]

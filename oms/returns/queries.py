@@ -157,3 +157,9 @@ def reviews(session: Session, *, open_only: bool = True) -> list[ReviewView]:
         q = q.where(ReturnReview.reviewed_at.is_(None))
     return [ReviewView(v.id, v.kind, loc, rma, order, sku, v.scanned, v.quantity, v.note, v.created_at)
             for v, loc, rma, order, sku in session.execute(q)]
+
+
+def dock_locations(session: Session) -> list[str]:
+    """Codes of the warehouses a parcel can come back to, first choice first (our own, by priority)."""
+    return list(session.scalars(select(Location.code).where(Location.kind == "warehouse")
+                                .order_by(Location.priority, Location.code)))
