@@ -199,9 +199,10 @@ class CarrierConnector(Protocol):
     code: str
 
     def rates(self, ship_from: AddressData, ship_to: AddressData, parcels: list[Parcel], *, reference: str,
-              label_format: str | None = None) -> tuple[str, list[RateQuote]]:
+              label_format: str | None = None, is_return: bool = False) -> tuple[str, list[RateQuote]]:
         """Create the remote shipment and return (remote shipment id, its rates); ``label_format`` (PDF, ZPL, PNG)
-        is what the station's printer takes, None for the connection's default."""
+        is what the station's printer takes, None for the connection's default. With ``is_return`` it is a return
+        label: the addresses are the outbound shipment's (to the customer, from us) and the carrier swaps them."""
 
     def buy(self, remote_shipment_id: str, rate_id: str, *, idempotency_key: str,
             label_format: str | None = None) -> LabelPurchase: ...
