@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from oms.core.models import AuditEvent
 from oms.core.money import format_money
 from oms.inventory.models import Bin, Location
-from oms.orders.models import SalesOrder
+from oms.orders.models import OrderLine, SalesOrder
 from oms.catalog.models import Product
 from oms.returns.models import ReturnReview, ReturnUnit, Rma, RmaLabel, RmaLine
 from oms.returns.rmas import OPEN_STATES, resolution_title, rma_id, status_title
@@ -39,6 +39,7 @@ class RmaLineView:
     sku: str
     quantity: int
     received: int
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,9 @@ class RmaDetail:
     order_number: str
     customer: str
     location: str
+    location_address: tuple[str, ...]  # where the parcel goes back to
+    placed_at: datetime
+    created_at: datetime
     status: str
     status_title: str
     reason: str
@@ -129,8 +133,11 @@ def rma_detail(session: Session, ref: int | str) -> RmaDetail:
     rid = rma_id(session, ref)
     r = session.get(Rma, rid)
     order = session.get(SalesOrder, r.order_id)
-    lines = tuple(RmaLineView(l.sku, l.quantity, l.received)
-                  for l in session.scalars(select(RmaLine).where(RmaLine.rma_id == rid).order_by(RmaLine.id)))
+    # The channel's words for the item, unless it sent none but the SKU: then our product's name.
+    lines = tuple(RmaLineView(l.sku, l.quantity, l.received, description if description and description != l.sku else name)
+                  for l, description, name in session.execute(
+                      select(RmaLine, OrderLine.description, Product.name).join(OrderLine, OrderLine.id == RmaLine.order_line_id)
+                      .join(Product, Product.id == RmaLine.product_id).where(RmaLine.rma_id == rid).order_by(RmaLine.id)))
     units = tuple(UnitView(sku, u.quantity, disposition_title(u.disposition), code or "", u.condition_note, u.created_at, u.user)
                   for u, sku, code in session.execute(
                       select(ReturnUnit, RmaLine.sku, Bin.code).join(RmaLine, RmaLine.id == ReturnUnit.rma_line_id)
@@ -138,10 +145,13 @@ def rma_detail(session: Session, ref: int | str) -> RmaDetail:
     timeline = tuple(TimelineEntry(e.at, e.action, e.summary, e.user, e.station) for e in session.execute(
         select(AuditEvent.at, AuditEvent.action, AuditEvent.summary, AuditEvent.user, AuditEvent.station)
         .where(AuditEvent.entity == "rma", AuditEvent.entity_id == str(rid)).order_by(AuditEvent.at, AuditEvent.id)))
-    loc = session.scalar(select(Location.code).where(Location.id == r.location_id))
+    loc = session.get(Location, r.location_id)
+    region = " ".join(p for p in (loc.city, loc.region, loc.postal_code) if p)
+    address = tuple(p for p in (loc.name, loc.address1, region, loc.country) if p)
     has_label = session.scalar(select(func.count()).select_from(RmaLabel).where(RmaLabel.rma_id == rid)) > 0
     return RmaDetail(
-        rid, r.number, order.number, order.customer_name or order.ship_name, loc, r.status, status_title(r.status), r.reason_code,
+        rid, r.number, order.number, order.customer_name or order.ship_name, loc.code, address, order.placed_at, r.created_at,
+        r.status, status_title(r.status), r.reason_code,
         r.customer_note, resolution_title(r.resolution), format_money(r.restocking_fee_minor, r.currency),
         None if r.refund_minor is None else format_money(r.refund_minor, r.currency), r.resolution_note, r.source, r.carrier,
         r.tracking_number, has_label, lines, units, timeline)
