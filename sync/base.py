@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from oms.orders.contract import NormalizedOrder
+from oms.returns.channel import ChannelReturn
 
 
 class RemoteError(Exception):
@@ -61,6 +62,7 @@ class PullPage:
     quarantined: list[Quarantine] = field(default_factory=list)
     next_cursor: str | None = None  # opaque; stored with the page's rows in one transaction
     done: bool = True  # no further page right now
+    returns: list[ChannelReturn] = field(default_factory=list)  # items customers send back, to become RMAs
 
 
 @dataclass(frozen=True)

@@ -180,7 +180,7 @@ class Engine:
                     return
 
     def apply_page(self, s, code: str, page: PullPage, report: RunReport) -> None:
-        """Write one page in the caller's transaction: orders (routed), cancellations, quarantine."""
+        """Write one page in the caller's transaction: orders (routed), returns (RMAs), cancellations, quarantine."""
         report.pulled += len(page.orders)
         for q in page.quarantined:
             if sync_store.quarantine(s, code, ORDERS_STREAM, q.external_ref, q.raw, q.error):
@@ -193,6 +193,11 @@ class Engine:
                 report.quarantined += 1
             report.created += taken.created
             report.updated += taken.updated
+        for r in page.returns:
+            refused = returns.take_in_channel_return(s, self.actor, code, r)
+            if refused:  # kept for a person, never dropped
+                sync_store.quarantine(s, code, "returns", r.external_id, repr(r), refused)
+                report.quarantined += 1
         channel_id = s.scalar(select(Channel.id).where(Channel.code == code))
         for c in page.cancellations:
             order = s.scalar(select(SalesOrder).where(SalesOrder.channel_id == channel_id, SalesOrder.external_id == c.external_id))

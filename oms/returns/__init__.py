@@ -11,6 +11,7 @@ Units restocked go through the stock ledger by `routing.restock` (which releases
 units quarantined go to purchasing's quarantine. So returns stands above purchasing, routing and shipping, and below
 the documents (the return slip) and the command line."""
 
+from .channel import ChannelReturn, take_in_channel_return
 from .labels import attach_return_label, record_return_tracking, request_return_label, return_label_files, tracking_targets
 from .models import Disposition, Resolution, ReviewKind, RmaStatus
 from .queries import (
@@ -73,5 +74,6 @@ __all__ = [
     "receive_unit", "record_not_on_rma", "record_unidentified",
     "ReviewView", "RmaDetail", "RmaLineView", "RmaSummary", "TimelineEntry", "UnitView", "list_rmas", "order_rmas",
     "reviews", "rma_detail", "dock_locations",
+    "ChannelReturn", "take_in_channel_return",
     "attach_return_label", "record_return_tracking", "request_return_label", "return_label_files", "tracking_targets",
 ]

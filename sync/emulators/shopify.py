@@ -115,6 +115,24 @@ class ShopifyEmulator(EmulatorServer):
             self.save()
             return copy.deepcopy(order)
 
+    def refund_order(self, order_id: int, lines: dict[int, int], *, restock_type: str = "return", note: str = "") -> dict:
+        """A refund made in the Shopify admin for line items (line item id -> quantity), restocked as ``restock_type``
+        ("return", "no_restock", "cancel"); listed on the order as the API lists it. Returns the refund."""
+        with self.lock:
+            order = self._order(order_id)
+            by_id = {li["id"]: li for li in order["line_items"]}
+            now = stamp(self.now())
+            items = [{"id": self.new_id(), "line_item_id": lid, "quantity": qty, "restock_type": restock_type,
+                      "location_id": None, "subtotal": str(Decimal(by_id[lid]["price"]) * qty),
+                      "total_tax": "0.00", "line_item": copy.deepcopy(by_id[lid])} for lid, qty in lines.items()]
+            refund = {"id": self.new_id(), "order_id": order_id, "created_at": now, "processed_at": now, "note": note,
+                      "restock": restock_type != "no_restock", "refund_line_items": items, "transactions": [],
+                      "order_adjustments": []}
+            order.setdefault("refunds", []).append(refund)
+            self._touch(order_id)
+            self.save()
+            return copy.deepcopy(refund)
+
     def cancel_order(self, order_id: int, reason: str = "customer") -> dict:
         """Cancel upstream, as the merchant would in the Shopify admin."""
         with self.lock:

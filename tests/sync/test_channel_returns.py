@@ -1,0 +1,68 @@
+"""Returns from the channels: a Shopify refund with items restocked as a return opens an RMA (requested) through the
+domain, once however often the order is read again; a refund that restocks nothing opens none; a return the domain
+refuses is kept for a person. Real HTTP against the Shopify emulator, real databases."""
+
+from __future__ import annotations
+
+import random
+
+from sqlalchemy import func, select
+
+from oms import returns
+from oms.integration.models import QuarantinedPayload
+from oms.orders.models import OrderLine, SalesOrder
+from oms.returns.models import Rma
+from sync.channels.shopify import ShopifyChannel
+from sync.emulators._server import FakeClock
+from sync.emulators.shopify import DEFAULT_SKUS, ShopifyEmulator
+from sync.engine import Engine
+from tests.sync.test_engine_shopify import TOKEN, _ship_everything, drain, shop_world  # noqa: F401 - the fixture
+
+
+def channel(emu, clock):
+    client = ShopifyChannel.make_client(emu.url, TOKEN, sleep=clock.sleep, rng=random.Random(1), timeout=(2, 5), max_attempts=6)
+    return ShopifyChannel("web", emu.url, TOKEN, client=client, page_size=250)
+
+
+def test_a_shopify_refund_with_a_return_opens_an_rma_once(shop_world):
+    db = shop_world
+    clock = FakeClock()
+    with ShopifyEmulator(token=TOKEN, seed=12, clock=clock) as emu:
+        (oid,) = emu.seed_orders(1, DEFAULT_SKUS)
+        engine = Engine(db, {"web": channel(emu, clock)})
+        drain(engine)
+        _ship_everything(db)
+        lines = emu.orders[oid]["line_items"]
+        first = lines[0]
+        emu.advance(600)
+        emu.refund_order(oid, {first["id"]: 1}, note="Too big")
+        emu.refund_order(oid, {first["id"]: 1}, restock_type="no_restock", note="Goodwill")  # the customer keeps it
+        drain(engine)
+        emu.advance(600)
+        emu.edit_order(oid, note="read again")  # the order comes round again: no second RMA
+        drain(engine)
+    with db.read() as s:
+        (rma,) = returns.list_rmas(s)
+        d = returns.rma_detail(s, rma.number)
+        sku = s.scalar(select(OrderLine.sku).where(OrderLine.external_line_id == str(first["id"])))
+        assert (d.status, d.source, d.customer_note, [(l.sku, l.quantity) for l in d.lines]) == (
+            "requested", "web", "Too big", [(sku, 1)])
+        assert s.scalar(select(Rma.external_id)).startswith("refund-")
+
+
+def test_a_channel_return_the_domain_refuses_is_kept_for_a_person(shop_world):
+    db = shop_world
+    clock = FakeClock()
+    with ShopifyEmulator(token=TOKEN, seed=13, clock=clock) as emu:
+        (oid,) = emu.seed_orders(1, DEFAULT_SKUS)
+        engine = Engine(db, {"web": channel(emu, clock)})
+        drain(engine)  # imported, not shipped
+        first = emu.orders[oid]["line_items"][0]
+        emu.advance(600)
+        emu.refund_order(oid, {first["id"]: 1})
+        drain(engine)
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Rma)) == 0
+        q = s.scalars(select(QuarantinedPayload).where(QuarantinedPayload.stream == "returns")).one()
+        assert "has not shipped: nothing of it can be returned" in q.error
+        assert s.scalar(select(SalesOrder.status)) != "cancelled"
