@@ -7,6 +7,8 @@ so and presses F6, and it goes to quarantine. A third unit is one too many: refu
 item the RMA does not name: refused too, and F10 records it as received, not on the RMA, for review. F12: the parcel
 is done. The next parcel has nothing on it we know: it is not refused; she writes a note and F10 records it as an
 unidentified return.
+
+14:40 — the customer rings Priya at the desk: she opens the order and reads where the return stands.
 """
 
 from __future__ import annotations
@@ -104,3 +106,24 @@ def test_dana_receives_returns_by_scanner(station):
         assert kinds == [("not_on_rma", ""), ("unidentified", "brown box, no paperwork, two mugs")]
         assert session.scalar(select(func.count()).select_from(ReturnUnit)) == 2
         assert check.run(session) == []
+
+
+def test_priya_reads_where_a_customers_return_stands(station):
+    """14:40 — a customer asks whether their parcel arrived. Priya opens the order: its return says it was received,
+    both units back, and what the customer wanted."""
+    s = station
+    order, sku, mug, bin_code, _stranger = _a_shipped_order(s.db)
+    desk = Actor("priya", "desk-1")
+    with s.db.write() as session:
+        oid = session.scalar(select(SalesOrder.id).where(SalesOrder.number == order))
+        _id, rma = returns.create_rma(session, desk, order, [returns.RmaLineInput(sku, 2)], reason="TOO_LARGE",
+                                      resolution="exchange")
+        returns.receive_unit(session, Actor("dana", "dock-1"), rma, mug, "restock", quantity=2, bin=bin_code)
+    s.key("Ctrl+1")
+    s.key("Ctrl+F")
+    s.type(order)
+    s.key("Return")
+    s.wait_for(lambda: s.window.detail.order is not None and s.window.detail.order.id == oid
+               and s.window.orders_stack.currentWidget() is s.window.detail, f"order {order} open")
+    s.wait_text(f"Return {rma}: received · 2 of 2 back · TOO_LARGE · exchange wanted")
+    assert s.window.detail.returns_note.isVisible()
