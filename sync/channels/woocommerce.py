@@ -21,7 +21,8 @@ Decisions worth knowing:
 * Statuses: ``processing`` is work; ``pending``, ``on-hold`` and ``failed`` are imported held until the shop
   says ``processing`` (payment not taken); ``completed`` that Quayside never shipped is held ("completed in
   the shop"); ``cancelled`` and ``refunded`` are cancellations. Refunds listed on an order are read: a
-  partial refund is noted on the import as a hold for a person to look at.
+  partial refund is noted on the import as a hold for a person to look at. A refund of items (its line items, read
+  from ``/orders/<id>/refunds`` for an order that lists refunds) is a return: it opens an RMA, requested, once.
 * A line without a SKU is imported as ``WOO-NO-SKU-<line id>`` and, like an unknown SKU, holds the order
   with that reason; it is never dropped. A fractional quantity is quarantined with the reason.
 * Tracking goes to the Shipment Tracking extension; a shop without it (404 ``rest_no_route``) gets an order
@@ -51,6 +52,7 @@ from oms.core import money
 from oms.core.errors import InvalidInput
 from oms.core.i18n import _
 from oms.orders.contract import Address, NormalizedLine, NormalizedOrder, check_order
+from oms.returns.channel import ChannelReturn
 
 from ..base import (Cancellation, CredentialsRefused, Offline, OutboundMessage, Outcome, PermanentError, PullPage,
                     Quarantine, RemoteError)
@@ -233,7 +235,28 @@ class WooCommerceChannel:
             page.orders.append(order)
             if cancel:
                 page.cancellations.append(cancel)
+            page.returns.extend(self._returns(raw))
         return page
+
+    def _returns(self, o: dict) -> list[ChannelReturn]:
+        """The order's refunds that refund items (``/orders/<id>/refunds``, read only for an order that lists refunds):
+        each is a return here, an RMA requested for the items. A refund of money alone is none."""
+        if not o.get("refunds") or o.get("status") in ("cancelled", "trash") or not isinstance(o.get("id"), int):
+            return []
+        out = []
+        for r in _rows(self.client.get(f"wc/v3/orders/{o['id']}/refunds"), self.code):
+            if not isinstance(r, dict) or r.get("id") is None:
+                continue
+            lines = []
+            for li in r.get("line_items") or []:
+                item = next((m.get("value") for m in li.get("meta_data") or [] if isinstance(m, dict)
+                             and m.get("key") == "_refunded_item_id"), None) if isinstance(li, dict) else None
+                qty = li.get("quantity") if isinstance(li, dict) else None
+                if item is not None and isinstance(qty, int) and qty < 0:
+                    lines.append((str(item), -qty))
+            if lines:
+                out.append(ChannelReturn(f"refund-{r['id']}", str(o["id"]), tuple(lines), note=str(r.get("reason") or "")))
+        return out
 
     def _next_since(self, since: str | None, t: datetime | None) -> str | None:
         if t is None:
@@ -541,11 +564,12 @@ class _Page:
     orders: list = field(default_factory=list)
     cancellations: list = field(default_factory=list)
     quarantined: list = field(default_factory=list)
+    returns: list = field(default_factory=list)
     keys: list = field(default_factory=list)  # (modified, id) of the orders read now
     all_keys: list = field(default_factory=list)  # and of every order on the page
 
     def result(self, cursor: str, *, done: bool) -> PullPage:
-        return PullPage(self.orders, self.cancellations, self.quarantined, cursor, done=done)
+        return PullPage(self.orders, self.cancellations, self.quarantined, cursor, done=done, returns=self.returns)
 
 
 def _rows(reply, code: str) -> list:

@@ -79,6 +79,7 @@ class WooCommerceEmulator(EmulatorServer):
         self.modified: dict[int, datetime] = {}
         self.notes: dict[int, list[dict]] = {}
         self.trackings: dict[int, list[dict]] = {}
+        self.refund_items: dict[int, list[dict]] = {}  # refund id -> its line items, as /refunds lists them
         self.products: dict[int, dict] = {}
         self.variations: dict[int, dict[int, dict]] = {}  # parent product id -> variation id -> variation
         self.batch_calls: list[tuple[str, dict]] = []
@@ -126,12 +127,22 @@ class WooCommerceEmulator(EmulatorServer):
     def set_status(self, order_id: int, status: str) -> dict:
         return self.edit_order(order_id, status=status)
 
-    def refund(self, order_id: int, amount: str, reason: str = "") -> dict:
-        """A refund made in the shop: listed on the order as WooCommerce lists it (a negative total)."""
+    def refund(self, order_id: int, amount: str, reason: str = "", *, lines: dict[int, int] | None = None) -> dict:
+        """A refund made in the shop: listed on the order as WooCommerce lists it (a negative total). With ``lines``
+        (order item id -> quantity) it refunds those items, which ``/orders/<id>/refunds`` lists as WooCommerce does:
+        negative quantities, the order item in ``_refunded_item_id``."""
         with self.lock:
             order = self._order(order_id)
             rid = self.new_id()
             order.setdefault("refunds", []).append({"id": rid, "reason": reason, "total": f"-{money(Decimal(amount))}"})
+            items = {li["id"]: li for li in order.get("line_items") or []}
+            self.refund_items[rid] = [
+                {"id": self.new_id(), "name": items[item]["name"], "product_id": items[item].get("product_id"),
+                 "variation_id": items[item].get("variation_id", 0), "quantity": -qty, "sku": items[item].get("sku"),
+                 "subtotal": f"-{money(Decimal(str(items[item]['price'])) * qty)}",
+                 "total": f"-{money(Decimal(str(items[item]['price'])) * qty)}",
+                 "meta_data": [{"id": self.new_id(), "key": "_refunded_item_id", "value": str(item)}]}
+                for item, qty in (lines or {}).items()]
             refunded = sum(-Decimal(r["total"]) for r in order["refunds"])
             if refunded >= Decimal(order["total"]):
                 order["status"] = "refunded"
@@ -276,7 +287,8 @@ class WooCommerceEmulator(EmulatorServer):
         return {"orders": [[k, o, self.modified[k].isoformat()] for k, o in self.orders.items()],
                 "notes": [[k, v] for k, v in self.notes.items()], "trackings": [[k, v] for k, v in self.trackings.items()],
                 "products": list(self.products.values()),
-                "variations": [[k, list(v.values())] for k, v in self.variations.items()], "next_id": self._next_id}
+                "variations": [[k, list(v.values())] for k, v in self.variations.items()], "next_id": self._next_id,
+                "refund_items": [[k, v] for k, v in self.refund_items.items()]}
 
     def restore(self, state: dict) -> None:
         self.orders = {int(k): o for k, o, _m in state["orders"]}
@@ -286,6 +298,7 @@ class WooCommerceEmulator(EmulatorServer):
         self.products = {int(p["id"]): p for p in state["products"]}
         self.variations = {int(k): {int(v["id"]): v for v in vs} for k, vs in state["variations"]}
         self._next_id = int(state["next_id"])
+        self.refund_items = {int(k): v for k, v in state.get("refund_items", [])}
         self._changes += 1
 
     # -- plumbing ---------------------------------------------------------------------------------
@@ -476,7 +489,8 @@ class WooCommerceEmulator(EmulatorServer):
         order = self._order(int(req.match["id"]))
         now = self.now()
         return [{"id": r["id"], "date_created": local(now), "date_created_gmt": gmt(now), "amount": r["total"].lstrip("-"),
-                 "reason": r.get("reason", ""), "refunded_by": 1, "refunded_payment": True, "meta_data": [], "line_items": []}
+                 "reason": r.get("reason", ""), "refunded_by": 1, "refunded_payment": True, "meta_data": [],
+                 "line_items": copy.deepcopy(self.refund_items.get(r["id"], []))}
                 for r in order.get("refunds", [])]
 
     def _post_tracking(self, req: Request) -> Response:

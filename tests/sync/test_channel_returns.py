@@ -16,6 +16,7 @@ from sync.channels.shopify import ShopifyChannel
 from sync.emulators._server import FakeClock
 from sync.emulators.shopify import DEFAULT_SKUS, ShopifyEmulator
 from sync.engine import Engine
+from tests.conftest import ACTOR
 from tests.sync.test_engine_shopify import TOKEN, _ship_everything, drain, shop_world  # noqa: F401 - the fixture
 
 
@@ -66,3 +67,40 @@ def test_a_channel_return_the_domain_refuses_is_kept_for_a_person(shop_world):
         q = s.scalars(select(QuarantinedPayload).where(QuarantinedPayload.stream == "returns")).one()
         assert "has not shipped: nothing of it can be returned" in q.error
         assert s.scalar(select(SalesOrder.status)) != "cancelled"
+
+
+def test_a_woocommerce_refund_of_items_opens_an_rma_once_and_a_money_refund_none(db):
+    from oms import catalog, inventory, routing
+    from oms.integration import sync_store
+    from oms.routing import restock
+    from sync.emulators.woocommerce import DEFAULT_SKUS as WOO_SKUS
+    from tests.sync.test_woocommerce import channel as woo_channel, drain as woo_drain, emulator as woo_emulator
+
+    with db.write() as s:
+        lid = inventory.add_location(s, ACTOR, "RNO", "Reno", region="NV", postal_code="89502")
+        inventory.add_bins(s, lid, ["A-01-1"])
+        routing.seed_rates(s)
+        routing.ensure_default_rule(s)
+        sync_store.add_connector(s, ACTOR, code="woo", role="channel", kind="woocommerce", name="Woo", base_url="http://127.0.0.1:1")
+        for sku in WOO_SKUS:
+            pid = catalog.add_product(s, ACTOR, sku, sku.title())
+            restock.receive(s, ACTOR, pid, lid, 1000, bin="A-01-1")
+    with woo_emulator() as emu:
+        (oid,) = emu.seed_orders(1, WOO_SKUS)
+        engine = Engine(db, {"woo": woo_channel(emu)})
+        woo_drain(engine)
+        _ship_everything(db)
+        item = emu.orders[oid]["line_items"][0]
+        emu.advance(600)
+        emu.refund(oid, "5.00", "Shipping was slow")  # money back, no items: no return
+        emu.refund(oid, str(item["price"]), "Wrong colour", lines={item["id"]: 1})
+        woo_drain(engine)
+        emu.advance(600)
+        emu.edit_order(oid, customer_note="read again")
+        woo_drain(engine)
+    with db.read() as s:
+        (rma,) = returns.list_rmas(s)
+        d = returns.rma_detail(s, rma.number)
+        sku = s.scalar(select(OrderLine.sku).where(OrderLine.external_line_id == str(item["id"])))
+        assert (d.status, d.source, d.customer_note, [(l.sku, l.quantity) for l in d.lines]) == (
+            "requested", "woo", "Wrong colour", [(sku, 1)])
