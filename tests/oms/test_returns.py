@@ -275,3 +275,56 @@ def test_returned_never_exceeds_shipped_and_ledger_equals_levels(db, steps):
 def _count(db) -> int:
     with db.read() as s:
         return s.scalar(select(func.count()).select_from(SalesOrder))
+
+
+def _at_once(db, n: int, work) -> tuple[list, list, list]:
+    """`work(session)` at n stations at the same moment, each with its own connection: (results, refusals, errors)."""
+    import threading
+
+    from oms.core.db import Database
+
+    barrier = threading.Barrier(n)
+    done, refused, errors = [], [], []
+
+    def station() -> None:
+        mine = Database(db.url, schema=db.schema)
+        try:
+            barrier.wait(10)
+            for _ in range(2):
+                try:
+                    with mine.write() as s:
+                        done.append(work(s))
+                except Conflict as exc:
+                    refused.append(str(exc))
+        except Exception as exc:  # noqa: BLE001 - reported to the test
+            errors.append(repr(exc))
+        finally:
+            mine.dispose()
+
+    threads = [threading.Thread(target=station) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return done, refused, errors
+
+
+def test_stations_receiving_one_parcel_at_once_never_take_in_more_than_the_rma_names(world):
+    """Four stations scan the same RMA's item at the same moment, eight units between them, for four named: exactly
+    four come in, the rest are refused in words, never an error; the ledger and the order agree."""
+    oid, number = shipped_order(world, (("MUG-RED", 4),))
+    with world.write() as s:
+        _rid, rma = returns.create_rma(s, ACTOR, number, [L("MUG-RED", 4)], reason="DAMAGED")
+    took, refused, errors = _at_once(world, 4, lambda s: returns.receive_unit(s, ACTOR, rma, "MUG-RED", "restock", bin="A-01-1"))
+    assert errors == []
+    assert len(took) == 4 and len(refused) == 4 and all("Over-return refused" in r for r in refused), refused
+    assert on_hand(world, "MUG-RED") == 4
+    with world.read() as s:
+        assert s.scalar(select(OrderLine.returned).where(OrderLine.order_id == oid)) == 4
+        assert check.run(s) == []
+
+
+def test_stations_opening_rmas_at_once_get_different_numbers(world):
+    numbers, refused, errors = _at_once(world, 4, returns.next_rma_number)
+    assert errors == [] and refused == []
+    assert sorted(numbers) == [f"RMA-{n}" for n in range(1001, 1009)]
