@@ -6,7 +6,8 @@ item. The screen says where a good unit goes back to (the product's bin): scanni
 fate has its key: F6 quarantine, F7 refurbish, F8 scrap, F9 return to vendor. A condition note typed before the key
 or the bin goes with the unit. An item the RMA does not name, or one too many, is refused in words; F10 records it as
 "received, not on the RMA" for review. A parcel nothing identifies is never refused: F10 records it as an
-unidentified return. F12 finishes the parcel.
+unidentified return. F12 finishes the parcel. Between parcels the screen lists the open RMAs, oldest first, with
+where each stands.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from desktop.tables import cell, fill_table, read_only_table
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
 from oms import inventory, returns
+from oms.core.types import utcnow
 from oms.core.audit import Actor
 from oms.core.errors import NotFound
 from oms.core.gs1 import Scan
@@ -88,6 +90,10 @@ class ReturnsScreen(QWidget):
         self.lines = read_only_table("returnLines", [self.tr("SKU"), self.tr("On the RMA"), self.tr("Back"),
                                                      self.tr("What became of them")], 3, row_height=36)
         self.lines.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.open_list = read_only_table("openRmas", [self.tr("RMA"), self.tr("Order"), self.tr("Customer"),
+                                                      self.tr("Status"), self.tr("Back"), self.tr("Reason"),
+                                                      self.tr("Age")], 2, row_height=30)
+        self.open_list.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
 
         self.note_edit = QLineEdit()
         self.note_edit.setObjectName("conditionNote")
@@ -108,6 +114,7 @@ class ReturnsScreen(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.step)
         layout.addWidget(self.lines, 1)
+        layout.addWidget(self.open_list, 1)
         layout.addLayout(note_row)
         layout.addWidget(self.keys)
         layout.addWidget(self.item_label)
@@ -119,6 +126,28 @@ class ReturnsScreen(QWidget):
         self._shortcut(FINISH_KEY, lambda: self.finish())
         self._show()
         self.tasks.read(returns.dock_locations, self._docks, self.message.emit, owner=self)
+        self._read_open()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        if self.parcel is None:  # what came in from other stations since it was last shown
+            self._read_open()
+
+    def _read_open(self) -> None:
+        self.tasks.read(lambda s: returns.list_rmas(s, open_only=True), self._open_loaded, self.message.emit, owner=self,
+                        latest="open")
+
+    def _open_loaded(self, rows: list[returns.RmaSummary]) -> None:
+        now = utcnow()
+        cells = []
+        for r in rows:
+            days = (now - r.created_at).days
+            age = self.tr("today") if days < 1 else self.tr("{n} d").format(n=days)
+            cells.append([cell(r.number, bold=True), cell(r.order_number), cell(r.customer), cell(r.status_title),
+                          cell(f"{r.received}/{r.units}", right=True), cell(r.reason),
+                          cell(age, right=True, color=fmt.LATE_COLOR if days >= 14 else None)])
+        fill_table(self.open_list, cells, [r.number for r in rows])
+        self.changed.emit()
 
     def _shortcut(self, key, action) -> None:
         sc = QShortcut(QKeySequence(key), self)
@@ -138,6 +167,8 @@ class ReturnsScreen(QWidget):
         self.note_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def refresh(self) -> None:
+        if self.parcel is None:
+            self._read_open()
         if self.parcel is not None:
             number = self.parcel.rma_number
             self.tasks.read(lambda s: returns.rma_detail(s, number), self._loaded, self.message.emit, owner=self, latest="rma")
@@ -166,8 +197,11 @@ class ReturnsScreen(QWidget):
 
     def _show(self) -> None:
         d = self.detail
-        if self.parcel is None or d is None:
-            self.parcel_label.setText("")
+        idle = self.parcel is None or d is None
+        self.lines.setVisible(not idle)
+        self.open_list.setVisible(idle)
+        if idle:
+            self.parcel_label.setText(self.tr("Open returns, oldest first"))
             self.lines.setRowCount(0)
             self.item_label.hide()
             self._set_step(self.tr("1 · Scan the parcel"), "bin")
@@ -240,6 +274,7 @@ class ReturnsScreen(QWidget):
         self.parcel, self.detail, self.pending, self.refused = None, None, None, None
         self.note_edit.clear()
         self._show()
+        self._read_open()
         self._answer(True, self.tr("{number} done: {n} units back. Scan the next parcel.").format(number=number, n=back))
 
     # -- items and their fate -------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 Yesterday customer service opened an RMA for two units of a shipped order. The parcel is on Dana's bench. She opens
 Returns with its key and scans the RMA number on the return slip. She scans the first unit: the screen says which bin
-it goes back to; she types "as new" and scans that bin, and it is restocked. The second unit is cracked: she types
+it goes back to (between parcels, the screen lists the open returns, oldest first); she types "as new" and scans that bin, and it is restocked. The second unit is cracked: she types
 so and presses F6, and it goes to quarantine. A third unit is one too many: refused in words. In the same box is an
 item the RMA does not name: refused too, and F10 records it as received, not on the RMA, for review. F12: the parcel
 is done. The next parcel has nothing on it we know: it is not refused; she writes a note and F10 records it as an
@@ -58,6 +58,9 @@ def test_dana_receives_returns_by_scanner(station):
     s.key("Ctrl+Shift+T")
     s.wait_text("1 · Scan the parcel")
     screen = s.window.returns
+    # Between parcels: the open returns, oldest first, and where each stands.
+    s.wait_text("Open returns, oldest first")
+    s.wait_for(lambda: rma in s.texts() and "approved" in s.texts(), f"{rma} listed as approved")
 
     s.scan(rma)
     s.wait_text(f"{rma} for order {order}")
@@ -88,6 +91,7 @@ def test_dana_receives_returns_by_scanner(station):
     s.key("F12")
     s.wait_text(f"{rma} done: 2 units back. Scan the next parcel.")
     s.wait_text("1 · Scan the parcel")
+    s.wait_for(lambda: rma in s.texts() and "received" in s.texts(), f"{rma} listed as received")
 
     s.scan("PARCEL-WITH-NOTHING-ON-IT")
     s.wait_text("F10: record it as an unidentified return.")
