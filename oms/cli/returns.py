@@ -41,11 +41,14 @@ def _whole(text: str) -> int:
 
 
 def _line(text: str) -> returns.RmaLineInput:
-    """SKU:QTY, e.g. MUG-RED:2."""
+    """SKU:QTY, e.g. MUG-RED:2; read when the command runs (so the parser takes any text), refused in words."""
     sku, sep, qty = text.strip().rpartition(":")
     if not sep or not sku.strip() or not qty.strip():
-        raise argparse.ArgumentTypeError(_("a line is SKU:QUANTITY, like MUG-RED:2, not “{text}”").format(text=text))
-    return returns.RmaLineInput(sku.strip(), _whole(qty.strip()))
+        raise InvalidInput(_("a line is SKU:QUANTITY, like MUG-RED:2, not “{text}”").format(text=text))
+    try:
+        return returns.RmaLineInput(sku.strip(), _whole(qty.strip()))
+    except argparse.ArgumentTypeError as exc:
+        raise InvalidInput(str(exc)) from None
 
 
 def _resolution(text: str) -> str:
@@ -53,13 +56,6 @@ def _resolution(text: str) -> str:
     if value not in {r.value for r in Resolution}:
         raise argparse.ArgumentTypeError(_("the resolution is refund, exchange or store-credit, not “{text}”").format(text=text))
     return value
-
-
-def _disposition(text: str) -> str:
-    try:
-        return returns.parse_disposition(text).value
-    except InvalidInput as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -77,7 +73,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     for name in ("add", "create"):
         c = cmd(name, _("open an RMA on an order"), cmd_add, rma=False)
         c.add_argument("--order", required=True, metavar="NUMBER")
-        c.add_argument("--line", action="append", type=_line, default=[], required=True, metavar="SKU:QTY",
+        c.add_argument("--line", action="append", default=[], required=True, metavar="SKU:QTY",
                        help=_("what comes back, e.g. MUG-RED:2 (repeat for more)"))
         c.add_argument("--reason", required=True, metavar="CODE", help=_("a reason code (see `rma reasons`)"))
         c.add_argument("--note", default="", help=_("the customer's own words"))
@@ -97,7 +93,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     c = cmd("receive", _("receive returned units of an item with their disposition"), cmd_receive)
     c.add_argument("--sku", required=True, help=_("SKU or barcode"))
     c.add_argument("--qty", required=True, type=_whole)
-    c.add_argument("--disposition", required=True, type=_disposition,
+    c.add_argument("--disposition", required=True,
                    help=_("restock, quarantine, refurbish, scrap or vendor"))
     c.add_argument("--bin", help=_("the bin a restock goes to (default: where the product is kept)"))
     c.add_argument("--note", default="", help=_("the units' condition"))
@@ -113,7 +109,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_add(args) -> int:
     db = open_db(args)
     with db.write() as s:
-        _id, number = returns.create_rma(s, _actor(), args.order, args.line, reason=args.reason, note=args.note,
+        lines = [_line(text) for text in args.line]
+        _id, number = returns.create_rma(s, _actor(), args.order, lines, reason=args.reason, note=args.note,
                                          resolution=args.resolution, restocking_fee=args.fee)
         if args.approve:
             returns.approve(s, _actor(), number)
@@ -209,14 +206,15 @@ def cmd_label(args) -> int:
 
 
 def cmd_receive(args) -> int:
+    how = returns.parse_disposition(args.disposition)
     db = open_db(args)
     with db.write() as s:
         bin_code = args.bin
-        if args.disposition == Disposition.RESTOCK.value and not bin_code:
+        if how == Disposition.RESTOCK and not bin_code:
             bin_code = returns.check_item(s, args.rma, args.sku).suggested_bin
             if bin_code is None:
                 raise InvalidInput(_("{sku} has no bin where it is kept: give the bin with --bin.").format(sku=args.sku))
-        got = returns.receive_unit(s, _actor(), args.rma, args.sku, args.disposition, quantity=args.qty, bin=bin_code,
+        got = returns.receive_unit(s, _actor(), args.rma, args.sku, how, quantity=args.qty, bin=bin_code,
                                    note=args.note, follow_suggestion=False)
         d = returns.rma_detail(s, args.rma)
     print(got.message)
