@@ -114,7 +114,7 @@ def describe(overview: SyncOverview, problems: tuple[str, ...] = (), no_token: f
             details.append(f"{st.name}: " + _t("online") + (" · " + plain_error(st.last_error)[:200] if st.last_error else ""))
             continue
         if roles.count(st.role) == 1:
-            name = {"channel": _t("Shop"), "carrier": _t("Carrier"), "partner": _t("EDI")}.get(st.role, st.code)
+            name = {"channel": _t("Shop"), "carrier": _t("Carrier"), "partner": _t("EDI"), "erp": _t("ERP")}.get(st.role, st.code)
         else:
             name = st.name or st.code
         if st.code in no_token:

@@ -13,6 +13,7 @@ from oms.core.types import Base
 from oms.fulfilment import models as fulfilment_models
 from oms.integration import models as integration_models
 from oms.inventory import models as inventory_models
+from oms.invoicing import models as invoicing_models
 from oms.orders import models as order_models
 from oms.partners import models as partner_models
 from oms.purchasing import models as purchasing_models
@@ -22,7 +23,7 @@ from oms.shipping import models as shipping_models
 from oms.users import models as user_models
 
 CAPABILITY_MODELS = (core_models, user_models, catalog_models, inventory_models, order_models, routing_models,
-                     fulfilment_models, shipping_models, integration_models, partner_models,
+                     fulfilment_models, shipping_models, invoicing_models, integration_models, partner_models,
                      purchasing_models, returns_models)
 metadata = Base.metadata
 

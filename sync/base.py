@@ -89,7 +89,8 @@ class Outcome:
     person must look (``detail`` says why); ``retry``: not delivered, try again after ``retry_after`` seconds or
     the outbox's back-off; ``waiting``: the remote has it and has not said yet (``detail`` says what it waits
     for); it is asked again after ``retry_after`` seconds, and is no error; ``superseded``: a newer message of the
-    batch makes this one pointless (as the engine's coalescing would have, had it not been in flight).
+    batch makes this one pointless (as the engine's coalescing would have, had it not been in flight); ``later``:
+    not in this batch, handed over again with the next.
     """
 
     state: str
@@ -115,6 +116,12 @@ class Outcome:
     @classmethod
     def superseded(cls, detail: str = "") -> "Outcome":
         return cls("superseded", detail)
+
+    @classmethod
+    def later(cls) -> "Outcome":
+        """Not taken into this batch (the connector finishes an earlier batch first): left as it is, no attempt
+        counted, and handed over again with the next batch."""
+        return cls("later")
 
 
 class ChannelConnector(Protocol):

@@ -1,4 +1,4 @@
-"""Headless sync commands: configure channels and carriers, run the engine once or in a loop."""
+"""Headless sync commands: configure channels, carriers and ERP hand-offs, run the engine once or in a loop."""
 
 from __future__ import annotations
 
@@ -28,8 +28,10 @@ def _connection_commands(sub, role: str, noun: str, help_text: str, add_help: st
     add.add_argument("kind", choices=registry.kinds(role))
     add.add_argument("--code", help=_("short code for the connection (default: the name in lower case)"))
     add.add_argument("--name", required=True)
-    add.add_argument("--url", help=_("the address of the shop or API (a carrier's own API host by default)"))
-    add.add_argument("--token-stdin", action="store_true", help=_("read the API token from standard input"))
+    add.add_argument("--url", help=_("the address of the shop or API (a carrier's own API host by default; "
+                                     "an ERP file drop's folder)"))
+    add.add_argument("--token-stdin", action="store_true", help=_("read the API token (an ERP endpoint's signing "
+                                                                  "secret) from standard input"))
     add.add_argument("--interval", type=int, help=_("seconds between syncs (default: the connector's own)"))
     add.add_argument("--set", action="append", default=[], metavar="SETTING=VALUE", dest="settings",
                      help=_("a setting of this kind of connection (may repeat); `{noun} kinds` lists them").format(noun=noun))
@@ -49,6 +51,8 @@ def _connection_commands(sub, role: str, noun: str, help_text: str, add_help: st
 def register(sub) -> None:
     _connection_commands(sub, "channel", "channel", _("sales channel connections"), _("connect a sales channel"))
     _connection_commands(sub, "carrier", "carrier", _("carrier connections"), _("connect a carrier account"))
+    _connection_commands(sub, "erp", "erp", _("ERP hand-off: invoices, credit notes and shipments to the books"),
+                         _("hand invoices, credit notes and shipments to an ERP (files in a folder, or signed HTTPS posts)"))
 
     p = sub.add_parser("sync", help=_("pull orders and push updates for every connected channel"))
     p.add_argument("--once", action="store_true", help=_("one pass, then exit"))
@@ -93,21 +97,30 @@ def cmd_add(args) -> int:
             raise OmsError(_("Give a setting as SETTING=VALUE, e.g. --set stock_buffer=2; not {item!r}.").format(item=item))
         given[key.strip()] = value
     options = registry.options(spec, given)  # before anything is asked or written: a typo is refused at once
+    if spec.parse_address is not None:
+        url = spec.parse_address(url)
     db = open_db(args)
     code = (args.code or args.name.lower().replace(" ", "-"))[:64]
-    if args.token_stdin:
+    token = ""
+    if not spec.needs_secret:
+        pass
+    elif args.token_stdin:
         token = sys.stdin.readline().strip()
     elif sys.stdin.isatty():
-        token = getpass.getpass(_("API token for {name}: ").format(name=args.name))
+        token = getpass.getpass(_("{secret} for {name}: ").format(secret=spec.secret_title or _("API token"), name=args.name))
     else:
         raise OmsError(_("Give the API token with --token-stdin (it is never taken from the command line)."))
     with db.write() as s:
         sync_store.add_connector(s, CLI_ACTOR, code=code, role=args.role, kind=spec.kind, name=args.name,
                                  base_url=url, options=options,
-                                 interval_s=args.interval or spec.default_interval_s)
-        credentials.set_secret(code, token)  # inside the transaction: no connection is saved without its token
-    print(_("Connected {role} {code} ({kind}); the token is kept in {store}.").format(
-        role=args.role, code=code, kind=spec.title, store=credentials.store_name()))
+                                 interval_s=args.interval or spec.default_interval_s, subscribes=spec.subscribes)
+        if spec.needs_secret:
+            credentials.set_secret(code, token)  # inside the transaction: no connection is saved without its token
+    if spec.needs_secret:
+        print(_("Connected {role} {code} ({kind}); the token is kept in {store}.").format(
+            role=args.role, code=code, kind=spec.title, store=credentials.store_name()))
+    else:
+        print(_("Connected {role} {code} ({kind}) to {url}.").format(role=args.role, code=code, kind=spec.title, url=url))
     return 0
 
 
@@ -129,15 +142,15 @@ def cmd_test(args) -> int:
         config = next((c for c in sync_store.connectors(s, args.role) if c.code == args.code), None)
     if config is None:
         raise OmsError(_("There is no {role} connection {code}; `{role} list` shows them.").format(role=args.role, code=args.code))
-    token = credentials.get_secret(config.code)
-    if not token:
-        raise OmsError(_("{code} has no token stored; add the connection again with its token.").format(code=config.code))
     spec = registry.spec(config.kind, config.role)
+    token = credentials.get_secret(config.code) if spec.needs_secret else ""
+    if spec.needs_secret and not token:
+        raise OmsError(_("{code} has no token stored; add the connection again with its token.").format(code=config.code))
     try:
         print(registry.try_connection(spec, config.code, config.base_url, token, config.options, max_attempts=1, timeout=15))
     except CredentialsRefused as exc:
         print(_("{code} did not connect: the {remote} refused its token ({why}).").format(
-            code=config.code, remote=_("shop") if args.role == "channel" else _("carrier"), why=exc), file=sys.stderr)
+            code=config.code, remote={"channel": _("shop"), "carrier": _("carrier")}.get(args.role, _("ERP")), why=exc), file=sys.stderr)
         return 1
     except Offline as exc:
         print(_("{code} did not connect: nothing answered at {url} ({why}).").format(
@@ -157,7 +170,8 @@ def cmd_list(args) -> int:
         print(_("No {role}s connected.").format(role=args.role))
     for st in rows:
         state = _("online") if st.online else _("offline since {t:%H:%M}").format(t=st.offline_since)
-        token = "" if credentials.get_secret(st.code) else _("  NO TOKEN")
+        needs = next((s.needs_secret for s in registry.specs(args.role) if s.kind == st.kind), True)
+        token = "" if not needs or credentials.get_secret(st.code) else _("  NO TOKEN")
         print(f"{st.code:<14} {registry.title(st.kind):<10} {state:<22} {_('waiting')} {st.waiting:<5} {_('failed')} {st.failed}{token}")
     return 0
 
@@ -178,7 +192,7 @@ def cmd_sync(args) -> int:
     for p in problems:
         print(p, file=sys.stderr)
     if not channels and not carriers:
-        print(_("Nothing to sync: no channel or carrier with a token is connected."), file=sys.stderr)
+        print(_("Nothing to sync: no channel, carrier or ERP hand-off is connected."), file=sys.stderr)
         return 1 if problems else 0
     engine = Engine(db, channels, carriers=carriers)
     if args.once:

@@ -1,5 +1,5 @@
-"""The connectors of this database's enabled connections, built and ready for the engine: shops, carriers and
-trading partners. Used by ``sync --once``/``sync`` and by the desktop's sync worker alike."""
+"""The connectors of this database's enabled connections, built and ready for the engine: shops, carriers, ERP
+hand-offs and trading partners. Used by ``sync --once``/``sync`` and by the desktop's sync worker alike."""
 
 from __future__ import annotations
 
@@ -20,17 +20,18 @@ def build_connectors(db, codes: list[str] | None = None, **http_options) -> tupl
         configs = [c for c in sync_store.connectors(s, enabled_only=True) if not codes or c.code in codes]
     channels, carriers, intervals, problems = {}, {}, {}, []
     for c in configs:
-        token = credentials.get_secret(c.code)
-        if not token:
-            problems.append(_("{code}: no API token stored; add the connection again with its token.").format(code=c.code))
-            continue
         try:
             spec = registry.spec(c.kind, c.role)
         except OmsError as exc:  # a connector this version does not have: the rest still sync
             problems.append(f"{c.code}: {exc}")
             continue
+        token = credentials.get_secret(c.code) if spec.needs_secret else ""
+        if spec.needs_secret and not token:
+            problems.append(_("{code}: no API token stored; add the connection again with its token.").format(code=c.code))
+            continue
         built = spec.build(c.code, c.base_url, token, c.options, **http_options)
-        (channels if c.role == "channel" else carriers)[c.code] = built
+        # An ERP hand-off runs as a channel that only sends (it has no pull_orders): the engine pushes its outbox.
+        (carriers if c.role == "carrier" else channels)[c.code] = built
         intervals[c.code] = c.interval_s
     # Trading partners sync like channels: their inbox (a folder or on an SFTP server) in, their outbox out.
     with db.read() as s:

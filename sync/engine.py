@@ -244,8 +244,8 @@ class Engine:
                 if row.id in batched:
                     continue
                 if row.topic in batch_topics:
-                    # Every due message of this topic at once, in order, at the place of the first of them.
-                    batch = [r for r in rows[n:] if r.topic == row.topic and r.id not in batched][:batch_limit]
+                    # Every due message of the batch topics at once, in order, at the place of the first of them.
+                    batch = [r for r in rows[n:] if r.topic in batch_topics and r.id not in batched][:batch_limit]
                     batched.update(r.id for r in batch)
                     if not self._push_batch(code, connector, batch, report):
                         return  # offline, refused, or some wait for a retry: later messages wait for them
@@ -306,10 +306,14 @@ class Engine:
         except RemoteError as exc:
             outcomes = {m.id: Outcome.retry(str(exc), exc.retry_after) for m in messages}
         go_on, sent, trouble = True, 0, ""
+        if all(o.state == "later" for o in outcomes.values()) and len(outcomes) == len(rows):
+            return False  # the connector took none of them now: nothing to go on with in this pass
         with self.db.write() as s:
             for row in rows:
                 o = outcomes.get(row.id) or Outcome.retry(
                     _("The connection said nothing about message {id}; it is sent again.").format(id=row.id))
+                if o.state == "later":
+                    continue  # not in this batch: left as it is, for the next one
                 if o.state == "sent":
                     sync_store.mark_sent(s, row.id)
                     sent += 1
@@ -477,8 +481,8 @@ class Engine:
                     report.elsewhere = sync_store.lease_holder(s, code, now=self.clock())
             if held:
                 try:
-                    if code in self.channels:
-                        self.pull(code, report)
+                    if code in self.channels and callable(getattr(self.channels[code], "pull_orders", None)):
+                        self.pull(code, report)  # a connection that only sends (an ERP hand-off) pulls nothing
                     if not report.offline:
                         self.push(code, report)
                     if code in self.carriers and not report.offline:

@@ -190,8 +190,10 @@ class HttpClient:
         idempotent: bool | None = None,
         expect_json: bool = True,
         form: Mapping[str, str] | None = None,
+        content: bytes | None = None,
     ) -> Reply:
-        """One call; ``form`` sends an HTML form body (an OAuth token grant) instead of ``json_body``."""
+        """One call; ``form`` sends an HTML form body (an OAuth token grant) instead of ``json_body``, and
+        ``content`` these exact bytes (a body that is signed, so it must go as it was signed)."""
         method = method.upper()
         url = self.url(path)
         if idempotent is None:
@@ -207,7 +209,8 @@ class HttpClient:
         for attempt in range(1, self.max_attempts + 1):
             last = attempt == self.max_attempts
             try:
-                resp = self.session.request(method, url, params=params, json=json_body, data=form, headers=send_headers,
+                resp = self.session.request(method, url, params=params, json=json_body,
+                                            data=content if content is not None else form, headers=send_headers,
                                             auth=auth, timeout=self.timeout, allow_redirects=False)
             except requests.RequestException as exc:
                 kind = "timed out" if isinstance(exc, requests.Timeout) else "could not connect"

@@ -1,9 +1,9 @@
 """The connector registry: every kind of connection Quayside can make, as each connector package declares it.
 
-A connector module (``sync/channels/*.py``, ``sync/carriers/*.py``, and later 3PLs) offers a ``SPEC``:
+A connector module (``sync/channels/*.py``, ``sync/carriers/*.py``, ``sync/erp/*.py``, and later 3PLs) offers a ``SPEC``:
 its kind and role, the words a person sees, its settings (with their defaults and how a typed value is
 checked), what its secret is called, how to build it, its connection test, and its emulator. The engine, the command line (``channel add KIND``, ``carrier add
-KIND``), the Settings and Sync screens and demo mode read this registry; none of them names a kind,
+KIND``, ``erp add KIND``), the Settings and Sync screens and demo mode read this registry; none of them names a kind,
 and neither does the domain. Adding a connector is a module with a ``SPEC`` in one of those packages.
 
 Connector modules are found by walking the packages (``pkgutil``), so nothing here imports them by
@@ -21,8 +21,10 @@ from typing import Any, Callable
 from oms.core.errors import InvalidInput
 from oms.core.i18n import _
 
-ROLES = ("channel", "carrier")
-_PACKAGES = {"channel": "sync.channels", "carrier": "sync.carriers"}
+ROLES = ("channel", "carrier", "erp")
+# Where the connectors of each role live. An ERP connection only sends: what the business issues (invoices,
+# credit notes, shipments), which it subscribes to (``ConnectorSpec.subscribes``).
+_PACKAGES = {"channel": "sync.channels", "carrier": "sync.carriers", "erp": "sync.erp"}
 
 
 def _text(value: str) -> str:
@@ -89,6 +91,13 @@ class ConnectorSpec:
     demo_order: int = 100  # demo mode's main shop or carrier is the emulated kind with the lowest (then by title)
     # demo_secret(word) -> a secret of this kind's shape made from a random word (keys in two or three parts), for demo mode
     demo_secret: Callable[[str], str] = lambda word: word  # noqa: E731 - a plain default, kept as the instance's
+    # The outbox topics the domain publishes that a connection of this kind receives (outbox.publish): an ERP's
+    # invoices, credit notes and shipments. A channel or carrier answers its own orders and takes none.
+    subscribes: tuple[str, ...] = ()
+    needs_secret: bool = True  # False: the kind has no token or password (a folder on this machine)
+    # parse_address(text) -> the address kept (a folder typed as a path is kept as a file:// URL); raises
+    # InvalidInput saying what is wrong. None: an http(s) address, as typed.
+    parse_address: Callable[[str], str] | None = None
 
 
 @lru_cache(maxsize=1)
@@ -121,7 +130,8 @@ def spec(kind: str, role: str | None = None) -> ConnectorSpec:
     found = _specs().get(kind)
     if found is None or (role is not None and found.role != role):
         known = ", ".join(kinds(role)) if role else ", ".join(sorted(_specs()))
-        what = {"channel": _("a sales channel"), "carrier": _("a carrier")}.get(role or "", _("a connection"))
+        what = {"channel": _("a sales channel"), "carrier": _("a carrier"),
+                "erp": _("an ERP hand-off")}.get(role or "", _("a connection"))
         raise InvalidInput(_("Quayside connects to {known} as {what}, not {kind!r}.").format(known=known, what=what, kind=kind))
     return found
 

@@ -14,6 +14,7 @@ SMALL = {
     "route": ["--orders", "100", "--batch", "50"],
     "sync": ["--orders", "100"],
     "pack": ["--orders", "10"],
+    "flow": ["--orders", "60", "--backlog", "100"],
     "labels": ["--count", "5", "--lines", "5"],
     "edi": ["--pos", "20"],
     "edi_documents": ["--docs", "200"],

@@ -1,6 +1,7 @@
 """The headless command line, run as a real process against a real SQLite file."""
 
 import json
+import argparse
 import os
 import subprocess
 import sys
@@ -148,8 +149,22 @@ def _leaf_commands(parser, path=()):
 def _minimal_args(parser) -> list[str]:
     """Values for a subcommand's required arguments, enough for it to parse."""
     out: list[str] = []
+
+    def fitting(action) -> str:
+        """A value the argument's type takes: a number, a date or a purchase order line."""
+        if action.choices:
+            return str(action.choices[0])
+        for candidate in ("1", "2026-01-02", "MUG-RED:1:1.00:2026-01-02"):
+            try:
+                if action.type is not None:
+                    action.type(candidate)
+                return candidate
+            except (ValueError, TypeError, argparse.ArgumentTypeError):
+                continue
+        return "1"
+
     for action in parser._actions:
-        value = str(action.choices[0]) if action.choices else "1"
+        value = fitting(action)
         if not action.option_strings and action.nargs not in ("?", "*"):
             out.append(value)
         elif action.option_strings and action.required:

@@ -36,10 +36,9 @@ from oms.core.errors import NotFound, SeveralMatches
 from oms.core.gs1 import Scan
 from oms.core.settings import Settings
 from oms.fulfilment import floor_queries
+from oms.fulfilment import BoxInfo, ToteToPack
 from oms.fulfilment.floor import PackedBox, PackingView, PackResult
 from oms.fulfilment.floor_queries import LabelState
-from oms.integration import sync_store
-from oms.shipping import shipments
 
 COMMAND_COMPLETE = ("COMPLETE", "DONE")
 COMMAND_NEW_BOX = "NEWBOX"
@@ -56,25 +55,11 @@ PART_BG = QColor("#fef0c7")
 __all__ = ["BoxInfo", "PackingScreen", "reprint_label"]
 
 
-@dataclass(frozen=True)
-class BoxInfo:
-    code: str
-    name: str
-    length_mm: int
-    width_mm: int
-    height_mm: int
-    tare_g: int
-
-
 @dataclass
 class _Box:
     preset: BoxInfo | None
     items: dict[int, int] = field(default_factory=dict)  # line id -> units
     weight_g: int | None = None  # typed or read from the scale; None: the estimate
-
-
-def _presets(session) -> list[BoxInfo]:
-    return [BoxInfo(b.code, b.name, b.length_mm, b.width_mm, b.height_mm, b.tare_g) for b in fulfilment.box_presets(session)]
 
 
 class PackingScreen(QWidget):
@@ -103,6 +88,7 @@ class PackingScreen(QWidget):
         self.last_shipment: int | None = None
         self.last_result: PackResult | None = None
         self.last_print: PrintOutcome | None = None
+        self.waiting: list[ToteToPack] = []  # the totes picked and not yet packed, shown while no order is open
         self.awaiting: dict[int, str] = {}  # shipment id -> order number, waiting for the carrier's label
         self.label_states: dict[int, LabelState] = {}  # the newest word on each awaited label
         self._partial_armed = False
@@ -214,9 +200,10 @@ class PackingScreen(QWidget):
         self.poll = QTimer(self)
         self.poll.setInterval(LABEL_POLL_MS)
         self.poll.timeout.connect(self.check_labels)
-        self.tasks.write(_presets, self._presets_loaded, self.message.emit, owner=self)
+        self.tasks.write(fulfilment.box_choices, self._presets_loaded, self.message.emit, owner=self)
         self._show()
         self._pick_up_awaited_labels()
+        self._load_waiting()
 
     # -- the screen protocol ---------------------------------------------------------------------------
 
@@ -226,10 +213,38 @@ class PackingScreen(QWidget):
     def focus_search(self) -> None:
         self.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        if not event.spontaneous():  # totes picked meanwhile are in the list when the packer gets here
+            self._load_waiting()
+
     def refresh(self) -> None:
         if self.view is not None:
             self._reload()
+        self._load_waiting()
         self.check_labels()
+
+    def _load_waiting(self) -> None:
+        self.tasks.read(lambda s: fulfilment.totes_to_pack(s, limit=200), self._waiting_loaded, lambda _m: None, owner=self,
+                        latest="waiting")
+
+    def _waiting_loaded(self, waiting: list[ToteToPack]) -> None:
+        self.waiting = waiting
+        if self.view is None:
+            self._show()
+
+    def waiting_text(self) -> str:
+        """The totes waiting at the bench, in words: a batch cart once, with how many orders it carries."""
+        if not self.waiting:
+            return ""
+        orders: dict[str, int] = {}
+        for t in self.waiting:
+            orders[t.tote] = orders.get(t.tote, 0) + 1
+        shown = [tote if n == 1 else self.tr("{tote} ({n} orders)").format(tote=tote, n=n) for tote, n in list(orders.items())[:6]]
+        more = len(orders) - len(shown)
+        text = ", ".join(shown) + (" " + self.tr("and {n} more").format(n=more) if more > 0 else "")
+        return (self.tr("1 tote waits to be packed: {totes}") if len(orders) == 1 else
+                self.tr("{n} totes wait to be packed: {totes}")).format(n=len(orders), totes=text)
 
     def go_back(self) -> bool:
         if self.qty_edit.hasFocus() or self.weight_edit.hasFocus():
@@ -271,15 +286,10 @@ class PackingScreen(QWidget):
         return self.view is not None and bool(self.totals()) and not self.missing()
 
     def _default_preset(self) -> BoxInfo | None:
-        if not self.presets:
-            return None
-        if self.view is not None and self.view.wholesale:
-            return next((p for p in self.presets if p.code == "CTN"), self.presets[-1])
-        return next((p for p in self.presets if p.code == "M"), self.presets[0])
+        return fulfilment.default_box(self.presets, self.view)
 
     def estimate_g(self, box: _Box) -> int:
-        weights = {l.line_id: l.unit_weight_g for l in self.view.lines} if self.view else {}
-        return (box.preset.tare_g if box.preset else 0) + sum(weights.get(i, 0) * n for i, n in box.items.items())
+        return fulfilment.estimated_weight_g(self.view, box.preset, box.items)
 
     def _reset(self) -> None:
         self.view = None
@@ -315,7 +325,7 @@ class PackingScreen(QWidget):
         if v is None:
             self.order_label.setText(self.tr("Scan a tote or an order number"))
             self.left_label.setText("")
-            self.ship_label.setText("")
+            self.ship_label.setText(self.waiting_text())
             self.kind_label.setText("")
             self.lines.setRowCount(0)
         else:
@@ -644,39 +654,23 @@ class PackingScreen(QWidget):
             self.scan_result.emit(False, self.tr("Not everything is scanned"))
             self.changed.emit()
             return
-        boxes = []
-        for b in self.boxes:
-            if not b.items:
-                continue
-            p = b.preset
-            spec = shipments.PackageSpec(p.code if p else "", self.box_weight(b), p.length_mm if p else 0,
-                                         p.width_mm if p else 0, p.height_mm if p else 0)
-            boxes.append(PackedBox(spec, dict(b.items)))
+        boxes = [PackedBox(fulfilment.box_spec(b.preset, self.box_weight(b)), dict(b.items)) for b in self.boxes if b.items]
         settings = self.settings
         order_id, number, wholesale = view.order_id, view.number, view.wholesale
         manual_tracking = self.tracking_edit.text().strip()
 
         def job(session):
-            result = fulfilment.complete_packing(session, self.actor, order_id, boxes,
-                                                 company_prefix=settings.gs1_company_prefix,
-                                                 serial_start=settings.sscc_serial_start)
-            if manual_tracking:
-                shipments.confirm(session, self.actor, result.shipment_id, carrier="Manual", service="",
-                                  tracking_number=manual_tracking)
-                return result, "own"
-            carriers = sync_store.connectors(session, "carrier", enabled_only=True)
-            if carriers:
-                shipments.request_label(session, self.actor, result.shipment_id, carriers[0].code,
-                                        label_format=settings.label_format.upper(), carrier_name=carriers[0].name)
-                return result, "awaiting"
-            shipments.confirm(session, self.actor, result.shipment_id, carrier="Own", service="",
-                              tracking_number=str(result.shipment_id))
-            return result, "own"
+            # The packing decision (a typed tracking number, a carrier's label, or the house's own delivery) is the domain's.
+            return fulfilment.pack_and_ship(session, self.actor, order_id, boxes, manual_tracking=manual_tracking,
+                                            label_format=settings.label_format, company_prefix=settings.gs1_company_prefix,
+                                            serial_start=settings.sscc_serial_start)
 
         def done(outcome) -> None:
-            result, mode = outcome
+            result, shipped = outcome
+            mode = shipped.mode
             self.last_shipment = result.shipment_id
             self.last_result = result
+            self.waiting = [t for t in self.waiting if t.order_id != order_id]  # its tote is packed; the others still wait
             self._reset()
             text = self.tr("Order {n} packed — shipment {id}").format(n=number, id=result.shipment_id)
             if result.partial:

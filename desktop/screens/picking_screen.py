@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 
 from desktop.qt import (
     QComboBox,
@@ -27,57 +27,14 @@ from oms import fulfilment
 from oms.core.audit import Actor
 from oms.core.gs1 import Scan
 from oms.fulfilment import floor_queries
-from oms.fulfilment.floor import OpenTask
+from oms.fulfilment import PickStop, StopResult, group_stops
 
 COMMAND_SHORT = "SHORT"  # the command barcode on the pick list and at the bins
 WAVE_PREFIX = "WAVE-"  # the pick list's header barcode
 SHORT_KEY = Qt.Key.Key_F8
 
 
-@dataclass(frozen=True)
-class Pick:
-    """What the picker does at one stop: one SKU from one bin into one tote (a batch cart gathers many orders' tasks)."""
-
-    tasks: tuple[OpenTask, ...]
-
-    @property
-    def bin_code(self) -> str:
-        return self.tasks[0].bin_code
-
-    @property
-    def sku(self) -> str:
-        return self.tasks[0].sku
-
-    @property
-    def description(self) -> str:
-        return self.tasks[0].description
-
-    @property
-    def tote(self) -> str:
-        return self.tasks[0].tote
-
-    @property
-    def barcodes(self) -> tuple[str, ...]:
-        return self.tasks[0].barcodes
-
-    @property
-    def quantity(self) -> int:
-        return sum(t.quantity for t in self.tasks)
-
-    @property
-    def order_number(self) -> str:
-        return ", ".join(dict.fromkeys(t.order_number for t in self.tasks))
-
-
-def group_picks(tasks: list[OpenTask]) -> list[Pick]:
-    """Consecutive tasks (walk order) of the same SKU, bin and tote are one stop for the picker."""
-    picks: list[list[OpenTask]] = []
-    for t in tasks:
-        if picks and (picks[-1][0].bin_code, picks[-1][0].sku, picks[-1][0].tote) == (t.bin_code, t.sku, t.tote):
-            picks[-1].append(t)
-        else:
-            picks.append([t])
-    return [Pick(tuple(p)) for p in picks]
+Pick = PickStop  # one stop of the walk: the domain's (oms.fulfilment.PickStop), named as the picker says it
 
 
 def scan_code(scan: Scan) -> str:
@@ -290,7 +247,7 @@ class PickingScreen(QWidget):
             if self.wave_id != wave_id:
                 self.bin_ok, self.item_code, self.short_mode = False, None, False
                 self.route_label.hide()
-            self.wave_id, self.summary, self.open = wave_id, summary, group_picks(open_tasks)
+            self.wave_id, self.summary, self.open = wave_id, summary, group_stops(open_tasks)
             i = self.wave_combo.findData(wave_id)
             if i >= 0:
                 self.wave_combo.setCurrentIndex(i)
@@ -440,21 +397,15 @@ class PickingScreen(QWidget):
             return
 
         def job(session):
-            rest = quantity
-            for task in t.tasks:  # a batch stop fills its orders' tasks one after the other
-                take = min(rest, task.quantity)
-                if take <= 0:
-                    break
-                fulfilment.confirm_pick(session, self.actor, task.task_id, take, bin_code=bin_code, item_code=code)
-                rest -= take
-            session.flush()
-            return t.quantity - quantity, floor_queries.wave(session, wave_id), fulfilment.open_tasks(session, wave_id)
+            # A batch stop fills its orders' tasks one after the other; what comes back is what changed.
+            return fulfilment.pick_stop(session, self.actor, t.task_ids, quantity, bin_code=bin_code, item_code=code)
 
-        def done(result) -> None:
-            left, summary, open_tasks = result
+        def done(result: StopResult) -> None:
             self.qty_edit.clear()
             self.route_label.hide()  # the last short's news is old once the picker has picked again
-            self.summary, self.open = summary, group_picks(open_tasks)
+            left = self._picked(t, result)
+            if self.wave_id != wave_id:
+                return
             if left:
                 self.item_code = code
                 text = self.tr("{sku} ✓ {n} taken — {left} more").format(sku=t.sku, n=quantity, left=left)
@@ -475,6 +426,25 @@ class PickingScreen(QWidget):
             self.changed.emit()
 
         self.tasks.write(job, done, failed, owner=self)
+
+    def _picked(self, stop: Pick, result: StopResult) -> int:
+        """Show what one confirmed stop changed, without reading the wave again: its tasks lose what was taken, the
+        progress gains it. Units left at the stop are returned. When the wave's state disagrees with what the screen
+        holds (another station picked part of it), the wave is read again."""
+        if self.summary is None or self.wave_id != self.summary.id or not self.open or self.open[0] is not stop:
+            if self.wave_id is not None:
+                self.open_wave(self.wave_id)
+            return sum(result.left.values())
+        self.summary = replace(self.summary, picked=self.summary.picked + result.picked)
+        rest = tuple(replace(task, quantity=result.left.get(task.task_id, task.quantity)) for task in stop.tasks)
+        rest = tuple(task for task in rest if task.quantity > 0)
+        if rest:
+            self.open[0] = Pick(rest)
+        else:
+            self.open.pop(0)
+        if result.wave_picked != (not self.open):
+            self.open_wave(self.wave_id)
+        return sum(task.quantity for task in rest)
 
     def _wave_done(self) -> None:
         name = self.summary.name if self.summary else ""
@@ -523,7 +493,7 @@ class PickingScreen(QWidget):
             route, summary, open_tasks = result
             self.short_mode = False
             self.qty_edit.clear()
-            self.summary, self.open = summary, group_picks(open_tasks)
+            self.summary, self.open = summary, group_stops(open_tasks)
             nxt = self.current
             self.item_code = None
             self.bin_ok = bool(nxt and nxt.bin_code and nxt.bin_code == t.bin_code)

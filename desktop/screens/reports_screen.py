@@ -40,6 +40,7 @@ from desktop.qt import (
     Signal,
 )
 from desktop.screen import NoScanScreen
+from desktop.screens.o2c_page import OrderToCashPage
 from desktop.tables import cell as _item, fill_table, on_enter, read_only_table
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
@@ -307,7 +308,7 @@ class OrdersBehind(QDialog):
 
 
 class ReportsScreen(NoScanScreen, QWidget):
-    SHOWS = ("orders", "shipping", "fulfilment")  # read again after a write that changes these
+    SHOWS = ("orders", "shipping", "fulfilment", "invoicing")  # read again after a write that changes these
     """The operations manager's dashboard."""
 
     scan_result = Signal(object, str)
@@ -386,6 +387,9 @@ class ReportsScreen(NoScanScreen, QWidget):
             page.drill.connect(self.drill)
             self.pages[key] = page
             self.tabs.addTab(page, title_text)
+        self.o2c = OrderToCashPage()
+        self.o2c.open_order.connect(self.open_order)
+        self.tabs.addTab(self.o2c, self.tr("Order to cash"))
         self.tabs.currentChanged.connect(lambda _i: self.state.set_value("reports/tab", self.current_report()))
 
         layout = QVBoxLayout(self)
@@ -397,6 +401,8 @@ class ReportsScreen(NoScanScreen, QWidget):
         saved = self.state.value("reports/tab", "")
         if saved in self.pages:
             self.tabs.setCurrentWidget(self.pages[saved])
+        elif saved == self.o2c.report:
+            self.tabs.setCurrentWidget(self.o2c)
 
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -422,8 +428,9 @@ class ReportsScreen(NoScanScreen, QWidget):
         self.refresh()
 
     def current_report(self) -> str:
+        """The measure in front (the tab kept for next time); the order-to-cash tab is ``o2c``."""
         page = self.tabs.currentWidget()
-        return page.report if isinstance(page, ReportPage) else "fill-rate"
+        return page.report if isinstance(page, (ReportPage, OrderToCashPage)) else "fill-rate"
 
     # -- reading --------------------------------------------------------------------------------------
 
@@ -448,7 +455,7 @@ class ReportsScreen(NoScanScreen, QWidget):
 
         def job(session):
             built = {name: tables.build(session, name, period, filters) for name in tables.REPORTS}
-            return built, (reports.choices(session) if want_choices else None)
+            return built, (reports.choices(session) if want_choices else None), reports.order_to_cash(session)
 
         self.is_loading = True
         self.status.setText(self.tr("Reading the figures…"))
@@ -461,7 +468,7 @@ class ReportsScreen(NoScanScreen, QWidget):
         self.message.emit(text)
 
     def _show(self, result) -> None:
-        built, choices = result
+        built, choices, o2c = result
         self.is_loading = False
         if self._again:
             self._again = False
@@ -478,6 +485,7 @@ class ReportsScreen(NoScanScreen, QWidget):
         self.tables = built
         for key, page in self.pages.items():
             page.show_table(built[key])
+        self.o2c.show_view(o2c)
         for tile in TILES:
             now, before, _row = figure(built[tile.report], tile)
             text = f"{now}\n{self.tr(tile.caption)}"
@@ -519,7 +527,7 @@ class ReportsScreen(NoScanScreen, QWidget):
         if not self.tables:
             return
         p = self.period()
-        current = self.tables[self.current_report()]
+        current = self.tables.get(self.current_report()) or self.tables["fill-rate"]
         name = f"{current.report if kind == 'csv' else 'reports'}-{p.start}-{p.end}.{kind}"
         path, _f = QFileDialog.getSaveFileName(self, self.tr("Export"), name, {"csv": "CSV (*.csv)", "xlsx": "Excel (*.xlsx)",
                                                                                 "pdf": "PDF (*.pdf)"}[kind])
@@ -528,7 +536,7 @@ class ReportsScreen(NoScanScreen, QWidget):
 
     def export_to(self, kind: str, path: str) -> None:
         """Write the current report (CSV) or every report (XLSX, PDF) to ``path``, off the GUI thread."""
-        current, every = self.tables[self.current_report()], list(self.tables.values())
+        current, every = self.tables.get(self.current_report()) or self.tables["fill-rate"], list(self.tables.values())
 
         def job():
             if kind == "csv":

@@ -64,3 +64,18 @@ class OutboxMessage(Base):
         CheckConstraint("status IN ('pending', 'sent', 'failed', 'superseded')", name="status"),
         Index("ix_outbox_pending", "destination", "status", "id"),
     )
+
+
+class OutboxSubscription(Base):
+    """A destination that receives every message of a topic the domain publishes (``outbox.publish``).
+
+    Connections that take what the business issues rather than answering one channel's orders (an ERP's file
+    drop or webhook) subscribe when they are added; each publication then becomes one outbox row per
+    subscriber, so each connection sends it once, on its own.
+    """
+
+    __tablename__ = "outbox_subscription"
+
+    destination: Mapped[str] = mapped_column(String(SHORT), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(SHORT), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

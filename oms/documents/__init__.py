@@ -11,19 +11,24 @@ from typing import Sequence
 
 from sqlalchemy.orm import Session
 
-from oms import fulfilment, purchasing, returns
+from oms import fulfilment, invoicing, purchasing, returns
 from oms.core.errors import InvalidInput
 from oms.core.i18n import _
 from oms.core.settings import Settings
 
 from . import carrier_labels, data as _data
 from .labels import Format, LabelSize, bin_label, product_label, render, shipping_label, sscc_label
+from .invoices import render_invoice, render_invoices
 from .pages import render_packing_slip, render_packing_slips, render_pick_list
 from .purchase_order import render_purchase_order
 from .return_slip import render_return_slip
 
 __all__ = [
     "bin_labels",
+    "credit_note_pdf",
+    "invoice_pdf",
+    "render_invoice",
+    "render_invoices",
     "detect_format",
     "new_sscc_labels",
     "packing_slip",
@@ -78,6 +83,20 @@ def return_slip(session: Session, rma_ref: str | int, *, paper: str | None = Non
     detail = returns.rma_detail(session, rma_ref)
     title = dict(returns.reasons(session, active_only=False)).get(detail.reason, detail.reason)
     return render_return_slip(detail, settings.company_name, title, paper or settings.paper_size)
+
+
+def invoice_pdf(session: Session, number: str, *, paper: str | None = None, settings: Settings | None = None) -> bytes:
+    """An invoice (INV-…) as PDF, its number as a Code 128 barcode."""
+    settings = settings or Settings.load()
+    return render_invoice(invoicing.invoice_view(session, number), _data.ShopInfo.from_settings(settings),
+                          paper or settings.paper_size)
+
+
+def credit_note_pdf(session: Session, number: str, *, paper: str | None = None, settings: Settings | None = None) -> bytes:
+    """A credit note (CN-…) as PDF."""
+    settings = settings or Settings.load()
+    return render_invoice(invoicing.credit_note_view(session, number), _data.ShopInfo.from_settings(settings),
+                          paper or settings.paper_size)
 
 
 def detect_format(label: bytes) -> Format:

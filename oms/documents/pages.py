@@ -244,18 +244,7 @@ def _draw_packing_slip(c: Canvas, data: PackingSlipData, w: float, h: float) -> 
             (_("In this box"), 64, "right"), (_("Sent before"), 64, "right"), (_("To follow"), 64, "right")]
 
     def table_header(y: float) -> float:
-        c.setFillGray(0.9)
-        c.rect(MARGIN, h - y - 18, inner, 18, stroke=0, fill=1)
-        c.setFillGray(0)
-        c.setFont(font(True), 8)
-        x = MARGIN
-        for title, width, align in cols:
-            if align == "right":
-                c.drawRightString(x + width - 4, h - y - 13, title)
-            else:
-                c.drawString(x + 4, h - y - 13, title)
-            x += width
-        return y + 22
+        return draw_table_header(c, cols, y, h, inner)
 
     y = table_header(y)
     for line in data.lines:
@@ -319,3 +308,20 @@ def _logo(c: Canvas, path: str, x: float, top: float, size: float) -> float:
     except Exception:  # noqa: BLE001 - an unreadable logo must not stop the packing station
         return x
     return x + size + 10
+
+
+def draw_table_header(c: Canvas, cols: Sequence[tuple[str, float, str]], y: float, page_height: float, inner: float) -> float:
+    """A document table's grey header row at ``y`` (from the top): each column's title, left or right aligned.
+    Returns where the first row goes."""
+    c.setFillGray(0.9)
+    c.rect(MARGIN, page_height - y - 18, inner, 18, stroke=0, fill=1)
+    c.setFillGray(0)
+    c.setFont(font(True), 8)
+    x = MARGIN
+    for title, width, align in cols:
+        if align == "right":
+            c.drawRightString(x + width - 4, page_height - y - 13, title)
+        else:
+            c.drawString(x + 4, page_height - y - 13, title)
+        x += width
+    return y + 22

@@ -14,7 +14,7 @@ from oms.purchasing.queries import PoDetail
 
 from .barcodes import code128
 from .layout import Bars, Box, Text, column_width, draw_pdf, fit, font, set_code, wrap
-from .pages import MARGIN, page_size
+from .pages import MARGIN, draw_table_header, page_size
 
 _SKU_SIZE, _SKU_SMALLEST = 10, 7
 _ROW = 28
@@ -49,18 +49,7 @@ def render_purchase_order(po: PoDetail, company: str, paper: str = "Letter") -> 
         return MARGIN + 84
 
     def table_header(y: float) -> float:
-        c.setFillGray(0.9)
-        c.rect(MARGIN, h - y - 18, inner, 18, stroke=0, fill=1)
-        c.setFillGray(0)
-        c.setFont(font(True), 8)
-        x = MARGIN
-        for title, width, align in cols:
-            if align == "right":
-                c.drawRightString(x + width - 4, h - y - 13, title)
-            else:
-                c.drawString(x + 4, h - y - 13, title)
-            x += width
-        return y + 22
+        return draw_table_header(c, cols, y, h, inner)
 
     page = 1
     y = header(page)

@@ -1,8 +1,12 @@
 """Fulfilment: the floor's work from an allocated order to a packed box.
 
 Waves and pick tasks in walk order, short picks, totes, the packing bench's scan checks,
-boxes and SSCC serials. It owns the wave, pick task and box tables and calls `routing`
-(a short pick re-routes), `shipping` (a packed box is a shipment) and `inventory`."""
+boxes and SSCC serials (`floor`); picks confirmed in one go, a wave's at once or one stop of the
+walk as the picking screen scans it (`picking`); the packing bench's decisions: the totes waiting,
+the box and its weight, how a packed box ships, and many whole orders packed and shipped at once
+(`packing`). It owns the wave, pick task and box tables and calls `routing` (a short pick
+re-routes), `shipping` (a packed box is a shipment), `integration` (is a carrier connected) and
+`inventory`."""
 
 from .floor import (
     DEFAULT_BOXES,
@@ -37,6 +41,22 @@ from .floor import (
     short_pick,
     short_pick_stop,
 )
+from .packing import (
+    MANUAL_CARRIER,
+    OWN_CARRIER,
+    BoxInfo,
+    Shipped,
+    ToteToPack,
+    box_choices,
+    box_spec,
+    default_box,
+    estimated_weight_g,
+    pack_and_ship,
+    pack_and_ship_batch,
+    ship_packed,
+    totes_to_pack,
+)
+from .picking import PickScan, PickStop, StopResult, confirm_picks, group_stops, open_stops, pick_stop
 
 __all__ = [
     "SERVICE_RANK",
@@ -70,4 +90,24 @@ __all__ = [
     "DEFAULT_BOXES",
     "ensure_box_presets",
     "box_presets",
+    "PickScan",
+    "PickStop",
+    "StopResult",
+    "confirm_picks",
+    "group_stops",
+    "open_stops",
+    "pick_stop",
+    "BoxInfo",
+    "OWN_CARRIER",
+    "MANUAL_CARRIER",
+    "Shipped",
+    "ToteToPack",
+    "box_choices",
+    "box_spec",
+    "default_box",
+    "estimated_weight_g",
+    "pack_and_ship",
+    "pack_and_ship_batch",
+    "ship_packed",
+    "totes_to_pack",
 ]

@@ -96,41 +96,80 @@ class WaveFilters:
     ship_by_before: datetime | None = None
 
 
-def _wave_candidates(session: Session, lid: int, filters: WaveFilters):
-    """The one definition of "ready for a new wave here": a select of (id, number, unit_count), most urgent first."""
+# The statuses a wave takes orders in, each with what else it asks: a wholesale order ships what is here now and
+# the rest when it arrives (the 855 said so); a consumer's order waits until all of it can go in one box.
+_READY = ((OrderStatus.ALLOCATED.value, None), (OrderStatus.PARTIALLY_SHIPPED.value, None),
+          (OrderStatus.PARTIALLY_ALLOCATED.value, OrderType.WHOLESALE.value))
+
+
+def _ready_conditions(session: Session, lid: int, filters: WaveFilters) -> list:
+    """Everything "ready for a new wave here" asks of an order but its status: not held, something reserved here,
+    not in an open wave of this location, and the filters.
+
+    "Reserved here" goes from the order to its few lines and looks each line's allocation up by its unique
+    (line, location) key: a handful of index probes per order, whatever the location holds. (Asked the other way
+    round, from the location's allocations to the order, it read every allocation of a busy warehouse per order.)
+    """
+    reserved_here = exists().where(Allocation.order_line_id == OrderLine.id, Allocation.location_id == lid)
+    has_here = exists(select(OrderLine.id).where(OrderLine.order_id == SalesOrder.id, reserved_here))
     in_open_wave = exists().where(
         WaveOrder.order_id == SalesOrder.id, WaveOrder.wave_id == Wave.id, Wave.location_id == lid,
         Wave.status == WaveStatus.OPEN.value)
-    has_here = exists().where(Allocation.order_line_id == OrderLine.id, OrderLine.order_id == SalesOrder.id,
-                              Allocation.location_id == lid)
-    q = select(SalesOrder.id, SalesOrder.number, SalesOrder.unit_count).where(
-        # A wholesale order ships what is here now and the rest when it arrives (the 855 said so);
-        # a consumer's order waits until all of it can go in one box.
-        or_(SalesOrder.status.in_([OrderStatus.ALLOCATED.value, OrderStatus.PARTIALLY_SHIPPED.value]),
-            and_(SalesOrder.status == OrderStatus.PARTIALLY_ALLOCATED.value,
-                 SalesOrder.order_type == OrderType.WHOLESALE.value)),
-        SalesOrder.on_hold.is_(False), has_here, ~in_open_wave)
+    conds = [SalesOrder.on_hold.is_(False), has_here, ~in_open_wave]
     if filters.channel:
         cid = session.scalar(select(Channel.id).where(Channel.code == filters.channel))
         if cid is None:
             raise NotFound(_("There is no sales channel {code}.").format(code=filters.channel))
-        q = q.where(SalesOrder.channel_id == cid)
+        conds.append(SalesOrder.channel_id == cid)
     if filters.order_type:
-        q = q.where(SalesOrder.order_type == filters.order_type)
+        conds.append(SalesOrder.order_type == filters.order_type)
     if filters.single_unit is True:
-        q = q.where(SalesOrder.unit_count == 1)
+        conds.append(SalesOrder.unit_count == 1)
     elif filters.single_unit is False:
-        q = q.where(SalesOrder.unit_count > 1)
+        conds.append(SalesOrder.unit_count > 1)
     if filters.ship_by_before is not None:
         validate.aware(filters.ship_by_before, "cut-off")
-        q = q.where(SalesOrder.ship_by <= filters.ship_by_before)
-    return q.order_by(SalesOrder.ship_by.is_(None), SalesOrder.ship_by, SalesOrder.placed_at, SalesOrder.id)
+        conds.append(SalesOrder.ship_by <= filters.ship_by_before)
+    return conds
+
+
+def _status_condition(status: str, order_type: str | None):
+    return and_(SalesOrder.status == status, SalesOrder.order_type == order_type) if order_type else SalesOrder.status == status
+
+
+def _wave_candidates(session: Session, lid: int, filters: WaveFilters, limit: int) -> list:
+    """The first ``limit`` orders ready for a new wave here, most urgent first: rows of (id, number, unit_count, ...).
+
+    Urgency is the promised ship-by (orders without one last), then the time placed. Each ready status is read
+    on its own along the index on (status, ship_by, placed_at, id), so that the database stops after ``limit``
+    orders instead of sorting the whole backlog; the few lists are merged here. Orders without a ship-by are read
+    only when those with one fall short.
+    """
+    conds = _ready_conditions(session, lid, filters)
+    cols = (SalesOrder.id, SalesOrder.number, SalesOrder.unit_count, SalesOrder.ship_by, SalesOrder.placed_at)
+    promised: list = []
+    for status, order_type in _READY:
+        promised += session.execute(
+            select(*cols).where(_status_condition(status, order_type), SalesOrder.ship_by.is_not(None), *conds)
+            .order_by(SalesOrder.ship_by, SalesOrder.placed_at, SalesOrder.id).limit(limit)).all()
+    promised.sort(key=lambda r: (r.ship_by, r.placed_at, r.id))
+    rows = promised[:limit]
+    if len(rows) < limit and filters.ship_by_before is None:
+        unpromised: list = []
+        for status, order_type in _READY:
+            unpromised += session.execute(
+                select(*cols).where(_status_condition(status, order_type), SalesOrder.ship_by.is_(None), *conds)
+                .order_by(SalesOrder.placed_at, SalesOrder.id).limit(limit - len(rows))).all()
+        unpromised.sort(key=lambda r: (r.placed_at, r.id))
+        rows += unpromised[:limit - len(rows)]
+    return rows
 
 
 def ready_for_wave(session: Session, location: int | str, filters: WaveFilters = WaveFilters()) -> int:
     """How many orders a wave built here with these filters could take (before its size limit)."""
     lid = inventory.location_id(session, location)
-    return session.scalar(select(func.count()).select_from(_wave_candidates(session, lid, filters).order_by(None).subquery())) or 0
+    ready = or_(*(_status_condition(status, order_type) for status, order_type in _READY))
+    return session.scalar(select(func.count()).select_from(SalesOrder).where(ready, *_ready_conditions(session, lid, filters))) or 0
 
 
 def build_wave(
@@ -155,8 +194,7 @@ def build_wave(
     lid = inventory.location_id(session, location)
     loc_code = session.scalar(select(Location.code).where(Location.id == lid))
     deadline = ship_by_before or cutoff_at
-    q = _wave_candidates(session, lid, WaveFilters(channel, order_type, single_unit, deadline)).limit(limit * 4)
-    candidates = session.execute(q).all()
+    candidates = _wave_candidates(session, lid, WaveFilters(channel, order_type, single_unit, deadline), limit * 4)
     services = dict(session.execute(select(SalesOrder.id, SalesOrder.service_level)
                                     .where(SalesOrder.id.in_([c.id for c in candidates]))).all()) if candidates else {}
     # Faster services go out first; within them, the ship-by order above stands.
@@ -182,20 +220,24 @@ def build_wave(
     audit.record(session, actor, "wave.built", "wave", wave.id,
                  summary=_("Wave {name}: {n} orders, {units} units").format(name=wave.name, n=len(chosen), units=units),
                  after={"orders": [c.id for c in chosen]})
-    for c in chosen:
-        audit.record(session, actor, "order.waved", "order", c.id, order_id=c.id,
-                     summary=_("Added to wave {name}, tote {tote}").format(name=wave.name, tote=totes[c.id]))
+    now = utcnow()
+    audit.record_many(session, [
+        {"at": now, "user": actor.user[:64], "station": actor.station[:64], "action": "order.waved", "entity": "order",
+         "entity_id": str(c.id), "order_id": c.id, "before": None, "after": None,
+         "summary": _("Added to wave {name}, tote {tote}").format(name=wave.name, tote=totes[c.id])[:300]} for c in chosen])
     return WaveResult(wave.id, len(chosen), units, len(tasks))
 
 
 def _plan_tasks(session: Session, wave_id: int, lid: int, totes: dict[int, str]) -> list[dict]:
     """Tasks for every unpicked allocated unit of the wave's orders, drawn from bins in walk order."""
-    lines = session.execute(
-        select(OrderLine.id, OrderLine.order_id, OrderLine.product_id, Allocation.quantity - OrderLine.picked)
-        .join(Allocation, Allocation.order_line_id == OrderLine.id)
-        .where(OrderLine.order_id.in_(list(totes)), Allocation.location_id == lid)
-        .order_by(OrderLine.order_id, OrderLine.id)).all()
-    return _draw_from_bins(session, wave_id, lid, [(l[0], l[2], l[3], totes[l[1]]) for l in lines])
+    # Lines by their orders, then each line's allocation here by its (line, location) key: joined in one
+    # statement, the database may start from the location's allocations and read the whole backlog's.
+    lines = session.execute(select(OrderLine.id, OrderLine.order_id, OrderLine.product_id, OrderLine.picked)
+                            .where(OrderLine.order_id.in_(list(totes))).order_by(OrderLine.order_id, OrderLine.id)).all()
+    here = dict(session.execute(select(Allocation.order_line_id, Allocation.quantity).where(
+        Allocation.order_line_id.in_([l.id for l in lines]), Allocation.location_id == lid)).all()) if lines else {}
+    return _draw_from_bins(session, wave_id, lid, [(l.id, l.product_id, here[l.id] - l.picked, totes[l.order_id])
+                                                   for l in lines if l.id in here])
 
 
 def _draw_from_bins(session: Session, wave_id: int, lid: int, needs: list[tuple[int, int, int, str]]) -> list[dict]:
@@ -203,12 +245,14 @@ def _draw_from_bins(session: Session, wave_id: int, lid: int, needs: list[tuple[
     units no open task has claimed; what no bin holds becomes a "no bin" task."""
     pids = {n[1] for n in needs}
     bins: dict[int, list[list]] = {}
-    for pid, bid, seq, qty in session.execute(
-            select(BinStock.product_id, Bin.id, Bin.pick_sequence, BinStock.on_hand)
-            .join(Bin, Bin.id == BinStock.bin_id)
-            .where(Bin.location_id == lid, BinStock.product_id.in_(pids), BinStock.on_hand > 0)
-            .order_by(Bin.pick_sequence)):
-        bins.setdefault(pid, []).append([bid, seq, qty])
+    # The products' bins first (by product), then which of them are here and where on the walk: asked in one join,
+    # the database walks every bin of the location in walk order and probes each for each product.
+    held = session.execute(select(BinStock.product_id, BinStock.bin_id, BinStock.on_hand)
+                           .where(BinStock.product_id.in_(pids), BinStock.on_hand > 0)).all()
+    walk = dict(session.execute(select(Bin.id, Bin.pick_sequence).where(
+        Bin.id.in_({h.bin_id for h in held}), Bin.location_id == lid)).all()) if held else {}
+    for pid, bid, qty in sorted((h for h in held if h.bin_id in walk), key=lambda h: (walk[h.bin_id], h.bin_id)):
+        bins.setdefault(pid, []).append([bid, walk[bid], qty])
     # Units already promised to open tasks (of any open wave) are not there for these.
     for bid, pid, promised in session.execute(
             select(PickTask.bin_id, PickTask.product_id, func.sum(PickTask.quantity - PickTask.picked - PickTask.short))

@@ -42,26 +42,28 @@ class WaveChoices:
     order_types: tuple[tuple[str, str], ...]  # (value, what a person calls it)
 
 
-def waves(session: Session, *, statuses: tuple[str, ...] = (WaveStatus.OPEN.value,), limit: int = 200) -> list[WaveSummary]:
-    """Waves in these statuses, newest first, with their units picked so far."""
-    orders = (select(WaveOrder.wave_id, func.count().label("n")).group_by(WaveOrder.wave_id).subquery())
-    units = (select(PickTask.wave_id, func.sum(PickTask.quantity).label("units"), func.sum(PickTask.picked).label("picked"),
-                    func.sum(PickTask.short).label("short"))
-             .where(PickTask.status != "cancelled").group_by(PickTask.wave_id).subquery())
-    rows = session.execute(
-        select(Wave.id, Wave.name, Location.code, Wave.status, Wave.batch_pick, Wave.created_at, Wave.cutoff_at,
-               func.coalesce(orders.c.n, 0), func.coalesce(units.c.units, 0), func.coalesce(units.c.picked, 0),
-               func.coalesce(units.c.short, 0))
-        .join(Location, Location.id == Wave.location_id)
-        .outerjoin(orders, orders.c.wave_id == Wave.id)
-        .outerjoin(units, units.c.wave_id == Wave.id)
-        .where(Wave.status.in_(statuses))
-        .order_by(Wave.id.desc()).limit(limit)).all()
+def waves(session: Session, *, statuses: tuple[str, ...] = (WaveStatus.OPEN.value,), limit: int = 200,
+          wave_ids: list[int] | None = None) -> list[WaveSummary]:
+    """Waves in these statuses (or these waves), newest first, with their units picked so far.
+
+    The counts are read per wave by its key (correlated), so the question costs the waves shown, not every wave
+    and task of the past."""
+    live = PickTask.status != "cancelled"
+    n_orders = select(func.count()).select_from(WaveOrder).where(WaveOrder.wave_id == Wave.id).scalar_subquery()
+
+    def total(col):
+        return select(func.coalesce(func.sum(col), 0)).where(PickTask.wave_id == Wave.id, live).scalar_subquery()
+
+    q = (select(Wave.id, Wave.name, Location.code, Wave.status, Wave.batch_pick, Wave.created_at, Wave.cutoff_at,
+                n_orders, total(PickTask.quantity), total(PickTask.picked), total(PickTask.short))
+         .join(Location, Location.id == Wave.location_id))
+    q = q.where(Wave.id.in_(wave_ids)) if wave_ids is not None else q.where(Wave.status.in_(statuses))
+    rows = session.execute(q.order_by(Wave.id.desc()).limit(limit)).all()
     return [WaveSummary(*r) for r in rows]
 
 
 def wave(session: Session, wave_id: int) -> WaveSummary | None:
-    found = [w for w in waves(session, statuses=tuple(s.value for s in WaveStatus)) if w.id == wave_id]
+    found = waves(session, wave_ids=[wave_id])
     return found[0] if found else None
 
 

@@ -80,6 +80,8 @@ class PickTask(Base):
         CheckConstraint("status IN ('open', 'done', 'short', 'cancelled')", name="status"),
         Index("ix_pick_task_wave", "wave_id", "sequence"),
         Index("ix_pick_task_line", "order_line_id"),
+        # A new wave's tasks leave out the units open tasks have already claimed in each bin: found by product.
+        Index("ix_pick_task_product_status", "product_id", "status"),
     )
 
 

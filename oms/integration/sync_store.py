@@ -22,6 +22,8 @@ from oms.partners.models import TradingPartner
 
 # -- connectors ---------------------------------------------------------------------------------
 
+ROLES = ("channel", "carrier", "erp")  # a shop or marketplace, a carrier account, an ERP that takes what is issued
+
 
 @dataclass(frozen=True)
 class ConnectorInfo:
@@ -36,17 +38,20 @@ class ConnectorInfo:
 
 
 def add_connector(session: Session, actor: Actor, *, code: str, role: str, kind: str, name: str, base_url: str,
-                  options: dict | None = None, interval_s: int = 60) -> None:
-    """Configure a channel or carrier connection; a channel connector also creates its sales channel."""
+                  options: dict | None = None, interval_s: int = 60, subscribes: tuple[str, ...] | list[str] = ()) -> None:
+    """Configure a channel, carrier or ERP connection; a channel connector also creates its sales channel.
+
+    ``subscribes``: the topics the domain publishes that this connection receives from now on (an ERP's
+    invoices, credit notes and shipments: ``outbox.publish`` queues each for it)."""
     code = validate.text(code, "code", SHORT, required=True)
     if any(c.isspace() for c in code):
         raise InvalidInput(_("A code cannot contain spaces ({code!r}).").format(code=code))
-    if role not in ("channel", "carrier"):
-        raise InvalidInput(_("A connector is a channel or a carrier, not {role!r}.").format(role=role))
+    if role not in ROLES:
+        raise InvalidInput(_("A connector is a channel, a carrier or an ERP hand-off, not {role!r}.").format(role=role))
     # Which kinds exist is the connector registry's to say (sync.registry); the domain keeps what it is given.
     kind = validate.text(kind, "kind", SHORT, required=True)
     base_url = validate.text(base_url, "address", LINE, required=True)
-    if not base_url.startswith(("http://", "https://")):
+    if not base_url.startswith(("http://", "https://") + (("file:///",) if role == "erp" else ())):
         raise InvalidInput(_("The address must start with https:// (or http:// for a local test server), not {url!r}.").format(url=base_url))
     validate.quantity(interval_s, "interval in seconds")
     if session.get(ConnectorConfig, code) is not None:
@@ -60,6 +65,8 @@ def add_connector(session: Session, actor: Actor, *, code: str, role: str, kind:
                                 options=options or {}, enabled=True, interval_s=interval_s))
     session.add(ConnectorState(code=code, online=True, pulled=0, pushed=0, last_error=""))
     session.flush()
+    if subscribes:
+        outbox.subscribe(session, code, tuple(subscribes))
     audit.record(session, actor, "connector.added", "connector", code, summary=f"{role} {kind} {code}: {base_url}")
 
 

@@ -249,6 +249,32 @@ def ship(session: Session, actor: Actor, pid: int, lid: int, qty: int, *, refere
     _movement(session, actor, pid, lid, MovementKind.SHIP, -qty, reference=reference)
 
 
+def ship_many(session: Session, actor: Actor, moves: list[tuple[int, int, int, str]]) -> None:
+    """ship() for many (product, location, units, reference) at once: one batched update of the levels, checked as
+    ship() checks each, and one insert of the ledger's movements; nothing is written when one is not reserved."""
+    if not moves:
+        return
+    for _pid, _lid, qty, _ref in moves:
+        validate.quantity(qty)
+    totals: dict[tuple[int, int], int] = {}
+    for pid, lid, qty, _ref in moves:
+        totals[(pid, lid)] = totals.get((pid, lid), 0) + qty
+    conn = session.connection()
+    now = utcnow()
+    done = conn.execute(_SHIP, [{"p": pid, "l": lid, "q": qty, "now": now} for (pid, lid), qty in totals.items()]).rowcount
+    if conn.dialect.supports_sane_multi_rowcount and done != len(totals):
+        for (pid, lid), qty in totals.items():  # name the one that failed, as ship() would
+            level = _level(session, pid, lid)
+            if level is None or level.allocated < qty or level.on_hand < qty:
+                break
+        raise Conflict(_("Cannot ship {qty} of {sku} from {loc}: they are not reserved there.").format(
+            qty=qty, sku=_sku(session, pid), loc=_loc(session, lid)))
+    conn.execute(insert(StockMovement.__table__), [
+        {"product_id": pid, "location_id": lid, "bin_id": None, "kind": MovementKind.SHIP.value, "quantity": -qty,
+         "reason": "", "reference": ref[:64], "user": actor.user[:64], "station": actor.station[:64], "created_at": now}
+        for pid, lid, qty, ref in moves])
+
+
 def unship(session: Session, actor: Actor, pid: int, lid: int, qty: int, *, reference: str = "") -> None:
     """Undo ship(): the units are back on the shelf and reserved again (a voided shipment)."""
     validate.quantity(qty)

@@ -41,6 +41,7 @@ from .status import (
     derive_status,
     refresh_loaded_status,
     refresh_status,
+    refresh_statuses,
     status_title,
 )
 
@@ -58,6 +59,7 @@ __all__ = [
     "LineQty",
     "derive_status",
     "refresh_status",
+    "refresh_statuses",
     "refresh_loaded_status",
     "add_channel",
     "ImportResult",

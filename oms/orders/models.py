@@ -107,7 +107,7 @@ class SalesOrder(Base):
         CheckConstraint(f"status IN ({enum_values(OrderStatus)})", name="status"),
         CheckConstraint(f"order_type IN ({enum_values(OrderType)})", name="order_type"),
         # The queues: a bucket is a status (or hold) sorted by promise or placement.
-        Index("ix_sales_order_status_ship_by", "status", "ship_by"),
+        Index("ix_sales_order_status_ship_by_placed", "status", "ship_by", "placed_at", "id"),  # also a wave's urgency order
         Index("ix_sales_order_status_placed", "status", "placed_at"),
         Index("ix_sales_order_placed", "placed_at"),
         Index("ix_sales_order_number", "number"),

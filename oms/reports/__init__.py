@@ -7,7 +7,10 @@ packing productivity per worker and station from the audit trail. Every measure 
 filters (channel, location, order type, carrier), can be compared with the period before, and returns
 plain frozen dataclasses that carry the ids of the orders behind each number, for drill-down. Each
 measure's definition is stated in words in ``DEFINITIONS`` (the screen and the command line show it).
-It reads the tables of orders, routing, shipping, inventory and the audit trail, and writes nothing."""
+It reads the tables of orders, routing, shipping, inventory and the audit trail, and writes nothing.
+
+``o2c`` is the order-to-cash view: shipped but not invoiced, payment captures by age, failed captures with
+their retry state, and the invoices sent to EDI partners with their 997s."""
 
 from .measures import (
     DEFINITIONS,
@@ -42,8 +45,20 @@ from .measures import (
     productivity,
     throughput,
 )
+from .o2c import (
+    CaptureAge,
+    EdiInvoice,
+    FailedCapture,
+    NotInvoiced,
+    OrderToCash,
+    edi_invoices,
+    not_invoiced,
+    order_to_cash,
+)
 
 __all__ = [
+    "CaptureAge", "EdiInvoice", "FailedCapture", "NotInvoiced", "OrderToCash", "edi_invoices", "not_invoiced",
+    "order_to_cash",
     "DEFINITIONS", "BackorderAging", "BackorderRow", "CarrierCost", "CarrierCostRow", "Compared", "CycleTime",
     "Durations", "Filters", "FillRate", "OnTime", "Period", "PerfectOrder", "Productivity", "ProductivityRow", "Rate",
     "Throughput", "ThroughputRow", "WorkingHours", "OrderRef", "orders_behind", "choices", "backorder_aging", "carrier_cost", "compare", "cycle_time",

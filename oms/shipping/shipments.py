@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from oms import inventory, orders
+from oms import inventory, invoicing, orders
 from oms.core import audit, outbox, validate, wording
 from oms.core.audit import Actor
 from oms.core.errors import Conflict, InvalidInput, NotFound
@@ -35,6 +35,9 @@ class PackItem:
     quantity: int
     package: int = 0  # index into the packages list
 
+
+# What ship confirm publishes for the connections that take shipments (outbox.publish): the ERP hand-off.
+SHIPMENT_TOPIC = "shipment.confirmed"
 
 TRACKING_STATUSES = ("pre_transit", "in_transit", "out_for_delivery", "delivered", "return_to_sender", "failure", "unknown")
 
@@ -127,6 +130,7 @@ def confirm(
     lid = shipment.location_id
     ref = f"shipment:{shipment.id}"
     lines_out = []
+    shipped_lines: list[invoicing.ShippedLine] = []
     order_lines = {l.id: l for l in order.lines}
     allocs = {a.order_line_id: a for a in session.scalars(select(Allocation).where(
         Allocation.order_line_id.in_([sl.order_line_id for sl in shipment.lines]), Allocation.location_id == lid))}
@@ -143,6 +147,7 @@ def confirm(
         line.shipped += sl.quantity
         lines_out.append({"external_line_id": line.external_line_id, "sku": line.sku, "quantity": sl.quantity,
                           "unit_price_minor": line.unit_price_minor})
+        shipped_lines.append(invoicing.ShippedLine(line.id, sl.quantity))
     shipment.status = ShipmentStatus.SHIPPED.value
     shipment.carrier, shipment.service, shipment.tracking_number = carrier, service, tracking_number
     shipment.shipped_at = shipped_at
@@ -159,9 +164,12 @@ def confirm(
             "carrier": carrier, "service": service, "tracking_number": tracking_number, "shipped_at": shipped_at.isoformat()}
     outbox.enqueue(session, channel, "fulfillment.create", f"{channel}:fulfillment:{shipment.id}", base, order_id=order.id)
     amount = sum(l["quantity"] * l["unit_price_minor"] for l in lines_out)
+    # Every shipment is invoiced as it leaves, whatever its channel; a partner's 810 carries the same number.
+    number = invoicing.invoice_shipment(session, actor, order, shipment.id, shipped_lines, issued_at=shipped_at)
     if order.order_type == OrderType.WHOLESALE.value:
         outbox.enqueue(session, channel, "invoice.create", f"{channel}:invoice:{shipment.id}",
-                      {**base, "currency": order.currency, "amount_minor": amount}, order_id=order.id)
+                      {**base, "currency": order.currency, "amount_minor": amount, "invoice_number": number},
+                      order_id=order.id)
         outbox.enqueue(session, channel, "asn.create", f"{channel}:asn:{shipment.id}", asn_data(session, shipment, order),
                       order_id=order.id)
     else:
@@ -171,6 +179,10 @@ def confirm(
                       {"order_external_id": order.external_id, "currency": order.currency, "amount_minor": amount,
                        "captured_before_minor": sum(p.get("amount_minor", 0) for p in earlier),
                        "final": status in (OrderStatus.SHIPPED, OrderStatus.DELIVERED)}, order_id=order.id)
+    # The ERP hand-off hears of the shipment (and, through invoicing, of its invoice).
+    outbox.publish(session, SHIPMENT_TOPIC, f"shipment:{shipment.id}",
+                   {"type": "shipment", **base, "order_number": order.number, "channel": channel,
+                    "invoice_number": number, "currency": order.currency}, order_id=order.id)
 
 
 def asn_data(session: Session, shipment: Shipment, order: SalesOrder) -> dict:
@@ -227,6 +239,8 @@ def void(session: Session, actor: Actor, shipment_id: int, *, reason: str) -> No
         else:
             line.packed -= sl.quantity
     if was_shipped:
+        # What was invoiced for the shipment is given back: the invoice stays, a credit note answers it.
+        invoicing.credit_shipment(session, actor, shipment.id, reason=_("Shipment voided: {reason}").format(reason=reason)[:300])
         channel = session.scalar(select(Channel.code).where(Channel.id == order.channel_id))
         outbox.enqueue(session, channel, "fulfillment.cancel", f"{channel}:fulfillment-cancel:{shipment.id}",
                       {"order_external_id": order.external_id, "shipment_id": shipment.id,

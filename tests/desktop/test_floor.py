@@ -724,3 +724,44 @@ def test_a_label_the_carrier_refuses_is_said_in_red_with_the_carriers_words_and_
     assert k.awaiting_label.property("state") == "error"
     with demo_db.read() as s:
         assert s.get(SalesOrder, ids["#N1"]).status == "packed"
+
+
+def test_a_pick_scan_reads_nothing_of_the_wave_again_however_big_the_wave(qtbot, demo_db, station):
+    """The picking screen shows what a confirmed stop changed: an item scan costs the same statements in a wave of
+    2 orders as in one of 12, and none of them reads the wave's open tasks or its summary again."""
+    from sqlalchemy import event
+
+    from oms import fulfilment
+
+    window, scanner = station
+    add_floor(demo_db, [(f"#Q{i}", [("FLOOR-MUG-RED", 1), ("FLOOR-MUG-BLU", 1)]) for i in range(14)])
+    with demo_db.write() as s:
+        small = fulfilment.build_wave(s, SETUP, "RNO", limit=2).wave_id
+        big = fulfilment.build_wave(s, SETUP, "RNO", limit=12).wave_id
+    window.show_screen("picking")
+    p = window.picking
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    per_scan = {}
+    for wave_id in (small, big):
+        assert scanner.scan(f"WAVE-{wave_id}")[0]
+        t = p.current
+        if t.bin_code:
+            assert scanner.scan(t.bin_code)[0]
+        left = p.summary.to_pick - p.summary.picked
+        statements.clear()
+        event.listen(demo_db.engine, "before_cursor_execute", seen)
+        try:
+            ok, text = scanner.scan(barcode_of(demo_db, t.sku))
+        finally:
+            event.remove(demo_db.engine, "before_cursor_execute", seen)
+        assert ok, text
+        assert p.summary.to_pick - p.summary.picked == left - 1  # the progress moved by the unit taken
+        assert not [st for st in statements if "FROM pick_task JOIN product" in st or "FROM wave JOIN location" in st]
+        per_scan[wave_id] = len(statements)
+        with demo_db.read() as s:  # what the screen shows is what is in the database
+            assert [(o.task_ids, o.quantity) for o in p.open] == [(o.task_ids, o.quantity) for o in fulfilment.open_stops(s, wave_id)]
+    assert per_scan[small] == per_scan[big], per_scan

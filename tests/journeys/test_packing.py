@@ -25,6 +25,10 @@ def test_maria_packs_with_a_wrong_item_and_the_label_and_slip_reach_the_printers
     s.key("Ctrl+6")
     s.wait_text("Scan a tote or an order number")
     k = s.window.packing
+    # Before a scan, the bench says which totes wait to be packed: Deshawn's tote among them.
+    s.wait_for(lambda: "to be packed" in k.ship_label.text() and order["tote"] in k.ship_label.text(),
+               "the totes waiting to be packed, with this one")
+    assert s.sees(order["tote"])
     s.scan(order["tote"])
     s.wait_text(f"Order {order['number']}")
     units = len(order["items"])
@@ -45,6 +49,7 @@ def test_maria_packs_with_a_wrong_item_and_the_label_and_slip_reach_the_printers
     s.wait_text(f"All {units} items scanned")
     s.key("Return")  # all scanned: Enter completes
     s.wait_text("scan the next tote")
+    assert order["tote"] not in k.ship_label.text(), "a packed tote no longer waits"
     with s.db.read() as session:
         sid = session.scalar(select(Shipment.id).where(Shipment.order_id == order["id"]))
 

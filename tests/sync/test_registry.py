@@ -16,10 +16,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_each_connector_package_declares_its_spec():
     assert [(s.kind, s.role, s.title) for s in registry.specs()] == [("amazon", "channel", "Amazon"),
+                                                                    ("file-drop", "erp", "ERP file drop"),
+                                                                    ("webhook", "erp", "ERP webhook"),
                                                                     ("easypost", "carrier", "EasyPost"),
                                                                     ("shopify", "channel", "Shopify"),
                                                                     ("woocommerce", "channel", "WooCommerce")]
     assert registry.kinds("channel") == ["amazon", "shopify", "woocommerce"] and registry.kinds("carrier") == ["easypost"]
+    assert registry.kinds("erp") == ["file-drop", "webhook"]
+    assert registry.spec("webhook").subscribes == ("invoice.issued", "credit_note.issued", "shipment.confirmed")
+    assert not registry.spec("file-drop").needs_secret
     shop = registry.spec("shopify", "channel")
     assert shop.address_title == "Shop address" and shop.secret_hint.startswith("Admin API access token")
     assert registry.spec("easypost").default_address == "https://api.easypost.com"
@@ -36,8 +41,11 @@ def test_an_unknown_kind_is_refused_in_words():
 
 def test_every_spec_builds_its_connector_and_emulator():
     for spec in registry.specs():
-        built = spec.build("c1", "http://127.0.0.1:9", "secret", dict(spec.options), max_attempts=1)
+        address = spec.parse_address("/tmp") if spec.kind == "file-drop" else "http://127.0.0.1:9"
+        built = spec.build("c1", address, "secret", dict(spec.options), max_attempts=1)
         assert built.code == "c1"
+        if spec.emulator is None:  # a folder on this machine needs none
+            continue
         emulator = spec.emulator("secret")
         assert hasattr(emulator, "start") and hasattr(emulator, "stop")
 

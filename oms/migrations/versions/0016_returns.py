@@ -5,7 +5,7 @@ received back with their disposition, the return label, and what the dock receiv
 purchasing's table, which now also holds units back from customers (no receipt line).
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0015
 Create Date: 2026-12-06 13:45:17.791826
 """
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ import oms.core.types
 
 
 revision = '0016'
-down_revision = '0013'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 

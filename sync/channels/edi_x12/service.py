@@ -498,7 +498,10 @@ def document_for_message(session: Session, partner: edi.PartnerInfo, message: sy
         doc_type, functional, segments = "856", "SH", build_856(payload)
     elif topic == "invoice.create":
         doc_type, functional = "810", "IN"
-        segments = build_810(payload, invoice_number=f"INV{payload['shipment_id']:06d}", invoice_date=shipped.date())
+        # The shipment's own invoice number (INV-000001, issued at ship confirm), so the partner pays what the
+        # books know; a message queued before invoicing existed keeps the number made from the shipment id.
+        number = payload.get("invoice_number") or f"INV{payload['shipment_id']:06d}"
+        segments = build_810(payload, invoice_number=number, invoice_date=shipped.date())
     else:
         raise OmsError(_("{topic} is not an EDI document.").format(topic=topic))
     text, isa, gs, st = write_document(session, partner, functional, doc_type, segments, when=shipped)
