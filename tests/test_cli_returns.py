@@ -61,7 +61,8 @@ def test_an_rma_from_request_to_close_by_the_command_line(seeded, tmp_path):
     assert [(u["sku"], u["disposition"], u["note"]) for u in shown["units"]] == [(sku, "restock", "fine")]
     assert [e["action"] for e in shown["timeline"]][:2] == ["rma.requested", "rma.approved"]
     out = run("rma", "resolve", "RMA-1001", "--refund", "10.00", "--db", url).stdout
-    assert out == "RMA-1001 is resolved: refund of $10.00.\n"
+    assert out == "RMA-1001 is resolved: refund of $10.00; credit note CN-000001.\n"  # the demo orders were invoiced
+    assert json.loads(run("rma", "show", "RMA-1001", "--json", "--db", url).stdout)["credit_notes"] == "CN-000001"
     assert run("rma", "close", "RMA-1001", "--db", url).stdout == "RMA-1001 is closed.\n"
     assert run("check", "--db", url).returncode == 0
     rows = json.loads(run("rma", "list", "--json", "--db", url).stdout)

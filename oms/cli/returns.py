@@ -137,7 +137,7 @@ def cmd_list(args) -> int:
 def _detail_dict(d: returns.RmaDetail) -> dict:
     return {"number": d.number, "order": d.order_number, "customer": d.customer, "location": d.location, "status": d.status,
             "reason": d.reason, "note": d.customer_note, "resolution": d.resolution, "restocking_fee": d.restocking_fee,
-            "refund": d.refund, "source": d.source, "carrier": d.carrier, "tracking_number": d.tracking_number,
+            "refund": d.refund, "credit_notes": d.credit_notes, "source": d.source, "carrier": d.carrier, "tracking_number": d.tracking_number,
             "lines": [{"sku": l.sku, "quantity": l.quantity, "received": l.received} for l in d.lines],
             "units": [{"sku": u.sku, "quantity": u.quantity, "disposition": u.disposition, "bin": u.bin_code, "note": u.note,
                        "at": u.at} for u in d.units],
@@ -227,7 +227,10 @@ def cmd_resolve(args) -> int:
     with db.write() as s:
         returns.resolve(s, _actor(), args.rma, refund=args.refund, note=args.note)
         d = returns.rma_detail(s, args.rma)
-    print(_("{number} is resolved: {resolution} of {amount}.").format(number=d.number, resolution=d.resolution, amount=d.refund))
+    text = _("{number} is resolved: {resolution} of {amount}").format(number=d.number, resolution=d.resolution, amount=d.refund)
+    if d.credit_notes:
+        text += _("; credit note {numbers}").format(numbers=d.credit_notes)
+    print(text + ".")
     return 0
 
 

@@ -6,9 +6,13 @@ store credit) and an optional restocking fee; the RMA number series (RMA-1001, â
 order's timeline; the return label bought through the carrier connector (by the outbox); receiving at the dock by
 scanner with a disposition per unit; and what the dock received that needs a person's review.
 
+Resolving a refund or store credit issues a credit note for the units received (``oms.invoicing``), against the
+invoices they were billed on.
+
 Owns the `return_reason`, `rma_counter`, `rma`, `rma_line`, `return_unit`, `rma_label` and `return_review` tables.
 Units restocked go through the stock ledger by `routing.restock` (which releases the orders waiting for them);
-units quarantined go to purchasing's quarantine. So returns stands above purchasing, routing and shipping, and below
+units quarantined go to purchasing's quarantine. So returns stands above purchasing, routing, shipping and invoicing,
+and below
 the documents (the return slip) and the command line."""
 
 from .channel import ChannelReturn, take_in_channel_return

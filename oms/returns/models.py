@@ -89,6 +89,7 @@ class Rma(Base):
     restocking_fee_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     refund_minor: Mapped[Optional[int]] = mapped_column(BigInteger)  # what was refunded or credited, at resolve
     resolution_note: Mapped[str] = mapped_column(String(LINE), default="")
+    credit_notes: Mapped[str] = mapped_column(String(LINE), default="")  # the credit notes issued at resolve (CN-…)
     source: Mapped[str] = mapped_column(String(SHORT), default="desk")  # desk, dock, or the channel's code
     external_id: Mapped[Optional[str]] = mapped_column(String(SHORT))  # the channel's refund or return id
     carrier_account: Mapped[str] = mapped_column(String(SHORT), default="")

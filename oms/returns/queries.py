@@ -79,6 +79,7 @@ class RmaDetail:
     resolution: str
     restocking_fee: str
     refund: str | None
+    credit_notes: str
     resolution_note: str
     source: str
     carrier: str
@@ -153,7 +154,8 @@ def rma_detail(session: Session, ref: int | str) -> RmaDetail:
         rid, r.number, order.number, order.customer_name or order.ship_name, loc.code, address, order.placed_at, r.created_at,
         r.status, status_title(r.status), r.reason_code,
         r.customer_note, resolution_title(r.resolution), format_money(r.restocking_fee_minor, r.currency),
-        None if r.refund_minor is None else format_money(r.refund_minor, r.currency), r.resolution_note, r.source, r.carrier,
+        None if r.refund_minor is None else format_money(r.refund_minor, r.currency), r.credit_notes, r.resolution_note,
+        r.source, r.carrier,
         r.tracking_number, has_label, lines, units, timeline)
 
 

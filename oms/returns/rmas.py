@@ -386,27 +386,70 @@ def mark_in_transit(session: Session, actor: Actor, rma: int | str, *, reason: s
     return True
 
 
+def _credit_received(session: Session, actor: Actor, row: Rma) -> list[str]:
+    """Credit notes for the units received, against the invoices of the shipments they went out on (oldest invoice
+    first, only what is not credited yet): the credit note numbers, none when nothing of it was invoiced."""
+    from oms import invoicing
+    from oms.invoicing.models import Invoice, InvoiceLine, LineKind
+
+    per_invoice: dict[str, dict[str, int]] = {}
+    for rl in session.execute(select(RmaLine.order_line_id, RmaLine.received).where(RmaLine.rma_id == row.id, RmaLine.received > 0)):
+        left = rl.received
+        for line_id, invoice_id, number, sku, qty in session.execute(
+                select(InvoiceLine.id, Invoice.id, Invoice.number, InvoiceLine.sku, InvoiceLine.quantity)
+                .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+                .where(InvoiceLine.order_line_id == rl.order_line_id, InvoiceLine.kind == LineKind.GOODS.value)
+                .order_by(Invoice.id, InvoiceLine.position)):
+            free = qty - invoicing.credited(session, invoice_id).get(line_id, 0) - per_invoice.get(number, {}).get(sku, 0)
+            take = min(max(free, 0), left)
+            if take:
+                per_invoice.setdefault(number, {})[sku] = per_invoice.get(number, {}).get(sku, 0) + take
+                left -= take
+            if not left:
+                break
+    reason = _("{number}: returned ({reason})").format(number=row.number, reason=row.reason_code)
+    return [invoicing.issue_credit_note(session, actor, number, quantities, reason=reason)
+            for number, quantities in per_invoice.items()]
+
+
 def resolve(session: Session, actor: Actor, rma: int | str, *, refund: str | int | None = None, note: str = "") -> int:
-    """Settle a received RMA: records what is refunded or credited (by default the value of the units received, less
-    the restocking fee) and returns it in minor units. No credit note is issued here: the invoicing capability is not
-    part of this build, so the amount is kept on the RMA for the person who pays it out."""
+    """Settle a received RMA and return what is refunded or credited, in minor units.
+
+    A refund or store credit issues a credit note (``oms.invoicing``) for the units received, against the invoices
+    they were billed on; the amount is the credit notes' total (or, for units never invoiced, their price on the
+    order) less the restocking fee, unless ``refund`` names it. An exchange issues none: the customer gets goods,
+    not money."""
+    from oms.invoicing.models import CreditNote
+
     row = _rma(session, rma)
     if row.status != S.RECEIVED.value:
         hint = _(" Receive the parcel first.") if row.status in OPEN_STATES else ""
         raise Conflict(_("{number} is {status}: only a received RMA can be resolved.").format(
             number=row.number, status=status_title(row.status)) + hint)
+    notes: list[str] = []
+    if row.resolution != Resolution.EXCHANGE.value:
+        notes = _credit_received(session, actor, row)
     if refund is None:
-        value = session.scalar(select(func.coalesce(func.sum(RmaLine.received * OrderLine.unit_price_minor), 0))
-                               .join(OrderLine, OrderLine.id == RmaLine.order_line_id).where(RmaLine.rma_id == row.id))
-        amount = max(0, int(value) - row.restocking_fee_minor)
+        if notes:
+            value = session.scalar(select(func.coalesce(func.sum(CreditNote.total_minor), 0)).where(CreditNote.number.in_(notes)))
+        else:
+            value = session.scalar(select(func.coalesce(func.sum(RmaLine.received * OrderLine.unit_price_minor), 0))
+                                   .join(OrderLine, OrderLine.id == RmaLine.order_line_id).where(RmaLine.rma_id == row.id))
+        amount = 0 if row.resolution == Resolution.EXCHANGE.value else max(0, int(value) - row.restocking_fee_minor)
     else:
         amount = money.to_minor(refund, row.currency)
         if amount < 0:
             raise InvalidInput(_("A refund cannot be negative ({amount}).").format(amount=refund))
     row.refund_minor = amount
+    row.credit_notes = ", ".join(notes)
     row.resolution_note = validate.text(note, "note", 300)
-    move(session, actor, row, S.RESOLVED, _("{resolution} of {amount}").format(
-        resolution=resolution_title(row.resolution), amount=money.format_money(amount, row.currency)))
+    summary = _("{resolution} of {amount}").format(resolution=resolution_title(row.resolution),
+                                                   amount=money.format_money(amount, row.currency))
+    if notes:
+        summary += _(", credit note {numbers}").format(numbers=row.credit_notes)
+    if row.restocking_fee_minor and row.resolution != Resolution.EXCHANGE.value:
+        summary += _(", restocking fee {fee} kept").format(fee=money.format_money(row.restocking_fee_minor, row.currency))
+    move(session, actor, row, S.RESOLVED, summary)
     return amount
 
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import func, select
 
-from oms import check, inventory, orders, purchasing, returns, routing
+from oms import check, inventory, invoicing, orders, purchasing, returns, routing
 from oms.core.errors import Conflict, InvalidInput, NotFound
 from oms.core.models import AuditEvent
 from oms.inventory.models import StockMovement
@@ -156,7 +156,10 @@ def test_receive_partial_return_with_each_disposition_then_resolve(world):
     assert amount == 4200
     with world.read() as s:
         d = returns.rma_detail(s, rma)
-        assert (d.status, d.refund) == ("closed", "$42.00")
+        assert (d.status, d.refund, d.credit_notes) == ("closed", "$42.00", "CN-000001")
+        note = invoicing.credit_note_view(s, "CN-000001")
+        assert [(l.sku, l.quantity) for l in note.lines if l.kind == "goods"] == [("MUG-RED", 3)]
+        assert f"{rma}: returned (DAMAGED)" in (note.reason or "")
         assert [e.action for e in d.timeline][-2:] == ["rma.resolved", "rma.closed"]
         # the unit not sent back is free to go on another RMA again
         assert returns.returnable(s, s.scalar(select(OrderLine.id).where(OrderLine.order_id == oid))) == 2
@@ -328,3 +331,24 @@ def test_stations_opening_rmas_at_once_get_different_numbers(world):
     numbers, refused, errors = _at_once(world, 4, returns.next_rma_number)
     assert errors == [] and refused == []
     assert sorted(numbers) == [f"RMA-{n}" for n in range(1001, 1009)]
+
+
+def test_a_restocking_fee_is_kept_and_an_exchange_credits_nothing(world):
+    _oid, number = shipped_order(world, (("MUG-RED", 2), ("MUG-BLU", 1)))
+    with world.write() as s:
+        _a, refund = returns.create_rma(s, ACTOR, number, [L("MUG-RED", 2)], reason="CHANGED_MIND", restocking_fee="3.00")
+        _b, swap = returns.create_rma(s, ACTOR, number, [L("MUG-BLU", 1)], reason="WRONG_ITEM", resolution="exchange")
+        returns.receive_unit(s, ACTOR, refund, "MUG-RED", "restock", quantity=2, bin="A-01-1")
+        returns.receive_unit(s, ACTOR, swap, "MUG-BLU", "restock", bin="A-01-1")
+    with world.write() as s:
+        assert returns.resolve(s, ACTOR, refund) == 2 * 1400 - 300
+        assert returns.resolve(s, ACTOR, swap) == 0
+    with world.read() as s:
+        first, second = returns.rma_detail(s, refund), returns.rma_detail(s, swap)
+        assert (first.credit_notes, first.refund) == ("CN-000001", "$25.00")
+        assert "restocking fee $3.00 kept" in first.timeline[-1].summary
+        assert (second.credit_notes, second.refund) == ("", "$0.00")
+        assert [n for n, *_rest in invoicing.credit_notes(s)] == ["CN-000001"]
+    with pytest.raises(Conflict, match="only a received RMA can be resolved"):  # once
+        with world.write() as s:
+            returns.resolve(s, ACTOR, refund)

@@ -58,6 +58,7 @@ def upgrade() -> None:
     sa.Column('restocking_fee_minor', sa.BigInteger(), nullable=False),
     sa.Column('refund_minor', sa.BigInteger(), nullable=True),
     sa.Column('resolution_note', sa.String(length=300), nullable=False),
+    sa.Column('credit_notes', sa.String(length=300), nullable=False),
     sa.Column('source', sa.String(length=64), nullable=False),
     sa.Column('external_id', sa.String(length=64), nullable=True),
     sa.Column('carrier_account', sa.String(length=64), nullable=False),
