@@ -450,7 +450,29 @@ def resolve(session: Session, actor: Actor, rma: int | str, *, refund: str | int
     if row.restocking_fee_minor and row.resolution != Resolution.EXCHANGE.value:
         summary += _(", restocking fee {fee} kept").format(fee=money.format_money(row.restocking_fee_minor, row.currency))
     move(session, actor, row, S.RESOLVED, summary)
+    _tell_channel(session, row, amount)
     return amount
+
+
+def _tell_channel(session: Session, row: Rma, amount: int) -> None:
+    """A refund decided here goes to the order's channel through the outbox (a shop's refund, once); not for a return
+    the channel itself reported (it refunded already), a wholesale order (the partner has its credit note), or nothing
+    to pay back."""
+    from oms.core import outbox
+    from oms.orders.models import Channel, OrderType
+
+    if row.resolution != Resolution.REFUND.value or amount <= 0:
+        return
+    order = session.get(SalesOrder, row.order_id)
+    channel = session.scalar(select(Channel.code).where(Channel.id == order.channel_id))
+    if row.source == channel or order.order_type == OrderType.WHOLESALE.value:
+        return
+    lines = [{"external_line_id": ext, "sku": sku, "quantity": int(got)} for ext, sku, got in session.execute(
+        select(OrderLine.external_line_id, RmaLine.sku, RmaLine.received).join(OrderLine, OrderLine.id == RmaLine.order_line_id)
+        .where(RmaLine.rma_id == row.id, RmaLine.received > 0).order_by(RmaLine.id))]
+    outbox.enqueue(session, channel, "refund.create", f"{channel}:refund:{row.number}",
+                   {"order_external_id": order.external_id, "rma": row.number, "currency": row.currency,
+                    "amount_minor": amount, "lines": lines, "credit_notes": row.credit_notes}, order_id=order.id)
 
 
 def close(session: Session, actor: Actor, rma: int | str) -> None:

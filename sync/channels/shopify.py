@@ -12,6 +12,8 @@ Decisions worth knowing:
   and as a Cancellation.
 * A refund whose line items are restocked as a return (``restock_type`` "return") is a return: it opens an RMA
   (requested, once per refund id) for the units, to be received at the returns dock.
+* An RMA refunded here goes to Shopify as a refund (``refund.create``) once: its note names the RMA, which is how
+  a retry recognises it; the units are ``no_restock`` there (Shopify's stock is ours, told from the ledger).
 * Captures: ``final`` captures whatever is left on the authorization (which includes shipping
   and tax); a non-final capture is only sent when the payload says how much was captured before
   (``captured_before_minor``), since Shopify offers no idempotency key to recognise a repeat.
@@ -288,6 +290,7 @@ class ShopifyChannel:
             "payment.capture": self._push_capture,
             "order.cancelled": self._push_cancel,
             "inventory.set": self._push_inventory,
+            "refund.create": self._push_refund,
         }.get(message.topic)
         if handler is None:
             return {"skipped": f"Shopify has no use for {message.topic}"}
@@ -354,6 +357,47 @@ class ShopifyChannel:
                 return {"already": "cancelled", "fulfillment_ids": [live[0]["id"]]}
             raise
         return {"cancelled": f["id"]}
+
+    def _push_refund(self, p: dict) -> dict:
+        """An RMA's refund, once: read before write (a refund whose note names the RMA is the one sent before, whose
+        answer was lost). The units are not restocked in Shopify (``no_restock``): the stock Shopify shows is ours,
+        told by inventory.set from the ledger the return went through. The money goes back against the order's
+        captures and sales, never more than they hold."""
+        oid = int(p["order_external_id"])
+        rma = str(p["rma"])
+        currency = money.check_currency(p["currency"])
+
+        def sent_before() -> dict | None:
+            refunds = _data(self.client.get(f"orders/{oid}/refunds.json")).get("refunds", [])
+            return next((r for r in refunds if rma in str(r.get("note") or "")), None)
+
+        found = sent_before()
+        if found:
+            return {"already": found.get("id")}
+        txs = _data(self.client.get(f"orders/{oid}/transactions.json")).get("transactions", [])
+        left = int(p["amount_minor"])
+        transactions = []
+        for t in txs:
+            if t.get("kind") in ("capture", "sale") and t.get("status") == "success" and left > 0:
+                back = sum(_minor(x["amount"], x.get("currency") or currency, "refund") for x in txs
+                           if x.get("kind") == "refund" and x.get("status") == "success" and x.get("parent_id") == t["id"])
+                room = _minor(t["amount"], t.get("currency") or currency, "payment") - back
+                take = min(room, left)
+                if take > 0:
+                    transactions.append({"parent_id": t["id"], "amount": money.to_text(take, currency), "kind": "refund",
+                                         "gateway": t.get("gateway")})
+                    left -= take
+        body = {"refund": {"note": f"{rma}: items returned", "notify": False, "transactions": transactions,
+                           "refund_line_items": [{"line_item_id": int(l["external_line_id"]), "quantity": int(l["quantity"]),
+                                                  "restock_type": "no_restock"} for l in p["lines"]]}}
+        try:
+            refund = _data(self.client.post(f"orders/{oid}/refunds.json", json_body=body))["refund"]
+        except PermanentError:
+            found = sent_before()  # made by a try whose answer was lost?
+            if found:
+                return {"already": found.get("id")}
+            raise
+        return {"refunded": refund["id"], "unpaid_minor": left}
 
     def _push_capture(self, p: dict) -> dict:
         oid = int(p["order_external_id"])

@@ -104,3 +104,50 @@ def test_a_woocommerce_refund_of_items_opens_an_rma_once_and_a_money_refund_none
         sku = s.scalar(select(OrderLine.sku).where(OrderLine.external_line_id == str(item["id"])))
         assert (d.status, d.source, d.customer_note, [(l.sku, l.quantity) for l in d.lines]) == (
             "requested", "woo", "Wrong colour", [(sku, 1)])
+
+
+def test_a_refund_decided_here_reaches_shopify_exactly_once_through_a_misbehaving_shop(shop_world):
+    """An RMA opened at the desk for a Shopify order, received and resolved: the refund goes to the shop through the
+    outbox, once, however often the shop drops, throttles or garbles an answer; the units are not restocked there
+    (the stock Shopify shows is ours), and reading the order again opens no second RMA."""
+    from oms.core.models import OutboxMessage
+    from sync.emulators._server import Faults
+
+    db = shop_world
+    clock = FakeClock()
+    with ShopifyEmulator(token=TOKEN, seed=21, clock=clock, faults=Faults.chaos()) as emu:
+        (oid,) = emu.seed_orders(1, DEFAULT_SKUS)
+        engine = Engine(db, {"web": channel(emu, clock)})
+        drain(engine)
+        _ship_everything(db)
+        drain(engine)  # the fulfilment and the capture reach the shop
+        first = emu.orders[oid]["line_items"][0]
+        with db.write() as s:
+            order = s.scalar(select(SalesOrder.number))
+            sku = s.scalar(select(OrderLine.sku).where(OrderLine.external_line_id == str(first["id"])))
+            _id, rma = returns.create_rma(s, ACTOR, order, [returns.RmaLineInput(sku, 1)], reason="DAMAGED")
+            returns.receive_unit(s, ACTOR, rma, sku, "scrap")
+            amount = returns.resolve(s, ACTOR, rma)
+        for _ in range(60):
+            engine.run_once()
+            with db.write() as s:  # make any retry due now
+                s.execute(OutboxMessage.__table__.update().where(OutboxMessage.status != "sent")
+                          .values(next_attempt_at=func.now()))
+            with db.read() as s:
+                if s.scalar(select(OutboxMessage.status).where(OutboxMessage.topic == "refund.create")) == "sent":
+                    break
+        emu.advance(600)
+        drain(engine)
+        refunds = [r for r in emu.orders[oid]["refunds"] if rma in r["note"]]
+    assert len(refunds) == 1, emu.orders[oid]["refunds"]
+    (refund,) = refunds
+    assert [(i["line_item_id"], i["quantity"], i["restock_type"]) for i in refund["refund_line_items"]] == [(first["id"], 1, "no_restock")]
+    assert sum(minor_units(t["amount"]) for t in refund["transactions"]) == amount
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Rma)) == 1
+        assert s.scalar(select(OutboxMessage.status).where(OutboxMessage.topic == "refund.create")) == "sent"
+
+
+def minor_units(text: str) -> int:
+    whole, _dot, cents = text.partition(".")
+    return int(whole) * 100 + int((cents + "00")[:2])
