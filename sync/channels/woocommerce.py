@@ -41,6 +41,7 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import json
+import re
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -67,6 +68,7 @@ MAX_PER_BATCH = 100  # WooCommerce's woocommerce_rest_batch_items_limit
 SHIPPED_META = "_quayside_shipments"
 WAITING = {"pending": "pending payment", "on-hold": "on hold, awaiting payment", "failed": "payment failed",
            "checkout-draft": "checkout not finished"}
+OUR_REFUND = re.compile(r"^RMA-\d+: items returned$")  # the reason of the refunds _push_refund sends
 CANCELLING = {"cancelled": "Cancelled in WooCommerce", "refunded": "Refunded in WooCommerce"}
 PROVIDERS = {"usps": "usps", "ups": "ups", "fedex": "fedex", "dhl": "dhl", "canada post": "canada-post",
              "royal mail": "royal-mail", "australia post": "australia-post"}
@@ -247,6 +249,8 @@ class WooCommerceChannel:
         for r in _rows(self.client.get(f"wc/v3/orders/{o['id']}/refunds"), self.code):
             if not isinstance(r, dict) or r.get("id") is None:
                 continue
+            if OUR_REFUND.match(str(r.get("reason") or "")):  # a refund we sent for an RMA of ours: no new return
+                continue
             lines = []
             for li in r.get("line_items") or []:
                 item = next((m.get("value") for m in li.get("meta_data") or [] if isinstance(m, dict)
@@ -359,7 +363,7 @@ class WooCommerceChannel:
 
     def push(self, message: OutboundMessage) -> dict[str, Any]:
         handler = {"fulfillment.create": self._push_fulfillment, "order.cancelled": self._push_cancel,
-                   "inventory.set": self._push_inventory}.get(message.topic)
+                   "inventory.set": self._push_inventory, "refund.create": self._push_refund}.get(message.topic)
         if handler is None:
             return {"skipped": f"WooCommerce has no use for {message.topic}"}
         self._usable()
@@ -408,6 +412,40 @@ class WooCommerceChannel:
             body["status"] = "completed"
         self.client.request("PUT", f"wc/v3/orders/{oid}", json_body=body)
         return {"told": told, "completed": complete}
+
+    def _push_refund(self, p: dict) -> dict:
+        """An RMA's refund, once: read before write (a refund whose reason names the RMA is the one sent before). The
+        items are not restocked by WooCommerce (``restock_items`` false: its stock is ours, told from the ledger); the
+        money goes back through the payment gateway (``api_refund``), never more than is left to refund."""
+        oid = int(p["order_external_id"])
+        rma = str(p["rma"])
+        currency = money.check_currency(p["currency"])
+
+        def sent_before():
+            rows = _rows(self.client.get(f"wc/v3/orders/{oid}/refunds"), self.code)
+            return next((r for r in rows if isinstance(r, dict) and rma in str(r.get("reason") or "")), None)
+
+        found = sent_before()
+        if found:
+            return {"already": found.get("id")}
+        order = _obj(self.client.get(f"wc/v3/orders/{oid}"))
+        refunded = sum(-_minor(r.get("total"), currency, "refund", negative=True) for r in order.get("refunds") or []
+                       if isinstance(r, dict))
+        room = _minor(order.get("total"), currency, "order total") - refunded
+        amount = min(int(p["amount_minor"]), room)
+        if amount <= 0:
+            return {"skipped": "nothing is left to refund in WooCommerce"}
+        body = {"amount": money.to_text(amount, currency), "reason": f"{rma}: items returned", "api_refund": True,
+                "restock_items": False,
+                "line_items": [{"id": int(l["external_line_id"]), "quantity": int(l["quantity"])} for l in p["lines"]]}
+        try:
+            refund = _obj(self.client.post(f"wc/v3/orders/{oid}/refunds", json_body=body))
+        except PermanentError:
+            found = sent_before()
+            if found:
+                return {"already": found.get("id")}
+            raise
+        return {"refunded": refund.get("id")}
 
     def _push_cancel(self, p: dict) -> dict:
         oid = int(p["external_id"])

@@ -79,7 +79,8 @@ class WooCommerceEmulator(EmulatorServer):
         self.modified: dict[int, datetime] = {}
         self.notes: dict[int, list[dict]] = {}
         self.trackings: dict[int, list[dict]] = {}
-        self.refund_items: dict[int, list[dict]] = {}  # refund id -> its line items, as /refunds lists them
+        self.refund_items: dict[int, list[dict]] = {}
+        self.refund_calls = 0  # refunds created through the API (tests count them)  # refund id -> its line items, as /refunds lists them
         self.products: dict[int, dict] = {}
         self.variations: dict[int, dict[int, dict]] = {}  # parent product id -> variation id -> variation
         self.batch_calls: list[tuple[str, dict]] = []
@@ -335,6 +336,7 @@ class WooCommerceEmulator(EmulatorServer):
         r("GET", API + r"/orders/(?P<id>\d+)/notes", lambda q: self.notes.get(self._order(int(q.match["id"]))["id"], []))
         r("POST", API + r"/orders/(?P<id>\d+)/notes", self._post_note)
         r("GET", API + r"/orders/(?P<id>\d+)/refunds", self._list_refunds)
+        r("POST", API + r"/orders/(?P<id>\d+)/refunds", self._post_refund)
         r("GET", TRACKING_API + r"/orders/(?P<id>\d+)/shipment-trackings",
           lambda q: self.trackings.get(self._order(int(q.match["id"]))["id"], []))
         r("POST", TRACKING_API + r"/orders/(?P<id>\d+)/shipment-trackings", self._post_tracking)
@@ -484,6 +486,37 @@ class WooCommerceEmulator(EmulatorServer):
                 "note": str(body["note"]), "customer_note": bool(body.get("customer_note"))}
         self.notes.setdefault(order["id"], []).insert(0, note)  # newest first, as WooCommerce lists them
         return Response(201, note)
+
+    def _post_refund(self, req: Request) -> Response:
+        """POST /orders/<id>/refunds: an amount (at most what is not refunded yet), a reason and the items, each with
+        its quantity and refund_total, as the REST API v3 takes them; listed on the order and by /refunds."""
+        order = self._order(int(req.match["id"]))
+        body = req.json()
+        if not isinstance(body, dict):
+            raise _error(400, "rest_invalid_json", "Invalid JSON body passed.")
+        try:
+            amount = Decimal(str(body.get("amount")))
+        except ArithmeticError:
+            raise _error(400, "rest_invalid_param", "Invalid parameter(s): amount", {"amount": "amount is not a number"}) from None
+        refunded = sum(-Decimal(r["total"]) for r in order.get("refunds", []))
+        if amount <= 0 or amount > Decimal(order["total"]) - refunded:
+            raise _error(400, "woocommerce_rest_cannot_create_order_refund", "Invalid refund amount.")
+        items = {li["id"]: li for li in order.get("line_items") or []}
+        lines = {}
+        for li in body.get("line_items") or []:
+            item = items.get(int(li.get("id", 0) or 0)) if isinstance(li, dict) else None
+            qty = li.get("quantity") if isinstance(li, dict) else None
+            if item is None or not isinstance(qty, int) or not 0 < qty <= item["quantity"]:
+                raise _error(400, "woocommerce_rest_cannot_create_order_refund", "Invalid line item.")
+            lines[item["id"]] = qty
+        with self.lock:
+            self.refund_calls += 1
+        self.refund(order["id"], str(amount), str(body.get("reason") or ""), lines=lines)
+        rid = order["refunds"][-1]["id"]
+        now = self.now()
+        return Response(201, {"id": rid, "date_created": local(now), "date_created_gmt": gmt(now), "amount": money(amount),
+                              "reason": str(body.get("reason") or ""), "refunded_by": 1, "refunded_payment": bool(body.get("api_refund")),
+                              "meta_data": [], "line_items": copy.deepcopy(self.refund_items.get(rid, []))})
 
     def _list_refunds(self, req: Request) -> list:
         order = self._order(int(req.match["id"]))

@@ -151,3 +151,54 @@ def test_a_refund_decided_here_reaches_shopify_exactly_once_through_a_misbehavin
 def minor_units(text: str) -> int:
     whole, _dot, cents = text.partition(".")
     return int(whole) * 100 + int((cents + "00")[:2])
+
+
+def test_a_refund_decided_here_reaches_woocommerce_exactly_once_through_a_misbehaving_shop(db):
+    from oms import catalog, inventory, routing
+    from oms.core.models import OutboxMessage
+    from oms.integration import sync_store
+    from oms.routing import restock
+    from sync.emulators._server import Faults
+    from sync.emulators.woocommerce import DEFAULT_SKUS as WOO_SKUS
+    from tests.sync.test_woocommerce import channel as woo_channel, drain as woo_drain, emulator as woo_emulator
+
+    with db.write() as s:
+        lid = inventory.add_location(s, ACTOR, "RNO", "Reno", region="NV", postal_code="89502")
+        inventory.add_bins(s, lid, ["A-01-1"])
+        routing.seed_rates(s)
+        routing.ensure_default_rule(s)
+        sync_store.add_connector(s, ACTOR, code="woo", role="channel", kind="woocommerce", name="Woo", base_url="http://127.0.0.1:1")
+        for sku in WOO_SKUS:
+            pid = catalog.add_product(s, ACTOR, sku, sku.title())
+            restock.receive(s, ACTOR, pid, lid, 1000, bin="A-01-1")
+    with woo_emulator(faults=Faults.chaos()) as emu:
+        (oid,) = emu.seed_orders(1, WOO_SKUS)
+        engine = Engine(db, {"woo": woo_channel(emu)})
+        for _ in range(20):
+            engine.run_once()
+        _ship_everything(db)
+        item = emu.orders[oid]["line_items"][0]
+        with db.write() as s:
+            order = s.scalar(select(SalesOrder.number))
+            sku = s.scalar(select(OrderLine.sku).where(OrderLine.external_line_id == str(item["id"])))
+            _id, rma = returns.create_rma(s, ACTOR, order, [returns.RmaLineInput(sku, 1)], reason="DAMAGED")
+            returns.receive_unit(s, ACTOR, rma, sku, "quarantine")
+            amount = returns.resolve(s, ACTOR, rma)
+        for _ in range(60):
+            engine.run_once()
+            with db.write() as s:
+                s.execute(OutboxMessage.__table__.update().where(OutboxMessage.status != "sent")
+                          .values(next_attempt_at=func.now()))
+            with db.read() as s:
+                if s.scalar(select(OutboxMessage.status).where(OutboxMessage.topic == "refund.create")) == "sent":
+                    break
+        emu.advance(600)
+        for _ in range(10):
+            engine.run_once()  # the order, read again with its refund, opens no second RMA
+        ours = [r for r in emu.orders[oid].get("refunds", []) if rma in r["reason"]]
+        lines = emu.refund_items[ours[0]["id"]] if ours else []
+    assert len(ours) == 1
+    assert minor_units(ours[0]["total"].lstrip("-")) == amount
+    assert [(li["meta_data"][0]["value"], li["quantity"]) for li in lines] == [(str(item["id"]), -1)]
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Rma)) == 1
