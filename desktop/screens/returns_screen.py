@@ -31,7 +31,7 @@ from desktop.window_state import WindowState
 from oms import inventory, returns
 from oms.core.types import utcnow
 from oms.core.audit import Actor
-from oms.core.errors import NotFound
+from oms.core.errors import Conflict, NotFound
 from oms.core.gs1 import Scan
 
 # The keys of the dispositions other than a restock (a restock is the bin's scan), and of the other actions.
@@ -261,6 +261,10 @@ class ReturnsScreen(QWidget):
             if self.parcel is None:
                 self.unknown.append(code)
                 text += " " + self.tr("F10: record it as an unidentified return.")
+            else:  # a code in an open parcel that names nothing we know: kept for review if the person says so
+                self.refused, self.pending = code, None
+                self._show()
+                text += " " + self.tr("F10: record it for review.")
             self._answer(False, text)
 
         self.tasks.write(job, done, failed, owner=self)
@@ -306,7 +310,10 @@ class ReturnsScreen(QWidget):
                     raise NotFound(self.tr("Scan the item first, then the bin it goes back to."))
                 got = returns.receive_unit(session, self.actor, number, pending[0], "restock", bin=code, note=note)
                 return "received", got, returns.rma_detail(session, number)
-            return "item", returns.check_item(session, number, code)
+            try:
+                return "item", returns.check_item(session, number, code)
+            except (Conflict, NotFound) as exc:  # not on the RMA, or one too many: the person may keep it for review
+                return "refused", str(exc)
 
         def done(result) -> None:
             if result[0] == "parcel":
@@ -316,24 +323,17 @@ class ReturnsScreen(QWidget):
                 _kind, got, detail = result
                 self._received(got, detail)
                 return
+            if result[0] == "refused":
+                self.refused, self.pending = code, None
+                self._show()
+                self._answer(False, result[1] + " " + self.tr("F10: record it for review."))
+                return
             _kind, item = result
             self.pending, self.refused = (code, item), None
             self._show()
             self._answer(True, item.message)
 
-        def failed(text: str) -> None:
-            if pending is None or self._is_item_refusal(text):
-                self.refused = code
-                self.pending = None
-                self._show()
-                text += " " + self.tr("F10: record it for review.")
-            self._answer(False, text)
-
-        self.tasks.write(job, done, failed, owner=self)
-
-    @staticmethod
-    def _is_item_refusal(text: str) -> bool:
-        return "not on" in text or "Over-return" in text or "no product" in text
+        self.tasks.write(job, done, lambda text: self._answer(False, text), owner=self)
 
     def _received(self, got: returns.Received, detail: returns.RmaDetail) -> None:
         self.detail, self.pending, self.refused = detail, None, None
