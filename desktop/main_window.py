@@ -28,6 +28,7 @@ from desktop.screens.packing_screen import PackingScreen
 from desktop.screens.picking_screen import PickingScreen
 from desktop.screens.printing_screen import PrintingScreen
 from desktop.screens.receiving_screen import ReceivingScreen
+from desktop.screens.returns_screen import ReturnsScreen
 from desktop.screens.reports_screen import ReportsScreen
 from desktop.screens.routing import RoutingScreen
 from desktop.screens.stock_lookup import StockLookupScreen
@@ -42,7 +43,7 @@ from oms.core.settings import Settings
 MESSAGE_MS = 8000
 
 # Screens past the tenth have no Ctrl+digit: their own key.
-MORE_SHORTCUTS = {"reports": "Ctrl+Shift+R", "receiving": "Ctrl+Shift+I"}
+MORE_SHORTCUTS = {"reports": "Ctrl+Shift+R", "receiving": "Ctrl+Shift+I", "returns": "Ctrl+Shift+T"}
 
 
 def elide_words(text: str, fits) -> str:
@@ -251,6 +252,7 @@ class MainWindow(QMainWindow):
         self.documents.open_order.connect(lambda order_id: self.open_order(order_id, back_to="documents"))
         self.reports = ReportsScreen(self.tasks, self.state)
         self.receiving = ReceivingScreen(self.tasks, self.actor, self.state)
+        self.returns = ReturnsScreen(self.tasks, self.actor, self.state)
         self.reports.open_order.connect(lambda order_id: self.open_order(order_id, back_to="reports"))
         self.reports.show_in_queue.connect(self.show_in_queue)
 
@@ -269,6 +271,7 @@ class MainWindow(QMainWindow):
             *sync_screens(self),
             ("reports", self.tr("Reports"), self.reports),
             ("receiving", self.tr("Receiving"), self.receiving),
+            ("returns", self.tr("Returns"), self.returns),
         ]
 
     def show_in_queue(self, order_ids: list[int], caption: str) -> None:

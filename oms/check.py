@@ -1,5 +1,6 @@
 """Integrity check: the ledger equals the levels, nothing is negative or over-allocated, statuses agree, and purchase
-order lines agree with their receipts and quarantine."""
+order lines agree with their receipts and quarantine, and returns: no order line has more back than it shipped, and
+each line's returned units are those its RMAs received."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from oms.inventory.models import Bin, BinStock, Location, StockLevel, StockMovem
 from oms.orders.models import Allocation, OrderLine, SalesOrder
 from oms.orders.status import LineQty, derive_status
 from oms.purchasing.models import PurchaseOrder, PurchaseOrderLine, QuarantinedStock, ReceiptLine
+from oms.returns.models import ReturnUnit, Rma, RmaLine
 from oms.shipping.models import Shipment, ShipmentLine
 
 
@@ -126,4 +128,23 @@ def run(session: Session, *, limit: int = 50) -> list[Finding]:
         if held.get(line.id, 0) != damaged:
             add("quarantine", _("{po} {sku}: {d} damaged on receipt but {q} in quarantine.").format(
                 po=line.number, sku=line.sku, d=damaged, q=held.get(line.id, 0)))
+
+    # Returns: what came back of an order line is what its RMAs received, never more than shipped; an RMA line's
+    # received units are those given a disposition.
+    came_back = dict(session.execute(select(RmaLine.order_line_id, func.sum(RmaLine.received)).group_by(RmaLine.order_line_id)).all())
+    for line in session.execute(select(OrderLine.id, OrderLine.sku, OrderLine.shipped, OrderLine.returned, SalesOrder.number)
+                                .join(SalesOrder, SalesOrder.id == OrderLine.order_id)
+                                .where((OrderLine.returned > 0) | OrderLine.id.in_(list(came_back) or [0]))):
+        if line.returned > line.shipped:
+            add("returns", _("Order {number} line {sku}: {r} returned but only {s} shipped.").format(
+                number=line.number, sku=line.sku, r=line.returned, s=line.shipped))
+        if int(came_back.get(line.id, 0) or 0) != line.returned:
+            add("returns", _("Order {number} line {sku}: {r} returned but its RMAs received {g}.").format(
+                number=line.number, sku=line.sku, r=line.returned, g=int(came_back.get(line.id, 0) or 0)))
+    units = dict(session.execute(select(ReturnUnit.rma_line_id, func.sum(ReturnUnit.quantity)).group_by(ReturnUnit.rma_line_id)).all())
+    for rl in session.execute(select(RmaLine.id, RmaLine.sku, RmaLine.received, Rma.number).join(Rma, Rma.id == RmaLine.rma_id)
+                              .where((RmaLine.received > 0) | RmaLine.id.in_(list(units) or [0]))):
+        if int(units.get(rl.id, 0) or 0) != rl.received:
+            add("returns", _("{rma} {sku}: {r} received but {u} units have a disposition.").format(
+                rma=rl.number, sku=rl.sku, r=rl.received, u=int(units.get(rl.id, 0) or 0)))
     return findings

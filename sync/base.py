@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from oms.orders.contract import NormalizedOrder
+from oms.returns.channel import ChannelReturn
 
 
 class RemoteError(Exception):
@@ -61,6 +62,7 @@ class PullPage:
     quarantined: list[Quarantine] = field(default_factory=list)
     next_cursor: str | None = None  # opaque; stored with the page's rows in one transaction
     done: bool = True  # no further page right now
+    returns: list[ChannelReturn] = field(default_factory=list)  # items customers send back, to become RMAs
 
 
 @dataclass(frozen=True)
@@ -206,9 +208,10 @@ class CarrierConnector(Protocol):
     code: str
 
     def rates(self, ship_from: AddressData, ship_to: AddressData, parcels: list[Parcel], *, reference: str,
-              label_format: str | None = None) -> tuple[str, list[RateQuote]]:
+              label_format: str | None = None, is_return: bool = False) -> tuple[str, list[RateQuote]]:
         """Create the remote shipment and return (remote shipment id, its rates); ``label_format`` (PDF, ZPL, PNG)
-        is what the station's printer takes, None for the connection's default."""
+        is what the station's printer takes, None for the connection's default. With ``is_return`` it is a return
+        label: the addresses are the outbound shipment's (to the customer, from us) and the carrier swaps them."""
 
     def buy(self, remote_shipment_id: str, rate_id: str, *, idempotency_key: str,
             label_format: str | None = None) -> LabelPurchase: ...

@@ -25,7 +25,7 @@ from typing import Callable
 
 from sqlalchemy import select
 
-from oms import intake, orders
+from oms import intake, orders, returns
 from oms.core.audit import Actor
 from oms.core.db import Database
 from oms.core.errors import OmsError
@@ -34,6 +34,7 @@ from oms.core.types import utcnow
 from oms.integration import sync_store
 from oms.orders.models import Channel, OrderStatus, SalesOrder
 from oms.shipping import shipments
+from oms.returns.models import Rma
 from oms.shipping.models import Shipment
 
 from .base import (
@@ -179,7 +180,7 @@ class Engine:
                     return
 
     def apply_page(self, s, code: str, page: PullPage, report: RunReport) -> None:
-        """Write one page in the caller's transaction: orders (routed), cancellations, quarantine."""
+        """Write one page in the caller's transaction: orders (routed), returns (RMAs), cancellations, quarantine."""
         report.pulled += len(page.orders)
         for q in page.quarantined:
             if sync_store.quarantine(s, code, ORDERS_STREAM, q.external_ref, q.raw, q.error):
@@ -192,6 +193,11 @@ class Engine:
                 report.quarantined += 1
             report.created += taken.created
             report.updated += taken.updated
+        for r in page.returns:
+            refused = returns.take_in_channel_return(s, self.actor, code, r)
+            if refused:  # kept for a person, never dropped
+                sync_store.quarantine(s, code, "returns", r.external_id, repr(r), refused)
+                report.quarantined += 1
         channel_id = s.scalar(select(Channel.id).where(Channel.code == code))
         for c in page.cancellations:
             order = s.scalar(select(SalesOrder).where(SalesOrder.channel_id == channel_id, SalesOrder.external_id == c.external_id))
@@ -345,6 +351,9 @@ class Engine:
                 sync_store.mark_sent(s, message.id)
                 sync_store.record_success(s, code, pushed=1)
             return
+        if message.topic == "label.return":
+            self._return_label(code, carrier, message, p)
+            return
         if message.topic != "label.buy":
             with self.db.write() as s:
                 sync_store.mark_failed(s, message.id, _("A carrier cannot handle {topic}.").format(topic=message.topic))
@@ -378,11 +387,57 @@ class Engine:
             sync_store.mark_sent(s, message.id)
             sync_store.record_success(s, code, pushed=1)
 
+    def _return_label(self, code: str, carrier: CarrierConnector, message: OutboundMessage, p: dict) -> None:
+        """Buy an RMA's return label: the same two remembered steps as an outbound label, as a return shipment."""
+        with self.db.read() as s:
+            state = s.scalar(select(Rma.status).where(Rma.id == p["rma_id"]))
+        if state == "cancelled":  # the return was called off before the carrier was reached: buy nothing
+            with self.db.write() as s:
+                sync_store.mark_superseded(s, [message.id])
+            return
+        if not p.get("remote_shipment_id"):
+            addr = lambda a: AddressData(**{k: a.get(k, "") for k in AddressData.__dataclass_fields__})  # noqa: E731
+            remote_id, quotes = carrier.rates(addr(p["ship_from"]), addr(p["ship_to"]),
+                                              [Parcel(**x) for x in p["parcels"]], reference=p["reference"],
+                                              label_format=p.get("label_format"), is_return=True)
+            if not quotes:
+                raise PermanentError(_("The carrier offered no rate for the return label of {rma}.").format(rma=p["reference"]))
+            rate = choose_rate(quotes, "cheapest", None)
+            p.update(remote_shipment_id=remote_id, rate_id=rate.rate_id)
+            with self.db.write() as s:
+                sync_store.update_payload(s, message.id, p)
+        bought = carrier.buy(p["remote_shipment_id"], p["rate_id"], idempotency_key=message.idempotency_key,
+                             label_format=p.get("label_format"))
+        with self.db.write() as s:
+            returns.attach_return_label(s, self.actor, p["rma_id"], carrier_account=code, carrier=bought.carrier,
+                                        tracking_number=bought.tracking_number, carrier_ref=bought.remote_shipment_id,
+                                        tracker_ref=bought.tracker_id, cost_minor=bought.amount_minor, labels=bought.labels())
+            sync_store.mark_sent(s, message.id)
+            sync_store.record_success(s, code, pushed=1)
+
     def track(self, code: str, report: RunReport) -> None:
-        """Ask the carrier about every shipped, undelivered shipment it labelled; record what is new."""
+        """Ask the carrier about every shipped, undelivered shipment it labelled, and every return label it sold whose
+        parcel it has not yet taken; record what is new."""
         carrier = self.carriers[code]
         with self.db.read() as s:
             targets = shipments.tracking_targets(s, code)
+            return_targets = returns.tracking_targets(s, code)
+        for rma_id, tracker in return_targets:
+            try:
+                updates = carrier.track(tracker)
+            except Offline as exc:
+                self._failed(code, report, exc, offline=True)
+                return
+            except CredentialsRefused as exc:
+                self._failed(code, report, exc, offline=False)
+                return
+            except RemoteError as exc:
+                report.errors.append(str(exc))
+                continue
+            with self.db.write() as s:
+                for u in updates:
+                    if returns.record_return_tracking(s, self.actor, rma_id, u.status, description=u.description):
+                        break
         for shipment_id, tracker in targets:
             try:
                 updates = carrier.track(tracker)

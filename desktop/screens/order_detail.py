@@ -135,7 +135,7 @@ class Timeline(QScrollArea):
 
 
 class OrderDetailScreen(QWidget):
-    SHOWS = ("orders", "routing", "fulfilment", "shipping", "purchasing")  # read again after a write that changes these
+    SHOWS = ("orders", "routing", "fulfilment", "shipping", "purchasing", "returns")  # read again after a write that changes these
     """The order a person opened from the queue or by scanning its barcode."""
 
     back_requested = Signal()
@@ -291,6 +291,13 @@ class OrderDetailScreen(QWidget):
         self.expected_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.expected_note.hide()
         page_layout.addWidget(self.expected_note)
+        # The order's returns (RMAs), each with where it stands.
+        self.returns_note = QLabel()
+        self.returns_note.setObjectName("returnsNote")
+        self.returns_note.setWordWrap(True)
+        self.returns_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.returns_note.hide()
+        page_layout.addWidget(self.returns_note)
         page_layout.addWidget(self.splitter, 1)
         scroll = QScrollArea()
         scroll.setObjectName("detailScroll")
@@ -411,6 +418,11 @@ class OrderDetailScreen(QWidget):
                    for l in d.lines if l.backordered and l.expected_text]
         self.expected_note.setText("\n".join(waiting))
         self.expected_note.setVisible(bool(waiting))
+        rmas = [self.tr("Return {number}: {status} · {back} of {units} back · {reason} · {resolution} wanted").format(
+            number=r.number, status=r.status_title, back=r.received, units=r.units, reason=r.reason, resolution=r.resolution)
+            for r in d.rmas]
+        self.returns_note.setText("\n".join(rmas))
+        self.returns_note.setVisible(bool(rmas))
         self.allocations.setRowCount(len(d.allocations))
         for r, a in enumerate(d.allocations):
             for c, v in enumerate([a.location, a.sku, a.quantity, fmt.short_datetime(a.at)]):

@@ -38,6 +38,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--shipment", type=int, metavar="ID")
     c.add_argument("--paper", choices=["A4", "Letter"])
 
+    c = cmd("return-slip", _("the return slip of an RMA, with its barcode, to put in the parcel"), cmd_return_slip)
+    c.add_argument("--rma", required=True, metavar="RMA")
+    c.add_argument("--paper", choices=["A4", "Letter"])
+
     c = cmd("label", _("the 4x6 shipping labels of a shipment, one per package"), cmd_label)
     c.add_argument("--shipment", type=int, required=True, metavar="ID")
     label_options(c)
@@ -106,6 +110,15 @@ def cmd_packing_slip(args) -> int:
     with db.read() as s:
         data = packing_slip(s, args.order, args.shipment, paper=args.paper)
     return _write(args.out, data, _("the packing slip"))
+
+
+def cmd_return_slip(args) -> int:
+    from oms.documents import return_slip
+
+    db = open_db(args)
+    with db.read() as s:
+        data = return_slip(s, args.rma, paper=args.paper)
+    return _write(args.out, data, _("the return slip"))
 
 
 def cmd_label(args) -> int:

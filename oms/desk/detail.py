@@ -15,6 +15,7 @@ from oms.desk.queue import S
 from oms.inventory.models import Location
 from oms.orders.models import Allocation, Channel, OrderLine, OrderNote, SalesOrder
 from oms.purchasing import Expected, expected_for_lines
+from oms.returns import RmaSummary, order_rmas
 from oms.routing.models import RoutingDecision
 from oms.shipping.models import Package, Shipment, ShipmentLine, TrackingEvent
 
@@ -147,6 +148,7 @@ class OrderDetail:
     shipments: tuple[ShipmentView, ...]
     timeline: tuple[TimelineEntry, ...]
     routing: RoutingView | None = None
+    rmas: tuple[RmaSummary, ...] = ()  # the order's returns, oldest first
 
     @property
     def is_open(self) -> bool:
@@ -205,7 +207,7 @@ def order_detail(session: Session, order_id: int) -> OrderDetail | None:
         customer_name=o["customer_name"], customer_email=o["customer_email"], ship_to=ship_to, phone=o["ship_phone"],
         location=locations.get(o["location_id"], ""), total=format_money(o["total_minor"], o["currency"]),
         lines=lines, allocations=allocations, shipments=shipments, timeline=timeline,
-        routing=latest_routing(session, order_id, o["currency"], o["deliver_by"]),
+        routing=latest_routing(session, order_id, o["currency"], o["deliver_by"]), rmas=tuple(order_rmas(session, order_id)),
     )
 
 

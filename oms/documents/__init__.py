@@ -1,4 +1,4 @@
-"""Printed documents: pick lists, packing slips, purchase orders and labels (PDF and ZPL II), with their barcodes.
+"""Printed documents: pick lists, packing slips, purchase orders, return slips and labels (PDF and ZPL II), with their barcodes.
 
 Every function takes an open session (or plain data) and returns the document's
 bytes, ready to save or hand to oms.printing; errors are OmsError subclasses
@@ -11,7 +11,7 @@ from typing import Sequence
 
 from sqlalchemy.orm import Session
 
-from oms import fulfilment, invoicing, purchasing
+from oms import fulfilment, invoicing, purchasing, returns
 from oms.core.errors import InvalidInput
 from oms.core.i18n import _
 from oms.core.settings import Settings
@@ -21,6 +21,7 @@ from .labels import Format, LabelSize, bin_label, product_label, render, shippin
 from .invoices import render_invoice, render_invoices
 from .pages import render_packing_slip, render_packing_slips, render_pick_list
 from .purchase_order import render_purchase_order
+from .return_slip import render_return_slip
 
 __all__ = [
     "bin_labels",
@@ -38,6 +39,8 @@ __all__ = [
     "render_packing_slips",
     "render_pick_list",
     "render_purchase_order",
+    "render_return_slip",
+    "return_slip",
     "shipping_labels",
     "sscc_labels",
 ]
@@ -71,6 +74,15 @@ def purchase_order(session: Session, po_ref: str | int, *, paper: str | None = N
     """A purchase order (number as printed, or id) as PDF, with the company's name from the settings."""
     settings = settings or Settings.load()
     return render_purchase_order(purchasing.po_detail(session, po_ref), settings.company_name, paper or settings.paper_size)
+
+
+def return_slip(session: Session, rma_ref: str | int, *, paper: str | None = None,
+                settings: Settings | None = None) -> bytes:
+    """An RMA's return slip (number as printed, or id) as PDF, with the company's name from the settings."""
+    settings = settings or Settings.load()
+    detail = returns.rma_detail(session, rma_ref)
+    title = dict(returns.reasons(session, active_only=False)).get(detail.reason, detail.reason)
+    return render_return_slip(detail, settings.company_name, title, paper or settings.paper_size)
 
 
 def invoice_pdf(session: Session, number: str, *, paper: str | None = None, settings: Settings | None = None) -> bytes:

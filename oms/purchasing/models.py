@@ -158,12 +158,14 @@ class ReceiptLine(Base):
 
 
 class QuarantinedStock(Base):
-    """Damaged units received, held apart: not on any stock level, so never sellable nor promised."""
+    """Damaged units received (from a supplier, or back from a customer), held apart: not on any stock level, so
+    never sellable nor promised."""
 
     __tablename__ = "quarantined_stock"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    receipt_line_id: Mapped[int] = mapped_column(ForeignKey("receipt_line.id", ondelete="CASCADE"), unique=True)
+    # None for units a customer sent back (returns keep their own record of where they came from).
+    receipt_line_id: Mapped[Optional[int]] = mapped_column(ForeignKey("receipt_line.id", ondelete="CASCADE"), unique=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
     location_id: Mapped[int] = mapped_column(ForeignKey("location.id"))
     quantity: Mapped[int] = mapped_column(Integer, default=0)

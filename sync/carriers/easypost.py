@@ -5,6 +5,8 @@ Decisions worth knowing:
   (``label_format`` on rates and buy, from the outbox row), so a thermal station gets ZPL
   and an office printer PDF from the same connection. The connection's own
   ``label_format`` is only the fallback for a caller that names none.
+- A return label (an RMA's) is an EasyPost return shipment: ``is_return`` with the outbound addresses, which
+  EasyPost swaps, so the label reads from the customer to the warehouse.
 - A label already made in another format (bought earlier, or by another station) is
   converted by EasyPost itself (``GET /shipments/:id/label?file_format=...``) rather
   than by us, so the carrier's barcodes stay the carrier's.
@@ -87,13 +89,15 @@ class EasyPostCarrier:
         return _("EasyPost accepted the key.")
 
     def rates(self, ship_from: AddressData, ship_to: AddressData, parcels: list[Parcel], *, reference: str,
-              label_format: str | None = None) -> tuple[str, list[RateQuote]]:
+              label_format: str | None = None, is_return: bool = False) -> tuple[str, list[RateQuote]]:
         if len(parcels) != 1:
             raise PermanentError(f"EasyPost labels one parcel per shipment; shipment {reference} has {len(parcels)} parcels.")
         body = {"shipment": {
             "to_address": _address(ship_to), "from_address": _address(ship_from), "parcel": _parcel(parcels[0]),
             "options": {"label_format": self._format(label_format)}, "reference": reference,
         }}
+        if is_return:  # EasyPost swaps the addresses itself: the parcel goes from the customer back to us
+            body["shipment"]["is_return"] = True
         # Creating a shipment buys nothing, so repeating it after a lost answer is harmless.
         shp = _obj(self.client.post("shipments", json_body=body, idempotent=True))
         quotes = []

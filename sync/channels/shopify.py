@@ -10,6 +10,10 @@ Decisions worth knowing:
   ``*_set.shop_money`` amount (shop currency). Money must arrive as strings: a number is refused.
 * A cancelled order is returned both as an order (so one never seen before still exists here)
   and as a Cancellation.
+* A refund whose line items are restocked as a return (``restock_type`` "return") is a return: it opens an RMA
+  (requested, once per refund id) for the units, to be received at the returns dock.
+* An RMA refunded here goes to Shopify as a refund (``refund.create``) once: its note names the RMA, which is how
+  a retry recognises it; the units are ``no_restock`` there (Shopify's stock is ours, told from the ledger).
 * Captures: ``final`` captures whatever is left on the authorization (which includes shipping
   and tax); a non-final capture is only sent when the payload says how much was captured before
   (``captured_before_minor``), since Shopify offers no idempotency key to recognise a repeat.
@@ -28,6 +32,7 @@ from oms.core import money
 from oms.core.errors import InvalidInput
 from oms.core.i18n import _
 from oms.orders.contract import Address, NormalizedLine, NormalizedOrder, check_order
+from oms.returns.channel import ChannelReturn
 
 from ..base import Cancellation, OutboundMessage, PermanentError, PullPage, Quarantine, RemoteError
 from ..emulators.shopify import ShopifyEmulator
@@ -119,7 +124,7 @@ class ShopifyChannel:
         ids = [str(o.get("id")) if isinstance(o, dict) else "?" for o in raw_orders]
         digest = hashlib.sha1(",".join(ids).encode()).hexdigest()[:16]
         hw = _parse_time(state["hw"]) if state.get("hw") else None
-        orders, cancellations, quarantined = [], [], []
+        orders, cancellations, quarantined, returned = [], [], [], []
         repeat = bool(page_info) and raw_orders and digest == state.get("last")
         if repeat:
             log.info("%s: Shopify served the same page twice; skipping the repeat", self.code)
@@ -136,17 +141,18 @@ class ShopifyChannel:
                 orders.append(order)
                 if cancel:
                     cancellations.append(cancel)
+                returned.extend(self.map_returns(raw))
 
         next_info = _page_info(reply.links.get("next"))
         if next_info:
             nxt = {"since": since, "page_info": next_info, "hw": _iso(hw) if hw else None, "last": digest}
-            return PullPage(orders, cancellations, quarantined, json.dumps(nxt), done=False)
+            return PullPage(orders, cancellations, quarantined, json.dumps(nxt), done=False, returns=returned)
         new_since = since
         if hw is not None:
             candidate = hw - self.overlap
             if since is None or candidate > _parse_time(since):
                 new_since = _iso(candidate)
-        return PullPage(orders, cancellations, quarantined, json.dumps({"since": new_since}), done=True)
+        return PullPage(orders, cancellations, quarantined, json.dumps({"since": new_since}), done=True, returns=returned)
 
     def parse_raw(self, raw: str) -> PullPage:
         """Read a quarantined order again (the engine's retry): the same mapping as a pulled one."""
@@ -167,6 +173,24 @@ class ShopifyChannel:
         return params
 
     # -- mapping --------------------------------------------------------------------------------
+
+    @staticmethod
+    def map_returns(o: dict) -> list[ChannelReturn]:
+        """The order's refunds whose line items were restocked as a return (``restock_type`` "return"): goods coming
+        back, each an RMA here. A refund that restocks nothing ("no_restock": the customer keeps the goods) or cancels
+        unshipped units ("cancel") is no return."""
+        out = []
+        for r in o.get("refunds") or []:
+            if not isinstance(r, dict) or r.get("id") is None:
+                continue
+            lines = []
+            for rli in r.get("refund_line_items") or []:
+                qty = rli.get("quantity") if isinstance(rli, dict) else None
+                if rli.get("restock_type") == "return" and isinstance(qty, int) and qty > 0 and rli.get("line_item_id") is not None:
+                    lines.append((str(rli["line_item_id"]), qty))
+            if lines:
+                out.append(ChannelReturn(f"refund-{r['id']}", str(o.get("id")), tuple(lines), note=_s(r.get("note"))))
+        return out
 
     def map_order(self, o: Any) -> tuple[NormalizedOrder, Cancellation | None]:
         """One Shopify order -> ours (checked by oms), plus its cancellation when it was cancelled."""
@@ -266,6 +290,7 @@ class ShopifyChannel:
             "payment.capture": self._push_capture,
             "order.cancelled": self._push_cancel,
             "inventory.set": self._push_inventory,
+            "refund.create": self._push_refund,
         }.get(message.topic)
         if handler is None:
             return {"skipped": f"Shopify has no use for {message.topic}"}
@@ -332,6 +357,47 @@ class ShopifyChannel:
                 return {"already": "cancelled", "fulfillment_ids": [live[0]["id"]]}
             raise
         return {"cancelled": f["id"]}
+
+    def _push_refund(self, p: dict) -> dict:
+        """An RMA's refund, once: read before write (a refund whose note names the RMA is the one sent before, whose
+        answer was lost). The units are not restocked in Shopify (``no_restock``): the stock Shopify shows is ours,
+        told by inventory.set from the ledger the return went through. The money goes back against the order's
+        captures and sales, never more than they hold."""
+        oid = int(p["order_external_id"])
+        rma = str(p["rma"])
+        currency = money.check_currency(p["currency"])
+
+        def sent_before() -> dict | None:
+            refunds = _data(self.client.get(f"orders/{oid}/refunds.json")).get("refunds", [])
+            return next((r for r in refunds if rma in str(r.get("note") or "")), None)
+
+        found = sent_before()
+        if found:
+            return {"already": found.get("id")}
+        txs = _data(self.client.get(f"orders/{oid}/transactions.json")).get("transactions", [])
+        left = int(p["amount_minor"])
+        transactions = []
+        for t in txs:
+            if t.get("kind") in ("capture", "sale") and t.get("status") == "success" and left > 0:
+                back = sum(_minor(x["amount"], x.get("currency") or currency, "refund") for x in txs
+                           if x.get("kind") == "refund" and x.get("status") == "success" and x.get("parent_id") == t["id"])
+                room = _minor(t["amount"], t.get("currency") or currency, "payment") - back
+                take = min(room, left)
+                if take > 0:
+                    transactions.append({"parent_id": t["id"], "amount": money.to_text(take, currency), "kind": "refund",
+                                         "gateway": t.get("gateway")})
+                    left -= take
+        body = {"refund": {"note": f"{rma}: items returned", "notify": False, "transactions": transactions,
+                           "refund_line_items": [{"line_item_id": int(l["external_line_id"]), "quantity": int(l["quantity"]),
+                                                  "restock_type": "no_restock"} for l in p["lines"]]}}
+        try:
+            refund = _data(self.client.post(f"orders/{oid}/refunds.json", json_body=body))["refund"]
+        except PermanentError:
+            found = sent_before()  # made by a try whose answer was lost?
+            if found:
+                return {"already": found.get("id")}
+            raise
+        return {"refunded": refund["id"], "unpaid_minor": left}
 
     def _push_capture(self, p: dict) -> dict:
         oid = int(p["order_external_id"])

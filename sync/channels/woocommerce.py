@@ -21,7 +21,8 @@ Decisions worth knowing:
 * Statuses: ``processing`` is work; ``pending``, ``on-hold`` and ``failed`` are imported held until the shop
   says ``processing`` (payment not taken); ``completed`` that Quayside never shipped is held ("completed in
   the shop"); ``cancelled`` and ``refunded`` are cancellations. Refunds listed on an order are read: a
-  partial refund is noted on the import as a hold for a person to look at.
+  partial refund is noted on the import as a hold for a person to look at. A refund of items (its line items, read
+  from ``/orders/<id>/refunds`` for an order that lists refunds) is a return: it opens an RMA, requested, once.
 * A line without a SKU is imported as ``WOO-NO-SKU-<line id>`` and, like an unknown SKU, holds the order
   with that reason; it is never dropped. A fractional quantity is quarantined with the reason.
 * Tracking goes to the Shipment Tracking extension; a shop without it (404 ``rest_no_route``) gets an order
@@ -40,6 +41,7 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import json
+import re
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -51,6 +53,7 @@ from oms.core import money
 from oms.core.errors import InvalidInput
 from oms.core.i18n import _
 from oms.orders.contract import Address, NormalizedLine, NormalizedOrder, check_order
+from oms.returns.channel import ChannelReturn
 
 from ..base import (Cancellation, CredentialsRefused, Offline, OutboundMessage, Outcome, PermanentError, PullPage,
                     Quarantine, RemoteError)
@@ -65,6 +68,7 @@ MAX_PER_BATCH = 100  # WooCommerce's woocommerce_rest_batch_items_limit
 SHIPPED_META = "_quayside_shipments"
 WAITING = {"pending": "pending payment", "on-hold": "on hold, awaiting payment", "failed": "payment failed",
            "checkout-draft": "checkout not finished"}
+OUR_REFUND = re.compile(r"^RMA-\d+: items returned$")  # the reason of the refunds _push_refund sends
 CANCELLING = {"cancelled": "Cancelled in WooCommerce", "refunded": "Refunded in WooCommerce"}
 PROVIDERS = {"usps": "usps", "ups": "ups", "fedex": "fedex", "dhl": "dhl", "canada post": "canada-post",
              "royal mail": "royal-mail", "australia post": "australia-post"}
@@ -233,7 +237,30 @@ class WooCommerceChannel:
             page.orders.append(order)
             if cancel:
                 page.cancellations.append(cancel)
+            page.returns.extend(self._returns(raw))
         return page
+
+    def _returns(self, o: dict) -> list[ChannelReturn]:
+        """The order's refunds that refund items (``/orders/<id>/refunds``, read only for an order that lists refunds):
+        each is a return here, an RMA requested for the items. A refund of money alone is none."""
+        if not o.get("refunds") or o.get("status") in ("cancelled", "trash") or not isinstance(o.get("id"), int):
+            return []
+        out = []
+        for r in _rows(self.client.get(f"wc/v3/orders/{o['id']}/refunds"), self.code):
+            if not isinstance(r, dict) or r.get("id") is None:
+                continue
+            if OUR_REFUND.match(str(r.get("reason") or "")):  # a refund we sent for an RMA of ours: no new return
+                continue
+            lines = []
+            for li in r.get("line_items") or []:
+                item = next((m.get("value") for m in li.get("meta_data") or [] if isinstance(m, dict)
+                             and m.get("key") == "_refunded_item_id"), None) if isinstance(li, dict) else None
+                qty = li.get("quantity") if isinstance(li, dict) else None
+                if item is not None and isinstance(qty, int) and qty < 0:
+                    lines.append((str(item), -qty))
+            if lines:
+                out.append(ChannelReturn(f"refund-{r['id']}", str(o["id"]), tuple(lines), note=str(r.get("reason") or "")))
+        return out
 
     def _next_since(self, since: str | None, t: datetime | None) -> str | None:
         if t is None:
@@ -336,7 +363,7 @@ class WooCommerceChannel:
 
     def push(self, message: OutboundMessage) -> dict[str, Any]:
         handler = {"fulfillment.create": self._push_fulfillment, "order.cancelled": self._push_cancel,
-                   "inventory.set": self._push_inventory}.get(message.topic)
+                   "inventory.set": self._push_inventory, "refund.create": self._push_refund}.get(message.topic)
         if handler is None:
             return {"skipped": f"WooCommerce has no use for {message.topic}"}
         self._usable()
@@ -385,6 +412,40 @@ class WooCommerceChannel:
             body["status"] = "completed"
         self.client.request("PUT", f"wc/v3/orders/{oid}", json_body=body)
         return {"told": told, "completed": complete}
+
+    def _push_refund(self, p: dict) -> dict:
+        """An RMA's refund, once: read before write (a refund whose reason names the RMA is the one sent before). The
+        items are not restocked by WooCommerce (``restock_items`` false: its stock is ours, told from the ledger); the
+        money goes back through the payment gateway (``api_refund``), never more than is left to refund."""
+        oid = int(p["order_external_id"])
+        rma = str(p["rma"])
+        currency = money.check_currency(p["currency"])
+
+        def sent_before():
+            rows = _rows(self.client.get(f"wc/v3/orders/{oid}/refunds"), self.code)
+            return next((r for r in rows if isinstance(r, dict) and rma in str(r.get("reason") or "")), None)
+
+        found = sent_before()
+        if found:
+            return {"already": found.get("id")}
+        order = _obj(self.client.get(f"wc/v3/orders/{oid}"))
+        refunded = sum(-_minor(r.get("total"), currency, "refund", negative=True) for r in order.get("refunds") or []
+                       if isinstance(r, dict))
+        room = _minor(order.get("total"), currency, "order total") - refunded
+        amount = min(int(p["amount_minor"]), room)
+        if amount <= 0:
+            return {"skipped": "nothing is left to refund in WooCommerce"}
+        body = {"amount": money.to_text(amount, currency), "reason": f"{rma}: items returned", "api_refund": True,
+                "restock_items": False,
+                "line_items": [{"id": int(l["external_line_id"]), "quantity": int(l["quantity"])} for l in p["lines"]]}
+        try:
+            refund = _obj(self.client.post(f"wc/v3/orders/{oid}/refunds", json_body=body))
+        except PermanentError:
+            found = sent_before()
+            if found:
+                return {"already": found.get("id")}
+            raise
+        return {"refunded": refund.get("id")}
 
     def _push_cancel(self, p: dict) -> dict:
         oid = int(p["external_id"])
@@ -541,11 +602,12 @@ class _Page:
     orders: list = field(default_factory=list)
     cancellations: list = field(default_factory=list)
     quarantined: list = field(default_factory=list)
+    returns: list = field(default_factory=list)
     keys: list = field(default_factory=list)  # (modified, id) of the orders read now
     all_keys: list = field(default_factory=list)  # and of every order on the page
 
     def result(self, cursor: str, *, done: bool) -> PullPage:
-        return PullPage(self.orders, self.cancellations, self.quarantined, cursor, done=done)
+        return PullPage(self.orders, self.cancellations, self.quarantined, cursor, done=done, returns=self.returns)
 
 
 def _rows(reply, code: str) -> list:

@@ -1,4 +1,5 @@
-"""An EasyPost API v2 stand-in on loopback: shipments with rates, label purchase and files, refunds, trackers."""
+"""An EasyPost API v2 stand-in on loopback: shipments (and return shipments, ``is_return``) with rates, label purchase
+and files, refunds, trackers."""
 
 from __future__ import annotations
 
@@ -138,6 +139,9 @@ class EasyPostEmulator(EmulatorServer):
             problems.append({"field": "options.label_format", "message": "must be one of PNG, PDF, ZPL, EPL2"})
         if problems:
             raise _error(422, "SHIPMENT.INVALID_PARAMS", INVALID, problems)
+        is_return = body.get("is_return") is True
+        if is_return:  # as EasyPost does: the caller gives the outbound addresses, the return goes the other way
+            to, frm = frm, to
         if str(to.get("zip")).strip("0") == "" or str(to.get("street1", "")).lower().startswith("nowhere"):
             raise _error(422, "ADDRESS.VERIFY.FAILURE", "Unable to verify address.",
                          [{"field": "address", "message": "Address not found"},
@@ -158,7 +162,7 @@ class EasyPostEmulator(EmulatorServer):
                           "delivery_date_guaranteed": False, "est_delivery_days": days, "shipment_id": sid,
                           "carrier_account_id": f"ca_{carrier.lower()}0000000000000000000000"})
         shipment = {
-            "id": sid, "object": "Shipment", "created_at": now, "updated_at": now, "is_return": False, "messages": [],
+            "id": sid, "object": "Shipment", "created_at": now, "updated_at": now, "is_return": is_return, "messages": [],
             "mode": "test", "options": {**options, "label_format": label_format, "currency": "USD", "payment": {"type": "SENDER"},
                                         "date_advance": 0},
             "reference": body.get("reference"), "status": "unknown", "tracking_code": None, "batch_id": None,
@@ -167,7 +171,8 @@ class EasyPostEmulator(EmulatorServer):
                                          "length": parcel_in.get("length"), "width": parcel_in.get("width"),
                                          "height": parcel_in.get("height"), "predefined_package": None, "weight": weight, "mode": "test"},
             "postage_label": None, "rates": rates, "refund_status": None, "scan_form": None, "selected_rate": None,
-            "tracker": None, "to_address": to, "usps_zone": 4, "return_address": frm, "buyer_address": to, "forms": [],
+            "tracker": None, "to_address": to, "usps_zone": 4, "return_address": frm, "buyer_address": frm if is_return else to,
+            "forms": [],
             "fees": [],
         }
         self.shipments[sid] = shipment

@@ -62,6 +62,7 @@ class ShopifyEmulator(EmulatorServer):
         self._created: dict[int, datetime] = {}
         self._fulfillments: dict[int, dict] = {}  # fulfillment id -> fulfillment (with order_id)
         self._transactions: dict[int, list[dict]] = {}
+        self.refund_calls = 0  # refunds created through the API (tests count them)
         self.products: list[dict] = []
         self.locations = [
             {"id": 655441491, "name": "Main Warehouse", "address1": "1 Quay Road", "city": "Louisville", "zip": "40202",
@@ -114,6 +115,24 @@ class ShopifyEmulator(EmulatorServer):
             self._touch(order_id)
             self.save()
             return copy.deepcopy(order)
+
+    def refund_order(self, order_id: int, lines: dict[int, int], *, restock_type: str = "return", note: str = "") -> dict:
+        """A refund made in the Shopify admin for line items (line item id -> quantity), restocked as ``restock_type``
+        ("return", "no_restock", "cancel"); listed on the order as the API lists it. Returns the refund."""
+        with self.lock:
+            order = self._order(order_id)
+            by_id = {li["id"]: li for li in order["line_items"]}
+            now = stamp(self.now())
+            items = [{"id": self.new_id(), "line_item_id": lid, "quantity": qty, "restock_type": restock_type,
+                      "location_id": None, "subtotal": str(Decimal(by_id[lid]["price"]) * qty),
+                      "total_tax": "0.00", "line_item": copy.deepcopy(by_id[lid])} for lid, qty in lines.items()]
+            refund = {"id": self.new_id(), "order_id": order_id, "created_at": now, "processed_at": now, "note": note,
+                      "restock": restock_type != "no_restock", "refund_line_items": items, "transactions": [],
+                      "order_adjustments": []}
+            order.setdefault("refunds", []).append(refund)
+            self._touch(order_id)
+            self.save()
+            return copy.deepcopy(refund)
 
     def cancel_order(self, order_id: int, reason: str = "customer") -> dict:
         """Cancel upstream, as the merchant would in the Shopify admin."""
@@ -347,6 +366,9 @@ class ShopifyEmulator(EmulatorServer):
         r("GET", API + r"/orders/(?P<id>\d+)/transactions\.json",
           lambda q: {"transactions": self._transactions.get(self._order(int(q.match["id"]))["id"], [])})
         r("POST", API + r"/orders/(?P<id>\d+)/transactions\.json", self._post_transaction)
+        r("GET", API + r"/orders/(?P<id>\d+)/refunds\.json",
+          lambda q: {"refunds": self._order(int(q.match["id"])).get("refunds", [])})
+        r("POST", API + r"/orders/(?P<id>\d+)/refunds\.json", self._post_refund)
         r("GET", API + r"/locations\.json", lambda q: {"locations": self.locations})
         r("GET", API + r"/products\.json", self._list_products)
         r("GET", API + r"/variants/(?P<id>\d+)\.json", self._get_variant)
@@ -614,6 +636,56 @@ class ShopifyEmulator(EmulatorServer):
         order["financial_status"] = "paid" if amount == left else "partially_paid"
         self._touch(order["id"])
         return Response(201, {"transaction": tx})
+
+    def _post_refund(self, req: Request) -> Response:
+        """POST /orders/:id/refunds.json: line items (each with its restock_type) and refund transactions against the
+        order's captures or sales, never more than was paid and not yet refunded."""
+        order = self._order(int(req.match["id"]))
+        body = req.json().get("refund") or {}
+        by_id = {li["id"]: li for li in order["line_items"]}
+        refunded: dict[int, int] = {}
+        for r in order.get("refunds", []):
+            for rli in r.get("refund_line_items", []):
+                refunded[rli["line_item_id"]] = refunded.get(rli["line_item_id"], 0) + rli["quantity"]
+        items = []
+        for rli in body.get("refund_line_items") or []:
+            li = by_id.get(rli.get("line_item_id"))
+            qty = rli.get("quantity")
+            if li is None or not isinstance(qty, int) or qty <= 0 or qty > li["quantity"] - refunded.get(li["id"], 0):
+                raise HttpError(422, {"errors": {"refund_line_items": [f"{rli.get('line_item_id')} cannot be refunded {qty} more"]}})
+            if rli.get("restock_type", "no_restock") not in ("no_restock", "cancel", "return"):
+                raise HttpError(422, {"errors": {"restock_type": ["is not included in the list"]}})
+            items.append({"id": self.new_id(), "line_item_id": li["id"], "quantity": qty,
+                          "restock_type": rli.get("restock_type", "no_restock"), "location_id": rli.get("location_id"),
+                          "subtotal": money(Decimal(li["price"]) * qty), "total_tax": "0.00", "line_item": copy.deepcopy(li)})
+        txs = self._transactions.setdefault(order["id"], [])
+        paid = [t for t in txs if t["kind"] in ("capture", "sale") and t["status"] == "success"]
+        out = []
+        now = stamp(self.now())
+        for t in body.get("transactions") or []:
+            parent = next((p for p in paid if p["id"] == t.get("parent_id")), None)
+            if parent is None or t.get("kind") != "refund":
+                raise HttpError(422, {"errors": {"transactions": ["a refund needs the id of a capture or sale as parent_id"]}})
+            back = sum(Decimal(x["amount"]) for x in txs if x["kind"] == "refund" and x["parent_id"] == parent["id"])
+            amount = Decimal(str(t.get("amount")))
+            if amount <= 0 or amount > Decimal(parent["amount"]) - back:
+                raise HttpError(422, {"errors": {"amount": [f"must be greater than 0 and at most {money(Decimal(parent['amount']) - back)}"]}})
+            tid = self.new_id()
+            tx = {"id": tid, "order_id": order["id"], "kind": "refund", "status": "success", "amount": money(amount),
+                  "currency": parent["currency"], "gateway": parent["gateway"], "parent_id": parent["id"], "created_at": now,
+                  "processed_at": now, "test": True, "authorization": parent.get("authorization"),
+                  "admin_graphql_api_id": f"gid://shopify/OrderTransaction/{tid}"}
+            txs.append(tx)
+            out.append(tx)
+        if not items and not out:
+            raise HttpError(422, {"errors": {"base": ["A refund needs line items or transactions"]}})
+        refund = {"id": self.new_id(), "order_id": order["id"], "created_at": now, "processed_at": now,
+                  "note": body.get("note") or "", "restock": any(i["restock_type"] != "no_restock" for i in items),
+                  "refund_line_items": items, "transactions": out, "order_adjustments": []}
+        order.setdefault("refunds", []).append(refund)
+        self.refund_calls += 1
+        self._touch(order["id"])
+        return Response(201, {"refund": refund})
 
     # -- catalogue and inventory ------------------------------------------------------------------
 

@@ -79,6 +79,8 @@ class WooCommerceEmulator(EmulatorServer):
         self.modified: dict[int, datetime] = {}
         self.notes: dict[int, list[dict]] = {}
         self.trackings: dict[int, list[dict]] = {}
+        self.refund_items: dict[int, list[dict]] = {}
+        self.refund_calls = 0  # refunds created through the API (tests count them)  # refund id -> its line items, as /refunds lists them
         self.products: dict[int, dict] = {}
         self.variations: dict[int, dict[int, dict]] = {}  # parent product id -> variation id -> variation
         self.batch_calls: list[tuple[str, dict]] = []
@@ -126,12 +128,22 @@ class WooCommerceEmulator(EmulatorServer):
     def set_status(self, order_id: int, status: str) -> dict:
         return self.edit_order(order_id, status=status)
 
-    def refund(self, order_id: int, amount: str, reason: str = "") -> dict:
-        """A refund made in the shop: listed on the order as WooCommerce lists it (a negative total)."""
+    def refund(self, order_id: int, amount: str, reason: str = "", *, lines: dict[int, int] | None = None) -> dict:
+        """A refund made in the shop: listed on the order as WooCommerce lists it (a negative total). With ``lines``
+        (order item id -> quantity) it refunds those items, which ``/orders/<id>/refunds`` lists as WooCommerce does:
+        negative quantities, the order item in ``_refunded_item_id``."""
         with self.lock:
             order = self._order(order_id)
             rid = self.new_id()
             order.setdefault("refunds", []).append({"id": rid, "reason": reason, "total": f"-{money(Decimal(amount))}"})
+            items = {li["id"]: li for li in order.get("line_items") or []}
+            self.refund_items[rid] = [
+                {"id": self.new_id(), "name": items[item]["name"], "product_id": items[item].get("product_id"),
+                 "variation_id": items[item].get("variation_id", 0), "quantity": -qty, "sku": items[item].get("sku"),
+                 "subtotal": f"-{money(Decimal(str(items[item]['price'])) * qty)}",
+                 "total": f"-{money(Decimal(str(items[item]['price'])) * qty)}",
+                 "meta_data": [{"id": self.new_id(), "key": "_refunded_item_id", "value": str(item)}]}
+                for item, qty in (lines or {}).items()]
             refunded = sum(-Decimal(r["total"]) for r in order["refunds"])
             if refunded >= Decimal(order["total"]):
                 order["status"] = "refunded"
@@ -276,7 +288,8 @@ class WooCommerceEmulator(EmulatorServer):
         return {"orders": [[k, o, self.modified[k].isoformat()] for k, o in self.orders.items()],
                 "notes": [[k, v] for k, v in self.notes.items()], "trackings": [[k, v] for k, v in self.trackings.items()],
                 "products": list(self.products.values()),
-                "variations": [[k, list(v.values())] for k, v in self.variations.items()], "next_id": self._next_id}
+                "variations": [[k, list(v.values())] for k, v in self.variations.items()], "next_id": self._next_id,
+                "refund_items": [[k, v] for k, v in self.refund_items.items()]}
 
     def restore(self, state: dict) -> None:
         self.orders = {int(k): o for k, o, _m in state["orders"]}
@@ -286,6 +299,7 @@ class WooCommerceEmulator(EmulatorServer):
         self.products = {int(p["id"]): p for p in state["products"]}
         self.variations = {int(k): {int(v["id"]): v for v in vs} for k, vs in state["variations"]}
         self._next_id = int(state["next_id"])
+        self.refund_items = {int(k): v for k, v in state.get("refund_items", [])}
         self._changes += 1
 
     # -- plumbing ---------------------------------------------------------------------------------
@@ -322,6 +336,7 @@ class WooCommerceEmulator(EmulatorServer):
         r("GET", API + r"/orders/(?P<id>\d+)/notes", lambda q: self.notes.get(self._order(int(q.match["id"]))["id"], []))
         r("POST", API + r"/orders/(?P<id>\d+)/notes", self._post_note)
         r("GET", API + r"/orders/(?P<id>\d+)/refunds", self._list_refunds)
+        r("POST", API + r"/orders/(?P<id>\d+)/refunds", self._post_refund)
         r("GET", TRACKING_API + r"/orders/(?P<id>\d+)/shipment-trackings",
           lambda q: self.trackings.get(self._order(int(q.match["id"]))["id"], []))
         r("POST", TRACKING_API + r"/orders/(?P<id>\d+)/shipment-trackings", self._post_tracking)
@@ -472,11 +487,43 @@ class WooCommerceEmulator(EmulatorServer):
         self.notes.setdefault(order["id"], []).insert(0, note)  # newest first, as WooCommerce lists them
         return Response(201, note)
 
+    def _post_refund(self, req: Request) -> Response:
+        """POST /orders/<id>/refunds: an amount (at most what is not refunded yet), a reason and the items, each with
+        its quantity and refund_total, as the REST API v3 takes them; listed on the order and by /refunds."""
+        order = self._order(int(req.match["id"]))
+        body = req.json()
+        if not isinstance(body, dict):
+            raise _error(400, "rest_invalid_json", "Invalid JSON body passed.")
+        try:
+            amount = Decimal(str(body.get("amount")))
+        except ArithmeticError:
+            raise _error(400, "rest_invalid_param", "Invalid parameter(s): amount", {"amount": "amount is not a number"}) from None
+        refunded = sum(-Decimal(r["total"]) for r in order.get("refunds", []))
+        if amount <= 0 or amount > Decimal(order["total"]) - refunded:
+            raise _error(400, "woocommerce_rest_cannot_create_order_refund", "Invalid refund amount.")
+        items = {li["id"]: li for li in order.get("line_items") or []}
+        lines = {}
+        for li in body.get("line_items") or []:
+            item = items.get(int(li.get("id", 0) or 0)) if isinstance(li, dict) else None
+            qty = li.get("quantity") if isinstance(li, dict) else None
+            if item is None or not isinstance(qty, int) or not 0 < qty <= item["quantity"]:
+                raise _error(400, "woocommerce_rest_cannot_create_order_refund", "Invalid line item.")
+            lines[item["id"]] = qty
+        with self.lock:
+            self.refund_calls += 1
+        self.refund(order["id"], str(amount), str(body.get("reason") or ""), lines=lines)
+        rid = order["refunds"][-1]["id"]
+        now = self.now()
+        return Response(201, {"id": rid, "date_created": local(now), "date_created_gmt": gmt(now), "amount": money(amount),
+                              "reason": str(body.get("reason") or ""), "refunded_by": 1, "refunded_payment": bool(body.get("api_refund")),
+                              "meta_data": [], "line_items": copy.deepcopy(self.refund_items.get(rid, []))})
+
     def _list_refunds(self, req: Request) -> list:
         order = self._order(int(req.match["id"]))
         now = self.now()
         return [{"id": r["id"], "date_created": local(now), "date_created_gmt": gmt(now), "amount": r["total"].lstrip("-"),
-                 "reason": r.get("reason", ""), "refunded_by": 1, "refunded_payment": True, "meta_data": [], "line_items": []}
+                 "reason": r.get("reason", ""), "refunded_by": 1, "refunded_payment": True, "meta_data": [],
+                 "line_items": copy.deepcopy(self.refund_items.get(r["id"], []))}
                 for r in order.get("refunds", [])]
 
     def _post_tracking(self, req: Request) -> Response:
