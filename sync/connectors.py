@@ -29,8 +29,10 @@ def build_connectors(db, codes: list[str] | None = None, **http_options) -> tupl
         except OmsError as exc:  # a connector this version does not have: the rest still sync
             problems.append(f"{c.code}: {exc}")
             continue
-        built = spec.build(c.code, c.base_url, token, c.options, **http_options)
-        (channels if c.role == "channel" else carriers)[c.code] = built
+        # A connection that writes what it reads itself (a 3PL's shipments and stock) is given the database.
+        extra = {"db": db} if spec.needs_db else {}
+        built = spec.build(c.code, c.base_url, token, c.options, **extra, **http_options)
+        (carriers if c.role == "carrier" else channels)[c.code] = built
         intervals[c.code] = c.interval_s
     # Trading partners sync like channels: their inbox (a folder or on an SFTP server) in, their outbox out.
     with db.read() as s:

@@ -1,6 +1,6 @@
 """The connector registry: every kind of connection Quayside can make, as each connector package declares it.
 
-A connector module (``sync/channels/*.py``, ``sync/carriers/*.py``, and later 3PLs) offers a ``SPEC``:
+A connector module (``sync/channels/*.py``, ``sync/carriers/*.py``, ``sync/threepl/*.py``) offers a ``SPEC``:
 its kind and role, the words a person sees, its settings (with their defaults and how a typed value is
 checked), what its secret is called, how to build it, its connection test, and its emulator. The engine, the command line (``channel add KIND``, ``carrier add
 KIND``), the Settings and Sync screens and demo mode read this registry; none of them names a kind,
@@ -21,8 +21,8 @@ from typing import Any, Callable
 from oms.core.errors import InvalidInput
 from oms.core.i18n import _
 
-ROLES = ("channel", "carrier")
-_PACKAGES = {"channel": "sync.channels", "carrier": "sync.carriers"}
+ROLES = ("channel", "carrier", "threepl")
+_PACKAGES = {"channel": "sync.channels", "carrier": "sync.carriers", "threepl": "sync.threepl"}
 
 
 def _text(value: str) -> str:
@@ -69,7 +69,7 @@ class ConnectorSpec:
     """What one kind of connection is, for everything that configures, builds or shows it."""
 
     kind: str  # stored on the connection: "shopify"
-    role: str  # "channel" (a shop or marketplace) or "carrier"
+    role: str  # "channel" (a shop or marketplace), "carrier", or "threepl" (a third-party warehouse)
     title: str  # "Shopify"
     # build(code, base_url, secret, options, **http_options) -> the connector the engine runs
     build: Callable[..., Any]
@@ -89,6 +89,8 @@ class ConnectorSpec:
     demo_order: int = 100  # demo mode's main shop or carrier is the emulated kind with the lowest (then by title)
     # demo_secret(word) -> a secret of this kind's shape made from a random word (keys in two or three parts), for demo mode
     demo_secret: Callable[[str], str] = lambda word: word  # noqa: E731 - a plain default, kept as the instance's
+    # build(..., db=Database) too: the connector applies what it reads through the domain itself (a 3PL's reports)
+    needs_db: bool = False
 
 
 @lru_cache(maxsize=1)
@@ -121,7 +123,7 @@ def spec(kind: str, role: str | None = None) -> ConnectorSpec:
     found = _specs().get(kind)
     if found is None or (role is not None and found.role != role):
         known = ", ".join(kinds(role)) if role else ", ".join(sorted(_specs()))
-        what = {"channel": _("a sales channel"), "carrier": _("a carrier")}.get(role or "", _("a connection"))
+        what = {"channel": _("a sales channel"), "carrier": _("a carrier"), "threepl": _("a 3PL")}.get(role or "", _("a connection"))
         raise InvalidInput(_("Quayside connects to {known} as {what}, not {kind!r}.").format(known=known, what=what, kind=kind))
     return found
 

@@ -22,6 +22,8 @@ from oms.partners.models import TradingPartner
 
 # -- connectors ---------------------------------------------------------------------------------
 
+ROLES = ("channel", "carrier", "threepl")  # a shop or marketplace, a carrier, a third-party warehouse
+
 
 @dataclass(frozen=True)
 class ConnectorInfo:
@@ -41,8 +43,8 @@ def add_connector(session: Session, actor: Actor, *, code: str, role: str, kind:
     code = validate.text(code, "code", SHORT, required=True)
     if any(c.isspace() for c in code):
         raise InvalidInput(_("A code cannot contain spaces ({code!r}).").format(code=code))
-    if role not in ("channel", "carrier"):
-        raise InvalidInput(_("A connector is a channel or a carrier, not {role!r}.").format(role=role))
+    if role not in ROLES:
+        raise InvalidInput(_("A connector is a channel, a carrier or a 3PL, not {role!r}.").format(role=role))
     # Which kinds exist is the connector registry's to say (sync.registry); the domain keeps what it is given.
     kind = validate.text(kind, "kind", SHORT, required=True)
     base_url = validate.text(base_url, "address", LINE, required=True)

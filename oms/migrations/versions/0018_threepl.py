@@ -1,0 +1,93 @@
+"""threepl
+
+3PL shipping orders (one row per order's units sent to a 3PL, with their lines and what became of them) and the
+3PL's shipment reports, by its own id, so a report seen twice is applied once. A connection may now be a 3PL.
+
+Revision ID: 0018
+Revises: 0013
+Create Date: 2026-12-06 14:00:00.000000
+"""
+import sqlalchemy as sa
+from alembic import op
+
+import oms.core.types
+
+
+revision = '0018'
+down_revision = '0013'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('threepl_order',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('connection', sa.String(length=64), nullable=False),
+    sa.Column('location_id', sa.Integer(), nullable=False),
+    sa.Column('order_id', sa.Integer(), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('reference', sa.String(length=64), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('remote_id', sa.String(length=64), nullable=False),
+    sa.Column('note', sa.String(length=300), nullable=False),
+    sa.Column('created_at', oms.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', oms.core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('acknowledged_at', oms.core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', oms.core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('flagged_at', oms.core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("status IN ('queued', 'sent', 'acknowledged', 'shipped', 'closed', 'cancelled', 'rejected')", name=op.f('ck_threepl_order_status')),
+    sa.ForeignKeyConstraint(['location_id'], ['location.id'], name=op.f('fk_threepl_order_location_id_location')),
+    sa.ForeignKeyConstraint(['order_id'], ['sales_order.id'], name=op.f('fk_threepl_order_order_id_sales_order'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_threepl_order')),
+    sa.UniqueConstraint('connection', 'reference', name=op.f('uq_threepl_order_connection_reference')),
+    sa.UniqueConstraint('order_id', 'location_id', 'seq', name=op.f('uq_threepl_order_order_id_location_id_seq'))
+    )
+    with op.batch_alter_table('threepl_order', schema=None) as batch_op:
+        batch_op.create_index('ix_threepl_order_open', ['connection', 'status'], unique=False)
+        batch_op.create_index('ix_threepl_order_order', ['order_id'], unique=False)
+    op.create_table('threepl_order_line',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('transmission_id', sa.Integer(), nullable=False),
+    sa.Column('order_line_id', sa.Integer(), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('shipped', sa.Integer(), nullable=False),
+    sa.Column('shorted', sa.Integer(), nullable=False),
+    sa.CheckConstraint('quantity > 0', name=op.f('ck_threepl_order_line_quantity_pos')),
+    sa.CheckConstraint('shipped >= 0 AND shorted >= 0 AND shipped + shorted <= quantity', name=op.f('ck_threepl_order_line_accounted')),
+    sa.ForeignKeyConstraint(['order_line_id'], ['order_line.id'], name=op.f('fk_threepl_order_line_order_line_id_order_line'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['transmission_id'], ['threepl_order.id'], name=op.f('fk_threepl_order_line_transmission_id_threepl_order'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_threepl_order_line')),
+    sa.UniqueConstraint('transmission_id', 'order_line_id', name=op.f('uq_threepl_order_line_transmission_id_order_line_id'))
+    )
+    with op.batch_alter_table('threepl_order_line', schema=None) as batch_op:
+        batch_op.create_index('ix_threepl_order_line_line', ['order_line_id'], unique=False)
+    op.create_table('threepl_shipment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('connection', sa.String(length=64), nullable=False),
+    sa.Column('remote_id', sa.String(length=64), nullable=False),
+    sa.Column('transmission_id', sa.Integer(), nullable=False),
+    sa.Column('shipment_id', sa.Integer(), nullable=True),
+    sa.Column('received_at', oms.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['shipment_id'], ['shipment.id'], name=op.f('fk_threepl_shipment_shipment_id_shipment')),
+    sa.ForeignKeyConstraint(['transmission_id'], ['threepl_order.id'], name=op.f('fk_threepl_shipment_transmission_id_threepl_order'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_threepl_shipment')),
+    sa.UniqueConstraint('connection', 'remote_id', name=op.f('uq_threepl_shipment_connection_remote_id'))
+    )
+    with op.batch_alter_table('connector_config', schema=None) as batch_op:
+        batch_op.drop_constraint('role', type_='check')
+        batch_op.create_check_constraint('role', "role IN ('channel', 'carrier', 'threepl')")
+
+
+def downgrade() -> None:
+    op.execute("DELETE FROM connector_config WHERE role = 'threepl'")
+    with op.batch_alter_table('connector_config', schema=None) as batch_op:
+        batch_op.drop_constraint('role', type_='check')
+        batch_op.create_check_constraint('role', "role IN ('channel', 'carrier')")
+    op.drop_table('threepl_shipment')
+    with op.batch_alter_table('threepl_order_line', schema=None) as batch_op:
+        batch_op.drop_index('ix_threepl_order_line_line')
+    op.drop_table('threepl_order_line')
+    with op.batch_alter_table('threepl_order', schema=None) as batch_op:
+        batch_op.drop_index('ix_threepl_order_order')
+        batch_op.drop_index('ix_threepl_order_open')
+    op.drop_table('threepl_order')
