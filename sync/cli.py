@@ -49,6 +49,8 @@ def _connection_commands(sub, role: str, noun: str, help_text: str, add_help: st
 def register(sub) -> None:
     _connection_commands(sub, "channel", "channel", _("sales channel connections"), _("connect a sales channel"))
     _connection_commands(sub, "carrier", "carrier", _("carrier connections"), _("connect a carrier account"))
+    _connection_commands(sub, "threepl", "tpl", _("3PL warehouse connections"),
+                         _("connect a 3PL warehouse to its location (--set location=CODE)"))
 
     p = sub.add_parser("sync", help=_("pull orders and push updates for every connected channel"))
     p.add_argument("--once", action="store_true", help=_("one pass, then exit"))

@@ -19,6 +19,7 @@ from oms.core.upsert import insert_ignore
 from oms.integration.models import ConnectorConfig, ConnectorState, InventoryPush, QuarantinedPayload, SyncCursor
 from oms.orders.models import Channel
 from oms.partners.models import TradingPartner
+from oms.threepl import threepl_location
 
 # -- connectors ---------------------------------------------------------------------------------
 
@@ -39,7 +40,8 @@ class ConnectorInfo:
 
 def add_connector(session: Session, actor: Actor, *, code: str, role: str, kind: str, name: str, base_url: str,
                   options: dict | None = None, interval_s: int = 60) -> None:
-    """Configure a channel or carrier connection; a channel connector also creates its sales channel."""
+    """Configure a channel, carrier or 3PL connection; a channel connector also creates its sales channel, and a
+    3PL's must name its location (``options["location"]``), of type 3PL."""
     code = validate.text(code, "code", SHORT, required=True)
     if any(c.isspace() for c in code):
         raise InvalidInput(_("A code cannot contain spaces ({code!r}).").format(code=code))
@@ -58,6 +60,10 @@ def add_connector(session: Session, actor: Actor, *, code: str, role: str, kind:
         from oms.orders.channels import add_channel
 
         add_channel(session, actor, code, name, kind)
+    if role == "threepl":  # a 3PL connection serves one location of type 3PL, which must exist
+        if not (options or {}).get("location"):
+            raise InvalidInput(_("A 3PL connection needs the location it ships from (a location of type 3PL)."))
+        threepl_location(session, options["location"])
     session.add(ConnectorConfig(code=code, role=role, kind=kind, name=name, base_url=base_url.rstrip("/"),
                                 options=options or {}, enabled=True, interval_s=interval_s))
     session.add(ConnectorState(code=code, online=True, pulled=0, pushed=0, last_error=""))

@@ -24,7 +24,9 @@ from .service import (
     reject,
     shipment_of,
     standings,
+    location_stock,
     threepl_location,
+    threepl_locations,
     unacknowledged,
 )
 
@@ -46,6 +48,8 @@ __all__ = [
     "reject",
     "shipment_of",
     "standings",
+    "location_stock",
     "threepl_location",
+    "threepl_locations",
     "unacknowledged",
 ]

@@ -27,6 +27,7 @@ from oms.inventory.models import Location, LocationKind, StockLevel, StockMoveme
 from oms.orders import lifecycle
 from oms.orders.models import Allocation, OrderLine, OrderStatus, SalesOrder
 from oms.shipping import shipments
+from oms.shipping.models import Package
 
 from .models import ThreePLOrder, ThreePLOrderLine, ThreePLShipment
 
@@ -44,6 +45,20 @@ def threepl_location(session: Session, code: str) -> Location:
         raise InvalidInput(_("Location {code} is a {kind}, not a 3PL; a 3PL connection serves a 3PL location.").format(
             code=loc.code, kind=loc.kind))
     return loc
+
+
+def threepl_locations(session: Session) -> list[str]:
+    """The codes of the active locations of type 3PL, by priority."""
+    return list(session.scalars(select(Location.code).where(Location.kind == LocationKind.THREE_PL.value,
+                                                            Location.active.is_(True))
+                                .order_by(Location.priority, Location.code)))
+
+
+def location_stock(session: Session, location: str) -> dict[str, int]:
+    """On-hand units per SKU at a location, as our ledger has them (what a 3PL should hold, by our books)."""
+    loc = threepl_location(session, location)
+    return dict(session.execute(select(Product.sku, StockLevel.on_hand).join(Product, Product.id == StockLevel.product_id)
+                                .where(StockLevel.location_id == loc.id, StockLevel.on_hand > 0)).all())
 
 
 # -- out: shipping orders -----------------------------------------------------------------------------
@@ -70,17 +85,18 @@ def queue_new_work(session: Session, actor: Actor, connection: str, location: st
     of its reference, in the caller's transaction. An order on hold waits. Returns the new transmissions' ids."""
     loc = threepl_location(session, location)
     rows = session.execute(
-        select(Allocation.order_line_id, func.sum(Allocation.quantity), OrderLine.order_id)
+        select(Allocation.order_line_id, func.sum(Allocation.quantity), OrderLine.order_id, OrderLine.picked)
         .join(OrderLine, OrderLine.id == Allocation.order_line_id)
         .join(SalesOrder, SalesOrder.id == OrderLine.order_id)
         .where(Allocation.location_id == loc.id, SalesOrder.on_hold.is_(False),
                SalesOrder.status != OrderStatus.CANCELLED.value)
-        .group_by(Allocation.order_line_id, OrderLine.order_id)
+        .group_by(Allocation.order_line_id, OrderLine.order_id, OrderLine.picked)
         .order_by(OrderLine.order_id)).all()
     held = _outstanding(session, [r[0] for r in rows], loc.id)
     wanted: dict[int, dict[int, int]] = {}
-    for line_id, allocated, order_id in rows:
-        new = int(allocated or 0) - held.get(line_id, 0)
+    for line_id, allocated, order_id, picked in rows:
+        # Units already picked (by hand, before the order was the 3PL's) are not the 3PL's to pick.
+        new = int(allocated or 0) - min(int(picked or 0), int(allocated or 0)) - held.get(line_id, 0)
         if new > 0:
             wanted.setdefault(order_id, {})[line_id] = new
     created = []
@@ -260,6 +276,13 @@ def apply_shipment(session: Session, actor: Actor, connection: str, advice: Ship
         if shipped.get(ref, 0) + shorts.get(ref, 0) > left:
             raise InvalidInput(_("{c} reported {n} units of line {line} on {ref}; only {left} were outstanding.").format(
                 c=connection, n=shipped.get(ref, 0) + shorts.get(ref, 0), line=ref, ref=advice.reference, left=left))
+    ssccs = [c.sscc for c in advice.cartons if c.sscc]
+    if len(ssccs) != len(set(ssccs)):
+        raise InvalidInput(_("{c} reported the same SSCC on two cartons of shipment {s}.").format(c=connection, s=remote_id))
+    taken = session.scalar(select(Package.sscc).where(Package.sscc.in_(ssccs)).limit(1)) if ssccs else None
+    if taken:
+        raise InvalidInput(_("{c} reported carton SSCC {sscc} on shipment {s}; that SSCC is already on another of our "
+                             "shipments.").format(c=connection, sscc=taken, s=remote_id))
     if not shipped and not shorts:
         raise InvalidInput(_("{c} reported shipment {s} for {ref} with nothing in it.").format(c=connection, s=remote_id, ref=advice.reference))
     result = ShipmentApplied()

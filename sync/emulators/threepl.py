@@ -53,7 +53,8 @@ class ThreePLEmulator(EmulatorServer):
 
     def __init__(self, *, token: str = "tpl_test", warehouse: str = "ShipRight Dallas", ack_delay_s: float = 0.0,
                  ship_delay_s: float = 0.0, time_scale: float = 1.0, short_rate: float = 0.0, double_send_rate: float = 0.0,
-                 silent: bool = False, webhook_drop_rate: float = 0.0, gs1_prefix: str = "0614141", **kw):
+                 silent: bool = False, webhook_drop_rate: float = 0.0,
+                 gs1_prefix: str = "0860004", **kw):
         super().__init__(**kw)
         self.token = token
         self.warehouse = warehouse

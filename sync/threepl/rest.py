@@ -105,6 +105,10 @@ class ThreePLRestConnector:
         data = self.client.get("v1/account").data or {}
         return _("The 3PL answered: warehouse {name}.").format(name=data.get("warehouse", "?"))
 
+    def register_webhook(self, url: str) -> None:
+        """Ask the 3PL to tell ``url`` of each new shipment (a ``WebhookReceiver``); a shortcut, the pull stays."""
+        self.client.post("v1/webhooks", json_body={"url": url}, idempotent=True)
+
     def progress(self) -> str:
         return self._progress
 

@@ -263,3 +263,63 @@ def test_the_connection_test_and_a_refused_token(tpl_world):
         bad = ThreePLRestConnector("TPL", emu.url, "wrong", location="3PL", db=tpl_world, sleep=lambda s: None)
         (report,) = Engine(tpl_world, {"TPL": bad}).run_once()
         assert report.refused and emu.orders == {}
+
+
+def test_a_webhook_applies_a_shipment_at_once_and_a_lost_one_is_recovered_by_the_pull(tpl_world):
+    from sync.threepl.webhooks import WebhookReceiver
+
+    first = order_in(tpl_world)
+    with warehouse() as emu, WebhookReceiver(tpl_world, {"TPL": TOKEN}) as hooks:
+        conn = connector(tpl_world, emu)
+        conn.register_webhook(hooks.url("TPL"))
+        eng = Engine(tpl_world, {"TPL": conn})
+        eng.run_once()  # the order goes out
+        emu.tick()  # the warehouse ships it and tells us: applied before any pull
+        assert hooks.received == [("TPL", "applied")]
+        with tpl_world.read() as s:
+            assert s.get(SalesOrder, first).status == "shipped"
+        eng.run_once()  # the pull reads the same shipment: nothing changes
+        with tpl_world.read() as s:
+            assert s.scalar(select(func.count()).select_from(Shipment).where(Shipment.order_id == first)) == 1
+
+        second = order_in(tpl_world, "1002", (("MUG-BLU", 1),))
+        emu.webhook_drop_rate = 1.0
+        eng.run_once()
+        emu.tick()  # shipped, and the webhook is lost
+        assert emu.webhook_log[-1][1] == 0
+        with tpl_world.read() as s:
+            assert s.get(SalesOrder, second).status != "shipped"
+        eng.run_once()  # the reconciliation pull finds it
+        with tpl_world.read() as s:
+            assert s.get(SalesOrder, second).status == "shipped"
+        # A forged webhook is refused and writes nothing.
+        status, _text = hooks.handle("/threepl/TPL", "0" * 64, b'{"type": "shipment.created", "shipment": {}}')
+        assert status == 401
+
+
+def test_a_3pl_connection_needs_a_3pl_location(tpl_world):
+    from oms.core.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="RNO is a warehouse, not a 3PL"):
+        with tpl_world.write() as s:
+            sync_store.add_connector(s, ACTOR, code="TPL2", role="threepl", kind="threepl_json", name="x",
+                                     base_url="http://127.0.0.1:1", options={"location": "RNO"})
+
+
+def test_a_carton_sscc_we_already_used_is_quarantined_not_half_applied(tpl_world):
+    oid = order_in(tpl_world)
+    with warehouse(ship_delay_s=3600) as emu:
+        eng = engine(tpl_world, emu)
+        eng.run_once()
+        emu.shipment_feed.append({"seq": 1, "id": "SHP9", "order_id": 101, "reference": "#1001",
+                                  "shipped_at": "2026-12-01T10:00:00Z", "carrier": "UPS", "service": "Ground",
+                                  "tracking_number": "1Z9", "shorts": [],
+                                  "cartons": [{"sscc": "008600040000000019", "weight_g": 100,
+                                               "items": [{"line_ref": emu.orders[101]["lines"][0]["line_ref"], "quantity": 1}]},
+                                              {"sscc": "008600040000000019", "weight_g": 100,
+                                               "items": [{"line_ref": emu.orders[101]["lines"][0]["line_ref"], "quantity": 1}]}]})
+        eng.run_once()
+    with tpl_world.read() as s:
+        (q,) = sync_store.quarantined(s)
+        assert "same SSCC" in q.error and q.external_ref == "SHP9"
+        assert s.get(SalesOrder, oid).status != "shipped" and at_3pl(tpl_world, oid) == 2
