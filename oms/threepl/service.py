@@ -116,7 +116,7 @@ def queue_new_work(session: Session, actor: Actor, connection: str, location: st
             payload_lines.append({"line_ref": str(line_id), "sku": by_id[line_id].sku, "quantity": qty,
                                   "description": by_id[line_id].description})
         payload = {
-            "transmission_id": t.id, "reference": reference, "order_number": order.number, "release": seq > 1,
+            "transmission_id": t.id, "order_id": order_id, "reference": reference, "order_number": order.number, "release": seq > 1,
             "service_level": order.service_level,
             "ship_to": {"name": order.ship_name, "company": order.ship_company, "address1": order.ship_address1,
                         "address2": order.ship_address2, "city": order.ship_city, "region": order.ship_region,
@@ -170,6 +170,17 @@ def acknowledge(session: Session, connection: str, reference: str, *, remote_id:
     if remote_id and not t.remote_id:
         t.remote_id = str(remote_id)[:64]
     _ack(t, validate.aware(at, "acknowledged at") or utcnow())
+    return True
+
+
+def acknowledge_order(session: Session, connection: str, order_id: int, remote_id: str, *,
+                      at: datetime | None = None) -> bool:
+    """The 3PL acknowledged the shipping order it knows as ``remote_id`` (an X12 997 for our 940 #…)."""
+    t = session.scalar(select(ThreePLOrder).where(ThreePLOrder.connection == connection, ThreePLOrder.order_id == order_id,
+                                                  ThreePLOrder.remote_id == remote_id))
+    if t is None or t.acknowledged_at is not None:
+        return False
+    _ack(t, at or utcnow())
     return True
 
 
@@ -432,8 +443,14 @@ def standing_text(status: str, remote_id: str) -> str:
     if status == "queued":
         return _("waiting to go to the 3PL")
     if status in ("shipped", "closed"):
-        return _("shipped by the 3PL (#{id})").format(id=remote_id) if remote_id else _("shipped by the 3PL")
-    return _("sent to 3PL (#{id}, {state})").format(id=remote_id, state=state) if remote_id else _("sent to 3PL ({state})").format(state=state)
+        if not remote_id:
+            return _("shipped by the 3PL")
+        return _("shipped by the 3PL ({id})").format(id=f"#{remote_id}" if remote_id.isdigit() else remote_id)
+    if not remote_id:
+        return _("sent to 3PL ({state})").format(state=state)
+    # The 3PL's own order number (#123), or the document it was sent in ("940 #123")
+    shown = f"#{remote_id}" if remote_id.isdigit() else remote_id
+    return _("sent to 3PL ({id}, {state})").format(id=shown, state=state)
 
 
 def standings(session: Session, order_ids: list[int]) -> dict[int, str]:

@@ -76,9 +76,15 @@ def upgrade() -> None:
     with op.batch_alter_table('connector_config', schema=None) as batch_op:
         batch_op.drop_constraint('role', type_='check')
         batch_op.create_check_constraint('role', "role IN ('channel', 'carrier', 'threepl')")
+    with op.batch_alter_table('trading_partner', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('location_id', sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(batch_op.f('fk_trading_partner_location_id_location'), 'location', ['location_id'], ['id'])
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('trading_partner', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_trading_partner_location_id_location'), type_='foreignkey')
+        batch_op.drop_column('location_id')
     op.execute("DELETE FROM connector_config WHERE role = 'threepl'")
     with op.batch_alter_table('connector_config', schema=None) as batch_op:
         batch_op.drop_constraint('role', type_='check')
