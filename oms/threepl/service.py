@@ -420,6 +420,39 @@ def apply_snapshot(session: Session, actor: Actor, location: str, items: list[tu
     return out
 
 
+@dataclass
+class AdjustmentsApplied:
+    adjusted: int = 0
+    unknown: list[str] = field(default_factory=list)  # SKUs we do not sell
+
+
+def apply_adjustments(session: Session, actor: Actor, location: str, items: list[tuple[str, int, str]],
+                      reference: str) -> AdjustmentsApplied:
+    """The 3PL's own adjustments (a 947): each (SKU, signed units, its reason) becomes an adjustment at its location,
+    with the reason "3PL adjustment <reference>: <reason>". Units found release backorders. A write-off of units
+    reserved for orders sent to it is refused (InsufficientStock says which), and nothing of the document is kept."""
+    loc = threepl_location(session, location)
+    out = AdjustmentsApplied()
+    arrived = []
+    for sku, delta, reason in items:
+        if isinstance(delta, bool) or not isinstance(delta, int):
+            raise InvalidInput(_("The 3PL adjusted {sku} by {qty!r}; an adjustment is a whole number.").format(sku=sku, qty=delta))
+        pid = session.scalar(select(Product.id).where(Product.sku == sku))
+        if pid is None:
+            out.unknown.append(sku)
+            continue
+        if delta == 0:
+            continue
+        words = _("3PL adjustment {ref}: {reason}").format(ref=reference, reason=reason or _("no reason given"))
+        change = inventory.adjust(session, actor, pid, loc.id, delta, words[:300])
+        out.adjusted += 1
+        if change.arrived:
+            arrived.append(pid)
+    if arrived:
+        routing.release_backorders(session, actor, arrived)
+    return out
+
+
 # -- what a person sees ----------------------------------------------------------------------------------
 
 

@@ -146,3 +146,27 @@ def test_a_3pl_warehouse_serves_a_location_of_type_3pl(warehouse):
         with db.write() as s:
             edi.add_partner(s, ACTOR, code="other", name="Other", our_id="QUAYSIDE", their_id="OTHER3PL",
                             documents="940,945,997", location="RNO")
+
+
+def test_a_947_adjusts_with_the_warehouse_reason_and_a_write_off_of_reserved_units_is_refused(warehouse):
+    db, channel = warehouse
+    from_warehouse(channel, "947.x12", "AW", "947", [Segment("W15", ("20261206", "ADJ-5")),
+                                                     Segment("W19", ("AB", "-1", "EA", "", "VN", "MUG-BLU")),
+                                                     Segment("W19", ("AC", "2", "EA", "", "VN", "MUG-RED"))], 90)
+    engine = Engine(db, {"shipright": channel})
+    engine.run_once()
+    with db.read() as s:
+        moves = sorted(s.execute(select(StockMovement.quantity, StockMovement.reason)
+                                 .where(StockMovement.reason.like("3PL adjustment%"))).all())
+        assert moves == [(-1, "3PL adjustment ADJ-5: damaged"), (2, "3PL adjustment ADJ-5: found")]
+    # Writing off more than is free there (units reserved for an order sent to it) is refused whole, in our 997.
+    with db.write() as s:
+        take_in(s, make_order("3002", (("MUG-BLU", 3),)))
+    engine.run_once()
+    from_warehouse(channel, "947b.x12", "AW", "947", [Segment("W15", ("20261206", "ADJ-6")),
+                                                      Segment("W19", ("AD", "-3", "EA", "", "VN", "MUG-BLU"))], 91)
+    engine.run_once()
+    with db.read() as s:
+        doc = s.scalars(select(EdiDocument).where(EdiDocument.doc_type == "947", EdiDocument.status == "rejected")).one()
+        assert "reserved for orders" in doc.error
+        assert s.scalar(select(func.count()).select_from(StockMovement).where(StockMovement.reason.like("%ADJ-6%"))) == 0

@@ -11,6 +11,8 @@ The shapes follow the common 4010 warehouse guides:
   third quantity is above 0 (status ``CP``/``PR``); a line shipped short with nothing shipped may stand in an LX
   without MAN.
 * 846: ``BIA*00*MM*<report id>*<date>*<time>``, then per item ``LIN**VN*<SKU>`` and ``QTY*33*<on hand>``.
+* 947: ``W15*<date>*<adjustment number>``, then per item ``W19*<reason code>*<signed units>*EA**VN*<SKU>``; the
+  reason codes a warehouse uses most are spelled out (``REASONS``), any other is kept as its code.
 
 Readers return the domain's dataclasses, or a list of ValidationIssue (which the 997 reports) when the document
 cannot be read.
@@ -142,3 +144,34 @@ def read_846(tx: Transaction, version: str = "004010") -> tuple[datetime, list[t
                 return [_issue(tx, "QTY", _("The 846 gives {sku} a quantity that is not a whole number.").format(sku=sku), k)]
             sku = None
     return as_of, items
+
+
+# Adjustment reason codes (W1901) as warehouse guides use them; any other is shown as its code.
+REASONS = {"AA": "physical count", "AB": "damaged", "AC": "found", "AD": "lost", "AE": "expired", "AF": "quality hold",
+           "AG": "returned to stock", "AH": "recall"}
+
+
+def read_947(tx: Transaction, version: str = "004010") -> tuple[str, list[tuple[str, int, str]]] | list[ValidationIssue]:
+    """A 947 as (adjustment number, [(SKU, signed units, reason in words)])."""
+    segs = list(tx.segments)
+    w15 = next((s for s in segs if s.tag == "W15"), None)
+    if w15 is None or not w15.el(2):
+        return [_issue(tx, "W15", _("The 947 has no W15 with the warehouse's adjustment number."))]
+    items = []
+    for k, seg in enumerate(segs, start=1):
+        if seg.tag != "W19":
+            continue
+        sku = seg.el(6) if seg.el(5) in ("VN", "SK") else ""
+        if not sku:
+            return [_issue(tx, "W19", _("A W19 of the 947 gives no SKU (VN)."), k)]
+        try:
+            number = float(seg.el(2))
+            if number != int(number):
+                raise ValueError
+        except ValueError:
+            return [_issue(tx, "W19", _("The 947 adjusts {sku} by {q!r}, not a whole number.").format(sku=sku, q=seg.el(2)), k)]
+        code = seg.el(1)
+        items.append((sku, int(number), REASONS.get(code, code)))
+    if not items:
+        return [_issue(tx, "W15", _("The 947 adjusts nothing."))]
+    return w15.el(2), items
