@@ -23,7 +23,7 @@ from oms.partners.models import EdiControl, EdiDocument, EdiItemXref, EdiShipTo,
 VERSIONS = ("004010", "005010")
 DOCUMENT_TYPES = ("850", "860", "855", "856", "810", "997")  # the transaction sets Quayside reads or writes
 # With a 3PL warehouse (a partner serving a location of type 3PL): shipping orders out, shipping advice and stock in.
-WAREHOUSE_DOCUMENT_TYPES = ("940", "945", "846", "947", "997")
+WAREHOUSE_DOCUMENT_TYPES = ("940", "945", "943", "944", "846", "947", "997")
 MAX_ACK_TIMEOUT_H = 24 * 30
 CONTROL_LEVELS = ("isa", "gs", "st")
 GTIN_QUALIFIERS = ("UP", "UK", "EN", "UA")  # UPC, GTIN-14, EAN, U.P.C./EAN case code

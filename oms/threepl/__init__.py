@@ -7,6 +7,11 @@ snapshot"). How a 3PL is reached (REST, X12) is sync's; this package knows no tr
 ``threepl_order``, ``threepl_order_line`` and ``threepl_shipment`` tables."""
 
 from .service import (
+    send_transfer,
+    receive_transfer,
+    in_transit,
+    TransferReceived,
+    TRANSFER_TOPIC,
     ORDER_TOPIC,
     SNAPSHOT_REASON,
     Carton,
@@ -34,6 +39,11 @@ from .service import (
 )
 
 __all__ = [
+    "send_transfer",
+    "receive_transfer",
+    "in_transit",
+    "TransferReceived",
+    "TRANSFER_TOPIC",
     "ORDER_TOPIC",
     "SNAPSHOT_REASON",
     "Carton",

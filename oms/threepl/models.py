@@ -81,3 +81,41 @@ class ThreePLShipment(Base):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (UniqueConstraint("connection", "remote_id"),)
+
+
+class ThreePLTransfer(Base):
+    """Stock we send to a 3PL (a 943 tells it what is coming): in transit, on nobody's shelf, until its receipt
+    advice (944) says what arrived."""
+
+    __tablename__ = "threepl_transfer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection: Mapped[str] = mapped_column(String(SHORT))
+    reference: Mapped[str] = mapped_column(String(SHORT))
+    from_location_id: Mapped[int] = mapped_column(ForeignKey("location.id"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("location.id"))
+    status: Mapped[str] = mapped_column(String(16), default="in_transit")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    received_at: Mapped[Optional[datetime]] = mapped_column()
+
+    lines: Mapped[list[ThreePLTransferLine]] = relationship(order_by="ThreePLTransferLine.id")
+
+    __table_args__ = (
+        UniqueConstraint("connection", "reference"),
+        CheckConstraint("status IN ('in_transit', 'received')", name="status"),
+    )
+
+
+class ThreePLTransferLine(Base):
+    __tablename__ = "threepl_transfer_line"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transfer_id: Mapped[int] = mapped_column(ForeignKey("threepl_transfer.id", ondelete="CASCADE"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    received: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        UniqueConstraint("transfer_id", "product_id"),
+        CheckConstraint("quantity > 0 AND received >= 0", name="quantities"),
+    )

@@ -23,13 +23,13 @@ from oms.core.audit import Actor
 from oms.core.errors import Conflict, InvalidInput, NotFound
 from oms.core.i18n import _, ngettext
 from oms.core.types import utcnow
-from oms.inventory.models import Location, LocationKind, StockLevel, StockMovement
+from oms.inventory.models import Location, LocationKind, MovementKind, StockLevel, StockMovement
 from oms.orders import lifecycle
 from oms.orders.models import Allocation, OrderLine, OrderStatus, SalesOrder
 from oms.shipping import shipments
 from oms.shipping.models import Package
 
-from .models import ThreePLOrder, ThreePLOrderLine, ThreePLShipment
+from .models import ThreePLOrder, ThreePLOrderLine, ThreePLShipment, ThreePLTransfer, ThreePLTransferLine
 
 ORDER_TOPIC = "threepl.order"
 OPEN = ("queued", "sent", "acknowledged")
@@ -450,6 +450,117 @@ def apply_adjustments(session: Session, actor: Actor, location: str, items: list
             arrived.append(pid)
     if arrived:
         routing.release_backorders(session, actor, arrived)
+    return out
+
+
+# -- stock sent to the 3PL ------------------------------------------------------------------------------
+
+TRANSFER_TOPIC = "threepl.transfer"
+
+
+def send_transfer(session: Session, actor: Actor, connection: str, location: str, from_location: str,
+                  items: list[tuple[str, int, str | None]]) -> int:
+    """Send stock from one of our locations to the 3PL's: each (SKU, units, bin or None) leaves the source now and
+    is in transit (on no shelf, promised to nobody) until the 3PL's receipt advice (``receive_transfer``). A 943
+    (or the 3PL's own request) goes out through the outbox to ``connection``. Returns the transfer's id."""
+    loc = threepl_location(session, location)
+    src = session.scalar(select(Location).where(Location.code == (from_location or "").strip().upper()))
+    if src is None:
+        raise NotFound(_("There is no location {code}.").format(code=from_location))
+    if src.id == loc.id:
+        raise InvalidInput(_("Stock for the 3PL comes from another location than {code}.").format(code=loc.code))
+    if not items:
+        raise InvalidInput(_("Name at least one SKU to send to the 3PL."))
+    wanted: dict[int, int] = {}
+    skus: dict[int, str] = {}
+    for sku, qty, _bin in items:
+        validate.quantity(qty)
+        pid = session.scalar(select(Product.id).where(Product.sku == sku))
+        if pid is None:
+            raise NotFound(_("There is no product {sku}.").format(sku=sku))
+        wanted[pid] = wanted.get(pid, 0) + qty
+        skus[pid] = sku
+    n = (session.scalar(select(func.count()).select_from(ThreePLTransfer).where(ThreePLTransfer.connection == connection)) or 0) + 1
+    reference = f"T{loc.code}-{n:05d}"[:64]
+    t = ThreePLTransfer(connection=connection, reference=reference, from_location_id=src.id, location_id=loc.id,
+                        status="in_transit", created_at=utcnow())
+    session.add(t)
+    session.flush()
+    for sku, qty, bin_ref in items:
+        inventory.adjust(session, actor, sku, src.id, -qty, _("in transit to {loc} ({ref})").format(loc=loc.code, ref=reference),
+                         bin=bin_ref)
+    for pid, qty in wanted.items():
+        session.add(ThreePLTransferLine(transfer_id=t.id, product_id=pid, quantity=qty, received=0))
+    outbox.enqueue(session, connection, TRANSFER_TOPIC, f"{connection}:transfer:{reference}", {
+        "transfer_id": t.id, "reference": reference, "ship_from": {"code": src.code, "name": src.name, "city": src.city,
+                                                                   "region": src.region, "postal_code": src.postal_code},
+        "lines": [{"sku": skus[pid], "quantity": qty} for pid, qty in wanted.items()]})
+    audit.record(session, actor, "threepl.transfer", "location", loc.id,
+                 summary=_("{n} units sent from {src} to {loc} as {ref}, in transit").format(
+                     n=sum(wanted.values()), src=src.code, loc=loc.code, ref=reference))
+    session.flush()
+    return t.id
+
+
+def in_transit(session: Session, location: str) -> dict[str, int]:
+    """Units on their way to a 3PL's location, by SKU: sent, not yet confirmed received."""
+    loc = threepl_location(session, location)
+    rows = session.execute(select(Product.sku, func.sum(ThreePLTransferLine.quantity))
+                           .join(ThreePLTransfer, ThreePLTransfer.id == ThreePLTransferLine.transfer_id)
+                           .join(Product, Product.id == ThreePLTransferLine.product_id)
+                           .where(ThreePLTransfer.location_id == loc.id, ThreePLTransfer.status == "in_transit")
+                           .group_by(Product.sku)).all()
+    return {sku: int(n) for sku, n in rows}
+
+
+@dataclass
+class TransferReceived:
+    received: int = 0
+    differences: list[str] = field(default_factory=list)  # in words: "MUG-RED: 10 sent, 8 received"
+
+
+def receive_transfer(session: Session, actor: Actor, connection: str, reference: str,
+                     items: list[tuple[str, int]]) -> TransferReceived:
+    """The 3PL's receipt advice (944) for a transfer: what arrived goes on its shelf (orders waiting for it are
+    routed), the transfer leaves transit; a difference from what was sent is said in words for a person. A receipt
+    for a transfer already received changes nothing."""
+    t = session.scalar(select(ThreePLTransfer).where(ThreePLTransfer.connection == connection,
+                                                     ThreePLTransfer.reference == reference))
+    if t is None:
+        raise NotFound(_("{c} confirmed receipt of {ref}, which was never sent to it.").format(c=connection, ref=reference))
+    out = TransferReceived()
+    if t.status == "received":
+        return out
+    by_pid = {l.product_id: l for l in t.lines}
+    got: dict[int, int] = {}
+    for sku, qty in items:
+        validate.quantity(qty, allow_zero=True)
+        pid = session.scalar(select(Product.id).where(Product.sku == sku))
+        if pid is None:
+            raise InvalidInput(_("{c} received {sku} on {ref}; we do not sell it.").format(c=connection, sku=sku, ref=reference))
+        got[pid] = got.get(pid, 0) + qty
+    arrived = []
+    for pid, qty in got.items():
+        if qty:
+            inventory.receive(session, actor, pid, t.location_id, qty, kind=MovementKind.TRANSFER, reference=reference,
+                              reason=_("received by the 3PL ({ref})").format(ref=reference))
+            arrived.append(pid)
+        line = by_pid.get(pid)
+        if line is not None:
+            line.received += qty
+        out.received += qty
+    for pid in set(by_pid) | set(got):
+        sent = by_pid[pid].quantity if pid in by_pid else 0
+        if got.get(pid, 0) != sent:
+            sku = session.scalar(select(Product.sku).where(Product.id == pid))
+            out.differences.append(_("{sku}: {sent} sent, {got} received").format(sku=sku, sent=sent, got=got.get(pid, 0)))
+    t.status, t.received_at = "received", utcnow()
+    audit.record(session, actor, "threepl.transfer_received", "location", t.location_id,
+                 summary=_("{ref} received by the 3PL: {n} units").format(ref=reference, n=out.received)
+                 + ("; " + "; ".join(out.differences) if out.differences else ""))
+    if arrived:
+        routing.release_backorders(session, actor, arrived)
+    session.flush()
     return out
 
 

@@ -170,3 +170,34 @@ def test_a_947_adjusts_with_the_warehouse_reason_and_a_write_off_of_reserved_uni
         doc = s.scalars(select(EdiDocument).where(EdiDocument.doc_type == "947", EdiDocument.status == "rejected")).one()
         assert "reserved for orders" in doc.error
         assert s.scalar(select(func.count()).select_from(StockMovement).where(StockMovement.reason.like("%ADJ-6%"))) == 0
+
+
+def test_stock_sent_to_the_3pl_is_in_transit_until_its_944_and_a_difference_is_said(warehouse):
+    db, channel = warehouse
+    with db.write() as s:
+        threepl.send_transfer(s, ACTOR, "shipright", "DFW3PL", "RNO", [("MUG-RED", 6, None)])
+    with db.read() as s:
+        assert threepl.in_transit(s, "DFW3PL") == {"MUG-RED": 6}
+        from oms.catalog.models import Product
+
+        def on_hand(code):
+            return s.execute(select(StockLevel.on_hand).join(Product, Product.id == StockLevel.product_id)
+                             .join(Location, Location.id == StockLevel.location_id)
+                             .where(Product.sku == "MUG-RED", Location.code == code)).scalar()
+        assert (on_hand("RNO"), on_hand("DFW3PL")) == (4, 10)  # gone from Reno, not yet on the 3PL's shelf
+    engine = Engine(db, {"shipright": channel})
+    engine.run_once()
+    [(_ic, _g, tx)] = outbox(channel, "943")
+    w06 = next(seg for seg in tx.segments if seg.tag == "W06")
+    assert [(seg.el(1), seg.el(5)) for seg in tx.segments if seg.tag == "W04"] == [("6", "MUG-RED")]
+    reference = w06.el(2)
+    for name, control in (("944.x12", 95), ("944-again.x12", 96)):  # a resend under a new interchange changes nothing
+        from_warehouse(channel, name, "RE", "944", [Segment("W17", ("F", "20261206", "RCV-1", reference)),
+                                                    Segment("W07", ("5", "EA", "", "VN", "MUG-RED"))], control)
+        engine.run_once()
+    with db.read() as s:
+        assert threepl.in_transit(s, "DFW3PL") == {}
+        assert on_hand("DFW3PL") == 15
+        from oms.integration import sync_store
+        (q,) = [q for q in sync_store.quarantined(s) if q.stream == "exceptions"]
+        assert "MUG-RED: 6 sent, 5 received" in q.error

@@ -73,6 +73,33 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_threepl_shipment')),
     sa.UniqueConstraint('connection', 'remote_id', name=op.f('uq_threepl_shipment_connection_remote_id'))
     )
+    op.create_table('threepl_transfer',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('connection', sa.String(length=64), nullable=False),
+    sa.Column('reference', sa.String(length=64), nullable=False),
+    sa.Column('from_location_id', sa.Integer(), nullable=False),
+    sa.Column('location_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('created_at', oms.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', oms.core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("status IN ('in_transit', 'received')", name=op.f('ck_threepl_transfer_status')),
+    sa.ForeignKeyConstraint(['from_location_id'], ['location.id'], name=op.f('fk_threepl_transfer_from_location_id_location')),
+    sa.ForeignKeyConstraint(['location_id'], ['location.id'], name=op.f('fk_threepl_transfer_location_id_location')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_threepl_transfer')),
+    sa.UniqueConstraint('connection', 'reference', name=op.f('uq_threepl_transfer_connection_reference'))
+    )
+    op.create_table('threepl_transfer_line',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('transfer_id', sa.Integer(), nullable=False),
+    sa.Column('product_id', sa.Integer(), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('received', sa.Integer(), nullable=False),
+    sa.CheckConstraint('quantity > 0 AND received >= 0', name=op.f('ck_threepl_transfer_line_quantities')),
+    sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_threepl_transfer_line_product_id_product')),
+    sa.ForeignKeyConstraint(['transfer_id'], ['threepl_transfer.id'], name=op.f('fk_threepl_transfer_line_transfer_id_threepl_transfer'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_threepl_transfer_line')),
+    sa.UniqueConstraint('transfer_id', 'product_id', name=op.f('uq_threepl_transfer_line_transfer_id_product_id'))
+    )
     with op.batch_alter_table('connector_config', schema=None) as batch_op:
         batch_op.drop_constraint('role', type_='check')
         batch_op.create_check_constraint('role', "role IN ('channel', 'carrier', 'threepl')")
@@ -89,6 +116,8 @@ def downgrade() -> None:
     with op.batch_alter_table('connector_config', schema=None) as batch_op:
         batch_op.drop_constraint('role', type_='check')
         batch_op.create_check_constraint('role', "role IN ('channel', 'carrier')")
+    op.drop_table('threepl_transfer_line')
+    op.drop_table('threepl_transfer')
     op.drop_table('threepl_shipment')
     with op.batch_alter_table('threepl_order_line', schema=None) as batch_op:
         batch_op.drop_index('ix_threepl_order_line_line')

@@ -31,7 +31,7 @@ from oms.shipping.models import Shipment
 from oms.threepl.models import ThreePLOrder
 
 from .ack import build_997, parse_997
-from .warehouse import build_940, read_846, read_945, read_947
+from .warehouse import build_940, build_943, read_846, read_944, read_945, read_947
 from .docs import LineAck, PurchaseOrder, build_810, build_855, build_856, read_850, read_860
 from .x12 import (
     Delimiters,
@@ -45,7 +45,7 @@ from .x12 import (
 )
 
 READERS = {"850": read_850, "860": read_860}  # the transaction sets a partner may send us (997s are read apart)
-WAREHOUSE_READERS = {"945": read_945, "846": read_846, "947": read_947}  # and those a 3PL warehouse sends (a partner with a location)
+WAREHOUSE_READERS = {"945": read_945, "846": read_846, "947": read_947, "944": read_944}  # and those a 3PL warehouse sends (a partner with a location)
 
 EDI_ACTOR = Actor("edi", "edi")
 
@@ -283,7 +283,7 @@ def _import_interchange(session: Session, partner: edi.PartnerInfo, ic: Intercha
 
 def _take_warehouse_document(session: Session, partner: edi.PartnerInfo, ic: Interchange, group: Group, tx: Transaction,
                              filename: str, actor: Actor) -> str:
-    """A 945, 846 or 947 from a 3PL warehouse, applied through the domain in a savepoint: "" when taken, else why not
+    """A 945, 944, 846 or 947 from a 3PL warehouse, applied through the domain in a savepoint: "" when taken, else why not
     (the document is then rejected in our 997 and kept with the reason; nothing of it is half-applied)."""
     tx_errors = [i for i in tx.issues if i.severity == "error"]
     read = WAREHOUSE_READERS[tx.set_id](tx, group.version) if not tx_errors else tx_errors
@@ -299,6 +299,13 @@ def _take_warehouse_document(session: Session, partner: edi.PartnerInfo, ic: Int
                 done = threepl.apply_shipment(session, who, partner.code, read)
                 order_id = session.scalar(select(ThreePLOrder.order_id).where(
                     ThreePLOrder.connection == partner.code, ThreePLOrder.reference == read.reference))
+            elif tx.set_id == "944":
+                reference, items = read
+                done = threepl.receive_transfer(session, who, partner.code, reference, items)
+                if done.differences:
+                    sync_store.quarantine(session, partner.code, "exceptions", f"944 {reference}", tx.raw,
+                                          _("{p} received {ref} with differences: {what}.").format(
+                                              p=partner.code, ref=reference, what="; ".join(done.differences)))
             elif tx.set_id == "947":
                 number, items = read
                 done = threepl.apply_adjustments(session, who, partner.location_code, items, number)
@@ -557,6 +564,9 @@ def document_for_message(session: Session, partner: edi.PartnerInfo, message: sy
         segments = build_810(payload, invoice_number=f"INV{payload['shipment_id']:06d}", invoice_date=shipped.date())
     elif topic == threepl.ORDER_TOPIC:
         doc_type, functional, segments = "940", "OW", build_940(payload)
+        shipped = utcnow()
+    elif topic == threepl.TRANSFER_TOPIC:
+        doc_type, functional, segments = "943", "AR", build_943(payload)
         shipped = utcnow()
     else:
         raise OmsError(_("{topic} is not an EDI document.").format(topic=topic))

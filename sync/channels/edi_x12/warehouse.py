@@ -11,6 +11,9 @@ The shapes follow the common 4010 warehouse guides:
   third quantity is above 0 (status ``CP``/``PR``); a line shipped short with nothing shipped may stand in an LX
   without MAN.
 * 846: ``BIA*00*MM*<report id>*<date>*<time>``, then per item ``LIN**VN*<SKU>`` and ``QTY*33*<on hand>``.
+* 943: ``W06*N*<transfer reference>*<date>``, where it comes from (``N1*SF``), per item ``W04*<units>*EA**VN*<SKU>``,
+  ``W03`` totals the units. 944: ``W17*F*<date>*<warehouse receipt number>*<transfer reference>``, per item
+  ``W07*<units received>*EA**VN*<SKU>``.
 * 947: ``W15*<date>*<adjustment number>``, then per item ``W19*<reason code>*<signed units>*EA**VN*<SKU>``; the
   reason codes a warehouse uses most are spelled out (``REASONS``), any other is kept as its code.
 
@@ -175,3 +178,37 @@ def read_947(tx: Transaction, version: str = "004010") -> tuple[str, list[tuple[
     if not items:
         return [_issue(tx, "W15", _("The 947 adjusts nothing."))]
     return w15.el(2), items
+
+
+def build_943(transfer: Mapping[str, Any]) -> list[Segment]:
+    """The 943 body for stock we send to the 3PL, from the outbox payload of ``oms.threepl.send_transfer``."""
+    src = transfer.get("ship_from") or {}
+    out = [Segment("W06", ("N", _clean(transfer["reference"], 22), datetime.now(timezone.utc).strftime("%Y%m%d"))),
+           Segment("N1", ("SF", _clean(src.get("name") or src.get("code"), 60), "92", _clean(src.get("code"), 20))),
+           Segment("N4", (_clean(src.get("city"), 30), _clean(src.get("region"), 2), _clean(src.get("postal_code"), 15)))]
+    total = 0
+    for line in transfer["lines"]:
+        out.append(Segment("W04", (str(int(line["quantity"])), "EA", "", "VN", _clean(line["sku"], 48))))
+        total += int(line["quantity"])
+    out.append(Segment("W03", (str(total),)))
+    return out
+
+
+def read_944(tx: Transaction, version: str = "004010") -> tuple[str, list[tuple[str, int]]] | list[ValidationIssue]:
+    """A 944 as (our transfer reference, [(SKU, units received)])."""
+    segs = list(tx.segments)
+    w17 = next((s for s in segs if s.tag == "W17"), None)
+    if w17 is None or not w17.el(4):
+        return [_issue(tx, "W17", _("The 944 has no W17 with our transfer reference."))]
+    items = []
+    for k, seg in enumerate(segs, start=1):
+        if seg.tag != "W07":
+            continue
+        sku = seg.el(5) if seg.el(4) in ("VN", "SK") else ""
+        if not sku:
+            return [_issue(tx, "W07", _("A W07 of the 944 gives no SKU (VN)."), k)]
+        try:
+            items.append((sku, _int(seg.el(1))))
+        except ValueError:
+            return [_issue(tx, "W07", _("The 944 receives {q!r} of {sku}, not a whole number.").format(q=seg.el(1), sku=sku), k)]
+    return w17.el(4), items
