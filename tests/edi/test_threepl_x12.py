@@ -20,12 +20,19 @@ from sync.channels.edi_x12.folder import EdiFolderChannel
 from sync.channels.edi_x12.x12 import Group, Segment, Transaction, parse_interchanges, write_interchange
 from sync.engine import Engine
 from tests.conftest import ACTOR, make_order, take_in
+from tests.edi.test_sftp import USER as SFTP_USER, remote, secret_store, sshd  # noqa: F401 - fixtures, shared
+from tests.edi.test_sftp import transport as sftp_transport
 
 WHEN = datetime(2026, 12, 6, 9, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
 def warehouse(db, tmp_path):
+    _world(db, {"kind": "folder", "path": str(tmp_path / "sr")})
+    return db, EdiFolderChannel("shipright", db, tmp_path / "sr")
+
+
+def _world(db, transport: dict) -> None:
     with db.write() as s:
         inventory.add_location(s, ACTOR, "DFW3PL", "ShipRight Dallas", kind="3pl", priority=10)
         inventory.add_location(s, ACTOR, "RNO", "Reno", priority=20)
@@ -40,9 +47,7 @@ def warehouse(db, tmp_path):
         restock.receive(s, ACTOR, "MUG-BLU", "DFW3PL", 4)
         restock.receive(s, ACTOR, "MUG-RED", "RNO", 10)
         edi.add_partner(s, ACTOR, code="shipright", name="ShipRight 3PL", our_id="QUAYSIDE", their_id="SHIPRIGHT",
-                        documents="940,945,846,997", transport={"kind": "folder", "path": str(tmp_path / "sr")},
-                        location="dfw3pl")
-    return db, EdiFolderChannel("shipright", db, tmp_path / "sr")
+                        documents="940,945,846,997", transport=transport, location="dfw3pl")
 
 
 def outbox(channel, set_id):
@@ -201,3 +206,34 @@ def test_stock_sent_to_the_3pl_is_in_transit_until_its_944_and_a_difference_is_s
         from oms.integration import sync_store
         (q,) = [q for q in sync_store.quarantined(s) if q.stream == "exceptions"]
         assert "MUG-RED: 6 sent, 5 received" in q.error
+
+
+def test_the_round_trip_over_sftp_a_940_out_a_945_in_and_our_997(db, sshd, remote):
+    """The same documents through a real sshd: the 940 lands in the remote outbox, the 945 is taken from its inbox."""
+    from sync.channels.edi_x12.sftp import EdiSftpChannel
+
+    _world(db, sftp_transport(sshd, remote))
+    with db.write() as s:
+        (r,) = take_in(s, make_order("3101", (("MUG-RED", 2),)))
+    ch = EdiSftpChannel("shipright", db, host="127.0.0.1", port=sshd.port, user=SFTP_USER, inbox=str(remote.inbox),
+                        outbox=str(remote.outbox), key_file=sshd.client_key, timeout=(3, 5))
+    engine = Engine(db, {"shipright": ch})
+    engine.run_once()
+    [name] = remote.files(remote.outbox)
+    [ic] = parse_interchanges((remote.outbox / name).read_text())
+    tx = ic.groups[0].transactions[0]
+    assert tx.set_id == "940"
+    line_ref = next(seg.el(1) for seg in tx.segments if seg.tag == "LX")
+    group = Group(functional_id="SW", sender="SHIPRIGHT", receiver="QUAYSIDE", control="61", transactions=(
+        Transaction(set_id="945", control="0001", segments=tuple(a_945("#3101", "SR-90", line_ref, shipped=2))),))
+    (remote.inbox / "945.x12").write_text(write_interchange([group], sender_id="SHIPRIGHT", receiver_id="QUAYSIDE",
+                                                            control=61, when=WHEN, newline=True))
+    engine.run_once()
+    ch.close()
+    with db.read() as s:
+        assert s.get(SalesOrder, r.order_id).status == "shipped"
+        (shp,) = s.scalars(select(Shipment).where(Shipment.order_id == r.order_id)).all()
+        assert shp.tracking_number == "1Z999AA10123456784"
+    sets = sorted(parse_interchanges((remote.outbox / n).read_text())[0].groups[0].transactions[0].set_id
+                  for n in remote.files(remote.outbox))
+    assert sets == ["940", "997"] and remote.files(remote.archive) == ["945.x12"]
