@@ -172,6 +172,8 @@ class DemoSync:
         if not is_demo(cfg):
             self.notes.append((_("Your own connection “{name}” is set up where the demo shop would be; the demo shop "
                                  "stays off.") if cfg.role == "channel" else
+                               _("Your own connection “{name}” is set up where the demo 3PL would be; the demo "
+                                 "3PL stays off.") if cfg.role == "threepl" else
                                _("Your own connection “{name}” is set up where the demo carrier would be; the demo "
                                  "carrier stays off.")).format(name=cfg.name))
             return False
