@@ -2,7 +2,8 @@
 
 A customer asks about an order that Quayside routed to the 3PL in Dallas. Priya finds it by its number: the order
 says where it stands with the warehouse, "sent to 3PL (#101, acknowledged)". Later in the day the warehouse ships it;
-after the next sync she presses F5 and sees it shipped by the 3PL, with the carrier's tracking number.
+after the next sync she presses F5 and sees it shipped by the 3PL, with the carrier's tracking number. The Sync
+screen and Settings list the connection as a 3PL.
 """
 
 from __future__ import annotations
@@ -55,5 +56,11 @@ def test_priya_sees_an_order_sent_to_the_3pl_and_then_shipped_by_it_with_trackin
     s.key("F5")
     s.wait_text(f"shipped by the 3PL (#{remote})")
     s.wait_text(tracking)
-    assert "Shipped" in s.window.detail.status_badge.text() or "shipped" in s.window.detail.status_badge.text().lower()
+    assert "shipped" in s.window.detail.status_badge.text().lower()
     s.shot("threepl-shipped")
+
+    # The connection itself, where connections are looked at: on the Sync screen and in Settings, called a 3PL.
+    s.key("Ctrl+9")
+    s.wait_text("3PL · 3PL over JSON REST")
+    s.key("Ctrl+0")
+    s.wait_text("3PL · 3PL over JSON REST")
