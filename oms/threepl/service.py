@@ -369,7 +369,6 @@ class SnapshotApplied:
     unchanged: int = 0
     stale: list[str] = field(default_factory=list)  # SKUs with movements newer than the snapshot: not applied
     unknown: list[str] = field(default_factory=list)  # SKUs we do not sell
-    short_of_reserved: list[str] = field(default_factory=list)  # the 3PL has fewer than we reserved there (words)
     arrived: list[int] = field(default_factory=list)  # products that rose (backorders may be released)
 
 
@@ -403,11 +402,12 @@ def apply_snapshot(session: Session, actor: Actor, location: str, items: list[tu
             continue
         level = session.get(StockLevel, (pid, loc.id))
         ours, allocated = (level.on_hand, level.allocated) if level else (0, 0)
-        target = theirs
         if theirs < allocated:
-            out.short_of_reserved.append(_("{sku}: the 3PL has {theirs}, {allocated} are reserved there").format(
-                sku=sku, theirs=theirs, allocated=allocated))
-            target = allocated
+            # Fewer than our orders hold there: shipments it made are not in yet (they take the units off, and the
+            # snapshot after them applies). Units it really lost come back as its shorts, which go to routing.
+            out.stale.append(sku)
+            continue
+        target = theirs
         if target == ours:
             out.unchanged += 1
             continue

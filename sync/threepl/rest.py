@@ -201,9 +201,6 @@ class ThreePLRestConnector:
                         if done.unknown:
                             sync_store.quarantine(s, self.code, INVENTORY, str(snap["sku"]), json.dumps(snap, sort_keys=True),
                                                   _("The 3PL holds {sku}, which we do not sell.").format(sku=snap["sku"]))
-                        for words in done.short_of_reserved:
-                            sync_store.quarantine(s, self.code, EXCEPTIONS, str(snap["sku"]), json.dumps(snap, sort_keys=True),
-                                                  _("The 3PL has fewer than the orders sent to it need: {what}.").format(what=words))
                 except (OmsError, KeyError, ValueError, TypeError) as exc:
                     with db.write() as s:
                         sync_store.quarantine(s, self.code, INVENTORY, str(snap.get("seq", "")) if isinstance(snap, dict) else "",

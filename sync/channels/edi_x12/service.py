@@ -318,9 +318,6 @@ def _take_warehouse_document(session: Session, partner: edi.PartnerInfo, ic: Int
                 if done.unknown:
                     sync_store.quarantine(session, partner.code, "edi", f"846 {tx.control}", tx.raw,
                                           _("The 3PL holds {skus}, which we do not sell.").format(skus=", ".join(done.unknown)))
-                for words in done.short_of_reserved:
-                    sync_store.quarantine(session, partner.code, "exceptions", f"846 {tx.control}", tx.raw,
-                                          _("The 3PL has fewer than the orders sent to it need: {what}.").format(what=words))
     except OmsError as exc:
         _reject(session, partner, ic, group, tx, filename, str(exc))
         sync_store.quarantine(session, partner.code, "edi", f"{tx.set_id} {ic.control}", tx.raw, str(exc))
