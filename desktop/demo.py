@@ -1,6 +1,7 @@
 """Demo mode: an emulated shop and carrier account in-process (the first kinds the connector registry can emulate), so a first start shows live sync without any account;
 beside the shop, every other sales channel the registry can emulate (a marketplace, a second web shop), each
-with its own demo connection ``demo-<kind>``; and a wholesale trading partner whose purchase orders came in by
+with its own demo connection ``demo-<kind>``; a 3PL warehouse behind the first location of type 3PL, which
+acknowledges and ships what is routed there; and a wholesale trading partner whose purchase orders came in by
 EDI, so the Documents screen has something to show.
 
 On the first start of an empty database (or with ``--demo``) Quayside starts both
@@ -24,6 +25,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from oms import threepl
 from oms.core.audit import Actor
 from oms.core.db import Database
 from oms.core.i18n import _
@@ -44,6 +46,9 @@ TRACKER_STEP = timedelta(minutes=2)  # a demo parcel moves on every two minutes 
 SHOP_INTERVAL_S = 10
 CARRIER_INTERVAL_S = 30
 OTHER_EVERY = 3  # the other demo channels take a new order three times less often than the shop
+THREEPL_ACK_S, THREEPL_SHIP_S = 5.0, 600.0  # the demo 3PL acknowledges an order within seconds and ships it in ten minutes
+THREEPL_TICK_S = 2.0
+THREEPL_INTERVAL_S = 15
 
 
 def is_demo(info: sync_store.ConnectorInfo) -> bool:
@@ -69,6 +74,7 @@ class DemoSync:
         self.shop = None  # the demo shop's emulator, of the first shop kind the connector registry can emulate
         self.carrier = None  # and the demo carrier's
         self.others: dict[str, object] = {}  # connection code -> the emulator of another channel kind, beside the shop
+        self.threepl = None  # the demo 3PL's warehouse, behind the first location of type 3PL
         self.notes: list[str] = []  # what did not go to plan, in words
 
     def start(self) -> "DemoSync":
@@ -102,6 +108,7 @@ class DemoSync:
             if carrier_cfg is None:
                 self._connect(CARRIER, "carrier", carrier_spec.kind, f"Demo carrier ({carrier_spec.title})", self.carrier.url,
                               token)
+        self._start_threepl(existing)
         for spec in registry.specs("channel"):
             if spec.emulator is None or spec is shop_spec:
                 continue
@@ -125,11 +132,36 @@ class DemoSync:
         return self
 
     def stop(self) -> None:
-        for emulator in (self.shop, self.carrier, *self.others.values()):
+        for emulator in (self.shop, self.carrier, self.threepl, *self.others.values()):
             if emulator is not None:
                 emulator.stop()
-        self.shop = self.carrier = None
+        self.shop = self.carrier = self.threepl = None
         self.others = {}
+
+    def _start_threepl(self, existing: dict[str, sync_store.ConnectorInfo]) -> None:
+        """The demo 3PL: the warehouse behind the first 3PL location, holding what our books say it holds, which
+        acknowledges what it is sent within seconds and ships it within a minute or so."""
+        spec = registry.demo("threepl")
+        if spec is None:
+            return
+        code = f"demo-{spec.kind}"
+        cfg = existing.get(code)
+        with self.db.read() as s:
+            where = (cfg.options.get("location") if cfg else None) or next(iter(threepl.threepl_locations(s)), None)
+            held = threepl.location_stock(s, where) if where else {}
+        if not where or not self._ours(cfg):
+            return
+        token, _new = self._token(code, cfg, spec.demo_secret)
+        emulator = spec.emulator(token, port=_port(cfg), state_file=state_file(code, token),
+                                 ack_delay_s=THREEPL_ACK_S, ship_delay_s=THREEPL_SHIP_S)
+        if not emulator.load():
+            emulator.stock.update(held)
+        self.threepl = self._serve(emulator, cfg)
+        self.threepl.start_warehouse(THREEPL_TICK_S)
+        if cfg is None:
+            self.intervals[code] = THREEPL_INTERVAL_S
+            self._connect(code, "threepl", spec.kind, _("Demo 3PL ({location})").format(location=where), self.threepl.url,
+                          token, location=where)
 
     # -- internals ------------------------------------------------------------------------------
 
@@ -140,6 +172,8 @@ class DemoSync:
         if not is_demo(cfg):
             self.notes.append((_("Your own connection “{name}” is set up where the demo shop would be; the demo shop "
                                  "stays off.") if cfg.role == "channel" else
+                               _("Your own connection “{name}” is set up where the demo 3PL would be; the demo "
+                                 "3PL stays off.") if cfg.role == "threepl" else
                                _("Your own connection “{name}” is set up where the demo carrier would be; the demo "
                                  "carrier stays off.")).format(name=cfg.name))
             return False
@@ -168,10 +202,10 @@ class DemoSync:
                     sync_store.update_connector(s, DEMO_ACTOR, cfg.code, base_url=emulator.url)
             return emulator
 
-    def _connect(self, code: str, role: str, kind: str, name: str, url: str, token: str) -> None:
+    def _connect(self, code: str, role: str, kind: str, name: str, url: str, token: str, **settings) -> None:
         with self.db.write() as s:
             sync_store.add_connector(s, DEMO_ACTOR, code=code, role=role, kind=kind, name=name, base_url=url,
-                                     options={"demo": True}, interval_s=self.intervals.get(code, SHOP_INTERVAL_S))
+                                     options={"demo": True, **settings}, interval_s=self.intervals.get(code, SHOP_INTERVAL_S))
             credentials.set_secret(code, token)
 
 

@@ -66,7 +66,7 @@ class SyncSummary:
     progress: dict[str, str] = field(default_factory=dict)  # code -> what its pass in hand waits for, in words
 
 
-ROLE_ORDER = {"channel": 0, "carrier": 1, "partner": 2}  # shops first, then carriers, then EDI trading partners
+ROLE_ORDER = {"channel": 0, "carrier": 1, "threepl": 2, "partner": 3}  # shops, carriers, 3PLs, then EDI trading partners
 
 
 def describe(overview: SyncOverview, problems: tuple[str, ...] = (), no_token: frozenset[str] = frozenset(),
@@ -110,11 +110,13 @@ def describe(overview: SyncOverview, problems: tuple[str, ...] = (), no_token: f
                 counted.add(st.role)
                 n = roles.count(st.role)
                 parts.append((_n("{n} shop online", "{n} shops online", n) if st.role == "channel"
+                              else _n("{n} 3PL online", "{n} 3PLs online", n) if st.role == "threepl"
                               else _n("{n} carrier online", "{n} carriers online", n)).format(n=n))
             details.append(f"{st.name}: " + _t("online") + (" · " + plain_error(st.last_error)[:200] if st.last_error else ""))
             continue
         if roles.count(st.role) == 1:
-            name = {"channel": _t("Shop"), "carrier": _t("Carrier"), "partner": _t("EDI"), "erp": _t("ERP")}.get(st.role, st.code)
+            name = {"channel": _t("Shop"), "carrier": _t("Carrier"), "threepl": _t("3PL"), "partner": _t("EDI"),
+                    "erp": _t("ERP")}.get(st.role, st.code)
         else:
             name = st.name or st.code
         if st.code in no_token:

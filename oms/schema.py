@@ -20,11 +20,12 @@ from oms.purchasing import models as purchasing_models
 from oms.returns import models as returns_models
 from oms.routing import models as routing_models
 from oms.shipping import models as shipping_models
+from oms.threepl import models as threepl_models
 from oms.users import models as user_models
 
 CAPABILITY_MODELS = (core_models, user_models, catalog_models, inventory_models, order_models, routing_models,
                      fulfilment_models, shipping_models, invoicing_models, integration_models, partner_models,
-                     purchasing_models, returns_models)
+                     purchasing_models, returns_models, threepl_models)
 metadata = Base.metadata
 
 __all__ = ["Base", "CAPABILITY_MODELS", "metadata"]

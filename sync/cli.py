@@ -53,6 +53,8 @@ def register(sub) -> None:
     _connection_commands(sub, "carrier", "carrier", _("carrier connections"), _("connect a carrier account"))
     _connection_commands(sub, "erp", "erp", _("ERP hand-off: invoices, credit notes and shipments to the books"),
                          _("hand invoices, credit notes and shipments to an ERP (files in a folder, or signed HTTPS posts)"))
+    _connection_commands(sub, "threepl", "tpl", _("3PL warehouse connections"),
+                         _("connect a 3PL warehouse to its location (--set location=CODE)"))
 
     p = sub.add_parser("sync", help=_("pull orders and push updates for every connected channel"))
     p.add_argument("--once", action="store_true", help=_("one pass, then exit"))

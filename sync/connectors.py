@@ -29,7 +29,9 @@ def build_connectors(db, codes: list[str] | None = None, **http_options) -> tupl
         if spec.needs_secret and not token:
             problems.append(_("{code}: no API token stored; add the connection again with its token.").format(code=c.code))
             continue
-        built = spec.build(c.code, c.base_url, token, c.options, **http_options)
+        # A connection that writes what it reads itself (a 3PL's shipments and stock) is given the database.
+        extra = {"db": db} if spec.needs_db else {}
+        built = spec.build(c.code, c.base_url, token, c.options, **extra, **http_options)
         # An ERP hand-off runs as a channel that only sends (it has no pull_orders): the engine pushes its outbox.
         (carriers if c.role == "carrier" else channels)[c.code] = built
         intervals[c.code] = c.interval_s

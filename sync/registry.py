@@ -1,6 +1,6 @@
 """The connector registry: every kind of connection Quayside can make, as each connector package declares it.
 
-A connector module (``sync/channels/*.py``, ``sync/carriers/*.py``, ``sync/erp/*.py``, and later 3PLs) offers a ``SPEC``:
+A connector module (``sync/channels/*.py``, ``sync/carriers/*.py``, ``sync/erp/*.py``, ``sync/threepl/*.py``) offers a ``SPEC``:
 its kind and role, the words a person sees, its settings (with their defaults and how a typed value is
 checked), what its secret is called, how to build it, its connection test, and its emulator. The engine, the command line (``channel add KIND``, ``carrier add
 KIND``, ``erp add KIND``), the Settings and Sync screens and demo mode read this registry; none of them names a kind,
@@ -21,10 +21,10 @@ from typing import Any, Callable
 from oms.core.errors import InvalidInput
 from oms.core.i18n import _
 
-ROLES = ("channel", "carrier", "erp")
+ROLES = ("channel", "carrier", "erp", "threepl")
 # Where the connectors of each role live. An ERP connection only sends: what the business issues (invoices,
 # credit notes, shipments), which it subscribes to (``ConnectorSpec.subscribes``).
-_PACKAGES = {"channel": "sync.channels", "carrier": "sync.carriers", "erp": "sync.erp"}
+_PACKAGES = {"channel": "sync.channels", "carrier": "sync.carriers", "erp": "sync.erp", "threepl": "sync.threepl"}
 
 
 def _text(value: str) -> str:
@@ -71,7 +71,7 @@ class ConnectorSpec:
     """What one kind of connection is, for everything that configures, builds or shows it."""
 
     kind: str  # stored on the connection: "shopify"
-    role: str  # "channel" (a shop or marketplace) or "carrier"
+    role: str  # "channel" (a shop or marketplace), "carrier", or "threepl" (a third-party warehouse)
     title: str  # "Shopify"
     # build(code, base_url, secret, options, **http_options) -> the connector the engine runs
     build: Callable[..., Any]
@@ -98,6 +98,8 @@ class ConnectorSpec:
     # parse_address(text) -> the address kept (a folder typed as a path is kept as a file:// URL); raises
     # InvalidInput saying what is wrong. None: an http(s) address, as typed.
     parse_address: Callable[[str], str] | None = None
+    # build(..., db=Database) too: the connector applies what it reads through the domain itself (a 3PL's reports)
+    needs_db: bool = False
 
 
 @lru_cache(maxsize=1)
@@ -130,8 +132,8 @@ def spec(kind: str, role: str | None = None) -> ConnectorSpec:
     found = _specs().get(kind)
     if found is None or (role is not None and found.role != role):
         known = ", ".join(kinds(role)) if role else ", ".join(sorted(_specs()))
-        what = {"channel": _("a sales channel"), "carrier": _("a carrier"),
-                "erp": _("an ERP hand-off")}.get(role or "", _("a connection"))
+        what = {"channel": _("a sales channel"), "carrier": _("a carrier"), "erp": _("an ERP hand-off"),
+                "threepl": _("a 3PL")}.get(role or "", _("a connection"))
         raise InvalidInput(_("Quayside connects to {known} as {what}, not {kind!r}.").format(known=known, what=what, kind=kind))
     return found
 

@@ -24,6 +24,7 @@ SMALL = {
     "reports": ["--orders", "300", "--repeat", "1"],
     "backup": [],
     "receiving": ["--scans", "100"],
+    "threepl": ["--orders", "20"],
 }
 
 

@@ -43,7 +43,9 @@ PAGE_SIZE = 100
 MAX_PAGES = 20
 POLL_MS = 5000
 DOC_ID_ROLE = int(Qt.ItemDataRole.UserRole) + 1
-FUNCTIONAL_TYPES = {"PO": "850", "PC": "860", "PR": "855", "SH": "856", "IN": "810", "FA": "997"}  # GS01 -> the document it groups
+# GS01 -> the document it groups
+FUNCTIONAL_TYPES = {"PO": "850", "PC": "860", "PR": "855", "SH": "856", "IN": "810", "FA": "997",
+                    "OW": "940", "SW": "945", "AR": "943", "RE": "944", "IB": "846", "AW": "947"}
 
 COLUMNS = ("time", "partner", "type", "reference", "status", "controls", "problem")
 COLUMN_WIDTHS = (92, 78, 144, 140, 124, 124, 240)

@@ -397,6 +397,7 @@ class OrderDetailScreen(QWidget):
         self.customer_card.body.setText(self._facts([
             (self.tr("Name"), _esc(d.customer_name or "—")), (self.tr("Email"), _esc(d.customer_email or "—")),
             (self.tr("Total"), _esc(d.total)), (self.tr("Ships from"), _esc(d.location or self.tr("not routed yet"))),
+            *([(self.tr("3PL"), _esc(d.partner))] if d.partner else []),
         ]))
 
         self.lines.setRowCount(len(d.lines))

@@ -316,7 +316,7 @@ class OrderQueueModel(PagedTableModel):
         if key == "status":
             return orders.status_title(row.status)
         if key == "location":
-            return row.location or "—"
+            return f"{row.location} · {row.partner}" if row.partner else (row.location or "—")
         if key == "backorder_age":
             return age_text(row.backordered_since, self._now)
         if key == "promise":

@@ -92,7 +92,8 @@ class ConnectionDialog(QDialog):
         spec = next((sp for sp in self.specs if existing is not None and sp.kind == existing.kind), self.specs[0])
         self.setObjectName("connectionDialog")
         if existing is None:
-            self.setWindowTitle(self.tr("Connect a shop") if role == "channel" else self.tr("Connect a carrier account"))
+            self.setWindowTitle(self.tr("Connect a shop") if role == "channel" else self.tr("Connect a 3PL warehouse")
+                                if role == "threepl" else self.tr("Connect a carrier account"))
         else:
             self.setWindowTitle(self.tr("Connection {name}").format(name=existing.name))
         self.setMinimumWidth(520)
@@ -480,7 +481,7 @@ class SettingsScreen(NoScanScreen, QWidget):
         selected = self.selected()
         self.table.setRowCount(len(self.connections))
         for r, c in enumerate(self.connections):
-            role = self.tr("Shop") if c.role == "channel" else self.tr("Carrier")
+            role = {"channel": self.tr("Shop"), "threepl": self.tr("3PL")}.get(c.role, self.tr("Carrier"))
             if self.tokens is None:
                 token, color = "…", fmt.MUTED_COLOR
             elif self.tokens.has_token.get(c.code):

@@ -253,8 +253,8 @@ class SyncScreen(NoScanScreen, QWidget):
                 since = fmt.short_datetime(st.offline_since) if st.offline_since else "?"
                 state, color = self.tr("Offline since {time}").format(time=since), fmt.DUE_TODAY_COLOR
             last = fmt.short_datetime(st.last_success_at) if st.last_success_at else self.tr("never")
-            role = {"channel": self.tr("Shop"), "carrier": self.tr("Carrier"), "partner": self.tr("Trading partner"),
-                    "erp": self.tr("ERP")}.get(st.role, st.role)
+            role = {"channel": self.tr("Shop"), "carrier": self.tr("Carrier"), "threepl": self.tr("3PL"),
+                    "partner": self.tr("Trading partner"), "erp": self.tr("ERP")}.get(st.role, st.role)
             rows.append([
                 _item(st.name or st.code, bold=True, tip=self.tr("Code: {code}").format(code=st.code)),
                 _item(f"{role} · {kind_title(st)}"),

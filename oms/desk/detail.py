@@ -9,6 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from oms import threepl
 from oms.core.models import AuditEvent
 from oms.core.money import format_money
 from oms.desk.queue import S
@@ -149,6 +150,7 @@ class OrderDetail:
     timeline: tuple[TimelineEntry, ...]
     routing: RoutingView | None = None
     rmas: tuple[RmaSummary, ...] = ()  # the order's returns, oldest first
+    partner: str = ""  # where it stands at a 3PL: "sent to 3PL (#123, acknowledged)"; empty when never sent to one
 
     @property
     def is_open(self) -> bool:
@@ -208,6 +210,7 @@ def order_detail(session: Session, order_id: int) -> OrderDetail | None:
         location=locations.get(o["location_id"], ""), total=format_money(o["total_minor"], o["currency"]),
         lines=lines, allocations=allocations, shipments=shipments, timeline=timeline,
         routing=latest_routing(session, order_id, o["currency"], o["deliver_by"]), rmas=tuple(order_rmas(session, order_id)),
+        partner=threepl.order_standing(session, order_id),
     )
 
 

@@ -9,6 +9,7 @@ from typing import Sequence
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session
 
+from oms import threepl
 from oms.core.i18n import _
 from oms.desk.search import search_ids
 from oms.inventory.models import Location
@@ -87,6 +88,7 @@ class QueueRow:
     location: str
     deliver_by: datetime | None = None
     backordered_since: datetime | None = None  # read for the Backordered bucket only
+    partner: str = ""  # where it stands at a 3PL: "sent to 3PL (#123, acknowledged)"; empty when never sent to one
 
     @property
     def promise_missed_at(self) -> datetime | None:
@@ -212,11 +214,12 @@ def queue_page(session: Session, f: QueueFilter, sort: QueueSort, offset: int, l
         rows.reverse()
     channels, locations = _names(session)
     since = backordered_since(session, [r.id for r in rows]) if f.bucket == "backordered" else {}
+    partners = threepl.standings(session, [r.id for r in rows])
     return [
         QueueRow(r.id, r.number, channels.get(r.channel_id, ""), r.external_id, r.order_type, r.placed_at, r.ship_by,
                  r.customer_name, r.customer_email, _destination(r.ship_city, r.ship_region, r.ship_country),
                  r.line_count, r.unit_count, r.status, r.hold_reason, locations.get(r.location_id, ""), r.deliver_by,
-                 since.get(r.id))
+                 since.get(r.id), partners.get(r.id, ""))
         for r in rows
     ]
 
@@ -273,11 +276,12 @@ def queue_rows(session: Session, order_ids: Sequence[int]) -> dict[int, QueueRow
         return {}
     rows = session.execute(select(*_ROW_COLUMNS).where(SalesOrder.id.in_(list(order_ids)))).all()
     channels, locations = _names(session)
+    partners = threepl.standings(session, [r.id for r in rows])
     return {
         r.id: QueueRow(r.id, r.number, channels.get(r.channel_id, ""), r.external_id, r.order_type, r.placed_at,
                        r.ship_by, r.customer_name, r.customer_email,
                        _destination(r.ship_city, r.ship_region, r.ship_country), r.line_count, r.unit_count, r.status,
-                       r.hold_reason, locations.get(r.location_id, ""), r.deliver_by)
+                       r.hold_reason, locations.get(r.location_id, ""), r.deliver_by, partner=partners.get(r.id, ""))
         for r in rows
     }
 

@@ -56,7 +56,7 @@ class ConnectorConfig(Base):
     __tablename__ = "connector_config"
 
     code: Mapped[str] = mapped_column(String(SHORT), primary_key=True)  # = channel code for channels
-    role: Mapped[str] = mapped_column(String(16))  # channel, carrier, erp
+    role: Mapped[str] = mapped_column(String(16))  # channel, carrier, erp, threepl
     kind: Mapped[str] = mapped_column(String(SHORT))  # shopify, easypost, ...
     name: Mapped[str] = mapped_column(String(NAME), default="")
     base_url: Mapped[str] = mapped_column(String(LINE), default="")
@@ -65,7 +65,7 @@ class ConnectorConfig(Base):
     interval_s: Mapped[int] = mapped_column(Integer, default=60)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (CheckConstraint("role IN ('channel', 'carrier', 'erp')", name="role"),)
+    __table_args__ = (CheckConstraint("role IN ('channel', 'carrier', 'erp', 'threepl')", name="role"),)
 
 
 class ConnectorState(Base):

@@ -19,10 +19,11 @@ from oms.core.upsert import insert_ignore
 from oms.integration.models import ConnectorConfig, ConnectorState, InventoryPush, QuarantinedPayload, SyncCursor
 from oms.orders.models import Channel
 from oms.partners.models import TradingPartner
+from oms.threepl import threepl_location
 
 # -- connectors ---------------------------------------------------------------------------------
 
-ROLES = ("channel", "carrier", "erp")  # a shop or marketplace, a carrier account, an ERP that takes what is issued
+ROLES = ("channel", "carrier", "erp", "threepl")  # a shop or marketplace, a carrier, an ERP that takes what is issued, a third-party warehouse
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,8 @@ class ConnectorInfo:
 
 def add_connector(session: Session, actor: Actor, *, code: str, role: str, kind: str, name: str, base_url: str,
                   options: dict | None = None, interval_s: int = 60, subscribes: tuple[str, ...] | list[str] = ()) -> None:
-    """Configure a channel, carrier or ERP connection; a channel connector also creates its sales channel.
+    """Configure a channel, carrier, ERP or 3PL connection; a channel connector also creates its sales channel, and a
+    3PL's must name its location (``options["location"]``), of type 3PL.
 
     ``subscribes``: the topics the domain publishes that this connection receives from now on (an ERP's
     invoices, credit notes and shipments: ``outbox.publish`` queues each for it)."""
@@ -47,7 +49,7 @@ def add_connector(session: Session, actor: Actor, *, code: str, role: str, kind:
     if any(c.isspace() for c in code):
         raise InvalidInput(_("A code cannot contain spaces ({code!r}).").format(code=code))
     if role not in ROLES:
-        raise InvalidInput(_("A connector is a channel, a carrier or an ERP hand-off, not {role!r}.").format(role=role))
+        raise InvalidInput(_("A connector is a channel, a carrier, an ERP hand-off or a 3PL, not {role!r}.").format(role=role))
     # Which kinds exist is the connector registry's to say (sync.registry); the domain keeps what it is given.
     kind = validate.text(kind, "kind", SHORT, required=True)
     base_url = validate.text(base_url, "address", LINE, required=True)
@@ -61,6 +63,10 @@ def add_connector(session: Session, actor: Actor, *, code: str, role: str, kind:
         from oms.orders.channels import add_channel
 
         add_channel(session, actor, code, name, kind)
+    if role == "threepl":  # a 3PL connection serves one location of type 3PL, which must exist
+        if not (options or {}).get("location"):
+            raise InvalidInput(_("A 3PL connection needs the location it ships from (a location of type 3PL)."))
+        threepl_location(session, options["location"])
     session.add(ConnectorConfig(code=code, role=role, kind=kind, name=name, base_url=base_url.rstrip("/"),
                                 options=options or {}, enabled=True, interval_s=interval_s))
     session.add(ConnectorState(code=code, online=True, pulled=0, pushed=0, last_error=""))

@@ -16,11 +16,14 @@ from oms.core.gs1 import is_valid_gtin, normalize_gtin
 from oms.core.i18n import _
 from oms.core.types import LINE, NAME, SHORT, utcnow
 from oms.core.upsert import insert_ignore
+from oms.inventory.models import Location, LocationKind
 from oms.orders.models import Channel, OrderType
 from oms.partners.models import EdiControl, EdiDocument, EdiItemXref, EdiShipTo, TradingPartner
 
 VERSIONS = ("004010", "005010")
 DOCUMENT_TYPES = ("850", "860", "855", "856", "810", "997")  # the transaction sets Quayside reads or writes
+# With a 3PL warehouse (a partner serving a location of type 3PL): shipping orders out, shipping advice and stock in.
+WAREHOUSE_DOCUMENT_TYPES = ("940", "945", "943", "944", "846", "947", "997")
 MAX_ACK_TIMEOUT_H = 24 * 30
 CONTROL_LEVELS = ("isa", "gs", "st")
 GTIN_QUALIFIERS = ("UP", "UK", "EN", "UA")  # UPC, GTIN-14, EAN, U.P.C./EAN case code
@@ -48,13 +51,15 @@ class PartnerInfo:
     usage: str
     transport: dict[str, Any]
     ack_timeout_h: int
+    location_code: str = ""  # a 3PL warehouse: the location of type 3PL it ships from; empty for a trading partner
 
 
 def _info(p: TradingPartner, channel_code: str) -> PartnerInfo:
     return PartnerInfo(p.id, p.code, p.name, channel_code, p.our_qualifier, p.our_id, p.their_qualifier, p.their_id,
                        p.our_gs_id, p.their_gs_id, p.version, p.element_sep, p.segment_term, p.component_sep,
                        p.repetition_sep, tuple(d for d in p.documents.split(",") if d), p.item_qualifier, p.usage,
-                       dict(p.transport or {}), p.ack_timeout_h)
+                       dict(p.transport or {}), p.ack_timeout_h,
+                       p.location.code if p.location_id is not None and p.location is not None else "")
 
 
 def _check_id(value: str, what: str) -> str:
@@ -74,13 +79,14 @@ def _check_qualifier(value: str, what: str) -> str:
 def _check_documents(documents: str | tuple | list) -> str:
     items = documents.split(",") if isinstance(documents, str) else list(documents)
     chosen = {str(d).strip() for d in items if str(d).strip()}
-    unknown = sorted(chosen - set(DOCUMENT_TYPES))
+    every = DOCUMENT_TYPES + tuple(d for d in WAREHOUSE_DOCUMENT_TYPES if d not in DOCUMENT_TYPES)
+    unknown = sorted(chosen - set(every))
     if unknown:
         raise InvalidInput(_("Quayside exchanges {known}; not {unknown}.").format(
-            known=", ".join(DOCUMENT_TYPES), unknown=", ".join(unknown)))
+            known=", ".join(every), unknown=", ".join(unknown)))
     if not chosen:
         raise InvalidInput(_("Choose at least one document the partner exchanges."))
-    return ",".join(d for d in DOCUMENT_TYPES if d in chosen)
+    return ",".join(d for d in every if d in chosen)
 
 
 def _check_transport(transport: dict | None) -> dict[str, Any]:
@@ -150,8 +156,9 @@ def add_partner(session: Session, actor: Actor, *, code: str, name: str, our_id:
                 our_qualifier: str = "ZZ", their_qualifier: str = "ZZ", our_gs_id: str | None = None,
                 their_gs_id: str | None = None, version: str = "004010", delimiters: str = "*~>^",
                 documents: str | tuple | list = "850,855,856,810,997", item_qualifier: str = "UP", usage: str = "P",
-                transport: dict | None = None, ack_timeout_h: int = 24) -> int:
-    """A new trading partner; its orders arrive on a wholesale channel of the same code."""
+                transport: dict | None = None, ack_timeout_h: int = 24, location: str | None = None) -> int:
+    """A new trading partner; its orders arrive on a wholesale channel of the same code. With ``location`` (a
+    location of type 3PL) it is that 3PL's warehouse: it is sent 940s for the orders routed there."""
     code = validate.text(code, "partner code", SHORT, required=True)
     if any(c.isspace() for c in code):
         raise InvalidInput(_("The partner code is one word, without spaces: {code!r}.").format(code=code))
@@ -167,6 +174,11 @@ def add_partner(session: Session, actor: Actor, *, code: str, name: str, our_id:
         from oms.orders.channels import add_channel
 
         channel_id = add_channel(session, actor, code, values["name"], "edi_x12", OrderType.WHOLESALE.value)
+    if location:
+        loc = session.scalar(select(Location).where(Location.code == location.strip().upper()))
+        if loc is None or loc.kind != LocationKind.THREE_PL.value:
+            raise InvalidInput(_("{code} is not a location of type 3PL; a 3PL warehouse serves one.").format(code=location))
+        values["location_id"] = loc.id
     partner = TradingPartner(code=code, channel_id=channel_id, active=True, **values)
     session.add(partner)
     session.flush()

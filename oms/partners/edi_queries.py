@@ -15,7 +15,7 @@ from oms.partners.models import EdiDocument, TradingPartner
 from oms.shipping.models import Shipment
 
 DIRECTIONS = ("in", "out")
-DOC_TYPES = ("850", "860", "855", "856", "810", "997", "ISA")
+DOC_TYPES = ("850", "860", "855", "856", "810", "940", "945", "943", "944", "846", "947", "997", "ISA")
 STATUSES = ("received", "accepted", "rejected", "duplicate", "quarantined", "queued", "sent", "acknowledged",
             "unacknowledged")
 PROBLEM_STATUSES = ("rejected", "quarantined", "duplicate", "unacknowledged")  # a person should look at these
@@ -29,6 +29,8 @@ def type_title(doc_type: str) -> str:
     """'850 Purchase order': the number partners use, and what it is in words."""
     titles = {
         "850": _("Purchase order"), "860": _("PO change"), "855": _("PO ack"), "856": _("Ship notice"), "810": _("Invoice"),
+        "940": _("Warehouse order"), "945": _("Warehouse shipping advice"), "943": _("Stock transfer to 3PL"),
+        "944": _("3PL receipt advice"), "846": _("Inventory advice"), "947": _("Inventory adjustment"),
         "997": _("Functional ack"), "ISA": _("Interchange"),
     }
     name = titles.get(doc_type)

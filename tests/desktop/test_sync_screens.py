@@ -262,7 +262,11 @@ def test_demo_mode_starts_shop_and_carrier_syncs_new_orders_and_stops(qtbot, tmp
     # The shop and the carrier, and beside the shop every other channel the registry can emulate.
     others = {f"demo-{sp.kind}": sp for sp in registry.specs("channel") if sp.emulator and sp is not registry.demo("channel")}
     assert len(others) >= 2 and set(startup.demo.others) == set(others)
-    assert set(infos) == {"shop", "easypost", *others} and all(c.options == {"demo": True} for c in infos.values())
+    tpl = f"demo-{registry.demo('threepl').kind}"  # and the 3PL behind the demo's 3PL location
+    assert set(infos) == {"shop", "easypost", tpl, *others}
+    assert all(c.options == {"demo": True} for code, c in infos.items() if code != tpl)
+    assert infos[tpl].role == "threepl" and infos[tpl].options == {"demo": True, "location": "DFW3PL"}
+    assert infos[tpl].base_url == startup.demo.threepl.url
     assert infos["shop"].base_url == shop_url and shop_url.startswith("http://127.0.0.1:")
     assert credentials.get_secret("shop") == startup.demo.shop.token
     for code, sp in others.items():
@@ -271,13 +275,15 @@ def test_demo_mode_starts_shop_and_carrier_syncs_new_orders_and_stops(qtbot, tmp
     qtbot.waitUntil(lambda: channel_orders(demo_db) > 3, timeout=20_000)  # the 2 first ones and new ones arriving
     qtbot.waitUntil(lambda: all(channel_orders(demo_db, code) >= 1 for code in others), timeout=30_000)
     shops = 1 + len(others)
-    qtbot.waitUntil(lambda: window.sync_label.text().startswith(f"{shops} shops online · Carrier online · "), timeout=10_000)
+    qtbot.waitUntil(lambda: window.sync_label.text().startswith(f"{shops} shops online · Carrier online · 3PL online · "),
+                    timeout=10_000)
     assert window.sync_label.property("state") == "ok"
 
     window.close()
     tasks.shutdown()
     startup.stop_sync()
-    assert startup.demo is None and not _port_open(shop_url)
+    tpl_url = infos[tpl].base_url
+    assert startup.demo is None and not _port_open(shop_url) and not _port_open(tpl_url)
     assert not window.sync_worker.running
 
     # The next start of the same database brings the demo back on the same address.

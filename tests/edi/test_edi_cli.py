@@ -39,3 +39,23 @@ def test_partner_import_ack_and_sync(tmp_path):
     assert any(p.name.startswith("northwind_997_") for p in (tmp_path / "nw" / "outbox").iterdir())
     err = run("edi", "export", "--shipment", "999", "--doc", "856", "--out", str(tmp_path / "x.x12"), env=env, check=False)
     assert err.returncode == 2 and "no shipment 999" in err.stderr
+
+
+def test_a_3pl_warehouse_added_on_the_command_line_serves_its_3pl_location(tmp_path):
+    env = {**os.environ, "OMS_DATABASE_URL": f"sqlite:///{tmp_path / 'edi.sqlite3'}", "OMS_CONFIG_DIR": str(tmp_path / "cfg")}
+    run("seed", "--orders", "0", "--products", "10", env=env)
+    out = run("edi", "partner-add", "shipright", "--name", "ShipRight", "--our-id", "QUAYSIDE", "--their-id", "SHIPRIGHT",
+              "--folder", str(tmp_path / "sr"), "--location", "RNO", env=env, check=False)
+    assert out.returncode != 0 and "RNO is not a location of type 3PL" in out.stderr
+    run("edi", "partner-add", "shipright", "--name", "ShipRight", "--our-id", "QUAYSIDE", "--their-id", "SHIPRIGHT",
+        "--folder", str(tmp_path / "sr"), "--location", "DFW3PL", env=env)
+    from oms.core.db import Database
+    from oms.partners import edi
+
+    db = Database(env["OMS_DATABASE_URL"])
+    try:
+        with db.read() as s:
+            p = edi.partner(s, "shipright")
+            assert p.location_code == "DFW3PL" and set(p.documents) == set(edi.WAREHOUSE_DOCUMENT_TYPES)
+    finally:
+        db.dispose()

@@ -16,8 +16,9 @@ from sqlalchemy import select
 
 from oms.orders.models import Channel, SalesOrder
 
-# The demo shop, and beside it every other channel the registry can emulate: counted when there are three or more.
-SYNC_CALM = re.compile(r"^(Shop|\d+ shops) online · Carrier online · (EDI online · )?(\d+) orders? waiting to be packed$")
+# The demo shop, and beside it every other channel the registry can emulate: counted when there are three or more;
+# the carrier, the demo 3PL and the EDI partner.
+SYNC_CALM = re.compile(r"^(Shop|\d+ shops) online · Carrier online · 3PL online · (EDI online · )?(\d+) orders? waiting to be packed$")
 
 
 def shop_numbers(station) -> list[str]:

@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_each_connector_package_declares_its_spec():
-    assert [(s.kind, s.role, s.title) for s in registry.specs()] == [("amazon", "channel", "Amazon"),
+    assert [(s.kind, s.role, s.title) for s in registry.specs()] == [("threepl_json", "threepl", "3PL over JSON REST"),
+                                                                    ("amazon", "channel", "Amazon"),
                                                                     ("file-drop", "erp", "ERP file drop"),
                                                                     ("webhook", "erp", "ERP webhook"),
                                                                     ("easypost", "carrier", "EasyPost"),
@@ -25,6 +26,7 @@ def test_each_connector_package_declares_its_spec():
     assert registry.kinds("erp") == ["file-drop", "webhook"]
     assert registry.spec("webhook").subscribes == ("invoice.issued", "credit_note.issued", "shipment.confirmed")
     assert not registry.spec("file-drop").needs_secret
+    assert registry.kinds("threepl") == ["threepl_json"] and registry.spec("threepl_json").needs_db
     shop = registry.spec("shopify", "channel")
     assert shop.address_title == "Shop address" and shop.secret_hint.startswith("Admin API access token")
     assert registry.spec("easypost").default_address == "https://api.easypost.com"

@@ -40,6 +40,8 @@ def register(sub) -> None:
     add.add_argument("--remote-outbox", metavar="PATH", help=_("folder on the server where we leave files for the partner"))
     add.add_argument("--remote-archive", metavar="PATH", help=_("where taken files go (default: archive/ in the inbox)"))
     add.add_argument("--remote-error", metavar="PATH", help=_("where refused files go (default: error/ in the inbox)"))
+    add.add_argument("--location", metavar="CODE",
+                     help=_("a 3PL warehouse: the location of type 3PL it ships from (940s out; 945, 944, 846, 947 in)"))
     add_db_option(add)
     add.set_defaults(func=cmd_partner_add)
 
@@ -164,7 +166,9 @@ def cmd_partner_add(args) -> int:
     with db.write() as s:
         transports.add_partner(s, Actor("cli", "cli"), code=args.code, name=args.name, our_id=args.our_id, their_id=args.their_id,
                                   our_qualifier=args.our_qualifier, their_qualifier=args.their_qualifier,
-                                  version=args.version, delimiters=args.delimiters, transport=transport)
+                                  version=args.version, delimiters=args.delimiters, transport=transport,
+                                  **({"location": args.location, "documents": edi.WAREHOUSE_DOCUMENT_TYPES}
+                                     if args.location else {}))
         if secret:  # inside the transaction: no partner is saved without its password
             credentials.set_secret(credentials.sftp_secret_name(args.code), secret)
     if args.folder:

@@ -15,7 +15,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from oms import intake, orders, purchasing
+from oms import intake, orders, purchasing, threepl
 from oms.core import money, outbox, wording
 from oms.core.audit import Actor
 from oms.core.errors import NotFound, OmsError
@@ -28,8 +28,10 @@ from oms.orders.models import Channel, OrderLine, SalesOrder
 from oms.partners import edi
 from oms.partners.models import EdiDocument
 from oms.shipping.models import Shipment
+from oms.threepl.models import ThreePLOrder
 
 from .ack import build_997, parse_997
+from .warehouse import build_940, build_943, read_846, read_944, read_945, read_947
 from .docs import LineAck, PurchaseOrder, build_810, build_855, build_856, read_850, read_860
 from .x12 import (
     Delimiters,
@@ -43,6 +45,7 @@ from .x12 import (
 )
 
 READERS = {"850": read_850, "860": read_860}  # the transaction sets a partner may send us (997s are read apart)
+WAREHOUSE_READERS = {"945": read_945, "846": read_846, "947": read_947, "944": read_944}  # and those a 3PL warehouse sends (a partner with a location)
 
 EDI_ACTOR = Actor("edi", "edi")
 
@@ -216,6 +219,14 @@ def _import_interchange(session: Session, partner: edi.PartnerInfo, ic: Intercha
                 batch.clear()
 
         for tx in group.transactions:
+            if tx.set_id in WAREHOUSE_READERS and partner.location_code:
+                problem = _take_warehouse_document(session, partner, ic, group, tx, filename, actor)
+                if problem:
+                    issues.append(ValidationIssue(level="transaction", code="5", position=1, segment="ST", element=None,
+                                                  message=problem, transaction_control=tx.control, group_control=group.control))
+                    report.rejected += 1
+                    report.problems.append(problem)
+                continue
             if tx.set_id not in READERS:
                 msg = _("Transaction set {s} is not one Quayside takes from {p}.").format(s=tx.set_id, p=partner.code)
                 issues.append(ValidationIssue(level="transaction", code="1", position=1, segment="ST", element=1,
@@ -270,6 +281,53 @@ def _import_interchange(session: Session, partner: edi.PartnerInfo, ic: Intercha
             send_855s(session, partner, routed)
 
 
+def _take_warehouse_document(session: Session, partner: edi.PartnerInfo, ic: Interchange, group: Group, tx: Transaction,
+                             filename: str, actor: Actor) -> str:
+    """A 945, 944, 846 or 947 from a 3PL warehouse, applied through the domain in a savepoint: "" when taken, else why not
+    (the document is then rejected in our 997 and kept with the reason; nothing of it is half-applied)."""
+    tx_errors = [i for i in tx.issues if i.severity == "error"]
+    read = WAREHOUSE_READERS[tx.set_id](tx, group.version) if not tx_errors else tx_errors
+    if isinstance(read, list):
+        message = "; ".join(i.message for i in read) or _("The {t} could not be read.").format(t=tx.set_id)
+        _reject(session, partner, ic, group, tx, filename, message)
+        return message
+    who = Actor(f"3pl:{partner.code}"[:64], actor.station)
+    order_id = None
+    try:
+        with session.begin_nested():
+            if tx.set_id == "945":
+                done = threepl.apply_shipment(session, who, partner.code, read)
+                order_id = session.scalar(select(ThreePLOrder.order_id).where(
+                    ThreePLOrder.connection == partner.code, ThreePLOrder.reference == read.reference))
+            elif tx.set_id == "944":
+                reference, items = read
+                done = threepl.receive_transfer(session, who, partner.code, reference, items)
+                if done.differences:
+                    sync_store.quarantine(session, partner.code, "exceptions", f"944 {reference}", tx.raw,
+                                          _("{p} received {ref} with differences: {what}.").format(
+                                              p=partner.code, ref=reference, what="; ".join(done.differences)))
+            elif tx.set_id == "947":
+                number, items = read
+                done = threepl.apply_adjustments(session, who, partner.location_code, items, number)
+                if done.unknown:
+                    sync_store.quarantine(session, partner.code, "edi", f"947 {number}", tx.raw,
+                                          _("The 3PL adjusted {skus}, which we do not sell.").format(skus=", ".join(done.unknown)))
+            else:
+                as_of, items = read
+                done = threepl.apply_snapshot(session, who, partner.location_code, items, as_of, own_user=who.user)
+                if done.unknown:
+                    sync_store.quarantine(session, partner.code, "edi", f"846 {tx.control}", tx.raw,
+                                          _("The 3PL holds {skus}, which we do not sell.").format(skus=", ".join(done.unknown)))
+    except OmsError as exc:
+        _reject(session, partner, ic, group, tx, filename, str(exc))
+        sync_store.quarantine(session, partner.code, "edi", f"{tx.set_id} {ic.control}", tx.raw, str(exc))
+        return str(exc)
+    edi.record_documents(session, partner.id, [{"direction": "in", "doc_type": tx.set_id, "status": "accepted", "raw": tx.raw,
+                                                "isa": ic.control, "gs": group.control, "st": tx.control,
+                                                "order_id": order_id, "filename": filename}])
+    return ""
+
+
 def _reject(session, partner, ic, group, tx, filename, message) -> None:
     edi.record_document(session, partner.id, direction="in", doc_type=tx.set_id or "?", status="rejected", raw=tx.raw,
                         isa=ic.control, gs=group.control, st=tx.control, filename=filename, error=message)
@@ -286,6 +344,8 @@ def _read_997(session, partner, ic, group, tx, filename) -> None:
         status = ack.status_of(doc.st_control) if hasattr(ack, "status_of") else ack.status
         doc.status = "acknowledged" if (status or ack.status) in ("A", "E") else "rejected"
         doc.acknowledged_at = utcnow()
+        if doc.doc_type == "940" and doc.order_id is not None and doc.status == "acknowledged":
+            threepl.acknowledge_order(session, partner.code, doc.order_id, f"940 #{int(doc.isa_control)}")
         if doc.status == "rejected":
             sync_store.quarantine(session, partner.code, "edi", f"{doc.doc_type} {doc.gs_control}", doc.raw,
                                   _("{p} rejected our {t} (group {g}).").format(p=partner.code, t=doc.doc_type, g=doc.gs_control))
@@ -502,11 +562,20 @@ def document_for_message(session: Session, partner: edi.PartnerInfo, message: sy
         # books know; a message queued before invoicing existed keeps the number made from the shipment id.
         number = payload.get("invoice_number") or f"INV{payload['shipment_id']:06d}"
         segments = build_810(payload, invoice_number=number, invoice_date=shipped.date())
+    elif topic == threepl.ORDER_TOPIC:
+        doc_type, functional, segments = "940", "OW", build_940(payload)
+        shipped = utcnow()
+    elif topic == threepl.TRANSFER_TOPIC:
+        doc_type, functional, segments = "943", "AR", build_943(payload)
+        shipped = utcnow()
     else:
         raise OmsError(_("{topic} is not an EDI document.").format(topic=topic))
     text, isa, gs, st = write_document(session, partner, functional, doc_type, segments, when=shipped)
     doc_id = edi.record_document(session, partner.id, direction="out", doc_type=doc_type, status="queued", raw=text,
-                                 isa=isa, gs=gs, st=f"{st:04d}", shipment_id=payload.get("shipment_id"))
+                                 isa=isa, gs=gs, st=f"{st:04d}", shipment_id=payload.get("shipment_id"),
+                                 order_id=payload.get("order_id"))
+    if doc_type == "940":  # the warehouse knows it by our reference; we show its 940 by its interchange number
+        threepl.mark_sent(session, payload["transmission_id"], f"940 #{isa}")
     if isinstance(message, sync_store.OutboxRow):
         sync_store.update_payload(session, message.id, {**payload, "edi_document_id": doc_id})
     return doc_type, text, doc_id

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from oms import threepl
+from oms.core.audit import Actor
 from oms.core.db import Database
 from oms.core.errors import OmsError
 from oms.core.i18n import _
@@ -59,7 +61,10 @@ class EdiTransportChannel:
     def pull_done(self, cursor: str | None) -> PullPage:
         """After the files: what we sent and nobody acknowledged in time becomes an exception."""
         with self.db.write() as s:
-            flag_unacknowledged(s, edi.partner(s, self.code))
+            partner = edi.partner(s, self.code)
+            if partner.location_code:  # a 3PL warehouse: a 940 for each order newly routed to its location
+                threepl.queue_new_work(s, Actor(f"3pl:{self.code}"[:64], "edi"), self.code, partner.location_code)
+            flag_unacknowledged(s, partner)
         return PullPage([], next_cursor=cursor, done=True)
 
     # -- outbound ---------------------------------------------------------------------------------
@@ -83,7 +88,7 @@ class EdiTransportChannel:
             if message.topic == "edi.send":
                 doc = s.get(EdiDocument, message.payload["document_id"])
                 return OutboundFile(doc.id, message.payload["filename"], doc.raw)
-            if message.topic in ("asn.create", "invoice.create"):
+            if message.topic in ("asn.create", "invoice.create", threepl.ORDER_TOPIC, threepl.TRANSFER_TOPIC):
                 row = sync_store.OutboxRow(message.id, self.code, message.topic, message.idempotency_key, dict(message.payload), 0)
                 doc_type, text, doc_id = document_for_message(s, partner, row)
                 isa = int(s.get(EdiDocument, doc_id).isa_control)
