@@ -19,6 +19,7 @@ from desktop.qt import (
     QToolButton,
     QVBoxLayout,
     QWidget,
+    Signal,
 )
 from desktop.scanner import ScanInputFilter, ScannerSettings, ScanRouter
 from desktop.screens.documents_screen import DocumentsScreen
@@ -63,6 +64,8 @@ def scanner_settings(settings: Settings) -> ScannerSettings:
 
 class MainWindow(QMainWindow):
     """Orders (queue and detail) and Stock, with the station's scanner routed to whichever is in front."""
+
+    remote_changes = Signal(object, bool)  # (Changes, everything) from the change feed's thread
 
     def __init__(self, tasks: Tasks, settings: Settings, state: WindowState, *, actor: Actor | None = None,
                  install_scanner: bool = True, sound: bool | None = None) -> None:
@@ -186,6 +189,7 @@ class MainWindow(QMainWindow):
         self.detail.back_requested.connect(self.back_to_queue)
         self.tasks.failed.connect(self.show_message)
         self.tasks.changed.connect(self.apply_changes)
+        self.change_feed = None  # started by start_change_feed(): the application does, a test of one screen need not
 
         # -- keyboard
         QShortcut(QKeySequence(QKeySequence.StandardKey.Find), self, activated=self.focus_search)
@@ -233,6 +237,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         self.save_state()
+        self.stop_change_feed()
         self.sync_worker.stop()
         if self.scan_filter is not None:
             QApplication.instance().removeEventFilter(self.scan_filter)
@@ -349,6 +354,32 @@ class MainWindow(QMainWindow):
             shows = getattr(screen, "SHOWS", ())
             if shows and changes.touches(*shows) and (screen is self.queue or screen.isVisible()):
                 screen.refresh()
+
+    def start_change_feed(self) -> None:
+        """Follow what other stations (and this station's sync) commit: LISTEN on PostgreSQL, data_version on SQLite,
+        on a thread of the feed's own (sync.change_feed); each change reaches the screens as their own writes do."""
+        from sync.change_feed import ChangeFeed
+
+        if self.change_feed is not None:
+            return
+        self.remote_changes.connect(self.apply_remote_changes, Qt.ConnectionType.QueuedConnection)
+        emit = self.remote_changes.emit
+        self.change_feed = ChangeFeed(self.tasks.db, lambda changes, everything: emit(changes, everything))
+        self.change_feed.start()
+
+    def stop_change_feed(self) -> None:
+        feed, self.change_feed = self.change_feed, None
+        if feed is not None:
+            feed.stop()
+
+    def apply_remote_changes(self, changes, everything: bool = False) -> None:
+        """Another station (or this one's sync) committed ``changes``; with ``everything`` the feed was away a while
+        and anything may have changed. Each screen that watches what changed (``WATCHES``, else ``SHOWS``) follows
+        it: the screen in view now, the queue (its rows and counts) always; the others read on being shown."""
+        for screen in (self.queue, self.detail, *(w for _k, _t, w in self.screens[1:])):
+            watches = getattr(screen, "WATCHES", None) or getattr(screen, "SHOWS", ())
+            if watches and changes.touches(*watches) and (screen is self.queue or screen.isVisible()):
+                getattr(screen, "follow_changes", screen.refresh)()
 
     def go_back(self) -> None:
         self.current_screen().go_back()

@@ -1,0 +1,111 @@
+"""Live across stations: what customer service does at another station reaches the floor's screens by itself.
+
+The other station is a process of its own (tests/live/other_station.py) on the same database, changing an order
+through the domain services while this station's window shows it. On SQLite the window wakes through
+``PRAGMA data_version``; the PostgreSQL journey (LISTEN/NOTIFY) runs the same window on a shared server.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import select
+
+from oms import routing
+from oms.core.audit import Actor
+from oms.fulfilment.models import PickTask, Wave, WaveOrder
+from oms.inventory.models import Location
+from oms.orders.models import OrderLine
+from tests.journeys.packing_steps import picked_orders_at_the_bench
+
+OTHER = Path(__file__).resolve().parents[1] / "live" / "other_station.py"
+SUPERVISOR = Actor("supervisor", "desk-2")
+
+
+def other_station(s, action: str, order_id: int, reason: str) -> float:
+    """Another station changes the order, while this one's window keeps running; returns the time it committed."""
+    db = s.db
+    schema = db.schema or "-"
+    proc = subprocess.Popen([sys.executable, str(OTHER), db.url, schema, action, str(order_id), reason],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    s.wait_for(lambda: proc.poll() is not None, "the other station's change", timeout=60)
+    out, err = proc.communicate()
+    assert proc.returncode == 0, err
+    return float(out.strip().splitlines()[-1])
+
+
+def packing_refuses_an_order_held_elsewhere(s) -> float:
+    """Maria has an order open and one item in the box when customer service holds it at their desk: the bench
+    refuses it by itself, with the reason, within a second. Returns the seconds from the commit to the refusal."""
+    (order,) = picked_orders_at_the_bench(s.db)
+    s.key("Ctrl+6")
+    s.wait_text("Scan a tote or an order number")
+    k = s.window.packing
+    s.scan(order["tote"])
+    s.wait_text(f"Order {order['number']}")
+    sku, code = order["items"][0]
+    s.scan(code)
+    s.wait_for(lambda: k.status.state == "ok" and k.totals(), f"{sku} in the box")
+
+    committed = other_station(s, "hold", order["id"], "Customer called: wrong size")
+    refusal = f"Order {order['number']} was put on hold meanwhile (Customer called: wrong size): do not pack it."
+    s.wait_text(refusal, timeout=5)
+    seen = time.time()
+    assert k.view is None and not k.totals(), "the held order is no longer open at the bench"
+    assert k.status.state == "error"
+    # Scanning its tote again is refused too, with the reason.
+    s.scan(order["tote"])
+    s.wait_text(f"Order {order['number']} is on hold (Customer called: wrong size); do not pack it.")
+    return seen - committed
+
+
+def test_maria_is_stopped_when_customer_service_holds_the_order_she_packs(station):
+    lag = packing_refuses_an_order_held_elsewhere(station)
+    assert lag <= 1.5, f"the refusal came {lag:.2f} s after the other station's commit"
+
+
+def test_deshawn_loses_the_pick_of_an_order_re_routed_at_another_station(station):
+    s = station
+    # A wave of two or more orders at one warehouse, built before Deshawn's shift.
+    with s.db.write() as session:
+        from oms import fulfilment
+
+        wave = None
+        for loc in session.scalars(select(Location.code).order_by(Location.id)):
+            try:
+                result = fulfilment.build_wave(session, SUPERVISOR, loc, limit=6)
+            except Exception:  # noqa: BLE001 - no orders ready there
+                continue
+            if session.scalar(select(WaveOrder.order_id).where(WaveOrder.wave_id == result.wave_id).offset(1).limit(1)):
+                wave = session.get(Wave, result.wave_id)
+                break
+        assert wave is not None, "no warehouse has two orders ready to pick"
+        wave_id, wave_location = wave.id, wave.location_id
+        others = [c for c in session.scalars(select(Location.code).where(Location.id != wave_location,
+                                                                         Location.kind != "3pl"))]
+        # Every order routed from now on may only ship from another warehouse: the re-routed one leaves this wave.
+        routing.save_rule(session, SUPERVISOR, "Tests: not from the wave's warehouse", {},
+                          {"allowed_locations": others})
+
+    s.key("Ctrl+5")
+    picking = s.window.picking
+    s.scan(f"WAVE-{wave_id}")
+    s.wait_for(lambda: picking.summary is not None and picking.summary.id == wave_id and picking.current is not None,
+               "the wave open at its first pick")
+    shown = picking.current
+    victim = shown.tasks[0]
+    with s.db.read() as session:
+        victim_order = session.scalar(select(OrderLine.order_id).join(PickTask, PickTask.order_line_id == OrderLine.id)
+                                      .where(PickTask.id == victim.task_id))
+    held_before = {t.task_id for stop in picking.open for t in stop.tasks}
+
+    committed = other_station(s, "reroute", victim_order, "Customer wants it from the other coast")
+    s.wait_text(f"Order {victim.order_number} was re-routed at another station", timeout=5)
+    lag = time.time() - committed
+    still = {t.task_id for stop in picking.open for t in stop.tasks}
+    assert victim.task_id not in still and still < held_before
+    assert all(t.order_number != victim.order_number for stop in picking.open for t in stop.tasks)
+    assert lag <= 1.5, f"the picking screen followed {lag:.2f} s after the commit"
