@@ -87,8 +87,10 @@ def test_deshawn_loses_the_pick_of_an_order_re_routed_at_another_station(station
         others = [c for c in session.scalars(select(Location.code).where(Location.id != wave_location,
                                                                          Location.kind != "3pl"))]
         # Every order routed from now on may only ship from another warehouse: the re-routed one leaves this wave.
-        routing.save_rule(session, SUPERVISOR, "Tests: not from the wave's warehouse", {},
-                          {"allowed_locations": others})
+        mine = routing.save_rule(session, SUPERVISOR, "Tests: not from the wave's warehouse", {},
+                                 {"allowed_locations": others})
+        rules = [r.id for r in routing.load_rules(session) if not r.is_default]
+        routing.reorder(session, SUPERVISOR, [mine, *[r for r in rules if r != mine]])
 
     s.key("Ctrl+5")
     picking = s.window.picking
