@@ -36,10 +36,12 @@ RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)  # waits between attempts to reconnect
 class ChangeFeed:
     """Listens (PostgreSQL) or polls (SQLite) for changes committed elsewhere, on a thread of its own."""
 
-    def __init__(self, db: Database, deliver: Deliver, *, interval: float = 0.5) -> None:
+    def __init__(self, db: Database, deliver: Deliver, *, interval: float = 0.5,
+                 retry_seconds: tuple[float, ...] = RETRY_SECONDS) -> None:
         self.db = db
         self.deliver = deliver
         self.interval = interval
+        self.retry_seconds = retry_seconds
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._conn = None
@@ -85,7 +87,7 @@ class ChangeFeed:
                 log.warning("change feed: connection lost (%s); connecting again", exc)
                 self.connected.clear()
                 self._close()
-                self._stop.wait(RETRY_SECONDS[min(attempt, len(RETRY_SECONDS) - 1)])
+                self._stop.wait(self.retry_seconds[min(attempt, len(self.retry_seconds) - 1)])
                 attempt += 1
             first_try = False
         self.connected.clear()

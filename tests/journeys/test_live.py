@@ -7,18 +7,23 @@ through the domain services while this station's window shows it. On SQLite the 
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import create_engine, select, text
 
 from oms import routing
 from oms.core.audit import Actor
 from oms.fulfilment.models import PickTask, Wave, WaveOrder
 from oms.inventory.models import Location
 from oms.orders.models import OrderLine
+from tests.conftest import postgres_url
+from tests.journeys.conftest import Machine, Station, _start_app, _stop_app
 from tests.journeys.packing_steps import picked_orders_at_the_bench
 
 OTHER = Path(__file__).resolve().parents[1] / "live" / "other_station.py"
@@ -64,6 +69,48 @@ def packing_refuses_an_order_held_elsewhere(s) -> float:
 
 def test_maria_is_stopped_when_customer_service_holds_the_order_she_packs(station):
     lag = packing_refuses_an_order_held_elsewhere(station)
+    assert lag <= 1.5, f"the refusal came {lag:.2f} s after the other station's commit"
+
+
+@pytest.fixture
+def pg_station(qtbot, _homes):
+    """The same station, started on a shared PostgreSQL database (a schema of its own, demo data seeded by the
+    start as on an empty database): the other station is a second process on that server."""
+    url = postgres_url()
+    if url is None:
+        pytest.skip("no PostgreSQL server (set OMS_TEST_POSTGRES_URL to require it)")
+    schema = f"qs_live_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    home, template = _homes
+    shutil.rmtree(home, ignore_errors=True)
+    shutil.copytree(template, home, symlinks=True)
+    try:
+        with Machine(home) as machine:
+            station = Station(_start_app(["--db", f"{url}?options=-csearch_path%3D{schema}"]), machine, qtbot)
+            station._settle()
+            yield station
+            _stop_app(station.running)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_hold_reaches_the_bench_by_notify_even_after_the_listener_was_cut_off(pg_station):
+    s = pg_station
+    assert s.db.dialect == "postgresql"
+    feed = s.window.change_feed
+    assert feed is not None and feed.wait_connected(), "the station listens for other stations' changes"
+    # The listener's connection is cut (a server restart, a network blip, an administrator): it comes back by itself.
+    killed = feed.backend_pid
+    with s.db.engine.connect() as conn:
+        assert conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": killed}).scalar()
+    s.wait_for(lambda: feed.reconnects >= 1 and feed.connected.is_set() and feed.backend_pid != killed,
+               "the station to listen again", timeout=15)
+    lag = packing_refuses_an_order_held_elsewhere(s)
     assert lag <= 1.5, f"the refusal came {lag:.2f} s after the other station's commit"
 
 

@@ -62,7 +62,7 @@ def one_order(world):
 @pytest.fixture
 def feed(world):
     heard = Heard()
-    f = ChangeFeed(world, heard, interval=0.1)
+    f = ChangeFeed(world, heard)  # as a station runs it: SQLite polled every half second
     f.start()
     assert f.wait_connected()
     yield f, heard
@@ -71,13 +71,10 @@ def feed(world):
 
 def test_another_station_holding_an_order_reaches_this_one_within_a_second(world, one_order, feed):
     f, heard = feed
-    started = time.monotonic()
     other_station(world, "hold", one_order, "Customer called: wrong size")
-    changes, everything = heard.next()
+    changes, everything = heard.next(1.0)  # the other process has committed and exited: a second at most
     assert not everything and changes.touches("orders")
     assert "sales_order" in changes.tables
-    # the other process took its own time to start; what matters is the wait after its commit
-    assert time.monotonic() - started < 30
 
 
 def test_own_run_writes_are_not_heard_again_but_other_writes_of_this_process_are(world, one_order, feed):
@@ -112,27 +109,58 @@ def test_nothing_is_heard_before_the_commit_nor_of_a_rolled_back_write(world, on
 
 
 @pytest.mark.postgres
-def test_a_killed_listener_comes_back_and_misses_nothing(world, one_order, feed):
-    f, heard = feed
+def test_a_killed_listener_comes_back_and_misses_nothing(world, one_order):
+    from oms import orders
+
     if world.dialect != "postgresql":
         pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
-    killed_pid = f.backend_pid
-    with world.engine.connect() as conn:
-        assert conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": killed_pid}).scalar()
-    # While the feed is away, another station holds the order: its NOTIFY goes to nobody.
-    other_station(world, "hold", one_order, "Fraud check")
-    assert f.wait_reconnected(1, timeout=15)
-    assert f.backend_pid != killed_pid
-    seen = []
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and not any(e for _c, e in seen):
-        seen.append(heard.next(10))
-    changes, everything = seen[-1]
-    assert everything and changes.touches("orders", "fulfilment", "inventory", "shipping")
-    # and it listens again: the next change arrives as itself
-    other_station(world, "cancel", one_order, "Customer cancelled")
-    changes, everything = heard.next(10)
-    assert not everything and changes.touches("orders")
+    heard = Heard()
+    f = ChangeFeed(world, heard, retry_seconds=(2.0,))  # away two seconds after losing its connection
+    f.start()
+    try:
+        assert f.wait_connected()
+        killed_pid = f.backend_pid
+        with world.engine.connect() as conn:
+            assert conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": killed_pid}).scalar()
+        deadline = time.monotonic() + 5
+        while f.connected.is_set() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not f.connected.is_set(), "the feed did not notice its connection was gone"
+        # While the feed is away, this station's sync holds the order: its NOTIFY goes to nobody.
+        with world.write() as s:
+            orders.hold(s, ACTOR, one_order, "Fraud check")
+        assert not f.connected.is_set(), "the change was meant to be committed while the feed was away"
+        changes, everything = heard.next(10)
+        assert everything, "after a reconnect every screen reads again what it shows"
+        assert changes.touches("orders", "fulfilment", "inventory", "shipping", "routing")
+        assert f.reconnects == 1 and f.backend_pid != killed_pid
+        # and it listens again: the next change, made by another process, arrives as itself
+        other_station(world, "cancel", one_order, "Customer cancelled")
+        changes, everything = heard.next(5)
+        assert not everything and changes.touches("orders")
+    finally:
+        f.stop()
+
+
+def test_on_sqlite_a_change_made_while_the_poller_was_away_is_read_when_it_comes_back(sqlite_db):
+    """The poller's connection is closed under it: it opens another and reads everything again."""
+    from oms import orders
+
+    heard = Heard()
+    f = ChangeFeed(sqlite_db, heard, interval=0.1, retry_seconds=(0.5,))
+    f.start()
+    try:
+        assert f.wait_connected()
+        with f._lock:
+            f._conn.connection.driver_connection.close()  # as if the file went away a moment
+        with sqlite_db.write() as s:
+            orders.add_channel(s, ACTOR, "web", "Web shop", "shopify")
+        seen = [heard.next(5)]
+        while not seen[-1][1]:
+            seen.append(heard.next(5))
+        assert seen[-1][0].touches("orders") and f.reconnects == 1
+    finally:
+        f.stop()
 
 
 def test_the_change_log_keeps_only_recent_rows(world):
