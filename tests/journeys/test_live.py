@@ -158,3 +158,31 @@ def test_deshawn_loses_the_pick_of_an_order_re_routed_at_another_station(station
     assert victim.task_id not in still and still < held_before
     assert all(t.order_number != victim.order_number for stop in picking.open for t in stop.tasks)
     assert lag <= 1.5, f"the picking screen followed {lag:.2f} s after the commit"
+
+
+def test_priya_sees_the_order_she_has_open_put_on_hold_at_another_desk(station):
+    """Order detail follows while it is open, and the queue's bucket counts behind it follow too."""
+    s = station
+    queue = s.window.queue
+    model = queue.model
+    with s.db.read() as session:
+        from oms.orders.models import SalesOrder
+
+        oid, number = session.execute(select(SalesOrder.id, SalesOrder.number).where(
+            SalesOrder.status == "allocated", SalesOrder.on_hold.is_(False)).order_by(SalesOrder.id).limit(1)).one()
+    s.key("Ctrl+1")
+    s.key("Ctrl+F")
+    s.type(number)
+    s.wait_for(lambda: model.query_filter.search == number and not model.is_loading and model.rowCount() == 1,
+               f"order {number} found")
+    s.wait_for(lambda: queue._counts is not None and queue._counts.get("on_hold") == 0, "the counts of what was found")
+    s.key("Down")
+    s.key("Return")
+    s.wait_for(lambda: s.window.detail.order is not None and s.window.detail.order.id == oid, f"order {number} open")
+    assert not s.sees("On hold:")
+
+    committed = other_station(s, "hold", oid, "Address to be confirmed")
+    s.wait_text("On hold: Address to be confirmed", timeout=5)
+    lag = time.time() - committed
+    assert lag <= 1.5, f"the order detail followed {lag:.2f} s after the commit"
+    s.wait_for(lambda: queue._counts.get("on_hold") == 1, "the On hold bucket to count the order", timeout=5)
