@@ -16,6 +16,7 @@ from desktop.qt import (
     QShortcut,
     QStackedWidget,
     Qt,
+    QTimer,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -41,6 +42,7 @@ from oms.core.audit import Actor
 from oms.core.settings import Settings
 
 MESSAGE_MS = 8000
+REMOTE_GATHER_MS = 150  # changes from other stations arriving this close together make one refresh
 
 # Screens past the tenth have no Ctrl+digit: their own key.
 MORE_SHORTCUTS = {"reports": "Ctrl+Shift+R", "receiving": "Ctrl+Shift+I"}
@@ -190,6 +192,12 @@ class MainWindow(QMainWindow):
         self.tasks.failed.connect(self.show_message)
         self.tasks.changed.connect(self.apply_changes)
         self.change_feed = None  # started by start_change_feed(): the application does, a test of one screen need not
+        self._remote_pending = None
+        self._remote_everything = False
+        self._remote_timer = QTimer(self)
+        self._remote_timer.setSingleShot(True)
+        self._remote_timer.setInterval(REMOTE_GATHER_MS)
+        self._remote_timer.timeout.connect(self._apply_gathered_changes)
 
         # -- keyboard
         QShortcut(QKeySequence(QKeySequence.StandardKey.Find), self, activated=self.focus_search)
@@ -362,7 +370,7 @@ class MainWindow(QMainWindow):
 
         if self.change_feed is not None:
             return
-        self.remote_changes.connect(self.apply_remote_changes, Qt.ConnectionType.QueuedConnection)
+        self.remote_changes.connect(self._remote_changes_came, Qt.ConnectionType.QueuedConnection)
         emit = self.remote_changes.emit
         self.change_feed = ChangeFeed(self.tasks.db, lambda changes, everything: emit(changes, everything))
         self.change_feed.start()
@@ -371,6 +379,20 @@ class MainWindow(QMainWindow):
         feed, self.change_feed = self.change_feed, None
         if feed is not None:
             feed.stop()
+
+    def _remote_changes_came(self, changes, everything: bool) -> None:
+        """Changes from the feed are gathered for REMOTE_GATHER_MS: eight stations and a sync pass committing many
+        times a second make one read of each screen, not one per commit."""
+        self._remote_pending = changes if self._remote_pending is None else self._remote_pending | changes
+        self._remote_everything = self._remote_everything or everything
+        if not self._remote_timer.isActive():
+            self._remote_timer.start()
+
+    def _apply_gathered_changes(self) -> None:
+        changes, self._remote_pending = self._remote_pending, None
+        everything, self._remote_everything = self._remote_everything, False
+        if changes is not None:
+            self.apply_remote_changes(changes, everything)
 
     def apply_remote_changes(self, changes, everything: bool = False) -> None:
         """Another station (or this one's sync) committed ``changes``; with ``everything`` the feed was away a while

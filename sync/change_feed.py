@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 Deliver = Callable[[Changes, bool], None]  # (what changed, whether it stands for "anything may have changed")
 RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)  # waits between attempts to reconnect, the last one repeated
+BURST_SECONDS = 0.02
 
 
 class ChangeFeed:
@@ -118,10 +119,12 @@ class ChangeFeed:
         conn = self._conn
         pg = conn.connection.driver_connection
         while not self._stop.is_set():
-            ids: list[int] = []
-            for note in pg.notifies(timeout=self.interval, stop_after=500):
-                if note.payload.isdigit():
-                    ids.append(int(note.payload))
+            # The first notification wakes the feed at once; those of the same burst (a sync pass, a batch) that
+            # follow within BURST_SECONDS are read with it.
+            notes = list(pg.notifies(timeout=self.interval, stop_after=1))
+            if notes:
+                notes += list(pg.notifies(timeout=BURST_SECONDS, stop_after=500))
+            ids = [int(n.payload) for n in notes if n.payload.isdigit()]
             if not ids:
                 conn.exec_driver_sql("SELECT 1")  # a connection killed while idle is noticed here, not never
                 continue
