@@ -395,12 +395,13 @@ class MainWindow(QMainWindow):
             self.apply_remote_changes(changes, everything)
 
     def apply_remote_changes(self, changes, everything: bool = False) -> None:
-        """Another station (or this one's sync) committed ``changes``; with ``everything`` the feed was away a while
-        and anything may have changed. Each screen that watches what changed (``WATCHES``, else ``SHOWS``) follows
-        it: the screen in view now, the queue (its rows and counts) always; the others read on being shown."""
+        """Another station (or this one's sync) committed ``changes``. Each screen that watches what changed
+        (``WATCHES``, else ``SHOWS``) follows it: the screen in view now, the queue (its rows and counts) always; the
+        others read on being shown. With ``everything`` the feed was away a while and its notifications are lost:
+        every screen reads again what it shows, in view or not."""
         for screen in (self.queue, self.detail, *(w for _k, _t, w in self.screens[1:])):
             watches = getattr(screen, "WATCHES", None) or getattr(screen, "SHOWS", ())
-            if watches and changes.touches(*watches) and (screen is self.queue or screen.isVisible()):
+            if watches and changes.touches(*watches) and (everything or screen is self.queue or screen.isVisible()):
                 getattr(screen, "follow_changes", screen.refresh)()
 
     def go_back(self) -> None:

@@ -7,7 +7,7 @@ import shutil
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
@@ -85,7 +85,8 @@ def _log_changes(db: "Database", conn) -> None:
             cursor.execute(_PG_LOG, (origin, ",".join(sorted(tables))))
             new_id = cursor.fetchone()[0]
         else:
-            cursor.execute(_SQLITE_LOG, (origin, ",".join(sorted(tables))))
+            at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")  # as the column type stores it
+            cursor.execute(_SQLITE_LOG, (at, origin, ",".join(sorted(tables))))
             new_id = cursor.lastrowid
         if new_id and new_id % LOG_PRUNE_EVERY == 0:  # now and then, the rows no station still needs
             cursor.execute(_PRUNE_PG if db.dialect == "postgresql" else _PRUNE_SQLITE, (new_id - LOG_KEEP,))
@@ -96,7 +97,7 @@ def _log_changes(db: "Database", conn) -> None:
 # The channel is named after the schema, so two Quayside databases in one PostgreSQL database never wake each other.
 _PG_LOG = ("WITH c AS (INSERT INTO change_log (at, origin, tables) VALUES (now(), %s, %s) RETURNING id) "
            "SELECT c.id, pg_notify('" + NOTIFY_PREFIX + "' || current_schema(), c.id::text) FROM c")
-_SQLITE_LOG = "INSERT INTO change_log (at, origin, tables) VALUES (strftime('%Y-%m-%d %H:%M:%f', 'now'), ?, ?)"
+_SQLITE_LOG = "INSERT INTO change_log (at, origin, tables) VALUES (?, ?, ?)"
 _PRUNE_PG = "DELETE FROM change_log WHERE id < %s"
 _PRUNE_SQLITE = "DELETE FROM change_log WHERE id < ?"
 
