@@ -267,6 +267,7 @@ class Startup(QObject):
         self.splash.close()
         self.window.activateWindow()  # the station's keyboard and scanner go to the window, with or without a window manager
         self.window.start()
+        self.window.start_change_feed()  # other stations' changes reach the screens from now on
         if self.imported:
             self.window.show_message(self.imported)
         if not self.smoke:  # --smoke stays fast and off the network
@@ -391,6 +392,7 @@ class Running:
             return
         if self.startup.window is not None:
             self.startup.window.save_state()
+            self.startup.window.stop_change_feed()
         self.tasks.shutdown()
         self.startup.stop_sync()  # after the database worker: a demo still starting has finished by now
         self.db.dispose()

@@ -16,9 +16,11 @@ from desktop.qt import (
     QShortcut,
     QStackedWidget,
     Qt,
+    QTimer,
     QToolButton,
     QVBoxLayout,
     QWidget,
+    Signal,
 )
 from desktop.scanner import ScanInputFilter, ScannerSettings, ScanRouter
 from desktop.screens.documents_screen import DocumentsScreen
@@ -41,6 +43,7 @@ from oms.core.audit import Actor
 from oms.core.settings import Settings
 
 MESSAGE_MS = 8000
+REMOTE_GATHER_MS = 150  # changes from other stations arriving this close together make one refresh
 
 # Screens past the tenth have no Ctrl+digit: their own key.
 MORE_SHORTCUTS = {"reports": "Ctrl+Shift+R", "receiving": "Ctrl+Shift+I", "returns": "Ctrl+Shift+T"}
@@ -64,6 +67,8 @@ def scanner_settings(settings: Settings) -> ScannerSettings:
 
 class MainWindow(QMainWindow):
     """Orders (queue and detail) and Stock, with the station's scanner routed to whichever is in front."""
+
+    remote_changes = Signal(object, bool)  # (Changes, everything) from the change feed's thread
 
     def __init__(self, tasks: Tasks, settings: Settings, state: WindowState, *, actor: Actor | None = None,
                  install_scanner: bool = True, sound: bool | None = None) -> None:
@@ -187,6 +192,13 @@ class MainWindow(QMainWindow):
         self.detail.back_requested.connect(self.back_to_queue)
         self.tasks.failed.connect(self.show_message)
         self.tasks.changed.connect(self.apply_changes)
+        self.change_feed = None  # started by start_change_feed(): the application does, a test of one screen need not
+        self._remote_pending = None
+        self._remote_everything = False
+        self._remote_timer = QTimer(self)
+        self._remote_timer.setSingleShot(True)
+        self._remote_timer.setInterval(REMOTE_GATHER_MS)
+        self._remote_timer.timeout.connect(self._apply_gathered_changes)
 
         # -- keyboard
         QShortcut(QKeySequence(QKeySequence.StandardKey.Find), self, activated=self.focus_search)
@@ -234,6 +246,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         self.save_state()
+        self.stop_change_feed()
         self.sync_worker.stop()
         if self.scan_filter is not None:
             QApplication.instance().removeEventFilter(self.scan_filter)
@@ -361,6 +374,47 @@ class MainWindow(QMainWindow):
             shows = getattr(screen, "SHOWS", ())
             if shows and changes.touches(*shows) and (screen is self.queue or screen.isVisible()):
                 screen.refresh()
+
+    def start_change_feed(self) -> None:
+        """Follow what other stations (and this station's sync) commit: LISTEN on PostgreSQL, data_version on SQLite,
+        on a thread of the feed's own (sync.change_feed); each change reaches the screens as their own writes do."""
+        from sync.change_feed import ChangeFeed
+
+        if self.change_feed is not None:
+            return
+        self.remote_changes.connect(self._remote_changes_came, Qt.ConnectionType.QueuedConnection)
+        emit = self.remote_changes.emit
+        self.change_feed = ChangeFeed(self.tasks.db, lambda changes, everything: emit(changes, everything))
+        self.change_feed.start()
+
+    def stop_change_feed(self) -> None:
+        feed, self.change_feed = self.change_feed, None
+        if feed is not None:
+            feed.stop()
+
+    def _remote_changes_came(self, changes, everything: bool) -> None:
+        """Changes from the feed are gathered for REMOTE_GATHER_MS: eight stations and a sync pass committing many
+        times a second make one read of each screen, not one per commit."""
+        self._remote_pending = changes if self._remote_pending is None else self._remote_pending | changes
+        self._remote_everything = self._remote_everything or everything
+        if not self._remote_timer.isActive():
+            self._remote_timer.start()
+
+    def _apply_gathered_changes(self) -> None:
+        changes, self._remote_pending = self._remote_pending, None
+        everything, self._remote_everything = self._remote_everything, False
+        if changes is not None:
+            self.apply_remote_changes(changes, everything)
+
+    def apply_remote_changes(self, changes, everything: bool = False) -> None:
+        """Another station (or this one's sync) committed ``changes``. Each screen that watches what changed
+        (``WATCHES``, else ``SHOWS``) follows it: the screen in view now, the queue (its rows and counts) always; the
+        others read on being shown. With ``everything`` the feed was away a while and its notifications are lost:
+        every screen reads again what it shows, in view or not."""
+        for screen in (self.queue, self.detail, *(w for _k, _t, w in self.screens[1:])):
+            watches = getattr(screen, "WATCHES", None) or getattr(screen, "SHOWS", ())
+            if watches and changes.touches(*watches) and (everything or screen is self.queue or screen.isVisible()):
+                getattr(screen, "follow_changes", screen.refresh)()
 
     def go_back(self) -> None:
         self.current_screen().go_back()

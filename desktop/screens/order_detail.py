@@ -25,7 +25,7 @@ from desktop.reroute import RerouteDialog
 from desktop.tables import cell as _item, read_only_table
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
-from oms import desk, orders, routing
+from oms import desk, fulfilment, orders, routing
 from oms.core import wording
 from oms.core.audit import Actor
 from oms.core.gs1 import Scan
@@ -647,7 +647,7 @@ class OrderDetailScreen(QWidget):
         dialog = RerouteDialog(self, 1, d.number)
         if dialog.exec() == RerouteDialog.DialogCode.Accepted:
             reason = dialog.reason()
-            self._change(lambda s: routing.reroute(s, self.actor, d.id, reason=reason),
+            self._change(lambda s: fulfilment.reroute_order(s, self.actor, d.id, reason=reason),
                          self.tr("{number} re-routed.").format(number=d.number))
 
     def add_note(self) -> None:

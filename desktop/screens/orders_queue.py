@@ -45,7 +45,7 @@ from desktop.qt import (
 from desktop.tables import on_enter, record_view
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
-from oms import desk, orders, routing
+from oms import desk, fulfilment, orders
 from oms.core.audit import Actor
 from oms.core.gs1 import Scan
 from oms.desk.queue import QueueFilter, QueueRow, QueueSort
@@ -973,7 +973,7 @@ class OrdersQueueScreen(QWidget):
         if dialog.exec() != RerouteDialog.DialogCode.Accepted:
             return
         reason = dialog.reason()
-        self._bulk(ids, lambda s, oid: routing.reroute(s, self.actor, oid, reason=reason), self.tr("re-routed"))
+        self._bulk(ids, lambda s, oid: fulfilment.reroute_order(s, self.actor, oid, reason=reason), self.tr("re-routed"))
 
     def _bulk(self, ids: list[int], action, verb: str) -> None:
         """Apply an action to each order in its own transaction; one refusal does not stop the rest."""

@@ -218,6 +218,9 @@ class PackingScreen(QWidget):
         if not event.spontaneous():  # totes picked meanwhile are in the list when the packer gets here
             self._load_waiting()
 
+    #: What another station (or this one's sync) may change under the packer: read again when it does.
+    WATCHES = ("orders", "fulfilment", "shipping")
+
     def refresh(self) -> None:
         if self.view is not None:
             self._reload()
@@ -448,12 +451,9 @@ class PackingScreen(QWidget):
         self.tasks.read(job, done, lambda m: self._answer(False, m) if from_scan else self.message.emit(m), owner=self)
 
     def _opened(self, view: PackingView, from_scan: bool) -> None:
-        if view.on_hold:
-            self._answer(False, self.tr("Order {n} is on hold ({reason}); do not pack it.").format(n=view.number,
-                                                                                                  reason=view.hold_reason))
-            return
-        if not any(l.expected for l in view.lines):
-            self._answer(False, self.tr("Nothing of order {n} is picked and waiting to be packed.").format(n=view.number))
+        why = self._refusal(view)
+        if why:
+            self._answer(False, why)
             return
         self.view = view
         self.boxes = [_Box(self._default_preset())]
@@ -467,11 +467,35 @@ class PackingScreen(QWidget):
 
     def _reload(self) -> None:
         oid = self.view.order_id
-        self.tasks.read(lambda s: fulfilment.packing_view(s, oid), self._reloaded, self.message.emit, owner=self)
+        self.tasks.read(lambda s: fulfilment.packing_view(s, oid), self._reloaded, self.message.emit, owner=self,
+                        latest="reload")
 
     def _reloaded(self, view: PackingView) -> None:
+        if self.view is None or self.view.order_id != view.order_id:  # put aside or packed meanwhile
+            return
+        why = self._refusal(view, changed=True)
+        if why:  # customer service held it, or it was packed, on another station: the packer stops here
+            self._reset()
+            self._answer(False, why)
+            self.message.emit(why)
+            return
         self.view = view
         self._show()
+
+    def _refusal(self, view: PackingView, *, changed: bool = False) -> str | None:
+        """Why this order must not be packed now, in the packer's words; None when it may. ``changed``: it was open
+        at this bench when another station changed it."""
+        if view.status == "cancelled":
+            return (self.tr("Order {n} was cancelled meanwhile: do not pack it. Set its tote aside.") if changed
+                    else self.tr("Order {n} is cancelled; do not pack it.")).format(n=view.number)
+        if view.on_hold:
+            return (self.tr("Order {n} was put on hold meanwhile ({reason}): do not pack it. Set its tote aside.") if changed
+                    else self.tr("Order {n} is on hold ({reason}); do not pack it.")).format(n=view.number,
+                                                                                             reason=view.hold_reason)
+        if not any(l.expected for l in view.lines):
+            return (self.tr("Order {n} was packed or changed at another station: nothing of it waits to be packed here.")
+                    if changed else self.tr("Nothing of order {n} is picked and waiting to be packed.")).format(n=view.number)
+        return None
 
     # -- scanning -----------------------------------------------------------------------------------------------
 

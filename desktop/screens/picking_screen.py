@@ -189,6 +189,47 @@ class PickingScreen(QWidget):
     def focus_search(self) -> None:
         self.qty_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
+    #: What another station may change under the picker (a re-routed or held order, a cancelled wave).
+    WATCHES = ("orders", "routing", "fulfilment")
+
+    def follow_changes(self) -> None:
+        """Another station changed what this wave asks for: read its tasks again and drop the ones gone (an order
+        re-routed elsewhere, a wave cancelled), saying so, without reading the wave after each of the picker's scans."""
+        self.tasks.read(lambda s: floor_queries.waves(s), self._waves_loaded, self.message.emit, owner=self, latest="waves")
+        wave_id = self.wave_id
+        if wave_id is None:
+            return
+        held = [i for stop in self.open for i in stop.task_ids]
+
+        def job(session):
+            return floor_queries.wave(session, wave_id), fulfilment.open_tasks(session, wave_id), \
+                floor_queries.task_states(session, held)
+
+        def done(result) -> None:
+            summary, open_tasks, states = result
+            if self.wave_id != wave_id or summary is None:
+                return
+            still = {t.task_id for t in open_tasks}
+            gone = [task for stop in self.open for task in stop.tasks
+                    if task.task_id not in still and states.get(task.task_id) == "cancelled"]
+            current_gone = self.current is not None and any(t.task_id not in still for t in self.current.tasks)
+            self.summary, self.open = summary, group_stops(open_tasks)
+            if current_gone:
+                self.bin_ok, self.item_code, self.short_mode = False, None, False
+                self.qty_edit.clear()
+            self._show_task()
+            if gone:
+                numbers = ", ".join(dict.fromkeys(t.order_number for t in gone))
+                text = self.tr("Order {orders} was re-routed at another station: its pick is off this wave.").format(
+                    orders=numbers)
+                if current_gone:
+                    text += " " + (self.tr("Go on with the pick shown.") if self.open else "")
+                self.status.show_state(text.strip(), "wait")
+                self.message.emit(text.strip())
+            self.changed.emit()
+
+        self.tasks.read(job, done, self.message.emit, owner=self, latest="follow")
+
     def refresh(self) -> None:
         """Reload the open waves, and the current wave's tasks."""
         self.tasks.read(lambda s: floor_queries.waves(s), self._waves_loaded, self.message.emit, owner=self)

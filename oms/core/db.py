@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
@@ -16,7 +17,17 @@ from sqlalchemy.exc import ArgumentError, DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
-from oms.core.changes import COLLECT, Changes, tables_written
+from oms.core.changes import (
+    COLLECT,
+    LOG_KEEP,
+    LOG_PRUNE_EVERY,
+    MIGRATING,
+    NOTIFY_PREFIX,
+    PENDING,
+    Changes,
+    loggable,
+    tables_written,
+)
 from oms.core.errors import DatabaseVersionError, OmsError
 from oms.core.i18n import _
 
@@ -28,12 +39,67 @@ _PG_MIGRATION_LOCK = 7_320_611
 
 
 def _collect_changes(conn, statement, multiparams, params, execution_options) -> None:
-    """The engine tells a write transaction run by ``Database.run`` each table it writes (see oms.core.changes)."""
+    """The engine tells a write transaction run by ``Database.run`` each table it writes (see oms.core.changes);
+    every transaction, whoever runs it, keeps them too, for the change log its commit writes (``_log_changes``)."""
+    tables = tables_written(statement)
+    if not tables:
+        return
     written = execution_options.get(COLLECT)
     if written is None:
         written = conn.get_execution_options().get(COLLECT)
     if written is not None:
-        written.update(tables_written(statement))
+        written.update(tables)
+    conn.info.setdefault(PENDING, set()).update(tables)
+
+
+def _forget_changes(conn) -> None:
+    conn.info.pop(PENDING, None)
+
+
+def _back_in_pool(_dbapi_connection, record) -> None:
+    """A connection back in the pool carries nothing of its last user's transaction into the next one's."""
+    if record is not None:
+        record.info.pop(PENDING, None)
+        record.info.pop(MIGRATING, None)
+
+
+def _log_changes(db: "Database", conn) -> None:
+    """Just before a transaction commits: one change_log row naming the tables it wrote, in the same transaction.
+
+    On PostgreSQL the same statement sends the row's id by NOTIFY, which the server delivers when (and only if)
+    the transaction commits: the other stations never hear of a change they cannot read yet. The row's origin
+    is this Database when ``Database.run`` wrote it (its own screens heard of it through ``Changes`` already);
+    writes of the sync threads, the command line or other stations have none of this station's origin.
+    Migrations (``conn.info[MIGRATING]``) log nothing: the table may not exist yet.
+    """
+    pending = conn.info.pop(PENDING, None)
+    if not pending or conn.info.get(MIGRATING):
+        return
+    tables = loggable(pending)
+    if not tables:
+        return
+    origin = db.origin if conn.get_execution_options().get(COLLECT) is not None else ""
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        if db.dialect == "postgresql":
+            cursor.execute(_PG_LOG, (origin, ",".join(sorted(tables))))
+            new_id = cursor.fetchone()[0]
+        else:
+            at = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")  # as the column type stores it
+            cursor.execute(_SQLITE_LOG, (at, origin, ",".join(sorted(tables))))
+            new_id = cursor.lastrowid
+        if new_id and new_id % LOG_PRUNE_EVERY == 0:  # now and then, the rows no station still needs
+            cursor.execute(_PRUNE_PG if db.dialect == "postgresql" else _PRUNE_SQLITE, (new_id - LOG_KEEP,))
+    finally:
+        cursor.close()
+
+
+# The channel is named after the schema, so two Quayside databases in one PostgreSQL database never wake each other.
+_PG_LOG = ("WITH c AS (INSERT INTO change_log (at, origin, tables) VALUES (now(), %s, %s) RETURNING id) "
+           "SELECT c.id, pg_notify('" + NOTIFY_PREFIX + "' || current_schema(), c.id::text) FROM c")
+_SQLITE_LOG = "INSERT INTO change_log (at, origin, tables) VALUES (?, ?, ?)"
+_PRUNE_PG = "DELETE FROM change_log WHERE id < %s"
+_PRUNE_SQLITE = "DELETE FROM change_log WHERE id < ?"
 
 
 def default_sqlite_path() -> Path:
@@ -112,7 +178,12 @@ class Database:
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine)
+        #: Marks the change_log rows of this Database's own ``run`` writes, which its screens already heard of.
+        self.origin = uuid.uuid4().hex[:16]
         event.listen(self.engine, "before_execute", _collect_changes)
+        event.listen(self.engine, "commit", lambda conn: _log_changes(self, conn))
+        event.listen(self.engine, "rollback", _forget_changes)
+        event.listen(self.engine.pool, "checkin", _back_in_pool)
         self._write_engine = self.engine.execution_options(oms_write=True)
         self._read_factory = sessionmaker(self.engine, expire_on_commit=False)
         self._write_factory = sessionmaker(self._write_engine, expire_on_commit=False)
@@ -186,6 +257,7 @@ class Database:
         head = script.get_current_head()
         try:
             with self.engine.connect() as conn:
+                conn.info[MIGRATING] = True  # the change log may not exist yet: its migration is among these
                 raw = conn.connection.driver_connection if self.dialect == "sqlite" else None
                 if raw is not None:
                     # SQLite rebuilds a table to alter it; with foreign keys on, dropping the old table
@@ -230,6 +302,7 @@ class Database:
                         conn.rollback()
                         conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_MIGRATION_LOCK})
                         conn.commit()
+                    conn.info.pop(MIGRATING, None)
         except DatabaseError as exc:  # cannot connect, cannot read, or not a database at all
             error = str(exc.orig).strip().splitlines()[0]
             if self.dialect == "sqlite" and "not a database" in error:
@@ -266,7 +339,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        if conn.get_execution_options().get("oms_write"):
+        options = conn.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":  # each statement its own (the change feed's reads)
+            return
+        if options.get("oms_write"):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             conn.exec_driver_sql("BEGIN")

@@ -79,3 +79,19 @@ class OutboxSubscription(Base):
     destination: Mapped[str] = mapped_column(String(SHORT), primary_key=True)
     topic: Mapped[str] = mapped_column(String(SHORT), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChangeLog(Base):
+    """One committed write transaction: the tables it wrote, so other stations read again what changed.
+
+    Written by the commit itself (oms.core.db), in the same transaction as the change; on PostgreSQL the same
+    commit sends the row's id as a NOTIFY. Stations read it after a wake-up (NOTIFY, or SQLite's data_version).
+    Only recent rows are kept: a station that was away longer reads every screen again anyway.
+    """
+
+    __tablename__ = "change_log"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    origin: Mapped[str] = mapped_column(String(SHORT), default="")  # the Database whose screens already know it; "" else
+    tables: Mapped[str] = mapped_column(Text, default="")  # comma-separated table names

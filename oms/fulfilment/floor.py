@@ -329,6 +329,15 @@ def _match_tasks_to_reservations(session: Session, order_ids: Iterable[int]) -> 
     return {w[0] for w in waved}
 
 
+def reroute_order(session: Session, actor: Actor, order_id: int, *, reason: str) -> routing.RouteResult:
+    """Re-route an order (routing.reroute) and make its open wave ask for what is reserved now: a line that went to
+    another warehouse (or to a backorder) loses its open pick tasks, so no picker walks to a bin for it."""
+    result = routing.reroute(session, actor, order_id, reason=reason)
+    for wave_id in _match_tasks_to_reservations(session, [order_id]):
+        _maybe_finish_wave(session, wave_id)
+    return result
+
+
 def _barcode_map(session: Session, pids: Iterable[int]) -> dict[int, list[str]]:
     out: dict[int, list[str]] = {}
     for pid, kind, code in session.execute(select(Barcode.product_id, Barcode.kind, Barcode.code)

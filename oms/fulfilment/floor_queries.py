@@ -157,3 +157,10 @@ def station_awaited_labels(session: Session, station: str) -> list[LabelState]:
 
 __all__ = ["LabelState", "WaveChoices", "WaveSummary", "label_states", "station_awaited_labels", "wave", "wave_choices",
            "waves"]
+
+
+def task_states(session: Session, task_ids: list[int]) -> dict[int, str]:
+    """Each pick task's status now ("open", "done", "short", "cancelled"): what became of the tasks a picker holds."""
+    if not task_ids:
+        return {}
+    return dict(session.execute(select(PickTask.id, PickTask.status).where(PickTask.id.in_(task_ids))).all())

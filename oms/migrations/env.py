@@ -3,6 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
+from oms.core.changes import MIGRATING
 from oms.desk.search import is_search_index
 from oms.schema import metadata
 
@@ -28,6 +29,7 @@ def include_name(name, type_, parent_names) -> bool:
 
 
 def _run(connection) -> None:
+    connection.info[MIGRATING] = True  # its commit logs no change: the change log may not exist (yet, or any more)
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
