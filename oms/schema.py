@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from oms.catalog import models as catalog_models
 from oms.core import models as core_models
+from oms.counting import models as counting_models
 from oms.core.types import Base
 from oms.fulfilment import models as fulfilment_models
 from oms.integration import models as integration_models
@@ -22,7 +23,7 @@ from oms.users import models as user_models
 
 CAPABILITY_MODELS = (core_models, user_models, catalog_models, inventory_models, order_models, routing_models,
                      fulfilment_models, shipping_models, integration_models, partner_models,
-                     purchasing_models)
+                     purchasing_models, counting_models)
 metadata = Base.metadata
 
 __all__ = ["Base", "CAPABILITY_MODELS", "metadata"]

@@ -1,4 +1,4 @@
-"""The command line of the domain: `seed`, `orders`, `stock`, `check`, `report`, the `doc` commands, `supplier` and `po`,
+"""The command line of the domain: `seed`, `orders`, `stock`, `check`, `report`, the `doc` commands, `supplier`, `po` and `count`,
 and the database option the sync and EDI commands share. `main.py` puts them under one parser."""
 
 from .options import add_db_option, open_db
