@@ -21,6 +21,7 @@ from desktop.qt import (
     QWidget,
 )
 from desktop.scanner import ScanInputFilter, ScannerSettings, ScanRouter
+from desktop.screens.counts_screen import CountsScreen
 from desktop.screens.documents_screen import DocumentsScreen
 from desktop.screens.order_detail import OrderDetailScreen
 from desktop.screens.orders_queue import OrdersQueueScreen
@@ -42,7 +43,7 @@ from oms.core.settings import Settings
 MESSAGE_MS = 8000
 
 # Screens past the tenth have no Ctrl+digit: their own key.
-MORE_SHORTCUTS = {"reports": "Ctrl+Shift+R", "receiving": "Ctrl+Shift+I"}
+MORE_SHORTCUTS = {"reports": "Ctrl+Shift+R", "receiving": "Ctrl+Shift+I", "counts": "Ctrl+Shift+C"}
 
 
 def elide_words(text: str, fits) -> str:
@@ -251,6 +252,7 @@ class MainWindow(QMainWindow):
         self.documents.open_order.connect(lambda order_id: self.open_order(order_id, back_to="documents"))
         self.reports = ReportsScreen(self.tasks, self.state)
         self.receiving = ReceivingScreen(self.tasks, self.actor, self.state)
+        self.counts = CountsScreen(self.tasks, self.actor, self.state)
         self.reports.open_order.connect(lambda order_id: self.open_order(order_id, back_to="reports"))
 
         def pick_wave(wave_id: int) -> None:
@@ -268,6 +270,7 @@ class MainWindow(QMainWindow):
             *sync_screens(self),
             ("reports", self.tr("Reports"), self.reports),
             ("receiving", self.tr("Receiving"), self.receiving),
+            ("counts", self.tr("Counts"), self.counts),
         ]
 
     def current_screen_key(self) -> str:
