@@ -14,6 +14,7 @@ def build_parser() -> argparse.ArgumentParser:
         documents as doc_cli,
         purchasing as purchasing_cli,
         reports as report_cli,
+        transfers as transfer_cli,
     )
     from sync import cli as sync_cli
     from sync.channels.edi_x12 import cli as edi_cli
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     report_cli.register(sub)
     purchasing_cli.register(sub)
     counting_cli.register(sub)
+    transfer_cli.register(sub)
     sync_cli.register(sub)
     edi_cli.register(sub)
     return parser

@@ -19,11 +19,12 @@ from oms.partners import models as partner_models
 from oms.purchasing import models as purchasing_models
 from oms.routing import models as routing_models
 from oms.shipping import models as shipping_models
+from oms.transfers import models as transfer_models
 from oms.users import models as user_models
 
 CAPABILITY_MODELS = (core_models, user_models, catalog_models, inventory_models, order_models, routing_models,
                      fulfilment_models, shipping_models, integration_models, partner_models,
-                     purchasing_models, counting_models)
+                     purchasing_models, counting_models, transfer_models)
 metadata = Base.metadata
 
 __all__ = ["Base", "CAPABILITY_MODELS", "metadata"]

@@ -1,4 +1,5 @@
-"""The `supplier` and `po` commands: suppliers, purchase orders from draft to closed, their PDF, and receiving.
+"""The `supplier` and `po` commands: suppliers, purchase orders from draft to closed, their PDF, receiving, and the
+purchase orders the reorder points suggest (`po suggest`).
 
 Options go anywhere after the command (``po receive --qty 3 PO-1001 --sku MUG-RED``), and ``--db`` before it too.
 Bad input (a quantity that is no number, a date that is no date, a line that is not SKU:QTY:COST:DATE) is named
@@ -129,6 +130,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--out", required=True, metavar="FILE")
     c.add_argument("--paper", choices=["A4", "Letter"])
     c.set_defaults(func=cmd_po_pdf)
+    _register_suggest(psub)
     c = psub.add_parser("receive", help=_("receive units of an item against a purchase order"))
     add_db_option(c)
     c.add_argument("po", metavar="PO")
@@ -284,4 +286,42 @@ def cmd_po_receive(args) -> int:
     if args.bin and args.qty:
         print(_("Put away in {bin}.").format(bin=args.bin))
     print(_("{number} is {state}.").format(number=po.number, state=po.status_title))
+    return 0
+
+
+def _register_suggest(psub: argparse._SubParsersAction) -> None:
+    c = psub.add_parser("suggest", help=_("purchase order lines the reorder points call for, by supplier"))
+    add_db_option(c)
+    c.add_argument("--supplier")
+    c.add_argument("--create", action="store_true", help=_("make them draft purchase orders"))
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_po_suggest)
+
+
+def cmd_po_suggest(args) -> int:
+    db = open_db(args)
+    if args.create:
+        with db.write() as s:
+            made = purchasing.create_suggested_pos(s, _actor(), supplier=args.supplier)
+        if not made:
+            print(_("Nothing to order: every reorder point is covered by stock, open POs and transfers."))
+        for number, n in made:
+            print(_("{number} created (draft) with {n} suggested lines.").format(number=number, n=n))
+        return 0
+    with db.read() as s:
+        rows = purchasing.suggest(s, supplier=args.supplier)
+    if args.json:
+        _print_json([{**r.__dict__, "projected": r.projected} for r in rows])
+        return 0
+    if not rows:
+        print(_("Nothing to order: every reorder point is covered by stock, open POs and transfers."))
+        return 0
+    supplier = None
+    for r in rows:
+        if r.supplier != supplier:
+            supplier = r.supplier
+            print(supplier or _("(no supplier set)"))
+        print(f"  {r.location:<6} {r.sku:<22} {_('order')} {r.quantity:>5}   {_('on hand')} {r.on_hand} "
+              f"{_('reserved')} {r.reserved} {_('on order')} {r.on_order} {_('in transit')} {r.in_transit} "
+              f"{_('backordered')} {r.backordered} → {r.projected} ({_('min')} {r.min_qty}, {_('max')} {r.max_qty})")
     return 0

@@ -3,10 +3,11 @@ with its currency, expected date) with the PO number series (PO-1001, …) and t
 (draft, sent, confirmed, partly received, received, closed, cancelled), each move audited; receiving against a PO
 by scanner (one receipt line per PO line however often the item is scanned, over-receipt refused beyond the
 supplier's or the house tolerance, damaged units to quarantine); putaway with a suggested bin confirmed by scan;
-and the dates backordered lines can expect their stock from the open POs.
+and the dates backordered lines can expect their stock from the open POs; reorder points per product and location
+(min, max, multiple, supplier) and the purchase orders they suggest, which never repeat what open POs bring.
 
-Owns the `supplier`, `po_counter`, `purchase_order`, `purchase_order_line`, `receipt`, `receipt_line` and
-`quarantined_stock` tables. Good units received go through the stock ledger by `routing.restock`, which releases
+Owns the `supplier`, `po_counter`, `purchase_order`, `purchase_order_line`, `receipt`, `receipt_line`,
+`quarantined_stock` and `reorder_point` tables. Good units received go through the stock ledger by `routing.restock`, which releases
 the orders waiting for them, oldest promise first; so purchasing stands above routing and below the desk, which
 shows a backorder's expected date. The PO's PDF is made in `oms.documents`."""
 
@@ -41,6 +42,16 @@ from .queries import (
     po_detail,
     suppliers,
 )
+from .reorder import (
+    ON_ORDER_STATES,
+    ReorderView,
+    Suggestion,
+    create_suggested_pos,
+    order_quantity,
+    reorder_points,
+    set_reorder_point,
+    suggest,
+)
 from .receiving import (
     PutawaySuggestion,
     ReceiptStart,
@@ -56,6 +67,14 @@ from .receiving import (
 )
 
 __all__ = [
+    "ON_ORDER_STATES",
+    "ReorderView",
+    "Suggestion",
+    "create_suggested_pos",
+    "order_quantity",
+    "reorder_points",
+    "set_reorder_point",
+    "suggest",
     "PoStatus",
     "ReceiptStatus",
     "OPEN_STATES",

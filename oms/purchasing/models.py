@@ -174,3 +174,24 @@ class QuarantinedStock(Base):
         CheckConstraint("quantity >= 0", name="quantity_nonneg"),
         Index("ix_quarantined_stock_product", "product_id", "location_id"),
     )
+
+
+class ReorderPoint(Base):
+    """When a product's projected stock at a location falls below ``min_qty``, order up to ``max_qty``, in
+    multiples of ``multiple`` (a case), from ``supplier_id``."""
+
+    __tablename__ = "reorder_point"
+
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("location.id"), primary_key=True)
+    min_qty: Mapped[int] = mapped_column(Integer)
+    max_qty: Mapped[int] = mapped_column(Integer)
+    multiple: Mapped[int] = mapped_column(Integer, default=1)
+    supplier_id: Mapped[Optional[int]] = mapped_column(ForeignKey("supplier.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("min_qty >= 0 AND max_qty > 0 AND max_qty >= min_qty", name="min_max"),
+        CheckConstraint("multiple >= 1", name="multiple_pos"),
+        Index("ix_reorder_point_supplier", "supplier_id"),
+    )

@@ -2,7 +2,8 @@
 
 Cycle counts: count tasks (a bin, a zone or a SKU at a location, with the variance threshold beyond which a
 supervisor approves), the bins each covers with when they were scanned, and the lines counted with the books'
-figure taken at submission.
+figure taken at submission. Transfers between locations and their lines (shipped less received is in
+transit). Reorder points per product and location: min, max, multiple and supplier.
 
 Revision ID: 0019
 Revises: 0014
@@ -72,8 +73,64 @@ def upgrade() -> None:
         batch_op.create_index('ix_count_line_task', ['task_id', 'bin_id'], unique=False)
 
 
+    op.create_table('reorder_point',
+    sa.Column('product_id', sa.Integer(), nullable=False),
+    sa.Column('location_id', sa.Integer(), nullable=False),
+    sa.Column('min_qty', sa.Integer(), nullable=False),
+    sa.Column('max_qty', sa.Integer(), nullable=False),
+    sa.Column('multiple', sa.Integer(), nullable=False),
+    sa.Column('supplier_id', sa.Integer(), nullable=True),
+    sa.Column('updated_at', oms.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('min_qty >= 0 AND max_qty > 0 AND max_qty >= min_qty', name=op.f('ck_reorder_point_min_max')),
+    sa.CheckConstraint('multiple >= 1', name=op.f('ck_reorder_point_multiple_pos')),
+    sa.ForeignKeyConstraint(['location_id'], ['location.id'], name=op.f('fk_reorder_point_location_id_location')),
+    sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_reorder_point_product_id_product')),
+    sa.ForeignKeyConstraint(['supplier_id'], ['supplier.id'], name=op.f('fk_reorder_point_supplier_id_supplier')),
+    sa.PrimaryKeyConstraint('product_id', 'location_id', name=op.f('pk_reorder_point'))
+    )
+    op.create_index('ix_reorder_point_supplier', 'reorder_point', ['supplier_id'], unique=False)
+    op.create_table('stock_transfer',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('from_location_id', sa.Integer(), nullable=False),
+    sa.Column('to_location_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('note', sa.String(length=300), nullable=False),
+    sa.Column('created_by', sa.String(length=64), nullable=False),
+    sa.Column('created_at', oms.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('shipped_at', oms.core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('received_at', oms.core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("status IN ('draft', 'shipped', 'partly_received', 'received', 'cancelled')", name=op.f('ck_stock_transfer_status')),
+    sa.CheckConstraint('from_location_id <> to_location_id', name=op.f('ck_stock_transfer_two_places')),
+    sa.ForeignKeyConstraint(['from_location_id'], ['location.id'], name=op.f('fk_stock_transfer_from_location_id_location')),
+    sa.ForeignKeyConstraint(['to_location_id'], ['location.id'], name=op.f('fk_stock_transfer_to_location_id_location')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_stock_transfer'))
+    )
+    op.create_index('ix_stock_transfer_status', 'stock_transfer', ['status', 'id'], unique=False)
+    op.create_table('stock_transfer_line',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('transfer_id', sa.Integer(), nullable=False),
+    sa.Column('product_id', sa.Integer(), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('shipped', sa.Integer(), nullable=False),
+    sa.Column('received', sa.Integer(), nullable=False),
+    sa.CheckConstraint('quantity > 0', name=op.f('ck_stock_transfer_line_quantity_pos')),
+    sa.CheckConstraint('received >= 0 AND received <= shipped', name=op.f('ck_stock_transfer_line_received_range')),
+    sa.CheckConstraint('shipped >= 0 AND shipped <= quantity', name=op.f('ck_stock_transfer_line_shipped_range')),
+    sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_stock_transfer_line_product_id_product')),
+    sa.ForeignKeyConstraint(['transfer_id'], ['stock_transfer.id'], name=op.f('fk_stock_transfer_line_transfer_id_stock_transfer'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_stock_transfer_line')),
+    sa.UniqueConstraint('transfer_id', 'product_id', name=op.f('uq_stock_transfer_line_transfer_id_product_id'))
+    )
+    op.create_index('ix_stock_transfer_line_product', 'stock_transfer_line', ['product_id', 'transfer_id'], unique=False)
+
 
 def downgrade() -> None:
+    op.drop_index('ix_stock_transfer_line_product', table_name='stock_transfer_line')
+    op.drop_table('stock_transfer_line')
+    op.drop_index('ix_stock_transfer_status', table_name='stock_transfer')
+    op.drop_table('stock_transfer')
+    op.drop_index('ix_reorder_point_supplier', table_name='reorder_point')
+    op.drop_table('reorder_point')
     with op.batch_alter_table('count_line', schema=None) as batch_op:
         batch_op.drop_index('ix_count_line_task')
 
