@@ -1,7 +1,7 @@
 """Receiving: a delivery counted in against its purchase order by scanner, and put away bin by bin.
 
 Scan the PO (its barcode is on the purchase order that came with the goods), then each item: a second scan of an
-item adds to its line. A number typed before a scan counts that many; F9 (or a DAMAGED scan) sends the next scans
+item adds to its line. A supplier's carton label (its SSCC, from their ship notice) receives the whole carton at once. A number typed before a scan counts that many; F9 (or a DAMAGED scan) sends the next scans
 to quarantine. After an item, the screen says where it goes; scanning that bin puts the units away. F12 finishes
 the receipt. Every refusal (an item not on the PO, more than the tolerance allows, the wrong bin) is said in words
 and flashes red; nothing half-done is written."""
@@ -156,7 +156,7 @@ class ReceivingScreen(QWidget):
         return False
 
     def accepts_scan(self, scan: Scan) -> bool:
-        return scan.kind in ("text", "gtin", "gs1")
+        return scan.kind in ("text", "gtin", "gs1", "sscc")
 
     # -- showing ----------------------------------------------------------------------------------------
 
@@ -264,9 +264,33 @@ class ReceivingScreen(QWidget):
     def _answer_error(self, text: str) -> None:
         self._answer(False, text)
 
+    # -- a supplier's carton ----------------------------------------------------------------------------
+
+    def receive_carton(self, sscc: str) -> None:
+        """The SSCC label of a supplier's carton: everything its ASN lists is received at once, on its PO."""
+
+        def job(session):
+            received = purchasing.receive_carton(session, self.actor, sscc)
+            suggestion = purchasing.suggest_putaway(session, received.results[-1].receipt_line_id)
+            return received, suggestion, purchasing.po_detail(session, received.po_number)
+
+        def done(result) -> None:
+            received, suggestion, detail = result
+            self.receipt_id, self.detail, self.suggestion = received.receipt_id, detail, suggestion
+            self.po_edit.setText(detail.number)
+            self.damaged_button.setChecked(False)
+            self.qty_edit.clear()
+            self._show()
+            self._answer(True, received.message)
+
+        self.tasks.write(job, done, self._answer_error, owner=self)
+
     # -- scanning ---------------------------------------------------------------------------------------
 
     def handle_scan(self, scan: Scan) -> None:
+        if scan.sscc is not None:
+            self.receive_carton(scan.sscc)
+            return
         code = scan_code(scan)
         if is_po_number(code):
             self.open_po(code, from_scan=True)

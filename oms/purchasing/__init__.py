@@ -4,13 +4,24 @@ with its currency, expected date) with the PO number series (PO-1001, …) and t
 by scanner (one receipt line per PO line however often the item is scanned, over-receipt refused beyond the
 supplier's or the house tolerance, damaged units to quarantine); putaway with a suggested bin confirmed by scan;
 and the dates backordered lines can expect their stock from the open POs; reorder points per product and location
-(min, max, multiple, supplier) and the purchase orders they suggest, which never repeat what open POs bring.
+(min, max, multiple, supplier) and the purchase orders they suggest, which never repeat what open POs bring; and
+suppliers' ship notices (ASNs) with their cartons' SSCCs, a carton received whole by one scan of its label.
 
 Owns the `supplier`, `po_counter`, `purchase_order`, `purchase_order_line`, `receipt`, `receipt_line`,
-`quarantined_stock` and `reorder_point` tables. Good units received go through the stock ledger by `routing.restock`, which releases
+`quarantined_stock`, `reorder_point`, `expected_receipt`, `asn_carton` and `asn_carton_line` tables. Good units received go through the stock ledger by `routing.restock`, which releases
 the orders waiting for them, oldest promise first; so purchasing stands above routing and below the desk, which
 shows a backorder's expected date. The PO's PDF is made in `oms.documents`."""
 
+from .asn import (
+    AsnView,
+    CartonInput,
+    CartonReceived,
+    CartonView,
+    carton_po,
+    expected_receipts,
+    receive_carton,
+    record_asn,
+)
 from .models import PoStatus, ReceiptStatus
 from .orders import (
     OPEN_STATES,
@@ -67,6 +78,14 @@ from .receiving import (
 )
 
 __all__ = [
+    "AsnView",
+    "CartonInput",
+    "CartonReceived",
+    "CartonView",
+    "carton_po",
+    "expected_receipts",
+    "receive_carton",
+    "record_asn",
     "ON_ORDER_STATES",
     "ReorderView",
     "Suggestion",

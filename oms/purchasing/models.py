@@ -195,3 +195,45 @@ class ReorderPoint(Base):
         CheckConstraint("multiple >= 1", name="multiple_pos"),
         Index("ix_reorder_point_supplier", "supplier_id"),
     )
+
+
+class ExpectedReceipt(Base):
+    """A supplier's advance ship notice (an 856, or typed in): a delivery on its way against one PO, in cartons."""
+
+    __tablename__ = "expected_receipt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    po_id: Mapped[int] = mapped_column(ForeignKey("purchase_order.id"))
+    asn_number: Mapped[str] = mapped_column(String(SHORT))  # the supplier's shipment id (BSN02)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("supplier.id"))
+    shipped_on: Mapped[Optional[date]] = mapped_column(Date)
+    expected_on: Mapped[Optional[date]] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(16), default="856")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("supplier_id", "asn_number"),
+        Index("ix_expected_receipt_po", "po_id"),
+    )
+
+
+class AsnCarton(Base):
+    """One carton of an ASN, by the SSCC on its label; received whole by one scan of that label."""
+
+    __tablename__ = "asn_carton"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    expected_id: Mapped[int] = mapped_column(ForeignKey("expected_receipt.id", ondelete="CASCADE"))
+    sscc: Mapped[str] = mapped_column(String(18), unique=True)
+    received_at: Mapped[Optional[datetime]] = mapped_column()
+    receipt_id: Mapped[Optional[int]] = mapped_column(ForeignKey("receipt.id"))
+
+
+class AsnCartonLine(Base):
+    __tablename__ = "asn_carton_line"
+
+    carton_id: Mapped[int] = mapped_column(ForeignKey("asn_carton.id", ondelete="CASCADE"), primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), primary_key=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_pos"),)

@@ -140,3 +140,31 @@ def test_priya_tells_a_waiting_customer_when_the_backorder_comes(station):
     text = f"{sku}: {short} backordered, expected {when.day.day} {when.day:%b} from {number}"
     s.wait_text(text)
     assert s.window.detail.expected_note.isVisible()
+
+
+def test_tom_receives_a_suppliers_carton_by_its_label(station):
+    """8:10 — Acme's 856 said what is in each carton. Tom scans a carton's SSCC label: the whole carton is received on
+    its PO at once; the same label again is refused; the screen says where the mugs go."""
+    from oms.core.gs1 import sscc
+
+    s = station
+    number, _mug = _the_buyer_sent_a_po(s.db)
+    label = sscc("0614141", 4242)
+    with s.db.write() as session:
+        purchasing.record_asn(session, Actor("edi", "sync"), number, "ACME-SH-1",
+                              [purchasing.CartonInput(label, ((SKU, 4),))])
+    s.key("Ctrl+Shift+I")
+    s.wait_text("1 · Scan the PO")
+    screen = s.window.receiving
+
+    s.scan("00" + label)  # the carton's GS1-128 label: AI (00) and the SSCC
+    s.wait_text(f"Carton {label}: 4 units of 1 items received on {number}")
+    assert s.sees(f"{number} · Acme Ceramics · to RNO · partly received")
+    assert screen.lines.item(0, 3).text() == "4"
+    s.wait_for(lambda: screen.putaway_label.isVisible(), "the putaway suggestion")
+    assert s.sees(f"Put away {SKU} ×4 in {screen.suggestion.bin_code}")
+    s.scan("00" + label)
+    s.wait_text(f"Carton {label} was received already.")
+    assert screen.status.state == "error"
+    with s.db.read() as session:
+        assert session.scalar(select(func.sum(ReceiptLine.good))) == 4

@@ -3,7 +3,8 @@
 Cycle counts: count tasks (a bin, a zone or a SKU at a location, with the variance threshold beyond which a
 supervisor approves), the bins each covers with when they were scanned, and the lines counted with the books'
 figure taken at submission. Transfers between locations and their lines (shipped less received is in
-transit). Reorder points per product and location: min, max, multiple and supplier.
+transit). Reorder points per product and location: min, max, multiple and supplier. Suppliers'
+ship notices (expected receipts) with their cartons' SSCCs and what each carton holds.
 
 Revision ID: 0019
 Revises: 0014
@@ -123,8 +124,48 @@ def upgrade() -> None:
     )
     op.create_index('ix_stock_transfer_line_product', 'stock_transfer_line', ['product_id', 'transfer_id'], unique=False)
 
+    op.create_table('expected_receipt',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('po_id', sa.Integer(), nullable=False),
+    sa.Column('asn_number', sa.String(length=64), nullable=False),
+    sa.Column('supplier_id', sa.Integer(), nullable=False),
+    sa.Column('shipped_on', sa.Date(), nullable=True),
+    sa.Column('expected_on', sa.Date(), nullable=True),
+    sa.Column('source', sa.String(length=16), nullable=False),
+    sa.Column('created_at', oms.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['po_id'], ['purchase_order.id'], name=op.f('fk_expected_receipt_po_id_purchase_order')),
+    sa.ForeignKeyConstraint(['supplier_id'], ['supplier.id'], name=op.f('fk_expected_receipt_supplier_id_supplier')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_expected_receipt')),
+    sa.UniqueConstraint('supplier_id', 'asn_number', name=op.f('uq_expected_receipt_supplier_id_asn_number'))
+    )
+    op.create_index('ix_expected_receipt_po', 'expected_receipt', ['po_id'], unique=False)
+    op.create_table('asn_carton',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('expected_id', sa.Integer(), nullable=False),
+    sa.Column('sscc', sa.String(length=18), nullable=False),
+    sa.Column('received_at', oms.core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('receipt_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['expected_id'], ['expected_receipt.id'], name=op.f('fk_asn_carton_expected_id_expected_receipt'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['receipt_id'], ['receipt.id'], name=op.f('fk_asn_carton_receipt_id_receipt')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_asn_carton')),
+    sa.UniqueConstraint('sscc', name=op.f('uq_asn_carton_sscc'))
+    )
+    op.create_table('asn_carton_line',
+    sa.Column('carton_id', sa.Integer(), nullable=False),
+    sa.Column('product_id', sa.Integer(), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.CheckConstraint('quantity > 0', name=op.f('ck_asn_carton_line_quantity_pos')),
+    sa.ForeignKeyConstraint(['carton_id'], ['asn_carton.id'], name=op.f('fk_asn_carton_line_carton_id_asn_carton'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_asn_carton_line_product_id_product')),
+    sa.PrimaryKeyConstraint('carton_id', 'product_id', name=op.f('pk_asn_carton_line'))
+    )
+
 
 def downgrade() -> None:
+    op.drop_table('asn_carton_line')
+    op.drop_table('asn_carton')
+    op.drop_index('ix_expected_receipt_po', table_name='expected_receipt')
+    op.drop_table('expected_receipt')
     op.drop_index('ix_stock_transfer_line_product', table_name='stock_transfer_line')
     op.drop_table('stock_transfer_line')
     op.drop_index('ix_stock_transfer_status', table_name='stock_transfer')
