@@ -74,6 +74,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--tolerance", type=_whole("tolerance", allow_zero=True), metavar="PERCENT",
                    help=_("how far a delivery may exceed a PO line, in percent (default: the house setting, 0 %%)"))
     a.set_defaults(func=cmd_supplier_add)
+    e = ssub.add_parser("edi", help=_("the trading partner a supplier's POs go to as 850s"))
+    add_db_option(e)
+    e.add_argument("code")
+    who = e.add_mutually_exclusive_group(required=True)
+    who.add_argument("--partner", help=_("a trading partner's code (`edi partners`)"))
+    who.add_argument("--none", action="store_true", help=_("the supplier no longer trades EDI"))
+    e.set_defaults(func=cmd_supplier_edi)
     ls = ssub.add_parser("list", help=_("list suppliers"))
     add_db_option(ls)
     ls.add_argument("--json", action="store_true")
@@ -131,6 +138,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--paper", choices=["A4", "Letter"])
     c.set_defaults(func=cmd_po_pdf)
     _register_suggest(psub)
+    c = psub.add_parser("cartons", help=_("the ship notices (ASNs) of a PO and their cartons"))
+    add_db_option(c)
+    c.add_argument("po")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_po_cartons)
+    c = psub.add_parser("receive-carton", help=_("receive a supplier's carton whole, by its SSCC"))
+    add_db_option(c)
+    c.add_argument("sscc")
+    c.set_defaults(func=cmd_po_receive_carton)
     c = psub.add_parser("receive", help=_("receive units of an item against a purchase order"))
     add_db_option(c)
     c.add_argument("po", metavar="PO")
@@ -148,6 +164,48 @@ def cmd_supplier_add(args) -> int:
         purchasing.add_supplier(s, _actor(), args.code, args.name, email=args.email, currency=args.currency,
                                 lead_days=args.lead_days, over_receipt_percent=args.tolerance)
     print(_("Supplier {code} added.").format(code=args.code))
+    return 0
+
+
+def cmd_supplier_edi(args) -> int:
+    db = open_db(args)
+    with db.write() as s:
+        purchasing.set_supplier_edi(s, _actor(), args.code, None if args.none else args.partner)
+    if args.none:
+        print(_("{code} no longer trades EDI: its POs go by PDF.").format(code=args.code))
+    else:
+        print(_("{code} gets its POs as 850s through {partner}.").format(code=args.code, partner=args.partner))
+    return 0
+
+
+def cmd_po_cartons(args) -> int:
+    db = open_db(args)
+    with db.read() as s:
+        asns = purchasing.expected_receipts(s, args.po)
+        number = purchasing.po_detail(s, args.po).number
+    if args.json:
+        _print_json([{"asn": a.asn_number, "po": a.po_number, "shipped_on": a.shipped_on, "expected_on": a.expected_on,
+                      "cartons": [{"sscc": c.sscc, "received": c.received, "lines": [list(l) for l in c.lines]}
+                                  for c in a.cartons]} for a in asns])
+        return 0
+    if not asns:
+        print(_("No ship notice for {po} yet.").format(po=number))
+    for a in asns:
+        print(_("ASN {asn} for {po}, shipped {day}").format(asn=a.asn_number, po=a.po_number,
+                                                          day=a.shipped_on.isoformat() if a.shipped_on else "—"))
+        for c in a.cartons:
+            what = ", ".join(f"{sku} ×{q}" for sku, q in c.lines)
+            print(f"  {c.sscc}  {_('received') if c.received else _('expected'):<9} {what}")
+    return 0
+
+
+def cmd_po_receive_carton(args) -> int:
+    db = open_db(args)
+    with db.write() as s:
+        got = purchasing.receive_carton(s, _actor(), args.sscc)
+        po = purchasing.po_detail(s, got.po_number)
+    print(got.message)
+    print(_("{number} is {state}.").format(number=po.number, state=po.status_title))
     return 0
 
 

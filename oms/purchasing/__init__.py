@@ -23,10 +23,12 @@ from .asn import (
     record_asn,
 )
 from .models import PoStatus, ReceiptStatus
+from .supplier_edi import LineConfirmation, apply_po_ack, set_supplier_edi, supplier_po
 from .orders import (
     OPEN_STATES,
     PO_PREFIX,
     TRANSITIONS,
+    PO_TOPIC,
     PoLineInput,
     add_line,
     add_supplier,
@@ -36,6 +38,7 @@ from .orders import (
     create_po,
     next_po_number,
     po_id,
+    queue_850,
     send_po,
     set_supplier_tolerance,
     status_title,
@@ -78,6 +81,12 @@ from .receiving import (
 )
 
 __all__ = [
+    "LineConfirmation",
+    "apply_po_ack",
+    "set_supplier_edi",
+    "supplier_po",
+    "PO_TOPIC",
+    "queue_850",
     "AsnView",
     "CartonInput",
     "CartonReceived",

@@ -50,6 +50,8 @@ class Supplier(Base):
     lead_days: Mapped[int] = mapped_column(Integer, default=7)
     over_receipt_percent: Mapped[Optional[int]] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The trading partner (its code) a supplier that trades EDI gets its POs through, as 850s; else None.
+    edi_partner: Mapped[Optional[str]] = mapped_column(String(SHORT))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
@@ -105,6 +107,9 @@ class PurchaseOrderLine(Base):
     expected_date: Mapped[date] = mapped_column(Date)
     received: Mapped[int] = mapped_column(Integer, default=0)
     damaged: Mapped[int] = mapped_column(Integer, default=0)
+    # What the supplier's 855 confirmed: the quantity and the date they will ship it (None until they say).
+    confirmed_quantity: Mapped[Optional[int]] = mapped_column(Integer)
+    confirmed_date: Mapped[Optional[date]] = mapped_column(Date)
 
     __table_args__ = (
         UniqueConstraint("po_id", "line_no"),

@@ -4,7 +4,8 @@ Cycle counts: count tasks (a bin, a zone or a SKU at a location, with the varian
 supervisor approves), the bins each covers with when they were scanned, and the lines counted with the books'
 figure taken at submission. Transfers between locations and their lines (shipped less received is in
 transit). Reorder points per product and location: min, max, multiple and supplier. Suppliers'
-ship notices (expected receipts) with their cartons' SSCCs and what each carton holds.
+ship notices (expected receipts) with their cartons' SSCCs and what each carton holds. A supplier's trading
+partner (when it trades EDI), and a PO line's quantity and date as the supplier's 855 confirmed them.
 
 Revision ID: 0019
 Revises: 0014
@@ -160,8 +161,19 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('carton_id', 'product_id', name=op.f('pk_asn_carton_line'))
     )
 
+    with op.batch_alter_table('supplier', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('edi_partner', sa.String(length=64), nullable=True))
+    with op.batch_alter_table('purchase_order_line', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('confirmed_quantity', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('confirmed_date', sa.Date(), nullable=True))
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('purchase_order_line', schema=None) as batch_op:
+        batch_op.drop_column('confirmed_date')
+        batch_op.drop_column('confirmed_quantity')
+    with op.batch_alter_table('supplier', schema=None) as batch_op:
+        batch_op.drop_column('edi_partner')
     op.drop_table('asn_carton_line')
     op.drop_table('asn_carton')
     op.drop_index('ix_expected_receipt_po', table_name='expected_receipt')

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from oms import purchasing
 from oms.core.db import Database
 from oms.core.errors import OmsError
 from oms.core.i18n import _
@@ -83,7 +84,7 @@ class EdiTransportChannel:
             if message.topic == "edi.send":
                 doc = s.get(EdiDocument, message.payload["document_id"])
                 return OutboundFile(doc.id, message.payload["filename"], doc.raw)
-            if message.topic in ("asn.create", "invoice.create"):
+            if message.topic in ("asn.create", "invoice.create", purchasing.PO_TOPIC):
                 row = sync_store.OutboxRow(message.id, self.code, message.topic, message.idempotency_key, dict(message.payload), 0)
                 doc_type, text, doc_id = document_for_message(s, partner, row)
                 isa = int(s.get(EdiDocument, doc_id).isa_control)
