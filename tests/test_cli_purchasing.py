@@ -117,3 +117,8 @@ def test_a_suppliers_edi_partner_and_a_carton_received_by_its_sscc(small_house, 
     again = run("po", "receive-carton", label, "--db", url, check=False)
     assert again.returncode != 0 and "was received already" in again.stderr
     assert f"{label}  received" in run("po", "cartons", number, "--db", url).stdout
+    out_file = tmp_path / "labels.zpl"
+    out = run("doc", "receiving-labels", number, "products", "--format", "zpl", "--out", str(out_file), "--db", url).stdout
+    assert out.startswith(f"Wrote 5 labels to {out_file}") and out_file.read_bytes().count(b"^XA") == 5
+    bad = run("doc", "receiving-labels", number, "--out", str(out_file), "--db", url, check=False)
+    assert bad.returncode == 2 and "the following arguments are required: what" in bad.stderr
