@@ -7,12 +7,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import delete, func, select
 
-from oms import check, counting, inventory, users
+from oms import check, counting, inventory, transfers, users
 from oms.core.audit import Actor
 from oms.core.errors import Conflict, InvalidInput, NotFound, OmsError
 from oms.core.models import AuditEvent
 from oms.counting.models import CountBin, CountLine, CountTask
 from oms.inventory.models import BinStock, StockLevel, StockMovement
+from oms.transfers.models import StockTransfer, StockTransferLine
 from oms.routing import restock
 from tests.conftest import ACTOR, stock
 
@@ -236,6 +237,8 @@ op = st.one_of(
     st.tuples(st.just("receive"), st.sampled_from(SKUS), st.sampled_from(BINS), st.integers(1, 12)),
     st.tuples(st.just("move"), st.sampled_from(SKUS), st.sampled_from(BINS), st.integers(1, 6)),
     st.tuples(st.just("reserve"), st.sampled_from(SKUS), st.sampled_from(BINS), st.integers(1, 6)),
+    st.tuples(st.just("send"), st.sampled_from(SKUS), st.sampled_from(BINS), st.integers(1, 8)),
+    st.tuples(st.just("arrive"), st.sampled_from(SKUS), st.sampled_from(BINS), st.integers(0, 8)),
     st.tuples(st.just("count"), st.sampled_from(SKUS), st.sampled_from(BINS),
               st.tuples(st.integers(0, 20), st.integers(0, 3), st.booleans(), st.booleans())),
 )
@@ -243,16 +246,32 @@ op = st.one_of(
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(op, max_size=14))
-def test_counts_receipts_and_moves_never_leave_levels_and_ledger_disagreeing(house, ops):
+def test_receipts_counts_and_transfers_never_leave_levels_and_ledger_disagreeing(house, ops):
+    """Receipts into bins, moves between bins, reservations, transfers from Reno's bins to Newark's (in transit in
+    between) and counts approved, sent back or left waiting: after every step the ledger equals the levels at each
+    location, every unit on hand is in a bin, and what was received is on hand or on the road."""
     with house.write() as s:
-        for model in (CountLine, CountBin, CountTask, StockMovement, BinStock, StockLevel):
+        for model in (CountLine, CountBin, CountTask, StockTransferLine, StockTransfer, StockMovement, BinStock,
+                      StockLevel):
             s.execute(delete(model))
         s.execute(delete(AuditEvent))
+    received = {sku: 0 for sku in SKUS}
     for kind, sku, bin_code, arg in ops:
         try:
             with house.write() as s:
                 if kind == "receive":
                     restock.receive(s, ACTOR, sku, "RNO", arg, bin=bin_code)
+                    received[sku] += arg
+                elif kind == "send":
+                    _tid, number = transfers.create_transfer(s, ACTOR, "RNO", "EWR", [(sku, arg)])
+                    transfers.ship_transfer(s, ACTOR, number, bins={sku: bin_code})
+                elif kind == "arrive":
+                    first = s.scalar(select(StockTransfer.id).where(StockTransfer.status.in_(["shipped", "partly_received"]))
+                                     .order_by(StockTransfer.id).limit(1))
+                    if first is not None:
+                        moving = transfers.transfer_detail(s, first).lines[0]
+                        transfers.receive_transfer(s, ACTOR, first, bin="A-01-1",
+                                                   lines={moving.sku: min(arg, moving.in_transit)} if arg else None)
                 elif kind == "move":
                     other = BINS[1 - BINS.index(bin_code)]
                     restock.transfer(s, ACTOR, sku, arg, from_location="RNO", from_bin=bin_code, to_bin=other)
@@ -274,12 +293,22 @@ def test_counts_receipts_and_moves_never_leave_levels_and_ledger_disagreeing(hou
             pass  # refused: all or nothing, checked below
         with house.read() as s:
             assert [f for f in check.run(s) if f.kind in ("ledger", "negative", "over-allocated")] == []
+            on_road = transfers.in_transit(s)
             for sku_ in SKUS:
                 pid = inventory.product_id(s, sku_)
-                booked = s.scalar(select(func.coalesce(func.sum(StockMovement.quantity), 0))
-                                  .where(StockMovement.product_id == pid))
+                for loc in ("RNO", "EWR"):
+                    lid = inventory.location_id(s, loc)
+                    booked = s.scalar(select(func.coalesce(func.sum(StockMovement.quantity), 0))
+                                      .where(StockMovement.product_id == pid, StockMovement.location_id == lid))
+                    level = s.scalar(select(func.coalesce(func.sum(StockLevel.on_hand), 0))
+                                     .where(StockLevel.product_id == pid, StockLevel.location_id == lid))
+                    assert booked == level, (sku_, loc)
                 level = s.scalar(select(func.coalesce(func.sum(StockLevel.on_hand), 0))
                                  .where(StockLevel.product_id == pid))
                 in_bins = s.scalar(select(func.coalesce(func.sum(BinStock.on_hand), 0))
                                    .where(BinStock.product_id == pid))
-                assert booked == level == in_bins  # every unit here went through a bin
+                assert level == in_bins  # every unit here went through a bin
+                moving = sum(n for (p, _l), n in on_road.items() if p == pid)
+                counted_off = s.scalar(select(func.coalesce(func.sum(StockMovement.quantity), 0))
+                                       .where(StockMovement.product_id == pid, StockMovement.kind == "count"))
+                assert level + moving == received[sku_] + counted_off  # nothing lost on the road
