@@ -31,6 +31,8 @@ def test_a_transfer_from_reno_to_newark_by_the_command_line(house):
     assert "TR-1" in moving and "MUG-BLK-12OZ" in moving and "3 in transit" in moving
     mid = _stock(url, "MUG-BLK-12OZ")
     assert mid["RNO"] == before["RNO"] - 3 and mid.get("EWR", 0) == before.get("EWR", 0)
+    shown = json.loads(run("stock", "show", "MUG-BLK-12OZ", "--json", "--db", url).stdout)
+    assert {l["location"]: l["in_transit"] for l in shown["locations"]}["EWR"] == 3  # visible where it is going
     assert run("transfer", "receive", "tr-1", "--line", "MUG-BLK-12OZ:1", "--db", url).stdout == "TR-1 is partly received.\n"
     assert run("transfer", "receive", "TR-1", "--db", url).stdout == "TR-1 is received.\n"
     assert _stock(url, "MUG-BLK-12OZ")["EWR"] == before.get("EWR", 0) + 3
