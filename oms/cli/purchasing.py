@@ -265,7 +265,8 @@ def _detail_dict(po: purchasing.PoDetail) -> dict:
             "created_at": po.created_at, "sent_at": po.sent_at,
             "lines": [{"line": l.line_no, "sku": l.sku, "description": l.description, "quantity": l.quantity,
                        "unit_cost_minor": l.unit_cost_minor, "unit_cost": l.unit_cost, "expected_date": l.expected_date,
-                       "received": l.received, "damaged": l.damaged} for l in po.lines],
+                       "received": l.received, "damaged": l.damaged, "confirmed_quantity": l.confirmed_quantity,
+                       "confirmed_date": l.confirmed_date} for l in po.lines],
             "open_receipt": [{"sku": r.sku, "good": r.good, "damaged": r.damaged, "put_away": r.put_away, "bin": r.bin_code}
                              for r in po.receipt_lines]}
 
@@ -282,8 +283,10 @@ def cmd_po_show(args) -> int:
         print(po.note)
     print(f"{'#':>3} {'SKU':<22} {'qty':>5} {'unit cost':>11} {'expected':>10} {'received':>8} {'damaged':>7}")
     for l in po.lines:
+        confirmed = ("  " + _("confirmed {qty} for {day}").format(qty=l.confirmed_quantity, day=l.confirmed_date or "—")
+                     if l.confirmed_quantity is not None else "")
         print(f"{l.line_no:>3} {l.sku:<22} {l.quantity:>5} {l.unit_cost:>11} {l.expected_date.isoformat():>10} "
-              f"{l.received:>8} {l.damaged:>7}")
+              f"{l.received:>8} {l.damaged:>7}{confirmed}")
     print(_("Total {total}").format(total=po.total))
     return 0
 

@@ -80,7 +80,10 @@ def test_a_po_goes_out_as_an_850_and_the_855_and_856_come_back(acme):
         lines = s.execute(select(PurchaseOrderLine.sku, PurchaseOrderLine.confirmed_quantity,
                                  PurchaseOrderLine.confirmed_date, PurchaseOrderLine.expected_date)
                           .order_by(PurchaseOrderLine.line_no)).all()
-        assert purchasing.po_detail(s, number).status == "confirmed"
+        detail = purchasing.po_detail(s, number)
+        assert detail.status == "confirmed"
+        assert [(l.confirmed_quantity, l.confirmed_date) for l in detail.lines] == [
+            (24, date(2026, 12, 16)), (6, date(2026, 12, 18))]
     assert lines == [("MUG-RED", 24, date(2026, 12, 16), date(2026, 12, 16)),
                      ("TOTE-NAT", 6, date(2026, 12, 18), date(2026, 12, 18))]
 
