@@ -9,6 +9,7 @@ and flashes red; nothing half-done is written."""
 from __future__ import annotations
 
 from desktop import formatting as fmt
+from desktop.print_jobs import PrintOutcome, print_receiving_labels
 from desktop.qt import (
     QHBoxLayout,
     QIntValidator,
@@ -33,6 +34,8 @@ from oms.core.gs1 import Scan
 COMMAND_DAMAGED = "DAMAGED"
 DAMAGED_KEY = Qt.Key.Key_F9
 FINISH_KEY = Qt.Key.Key_F12
+PRODUCT_LABELS_KEY = Qt.Key.Key_F6
+CARTON_LABELS_KEY = Qt.Key.Key_F7
 
 
 def scan_code(scan: Scan) -> str:
@@ -59,6 +62,7 @@ class ReceivingScreen(QWidget):
     scan_result = Signal(object, str)  # ok (bool), message
     message = Signal(str)
     changed = Signal()  # the screen shows the outcome of a scan or action (tests wait for it)
+    printed = Signal(object)  # a PrintOutcome
 
     def __init__(self, tasks: Tasks, actor: Actor, state: WindowState, parent=None) -> None:
         super().__init__(parent)
@@ -111,6 +115,9 @@ class ReceivingScreen(QWidget):
 
         self.putaway_label = label("", "routeResult", wrap=True)
         self.putaway_label.hide()
+        self.print_label = label(self.tr("F6: product labels for what is received   ·   F7: the cartons' labels"),
+                                 "keysHint", wrap=True)
+        self.last_print: PrintOutcome | None = None
         self.status = ScanStatus(self.tr("Scan the PO on the delivery's paperwork, or type its number."))
 
         layout = QVBoxLayout(self)
@@ -121,12 +128,15 @@ class ReceivingScreen(QWidget):
         layout.addWidget(self.lines, 1)
         layout.addLayout(qty_row)
         layout.addWidget(self.putaway_label)
+        layout.addWidget(self.print_label)
         layout.addWidget(self.status)
 
         self.po_edit.returnPressed.connect(lambda: self.open_po(self.po_edit.text()))
         self.damaged_button.toggled.connect(self._set_damaged)
         self.finish_button.clicked.connect(lambda: self.finish())
-        for key, action in ((DAMAGED_KEY, lambda: self.damaged_button.toggle()), (FINISH_KEY, lambda: self.finish())):
+        for key, action in ((DAMAGED_KEY, lambda: self.damaged_button.toggle()), (FINISH_KEY, lambda: self.finish()),
+                            (PRODUCT_LABELS_KEY, lambda: self.print_labels("products")),
+                            (CARTON_LABELS_KEY, lambda: self.print_labels("cartons"))):
             sc = QShortcut(QKeySequence(key), self)
             sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             sc.activated.connect(action)
@@ -263,6 +273,27 @@ class ReceivingScreen(QWidget):
 
     def _answer_error(self, text: str) -> None:
         self._answer(False, text)
+
+    # -- labels ---------------------------------------------------------------------------------------------
+
+    def print_labels(self, what: str) -> None:
+        """Receiving labels of the PO on screen to the station's label printer (F6 products, F7 cartons)."""
+        if self.detail is None:
+            self._answer(False, self.tr("Scan the PO first: its labels are printed from it."))
+            return
+        self.print_label.setText(self.tr("Printing labels…"))
+        print_receiving_labels(self.tasks, self.detail.number, what, done=self._printed, error=self._print_error,
+                               owner=self)
+
+    def _printed(self, outcome: PrintOutcome) -> None:
+        self.last_print = outcome
+        self.print_label.setText(outcome.summary())
+        repolish(self.print_label, state="" if outcome.ok else "error")
+        self.printed.emit(outcome)
+        self._answer(outcome.ok, outcome.summary())
+
+    def _print_error(self, text: str) -> None:
+        self._printed(PrintOutcome((), (text,)))
 
     # -- a supplier's carton ----------------------------------------------------------------------------
 
