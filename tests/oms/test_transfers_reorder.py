@@ -28,7 +28,7 @@ def _on_hand(db, sku, loc):
 
 def _consistent(db):
     with db.read() as s:
-        assert [f for f in check.run(s) if f.kind in ("ledger", "negative", "over-allocated")] == []
+        assert [f for f in check.run(s) if f.kind in ("ledger", "negative", "over-allocated", "transfer")] == []
 
 
 def test_a_transfer_is_in_transit_between_shipping_and_receiving(world):
@@ -65,6 +65,13 @@ def test_a_transfer_is_in_transit_between_shipping_and_receiving(world):
         with pytest.raises(Conflict, match="is received"):
             transfers.receive_transfer(s, ACTOR, number)
     _consistent(world)
+    with world.write() as s:  # a line tampered with behind the ledger's back is found
+        line = s.scalars(select(StockTransferLine).where(
+            StockTransferLine.product_id == inventory.product_id(s, "LANTERN"))).one()
+        line.received -= 1
+    with world.read() as s:
+        found = [f.message for f in check.run(s) if f.kind == "transfer"]
+    assert found == [f"{number} LANTERN: 2 shipped and 1 received, but the ledger moved 2 out and 2 in."]
 
 
 def test_a_transfer_that_cannot_ship_ships_nothing(world):
@@ -183,7 +190,7 @@ def test_transfers_never_leave_levels_and_ledger_disagreeing_and_in_transit_adds
         except OmsError:
             pass
         with world.read() as s:
-            assert [f for f in check.run(s) if f.kind in ("ledger", "negative", "over-allocated")] == []
+            assert [f for f in check.run(s) if f.kind in ("ledger", "negative", "over-allocated", "transfer")] == []
             on_hand = s.scalar(select(func.coalesce(func.sum(StockLevel.on_hand), 0)))
             moving = sum(transfers.in_transit(s).values())
             assert on_hand + moving == received  # nothing lost on the road
