@@ -1,10 +1,11 @@
 """Receiving: a delivery counted in against its purchase order by scanner, and put away bin by bin.
 
 Scan the PO (its barcode is on the purchase order that came with the goods), then each item: a second scan of an
-item adds to its line. A supplier's carton label (its SSCC, from their ship notice) receives the whole carton at once. A number typed before a scan counts that many; F9 (or a DAMAGED scan) sends the next scans
-to quarantine. After an item, the screen says where it goes; scanning that bin puts the units away. F12 finishes
-the receipt. F6 prints a product label for every good unit received, F7 the cartons' labels. Every refusal (an item not on the PO, more than the tolerance allows, the wrong bin) is said in words
-and flashes red; nothing half-done is written."""
+item adds to its line. A supplier's carton label (its SSCC, from their ship notice) receives the whole carton at
+once. A number typed before a scan counts that many; F9 (or a DAMAGED scan) sends the next scans to quarantine.
+After an item, the screen says where it goes; scanning that bin puts the units away. F12 finishes the receipt. F6
+prints a product label for every good unit received, F7 the cartons' labels. Every refusal (an item not on the PO,
+more than the tolerance allows, the wrong bin) is said in words and flashes red; nothing half-done is written."""
 
 from __future__ import annotations
 
