@@ -3,7 +3,7 @@
 A reorder point per product and location says: when the projected stock falls below min, order up to max, rounded
 up to the multiple, from this supplier. Projected stock is what is free on the shelf (on hand less what orders have
 reserved), plus what open purchase orders will still bring there (drafts too: a suggestion is never made again for
-units already on a PO, even an unsent one), plus what is in transit to it from another location, less the units
+units already on a PO, even an unsent one; what the supplier confirmed in their 855, once they have), plus what is in transit to it from another location, less the units
 customers wait for on backorder. A backordered line counts at its order's location, or, where routing gave it none,
 at the first location by priority that has a reorder point for the product: that is where it would be sourced.
 
@@ -141,10 +141,11 @@ def suggest(session: Session, *, supplier: str | None = None, today: date | None
     levels = {(p, l): (oh, al) for p, l, oh, al in session.execute(
         select(StockLevel.product_id, StockLevel.location_id, StockLevel.on_hand, StockLevel.allocated)
         .where(StockLevel.product_id.in_(pids)))}
+    # What a supplier's 855 confirmed is what will come; until they answer, what was ordered.
+    coming = func.coalesce(PurchaseOrderLine.confirmed_quantity, PurchaseOrderLine.quantity)
     on_order = {(p, l): int(n) for p, l, n in session.execute(
         select(PurchaseOrderLine.product_id, PurchaseOrder.location_id,
-               func.sum(case((PurchaseOrderLine.quantity > PurchaseOrderLine.received,
-                              PurchaseOrderLine.quantity - PurchaseOrderLine.received), else_=0)))
+               func.sum(case((coming > PurchaseOrderLine.received, coming - PurchaseOrderLine.received), else_=0)))
         .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.po_id)
         .where(PurchaseOrder.status.in_(ON_ORDER_STATES), PurchaseOrderLine.product_id.in_(pids))
         .group_by(PurchaseOrderLine.product_id, PurchaseOrder.location_id))}

@@ -8,12 +8,13 @@ from datetime import timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from oms import check, intake, inventory, purchasing, transfers
 from oms.core.errors import Conflict, InsufficientStock, InvalidInput, NotFound, OmsError
 from oms.core.models import AuditEvent
 from oms.core.types import utcnow
+from oms.purchasing import PoLineInput
 from oms.inventory.models import StockLevel, StockMovement
 from oms.orders.models import OrderLine
 from oms.purchasing.models import PurchaseOrderLine
@@ -121,6 +122,14 @@ def test_suggestions_follow_the_rule_and_never_repeat_what_open_pos_and_transfer
         purchasing.cancel_po(s, ACTOR, made[0][0], "changed our mind")
     with world.read() as s:
         assert [g.quantity for g in purchasing.suggest(s, supplier="ACME")] == [36]  # a cancelled PO brings nothing
+    with world.write() as s:  # a PO the supplier confirmed short: only what they confirmed is coming
+        _id, short = purchasing.create_po(s, ACTOR, "ACME", "RNO", lines=[
+            PoLineInput("MUG-RED", 36, "2.00", utcnow().date())])
+        s.execute(update(PurchaseOrderLine).where(PurchaseOrderLine.po_id == _id).values(confirmed_quantity=4))
+    with world.read() as s:
+        assert [(g.on_order, g.quantity) for g in purchasing.suggest(s, supplier="ACME")] == [(4, 36)]
+    with world.write() as s:
+        purchasing.cancel_po(s, ACTOR, short, "test over")
 
     # A transfer on its way counts as coming.
     stock(world, "LANTERN", "RNO", 10)
