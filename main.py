@@ -8,8 +8,16 @@ import sys
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from oms.cli import commands as oms_cli, documents as doc_cli, invoicing as invoice_cli, purchasing as purchasing_cli, reports as report_cli
-    from oms.cli import returns as returns_cli
+    from oms.cli import (
+        commands as oms_cli,
+        counting as counting_cli,
+        documents as doc_cli,
+        invoicing as invoice_cli,
+        purchasing as purchasing_cli,
+        reports as report_cli,
+        returns as returns_cli,
+        transfers as transfer_cli,
+    )
     from sync import cli as sync_cli
     from sync.channels.edi_x12 import cli as edi_cli
 
@@ -29,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     purchasing_cli.register(sub)
     returns_cli.register(sub)
     invoice_cli.register(sub)
+    counting_cli.register(sub)
+    transfer_cli.register(sub)
     sync_cli.register(sub)
     edi_cli.register(sub)
     return parser

@@ -23,6 +23,7 @@ from desktop.qt import (
     Signal,
 )
 from desktop.scanner import ScanInputFilter, ScannerSettings, ScanRouter
+from desktop.screens.counts_screen import CountsScreen
 from desktop.screens.documents_screen import DocumentsScreen
 from desktop.screens.order_detail import OrderDetailScreen
 from desktop.screens.orders_queue import OrdersQueueScreen
@@ -46,7 +47,8 @@ MESSAGE_MS = 8000
 REMOTE_GATHER_MS = 150  # changes from other stations arriving this close together make one refresh
 
 # Screens past the tenth have no Ctrl+digit: their own key.
-MORE_SHORTCUTS = {"reports": "Ctrl+Shift+R", "receiving": "Ctrl+Shift+I", "returns": "Ctrl+Shift+T"}
+MORE_SHORTCUTS = {"reports": "Ctrl+Shift+R", "receiving": "Ctrl+Shift+I", "returns": "Ctrl+Shift+T",
+                  "counts": "Ctrl+Shift+C"}
 
 
 def elide_words(text: str, fits) -> str:
@@ -266,6 +268,7 @@ class MainWindow(QMainWindow):
         self.reports = ReportsScreen(self.tasks, self.state)
         self.receiving = ReceivingScreen(self.tasks, self.actor, self.state)
         self.returns = ReturnsScreen(self.tasks, self.actor, self.state)
+        self.counts = CountsScreen(self.tasks, self.actor, self.state)
         self.reports.open_order.connect(lambda order_id: self.open_order(order_id, back_to="reports"))
         self.reports.show_in_queue.connect(self.show_in_queue)
 
@@ -285,6 +288,7 @@ class MainWindow(QMainWindow):
             ("reports", self.tr("Reports"), self.reports),
             ("receiving", self.tr("Receiving"), self.receiving),
             ("returns", self.tr("Returns"), self.returns),
+            ("counts", self.tr("Counts"), self.counts),
         ]
 
     def show_in_queue(self, order_ids: list[int], caption: str) -> None:

@@ -162,6 +162,23 @@ def reprint_label(tasks: Tasks, shipment_id: int, settings: Settings | None, *, 
     print_shipment(tasks, shipment_id, settings, label=True, slip=False, done=done, error=error, owner=owner, actor=actor)
 
 
+def print_receiving_labels(tasks: Tasks, po_number: str, what: str, *, done: Callable[[PrintOutcome], None] | None = None,
+                           error: Callable[[str], None] | None = None, owner=None) -> None:
+    """A PO's receiving labels on the station's label printer: ``products`` (one per good unit on its open receipt) or
+    ``cartons`` (its ship notices' carton labels). The settings file is read on the worker, with the labels."""
+
+    def make(session) -> list[Document]:
+        settings = Settings.load()
+        if not settings.label_printer:
+            raise InvalidInput(_t("This station has no label printer: choose one on the Printing screen."))
+        n, data = documents.receiving_labels(session, po_number, what, settings.label_format, dpi=settings.label_dpi)
+        title = (_t("{n} product labels, {po}") if what == "products" else _t("{n} carton labels, {po}")).format(
+            n=n, po=po_number)
+        return [Document(title, data, settings.label_printer, _label_media(settings))]
+
+    tasks.read(make, lambda docs: tasks.background(lambda: send(docs), done, error, owner=owner), error, owner=owner)
+
+
 def print_pdf(tasks: Tasks, data: bytes, printer: str, title: str, *, media: str | None = None,
               done: Callable[[PrintOutcome], None] | None = None, error: Callable[[str], None] | None = None,
               owner=None) -> None:

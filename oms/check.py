@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from oms.catalog.models import Product
@@ -17,6 +17,7 @@ from oms.orders.status import LineQty, derive_status
 from oms.purchasing.models import PurchaseOrder, PurchaseOrderLine, QuarantinedStock, ReceiptLine
 from oms.returns.models import ReturnUnit, Rma, RmaLine
 from oms.shipping.models import Shipment, ShipmentLine
+from oms.transfers.models import StockTransfer, StockTransferLine
 
 
 @dataclass(frozen=True)
@@ -147,4 +148,18 @@ def run(session: Session, *, limit: int = 50) -> list[Finding]:
         if int(units.get(rl.id, 0) or 0) != rl.received:
             add("returns", _("{rma} {sku}: {r} received but {u} units have a disposition.").format(
                 rma=rl.number, sku=rl.sku, r=rl.received, u=int(units.get(rl.id, 0) or 0)))
+    # Transfers: what a transfer's lines say left and arrived equals its movements in the ledger (the rest is on the road).
+    booked = {(r[0], r[1]): (int(r[2] or 0), int(r[3] or 0)) for r in session.execute(
+        select(StockMovement.reference, StockMovement.product_id,
+               func.sum(case((StockMovement.quantity < 0, -StockMovement.quantity), else_=0)),
+               func.sum(case((StockMovement.quantity > 0, StockMovement.quantity), else_=0)))
+        .where(StockMovement.kind == "transfer", StockMovement.reference.like("TR-%"))
+        .group_by(StockMovement.reference, StockMovement.product_id))}
+    for tid, pid, shipped, received in session.execute(
+            select(StockTransfer.id, StockTransferLine.product_id, StockTransferLine.shipped, StockTransferLine.received)
+            .join(StockTransfer, StockTransfer.id == StockTransferLine.transfer_id)):
+        out, arrived = booked.get((f"TR-{tid}", pid), (0, 0))
+        if (shipped, received) != (out, arrived):
+            add("transfer", _("TR-{id} {sku}: {s} shipped and {r} received, but the ledger moved {o} out and {a} in.").format(
+                id=tid, sku=sku.get(pid, pid), s=shipped, r=received, o=out, a=arrived))
     return findings

@@ -151,10 +151,10 @@ def _minimal_args(parser) -> list[str]:
     out: list[str] = []
 
     def fitting(action) -> str:
-        """A value the argument's type takes: a number, a date or a purchase order line."""
+        """A value the argument's type takes: a number, a date, a purchase order line or a transfer line."""
         if action.choices:
             return str(action.choices[0])
-        for candidate in ("1", "2026-01-02", "MUG-RED:1:1.00:2026-01-02"):
+        for candidate in ("1", "2026-01-02", "MUG-RED:1:1.00:2026-01-02", "MUG-RED:1"):
             try:
                 if action.type is not None:
                     action.type(candidate)

@@ -86,3 +86,39 @@ def test_bad_input_is_named_and_nothing_is_written(small_house, tmp_path, args, 
     with db.read() as s:
         assert s.scalar(select(func.count()).select_from(PurchaseOrder)) == 0
     db.dispose()
+
+
+def test_a_suppliers_edi_partner_and_a_carton_received_by_its_sscc(small_house, tmp_path):
+    from datetime import date
+
+    from oms import purchasing
+    from oms.catalog.models import Product
+    from oms.core.audit import Actor
+    from oms.core.gs1 import sscc
+
+    path = tmp_path / "house.sqlite3"
+    shutil.copy(small_house, path)
+    url = f"sqlite:///{path}"
+    bad = run("supplier", "edi", "ACME", "--partner", "nobody", "--db", url, check=False)
+    assert bad.returncode != 0 and "There is no trading partner nobody" in bad.stderr
+    assert run("supplier", "edi", "ACME", "--none", "--db", url).stdout == "ACME no longer trades EDI: its POs go by PDF.\n"
+    db = Database(url)
+    with db.write() as s:
+        sku = s.scalar(select(func.min(Product.sku)))
+        _id, number = purchasing.create_po(s, Actor("t", "t"), "ACME", "RNO", lines=[
+            purchasing.PoLineInput(sku, 5, "1.00", date(2026, 12, 20))])
+        purchasing.send_po(s, Actor("t", "t"), number)
+        label = sscc("0614141", 77)
+        purchasing.record_asn(s, Actor("t", "t"), number, "SH-1", [purchasing.CartonInput(label, ((sku, 5),))])
+    db.dispose()
+    assert f"{label}  expected  {sku} ×5" in run("po", "cartons", number, "--db", url).stdout
+    out = run("po", "receive-carton", label, "--db", url).stdout
+    assert out == f"Carton {label}: 5 units of 1 items received on {number}\n{number} is received.\n"
+    again = run("po", "receive-carton", label, "--db", url, check=False)
+    assert again.returncode != 0 and "was received already" in again.stderr
+    assert f"{label}  received" in run("po", "cartons", number, "--db", url).stdout
+    out_file = tmp_path / "labels.zpl"
+    out = run("doc", "receiving-labels", number, "products", "--format", "zpl", "--out", str(out_file), "--db", url).stdout
+    assert out.startswith(f"Wrote 5 labels to {out_file}") and out_file.read_bytes().count(b"^XA") == 5
+    bad = run("doc", "receiving-labels", number, "--out", str(out_file), "--db", url, check=False)
+    assert bad.returncode == 2 and "the following arguments are required: what" in bad.stderr

@@ -1,14 +1,16 @@
 """Receiving: a delivery counted in against its purchase order by scanner, and put away bin by bin.
 
 Scan the PO (its barcode is on the purchase order that came with the goods), then each item: a second scan of an
-item adds to its line. A number typed before a scan counts that many; F9 (or a DAMAGED scan) sends the next scans
-to quarantine. After an item, the screen says where it goes; scanning that bin puts the units away. F12 finishes
-the receipt. Every refusal (an item not on the PO, more than the tolerance allows, the wrong bin) is said in words
-and flashes red; nothing half-done is written."""
+item adds to its line. A supplier's carton label (its SSCC, from their ship notice) receives the whole carton at
+once. A number typed before a scan counts that many; F9 (or a DAMAGED scan) sends the next scans to quarantine.
+After an item, the screen says where it goes; scanning that bin puts the units away. F12 finishes the receipt. F6
+prints a product label for every good unit received, F7 the cartons' labels. Every refusal (an item not on the PO,
+more than the tolerance allows, the wrong bin) is said in words and flashes red; nothing half-done is written."""
 
 from __future__ import annotations
 
 from desktop import formatting as fmt
+from desktop.print_jobs import PrintOutcome, print_receiving_labels
 from desktop.qt import (
     QHBoxLayout,
     QIntValidator,
@@ -33,6 +35,8 @@ from oms.core.gs1 import Scan
 COMMAND_DAMAGED = "DAMAGED"
 DAMAGED_KEY = Qt.Key.Key_F9
 FINISH_KEY = Qt.Key.Key_F12
+PRODUCT_LABELS_KEY = Qt.Key.Key_F6
+CARTON_LABELS_KEY = Qt.Key.Key_F7
 
 
 def scan_code(scan: Scan) -> str:
@@ -59,6 +63,7 @@ class ReceivingScreen(QWidget):
     scan_result = Signal(object, str)  # ok (bool), message
     message = Signal(str)
     changed = Signal()  # the screen shows the outcome of a scan or action (tests wait for it)
+    printed = Signal(object)  # a PrintOutcome
 
     def __init__(self, tasks: Tasks, actor: Actor, state: WindowState, parent=None) -> None:
         super().__init__(parent)
@@ -111,6 +116,9 @@ class ReceivingScreen(QWidget):
 
         self.putaway_label = label("", "routeResult", wrap=True)
         self.putaway_label.hide()
+        self.print_label = label(self.tr("F6: product labels for what is received   ·   F7: the cartons' labels"),
+                                 "keysHint", wrap=True)
+        self.last_print: PrintOutcome | None = None
         self.status = ScanStatus(self.tr("Scan the PO on the delivery's paperwork, or type its number."))
 
         layout = QVBoxLayout(self)
@@ -121,12 +129,15 @@ class ReceivingScreen(QWidget):
         layout.addWidget(self.lines, 1)
         layout.addLayout(qty_row)
         layout.addWidget(self.putaway_label)
+        layout.addWidget(self.print_label)
         layout.addWidget(self.status)
 
         self.po_edit.returnPressed.connect(lambda: self.open_po(self.po_edit.text()))
         self.damaged_button.toggled.connect(self._set_damaged)
         self.finish_button.clicked.connect(lambda: self.finish())
-        for key, action in ((DAMAGED_KEY, lambda: self.damaged_button.toggle()), (FINISH_KEY, lambda: self.finish())):
+        for key, action in ((DAMAGED_KEY, lambda: self.damaged_button.toggle()), (FINISH_KEY, lambda: self.finish()),
+                            (PRODUCT_LABELS_KEY, lambda: self.print_labels("products")),
+                            (CARTON_LABELS_KEY, lambda: self.print_labels("cartons"))):
             sc = QShortcut(QKeySequence(key), self)
             sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             sc.activated.connect(action)
@@ -156,7 +167,7 @@ class ReceivingScreen(QWidget):
         return False
 
     def accepts_scan(self, scan: Scan) -> bool:
-        return scan.kind in ("text", "gtin", "gs1")
+        return scan.kind in ("text", "gtin", "gs1", "sscc")
 
     # -- showing ----------------------------------------------------------------------------------------
 
@@ -264,9 +275,54 @@ class ReceivingScreen(QWidget):
     def _answer_error(self, text: str) -> None:
         self._answer(False, text)
 
+    # -- labels ---------------------------------------------------------------------------------------------
+
+    def print_labels(self, what: str) -> None:
+        """Receiving labels of the PO on screen to the station's label printer (F6 products, F7 cartons)."""
+        if self.detail is None:
+            self._answer(False, self.tr("Scan the PO first: its labels are printed from it."))
+            return
+        self.print_label.setText(self.tr("Printing labels…"))
+        print_receiving_labels(self.tasks, self.detail.number, what, done=self._printed, error=self._print_error,
+                               owner=self)
+
+    def _printed(self, outcome: PrintOutcome) -> None:
+        self.last_print = outcome
+        self.print_label.setText(outcome.summary())
+        repolish(self.print_label, state="" if outcome.ok else "error")
+        self.printed.emit(outcome)
+        self._answer(outcome.ok, outcome.summary())
+
+    def _print_error(self, text: str) -> None:
+        self._printed(PrintOutcome((), (text,)))
+
+    # -- a supplier's carton ----------------------------------------------------------------------------
+
+    def receive_carton(self, sscc: str) -> None:
+        """The SSCC label of a supplier's carton: everything its ASN lists is received at once, on its PO."""
+
+        def job(session):
+            received = purchasing.receive_carton(session, self.actor, sscc)
+            suggestion = purchasing.suggest_putaway(session, received.results[-1].receipt_line_id)
+            return received, suggestion, purchasing.po_detail(session, received.po_number)
+
+        def done(result) -> None:
+            received, suggestion, detail = result
+            self.receipt_id, self.detail, self.suggestion = received.receipt_id, detail, suggestion
+            self.po_edit.setText(detail.number)
+            self.damaged_button.setChecked(False)
+            self.qty_edit.clear()
+            self._show()
+            self._answer(True, received.message)
+
+        self.tasks.write(job, done, self._answer_error, owner=self)
+
     # -- scanning ---------------------------------------------------------------------------------------
 
     def handle_scan(self, scan: Scan) -> None:
+        if scan.sscc is not None:
+            self.receive_carton(scan.sscc)
+            return
         code = scan_code(scan)
         if is_po_number(code):
             self.open_po(code, from_scan=True)

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
-from oms import check as integrity, inventory, orders, purchasing, seed
+from oms import check as integrity, inventory, orders, purchasing, seed, transfers
 from oms.cli.options import add_db_option, open_db
 from oms.core import backup
 from oms.core.db import Database
@@ -308,10 +308,12 @@ def cmd_stock_show(args) -> int:
                           .join(Location, Location.id == StockMovement.location_id)
                           .where(StockMovement.product_id == pid).order_by(StockMovement.id.desc()).limit(10)).all()
         open_demand = s.scalar(select(func.coalesce(func.sum(OrderLine.backordered), 0)).where(OrderLine.product_id == pid))
+        codes = dict(s.execute(select(Location.id, Location.code)).all())
+        on_road = {codes[l]: n for (_p, l), n in transfers.in_transit(s, products=[pid]).items()}
         data = {
             "sku": product.sku, "name": product.name, "barcodes": [b.code for b in product.barcodes],
-            "locations": [{"location": l.location_code, "on_hand": l.on_hand, "allocated": l.allocated, "available": l.available}
-                          for l in levels],
+            "locations": [{"location": l.location_code, "on_hand": l.on_hand, "allocated": l.allocated, "available": l.available,
+                           "in_transit": on_road.get(l.location_code, 0)} for l in levels],
             "bins": [{"location": b[0], "bin": b[1], "on_hand": b[2]} for b in bins],
             "backordered": int(open_demand),
             "movements": [{"at": m[0], "location": m[1], "kind": m[2], "quantity": m[3], "reason": m[4], "reference": m[5]} for m in moves],
@@ -320,9 +322,9 @@ def cmd_stock_show(args) -> int:
         _print_json(data)
         return 0
     print(f"{data['sku']}  {data['name']}  ({', '.join(data['barcodes'])})")
-    print(f"{'location':<10} {'on hand':>8} {'allocated':>10} {'available':>10}")
+    print(f"{'location':<10} {'on hand':>8} {'allocated':>10} {'available':>10} {'in transit':>11}")
     for l in data["locations"]:
-        print(f"{l['location']:<10} {l['on_hand']:>8} {l['allocated']:>10} {l['available']:>10}")
+        print(f"{l['location']:<10} {l['on_hand']:>8} {l['allocated']:>10} {l['available']:>10} {l['in_transit'] or '':>11}")
     if data["bins"]:
         print(_("Bins: ") + ", ".join(f"{b['location']}/{b['bin']} {b['on_hand']}" for b in data["bins"]))
     if data["backordered"]:

@@ -58,6 +58,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--copies", type=int, default=1)
     label_options(c)
 
+    c = cmd("receiving-labels", _("labels for a PO's cartons (from its ship notices) or received products"),
+            cmd_receiving_labels)
+    c.add_argument("po")
+    c.add_argument("what", choices=["cartons", "products"],
+                   help=_("cartons: every carton its ship notices list; products: every good unit on its open receipt"))
+    c.add_argument("--size", choices=["small", "4x6"], default="small")
+    label_options(c)
+
     c = cmd("bin-labels", _("bin labels of a location, in walk order"), cmd_bin_labels)
     c.add_argument("--location", required=True, metavar="CODE")
     c.add_argument("--bin", action="append", help=_("only this bin; repeat for more"))
@@ -152,6 +160,15 @@ def cmd_product_labels(args) -> int:
     with db.read() as s:
         data = product_labels(s, args.sku, args.format, size=args.size, dpi=args.dpi, copies=args.copies)
     return _write(args.out, data, _("the product labels"))
+
+
+def cmd_receiving_labels(args) -> int:
+    from oms.documents import receiving_labels
+
+    db = open_db(args)
+    with db.read() as s:
+        n, data = receiving_labels(s, args.po, args.what, args.format, dpi=args.dpi, size=args.size)
+    return _write(args.out, data, _("{n} labels").format(n=n))
 
 
 def cmd_bin_labels(args) -> int:

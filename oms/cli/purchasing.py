@@ -1,4 +1,5 @@
-"""The `supplier` and `po` commands: suppliers, purchase orders from draft to closed, their PDF, and receiving.
+"""The `supplier` and `po` commands: suppliers, purchase orders from draft to closed, their PDF, receiving, and the
+purchase orders the reorder points suggest (`po suggest`).
 
 Options go anywhere after the command (``po receive --qty 3 PO-1001 --sku MUG-RED``), and ``--db`` before it too.
 Bad input (a quantity that is no number, a date that is no date, a line that is not SKU:QTY:COST:DATE) is named
@@ -73,6 +74,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--tolerance", type=_whole("tolerance", allow_zero=True), metavar="PERCENT",
                    help=_("how far a delivery may exceed a PO line, in percent (default: the house setting, 0 %%)"))
     a.set_defaults(func=cmd_supplier_add)
+    e = ssub.add_parser("edi", help=_("the trading partner a supplier's POs go to as 850s"))
+    add_db_option(e)
+    e.add_argument("code")
+    who = e.add_mutually_exclusive_group(required=True)
+    who.add_argument("--partner", help=_("a trading partner's code (`edi partners`)"))
+    who.add_argument("--none", action="store_true", help=_("the supplier no longer trades EDI"))
+    e.set_defaults(func=cmd_supplier_edi)
     ls = ssub.add_parser("list", help=_("list suppliers"))
     add_db_option(ls)
     ls.add_argument("--json", action="store_true")
@@ -129,6 +137,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--out", required=True, metavar="FILE")
     c.add_argument("--paper", choices=["A4", "Letter"])
     c.set_defaults(func=cmd_po_pdf)
+    _register_suggest(psub)
+    c = psub.add_parser("cartons", help=_("the ship notices (ASNs) of a PO and their cartons"))
+    add_db_option(c)
+    c.add_argument("po")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_po_cartons)
+    c = psub.add_parser("receive-carton", help=_("receive a supplier's carton whole, by its SSCC"))
+    add_db_option(c)
+    c.add_argument("sscc")
+    c.set_defaults(func=cmd_po_receive_carton)
     c = psub.add_parser("receive", help=_("receive units of an item against a purchase order"))
     add_db_option(c)
     c.add_argument("po", metavar="PO")
@@ -146,6 +164,48 @@ def cmd_supplier_add(args) -> int:
         purchasing.add_supplier(s, _actor(), args.code, args.name, email=args.email, currency=args.currency,
                                 lead_days=args.lead_days, over_receipt_percent=args.tolerance)
     print(_("Supplier {code} added.").format(code=args.code))
+    return 0
+
+
+def cmd_supplier_edi(args) -> int:
+    db = open_db(args)
+    with db.write() as s:
+        purchasing.set_supplier_edi(s, _actor(), args.code, None if args.none else args.partner)
+    if args.none:
+        print(_("{code} no longer trades EDI: its POs go by PDF.").format(code=args.code))
+    else:
+        print(_("{code} gets its POs as 850s through {partner}.").format(code=args.code, partner=args.partner))
+    return 0
+
+
+def cmd_po_cartons(args) -> int:
+    db = open_db(args)
+    with db.read() as s:
+        asns = purchasing.expected_receipts(s, args.po)
+        number = purchasing.po_detail(s, args.po).number
+    if args.json:
+        _print_json([{"asn": a.asn_number, "po": a.po_number, "shipped_on": a.shipped_on, "expected_on": a.expected_on,
+                      "cartons": [{"sscc": c.sscc, "received": c.received, "lines": [list(l) for l in c.lines]}
+                                  for c in a.cartons]} for a in asns])
+        return 0
+    if not asns:
+        print(_("No ship notice for {po} yet.").format(po=number))
+    for a in asns:
+        print(_("ASN {asn} for {po}, shipped {day}").format(asn=a.asn_number, po=a.po_number,
+                                                          day=a.shipped_on.isoformat() if a.shipped_on else "—"))
+        for c in a.cartons:
+            what = ", ".join(f"{sku} ×{q}" for sku, q in c.lines)
+            print(f"  {c.sscc}  {_('received') if c.received else _('expected'):<9} {what}")
+    return 0
+
+
+def cmd_po_receive_carton(args) -> int:
+    db = open_db(args)
+    with db.write() as s:
+        got = purchasing.receive_carton(s, _actor(), args.sscc)
+        po = purchasing.po_detail(s, got.po_number)
+    print(got.message)
+    print(_("{number} is {state}.").format(number=po.number, state=po.status_title))
     return 0
 
 
@@ -205,7 +265,8 @@ def _detail_dict(po: purchasing.PoDetail) -> dict:
             "created_at": po.created_at, "sent_at": po.sent_at,
             "lines": [{"line": l.line_no, "sku": l.sku, "description": l.description, "quantity": l.quantity,
                        "unit_cost_minor": l.unit_cost_minor, "unit_cost": l.unit_cost, "expected_date": l.expected_date,
-                       "received": l.received, "damaged": l.damaged} for l in po.lines],
+                       "received": l.received, "damaged": l.damaged, "confirmed_quantity": l.confirmed_quantity,
+                       "confirmed_date": l.confirmed_date} for l in po.lines],
             "open_receipt": [{"sku": r.sku, "good": r.good, "damaged": r.damaged, "put_away": r.put_away, "bin": r.bin_code}
                              for r in po.receipt_lines]}
 
@@ -222,8 +283,10 @@ def cmd_po_show(args) -> int:
         print(po.note)
     print(f"{'#':>3} {'SKU':<22} {'qty':>5} {'unit cost':>11} {'expected':>10} {'received':>8} {'damaged':>7}")
     for l in po.lines:
+        confirmed = ("  " + _("confirmed {qty} for {day}").format(qty=l.confirmed_quantity, day=l.confirmed_date or "—")
+                     if l.confirmed_quantity is not None else "")
         print(f"{l.line_no:>3} {l.sku:<22} {l.quantity:>5} {l.unit_cost:>11} {l.expected_date.isoformat():>10} "
-              f"{l.received:>8} {l.damaged:>7}")
+              f"{l.received:>8} {l.damaged:>7}{confirmed}")
     print(_("Total {total}").format(total=po.total))
     return 0
 
@@ -284,4 +347,42 @@ def cmd_po_receive(args) -> int:
     if args.bin and args.qty:
         print(_("Put away in {bin}.").format(bin=args.bin))
     print(_("{number} is {state}.").format(number=po.number, state=po.status_title))
+    return 0
+
+
+def _register_suggest(psub: argparse._SubParsersAction) -> None:
+    c = psub.add_parser("suggest", help=_("purchase order lines the reorder points call for, by supplier"))
+    add_db_option(c)
+    c.add_argument("--supplier")
+    c.add_argument("--create", action="store_true", help=_("make them draft purchase orders"))
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_po_suggest)
+
+
+def cmd_po_suggest(args) -> int:
+    db = open_db(args)
+    if args.create:
+        with db.write() as s:
+            made = purchasing.create_suggested_pos(s, _actor(), supplier=args.supplier)
+        if not made:
+            print(_("Nothing to order: every reorder point is covered by stock, open POs and transfers."))
+        for number, n in made:
+            print(_("{number} created (draft) with {n} suggested lines.").format(number=number, n=n))
+        return 0
+    with db.read() as s:
+        rows = purchasing.suggest(s, supplier=args.supplier)
+    if args.json:
+        _print_json([{**r.__dict__, "projected": r.projected} for r in rows])
+        return 0
+    if not rows:
+        print(_("Nothing to order: every reorder point is covered by stock, open POs and transfers."))
+        return 0
+    supplier = None
+    for r in rows:
+        if r.supplier != supplier:
+            supplier = r.supplier
+            print(supplier or _("(no supplier set)"))
+        print(f"  {r.location:<6} {r.sku:<22} {_('order')} {r.quantity:>5}   {_('on hand')} {r.on_hand} "
+              f"{_('reserved')} {r.reserved} {_('on order')} {r.on_order} {_('in transit')} {r.in_transit} "
+              f"{_('backordered')} {r.backordered} → {r.projected} ({_('min')} {r.min_qty}, {_('max')} {r.max_qty})")
     return 0

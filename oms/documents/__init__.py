@@ -157,6 +157,34 @@ def product_labels(session: Session, skus: Sequence[str], fmt: Format = "pdf", *
     return render(labels, fmt, dpi=dpi, title=_("Product labels"))
 
 
+def receiving_labels(session: Session, po_ref: str | int, what: str, fmt: Format = "pdf", *, dpi: int = 203,
+                     size: LabelSize = "small") -> tuple[int, bytes]:
+    """Labels for what a PO brings in: ``cartons``, the GS1 label of every carton its suppliers' ship notices list (to
+    label a carton that came without, or with a torn one; "3 of 7" across the PO); or ``products``, a product label
+    for every good unit on its open receipt. Returns (how many labels, the labels)."""
+    _check(fmt, dpi)
+    po = purchasing.po_detail(session, po_ref)
+    if what == "cartons":
+        codes = [c.sscc for a in purchasing.expected_receipts(session, po.number) for c in a.cartons]
+        if not codes:
+            raise InvalidInput(_("{po} has no cartons from a ship notice to label.").format(po=po.number))
+        labels = [sscc_label(_data.SsccLabelData(code, po_number=po.number, carton_index=i + 1, carton_count=len(codes)))
+                  for i, code in enumerate(codes)]
+        return len(labels), render(labels, fmt, dpi=dpi, title=_("Carton labels, {po}").format(po=po.number))
+    if what != "products":
+        raise InvalidInput(_("Receiving labels are for cartons or products, not {what}.").format(what=what))
+    if size not in ("small", "4x6"):
+        raise InvalidInput(_("Label size must be small or 4x6, not {size}.").format(size=size))
+    wanted = [(r.sku, r.good) for r in po.receipt_lines if r.good > 0]
+    if not wanted:
+        raise InvalidInput(_("Nothing good is on an open receipt of {po}: scan the items in first.").format(po=po.number))
+    if sum(n for _s, n in wanted) > 1000:
+        raise InvalidInput(_("That is more than 1000 labels; print them by SKU with `doc product-labels`."))
+    data = {d.sku: d for d in _data.product_label_data(session, [sku for sku, _n in wanted])}
+    labels = [product_label(data[sku], size) for sku, n in wanted for _i in range(n)]
+    return len(labels), render(labels, fmt, dpi=dpi, title=_("Product labels, {po}").format(po=po.number))
+
+
 def bin_labels(session: Session, location_code: str, fmt: Format = "pdf", *, size: LabelSize = "small",
                dpi: int = 203, bins: Sequence[str] | None = None) -> bytes:
     """Bin labels of a location in walk order (or only `bins`): the code large and in Code 128."""

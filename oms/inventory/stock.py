@@ -458,6 +458,45 @@ def transfer(
     return StockChange(pid, qty if src != dst else 0, arrived=src != dst)
 
 
+def transfer_out(session: Session, actor: Actor, product: int | str, location: int | str, qty: int, *,
+                 bin: int | str | None = None, reference: str = "") -> StockChange:
+    """Units leave a location on a transfer to another: off its stock (and bin) now; the transfer document holds
+    them in transit until ``transfer_in`` books them where they arrive."""
+    validate.quantity(qty)
+    pid, lid = product_id(session, product), location_id(session, location)
+    bid = bin_id(session, lid, bin)
+    sku = _sku(session, pid)
+    _ensure_level(session, pid, lid)
+    if bid is not None and not _change_bin(session, bid, pid, -qty):
+        raise InsufficientStock(_("Bin {bin} does not hold {qty} of {sku}.").format(bin=bin_code(session, bid), qty=qty, sku=sku))
+    if not _change_on_hand(session, pid, lid, -qty):
+        level = _level(session, pid, lid)
+        raise InsufficientStock(
+            _("Only {avail} of {sku} are free to send from {loc}.").format(avail=level.available, sku=sku, loc=_loc(session, lid)))
+    _movement(session, actor, pid, lid, MovementKind.TRANSFER, -qty, bin=bid, reason="transfer out", reference=reference)
+    audit.record(session, actor, "stock.transfer_out", "product", pid,
+                 summary=_("Sent {qty} × {sku} from {loc} on {ref}").format(qty=qty, sku=sku, loc=_loc(session, lid), ref=reference),
+                 after={"location": lid, "bin": bid, "quantity": -qty, "reference": reference})
+    return StockChange(pid, -qty, arrived=False)
+
+
+def transfer_in(session: Session, actor: Actor, product: int | str, location: int | str, qty: int, *,
+                bin: int | str | None = None, reference: str = "") -> StockChange:
+    """Units of a transfer arrive at the location they were sent to."""
+    validate.quantity(qty)
+    pid, lid = product_id(session, product), location_id(session, location)
+    bid = bin_id(session, lid, bin)
+    _ensure_level(session, pid, lid)
+    _change_on_hand(session, pid, lid, qty)
+    if bid is not None:
+        _change_bin(session, bid, pid, qty)
+    _movement(session, actor, pid, lid, MovementKind.TRANSFER, qty, bin=bid, reason="transfer in", reference=reference)
+    audit.record(session, actor, "stock.transfer_in", "product", pid,
+                 summary=_("Received {qty} × {sku} at {loc} from {ref}").format(qty=qty, sku=_sku(session, pid), loc=_loc(session, lid), ref=reference),
+                 after={"location": lid, "bin": bid, "quantity": qty, "reference": reference})
+    return StockChange(pid, qty, arrived=True)
+
+
 def take_from_bin(session: Session, pid: int, lid: int, bin_ref: int | str, qty: int) -> int:
     """A picker takes units out of a bin into a tote (they stay on hand at the location)."""
     bid = bin_id(session, lid, bin_ref)

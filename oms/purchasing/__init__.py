@@ -3,18 +3,32 @@ with its currency, expected date) with the PO number series (PO-1001, …) and t
 (draft, sent, confirmed, partly received, received, closed, cancelled), each move audited; receiving against a PO
 by scanner (one receipt line per PO line however often the item is scanned, over-receipt refused beyond the
 supplier's or the house tolerance, damaged units to quarantine); putaway with a suggested bin confirmed by scan;
-and the dates backordered lines can expect their stock from the open POs.
+and the dates backordered lines can expect their stock from the open POs; reorder points per product and location
+(min, max, multiple, supplier) and the purchase orders they suggest, which never repeat what open POs bring; and
+suppliers' ship notices (ASNs) with their cartons' SSCCs, a carton received whole by one scan of its label.
 
-Owns the `supplier`, `po_counter`, `purchase_order`, `purchase_order_line`, `receipt`, `receipt_line` and
-`quarantined_stock` tables. Good units received go through the stock ledger by `routing.restock`, which releases
+Owns the `supplier`, `po_counter`, `purchase_order`, `purchase_order_line`, `receipt`, `receipt_line`,
+`quarantined_stock`, `reorder_point`, `expected_receipt`, `asn_carton` and `asn_carton_line` tables. Good units received go through the stock ledger by `routing.restock`, which releases
 the orders waiting for them, oldest promise first; so purchasing stands above routing and below the desk, which
 shows a backorder's expected date. The PO's PDF is made in `oms.documents`."""
 
+from .asn import (
+    AsnView,
+    CartonInput,
+    CartonReceived,
+    CartonView,
+    carton_po,
+    expected_receipts,
+    receive_carton,
+    record_asn,
+)
 from .models import PoStatus, ReceiptStatus
+from .supplier_edi import LineConfirmation, apply_po_ack, set_supplier_edi, supplier_po
 from .orders import (
     OPEN_STATES,
     PO_PREFIX,
     TRANSITIONS,
+    PO_TOPIC,
     PoLineInput,
     add_line,
     add_supplier,
@@ -24,6 +38,7 @@ from .orders import (
     create_po,
     next_po_number,
     po_id,
+    queue_850,
     send_po,
     set_supplier_tolerance,
     status_title,
@@ -41,6 +56,16 @@ from .queries import (
     po_detail,
     suppliers,
 )
+from .reorder import (
+    ON_ORDER_STATES,
+    ReorderView,
+    Suggestion,
+    create_suggested_pos,
+    order_quantity,
+    reorder_points,
+    set_reorder_point,
+    suggest,
+)
 from .receiving import (
     PutawaySuggestion,
     ReceiptStart,
@@ -56,6 +81,28 @@ from .receiving import (
 )
 
 __all__ = [
+    "LineConfirmation",
+    "apply_po_ack",
+    "set_supplier_edi",
+    "supplier_po",
+    "PO_TOPIC",
+    "queue_850",
+    "AsnView",
+    "CartonInput",
+    "CartonReceived",
+    "CartonView",
+    "carton_po",
+    "expected_receipts",
+    "receive_carton",
+    "record_asn",
+    "ON_ORDER_STATES",
+    "ReorderView",
+    "Suggestion",
+    "create_suggested_pos",
+    "order_quantity",
+    "reorder_points",
+    "set_reorder_point",
+    "suggest",
     "PoStatus",
     "ReceiptStatus",
     "OPEN_STATES",

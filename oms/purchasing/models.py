@@ -50,6 +50,8 @@ class Supplier(Base):
     lead_days: Mapped[int] = mapped_column(Integer, default=7)
     over_receipt_percent: Mapped[Optional[int]] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The trading partner (its code) a supplier that trades EDI gets its POs through, as 850s; else None.
+    edi_partner: Mapped[Optional[str]] = mapped_column(String(SHORT))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
@@ -105,6 +107,9 @@ class PurchaseOrderLine(Base):
     expected_date: Mapped[date] = mapped_column(Date)
     received: Mapped[int] = mapped_column(Integer, default=0)
     damaged: Mapped[int] = mapped_column(Integer, default=0)
+    # What the supplier's 855 confirmed: the quantity and the date they will ship it (None until they say).
+    confirmed_quantity: Mapped[Optional[int]] = mapped_column(Integer)
+    confirmed_date: Mapped[Optional[date]] = mapped_column(Date)
 
     __table_args__ = (
         UniqueConstraint("po_id", "line_no"),
@@ -176,3 +181,66 @@ class QuarantinedStock(Base):
         CheckConstraint("quantity >= 0", name="quantity_nonneg"),
         Index("ix_quarantined_stock_product", "product_id", "location_id"),
     )
+
+
+class ReorderPoint(Base):
+    """When a product's projected stock at a location falls below ``min_qty``, order up to ``max_qty``, in
+    multiples of ``multiple`` (a case), from ``supplier_id``."""
+
+    __tablename__ = "reorder_point"
+
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("location.id"), primary_key=True)
+    min_qty: Mapped[int] = mapped_column(Integer)
+    max_qty: Mapped[int] = mapped_column(Integer)
+    multiple: Mapped[int] = mapped_column(Integer, default=1)
+    supplier_id: Mapped[Optional[int]] = mapped_column(ForeignKey("supplier.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("min_qty >= 0 AND max_qty > 0 AND max_qty >= min_qty", name="min_max"),
+        CheckConstraint("multiple >= 1", name="multiple_pos"),
+        Index("ix_reorder_point_supplier", "supplier_id"),
+    )
+
+
+class ExpectedReceipt(Base):
+    """A supplier's advance ship notice (an 856, or typed in): a delivery on its way against one PO, in cartons."""
+
+    __tablename__ = "expected_receipt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    po_id: Mapped[int] = mapped_column(ForeignKey("purchase_order.id"))
+    asn_number: Mapped[str] = mapped_column(String(SHORT))  # the supplier's shipment id (BSN02)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("supplier.id"))
+    shipped_on: Mapped[Optional[date]] = mapped_column(Date)
+    expected_on: Mapped[Optional[date]] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(16), default="856")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("supplier_id", "asn_number"),
+        Index("ix_expected_receipt_po", "po_id"),
+    )
+
+
+class AsnCarton(Base):
+    """One carton of an ASN, by the SSCC on its label; received whole by one scan of that label."""
+
+    __tablename__ = "asn_carton"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    expected_id: Mapped[int] = mapped_column(ForeignKey("expected_receipt.id", ondelete="CASCADE"))
+    sscc: Mapped[str] = mapped_column(String(18), unique=True)
+    received_at: Mapped[Optional[datetime]] = mapped_column()
+    receipt_id: Mapped[Optional[int]] = mapped_column(ForeignKey("receipt.id"))
+
+
+class AsnCartonLine(Base):
+    __tablename__ = "asn_carton_line"
+
+    carton_id: Mapped[int] = mapped_column(ForeignKey("asn_carton.id", ondelete="CASCADE"), primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), primary_key=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_pos"),)

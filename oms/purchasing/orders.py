@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from oms import inventory
 from oms.catalog.models import Product
-from oms.core import audit, money, validate
+from oms.core import audit, money, outbox, validate
 from oms.core.audit import Actor
 from oms.core.errors import Conflict, InvalidInput, NotFound
 from oms.core.i18n import _
@@ -230,12 +230,26 @@ def move(session: Session, actor: Actor, po: PurchaseOrder, to: PoStatus, reason
 
 
 def send_po(session: Session, actor: Actor, po: int | str) -> None:
-    """The PO goes to the supplier; it needs at least one line."""
+    """The PO goes to the supplier; it needs at least one line. A supplier that trades EDI gets it as an 850 (queued
+    through the outbox in this transaction)."""
     row = _po(session, po)
     if row.status == PoStatus.DRAFT.value and not session.scalar(
             select(func.count()).select_from(PurchaseOrderLine).where(PurchaseOrderLine.po_id == row.id)):
         raise Conflict(_("{number} has no lines; add what to order before sending it.").format(number=row.number))
     move(session, actor, row, PoStatus.SENT)
+    queue_850(session, row)
+
+
+PO_TOPIC = "po.send"  # an outbox row of this topic becomes the PO's 850 for the supplier's trading partner
+
+
+def queue_850(session: Session, po: PurchaseOrder) -> str | None:
+    """When the PO's supplier trades EDI, queue its 850 (once per PO); returns the partner's code, else None."""
+    code = session.scalar(select(Supplier.edi_partner).where(Supplier.id == po.supplier_id))
+    if not code:
+        return None
+    outbox.enqueue(session, code, PO_TOPIC, f"{code}:850:{po.number}", {"po": po.number})
+    return code
 
 
 def confirm_po(session: Session, actor: Actor, po: int | str) -> None:

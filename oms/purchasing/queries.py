@@ -62,6 +62,8 @@ class PoLineView:
     expected_date: date
     received: int
     damaged: int
+    confirmed_quantity: int | None = None  # what the supplier's 855 confirmed (None: not yet)
+    confirmed_date: date | None = None
 
     @property
     def unit_cost(self) -> str:
@@ -154,11 +156,12 @@ def po_detail(session: Session, ref: int | str) -> PoDetail:
         .join(Supplier, Supplier.id == PurchaseOrder.supplier_id).join(Location, Location.id == PurchaseOrder.location_id)
         .where(PurchaseOrder.id == pid)).one()
     lines = tuple(PoLineView(r.id, r.line_no, r.sku, r.name or "", r.quantity, r.unit_cost_minor, r.currency,
-                             r.expected_date, r.received, r.damaged)
+                             r.expected_date, r.received, r.damaged, r.confirmed_quantity, r.confirmed_date)
                   for r in session.execute(
                       select(PurchaseOrderLine.id, PurchaseOrderLine.line_no, PurchaseOrderLine.sku, Product.name,
                              PurchaseOrderLine.quantity, PurchaseOrderLine.unit_cost_minor, PurchaseOrderLine.currency,
-                             PurchaseOrderLine.expected_date, PurchaseOrderLine.received, PurchaseOrderLine.damaged)
+                             PurchaseOrderLine.expected_date, PurchaseOrderLine.received, PurchaseOrderLine.damaged,
+                             PurchaseOrderLine.confirmed_quantity, PurchaseOrderLine.confirmed_date)
                       .join(Product, Product.id == PurchaseOrderLine.product_id)
                       .where(PurchaseOrderLine.po_id == pid).order_by(PurchaseOrderLine.line_no)))
     rid = session.scalar(select(Receipt.id).where(Receipt.po_id == pid, Receipt.status == ReceiptStatus.OPEN.value)

@@ -40,3 +40,8 @@ def count(session: Session, actor: Actor, product: int | str, location: int | st
 def transfer(session: Session, actor: Actor, product: int | str, qty: int, **kw) -> StockChange:
     """Move units between bins or locations; units that reach another location release orders waiting there."""
     return _released(session, actor, inventory.transfer(session, actor, product, qty, **kw))
+
+
+def transfer_in(session: Session, actor: Actor, product: int | str, location: int | str, qty: int, **kw) -> StockChange:
+    """A transfer's units arrive at their location; orders waiting for them are routed."""
+    return _released(session, actor, inventory.transfer_in(session, actor, product, location, qty, **kw))

@@ -22,6 +22,8 @@ from oms.core.types import utcnow
 from oms.inventory.models import Bin, BinStock, Location
 from oms.orders.models import OrderLine, SalesOrder
 from oms.purchasing.models import QuarantinedStock, ReceiptLine
+from tests.documents.conftest import cups  # noqa: F401 - the real CUPS: a cups-pdf queue and a raw queue to a listener
+from tests.journeys.packing_steps import choose_printers
 
 SKU = "MUG-RED-12OZ"
 
@@ -140,3 +142,63 @@ def test_priya_tells_a_waiting_customer_when_the_backorder_comes(station):
     text = f"{sku}: {short} backordered, expected {when.day.day} {when.day:%b} from {number}"
     s.wait_text(text)
     assert s.window.detail.expected_note.isVisible()
+
+
+def test_tom_receives_a_suppliers_carton_by_its_label(station):
+    """8:10 — Acme's 856 said what is in each carton. Tom scans a carton's SSCC label: the whole carton is received on
+    its PO at once; the same label again is refused; the screen says where the mugs go."""
+    from oms.core.gs1 import sscc
+
+    s = station
+    number, _mug = _the_buyer_sent_a_po(s.db)
+    label = sscc("0614141", 4242)
+    with s.db.write() as session:
+        purchasing.record_asn(session, Actor("edi", "sync"), number, "ACME-SH-1",
+                              [purchasing.CartonInput(label, ((SKU, 4),))])
+    s.key("Ctrl+Shift+I")
+    s.wait_text("1 · Scan the PO")
+    screen = s.window.receiving
+
+    s.scan("00" + label)  # the carton's GS1-128 label: AI (00) and the SSCC
+    s.wait_text(f"Carton {label}: 4 units of 1 items received on {number}")
+    assert s.sees(f"{number} · Acme Ceramics · to RNO · partly received")
+    assert screen.lines.item(0, 3).text() == "4"
+    s.wait_for(lambda: screen.putaway_label.isVisible(), "the putaway suggestion")
+    assert s.sees(f"Put away {SKU} ×4 in {screen.suggestion.bin_code}")
+    s.scan("00" + label)
+    s.wait_text(f"Carton {label} was received already.")
+    assert screen.status.state == "error"
+    with s.db.read() as session:
+        assert session.scalar(select(func.sum(ReceiptLine.good))) == 4
+
+
+def test_tom_prints_receiving_labels_for_a_carton_and_its_products(station, cups):  # noqa: F811
+    """8:20 — The carton's label is torn and the mugs need product labels: after the carton is received, F6 prints a
+    product label for every mug received and F7 the carton's GS1 label, on the station's label printer."""
+    from oms.core.gs1 import sscc
+
+    s = station
+    choose_printers(s, cups)
+    number, mug = _the_buyer_sent_a_po(s.db)
+    label = sscc("0614141", 4343)
+    with s.db.write() as session:
+        purchasing.record_asn(session, Actor("edi", "sync"), number, "ACME-SH-2",
+                              [purchasing.CartonInput(label, ((SKU, 3),))])
+    s.key("Ctrl+Shift+I")
+    s.wait_text("1 · Scan the PO")
+    screen = s.window.receiving
+    before = len(cups.listener.jobs)
+
+    s.scan("00" + label)
+    s.wait_text(f"Carton {label}: 3 units of 1 items received on {number}")
+    s.key("F6")
+    s.wait_text(f"Printed: 3 product labels, {number}.", timeout=60)
+    jobs = cups.listener.wait_for(before + 1, timeout=30)
+    zpl = b"".join(jobs[before:])
+    # ZPL's EAN-13 takes the first 12 digits; the printer adds the check digit.
+    assert zpl.count(b"^XA") == 3 and zpl.count(mug[:12].encode()) == 3, "three product labels with the mug's barcode"
+    s.key("F7")
+    s.wait_text(f"Printed: 1 carton labels, {number}.", timeout=60)
+    jobs = cups.listener.wait_for(before + 2, timeout=30)
+    assert label.encode() in jobs[-1], "the carton's SSCC on its label"
+    assert screen.last_print.ok

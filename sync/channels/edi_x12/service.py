@@ -33,6 +33,7 @@ from oms.threepl.models import ThreePLOrder
 from .ack import build_997, parse_997
 from .warehouse import build_940, build_943, read_846, read_944, read_945, read_947
 from .docs import LineAck, PurchaseOrder, build_810, build_855, build_856, read_850, read_860
+from .supply import SUPPLIER_SETS, apply_supplier_document, build_850
 from .x12 import (
     Delimiters,
     Group,
@@ -59,6 +60,7 @@ class InboundReport:
     rejected: int = 0
     acks_received: int = 0
     duplicates: int = 0
+    supplier_documents: list[str] = field(default_factory=list)  # what suppliers' 855s and 856s did, in words
     problems: list[str] = field(default_factory=list)
 
     def line(self) -> str:
@@ -70,6 +72,8 @@ class InboundReport:
             a=self.acks_received)
         if self.duplicates:
             text += _(", {d} already received (skipped)").format(d=self.duplicates)
+        for said in self.supplier_documents:
+            text += "; " + said
         return text
 
 
@@ -226,6 +230,30 @@ def _import_interchange(session: Session, partner: edi.PartnerInfo, ic: Intercha
                                                   message=problem, transaction_control=tx.control, group_control=group.control))
                     report.rejected += 1
                     report.problems.append(problem)
+                continue
+            if tx.set_id in SUPPLIER_SETS:  # a supplier's answer to one of our POs
+                import_batch()
+                tx_errors = [i for i in tx.issues if i.severity == "error"]
+                msg = "; ".join(i.message for i in tx_errors)
+                if not tx_errors:
+                    try:
+                        with session.begin_nested():
+                            said = apply_supplier_document(session, partner, tx, actor)
+                    except (OmsError, ValueError) as exc:
+                        msg = str(exc)
+                    else:
+                        accepted.append({"direction": "in", "doc_type": tx.set_id, "status": "accepted", "raw": tx.raw,
+                                         "isa": ic.control, "gs": group.control, "st": tx.control, "order_id": None,
+                                         "filename": filename})
+                        report.supplier_documents.append(said)
+                        continue
+                head = "BAK" if tx.set_id == "855" else "BSN"
+                issues.append(ValidationIssue(level="segment", code="8", position=2, segment=head, element=3,
+                                              element_code="7", message=msg, transaction_control=tx.control,
+                                              group_control=group.control))
+                _reject(session, partner, ic, group, tx, filename, msg)
+                report.rejected += 1
+                report.problems.append(msg)
                 continue
             if tx.set_id not in READERS:
                 msg = _("Transaction set {s} is not one Quayside takes from {p}.").format(s=tx.set_id, p=partner.code)
@@ -546,7 +574,8 @@ def send_855s(session: Session, partner: edi.PartnerInfo, routed: list[tuple[int
 
 
 def document_for_message(session: Session, partner: edi.PartnerInfo, message: sync_store.OutboxRow | dict) -> tuple[str, str, int]:
-    """The 856 or 810 for an "asn.create" / "invoice.create" outbox row: (doc type, text, document id). Control numbers are
+    """The 856 or 810 for an "asn.create" / "invoice.create" outbox row, or the 850 of a "po.send" row to a supplier:
+    (doc type, text, document id). Control numbers are
     taken once and remembered in the row, so a resend is the same document."""
     payload = message.payload if isinstance(message, sync_store.OutboxRow) else message["payload"]
     topic = message.topic if isinstance(message, sync_store.OutboxRow) else message["topic"]
@@ -554,7 +583,10 @@ def document_for_message(session: Session, partner: edi.PartnerInfo, message: sy
         doc = session.get(EdiDocument, payload["edi_document_id"])
         return doc.doc_type, doc.raw, doc.id
     shipped = datetime.fromisoformat(payload["shipped_at"]) if payload.get("shipped_at") else utcnow()
-    if topic == "asn.create":
+    if topic == purchasing.PO_TOPIC:
+        doc_type, functional = "850", "PO"
+        segments = build_850(session, purchasing.po_detail(session, payload["po"]))
+    elif topic == "asn.create":
         doc_type, functional, segments = "856", "SH", build_856(payload)
     elif topic == "invoice.create":
         doc_type, functional = "810", "IN"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from oms import threepl
+from oms import purchasing, threepl
 from oms.core.audit import Actor
 from oms.core.db import Database
 from oms.core.errors import OmsError
@@ -88,7 +88,8 @@ class EdiTransportChannel:
             if message.topic == "edi.send":
                 doc = s.get(EdiDocument, message.payload["document_id"])
                 return OutboundFile(doc.id, message.payload["filename"], doc.raw)
-            if message.topic in ("asn.create", "invoice.create", threepl.ORDER_TOPIC, threepl.TRANSFER_TOPIC):
+            if message.topic in ("asn.create", "invoice.create", threepl.ORDER_TOPIC, threepl.TRANSFER_TOPIC,
+                                 purchasing.PO_TOPIC):
                 row = sync_store.OutboxRow(message.id, self.code, message.topic, message.idempotency_key, dict(message.payload), 0)
                 doc_type, text, doc_id = document_for_message(s, partner, row)
                 isa = int(s.get(EdiDocument, doc_id).isa_control)
