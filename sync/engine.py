@@ -422,38 +422,38 @@ class Engine:
         with self.db.read() as s:
             targets = shipments.tracking_targets(s, code)
             return_targets = returns.tracking_targets(s, code)
-        for rma_id, tracker in return_targets:
+
+        def returned(s, rma_id: int, updates) -> None:
+            for u in updates:
+                if returns.record_return_tracking(s, self.actor, rma_id, u.status, description=u.description):
+                    break
+
+        def shipped(s, shipment_id: int, updates) -> None:
+            for u in updates:
+                shipments.add_tracking_event(s, self.actor, shipment_id, u.status, u.occurred_at,
+                                             description=u.description[:300], city=u.city[:200])
+
+        if self._track_each(code, carrier, report, return_targets, returned):
+            self._track_each(code, carrier, report, targets, shipped)
+
+    def _track_each(self, code: str, carrier: CarrierConnector, report: RunReport, targets, record) -> bool:
+        """Ask the carrier about each ``(id, tracker)`` and ``record`` what it says, one transaction each. False when
+        the carrier cannot be reached or refuses our token: the rest waits for the next pass."""
+        for target_id, tracker in targets:
             try:
                 updates = carrier.track(tracker)
             except Offline as exc:
                 self._failed(code, report, exc, offline=True)
-                return
+                return False
             except CredentialsRefused as exc:
                 self._failed(code, report, exc, offline=False)
-                return
+                return False
             except RemoteError as exc:
                 report.errors.append(str(exc))
                 continue
             with self.db.write() as s:
-                for u in updates:
-                    if returns.record_return_tracking(s, self.actor, rma_id, u.status, description=u.description):
-                        break
-        for shipment_id, tracker in targets:
-            try:
-                updates = carrier.track(tracker)
-            except Offline as exc:
-                self._failed(code, report, exc, offline=True)
-                return
-            except CredentialsRefused as exc:
-                self._failed(code, report, exc, offline=False)
-                return
-            except RemoteError as exc:
-                report.errors.append(str(exc))
-                continue
-            with self.db.write() as s:
-                for u in updates:
-                    shipments.add_tracking_event(s, self.actor, shipment_id, u.status, u.occurred_at,
-                                                 description=u.description[:300], city=u.city[:200])
+                record(s, target_id, updates)
+        return True
 
     def _failed(self, code: str, report: RunReport, exc: RemoteError, *, offline: bool) -> None:
         report.offline = report.offline or offline

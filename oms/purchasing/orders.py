@@ -7,12 +7,11 @@ from datetime import date
 from typing import Iterable
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from oms import inventory
 from oms.catalog.models import Product
-from oms.core import audit, money, outbox, validate
+from oms.core import audit, money, outbox, series, validate
 from oms.core.audit import Actor
 from oms.core.errors import Conflict, InvalidInput, NotFound
 from oms.core.i18n import _
@@ -126,17 +125,7 @@ def supplier_id(session: Session, ref: int | str) -> int:
 def next_po_number(session: Session) -> str:
     """The next number of the series (PO-1001, PO-1002, …), taken with a conditional update so two stations
     never get the same one."""
-    table = PoCounter.__table__
-    if session.get(PoCounter, 1) is None:
-        try:
-            with session.begin_nested():
-                session.add(PoCounter(id=1, next_number=FIRST_PO_NUMBER))
-        except IntegrityError:  # another station made the row first
-            pass
-    number = session.connection().execute(
-        update(table).where(table.c.id == 1).values(next_number=table.c.next_number + 1)
-        .returning(table.c.next_number - 1)).scalar_one()
-    return f"{PO_PREFIX}{number}"
+    return f"{PO_PREFIX}{series.take_next(session, PoCounter, FIRST_PO_NUMBER)}"
 
 
 def po_id(session: Session, ref: int | str) -> int:

@@ -7,18 +7,17 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from oms import inventory
-from oms.core import audit, money, validate
+from oms.core import audit, money, series, validate
 from oms.core.audit import Actor
 from oms.core.errors import Conflict, InvalidInput, NotFound
 from oms.core.i18n import _
 from oms.core.types import NAME, SHORT, utcnow
 from oms.core.upsert import insert_ignore
 from oms.orders.models import OrderLine, SalesOrder
-from oms.returns.models import ReturnReason, Resolution, Rma, RmaCounter, RmaLine, RmaStatus
+from oms.returns.models import Resolution, ReturnReason, Rma, RmaCounter, RmaLine, RmaStatus
 from oms.shipping.models import Shipment, ShipmentStatus
 
 FIRST_RMA_NUMBER = 1001
@@ -161,17 +160,7 @@ def _reason(session: Session, code: str) -> str:
 def next_rma_number(session: Session) -> str:
     """The next number of the series (RMA-1001, RMA-1002, …), taken with a conditional update so two stations never
     get the same one."""
-    table = RmaCounter.__table__
-    if session.get(RmaCounter, 1) is None:
-        try:
-            with session.begin_nested():
-                session.add(RmaCounter(id=1, next_number=FIRST_RMA_NUMBER))
-        except IntegrityError:  # another station made the row first
-            pass
-    number = session.connection().execute(
-        update(table).where(table.c.id == 1).values(next_number=table.c.next_number + 1)
-        .returning(table.c.next_number - 1)).scalar_one()
-    return f"{RMA_PREFIX}{number}"
+    return f"{RMA_PREFIX}{series.take_next(session, RmaCounter, FIRST_RMA_NUMBER)}"
 
 
 def rma_id(session: Session, ref: int | str) -> int:
