@@ -19,6 +19,7 @@ from oms.core.upsert import insert_ignore
 from oms.integration.models import ConnectorConfig, ConnectorState, InventoryPush, QuarantinedPayload, SyncCursor
 from oms.orders.models import Channel
 from oms.partners.models import TradingPartner
+from oms.users import require
 
 # -- connectors ---------------------------------------------------------------------------------
 
@@ -38,6 +39,7 @@ class ConnectorInfo:
 def add_connector(session: Session, actor: Actor, *, code: str, role: str, kind: str, name: str, base_url: str,
                   options: dict | None = None, interval_s: int = 60) -> None:
     """Configure a channel or carrier connection; a channel connector also creates its sales channel."""
+    require(actor, "settings.connections")
     code = validate.text(code, "code", SHORT, required=True)
     if any(c.isspace() for c in code):
         raise InvalidInput(_("A code cannot contain spaces ({code!r}).").format(code=code))
@@ -76,6 +78,7 @@ def connectors(session: Session, role: str | None = None, *, enabled_only: bool 
 def update_connector(session: Session, actor: Actor, code: str, *, name: str | None = None, base_url: str | None = None,
                      interval_s: int | None = None, options: dict | None = None) -> None:
     """Change a connection's name, address, interval or options (its token is changed through the keyring)."""
+    require(actor, "settings.connections")
     c = session.get(ConnectorConfig, code)
     if c is None:
         raise NotFound(_("There is no connection {code}.").format(code=code))
@@ -97,6 +100,7 @@ def update_connector(session: Session, actor: Actor, code: str, *, name: str | N
 
 
 def set_connector_enabled(session: Session, actor: Actor, code: str, enabled: bool) -> None:
+    require(actor, "settings.connections")
     c = session.get(ConnectorConfig, code)
     if c is None:
         raise NotFound(_("There is no connection {code}.").format(code=code))
