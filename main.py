@@ -9,6 +9,7 @@ import sys
 
 def build_parser() -> argparse.ArgumentParser:
     from oms.cli import commands as oms_cli, documents as doc_cli, purchasing as purchasing_cli, reports as report_cli
+    from oms.cli import users as users_cli
     from sync import cli as sync_cli
     from sync.channels.edi_x12 import cli as edi_cli
 
@@ -26,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     doc_cli.register(sub)
     report_cli.register(sub)
     purchasing_cli.register(sub)
+    users_cli.register(sub)
     sync_cli.register(sub)
     edi_cli.register(sub)
     return parser

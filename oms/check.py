@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from oms.catalog.models import Product
+from oms.core import audit
 from oms.core.i18n import _
 from oms.inventory.models import Bin, BinStock, Location, StockLevel, StockMovement
 from oms.orders.models import Allocation, OrderLine, SalesOrder
@@ -126,4 +127,6 @@ def run(session: Session, *, limit: int = 50) -> list[Finding]:
         if held.get(line.id, 0) != damaged:
             add("quarantine", _("{po} {sku}: {d} damaged on receipt but {q} in quarantine.").format(
                 po=line.number, sku=line.sku, d=damaged, q=held.get(line.id, 0)))
+    for message in audit.verify_chain(session, limit=limit):
+        add("audit", message)
     return findings
