@@ -256,9 +256,39 @@ class Startup(QObject):
         self.splash.step(self.tr("Adding demo orders: {done} of {total}…").format(done=done, total=total), done, total)
 
     def _open_window(self) -> None:
+        """Who works at this station: the person who signs in, where people do; the demo's supervisor on the demo."""
+        from oms import users
+
+        station = self.settings.station_name
+        self.tasks.read(lambda s: users.station_start(s, station), self._who_starts, self._fail)
+
+    def _who_starts(self, start) -> None:
+        from desktop.sign_in import SignInDialog
+        from oms.core.audit import Actor
+
+        if start.kind == "demo":
+            self._open_window_as(start.actor, demo=True)
+        elif start.kind == "sign_in" and self.smoke:
+            self._open_window_as(Actor("smoke", self.settings.station_name, "read_only", "Smoke test"))
+        elif start.kind == "sign_in":
+            self.splash.hide()
+            self.sign_in = SignInDialog(self.tasks, self.settings.station_name)
+            self.sign_in.setWindowIcon(app_icon())
+            self.sign_in.accepted.connect(lambda: self._open_window_as(self.sign_in.actor, lock=True))
+            self.sign_in.closed.connect(lambda: self._finish(0))
+            self.sign_in.show()
+            self.sign_in.activateWindow()  # the scanner and keyboard go to the sign-in, with or without a window manager
+        else:
+            self._open_window_as(None)
+
+    def _open_window_as(self, actor, *, demo: bool = False, lock: bool = False) -> None:
         from desktop.main_window import MainWindow
 
-        self.window = MainWindow(self.tasks, self.settings, self.state)
+        self.window = MainWindow(self.tasks, self.settings, self.state, actor=actor, demo=demo)
+        if lock:
+            from desktop.station_lock import StationLock
+
+            self.window.station_lock = StationLock(self.window, self.settings.idle_lock_seconds)
         if self.smoke:
             self.window.queue.model.loaded.connect(self._smoke_check)
             self.window.queue.model.failed.connect(self._fail)

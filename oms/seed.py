@@ -27,8 +27,7 @@ SEED_ACTOR = Actor("demo", "seed")
 # signs in as.
 DEMO_USERS = [("maria", "Maria Lopez", "packer"), ("deshawn", "Deshawn Carter", "picker"),
               ("priya", "Priya Raman", "customer_service"), ("tom", "Tom Becker", "supervisor"),
-              ("sam", "Sam", "supervisor")]
-DEMO_SUPERVISOR = "sam"
+              ("sam", "Sam", "supervisor")]  # oms.users.DEMO_SUPERVISOR
 GS1_PREFIX = "0614141"  # the GS1 example company prefix
 
 LOCATIONS = [

@@ -6,6 +6,7 @@ happens, so a hidden button is never the only guard. Passwords and PINs are argo
 
 from .directory import (
     SignIn,
+    StationStart,
     UserRow,
     actor_for,
     add_user,
@@ -25,13 +26,14 @@ from .directory import (
     set_role,
     sign_in,
     sign_in_badge,
+    station_start,
     unlock_user,
     user_display_name,
 )
 from .permissions import PERMISSIONS, ROLES, may, require, role_label, role_may, who_may
 
 __all__ = [
-    "PERMISSIONS", "ROLES", "SignIn", "UserRow", "actor_for", "add_user", "badge_of", "change_own_password",
+    "PERMISSIONS", "ROLES", "SignIn", "StationStart", "station_start", "UserRow", "actor_for", "add_user", "badge_of", "change_own_password",
     "confirm_override", "disable_user", "first_admin", "has_real_users", "identify_badge", "list_users", "lock_user",
     "lockout_delay", "may", "new_badge", "require", "role_label", "role_may", "set_password", "set_pin", "set_role",
     "sign_in", "sign_in_badge", "unlock_user", "user_display_name", "who_may",

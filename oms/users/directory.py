@@ -374,3 +374,24 @@ def confirm_override(session: Session, actor: Actor, permission: str, badge: str
                      supervisor=result.actor.label, who=actor.label, permission=permission),
                  after={"for": actor.user, "by": result.actor.user, "permission": permission})
     return result
+
+
+@dataclass(frozen=True)
+class StationStart:
+    """How a station opens: ``sign_in`` (people with passwords or PINs exist), ``demo`` (the demo database: its
+    supervisor is signed in, no one is asked), or ``open`` (no one set up yet: as before users existed)."""
+
+    kind: str
+    actor: Actor | None = None
+
+
+DEMO_SUPERVISOR = "sam"
+
+
+def station_start(session: Session, station: str) -> StationStart:
+    if has_real_users(session):
+        return StationStart("sign_in")
+    sam = session.scalar(select(User).where(User.username == DEMO_SUPERVISOR, User.demo.is_(True), User.active.is_(True)))
+    if sam is not None:
+        return StationStart("demo", actor_for(sam, station))
+    return StationStart("open")

@@ -1,0 +1,140 @@
+"""06:55 — Maria signs in at the packing bench with her badge and PIN; later the station locks while she is away.
+
+The warehouse has people of its own now (not the demo's): Quayside asks who is at the station before anything
+else. Maria scans her badge, types her PIN, and works as herself: the status bar names her, the audit trail too.
+She opens an order a customer wants cancelled: a packer may not, and the screen says who may. At the packing bench
+she scans a tote and one item, and is called away; the idle station locks. Back, she scans her badge and PIN and
+the half-packed order is there as she left it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from PySide6.QtWidgets import QApplication
+from sqlalchemy import select
+
+from oms import users
+from oms.core.audit import Actor
+from oms.core.db import Database
+from oms.core.models import AuditEvent
+from oms.orders.models import SalesOrder
+from tests.journeys.conftest import START_TIMEOUT_S, Machine, Station, _process_until, _stop_app
+from tests.journeys.packing_steps import picked_orders_at_the_bench
+
+IDLE_S = 4
+
+
+def _people(machine: Machine) -> dict:
+    """The admin set the station's people up: Maria the packer with a badge and a PIN."""
+    db = Database(f"sqlite:///{machine.database_path}")
+    with db.write() as s:
+        setup = Actor("setup", "office")
+        users.add_user(s, setup, "ada", "Ada", "admin", password="admin password")
+        users.add_user(s, setup, "maria.l", "Maria", "packer", pin="4321")
+        badge = {u.username: u.badge_code for u in users.list_users(s)}["maria.l"]
+    # The morning's picks, done before she comes in; and an order a customer will want cancelled.
+    (order,) = picked_orders_at_the_bench(db)
+    with db.read() as s:
+        other = s.scalar(select(SalesOrder.number).where(SalesOrder.status == "allocated", SalesOrder.id != order["id"])
+                         .order_by(SalesOrder.id))
+    db.dispose()
+    settings_path = machine.config_dir / "settings.json"
+    settings = json.loads(settings_path.read_text())
+    settings["idle_lock_seconds"] = IDLE_S
+    settings_path.write_text(json.dumps(settings))
+    return {"badge": badge, "order": order, "other": other}
+
+
+def _sign_in_dialog():
+    w = QApplication.activeWindow()
+    return w if w is not None and w.objectName() == "signInDialog" and w.isVisible() else None
+
+
+def test_maria_signs_in_with_her_badge_is_refused_a_cancel_and_finds_her_order_after_the_lock(qtbot, _homes):
+    from desktop import app as desktop_app
+    from main import build_parser
+
+    home, template = _homes
+    shutil.rmtree(home, ignore_errors=True)
+    shutil.copytree(template, home, symlinks=True)
+    with Machine(home) as machine:
+        maria = _people(machine)
+        running = desktop_app.start(build_parser().parse_args([]))
+        s = Station(running, machine, qtbot)
+        try:
+            assert _process_until(_sign_in_dialog, START_TIMEOUT_S), "Quayside did not ask who is at the station"
+            assert s.focused().objectName() == "signInWho", "the scanner's badge goes to the sign-in at once"
+            assert "Scan your badge, then type your PIN. Or type your user name and password." in s.texts()
+
+            # A wrong PIN first: refused in words, and she tries again.
+            s.scan(maria["badge"])
+            s.wait_text("Hello Maria: type your PIN.")
+            s.type("1111")
+            s.key("Return")
+            s.wait_text("The badge or PIN is not right.")
+            s.type("4321")
+            s.key("Return")
+            assert _process_until(lambda: s.window is not None and s.window.isVisible()
+                                  and s.window.queue.model.rowCount() > 0, START_TIMEOUT_S), "the window did not open"
+            s._settle()
+            s.wait_for(lambda: "Signed in: Maria (packer)" in s.status(), "her name in the status bar")
+
+            # An order a customer wants cancelled: a packer may not, and the screen says who may.
+            order, other = maria["order"], maria["other"]
+            s.key("Ctrl+1")
+            s.key("Ctrl+F")
+            s.type(other)
+            queue = s.window.queue
+            s.wait_for(lambda: queue.model.query_filter.search == other and not queue.model.is_loading
+                       and queue.model.rowCount() >= 1, f"order {other} found")
+            s.key("Down")
+            s.key("Return")
+            s.wait_for(lambda: s.window.detail.order is not None and s.window.detail.order.number == other, "the order")
+            s.click(s.window.detail.cancel_button)
+            s.wait_for(lambda: "Maria (packer) may not cancel orders; customer service can (orders.cancel)." in s.status(),
+                       "the refusal, in words")
+            with s.db.read() as session:
+                status = session.scalar(select(SalesOrder.status).where(SalesOrder.number == other))
+            assert status != "cancelled"
+
+            # At the bench: the tote, one item of several; then she is called away.
+            s.key("Ctrl+6")
+            s.wait_text("Scan a tote or an order number")
+            k = s.window.packing
+            s.scan(order["tote"])
+            s.wait_text(f"Order {order['number']}")
+            units = len(order["items"])
+            sku, code = order["items"][0]
+            s.scan(code)
+            s.wait_for(lambda: k.status.state == "ok", f"{sku} accepted")
+            s.wait_text(f"{units - 1} item{'s' if units - 1 != 1 else ''} left to scan")
+
+            assert _process_until(_sign_in_dialog, IDLE_S + 10), "the idle station did not lock"
+            assert "This station is locked" in s.texts()
+            # The lock is the only way in: Escape does not open it.
+            s.key("Escape")
+            assert _sign_in_dialog() is not None
+            s.scan(maria["badge"])
+            s.wait_text("Hello Maria: type your PIN.")
+            s.type("4321")
+            s.key("Return")
+            s.wait_for(lambda: _sign_in_dialog() is None and QApplication.activeWindow() is s.window, "the lock gone")
+            # Where she left it: the same order, one item in the box, the rest still to scan.
+            assert s.window.current_screen() is k
+            s.wait_text(f"Order {order['number']}")
+            s.wait_text(f"{units - 1} item{'s' if units - 1 != 1 else ''} left to scan")
+            for sku, code in order["items"][1:]:
+                s.scan(code)
+                s.wait_for(lambda: k.status.state == "ok", f"{sku} accepted")
+            s.wait_text(f"All {units} items scanned" if units > 1 else "1 item scanned")
+
+            with s.db.read() as session:
+                who = session.execute(select(AuditEvent.user, AuditEvent.action)
+                                      .where(AuditEvent.action.in_(("user.signed_in", "user.sign_in_failed")))
+                                      .order_by(AuditEvent.id)).all()
+            assert who == [("maria.l", "user.sign_in_failed"), ("maria.l", "user.signed_in"),
+                           ("maria.l", "user.signed_in")]
+        finally:
+            _stop_app(s.running)
