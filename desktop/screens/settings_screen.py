@@ -36,8 +36,10 @@ from desktop.qt import (
 from desktop.screen import NoScanScreen
 from desktop.screens.database_settings import DatabasePanel
 from desktop.screens.partners_settings import PartnersPanel
+from desktop.screens.users_settings import UsersPanel
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
+from oms import users
 from oms.core.audit import Actor
 from oms.core.errors import OmsError
 from oms.core.settings import Settings
@@ -383,6 +385,11 @@ class SettingsScreen(NoScanScreen, QWidget):
         self.tabs.addTab(self.partners, self.tr("Trading partners"))
         self.database = DatabasePanel(tasks, settings)
         self.tabs.addTab(self.database, self.tr("Database and backups"))
+        # People: only for whoever may manage them (the domain refuses anyone else anyway).
+        self.people = UsersPanel(tasks, actor, self)  # a child even while no tab shows it: Qt owns it, not Python
+        self.people.hide()
+        self.people_tab_shown = False
+        self._show_people_tab()
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 14, 16, 12)
@@ -402,7 +409,18 @@ class SettingsScreen(NoScanScreen, QWidget):
         self.partners.changed.connect(self._changed)
         self.partners.message.connect(self.message)
         self.database.message.connect(self.message)
+        self.people.message.connect(self.message)
         self._update_buttons()
+
+    def _show_people_tab(self) -> None:
+        shown = bool(self.actor.role) and users.may(self.actor, "users.manage")
+        if shown and not self.people_tab_shown:
+            self.tabs.addTab(self.people, self.tr("People"))
+        elif not shown and self.people_tab_shown:
+            self.tabs.removeTab(self.tabs.indexOf(self.people))
+            self.people.setParent(self)
+            self.people.hide()
+        self.people_tab_shown = shown
 
     # -- the screen protocol ---------------------------------------------------------------------------
 
@@ -415,7 +433,10 @@ class SettingsScreen(NoScanScreen, QWidget):
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
+        self._show_people_tab()  # the person at the station may have changed since
         self.refresh()
+        if self.people_tab_shown:
+            self.people.refresh()
 
     # -- station -------------------------------------------------------------------------------------
 

@@ -138,3 +138,98 @@ def test_maria_signs_in_with_her_badge_is_refused_a_cancel_and_finds_her_order_a
                            ("maria.l", "user.signed_in")]
         finally:
             _stop_app(s.running)
+
+
+def test_the_demo_signs_in_as_its_supervisor_and_says_so(station):
+    s = station
+    assert s.window.isVisible(), "the demo asks no one to sign in"
+    s.wait_for(lambda: "Demo: signed in as Sam (supervisor)" in s.status(), "who the demo works as")
+    assert s.window.actor.user == "sam" and s.window.actor.role == "supervisor"
+
+
+def test_the_admin_adds_a_picker_who_takes_over_the_station_by_badge(qtbot, _homes):
+    """Ada, the admin, signs in with her user name and password, adds Joe the picker with a PIN on Settings →
+    People, locks and unlocks Maria; Joe comes to the station, Ctrl+Shift+U, badge and PIN: he works as himself,
+    and People is not his to see."""
+    from desktop import app as desktop_app
+    from main import build_parser
+
+    home, template = _homes
+    shutil.rmtree(home, ignore_errors=True)
+    shutil.copytree(template, home, symlinks=True)
+    with Machine(home) as machine:
+        _people(machine)
+        running = desktop_app.start(build_parser().parse_args([]))
+        s = Station(running, machine, qtbot)
+        try:
+            assert _process_until(_sign_in_dialog, START_TIMEOUT_S), "Quayside did not ask who is at the station"
+            s.type("ada")
+            s.key("Return")
+            s.type("admin password")
+            s.key("Return")
+            assert _process_until(lambda: s.window is not None and s.window.isVisible(), START_TIMEOUT_S)
+            s._settle()
+            s.wait_for(lambda: "Signed in: Ada (admin)" in s.status(), "Ada signed in")
+
+            s.click(s.window.nav_buttons["settings"])
+            settings = s.window.settings_screen
+            tabs = settings.tabs
+            people = next(i for i in range(tabs.count()) if tabs.tabText(i) == "People")
+            s.click(tabs.tabBar(), tabs.tabBar().tabRect(people).center())
+            panel = settings.people
+            s.wait_for(lambda: "maria.l" in [panel.table.item(r, 0).text() for r in range(panel.table.rowCount())],
+                       "the people listed")
+            s.click(panel.username)
+            s.type("joe")
+            s.key("Tab")
+            s.type("Joe")
+            s.key("Tab")
+            s.type("Picker")  # the role list: typing picks the role whose name starts so
+            s.key("Tab")
+            s.type("12")  # too short a PIN: refused in words, nobody added
+            s.key("Return")
+            s.wait_for(lambda: "A PIN is 4 to 6 digits." in s.status(), "the refusal")
+            assert "joe" not in [panel.table.item(r, 0).text() for r in range(panel.table.rowCount())]
+            s.click(panel.username)
+            s.type("joe")
+            s.key("Tab")
+            s.type("Joe")
+            s.key("Tab")
+            s.type("Picker")
+            s.key("Tab")
+            s.type("97531")
+            s.key("Return")
+            s.wait_for(lambda: "Joe can sign in with the badge and PIN." in s.status(), "Joe added")
+            s.wait_for(lambda: "joe" in [panel.table.item(r, 0).text() for r in range(panel.table.rowCount())],
+                       "Joe listed")
+            row = next(r for r in range(panel.table.rowCount()) if panel.table.item(r, 0).text() == "joe")
+            assert panel.table.item(row, 2).text() == "picker"
+            badge = panel.table.item(row, 4).text()
+
+            maria = next(r for r in range(panel.table.rowCount()) if panel.table.item(r, 0).text() == "maria.l")
+            s.click(panel.table.viewport(), panel.table.visualItemRect(panel.table.item(maria, 1)).center())
+            s.click(panel.lock_button)
+            s.wait_for(lambda: "Maria is locked." in s.status(), "Maria locked")
+            s.wait_for(lambda: panel.lock_button.text() == "Unlock", "the button offers the unlock")
+            s.click(panel.lock_button)
+            s.wait_for(lambda: "Maria is unlocked." in s.status(), "Maria unlocked")
+
+            # Joe takes over the station.
+            s.key("Ctrl+Shift+U")
+            assert _process_until(_sign_in_dialog, 10), "the switch did not ask who comes"
+            assert "Switch user" in s.texts()
+            s.scan(badge)
+            s.wait_text("Hello Joe: type your PIN.")
+            s.type("97531")
+            s.key("Return")
+            s.wait_for(lambda: _sign_in_dialog() is None and "Signed in: Joe (picker)" in s.status(), "Joe signed in")
+            assert s.window.actor.user == "joe" and settings.actor.user == "joe"
+            s.click(s.window.nav_buttons["orders"])
+            s.click(s.window.nav_buttons["settings"])
+            assert "People" not in [tabs.tabText(i) for i in range(tabs.count())], "People is only for admins"
+            with s.db.read() as session:
+                added_by = session.scalar(select(AuditEvent.user).where(AuditEvent.action == "user.added",
+                                                                         AuditEvent.summary.like("joe %")))
+            assert added_by == "ada"
+        finally:
+            _stop_app(s.running)
