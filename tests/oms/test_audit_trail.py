@@ -154,3 +154,41 @@ def test_stock_adjust_says_who(world):
     with world.read() as s:
         (e,) = audit.trail(s, action="stock.adjust")
     assert (e.user, e.station, e.after) == ("tom", "rno-1", {"on_hand": 4, "reason": "found on the floor"})
+
+
+def test_stations_writing_and_sealing_at_once_keep_one_whole_chain(db):
+    """Four stations each write events and seal, at the same moment: every event is chained once, in one chain."""
+    import threading
+
+    from oms.core.db import Database
+
+    url = db.engine.url.render_as_string(hide_password=False)
+    schema = getattr(db, "schema", None)
+    errors: list[str] = []
+    start = threading.Barrier(4)
+
+    def station(n: int) -> None:
+        own = Database(url, schema=schema) if schema else Database(url)
+        try:
+            start.wait()
+            for i in range(15):
+                with own.write() as s:
+                    audit.record(s, Actor(f"worker{n}", f"st-{n}"), "test.done", "thing", i, summary=f"{n}/{i}")
+                if i % 4 == 0:
+                    with own.write() as s:
+                        audit.seal(s)
+        except Exception as exc:  # noqa: BLE001 - asserted below
+            errors.append(repr(exc))
+        finally:
+            own.dispose()
+
+    threads = [threading.Thread(target=station, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+    assert _sealed(db) == []
+    with db.read() as s:
+        seqs = sorted(s.scalars(select(AuditEvent.chain_seq)))
+    assert seqs == list(range(1, 61))
