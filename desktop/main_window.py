@@ -257,6 +257,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         self.save_state()
+        if self.station_lock is not None:
+            self.station_lock.stop()
         self.sync_worker.stop()
         if self.scan_filter is not None:
             QApplication.instance().removeEventFilter(self.scan_filter)

@@ -31,6 +31,12 @@ class StationLock(QObject):
         self.idle_ms = max(0, int(seconds)) * 1000
         self._restart()
 
+    def stop(self) -> None:
+        """The window closes: no lock comes up over whatever opens next."""
+        self.idle_ms = 0
+        self.timer.stop()
+        QApplication.instance().removeEventFilter(self)
+
     def _restart(self) -> None:
         if self.idle_ms and self.dialog is None:
             self.timer.start(self.idle_ms)
@@ -47,7 +53,7 @@ class StationLock(QObject):
         return self.dialog is not None
 
     def lock(self, mode: str = LOCK) -> None:
-        if self.dialog is not None:
+        if self.dialog is not None or not self.window.isVisible():
             return
         self.timer.stop()
         w = self.window

@@ -306,6 +306,14 @@ class SettingsScreen(NoScanScreen, QWidget):
         self.role_combo = QComboBox()
         self.role_combo.setObjectName("stationRole")
         roles.fill(self.role_combo, settings.station_role)
+        self.idle_lock = QSpinBox()
+        self.idle_lock.setObjectName("idleLock")
+        self.idle_lock.setRange(0, 240)
+        self.idle_lock.setSuffix(self.tr(" min"))
+        self.idle_lock.setSpecialValueText(self.tr("never"))
+        self.idle_lock.setValue(settings.idle_lock_seconds // 60)
+        self.idle_lock.setToolTip(self.tr("Where people sign in, the station locks after this long without a key or "
+                                          "a click; their badge and PIN open it where they left it"))
         self.save_station_button = QPushButton(self.tr("Save"))
         self.save_station_button.setObjectName("saveStation")
         station_form = QFormLayout()
@@ -313,6 +321,7 @@ class SettingsScreen(NoScanScreen, QWidget):
         station_form.addRow(self.tr("Station name"), self.station_edit)
         station_form.addRow(self.tr("Used for"), self.role_combo)
         station_form.addRow(self.tr("Signed-in user"), self.user_edit)
+        station_form.addRow(self.tr("Lock when idle"), self.idle_lock)
         station_note = QLabel(self.tr("Saved in {path}. The name and user are used from the next start.").format(
             path=Settings.path()))
         station_note.setObjectName("hint")
@@ -448,6 +457,7 @@ class SettingsScreen(NoScanScreen, QWidget):
         self.settings.station_name = name
         self.settings.station_role = self.role_combo.currentData()
         self.settings.user = self.user_edit.text().strip()
+        self.settings.idle_lock_seconds = self.idle_lock.value() * 60
         try:
             self.settings.save()
         except OSError as exc:

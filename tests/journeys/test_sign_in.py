@@ -214,6 +214,15 @@ def test_the_admin_adds_a_picker_who_takes_over_the_station_by_badge(qtbot, _hom
             s.click(panel.lock_button)
             s.wait_for(lambda: "Maria is unlocked." in s.status(), "Maria unlocked")
 
+            # This station locks after two idle minutes from now on.
+            s.click(tabs.tabBar(), tabs.tabBar().tabRect(0).center())
+            s.click(settings.idle_lock)
+            s.key("Ctrl+A")
+            s.type("2")
+            s.click(settings.save_station_button)
+            s.wait_for(lambda: "Station settings saved" in s.status(), "the station settings saved")
+            assert json.loads((machine.config_dir / "settings.json").read_text())["idle_lock_seconds"] == 120
+
             # Joe takes over the station.
             s.key("Ctrl+Shift+U")
             assert _process_until(_sign_in_dialog, 10), "the switch did not ask who comes"
