@@ -17,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
         reports as report_cli,
         returns as returns_cli,
         transfers as transfer_cli,
+        users as users_cli,
     )
     from sync import cli as sync_cli
     from sync.channels.edi_x12 import cli as edi_cli
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     invoice_cli.register(sub)
     counting_cli.register(sub)
     transfer_cli.register(sub)
+    users_cli.register(sub)
     sync_cli.register(sub)
     edi_cli.register(sub)
     return parser

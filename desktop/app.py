@@ -43,6 +43,7 @@ RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 DEMO_ORDERS = 300
 SMOKE_TIMEOUT_MS = 60_000
 BACKUP_CHECK_MS = 60 * 60 * 1000  # how often a running station asks whether the day's backup is due
+SEAL_MS = 60 * 1000  # how often a running station chains the audit events written since (oms.core.audit.seal)
 FIRST_BACKUP_DELAY_MS = 60_000  # the first ask: once the start-up work is out of the way
 
 
@@ -256,9 +257,44 @@ class Startup(QObject):
         self.splash.step(self.tr("Adding demo orders: {done} of {total}…").format(done=done, total=total), done, total)
 
     def _open_window(self) -> None:
+        """Who works at this station: the person who signs in, where people do; the demo's supervisor on the demo."""
+        from oms import users
+
+        station = self.settings.station_name
+        self.tasks.read(lambda s: users.station_start(s, station), self._who_starts, self._fail)
+
+    def _who_starts(self, start) -> None:
+        from desktop.sign_in import SignInDialog
+        from oms.core.audit import Actor
+
+        if start.kind == "demo":
+            self._open_window_as(start.actor, demo=True)
+        elif start.kind == "sign_in" and self.smoke:
+            self._open_window_as(Actor("smoke", self.settings.station_name, "read_only", "Smoke test"))
+        elif start.kind == "sign_in":
+            self.splash.hide()
+            self.sign_in = SignInDialog(self.tasks, self.settings.station_name)
+            self.sign_in.setWindowIcon(app_icon())
+            self.sign_in.accepted.connect(self._signed_in)
+            self.sign_in.closed.connect(lambda: self._finish(0))
+            self.sign_in.show()
+            self.sign_in.activateWindow()  # the scanner and keyboard go to the sign-in, with or without a window manager
+        else:
+            self._open_window_as(None)
+
+    def _signed_in(self) -> None:
+        dialog, self.sign_in = self.sign_in, None
+        self._open_window_as(dialog.actor, lock=True)
+        dialog.deleteLater()  # Qt deletes it, at a moment of its choosing, not Python's collector at any moment
+
+    def _open_window_as(self, actor, *, demo: bool = False, lock: bool = False) -> None:
         from desktop.main_window import MainWindow
 
-        self.window = MainWindow(self.tasks, self.settings, self.state)
+        self.window = MainWindow(self.tasks, self.settings, self.state, actor=actor, demo=demo)
+        if lock:
+            from desktop.station_lock import StationLock
+
+            self.window.station_lock = StationLock(self.window, self.settings.idle_lock_seconds)
         if self.smoke:
             self.window.queue.model.loaded.connect(self._smoke_check)
             self.window.queue.model.failed.connect(self._fail)
@@ -273,6 +309,25 @@ class Startup(QObject):
         if not self.smoke:  # --smoke stays fast and off the network
             self._start_sync()
             self._schedule_backups()
+            self._schedule_sealing()
+
+    def _schedule_sealing(self) -> None:
+        """The audit events of the last minute join the hash chain, in a short write of their own."""
+        from oms.core import audit
+
+        db = self.db
+
+        def sealed() -> int:
+            with db.write() as s:
+                return audit.seal(s)
+
+        def seal() -> None:  # not a Tasks.write: sealing changes nothing a screen shows
+            self.tasks.call(sealed, None, lambda m: log.error("sealing the audit trail failed: %s", m), owner=self.window)
+
+        self.seal_timer = QTimer(self.window)
+        self.seal_timer.setInterval(SEAL_MS)
+        self.seal_timer.timeout.connect(seal)
+        self.seal_timer.start()
 
     def _schedule_backups(self) -> None:
         """A SQLite station backs itself up once a day while it runs (a shared server is backed up where it runs)."""

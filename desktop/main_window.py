@@ -13,6 +13,7 @@ from desktop.qt import (
     QKeySequence,
     QLabel,
     QMainWindow,
+    QObject,
     QShortcut,
     QStackedWidget,
     Qt,
@@ -73,13 +74,15 @@ class MainWindow(QMainWindow):
     remote_changes = Signal(object, bool)  # (Changes, everything) from the change feed's thread
 
     def __init__(self, tasks: Tasks, settings: Settings, state: WindowState, *, actor: Actor | None = None,
-                 install_scanner: bool = True, sound: bool | None = None) -> None:
+                 install_scanner: bool = True, sound: bool | None = None, demo: bool = False) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
         self.tasks = tasks
         self.settings = settings
         self.state = state
         self.actor = actor or Actor(settings.user or "staff", settings.station_name)
+        self.demo_sign_in = demo  # the demo's supervisor, signed in without being asked
+        self.station_lock = None  # desktop.station_lock.StationLock where people sign in
         self.setWindowTitle(self.tr("Quayside"))
         self.setMinimumSize(1100, 640)
 
@@ -215,12 +218,33 @@ class MainWindow(QMainWindow):
 
     def start(self) -> None:
         self.queue.start()
+        if self.actor.role:
+            self._show_signed_in()
+            return
         username = self.settings.user
 
         def job(session):
             return users.user_display_name(session, username)
 
         self.tasks.read(job, self._user_loaded, lambda _m: None, owner=self)
+
+    def _show_signed_in(self) -> None:
+        if self.demo_sign_in:
+            text = self.tr("Demo: signed in as {who}").format(who=self.actor.label)
+        else:
+            text = self.tr("Signed in: {who}").format(who=self.actor.label)
+        self.user_label.setText(text)
+        self.user_label.show()
+        self._arrange_status()
+
+    def set_actor(self, actor: Actor) -> None:
+        """Another person at this station (switch user, or an unlock by someone else): every screen works as them
+        from now on, and the screens stay as they were."""
+        self.actor = actor
+        for obj in (self, *self.findChildren(QObject)):
+            if isinstance(getattr(obj, "actor", None), Actor):
+                obj.actor = actor
+        self._show_signed_in()
 
     def _user_loaded(self, name: str | None) -> None:
         if name:
@@ -249,6 +273,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         self.save_state()
         self.stop_change_feed()
+        if self.station_lock is not None:
+            self.station_lock.stop()
         self.sync_worker.stop()
         if self.scan_filter is not None:
             QApplication.instance().removeEventFilter(self.scan_filter)

@@ -10,6 +10,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from oms.catalog.models import Product
+from oms.core import audit
 from oms.core.i18n import _
 from oms.inventory.models import Bin, BinStock, Location, StockLevel, StockMovement
 from oms.orders.models import Allocation, OrderLine, SalesOrder
@@ -162,4 +163,7 @@ def run(session: Session, *, limit: int = 50) -> list[Finding]:
         if (shipped, received) != (out, arrived):
             add("transfer", _("TR-{id} {sku}: {s} shipped and {r} received, but the ledger moved {o} out and {a} in.").format(
                 id=tid, sku=sku.get(pid, pid), s=shipped, r=received, o=out, a=arrived))
+
+    for message in audit.verify_chain(session, limit=limit):
+        add("audit", message)
     return findings

@@ -23,6 +23,11 @@ from oms.routing import restock
 from oms.shipping import shipments
 
 SEED_ACTOR = Actor("demo", "seed")
+# The demo's people (no password or PIN: a demo database never asks anyone to sign in); Sam is who the demo
+# signs in as.
+DEMO_USERS = [("maria", "Maria Lopez", "packer"), ("deshawn", "Deshawn Carter", "picker"),
+              ("priya", "Priya Raman", "customer_service"), ("tom", "Tom Becker", "supervisor"),
+              ("sam", "Sam", "supervisor")]  # oms.users.DEMO_SUPERVISOR
 GS1_PREFIX = "0614141"  # the GS1 example company prefix
 
 LOCATIONS = [
@@ -123,9 +128,8 @@ def master_data(db: Database, *, rng: random.Random | None = None, products: int
         routing.ensure_default_rule(s)
         for name, conditions, actions in RULES:
             routing.save_rule(s, SEED_ACTOR, name, conditions, actions)
-        for username, display, role in [("maria", "Maria Lopez", "packer"), ("deshawn", "Deshawn Carter", "picker"),
-                                        ("priya", "Priya Raman", "service"), ("tom", "Tom Becker", "supervisor")]:
-            users.add_user(s, SEED_ACTOR, username, display, role)
+        for username, display, role in DEMO_USERS:
+            users.add_user(s, SEED_ACTOR, username, display, role, demo=True)
         skus = _product_specs(products)
         item_ref = 10000
         bins_by_loc = {lid: codes for lid, codes in _bins(s).items()}

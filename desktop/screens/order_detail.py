@@ -25,9 +25,10 @@ from desktop.reroute import RerouteDialog
 from desktop.tables import cell as _item, read_only_table
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
-from oms import desk, fulfilment, orders, routing
+from oms import desk, fulfilment, orders, routing, users
 from oms.core import wording
 from oms.core.audit import Actor
+from oms.core.errors import NotPermitted
 from oms.core.gs1 import Scan
 from oms.desk.detail import OrderDetail
 from oms.fulfilment import floor_queries
@@ -582,7 +583,7 @@ class OrderDetailScreen(QWidget):
 
     def hold(self) -> None:
         d = self.order
-        if d is None:
+        if d is None or self._refused("orders.hold"):
             return
         dialog = ReasonDialog(self, self.tr("Put {number} on hold").format(number=d.number),
                               self.tr("Order {number} leaves the pick and ship queues until someone releases it.").format(number=d.number),
@@ -604,9 +605,18 @@ class OrderDetailScreen(QWidget):
             self._change(lambda s: orders.release_hold(s, self.actor, d.id, note),
                          self.tr("{number} is released.").format(number=d.number))
 
+    def _refused(self, permission: str) -> bool:
+        """Say at once what the person may not do (the service refuses it anyway), before any dialog asks more."""
+        try:
+            users.require(self.actor, permission)
+        except NotPermitted as e:
+            self.message.emit(str(e))
+            return True
+        return False
+
     def cancel_order(self) -> None:
         d = self.order
-        if d is None:
+        if d is None or self._refused("orders.cancel"):
             return
         dialog = ReasonDialog(self, self.tr("Cancel order {number}").format(number=d.number),
                               self.tr("Cancel every open line of {number}? Reserved stock is given back and {channel} is told. "
@@ -620,7 +630,7 @@ class OrderDetailScreen(QWidget):
 
     def cancel_line(self) -> None:
         d, line = self.order, self.selected_line()
-        if d is None or line is None:
+        if d is None or line is None or self._refused("orders.cancel"):
             return
         dialog = CancelLineDialog(self, d.number, line.sku, line.cancellable)
         if dialog.exec() == CancelLineDialog.DialogCode.Accepted:

@@ -36,8 +36,10 @@ from desktop.qt import (
 from desktop.screen import NoScanScreen
 from desktop.screens.database_settings import DatabasePanel
 from desktop.screens.partners_settings import PartnersPanel
+from desktop.screens.users_settings import UsersPanel
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
+from oms import users
 from oms.core.audit import Actor
 from oms.core.errors import OmsError
 from oms.core.settings import Settings
@@ -305,6 +307,14 @@ class SettingsScreen(NoScanScreen, QWidget):
         self.role_combo = QComboBox()
         self.role_combo.setObjectName("stationRole")
         roles.fill(self.role_combo, settings.station_role)
+        self.idle_lock = QSpinBox()
+        self.idle_lock.setObjectName("idleLock")
+        self.idle_lock.setRange(0, 240)
+        self.idle_lock.setSuffix(self.tr(" min"))
+        self.idle_lock.setSpecialValueText(self.tr("never"))
+        self.idle_lock.setValue(settings.idle_lock_seconds // 60)
+        self.idle_lock.setToolTip(self.tr("Where people sign in, the station locks after this long without a key or "
+                                          "a click; their badge and PIN open it where they left it"))
         self.save_station_button = QPushButton(self.tr("Save"))
         self.save_station_button.setObjectName("saveStation")
         station_form = QFormLayout()
@@ -312,6 +322,7 @@ class SettingsScreen(NoScanScreen, QWidget):
         station_form.addRow(self.tr("Station name"), self.station_edit)
         station_form.addRow(self.tr("Used for"), self.role_combo)
         station_form.addRow(self.tr("Signed-in user"), self.user_edit)
+        station_form.addRow(self.tr("Lock when idle"), self.idle_lock)
         station_note = QLabel(self.tr("Saved in {path}. The name and user are used from the next start.").format(
             path=Settings.path()))
         station_note.setObjectName("hint")
@@ -384,6 +395,11 @@ class SettingsScreen(NoScanScreen, QWidget):
         self.tabs.addTab(self.partners, self.tr("Trading partners"))
         self.database = DatabasePanel(tasks, settings)
         self.tabs.addTab(self.database, self.tr("Database and backups"))
+        # People: only for whoever may manage them (the domain refuses anyone else anyway).
+        self.people = UsersPanel(tasks, actor, self)  # a child even while no tab shows it: Qt owns it, not Python
+        self.people.hide()
+        self.people_tab_shown = False
+        self._show_people_tab()
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 14, 16, 12)
@@ -403,7 +419,18 @@ class SettingsScreen(NoScanScreen, QWidget):
         self.partners.changed.connect(self._changed)
         self.partners.message.connect(self.message)
         self.database.message.connect(self.message)
+        self.people.message.connect(self.message)
         self._update_buttons()
+
+    def _show_people_tab(self) -> None:
+        shown = bool(self.actor.role) and users.may(self.actor, "users.manage")
+        if shown and not self.people_tab_shown:
+            self.tabs.addTab(self.people, self.tr("People"))
+        elif not shown and self.people_tab_shown:
+            self.tabs.removeTab(self.tabs.indexOf(self.people))
+            self.people.setParent(self)
+            self.people.hide()
+        self.people_tab_shown = shown
 
     # -- the screen protocol ---------------------------------------------------------------------------
 
@@ -416,7 +443,10 @@ class SettingsScreen(NoScanScreen, QWidget):
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
+        self._show_people_tab()  # the person at the station may have changed since
         self.refresh()
+        if self.people_tab_shown:
+            self.people.refresh()
 
     # -- station -------------------------------------------------------------------------------------
 
@@ -428,6 +458,7 @@ class SettingsScreen(NoScanScreen, QWidget):
         self.settings.station_name = name
         self.settings.station_role = self.role_combo.currentData()
         self.settings.user = self.user_edit.text().strip()
+        self.settings.idle_lock_seconds = self.idle_lock.value() * 60
         try:
             self.settings.save()
         except OSError as exc:

@@ -13,7 +13,7 @@ from sqlalchemy import func, or_, select
 
 from oms import check as integrity, inventory, orders, purchasing, seed, transfers
 from oms.cli.options import add_db_option, open_db
-from oms.core import backup
+from oms.core import audit, backup
 from oms.core.db import Database
 from oms.core.errors import InvalidInput, NotFound
 from oms.core.i18n import _, ngettext
@@ -334,6 +334,8 @@ def cmd_stock_show(args) -> int:
 
 def cmd_check(args) -> int:
     db = open_db(args)
+    with db.write() as s:
+        audit.seal(s)  # the events written since the last seal join the chain before it is checked
     with db.read() as s:
         findings = integrity.run(s)
     if not findings:

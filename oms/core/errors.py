@@ -31,3 +31,15 @@ class Conflict(OmsError):
 
 class DatabaseVersionError(OmsError):
     """The database was written by a newer Quayside, or cannot be migrated."""
+
+
+class NotPermitted(OmsError):
+    """The person signed in may not do this: the message names what, the permission and who may."""
+
+    def __init__(self, message: str, permission: str = "") -> None:
+        super().__init__(message)
+        self.permission = permission
+
+
+class SignInRefused(OmsError):
+    """A sign-in that did not succeed: wrong password or PIN, unknown badge, locked or disabled account."""

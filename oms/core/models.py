@@ -35,11 +35,28 @@ class AuditEvent(Base):
     summary: Mapped[str] = mapped_column(String(LINE), default="")
     before: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
     after: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    # The hash chain (oms.core.audit.seal): the event's place in the chain, the hash of the event before it and
+    # its own. Set once, after the event's transaction commits; the database refuses any other change or delete.
+    chain_seq: Mapped[Optional[int]] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    prev_hash: Mapped[Optional[str]] = mapped_column(String(64))
+    hash: Mapped[Optional[str]] = mapped_column(String(64))
 
     __table_args__ = (
         Index("ix_audit_event_order", "order_id", "at"),
         Index("ix_audit_event_entity", "entity", "entity_id"),
+        Index("ix_audit_event_user_at", "user", "at"),
+        Index("uq_audit_event_chain_seq", "chain_seq", unique=True),
     )
+
+
+class AuditChain(Base):
+    """The head of the audit hash chain: one row, locked by whoever seals the next events."""
+
+    __tablename__ = "audit_chain"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
+    last_hash: Mapped[str] = mapped_column(String(64), default="")
 
 
 class OutboxMessage(Base):

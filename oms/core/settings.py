@@ -56,6 +56,7 @@ class Settings:
     scanner_prefix: str = ""
     scanner_suffix: str = ""
     sound_enabled: bool = True
+    idle_lock_seconds: int = 300  # a station where people sign in locks after this long without a key or click; 0: never
 
     @classmethod
     def path(cls) -> Path:

@@ -11,19 +11,21 @@ from typing import Sequence
 
 from sqlalchemy.orm import Session
 
-from oms import fulfilment, invoicing, purchasing, returns
+from oms import fulfilment, invoicing, purchasing, returns, users
+from oms.core.audit import Actor
 from oms.core.errors import InvalidInput
 from oms.core.i18n import _
 from oms.core.settings import Settings
 
 from . import carrier_labels, data as _data
-from .labels import Format, LabelSize, bin_label, product_label, render, shipping_label, sscc_label
 from .invoices import render_invoice, render_invoices
+from .labels import Format, LabelSize, badge_label, bin_label, product_label, render, shipping_label, sscc_label
 from .pages import render_packing_slip, render_packing_slips, render_pick_list
 from .purchase_order import render_purchase_order
 from .return_slip import render_return_slip
 
 __all__ = [
+    "badge_labels",
     "bin_labels",
     "credit_note_pdf",
     "invoice_pdf",
@@ -51,6 +53,20 @@ def _check(fmt: str, dpi: int) -> None:
         raise InvalidInput(_("Labels can be made as pdf or zpl, not {fmt}.").format(fmt=fmt))
     if dpi not in (203, 300):
         raise InvalidInput(_("Label printers print at 203 or 300 dpi, not {dpi}.").format(dpi=dpi))
+
+
+def badge_labels(session: Session, actor: Actor, usernames: Sequence[str], fmt: Format = "pdf", *,
+                 dpi: int = 203) -> bytes:
+    """Badge labels of these users (2.25x1.25 in): name, role and the badge code in Code 128, scanned to sign in."""
+    _check(fmt, dpi)
+    if not usernames:
+        raise InvalidInput(_("Name at least one user to print a badge for."))
+    rows = {u.username: u for u in users.list_users(session)}
+    labels = []
+    for name in usernames:
+        code, display = users.badge_of(session, actor, name)
+        labels.append(badge_label(display, rows[name.strip().lower()].role_label, code))
+    return render(labels, fmt, dpi=dpi, title=_("Badges"))
 
 
 def pick_list(session: Session, wave_id: int, paper: str = "Letter") -> bytes:

@@ -185,6 +185,17 @@ def bin_label(d: BinLabelData, size: LabelSize = "small") -> Label:
     return Label(w, h, tuple(items), "bin")
 
 
+def badge_label(name: str, role: str, code: str) -> Label:
+    """A worker's badge (2.25x1.25 in): the name, the role, and the badge code in Code 128 to scan at sign-in."""
+    w, h = SIZE_SMALL
+    items: list[Item] = [
+        Text(6, 4, 12, name, bold=True, width=w - 12),
+        Text(6, 18, 7, role, width=w - 12),
+        Bars(2, 28, w - 4, 58, code128(code), max_module_mm=0.33, caption_size=7),
+    ]
+    return Label(w, h, tuple(items), "badge")
+
+
 def render(labels: Sequence[Label], fmt: Format, *, dpi: int = 203, title: str = "Labels") -> bytes:
     """A batch of labels as one PDF (a page each) or one ZPL stream (a ^XA..^XZ each)."""
     if fmt == "pdf":

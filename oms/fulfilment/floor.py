@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from oms import desk, inventory, orders, routing
+from oms import desk, inventory, orders, routing, users
 from oms.catalog.models import Barcode, Product
 from oms.core import audit, validate, wording
 from oms.core.audit import Actor
@@ -26,6 +26,7 @@ from oms.orders.models import Allocation, Channel, OrderLine, OrderStatus, Order
 from oms.routing import restock
 from oms.shipping import shipments
 from oms.shipping.models import Package, Pallet, Shipment, SsccCounter
+from oms.users import require
 
 SERVICE_RANK = {"overnight": 0, "expedited": 1}
 NO_BIN_SEQUENCE = 10**9
@@ -709,12 +710,19 @@ class PackResult:
 
 
 def complete_packing(session: Session, actor: Actor, order_id: int, boxes: Sequence[PackedBox], *,
-                     company_prefix: str | None = None, serial_start: int = 1, pallet: bool = False) -> PackResult:
+                     company_prefix: str | None = None, serial_start: int = 1, pallet: bool = False,
+                     unverified: Mapping[int, int] | None = None, override: Actor | None = None) -> PackResult:
     """Close the boxes: a shipment for what is packed; what could not be packed goes back to routing.
 
     Wholesale boxes get an SSCC-18 each (and the pallet one, when asked) from the company prefix.
+    ``unverified`` says how many units of which lines went in without their scan (a barcode that will not read):
+    that needs ``pack.override``, the packer's own or a supervisor's who badged in (``users.confirm_override``),
+    and is recorded with both names.
     """
     view = packing_view(session, order_id)
+    unverified = {k: v for k, v in (unverified or {}).items() if v}
+    if unverified:
+        require(actor, "pack.override", _location_code_of_order(session, order_id), override=override)
     if view.on_hold:
         raise Conflict(_("Order {n} is on hold ({reason}); it cannot be packed.").format(n=view.number, reason=view.hold_reason))
     if not boxes or not any(b.items for b in boxes):
@@ -734,6 +742,9 @@ def complete_packing(session: Session, actor: Actor, order_id: int, boxes: Seque
         for line_id, qty in box.items.items():
             if qty:
                 items.append(shipments.PackItem(line_id, qty, i))
+    for line_id, n in unverified.items():
+        if validate.quantity(n, "units packed without a scan") > sum(it.quantity for it in items if it.line_id == line_id):
+            raise InvalidInput(_("Only units in a box can be packed without a scan."))
     shipment_id = shipments.pack(session, actor, order_id, items, specs)
     if pallet and wholesale:
         p = Pallet(shipment_id=shipment_id, sscc=next_sscc(session, prefix, serial_start),
@@ -768,7 +779,26 @@ def complete_packing(session: Session, actor: Actor, order_id: int, boxes: Seque
                      summary=_("Ships in part; not in this shipment: {what}").format(what=", ".join(rerouted)))
         session.flush()
         routing.route_order(session, actor, order_id, reason=_("not packed with shipment {id}").format(id=shipment_id))
+    if unverified:
+        skus = {l.line_id: l.sku for l in view.lines}
+        what = ", ".join(f"{skus.get(lid, lid)} ×{n}" for lid, n in unverified.items())
+        by = override if override is not None and not _may_alone(actor) else None
+        audit.record(session, actor, "pack.override", "shipment", shipment_id, order_id=order_id,
+                     summary=(_("Packed without a scan: {what}; allowed by {supervisor}").format(what=what, supervisor=by.label)
+                              if by else _("Packed without a scan: {what}").format(what=what)),
+                     after={"unverified": {str(k): v for k, v in unverified.items()}, "packer": actor.user,
+                            "allowed_by": by.user if by else actor.user})
     return PackResult(shipment_id, bool(rerouted), tuple(rerouted), tuple(ssccs))
+
+
+def _may_alone(actor: Actor) -> bool:
+    return not actor.role or users.role_may(actor.role, "pack.override")
+
+
+def _location_code_of_order(session: Session, order_id: int) -> str | None:
+    return session.scalar(select(Location.code).join(Allocation, Allocation.location_id == Location.id)
+                          .join(OrderLine, OrderLine.id == Allocation.order_line_id)
+                          .where(OrderLine.order_id == order_id).limit(1))
 
 
 def next_sscc(session: Session, company_prefix: str, serial_start: int = 1) -> str:

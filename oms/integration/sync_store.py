@@ -20,6 +20,7 @@ from oms.integration.models import ConnectorConfig, ConnectorState, InventoryPus
 from oms.orders.models import Channel
 from oms.partners.models import TradingPartner
 from oms.threepl import threepl_location
+from oms.users import require
 
 # -- connectors ---------------------------------------------------------------------------------
 
@@ -45,6 +46,7 @@ def add_connector(session: Session, actor: Actor, *, code: str, role: str, kind:
 
     ``subscribes``: the topics the domain publishes that this connection receives from now on (an ERP's
     invoices, credit notes and shipments: ``outbox.publish`` queues each for it)."""
+    require(actor, "settings.connections")
     code = validate.text(code, "code", SHORT, required=True)
     if any(c.isspace() for c in code):
         raise InvalidInput(_("A code cannot contain spaces ({code!r}).").format(code=code))
@@ -89,6 +91,7 @@ def connectors(session: Session, role: str | None = None, *, enabled_only: bool 
 def update_connector(session: Session, actor: Actor, code: str, *, name: str | None = None, base_url: str | None = None,
                      interval_s: int | None = None, options: dict | None = None) -> None:
     """Change a connection's name, address, interval or options (its token is changed through the keyring)."""
+    require(actor, "settings.connections")
     c = session.get(ConnectorConfig, code)
     if c is None:
         raise NotFound(_("There is no connection {code}.").format(code=code))
@@ -110,6 +113,7 @@ def update_connector(session: Session, actor: Actor, code: str, *, name: str | N
 
 
 def set_connector_enabled(session: Session, actor: Actor, code: str, enabled: bool) -> None:
+    require(actor, "settings.connections")
     c = session.get(ConnectorConfig, code)
     if c is None:
         raise NotFound(_("There is no connection {code}.").format(code=code))

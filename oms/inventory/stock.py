@@ -18,6 +18,7 @@ from oms.core.i18n import _
 from oms.core.types import utcnow
 from oms.core.upsert import insert_ignore
 from oms.inventory.models import Bin, BinStock, Location, MovementKind, StockLevel, StockMovement
+from oms.users import require
 
 
 @dataclass(frozen=True)
@@ -332,6 +333,7 @@ def adjust(
         raise InvalidInput(_("An adjustment must be a whole number other than zero, not {value!r}.").format(value=delta))
     reason = validate.text(reason, "reason", 300, required=True)
     pid, lid = product_id(session, product), location_id(session, location)
+    require(actor, "stock.adjust", _loc(session, lid))
     bid = bin_id(session, lid, bin)
     _ensure_level(session, pid, lid)
     before = _level(session, pid, lid)

@@ -32,7 +32,7 @@ from oms.core.i18n import _
 from oms.core.types import LINE, utcnow
 from oms.core.upsert import insert_ignore
 from oms.invoicing.models import CreditNote, CreditNoteLine, Invoice, InvoiceLine, LineKind, NumberSeries
-from oms.orders.models import Channel, OrderLine, SalesOrder
+from oms.orders.models import Channel, SalesOrder
 
 INVOICE_SERIES = "invoice"
 CREDIT_NOTE_SERIES = "credit_note"

@@ -15,6 +15,7 @@ from oms.core.i18n import _, ngettext
 from oms.core.types import utcnow
 from oms.orders.models import Allocation, Channel, OrderLine, OrderNote, OrderStatus, SalesOrder
 from oms.orders.status import refresh_status
+from oms.users import require
 
 
 def _hold(order: SalesOrder, reason: str) -> None:
@@ -89,6 +90,7 @@ def find_order(session: Session, ref: str | int) -> int:
 
 
 def hold(session: Session, actor: Actor, order_id: int, reason: str) -> None:
+    require(actor, "orders.hold")
     reason = validate.text(reason, "reason for the hold", 300, required=True)
     order = _order_for_update(session, order_id)
     if order.status in (OrderStatus.SHIPPED.value, OrderStatus.DELIVERED.value, OrderStatus.CANCELLED.value):
@@ -103,6 +105,7 @@ def hold(session: Session, actor: Actor, order_id: int, reason: str) -> None:
 
 
 def release_hold(session: Session, actor: Actor, order_id: int, note: str = "") -> None:
+    require(actor, "orders.hold")
     order = _order_for_update(session, order_id)
     if not order.on_hold:
         raise Conflict(_("Order {number} is not on hold.").format(number=order.number))
@@ -122,6 +125,7 @@ def release_hold(session: Session, actor: Actor, order_id: int, note: str = "") 
 def cancel_line(session: Session, actor: Actor, line_id: int, quantity: int | None = None, *, reason: str,
                 notify_channel: bool = True) -> int:
     """Cancel what is still open of a line (or part of it). Picked units must be put back first."""
+    require(actor, "orders.cancel")
     reason = validate.text(reason, "reason for the cancellation", 300, required=True)
     line = session.get(OrderLine, line_id)
     if line is None:
@@ -153,6 +157,7 @@ def cancel_line(session: Session, actor: Actor, line_id: int, quantity: int | No
 
 def cancel_order(session: Session, actor: Actor, order_id: int, *, reason: str, notify_channel: bool = True) -> None:
     """Cancel everything still open on an order; refused once any unit is picked or shipped."""
+    require(actor, "orders.cancel")
     reason = validate.text(reason, "reason for the cancellation", 300, required=True)
     order = _order_for_update(session, order_id)
     if order.status == OrderStatus.CANCELLED.value:

@@ -19,6 +19,7 @@ from oms.core.upsert import insert_ignore
 from oms.inventory.models import Location, LocationKind
 from oms.orders.models import Channel, OrderType
 from oms.partners.models import EdiControl, EdiDocument, EdiItemXref, EdiShipTo, TradingPartner
+from oms.users import require
 
 VERSIONS = ("004010", "005010")
 DOCUMENT_TYPES = ("850", "860", "855", "856", "810", "997")  # the transaction sets Quayside reads or writes
@@ -159,6 +160,7 @@ def add_partner(session: Session, actor: Actor, *, code: str, name: str, our_id:
                 transport: dict | None = None, ack_timeout_h: int = 24, location: str | None = None) -> int:
     """A new trading partner; its orders arrive on a wholesale channel of the same code. With ``location`` (a
     location of type 3PL) it is that 3PL's warehouse: it is sent 940s for the orders routed there."""
+    require(actor, "settings.connections")
     code = validate.text(code, "partner code", SHORT, required=True)
     if any(c.isspace() for c in code):
         raise InvalidInput(_("The partner code is one word, without spaces: {code!r}.").format(code=code))
@@ -192,6 +194,7 @@ def update_partner(session: Session, actor: Actor, partner_id: int, **fields: An
 
     The code cannot change: it names the partner's channel, its outbox rows and its files.
     """
+    require(actor, "settings.connections")
     p = session.get(TradingPartner, partner_id)
     if p is None:
         raise NotFound(_("There is no trading partner {ref}.").format(ref=partner_id))

@@ -17,6 +17,7 @@ from oms.core.types import NAME, utcnow
 from oms.inventory.models import Location
 from oms.orders.models import Channel, OrderType
 from oms.routing.models import RoutingRule
+from oms.users import require
 
 # Order values in rules (value_min_minor, value_max_minor) are minor units of the business's own currency.
 RULE_CURRENCY = "USD"
@@ -168,6 +169,7 @@ def load_rules(session: Session) -> list[Rule]:
 def save_rule(session: Session, actor: Actor, name: str, conditions: dict, actions: dict, *,
               rule_id: int | None = None, enabled: bool = True) -> int:
     """Create or change a rule (new rules go just above the default rule)."""
+    require(actor, "routing.edit")
     name, conditions, actions = check_rule(session, name, conditions, actions)
     if rule_id is None:
         top = session.scalar(select(func.max(RoutingRule.position)).where(RoutingRule.is_default.is_(False))) or 0
@@ -190,6 +192,7 @@ def save_rule(session: Session, actor: Actor, name: str, conditions: dict, actio
 
 
 def set_enabled(session: Session, actor: Actor, rule_id: int, enabled: bool) -> None:
+    require(actor, "routing.edit")
     rule = session.get(RoutingRule, rule_id)
     if rule is None:
         raise NotFound(_("There is no routing rule {id}.").format(id=rule_id))
@@ -201,6 +204,7 @@ def set_enabled(session: Session, actor: Actor, rule_id: int, enabled: bool) -> 
 
 def reorder(session: Session, actor: Actor, rule_ids: Sequence[int]) -> None:
     """Put the non-default rules in this order (the default stays last)."""
+    require(actor, "routing.edit")
     rules = {r.id: r for r in session.scalars(select(RoutingRule).where(RoutingRule.is_default.is_(False)))}
     if set(rule_ids) != set(rules) or len(rule_ids) != len(rules):
         raise InvalidInput(_("The new order must list every rule once (the default rule excluded)."))
@@ -210,6 +214,7 @@ def reorder(session: Session, actor: Actor, rule_ids: Sequence[int]) -> None:
 
 
 def delete_rule(session: Session, actor: Actor, rule_id: int) -> None:
+    require(actor, "routing.edit")
     rule = session.get(RoutingRule, rule_id)
     if rule is None:
         raise NotFound(_("There is no routing rule {id}.").format(id=rule_id))

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import hmac
-import json
 
 from ._server import EmulatorServer, Faults, HttpError, Request, Response
 

@@ -5,7 +5,6 @@ from sqlalchemy import delete, func, select
 
 from oms import check, intake, inventory
 from oms.core.errors import OmsError
-from oms.core.models import AuditEvent
 from oms.inventory import stock
 from oms.inventory.models import StockLevel, StockMovement
 from oms.routing import restock
@@ -29,7 +28,6 @@ def _reset(db):
     with db.write() as s:
         s.execute(delete(StockMovement))
         s.execute(delete(StockLevel))
-        s.execute(delete(AuditEvent))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -102,7 +100,7 @@ def test_intake_is_idempotent_and_every_line_is_allocated_or_backordered(world, 
 
     ship_from(world, "RNO")
     with world.write() as s:
-        for model in (Allocation, RoutingDecision, OrderLine, SalesOrder, StockMovement, StockLevel, AuditEvent):
+        for model in (Allocation, RoutingDecision, OrderLine, SalesOrder, StockMovement, StockLevel):
             s.execute(delete(model))
         for sku, q in zip(SKUS, stock_qty):
             if q:

@@ -28,8 +28,9 @@ from desktop.screens.routing.setup import RoutingSetup, Verdict, check, load_set
 from desktop.screens.routing.simulation import SimulationPanel
 from desktop.tasks import Tasks
 from desktop.window_state import WindowState
-from oms import routing
+from oms import routing, users
 from oms.core.audit import Actor
+from oms.core.errors import NotPermitted
 from oms.core.gs1 import Scan
 from oms.routing.rules import Rule
 from oms.routing.simulation import SimulationReport
@@ -503,3 +504,14 @@ class RoutingScreen(QWidget):
         self.delete_button.setEnabled(editing_saved and not self.form.rule.is_default)
         self.delete_button.setToolTip(self.tr("The default rule cannot be deleted.")
                                       if editing_saved and self.form.rule.is_default else "")
+        # Who may not change rules reads them and simulates; the buttons that change them say why they are off
+        # (and the service refuses anyway).
+        try:
+            users.require(self.actor, "routing.edit")
+        except NotPermitted as refused:
+            for b in (self.new_button, self.up_button, self.down_button, self.toggle_button, self.save_button,
+                      self.delete_button):
+                b.setEnabled(False)
+                b.setToolTip(str(refused))
+        else:
+            self.new_button.setEnabled(True)
