@@ -75,7 +75,15 @@ def test_addresses_that_are_not_addresses():
 
 @pytest.mark.postgres
 def test_a_server_that_asks_for_a_password_refuses_a_wrong_one_plainly(password_postgres):
-    url, password = password_postgres
+    server, password = password_postgres
+    # A database of this test's own on that server: the first-run journey makes the server's "station" a Quayside one.
+    name = f"probe_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(make_url(server).set(password=password).render_as_string(hide_password=False),
+                          isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = make_url(server).set(database=name).render_as_string(hide_password=False)
     u = make_url(url)
     wrong = probe(u.set(password="not-" + password).render_as_string(hide_password=False))
     assert not wrong.ok
